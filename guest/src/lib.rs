@@ -1,1 +1,13 @@
-pub fn x() {}
+//! The order-management core: the domain of an e-commerce order (orders,
+//! shipments, returns, the fulfilment saga, daily metrics) as plain Rust,
+//! an application layer over ports, and, on `wasm32`, the bindings that make
+//! it a WebAssembly component of the `oms:order-management` world.
+
+pub mod app;
+pub mod domain;
+
+// The generated glue is unsafe by nature (exports, canonical ABI); the
+// rest of the crate is not.
+#[cfg(target_arch = "wasm32")]
+#[allow(unsafe_code)]
+mod bindings;

@@ -1,0 +1,473 @@
+//! Running the fulfilment saga: each round loads the order, asks the domain
+//! for the next move, records that a call starts, makes the call with the
+//! step's idempotency key and records its outcome, every write with the
+//! order's expected version. A round that loses a race reads again; a
+//! crash between the call and its record is healed by the next round
+//! repeating the call with the same key.
+
+use super::App;
+use super::ports::{AllocationError, PackageItem, StockItem};
+use super::store::{Write, load_order, load_shipment};
+use crate::domain::order::{Order, OrderEvent, OrderStatus, saga_payment};
+use crate::domain::saga::{
+    self, SagaAction, SagaCall, SagaPolicy, SagaStep, StepOutcome, after_compensation_error,
+    after_forward_error, fail,
+};
+use crate::domain::shipment::{ShipmentEvent, ShipmentItem};
+use crate::domain::values::{Address, Money, OrderItem, PaymentMethod, ShipmentStatus, parse_uuid};
+use crate::domain::{DomainError, DomainResult, Entity, ExternalError};
+
+/// Rounds one `advance` runs before handing back to the host's timer.
+const MAX_ROUNDS: usize = 64;
+
+/// The saga's input, as given to `start`.
+#[derive(Clone, Debug)]
+pub struct SagaInput {
+    pub order_id: String,
+    pub customer_id: String,
+    pub items: Vec<OrderItem>,
+    pub total: Money,
+    pub payment_method: PaymentMethod,
+    pub shipping_address: Address,
+}
+
+fn stock_items(order: &Order) -> Vec<StockItem> {
+    order
+        .items
+        .iter()
+        .map(|i| StockItem {
+            product_id: i.product_id.clone(),
+            sku: i.sku.clone(),
+            quantity: i.quantity,
+        })
+        .collect()
+}
+
+fn mismatch(field: &str) -> DomainError {
+    DomainError::validation(field, "does not match the placed order")
+}
+
+impl App<'_> {
+    /// Starts the saga for a placed order after checking that the input
+    /// describes it, then runs it as far as it goes.
+    pub fn start_saga(&self, input: SagaInput) -> DomainResult<Order> {
+        let order = self.order("order-id", &input.order_id)?;
+        if order.placed_at.is_none() {
+            return Err(DomainError::transition(
+                Entity::Order,
+                order.status,
+                "start-saga",
+            ));
+        }
+        if parse_uuid("customer-id", &input.customer_id)? != order.customer_id {
+            return Err(mismatch("customer-id"));
+        }
+        if input.items != order.items {
+            return Err(mismatch("items"));
+        }
+        if input.total != order.total {
+            return Err(mismatch("total"));
+        }
+        if Some(input.payment_method) != order.payment_method {
+            return Err(mismatch("payment-method"));
+        }
+        if Some(&input.shipping_address) != order.shipping_address.as_ref() {
+            return Err(mismatch("shipping-address"));
+        }
+        self.advance_saga(&order.order_id)
+    }
+
+    /// Runs the saga of an order until it finishes or must wait.
+    pub fn advance_saga(&self, order_id: &str) -> DomainResult<Order> {
+        let order_id = parse_uuid("order-id", order_id)?;
+        let policy = self.env.policy.policy();
+        let mut last = None;
+        for _ in 0..MAX_ROUNDS {
+            let now = self.now();
+            let order = load_order(&self.env, &order_id)?
+                .ok_or_else(|| DomainError::not_found(Entity::Order, &order_id))?;
+            let action = saga::next_action(&order, now);
+            let write = match action {
+                SagaAction::Finished | SagaAction::Wait(_) => return Ok(order),
+                SagaAction::Record(events) => {
+                    let mut w = Write::new();
+                    w.order(Some(&order), events, now);
+                    w
+                }
+                SagaAction::Call(call) => {
+                    let started = saga::started(&order, call, now);
+                    let mut w = Write::new();
+                    let Some(order) = w.order(Some(&order), vec![started], now) else {
+                        continue;
+                    };
+                    match w.commit(&self.env) {
+                        Ok(()) => {}
+                        Err(DomainError::Conflict(_)) => continue,
+                        Err(e) => return Err(e),
+                    }
+                    self.execute(&order, call, &policy.saga, policy.default_carrier)?
+                }
+            };
+            match write.commit(&self.env) {
+                Ok(()) | Err(DomainError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+            last = Some(order_id.clone());
+        }
+        // Out of rounds: the timer still points at now, so the host's
+        // driver continues where this call stopped.
+        let _ = last;
+        self.order("order-id", &order_id)
+    }
+
+    /// Makes one external call and decides what to record.
+    fn execute(
+        &self,
+        order: &Order,
+        call: SagaCall,
+        policy: &SagaPolicy,
+        carrier: crate::domain::values::CarrierCode,
+    ) -> DomainResult<Write> {
+        let now = self.now();
+        let mut w = Write::new();
+        let events = match call {
+            SagaCall::Forward(step) => match self.forward(order, step, carrier, &mut w)? {
+                Ok(events) => events,
+                Err(e) => after_forward_error(order, step, &e, policy, now),
+            },
+            SagaCall::Compensate(step) => match self.compensate(order, step, carrier, &mut w)? {
+                Ok(events) => events,
+                Err(e) => after_compensation_error(order, step, &e, policy, now),
+            },
+        };
+        w.order(Some(order), events, now);
+        Ok(w)
+    }
+
+    /// A step's action. The outer result is for storage errors; the inner
+    /// one is the external context's answer.
+    fn forward(
+        &self,
+        order: &Order,
+        step: SagaStep,
+        carrier: crate::domain::values::CarrierCode,
+        w: &mut Write,
+    ) -> DomainResult<Result<Vec<OrderEvent>, ExternalError>> {
+        let now = self.now();
+        let key = step.key(&order.order_id, false);
+        let env = &self.env;
+        Ok(match step {
+            SagaStep::ProcessPayment => {
+                let method = order
+                    .payment_method
+                    .unwrap_or(crate::domain::values::PaymentMethod::CreditCard);
+                env.payment
+                    .process_payment(
+                        &key,
+                        &order.order_id,
+                        &order.total,
+                        method,
+                        &order.customer_id,
+                    )
+                    .map(|receipt| {
+                        let mut events = vec![OrderEvent::SagaStepCompleted {
+                            step,
+                            outcome: StepOutcome::Paid {
+                                transaction_id: receipt.transaction_id.clone(),
+                                amount: receipt.amount.clone(),
+                            },
+                            completed_at: now,
+                        }];
+                        if order.status == OrderStatus::Pending {
+                            if receipt.amount == order.total {
+                                events.push(OrderEvent::PaymentConfirmed {
+                                    order_id: order.order_id.clone(),
+                                    transaction_id: receipt.transaction_id,
+                                    amount_paid: receipt.amount,
+                                    confirmed_at: now,
+                                });
+                            } else {
+                                let reason = format!(
+                                    "the gateway charged {}, the order total is {}",
+                                    receipt.amount, order.total
+                                );
+                                events.extend(fail(order, step, &reason, now));
+                            }
+                        }
+                        events
+                    })
+            }
+            SagaStep::AllocateInventory => {
+                match env
+                    .inventory
+                    .allocate_stock(&key, &order.order_id, &stock_items(order))
+                {
+                    Ok(all) => {
+                        let mut events = vec![OrderEvent::SagaStepCompleted {
+                            step,
+                            outcome: StepOutcome::Allocated {
+                                all_items_allocated: all,
+                            },
+                            completed_at: now,
+                        }];
+                        if order.status == OrderStatus::Confirmed {
+                            events.push(OrderEvent::InventoryAllocated {
+                                order_id: order.order_id.clone(),
+                                all_items_allocated: all,
+                                allocated_items: if all {
+                                    order.items.iter().map(|i| i.item_id.clone()).collect()
+                                } else {
+                                    Vec::new()
+                                },
+                                allocated_at: now,
+                            });
+                        }
+                        Ok(events)
+                    }
+                    Err(AllocationError::OutOfStock(items)) => {
+                        let detail: Vec<String> = items
+                            .iter()
+                            .map(|u| {
+                                format!(
+                                    "{} ({} requested, {} available)",
+                                    u.product_id, u.requested, u.available
+                                )
+                            })
+                            .collect();
+                        Err(ExternalError::Permanent(format!(
+                            "out of stock: {}",
+                            detail.join(", ")
+                        )))
+                    }
+                    Err(AllocationError::Failed(e)) => Err(e),
+                }
+            }
+            SagaStep::CreateShipment => {
+                let Some(address) = order.shipping_address.as_ref() else {
+                    return Ok(Err(ExternalError::Permanent(
+                        "the order has no shipping address".to_string(),
+                    )));
+                };
+                let items: Vec<PackageItem> = order
+                    .items
+                    .iter()
+                    .map(|i| PackageItem {
+                        product_id: i.product_id.clone(),
+                        quantity: i.quantity,
+                    })
+                    .collect();
+                match env
+                    .carrier
+                    .create_shipment(&key, &order.order_id, carrier, address, &items)
+                {
+                    Ok(b) => {
+                        let mut events = vec![OrderEvent::SagaStepCompleted {
+                            step,
+                            outcome: StepOutcome::ShipmentBooked {
+                                shipment_id: b.shipment_id.clone(),
+                                carrier: b.carrier,
+                                tracking_number: b.tracking_number.clone(),
+                                estimated_delivery: b.estimated_delivery,
+                            },
+                            completed_at: now,
+                        }];
+                        let ready = order.status == OrderStatus::Confirmed
+                            && order
+                                .allocation
+                                .as_ref()
+                                .is_some_and(|a| a.all_items_allocated);
+                        if ready {
+                            let existing = load_shipment(env, &b.shipment_id)?;
+                            if existing.is_none() {
+                                w.shipment(
+                                    None,
+                                    vec![ShipmentEvent::ShipmentCreated {
+                                        shipment_id: b.shipment_id.clone(),
+                                        order_id: order.order_id.clone(),
+                                        carrier: b.carrier,
+                                        tracking_number: b.tracking_number.clone(),
+                                        shipping_address: address.clone(),
+                                        items: order
+                                            .items
+                                            .iter()
+                                            .map(|i| ShipmentItem {
+                                                item_id: i.item_id.clone(),
+                                                product_id: i.product_id.clone(),
+                                                quantity: i.quantity,
+                                            })
+                                            .collect(),
+                                        created_at: now,
+                                    }],
+                                );
+                            }
+                            events.push(OrderEvent::OrderShipped {
+                                order_id: order.order_id.clone(),
+                                shipment_id: b.shipment_id,
+                                carrier: b.carrier,
+                                tracking_number: b.tracking_number,
+                                shipped_at: now,
+                            });
+                        }
+                        Ok(events)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            SagaStep::NotifyCustomer => env
+                .customer
+                .send_order_confirmation(
+                    &key,
+                    &order.order_id,
+                    &order.customer_id,
+                    &order.items,
+                    &order.total,
+                    order.shipping.as_ref().map(|s| s.tracking_number.as_str()),
+                )
+                .map(|()| {
+                    vec![OrderEvent::SagaStepCompleted {
+                        step,
+                        outcome: StepOutcome::Notified,
+                        completed_at: now,
+                    }]
+                }),
+        })
+    }
+
+    /// A step's compensation.
+    fn compensate(
+        &self,
+        order: &Order,
+        step: SagaStep,
+        carrier: crate::domain::values::CarrierCode,
+        w: &mut Write,
+    ) -> DomainResult<Result<Vec<OrderEvent>, ExternalError>> {
+        let now = self.now();
+        let key = step.key(&order.order_id, true);
+        let env = &self.env;
+        let reason = order
+            .cancellation
+            .as_ref()
+            .map(|c| c.reason.clone())
+            .or_else(|| order.saga.failure.as_ref().map(|(_, r)| r.clone()))
+            .unwrap_or_else(|| "order cancelled".to_string());
+        let done = |detail: String| OrderEvent::CompensationCompleted {
+            step,
+            detail,
+            completed_at: now,
+        };
+        Ok(match step {
+            SagaStep::CreateShipment => {
+                let booking = match &order.saga.step(step).outcome {
+                    Some(StepOutcome::ShipmentBooked { shipment_id, .. }) => shipment_id.clone(),
+                    _ => return self.recover(order, step, carrier, w),
+                };
+                let shipment = load_shipment(env, &booking)?;
+                if let Some(s) = &shipment
+                    && s.status != ShipmentStatus::AwaitingPickup
+                {
+                    return Ok(Ok(vec![OrderEvent::CompensationSkipped {
+                        step,
+                        reason: format!("the carrier already has the parcel ({})", s.status),
+                        skipped_at: now,
+                    }]));
+                }
+                match env.carrier.cancel_shipment(&key, &booking, &reason) {
+                    Ok(()) => {
+                        if let Some(s) = &shipment {
+                            w.shipment(
+                                Some(s),
+                                vec![ShipmentEvent::ShipmentFailed {
+                                    shipment_id: s.shipment_id.clone(),
+                                    order_id: s.order_id.clone(),
+                                    reason: "shipment cancelled with the order".to_string(),
+                                    failed_at: now,
+                                }],
+                            );
+                        }
+                        Ok(vec![done(format!("shipment {booking} cancelled"))])
+                    }
+                    // The carrier refuses once it has picked the parcel up:
+                    // it goes on, and people are told.
+                    Err(ExternalError::Permanent(m)) => Ok(vec![
+                        OrderEvent::CompensationSkipped {
+                            step,
+                            reason: format!("the carrier refused to cancel: {m}"),
+                            skipped_at: now,
+                        },
+                        OrderEvent::NoteRecorded {
+                            note: format!(
+                                "shipment {booking} could not be cancelled ({m}); intercept it"
+                            ),
+                            recorded_at: now,
+                        },
+                    ]),
+                    Err(e) => Err(e),
+                }
+            }
+            SagaStep::AllocateInventory => env
+                .inventory
+                .release_stock(&key, &order.order_id, &stock_items(order))
+                .map(|()| vec![done("stock released".to_string())]),
+            SagaStep::ProcessPayment => {
+                let paid = order
+                    .payment
+                    .as_ref()
+                    .map(|p| (p.transaction_id.clone(), p.amount_paid.clone()))
+                    .or_else(|| saga_payment(order));
+                let Some((transaction_id, amount)) = paid else {
+                    return self.recover(order, step, carrier, w);
+                };
+                let refund = Money {
+                    amount: amount.amount.saturating_sub(order.refunded.amount),
+                    currency: amount.currency,
+                };
+                if refund.amount == 0 {
+                    return Ok(Ok(vec![done("nothing left to refund".to_string())]));
+                }
+                env.payment
+                    .refund_payment(&key, &transaction_id, &refund, &reason)
+                    .map(|()| {
+                        vec![
+                            done(format!("refunded {refund} of {transaction_id}")),
+                            OrderEvent::OrderRefunded {
+                                return_id: None,
+                                amount: refund,
+                                refunded_at: now,
+                            },
+                        ]
+                    })
+            }
+            SagaStep::NotifyCustomer => env
+                .customer
+                .send_order_cancellation(&key, &order.order_id, &order.customer_id, &reason)
+                .map(|()| vec![done("cancellation notice sent".to_string())]),
+        })
+    }
+
+    /// A step whose call started but whose outcome was never recorded (a
+    /// crash, or a lost race) may have acted. Repeating the action with its
+    /// own key returns what happened without acting twice, and gives the
+    /// compensation what it needs (the transaction or shipment to undo).
+    fn recover(
+        &self,
+        order: &Order,
+        step: SagaStep,
+        carrier: crate::domain::values::CarrierCode,
+        w: &mut Write,
+    ) -> DomainResult<Result<Vec<OrderEvent>, ExternalError>> {
+        let now = self.now();
+        Ok(match self.forward(order, step, carrier, w)? {
+            Ok(mut events) => {
+                // Keep only the saga's record: the order is already cancelled.
+                events.retain(|e| matches!(e, OrderEvent::SagaStepCompleted { .. }));
+                Ok(events)
+            }
+            Err(ExternalError::Permanent(m)) => Ok(vec![OrderEvent::SagaStepFailed {
+                step,
+                reason: format!("nothing to undo: {m}"),
+                failed_at: now,
+            }]),
+            Err(e) => Err(e),
+        })
+    }
+}

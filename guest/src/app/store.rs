@@ -1,0 +1,288 @@
+//! Loading entities from their streams and writing decided events back in
+//! one atomic batch, with the expected version of every stream, the saga's
+//! durable timer, the tags that make streams findable, and the daily-metrics
+//! facts derived from the events.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::ports::{AppendBatch, Env, NewEvent, StoreError, StoredEvent, StreamAppend};
+use crate::domain::metrics::{MetricEvent, metrics_stream};
+use crate::domain::order::{Order, OrderEvent};
+use crate::domain::returns::{Return, ReturnEvent};
+use crate::domain::saga::{SagaAction, next_action};
+use crate::domain::shipment::{Shipment, ShipmentEvent};
+use crate::domain::values::Timestamp;
+use crate::domain::{DomainError, DomainResult};
+
+pub fn order_stream(order_id: &str) -> String {
+    format!("order-{order_id}")
+}
+pub fn shipment_stream(shipment_id: &str) -> String {
+    format!("shipment-{shipment_id}")
+}
+pub fn return_stream(return_id: &str) -> String {
+    format!("return-{return_id}")
+}
+pub fn customer_tag(customer_id: &str) -> String {
+    format!("customer-{customer_id}")
+}
+pub fn order_shipments_tag(order_id: &str) -> String {
+    format!("order-shipments-{order_id}")
+}
+pub fn order_returns_tag(order_id: &str) -> String {
+    format!("order-returns-{order_id}")
+}
+pub fn transaction_tag(transaction_id: &str) -> String {
+    format!("transaction-{transaction_id}")
+}
+
+pub(crate) fn storage(e: StoreError) -> DomainError {
+    match e {
+        StoreError::Conflict {
+            stream_id,
+            expected,
+            actual,
+        } => DomainError::Conflict(format!(
+            "stream {stream_id} is at version {actual}, expected {expected}"
+        )),
+        StoreError::Unavailable(m) => DomainError::Storage(m),
+        StoreError::Invalid(m) => DomainError::Storage(format!("rejected by storage: {m}")),
+    }
+}
+
+fn decode<E: DeserializeOwned>(events: &[StoredEvent]) -> DomainResult<Vec<E>> {
+    events
+        .iter()
+        .map(|e| {
+            serde_json::from_str(&e.payload).map_err(|err| {
+                DomainError::Storage(format!(
+                    "event {} of stream {} cannot be read: {err}",
+                    e.version, e.stream_id
+                ))
+            })
+        })
+        .collect()
+}
+
+fn encode<E: Serialize>(event_type: &str, event: &E) -> NewEvent {
+    NewEvent {
+        event_type: event_type.to_string(),
+        // Serialising these plain data enums cannot fail.
+        payload: serde_json::to_string(event).unwrap_or_default(),
+    }
+}
+
+pub(crate) fn load_order(env: &Env<'_>, order_id: &str) -> DomainResult<Option<Order>> {
+    let events = env.store.load(&order_stream(order_id)).map_err(storage)?;
+    Ok(Order::fold(&decode::<OrderEvent>(&events)?))
+}
+
+pub(crate) fn load_shipment(env: &Env<'_>, shipment_id: &str) -> DomainResult<Option<Shipment>> {
+    let events = env
+        .store
+        .load(&shipment_stream(shipment_id))
+        .map_err(storage)?;
+    Ok(Shipment::fold(&decode::<ShipmentEvent>(&events)?))
+}
+
+pub(crate) fn load_return(env: &Env<'_>, return_id: &str) -> DomainResult<Option<Return>> {
+    let events = env.store.load(&return_stream(return_id)).map_err(storage)?;
+    Ok(Return::fold(&decode::<ReturnEvent>(&events)?))
+}
+
+pub(crate) fn load_metrics(env: &Env<'_>, stream: &str) -> DomainResult<Vec<MetricEvent>> {
+    let events = env.store.load(stream).map_err(storage)?;
+    decode(&events)
+}
+
+/// When the saga of this order should run next (`None`: never).
+pub fn saga_wake_at(order: &Order, now: Timestamp) -> Option<Timestamp> {
+    match next_action(order, now) {
+        SagaAction::Finished => None,
+        SagaAction::Wait(t) => Some(t),
+        SagaAction::Record(_) | SagaAction::Call(_) => Some(now),
+    }
+}
+
+/// A batch being assembled; `commit` writes it atomically.
+#[derive(Default)]
+pub(crate) struct Write {
+    batch: AppendBatch,
+    metrics: Vec<(Timestamp, MetricEvent)>,
+}
+
+impl Write {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds order events; returns the order as it will be after them.
+    pub fn order(
+        &mut self,
+        before: Option<&Order>,
+        events: Vec<OrderEvent>,
+        now: Timestamp,
+    ) -> Option<Order> {
+        let mut after = before.cloned();
+        let mut tags = Vec::new();
+        for e in &events {
+            let next = Order::apply(after.take(), e);
+            match e {
+                OrderEvent::DraftCreated { customer_id, .. } => {
+                    tags.push(customer_tag(customer_id))
+                }
+                OrderEvent::OrderPlaced {
+                    customer_id,
+                    order_id,
+                    total,
+                    placed_at,
+                    ..
+                } => {
+                    tags.push(customer_tag(customer_id));
+                    self.metrics.push((
+                        *placed_at,
+                        MetricEvent::OrderCounted {
+                            order_id: order_id.clone(),
+                            total: total.clone(),
+                        },
+                    ));
+                }
+                OrderEvent::PaymentConfirmed { transaction_id, .. } => {
+                    tags.push(transaction_tag(transaction_id))
+                }
+                OrderEvent::SagaStepCompleted {
+                    outcome: crate::domain::saga::StepOutcome::Paid { transaction_id, .. },
+                    ..
+                } => tags.push(transaction_tag(transaction_id)),
+                // Only placed orders count: a cancelled draft was never an order.
+                OrderEvent::OrderCancelled {
+                    order_id,
+                    cancelled_at,
+                    ..
+                } if next.placed_at.is_some() => self.metrics.push((
+                    *cancelled_at,
+                    MetricEvent::CancellationCounted {
+                        order_id: order_id.clone(),
+                        currency: next.total.currency.clone(),
+                    },
+                )),
+                _ => {}
+            }
+            after = Some(next);
+        }
+        let after = after?;
+        self.batch.streams.push(StreamAppend {
+            stream_id: order_stream(&after.order_id),
+            expected_version: before.map_or(0, |o| o.version),
+            tags,
+            events: events.iter().map(|e| encode(&e.event_type(), e)).collect(),
+        });
+        self.batch
+            .timers
+            .push((after.order_id.clone(), saga_wake_at(&after, now)));
+        Some(after)
+    }
+
+    pub fn shipment(
+        &mut self,
+        before: Option<&Shipment>,
+        events: Vec<ShipmentEvent>,
+    ) -> Option<Shipment> {
+        let mut after = before.cloned();
+        let mut tags = Vec::new();
+        for e in &events {
+            if let ShipmentEvent::ShipmentCreated { order_id, .. } = e {
+                tags.push(order_shipments_tag(order_id));
+            }
+            after = Shipment::apply(after, e);
+        }
+        if let Some(s) = &after {
+            self.batch.streams.push(StreamAppend {
+                stream_id: shipment_stream(&s.shipment_id),
+                expected_version: before.map_or(0, |s| s.version),
+                tags,
+                events: events.iter().map(|e| encode(e.event_type(), e)).collect(),
+            });
+        }
+        after
+    }
+
+    pub fn ret(&mut self, before: Option<&Return>, events: Vec<ReturnEvent>) -> Option<Return> {
+        let mut after = before.cloned();
+        let mut tags = Vec::new();
+        for e in &events {
+            match e {
+                ReturnEvent::ReturnRequested { order_id, .. } => {
+                    tags.push(order_returns_tag(order_id))
+                }
+                ReturnEvent::RefundProcessed {
+                    return_id,
+                    refund_amount,
+                    processed_at,
+                    ..
+                } => self.metrics.push((
+                    *processed_at,
+                    MetricEvent::RefundCounted {
+                        return_id: return_id.clone(),
+                        amount: refund_amount.clone(),
+                    },
+                )),
+                _ => {}
+            }
+            after = Return::apply(after, e);
+        }
+        if let Some(r) = &after {
+            self.batch.streams.push(StreamAppend {
+                stream_id: return_stream(&r.return_id),
+                expected_version: before.map_or(0, |r| r.version),
+                tags,
+                events: events.iter().map(|e| encode(e.event_type(), e)).collect(),
+            });
+        }
+        after
+    }
+
+    /// Writes everything atomically. A conflict on a metrics stream (many
+    /// writers add to one day) is resolved here by reading its version
+    /// again: metrics facts commute. A conflict on an entity's stream is
+    /// returned as [`DomainError::Conflict`].
+    pub fn commit(mut self, env: &Env<'_>) -> DomainResult<()> {
+        let base = self.batch.streams.len();
+        let mut by_stream: Vec<(String, Vec<NewEvent>)> = Vec::new();
+        for (at, m) in &self.metrics {
+            let stream = metrics_stream(*at);
+            let event = encode(m.event_type(), m);
+            match by_stream.iter_mut().find(|(s, _)| *s == stream) {
+                Some((_, events)) => events.push(event),
+                None => by_stream.push((stream, vec![event])),
+            }
+        }
+        for (stream_id, events) in by_stream {
+            self.batch.streams.push(StreamAppend {
+                stream_id,
+                expected_version: 0,
+                tags: Vec::new(),
+                events,
+            });
+        }
+        const ATTEMPTS: usize = 20;
+        for _ in 0..ATTEMPTS {
+            for s in &mut self.batch.streams[base..] {
+                s.expected_version = env.store.stream_version(&s.stream_id).map_err(storage)?;
+            }
+            match env.store.append(&self.batch) {
+                Ok(()) => return Ok(()),
+                Err(StoreError::Conflict { stream_id, .. })
+                    if stream_id.starts_with("metrics-") =>
+                {
+                    continue;
+                }
+                Err(e) => return Err(storage(e)),
+            }
+        }
+        Err(DomainError::Conflict(
+            "the daily metrics stream is too busy; retry".to_string(),
+        ))
+    }
+}
