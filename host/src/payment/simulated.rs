@@ -1,0 +1,400 @@
+//! A payment gateway in memory that keeps a real ledger of charges and
+//! refunds, so tests can assert that nothing was charged or refunded twice.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use super::{
+    PaymentGateway, PaymentSucceeded, ProcessPaymentRequest, RefundCompleted, RefundPaymentRequest,
+};
+use crate::bindings::oms::order_management::types::Money;
+use crate::external::{Context, ExternalError, Operation};
+use crate::simulation::{SimControl, derived_id};
+
+/// A charge the simulated gateway made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Charge {
+    /// The gateway's id of the charge.
+    pub transaction_id: String,
+    /// The order paid for.
+    pub order_id: String,
+    /// Who paid.
+    pub customer_id: String,
+    /// How much.
+    pub amount: Money,
+    /// How much of it has been refunded, in minor units.
+    pub refunded: u64,
+}
+
+/// A refund the simulated gateway made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refund {
+    /// The charge refunded.
+    pub transaction_id: String,
+    /// How much.
+    pub amount: Money,
+    /// Why, as the caller said.
+    pub reason: String,
+}
+
+/// The simulated [`PaymentGateway`].
+pub struct SimulatedPayment {
+    sim: SimControl,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    charge_outcomes: HashMap<String, Result<PaymentSucceeded, ExternalError>>,
+    refund_outcomes: HashMap<String, Result<RefundCompleted, ExternalError>>,
+    ledger: Ledger,
+}
+
+#[derive(Default)]
+struct Ledger {
+    charges: Vec<Charge>,
+    by_transaction: HashMap<String, usize>,
+    refunds: Vec<Refund>,
+    decline_above: Option<u64>,
+}
+
+impl SimulatedPayment {
+    /// A gateway without charges, sharing `sim`'s seed, clock, log and faults.
+    pub fn new(sim: SimControl) -> Self {
+        Self {
+            sim,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// Declines (permanently) every charge above `amount` minor units, as a
+    /// card limit would; `None` accepts any amount.
+    pub fn set_decline_above(&self, amount: Option<u64>) {
+        self.lock().ledger.decline_above = amount;
+    }
+
+    /// Every charge made, oldest first.
+    pub fn charges(&self) -> Vec<Charge> {
+        self.lock().ledger.charges.clone()
+    }
+
+    /// How many charges were made for `order_id`.
+    pub fn charges_for_order(&self, order_id: &str) -> usize {
+        self.lock()
+            .ledger
+            .charges
+            .iter()
+            .filter(|c| c.order_id == order_id)
+            .count()
+    }
+
+    /// The sum of all charges, in minor units (whatever their currency).
+    pub fn total_charged(&self) -> u64 {
+        self.lock()
+            .ledger
+            .charges
+            .iter()
+            .map(|c| c.amount.amount)
+            .sum()
+    }
+
+    /// Every refund made, oldest first.
+    pub fn refunds(&self) -> Vec<Refund> {
+        self.lock().ledger.refunds.clone()
+    }
+
+    /// The amounts refunded on `transaction_id`, oldest first.
+    pub fn refunds_for(&self, transaction_id: &str) -> Vec<u64> {
+        self.lock()
+            .ledger
+            .refunds
+            .iter()
+            .filter(|r| r.transaction_id == transaction_id)
+            .map(|r| r.amount.amount)
+            .collect()
+    }
+
+    /// The sum of all refunds, in minor units.
+    pub fn total_refunded(&self) -> u64 {
+        self.lock()
+            .ledger
+            .refunds
+            .iter()
+            .map(|r| r.amount.amount)
+            .sum()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // State changes are single pushes and inserts after all checks.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Ledger {
+    fn charge(
+        &mut self,
+        key: &str,
+        request: &ProcessPaymentRequest,
+        now: u64,
+    ) -> Result<PaymentSucceeded, ExternalError> {
+        if let Some(limit) = self
+            .decline_above
+            .filter(|limit| request.payment_amount.amount > *limit)
+        {
+            return Err(ExternalError::permanent(format!(
+                "card declined: {} exceeds the limit of {limit}",
+                request.payment_amount.amount
+            )));
+        }
+        let transaction_id = format!("txn_{}", derived_id("charge", key).simple());
+        self.by_transaction
+            .insert(transaction_id.clone(), self.charges.len());
+        self.charges.push(Charge {
+            transaction_id: transaction_id.clone(),
+            order_id: request.order_id.clone(),
+            customer_id: request.customer_id.clone(),
+            amount: request.payment_amount.clone(),
+            refunded: 0,
+        });
+        Ok(PaymentSucceeded {
+            transaction_id,
+            order_id: request.order_id.clone(),
+            payment_amount: request.payment_amount.clone(),
+            processed_at: now,
+        })
+    }
+
+    fn refund(
+        &mut self,
+        request: &RefundPaymentRequest,
+        now: u64,
+    ) -> Result<RefundCompleted, ExternalError> {
+        let Some(charge) = self
+            .by_transaction
+            .get(&request.transaction_id)
+            .and_then(|index| self.charges.get_mut(*index))
+        else {
+            return Err(ExternalError::permanent(format!(
+                "unknown transaction `{}`",
+                request.transaction_id
+            )));
+        };
+        let amount = &request.refund_amount;
+        if amount.currency != charge.amount.currency {
+            return Err(ExternalError::permanent(format!(
+                "refund currency {} differs from the charge's {}",
+                amount.currency, charge.amount.currency
+            )));
+        }
+        if amount.amount == 0 {
+            return Err(ExternalError::permanent("refund amount must be positive"));
+        }
+        let refundable = charge.amount.amount.saturating_sub(charge.refunded);
+        if amount.amount > refundable {
+            return Err(ExternalError::permanent(format!(
+                "refund of {} exceeds the {refundable} left to refund on `{}`",
+                amount.amount, request.transaction_id
+            )));
+        }
+        charge.refunded += amount.amount;
+        self.refunds.push(Refund {
+            transaction_id: request.transaction_id.clone(),
+            amount: amount.clone(),
+            reason: request.reason.clone(),
+        });
+        Ok(RefundCompleted {
+            transaction_id: request.transaction_id.clone(),
+            refund_amount: amount.clone(),
+            refunded_at: now,
+        })
+    }
+}
+
+impl PaymentGateway for SimulatedPayment {
+    fn process_payment(
+        &self,
+        key: &str,
+        request: &ProcessPaymentRequest,
+    ) -> Result<PaymentSucceeded, ExternalError> {
+        self.sim.pause(Context::Payment);
+        let now = self.sim.now_ms();
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        self.sim.run(
+            Operation::ProcessPayment,
+            key,
+            &mut state.charge_outcomes,
+            || state.ledger.charge(key, request, now),
+        )
+    }
+
+    fn refund_payment(
+        &self,
+        key: &str,
+        request: &RefundPaymentRequest,
+    ) -> Result<RefundCompleted, ExternalError> {
+        self.sim.pause(Context::Payment);
+        let now = self.sim.now_ms();
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        self.sim.run(
+            Operation::RefundPayment,
+            key,
+            &mut state.refund_outcomes,
+            || state.ledger.refund(request, now),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::bindings::oms::order_management::types::PaymentMethod;
+    use crate::clock::ManualClock;
+    use crate::simulation::{CallOutcome, Scripted};
+
+    fn gateway() -> (SimulatedPayment, SimControl) {
+        let sim = SimControl::new(1, Arc::new(ManualClock::new(5_000)));
+        (SimulatedPayment::new(sim.clone()), sim)
+    }
+
+    fn usd(amount: u64) -> Money {
+        Money {
+            amount,
+            currency: "USD".to_owned(),
+        }
+    }
+
+    fn charge_request(order: &str, amount: u64) -> ProcessPaymentRequest {
+        ProcessPaymentRequest {
+            order_id: order.to_owned(),
+            payment_amount: usd(amount),
+            payment_method: PaymentMethod::CreditCard,
+            customer_id: "customer-1".to_owned(),
+        }
+    }
+
+    fn refund_request(transaction_id: &str, amount: u64) -> RefundPaymentRequest {
+        RefundPaymentRequest {
+            transaction_id: transaction_id.to_owned(),
+            refund_amount: usd(amount),
+            reason: "returned".to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_repeated_key_charges_once_and_answers_the_same() {
+        let (gateway, sim) = gateway();
+        let first = gateway
+            .process_payment("order-1/pay", &charge_request("order-1", 2_500))
+            .unwrap();
+        let again = gateway
+            .process_payment("order-1/pay", &charge_request("order-1", 2_500))
+            .unwrap();
+        assert_eq!(first, again);
+        assert_eq!(first.processed_at, 5_000);
+        assert!(first.transaction_id.len() <= 100);
+        assert_eq!(gateway.charges_for_order("order-1"), 1);
+        assert_eq!(gateway.total_charged(), 2_500);
+        assert_eq!(sim.log().len(), 2);
+    }
+
+    #[test]
+    fn transaction_ids_are_deterministic_per_key() {
+        let (one, _) = gateway();
+        let (two, _) = gateway();
+        let request = charge_request("order-1", 100);
+        assert_eq!(
+            one.process_payment("k", &request).unwrap().transaction_id,
+            two.process_payment("k", &request).unwrap().transaction_id
+        );
+        assert_ne!(
+            one.process_payment("k2", &request).unwrap().transaction_id,
+            two.process_payment("k", &request).unwrap().transaction_id
+        );
+    }
+
+    #[test]
+    fn refunds_never_exceed_what_is_left() {
+        let (gateway, _) = gateway();
+        let txn = gateway
+            .process_payment("pay", &charge_request("order-1", 1_000))
+            .unwrap()
+            .transaction_id;
+        gateway
+            .refund_payment("r1", &refund_request(&txn, 600))
+            .unwrap();
+        let too_much = gateway.refund_payment("r2", &refund_request(&txn, 500));
+        assert!(matches!(too_much, Err(ExternalError::Permanent(m)) if m.contains("400 left")));
+        gateway
+            .refund_payment("r3", &refund_request(&txn, 400))
+            .unwrap();
+        // A replay of an earlier key changes nothing.
+        gateway
+            .refund_payment("r1", &refund_request(&txn, 600))
+            .unwrap();
+        assert_eq!(gateway.refunds_for(&txn), [600, 400]);
+        assert_eq!(gateway.total_refunded(), 1_000);
+        assert_eq!(gateway.charges()[0].refunded, 1_000);
+    }
+
+    #[test]
+    fn refusals_are_permanent_and_remembered() {
+        let (gateway, sim) = gateway();
+        let unknown = gateway.refund_payment("r", &refund_request("txn_nope", 1));
+        assert!(matches!(unknown, Err(ExternalError::Permanent(_))));
+        gateway.set_decline_above(Some(10_000));
+        let declined = gateway.process_payment("big", &charge_request("order-2", 10_001));
+        assert!(matches!(&declined, Err(ExternalError::Permanent(m)) if m.contains("declined")));
+        gateway.set_decline_above(None);
+        // The key's first outcome stands, even though the limit is gone.
+        assert_eq!(
+            gateway.process_payment("big", &charge_request("order-2", 10_001)),
+            declined
+        );
+        assert_eq!(gateway.total_charged(), 0);
+        assert_eq!(
+            sim.log()
+                .count(Operation::ProcessPayment, CallOutcome::Permanent),
+            2
+        );
+    }
+
+    #[test]
+    fn transient_faults_charge_nothing_and_the_retry_charges_once() {
+        let (gateway, sim) = gateway();
+        sim.script(
+            Operation::ProcessPayment,
+            [Scripted::Transient, Scripted::Transient, Scripted::Ok],
+        );
+        let request = charge_request("order-1", 700);
+        assert!(
+            gateway
+                .process_payment("k", &request)
+                .unwrap_err()
+                .is_transient()
+        );
+        assert!(
+            gateway
+                .process_payment("k", &request)
+                .unwrap_err()
+                .is_transient()
+        );
+        assert_eq!(gateway.charges_for_order("order-1"), 0);
+        gateway.process_payment("k", &request).unwrap();
+        gateway.process_payment("k", &request).unwrap();
+        assert_eq!(gateway.charges_for_order("order-1"), 1);
+        let outcomes: Vec<_> = sim.log().entries().iter().map(|e| e.outcome).collect();
+        assert_eq!(
+            outcomes,
+            [
+                CallOutcome::Transient,
+                CallOutcome::Transient,
+                CallOutcome::Ok,
+                CallOutcome::Ok
+            ]
+        );
+    }
+}

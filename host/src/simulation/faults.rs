@@ -1,0 +1,452 @@
+//! Fault injection for the simulated contexts: random faults that are a pure
+//! function of the seed and the call (so a run replays exactly, whatever the
+//! thread timing), scripted faults for tests, and latency.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use super::rng::{Fnv64, unit_interval};
+use crate::external::{Context, Operation};
+
+/// Faults and latency of one simulated context.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct FaultConfig {
+    /// Probability in `[0, 1]` that a call fails transiently (no effect).
+    pub transient: f64,
+    /// Probability in `[0, 1]` that a call fails permanently (no effect,
+    /// remembered for its idempotency key).
+    pub permanent: f64,
+    /// Delay added to every call.
+    pub latency: Duration,
+}
+
+impl FaultConfig {
+    /// No faults and no latency.
+    pub const NONE: FaultConfig = FaultConfig {
+        transient: 0.0,
+        permanent: 0.0,
+        latency: Duration::ZERO,
+    };
+
+    /// Checks that both probabilities are in `[0, 1]` and add up to at most 1.
+    pub fn validate(&self, context: Context) -> Result<(), FaultSpecError> {
+        for (name, p) in [("transient", self.transient), ("permanent", self.permanent)] {
+            if !(0.0..=1.0).contains(&p) {
+                return Err(FaultSpecError::new(
+                    format!("{context}={name}:{p}"),
+                    "a probability must be between 0 and 1",
+                ));
+            }
+        }
+        if self.transient + self.permanent > 1.0 {
+            return Err(FaultSpecError::new(
+                format!(
+                    "{context}=transient:{},permanent:{}",
+                    self.transient, self.permanent
+                ),
+                "the transient and permanent probabilities add up to more than 1",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The outcome a test scripts for the next call of an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scripted {
+    /// No injected fault: the call does its real work (which may still fail
+    /// permanently, for example a refund that is too large).
+    Ok,
+    /// The call fails transiently without effect.
+    Transient,
+    /// The call fails permanently without effect.
+    Permanent,
+}
+
+/// What fault, if any, a call gets before it does its work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fault {
+    None,
+    Transient,
+    Permanent,
+}
+
+impl From<Scripted> for Fault {
+    fn from(scripted: Scripted) -> Self {
+        match scripted {
+            Scripted::Ok => Fault::None,
+            Scripted::Transient => Fault::Transient,
+            Scripted::Permanent => Fault::Permanent,
+        }
+    }
+}
+
+/// Draws the fault of one call: the same seed, context, operation, key and
+/// attempt number always give the same fault.
+pub(crate) fn draw(
+    seed: u64,
+    operation: Operation,
+    key: &str,
+    attempt: u64,
+    config: &FaultConfig,
+) -> Fault {
+    if config.transient <= 0.0 && config.permanent <= 0.0 {
+        return Fault::None;
+    }
+    let bits = Fnv64::new()
+        .u64(seed)
+        .str(operation.context().name())
+        .str(operation.name())
+        .str(key)
+        .u64(attempt)
+        .finish();
+    let u = unit_interval(bits);
+    if u < config.transient {
+        Fault::Transient
+    } else if u < config.transient + config.permanent {
+        Fault::Permanent
+    } else {
+        Fault::None
+    }
+}
+
+/// A malformed fault spec, naming the part that is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid fault spec `{part}`: {reason}")]
+pub struct FaultSpecError {
+    /// The offending part of the spec.
+    pub part: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl FaultSpecError {
+    fn new(part: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            part: part.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// One `CONTEXT=FAULT[,FAULT...]` spec as given on a command line, for
+/// example `payment=transient:0.2,permanent:0.05` or `carrier=20ms`.
+///
+/// A fault is `transient:P`, `permanent:P` (P a probability such as `0.2`
+/// or `20%`), a latency (`20ms`, `1.5s`, `500us`, or `latency:20ms`), or
+/// `none` to clear the context's faults. The context `all` names all four.
+/// Fields a spec leaves out keep their previous value when applied to a
+/// [`FaultPlan`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FaultSpec {
+    /// The contexts the spec applies to.
+    pub contexts: Vec<Context>,
+    /// Clear the contexts' faults before applying the rest.
+    pub reset: bool,
+    /// The transient-failure probability, if given.
+    pub transient: Option<f64>,
+    /// The permanent-failure probability, if given.
+    pub permanent: Option<f64>,
+    /// The latency, if given.
+    pub latency: Option<Duration>,
+}
+
+impl FaultSpec {
+    /// Applies the spec's fields to `config`.
+    pub fn apply_to(&self, config: &mut FaultConfig) {
+        if self.reset {
+            *config = FaultConfig::NONE;
+        }
+        if let Some(p) = self.transient {
+            config.transient = p;
+        }
+        if let Some(p) = self.permanent {
+            config.permanent = p;
+        }
+        if let Some(latency) = self.latency {
+            config.latency = latency;
+        }
+    }
+}
+
+impl FromStr for FaultSpec {
+    type Err = FaultSpecError;
+
+    fn from_str(spec: &str) -> Result<Self, Self::Err> {
+        let spec = spec.trim();
+        let Some((context, faults)) = spec.split_once('=') else {
+            return Err(FaultSpecError::new(
+                spec,
+                "expected CONTEXT=FAULTS, for example payment=transient:0.2,permanent:0.05",
+            ));
+        };
+        let context = context.trim();
+        let contexts = if context == "all" {
+            Context::ALL.to_vec()
+        } else {
+            vec![context.parse::<Context>().map_err(|_| {
+                FaultSpecError::new(
+                    context,
+                    "unknown context (expected payment, inventory, carrier, customer or all)",
+                )
+            })?]
+        };
+        let mut parsed = FaultSpec {
+            contexts,
+            ..FaultSpec::default()
+        };
+        if faults.trim().is_empty() {
+            return Err(FaultSpecError::new(spec, "no fault after `=`"));
+        }
+        for item in faults.split(',').map(str::trim) {
+            match item.split_once(':') {
+                Some(("transient", p)) => parsed.transient = Some(parse_probability(item, p)?),
+                Some(("permanent", p)) => parsed.permanent = Some(parse_probability(item, p)?),
+                Some(("latency", d)) => parsed.latency = Some(parse_duration(item, d)?),
+                None if item == "none" => parsed.reset = true,
+                None if item.starts_with(|c: char| c.is_ascii_digit()) => {
+                    parsed.latency = Some(parse_duration(item, item)?);
+                }
+                _ => {
+                    return Err(FaultSpecError::new(
+                        item,
+                        "expected transient:P, permanent:P, a latency such as 20ms, or none",
+                    ));
+                }
+            }
+        }
+        Ok(parsed)
+    }
+}
+
+fn parse_probability(item: &str, text: &str) -> Result<f64, FaultSpecError> {
+    let text = text.trim();
+    let value = match text.strip_suffix('%') {
+        Some(percent) => percent.trim().parse::<f64>().map(|p| p / 100.0),
+        None => text.parse::<f64>(),
+    };
+    match value {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(FaultSpecError::new(
+            item,
+            "the probability must be a number from 0 to 1 (or 0% to 100%)",
+        )),
+    }
+}
+
+fn parse_duration(item: &str, text: &str) -> Result<Duration, FaultSpecError> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let seconds_per_unit = match unit.trim() {
+        "ms" => 1e-3,
+        "s" => 1.0,
+        "us" | "µs" => 1e-6,
+        _ => f64::NAN,
+    };
+    let seconds = number.parse::<f64>().map(|n| n * seconds_per_unit);
+    match seconds {
+        // An hour is far beyond any useful simulated latency; the bound also
+        // keeps `from_secs_f64` from panicking.
+        Ok(s) if (0.0..=3600.0).contains(&s) => Ok(Duration::from_secs_f64(s)),
+        _ => Err(FaultSpecError::new(
+            item,
+            "expected a latency such as 20ms, 1.5s or 500us (at most 1 hour)",
+        )),
+    }
+}
+
+/// The faults of all four contexts.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FaultPlan {
+    configs: BTreeMap<Context, FaultConfig>,
+}
+
+impl FaultPlan {
+    /// A plan without faults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The faults of `context`.
+    pub fn get(&self, context: Context) -> FaultConfig {
+        self.configs.get(&context).copied().unwrap_or_default()
+    }
+
+    /// Replaces the faults of `context`, refusing invalid probabilities.
+    pub fn set(&mut self, context: Context, config: FaultConfig) -> Result<(), FaultSpecError> {
+        config.validate(context)?;
+        self.configs.insert(context, config);
+        Ok(())
+    }
+
+    /// Applies one spec on top of the plan; on error the plan is unchanged.
+    pub fn apply(&mut self, spec: &FaultSpec) -> Result<(), FaultSpecError> {
+        let mut next = self.clone();
+        for context in &spec.contexts {
+            let mut config = next.get(*context);
+            spec.apply_to(&mut config);
+            next.set(*context, config)?;
+        }
+        *self = next;
+        Ok(())
+    }
+}
+
+/// Parses specs separated by `;` or whitespace, for example
+/// `payment=transient:0.2,permanent:0.05; carrier=20ms`.
+impl FromStr for FaultPlan {
+    type Err = FaultSpecError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let mut plan = FaultPlan::new();
+        for spec in text
+            .split(|c: char| c == ';' || c.is_whitespace())
+            .filter(|s| !s.is_empty())
+        {
+            plan.apply(&spec.parse()?)?;
+        }
+        Ok(plan)
+    }
+}
+
+impl fmt::Display for FaultPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for (context, config) in &self.configs {
+            if *config == FaultConfig::NONE {
+                continue;
+            }
+            if !first {
+                f.write_str(";")?;
+            }
+            first = false;
+            write!(
+                f,
+                "{context}=transient:{},permanent:{},latency:{}us",
+                config.transient,
+                config.permanent,
+                config.latency.as_micros()
+            )?;
+        }
+        if first {
+            f.write_str("none")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(transient: f64, permanent: f64, latency_ms: u64) -> FaultConfig {
+        FaultConfig {
+            transient,
+            permanent,
+            latency: Duration::from_millis(latency_ms),
+        }
+    }
+
+    #[test]
+    fn parses_probabilities_and_latency() {
+        let plan: FaultPlan = "payment=transient:0.2,permanent:0.05;carrier=20ms"
+            .parse()
+            .unwrap();
+        assert_eq!(plan.get(Context::Payment), config(0.2, 0.05, 0));
+        assert_eq!(plan.get(Context::Carrier), config(0.0, 0.0, 20));
+        assert_eq!(plan.get(Context::Inventory), FaultConfig::NONE);
+    }
+
+    #[test]
+    fn later_specs_merge_into_earlier_ones() {
+        let plan: FaultPlan = "all=transient:10% payment=latency:1.5s inventory=none"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            plan.get(Context::Payment),
+            FaultConfig {
+                transient: 0.1,
+                permanent: 0.0,
+                latency: Duration::from_millis(1_500)
+            }
+        );
+        assert_eq!(plan.get(Context::Customer), config(0.1, 0.0, 0));
+        assert_eq!(plan.get(Context::Inventory), FaultConfig::NONE);
+    }
+
+    #[test]
+    fn errors_name_the_bad_part() {
+        let error = |spec: &str| spec.parse::<FaultPlan>().unwrap_err();
+        assert_eq!(error("bank=transient:0.1").part, "bank");
+        assert_eq!(error("payment=transient:1.5").part, "transient:1.5");
+        assert_eq!(error("payment=transient:abc").part, "transient:abc");
+        assert_eq!(error("payment=flaky").part, "flaky");
+        assert_eq!(error("carrier=20parsecs").part, "20parsecs");
+        assert_eq!(error("payment").part, "payment");
+        assert_eq!(error("payment=").part, "payment=");
+        let too_likely = error("payment=transient:0.7,permanent:0.6");
+        assert!(too_likely.reason.contains("more than 1"), "{too_likely}");
+        assert!(
+            error("payment=transient:2")
+                .to_string()
+                .starts_with("invalid fault spec `transient:2`:")
+        );
+    }
+
+    #[test]
+    fn display_round_trips() {
+        let plan: FaultPlan = "payment=transient:0.25,permanent:0.5;carrier=20ms"
+            .parse()
+            .unwrap();
+        assert_eq!(plan.to_string().parse::<FaultPlan>().unwrap(), plan);
+        assert_eq!(FaultPlan::new().to_string(), "none");
+    }
+
+    #[test]
+    fn draws_are_deterministic_and_follow_the_probabilities() {
+        let faults = config(0.2, 0.1, 0);
+        let draws = |seed| -> Vec<Fault> {
+            (0..2_000)
+                .map(|i| {
+                    draw(
+                        seed,
+                        Operation::ProcessPayment,
+                        &format!("order-{i}"),
+                        1,
+                        &faults,
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(draws(7), draws(7));
+        assert_ne!(draws(7), draws(8));
+        let all = draws(7);
+        let transient = all.iter().filter(|f| **f == Fault::Transient).count();
+        let permanent = all.iter().filter(|f| **f == Fault::Permanent).count();
+        assert!((330..470).contains(&transient), "{transient}");
+        assert!((140..260).contains(&permanent), "{permanent}");
+    }
+
+    #[test]
+    fn retries_of_one_key_draw_afresh() {
+        let faults = config(0.5, 0.0, 0);
+        let attempts: Vec<Fault> = (1..=64)
+            .map(|attempt| draw(1, Operation::CreateShipment, "k", attempt, &faults))
+            .collect();
+        assert!(attempts.contains(&Fault::None));
+        assert!(attempts.contains(&Fault::Transient));
+    }
+
+    #[test]
+    fn no_probability_never_faults() {
+        assert_eq!(
+            draw(1, Operation::RefundPayment, "k", 1, &FaultConfig::NONE),
+            Fault::None
+        );
+    }
+}

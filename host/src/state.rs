@@ -1,0 +1,95 @@
+//! What one `Store` carries: the guest's WASI context, its resource table,
+//! its limits, and the backends its imports delegate to.
+//!
+//! The import implementations live beside their backends' traits
+//! ([`crate::store`], [`crate::policy`], [`crate::payment`],
+//! [`crate::inventory`], [`crate::carrier`], [`crate::customer`]); each is a
+//! thin delegation to [`Backends`].
+
+use std::sync::Arc;
+
+use wasmtime::StoreLimits;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::bindings::oms::order_management::types;
+use crate::carrier::ShippingCarrier;
+use crate::clock::{Clock, WasiWallClock};
+use crate::customer::CustomerService;
+use crate::inventory::InventoryService;
+use crate::payment::PaymentGateway;
+use crate::policy::StorePolicy;
+use crate::store::EventStore;
+
+/// Everything the component's imports are served by. Shared by every
+/// session of a runtime.
+#[derive(Clone)]
+pub struct Backends {
+    /// Durable event storage.
+    pub store: Arc<dyn EventStore>,
+    /// The payment gateway.
+    pub payment: Arc<dyn PaymentGateway>,
+    /// The inventory service.
+    pub inventory: Arc<dyn InventoryService>,
+    /// The shipping carrier.
+    pub carrier: Arc<dyn ShippingCarrier>,
+    /// Customer service.
+    pub customer: Arc<dyn CustomerService>,
+    /// The store's settings.
+    pub policy: StorePolicy,
+    /// The wall clock the guest sees through WASI.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The data of one `wasmtime::Store`: one per session, dropped with it.
+pub struct HostState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: StoreLimits,
+    backends: Arc<Backends>,
+}
+
+impl HostState {
+    /// State for one session: a WASI context with no files, no network, no
+    /// environment and no arguments, whose wall clock is `backends.clock`,
+    /// and whose stdout and stderr go to the host's stderr (so a guest
+    /// panic message is seen, and the host's stdout stays clean for
+    /// machine-readable output).
+    pub fn new(backends: Arc<Backends>, limits: StoreLimits) -> Self {
+        let wasi = WasiCtx::builder()
+            .stdout(std::io::stderr())
+            .stderr(std::io::stderr())
+            .wall_clock(WasiWallClock(backends.clock.clone()))
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        Self {
+            wasi,
+            table: ResourceTable::new(),
+            limits,
+            backends,
+        }
+    }
+
+    /// The backends the imports delegate to.
+    pub fn backends(&self) -> &Backends {
+        &self.backends
+    }
+
+    pub(crate) fn limits_mut(&mut self) -> &mut StoreLimits {
+        &mut self.limits
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// `types` declares only types, but the generated linker still asks for it.
+impl types::Host for HostState {}
