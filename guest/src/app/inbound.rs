@@ -254,12 +254,11 @@ impl App<'_> {
         {
             return Ok(Inbound::Duplicate);
         }
-        let description = match (status, &location) {
-            (ShipmentStatus::PickedUp, _) => "picked up by the carrier".to_string(),
-            (ShipmentStatus::InTransit, Some(l)) => format!("in transit at {l}"),
-            (ShipmentStatus::InTransit, None) => "in transit".to_string(),
-            (ShipmentStatus::OutForDelivery, _) => "out for delivery".to_string(),
-            (other, _) => other.to_string(),
+        let description = match status {
+            ShipmentStatus::PickedUp => "picked up by the carrier".to_string(),
+            ShipmentStatus::InTransit => "in transit".to_string(),
+            ShipmentStatus::OutForDelivery => "out for delivery".to_string(),
+            other => other.to_string(),
         };
         let events = shipment::decide_update_tracking(&s, status, location, &description, at)?;
         let mut w = Write::new();

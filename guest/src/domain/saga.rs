@@ -256,11 +256,18 @@ impl SagaState {
                 self.failure.get_or_insert((*step, reason.clone()));
             }
             OrderEvent::NotificationGaveUp { step, reason, .. } => {
+                // Once the notice's compensation has started, a give-up is
+                // the cancellation notice's, not the order confirmation's.
+                let cancellation = self.compensations[step.index()].attempts > 0;
                 self.notes.push(format!(
                     "{} gave up: {reason}",
-                    step.compensation_or_action()
+                    if cancellation {
+                        step.compensation_name()
+                    } else {
+                        step.compensation_or_action()
+                    }
                 ));
-                if *step == SagaStep::NotifyCustomer && self.failure.is_none() {
+                if *step == SagaStep::NotifyCustomer && !cancellation && self.failure.is_none() {
                     let r = &mut self.steps[step.index()];
                     r.status = StepStatus::GaveUp;
                     r.in_flight = false;
@@ -624,19 +631,22 @@ pub fn after_forward_error(
         error.message().to_string()
     };
     if step == SagaStep::NotifyCustomer {
-        return notification_gave_up(step, &reason, now);
+        return notification_gave_up(false, &reason, now);
     }
     fail(order, step, &reason, now)
 }
 
-fn notification_gave_up(step: SagaStep, reason: &str, now: Timestamp) -> Vec<OrderEvent> {
-    let what = match step {
-        SagaStep::NotifyCustomer => "order confirmation",
-        _ => "cancellation notice",
+/// Only the notify-customer step gives up: going forward (the order
+/// confirmation) or while compensating (the cancellation notice).
+fn notification_gave_up(compensation: bool, reason: &str, now: Timestamp) -> Vec<OrderEvent> {
+    let what = if compensation {
+        "cancellation notice"
+    } else {
+        "order confirmation"
     };
     vec![
         OrderEvent::NotificationGaveUp {
-            step,
+            step: SagaStep::NotifyCustomer,
             reason: reason.to_string(),
             gave_up_at: now,
         },
@@ -669,7 +679,7 @@ pub fn after_compensation_error(
         }];
     }
     if step == SagaStep::NotifyCustomer {
-        let mut events = notification_gave_up(step, error.message(), now);
+        let mut events = notification_gave_up(true, error.message(), now);
         events.push(OrderEvent::CompensationSkipped {
             step,
             reason: format!("gave up: {}", error.message()),

@@ -1,0 +1,117 @@
+//! Assembling a running host from its parts: the component, a store, the
+//! simulated backends and the policy. The CLI, the demo and the tests all
+//! start here, so they run the component the same way.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use crate::clock::Clock;
+use crate::driver::SagaDriver;
+use crate::engine::{Runtime, RuntimeConfig};
+use crate::policy::StorePolicy;
+use crate::service::OrderService;
+use crate::simulation::{FaultPlan, Simulation};
+use crate::store::{EventStore, MemoryStore, SqliteStore};
+
+/// Where events are stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreChoice {
+    /// In memory: gone when the process ends.
+    Memory,
+    /// A SQLite file, created on first use.
+    Sqlite(PathBuf),
+}
+
+impl StoreChoice {
+    /// `memory` or a file path.
+    pub fn parse(text: &str) -> Self {
+        if text == "memory" {
+            StoreChoice::Memory
+        } else {
+            StoreChoice::Sqlite(PathBuf::from(text))
+        }
+    }
+
+    /// Opens the store.
+    pub fn open(&self, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<dyn EventStore>> {
+        Ok(match self {
+            StoreChoice::Memory => Arc::new(MemoryStore::new(clock)),
+            StoreChoice::Sqlite(path) => Arc::new(
+                SqliteStore::open(path, clock)
+                    .with_context(|| format!("opening the store {}", path.display()))?,
+            ),
+        })
+    }
+}
+
+/// Everything needed to start a host.
+pub struct HostOptions {
+    pub store: StoreChoice,
+    /// The component; `None` uses the one embedded at build time.
+    pub component: Option<PathBuf>,
+    pub seed: u64,
+    pub faults: FaultPlan,
+    pub policy: StorePolicy,
+    pub clock: Arc<dyn Clock>,
+    pub runtime: RuntimeConfig,
+}
+
+impl HostOptions {
+    /// In-memory store, no faults, default policy, the system clock.
+    pub fn in_memory() -> Self {
+        HostOptions {
+            store: StoreChoice::Memory,
+            component: None,
+            seed: 0,
+            faults: FaultPlan::default(),
+            policy: StorePolicy::default(),
+            clock: Arc::new(crate::clock::SystemClock),
+            runtime: RuntimeConfig::default(),
+        }
+    }
+}
+
+/// A running host: the order service over simulated backends, its saga
+/// driver, and the simulation (for inspection and carrier events).
+#[derive(Clone)]
+pub struct Host {
+    pub service: OrderService,
+    pub driver: SagaDriver,
+    pub sim: Arc<Simulation>,
+    pub store: Arc<dyn EventStore>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Host {
+    pub fn start(options: HostOptions) -> anyhow::Result<Host> {
+        options
+            .policy
+            .validate()
+            .context("the store policy is invalid")?;
+        let clock = options.clock.clone();
+        let store = options.store.open(clock.clone())?;
+        let sim = Arc::new(Simulation::new(options.seed, options.clock.clone()));
+        sim.control.set_fault_plan(options.faults);
+        let backends = sim.backends(store.clone(), options.policy);
+        let bytes;
+        let component: &[u8] = match &options.component {
+            Some(path) => {
+                bytes = std::fs::read(path)
+                    .with_context(|| format!("reading the component {}", path.display()))?;
+                &bytes
+            }
+            None => crate::embedded_component()?,
+        };
+        let runtime = Arc::new(Runtime::new(component, backends, options.runtime)?);
+        let service = OrderService::new(runtime);
+        Ok(Host {
+            driver: SagaDriver::new(service.clone()),
+            service,
+            sim,
+            store,
+            clock,
+        })
+    }
+}
