@@ -49,7 +49,7 @@ pub fn describe(e: &CommandError) -> String {
     match e {
         CommandError::Validation(v) => format!("invalid {}: {}", v.field, v.reason),
         CommandError::InvalidTransition(t) => format!(
-            "{} is not allowed on a {} in state {}",
+            "{} is not allowed while the {} is {}",
             t.command,
             entity(t.entity),
             t.state

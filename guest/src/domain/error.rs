@@ -56,7 +56,7 @@ impl fmt::Display for ExternalError {
 pub enum DomainError {
     #[error("invalid {field}: {reason}")]
     Validation { field: String, reason: String },
-    #[error("{command} is not allowed on a {entity} in state {state}")]
+    #[error("{command} is not allowed while the {entity} is {state}")]
     InvalidTransition {
         entity: Entity,
         state: String,

@@ -116,7 +116,9 @@ impl RetryPolicy {
             .min(self.max_delay_ms);
         let jitter = u64::from(self.jitter_permille.min(1000));
         let r = fnv1a(format!("{seed}/{attempt}").as_bytes()) % 1000;
-        raw - raw * jitter * r / 1_000_000
+        // In u128: `raw * jitter * r` overflows u64 for long (uncapped) delays.
+        let cut = u128::from(raw) * u128::from(jitter) * u128::from(r) / 1_000_000;
+        raw - cut as u64
     }
 }
 
@@ -622,7 +624,7 @@ pub fn after_forward_error(
             step,
             attempt,
             error: error.to_string(),
-            retry_at: now + delay,
+            retry_at: now.saturating_add(delay),
         }];
     }
     let reason = if error.is_transient() {
@@ -675,7 +677,7 @@ pub fn after_compensation_error(
             step,
             attempt,
             error: error.to_string(),
-            retry_at: now + delay,
+            retry_at: now.saturating_add(delay),
         }];
     }
     if step == SagaStep::NotifyCustomer {
@@ -691,6 +693,6 @@ pub fn after_compensation_error(
         step,
         attempt,
         error: error.to_string(),
-        retry_at: now + retry.max_delay_ms.max(1),
+        retry_at: now.saturating_add(retry.max_delay_ms.max(1)),
     }]
 }

@@ -1,0 +1,572 @@
+//! In-memory implementations of the application's ports: an event store
+//! that honours expected versions atomically across a batch and keeps tags
+//! and timers, a settable clock, a pricing policy, and a recording fake for
+//! each external context that logs every call (operation, idempotency key,
+//! detail) in one shared log and can be scripted to fail.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::rc::Rc;
+
+use order_core::app::App;
+use order_core::app::ports::*;
+use order_core::domain::ExternalError;
+use order_core::domain::values::*;
+
+use super::{T0, saga_policy};
+
+/// Tax the fake policy quotes: 8% of the subtotal, rounded down.
+pub const TAX_PERCENT: u64 = 8;
+/// Shipping the fake policy quotes, flat.
+pub const FLAT_SHIPPING: u64 = 500;
+
+/// One call to an external context.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call {
+    pub op: &'static str,
+    pub key: String,
+    pub detail: String,
+}
+
+pub type Log = Rc<RefCell<Vec<Call>>>;
+
+fn log(log: &Log, op: &'static str, key: &str, detail: String) {
+    log.borrow_mut().push(Call {
+        op,
+        key: key.to_string(),
+        detail,
+    });
+}
+
+/// How a scripted call fails.
+#[derive(Clone, Debug)]
+pub enum Failure {
+    External(ExternalError),
+    OutOfStock(Vec<Unavailable>),
+}
+
+/// Failures queued per operation, consumed one per call.
+#[derive(Default)]
+pub struct Script(RefCell<HashMap<&'static str, VecDeque<Failure>>>);
+
+impl Script {
+    pub fn fail(&self, op: &'static str, failure: Failure) {
+        self.0
+            .borrow_mut()
+            .entry(op)
+            .or_default()
+            .push_back(failure);
+    }
+
+    pub fn transient(&self, op: &'static str, message: &str) {
+        self.fail(
+            op,
+            Failure::External(ExternalError::Transient(message.to_string())),
+        );
+    }
+
+    pub fn permanent(&self, op: &'static str, message: &str) {
+        self.fail(
+            op,
+            Failure::External(ExternalError::Permanent(message.to_string())),
+        );
+    }
+
+    fn next(&self, op: &'static str) -> Option<Failure> {
+        self.0
+            .borrow_mut()
+            .get_mut(op)
+            .and_then(VecDeque::pop_front)
+    }
+
+    fn external(&self, op: &'static str) -> Result<(), ExternalError> {
+        match self.next(op) {
+            None => Ok(()),
+            Some(Failure::External(e)) => Err(e),
+            Some(Failure::OutOfStock(_)) => Err(ExternalError::Permanent("out of stock".into())),
+        }
+    }
+}
+
+// ----- clock -----------------------------------------------------------------
+
+#[derive(Clone)]
+pub struct FakeClock(Rc<Cell<Timestamp>>);
+
+impl FakeClock {
+    pub fn now(&self) -> Timestamp {
+        self.0.get()
+    }
+
+    pub fn set(&self, t: Timestamp) {
+        self.0.set(t);
+    }
+
+    pub fn advance(&self, ms: Timestamp) {
+        self.0.set(self.0.get() + ms);
+    }
+}
+
+impl Clock for FakeClock {
+    fn now(&self) -> Timestamp {
+        FakeClock::now(self)
+    }
+}
+
+// ----- event store -----------------------------------------------------------
+
+pub struct MemStore {
+    clock: FakeClock,
+    streams: RefCell<BTreeMap<String, Vec<StoredEvent>>>,
+    tags: RefCell<BTreeMap<String, Vec<String>>>,
+    timers: RefCell<BTreeMap<String, Timestamp>>,
+}
+
+impl MemStore {
+    pub fn events(&self, stream_id: &str) -> Vec<StoredEvent> {
+        self.streams
+            .borrow()
+            .get(stream_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The version of every stream: equal snapshots mean nothing was written.
+    pub fn versions(&self) -> BTreeMap<String, usize> {
+        self.streams
+            .borrow()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.len()))
+            .collect()
+    }
+
+    pub fn total_events(&self) -> usize {
+        self.streams.borrow().values().map(Vec::len).sum()
+    }
+
+    /// The saga timer of an order, if set.
+    pub fn timer(&self, saga_id: &str) -> Option<Timestamp> {
+        self.timers.borrow().get(saga_id).copied()
+    }
+
+    pub fn event_types(&self, stream_id: &str) -> Vec<String> {
+        self.events(stream_id)
+            .into_iter()
+            .map(|e| e.event_type)
+            .collect()
+    }
+}
+
+impl EventStore for MemStore {
+    fn load(&self, stream_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        Ok(self.events(stream_id))
+    }
+
+    fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
+        Ok(self.events(stream_id).len() as u64)
+    }
+
+    fn append(&self, batch: &AppendBatch) -> Result<(), StoreError> {
+        let mut streams = self.streams.borrow_mut();
+        // Check every stream first: either the whole batch is written or nothing.
+        let mut staged: BTreeMap<&str, u64> = BTreeMap::new();
+        for s in &batch.streams {
+            let current = staged
+                .get(s.stream_id.as_str())
+                .copied()
+                .unwrap_or_else(|| streams.get(&s.stream_id).map_or(0, |e| e.len() as u64));
+            if s.expected_version != current {
+                return Err(StoreError::Conflict {
+                    stream_id: s.stream_id.clone(),
+                    expected: s.expected_version,
+                    actual: current,
+                });
+            }
+            staged.insert(&s.stream_id, current + s.events.len() as u64);
+        }
+        let now = self.clock.now();
+        let mut tags = self.tags.borrow_mut();
+        for s in &batch.streams {
+            let stream = streams.entry(s.stream_id.clone()).or_default();
+            for e in &s.events {
+                stream.push(StoredEvent {
+                    stream_id: s.stream_id.clone(),
+                    version: stream.len() as u64 + 1,
+                    event_type: e.event_type.clone(),
+                    payload: e.payload.clone(),
+                    recorded_at: now,
+                });
+            }
+            for tag in &s.tags {
+                let tagged = tags.entry(tag.clone()).or_default();
+                if !tagged.contains(&s.stream_id) {
+                    tagged.push(s.stream_id.clone());
+                }
+            }
+        }
+        let mut timers = self.timers.borrow_mut();
+        for (saga, due) in &batch.timers {
+            match due {
+                Some(t) => timers.insert(saga.clone(), *t),
+                None => timers.remove(saga),
+            };
+        }
+        Ok(())
+    }
+
+    fn find_streams(&self, tag: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self.tags.borrow().get(tag).cloned().unwrap_or_default())
+    }
+}
+
+// ----- policy ----------------------------------------------------------------
+
+pub struct FakePolicy;
+
+impl Policy for FakePolicy {
+    fn policy(&self) -> StorePolicy {
+        StorePolicy {
+            return_window_days: 30,
+            default_carrier: CarrierCode::Ups,
+            saga: saga_policy(),
+        }
+    }
+
+    fn quote(&self, _items: &[OrderItem], subtotal: &Money, _to: &Address) -> (Money, Money) {
+        (
+            Money {
+                amount: subtotal.amount * TAX_PERCENT / 100,
+                currency: subtotal.currency.clone(),
+            },
+            Money {
+                amount: FLAT_SHIPPING,
+                currency: subtotal.currency.clone(),
+            },
+        )
+    }
+}
+
+// ----- external contexts -----------------------------------------------------
+
+pub struct FakePayment {
+    log: Log,
+    clock: FakeClock,
+    pub script: Script,
+    receipts: RefCell<HashMap<String, PaymentReceipt>>,
+}
+
+impl PaymentGateway for FakePayment {
+    fn process_payment(
+        &self,
+        key: &str,
+        order_id: &str,
+        amount: &Money,
+        method: PaymentMethod,
+        _customer_id: &str,
+    ) -> Result<PaymentReceipt, ExternalError> {
+        log(
+            &self.log,
+            "process-payment",
+            key,
+            format!("{order_id} {amount} {method}"),
+        );
+        self.script.external("process-payment")?;
+        let mut receipts = self.receipts.borrow_mut();
+        let n = receipts.len() + 1;
+        // The same key returns the same receipt: a retry never charges twice.
+        Ok(receipts
+            .entry(key.to_string())
+            .or_insert_with(|| PaymentReceipt {
+                transaction_id: format!("txn-{n}"),
+                amount: amount.clone(),
+                processed_at: self.clock.now(),
+            })
+            .clone())
+    }
+
+    fn refund_payment(
+        &self,
+        key: &str,
+        transaction_id: &str,
+        amount: &Money,
+        _reason: &str,
+    ) -> Result<(), ExternalError> {
+        log(
+            &self.log,
+            "refund-payment",
+            key,
+            format!("{transaction_id} {amount}"),
+        );
+        self.script.external("refund-payment")
+    }
+}
+
+pub struct FakeInventory {
+    log: Log,
+    pub script: Script,
+}
+
+fn stock_detail(items: &[StockItem]) -> String {
+    items
+        .iter()
+        .map(|i| format!("{}x{}", i.quantity, i.sku))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl InventoryService for FakeInventory {
+    fn allocate_stock(
+        &self,
+        key: &str,
+        _order_id: &str,
+        items: &[StockItem],
+    ) -> Result<bool, AllocationError> {
+        log(&self.log, "allocate-stock", key, stock_detail(items));
+        match self.script.next("allocate-stock") {
+            None => Ok(true),
+            Some(Failure::External(e)) => Err(AllocationError::Failed(e)),
+            Some(Failure::OutOfStock(u)) => Err(AllocationError::OutOfStock(u)),
+        }
+    }
+
+    fn release_stock(
+        &self,
+        key: &str,
+        _order_id: &str,
+        items: &[StockItem],
+    ) -> Result<(), ExternalError> {
+        log(&self.log, "release-stock", key, stock_detail(items));
+        self.script.external("release-stock")
+    }
+
+    fn restock_items(
+        &self,
+        key: &str,
+        _return_id: &str,
+        _order_id: &str,
+        items: &[StockItem],
+    ) -> Result<(), ExternalError> {
+        log(&self.log, "restock-items", key, stock_detail(items));
+        self.script.external("restock-items")
+    }
+}
+
+pub struct FakeCarrier {
+    log: Log,
+    pub script: Script,
+}
+
+/// The shipment id the fake carrier books for an idempotency key.
+pub fn booked_shipment_id(key: &str) -> String {
+    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, key.as_bytes()).to_string()
+}
+
+impl ShippingCarrier for FakeCarrier {
+    fn create_shipment(
+        &self,
+        key: &str,
+        order_id: &str,
+        carrier: CarrierCode,
+        _address: &Address,
+        _items: &[PackageItem],
+    ) -> Result<Booking, ExternalError> {
+        log(
+            &self.log,
+            "create-shipment",
+            key,
+            format!("{order_id} {carrier}"),
+        );
+        self.script.external("create-shipment")?;
+        let shipment_id = booked_shipment_id(key);
+        Ok(Booking {
+            tracking_number: format!("TRK-{}", &shipment_id[..8]),
+            shipment_id,
+            carrier,
+            estimated_delivery: None,
+        })
+    }
+
+    fn cancel_shipment(
+        &self,
+        key: &str,
+        shipment_id: &str,
+        _reason: &str,
+    ) -> Result<(), ExternalError> {
+        log(&self.log, "cancel-shipment", key, shipment_id.to_string());
+        self.script.external("cancel-shipment")
+    }
+}
+
+pub struct FakeCustomer {
+    log: Log,
+    pub script: Script,
+}
+
+impl CustomerService for FakeCustomer {
+    fn send_order_confirmation(
+        &self,
+        key: &str,
+        order_id: &str,
+        _customer_id: &str,
+        _items: &[OrderItem],
+        total: &Money,
+        tracking_number: Option<&str>,
+    ) -> Result<(), ExternalError> {
+        log(
+            &self.log,
+            "send-order-confirmation",
+            key,
+            format!("{order_id} {total} {}", tracking_number.unwrap_or("-")),
+        );
+        self.script.external("send-order-confirmation")
+    }
+
+    fn send_order_cancellation(
+        &self,
+        key: &str,
+        order_id: &str,
+        _customer_id: &str,
+        reason: &str,
+    ) -> Result<(), ExternalError> {
+        log(
+            &self.log,
+            "send-order-cancellation",
+            key,
+            format!("{order_id} {reason}"),
+        );
+        self.script.external("send-order-cancellation")
+    }
+
+    fn send_shipping_update(
+        &self,
+        key: &str,
+        _order_id: &str,
+        _customer_id: &str,
+        tracking_number: &str,
+        status: ShipmentStatus,
+    ) -> Result<(), ExternalError> {
+        log(
+            &self.log,
+            "send-shipping-update",
+            key,
+            format!("{tracking_number} {status}"),
+        );
+        self.script.external("send-shipping-update")
+    }
+
+    fn create_support_ticket(
+        &self,
+        key: &str,
+        order_id: &str,
+        _customer_id: &str,
+        issue: &str,
+        _priority: TicketPriority,
+    ) -> Result<String, ExternalError> {
+        log(
+            &self.log,
+            "create-support-ticket",
+            key,
+            format!("{order_id} {issue}"),
+        );
+        self.script.external("create-support-ticket")?;
+        Ok(format!("ticket-{key}"))
+    }
+}
+
+// ----- the world ---------------------------------------------------------------
+
+/// Every port, in memory, sharing one clock and one call log.
+pub struct World {
+    pub clock: FakeClock,
+    pub store: MemStore,
+    pub policy: FakePolicy,
+    pub payment: FakePayment,
+    pub inventory: FakeInventory,
+    pub carrier: FakeCarrier,
+    pub customer: FakeCustomer,
+    pub log: Log,
+}
+
+impl Default for World {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl World {
+    /// An empty world whose clock reads [`T0`].
+    pub fn new() -> Self {
+        let clock = FakeClock(Rc::new(Cell::new(T0)));
+        let log: Log = Rc::default();
+        World {
+            store: MemStore {
+                clock: clock.clone(),
+                streams: RefCell::default(),
+                tags: RefCell::default(),
+                timers: RefCell::default(),
+            },
+            policy: FakePolicy,
+            payment: FakePayment {
+                log: log.clone(),
+                clock: clock.clone(),
+                script: Script::default(),
+                receipts: RefCell::default(),
+            },
+            inventory: FakeInventory {
+                log: log.clone(),
+                script: Script::default(),
+            },
+            carrier: FakeCarrier {
+                log: log.clone(),
+                script: Script::default(),
+            },
+            customer: FakeCustomer {
+                log: log.clone(),
+                script: Script::default(),
+            },
+            clock,
+            log,
+        }
+    }
+
+    pub fn app(&self) -> App<'_> {
+        App::new(Env {
+            store: &self.store,
+            policy: &self.policy,
+            payment: &self.payment,
+            inventory: &self.inventory,
+            carrier: &self.carrier,
+            customer: &self.customer,
+            clock: &self.clock,
+        })
+    }
+
+    /// Every external call so far.
+    pub fn calls(&self) -> Vec<Call> {
+        self.log.borrow().clone()
+    }
+
+    /// (operation, idempotency key) of every external call so far.
+    pub fn op_keys(&self) -> Vec<(&'static str, String)> {
+        self.log
+            .borrow()
+            .iter()
+            .map(|c| (c.op, c.key.clone()))
+            .collect()
+    }
+
+    /// The operations called so far, in order.
+    pub fn ops(&self) -> Vec<&'static str> {
+        self.log.borrow().iter().map(|c| c.op).collect()
+    }
+
+    /// The calls of one operation.
+    pub fn calls_of(&self, op: &str) -> Vec<Call> {
+        self.log
+            .borrow()
+            .iter()
+            .filter(|c| c.op == op)
+            .cloned()
+            .collect()
+    }
+}

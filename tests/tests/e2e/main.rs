@@ -1,0 +1,7 @@
+//! End-to-end tests: the real component, loaded by the host library exactly
+//! as `order-host` loads it, with simulated backends behind its imports.
+//! One test binary, so wasmtime is linked once.
+
+mod isolation;
+mod journeys;
+mod util;
