@@ -134,6 +134,7 @@ impl ports::Policy for Ports {
             saga: SagaPolicy {
                 retry: retry_from(p.retry),
                 notification_retry: retry_from(p.notification_retry),
+                call_lease_ms: p.call_lease_ms.max(1),
             },
         }
     }

@@ -57,7 +57,7 @@ impl Stream {
     #[track_caller]
     fn call(&mut self, call: SagaCall, now: Timestamp) {
         assert_eq!(self.next(now), SagaAction::Call(call));
-        let started = started(&self.order(), call, now);
+        let started = started(&self.order(), call, &saga_policy(), now);
         self.push([started]);
     }
 
@@ -201,11 +201,17 @@ fn a_fresh_placed_order_records_saga_started_then_calls_process_payment() {
         SagaAction::Call(SagaCall::Forward(SagaStep::ProcessPayment))
     );
     assert_eq!(
-        started(&s.order(), SagaCall::Forward(SagaStep::ProcessPayment), NOW),
+        started(
+            &s.order(),
+            SagaCall::Forward(SagaStep::ProcessPayment),
+            &saga_policy(),
+            NOW
+        ),
         OrderEvent::SagaStepStarted {
             step: SagaStep::ProcessPayment,
             attempt: 1,
             started_at: NOW,
+            lease_until: NOW + LEASE_MS,
         }
     );
 }
@@ -585,9 +591,11 @@ fn a_permanently_failing_notification_gives_up_at_once() {
 
 /// Payment, allocation done; the shipment call started and its outcome is
 /// unknown; then a representative cancels the order.
+/// The booking call was started a lease ago and never answered: its
+/// advance is presumed lost.
 fn cancelled_with_shipment_in_flight() -> Stream {
     let mut s = paid_and_allocated();
-    s.call(SagaCall::Forward(SagaStep::CreateShipment), NOW);
+    s.call(SagaCall::Forward(SagaStep::CreateShipment), NOW - LEASE_MS);
     s.push([order_cancelled()]);
     s
 }
@@ -696,9 +704,25 @@ fn a_payment_call_lost_in_flight_is_compensated() {
     s.call(SagaCall::Forward(SagaStep::ProcessPayment), NOW);
     s.push([order_cancelled()]);
     assert!(compensation_needed(&s.order(), SagaStep::ProcessPayment));
+    // While the call's lease runs, its outcome is awaited, not guessed.
+    assert_eq!(s.next(NOW + 1), SagaAction::Wait(NOW + LEASE_MS));
     assert_eq!(
-        s.next(NOW),
+        s.next(NOW + LEASE_MS),
         SagaAction::Call(SagaCall::Compensate(SagaStep::ProcessPayment))
+    );
+}
+
+#[test]
+fn a_call_in_flight_is_left_to_its_caller_until_its_lease_runs_out() {
+    let mut s = started_saga();
+    s.call(SagaCall::Forward(SagaStep::ProcessPayment), NOW);
+    // A second, concurrent advance does not call the gateway too.
+    assert_eq!(s.next(NOW + LEASE_MS - 1), SagaAction::Wait(NOW + LEASE_MS));
+    // A lease that ran out means the first advance was lost: call again,
+    // with the same key.
+    assert_eq!(
+        s.next(NOW + LEASE_MS),
+        SagaAction::Call(SagaCall::Forward(SagaStep::ProcessPayment))
     );
 }
 
@@ -905,12 +929,14 @@ fn retries_carry_the_same_key_and_count_attempts() {
         started(
             &s.order(),
             SagaCall::Forward(SagaStep::ProcessPayment),
+            &saga_policy(),
             retry_at
         ),
         OrderEvent::SagaStepStarted {
             step: SagaStep::ProcessPayment,
             attempt: 2,
             started_at: retry_at,
+            lease_until: retry_at + LEASE_MS,
         }
     );
 }

@@ -91,6 +91,11 @@ pub struct StorePolicy {
     pub retry: RetryPolicy,
     /// Retries of customer notifications.
     pub notification_retry: RetryPolicy,
+    /// How long one external call of the saga may take before it is
+    /// presumed lost and repeated with its idempotency key; until then other
+    /// advances of the same saga wait for it. Keep it above the longest
+    /// call a backend can take (time-outs included).
+    pub call_lease_ms: u64,
     /// Tax and shipping.
     pub pricing: Pricing,
 }
@@ -102,6 +107,7 @@ impl Default for StorePolicy {
             default_carrier: CarrierCode::Ups,
             retry: RetryPolicy::SAGA,
             notification_retry: RetryPolicy::NOTIFICATION,
+            call_lease_ms: 10_000,
             pricing: Pricing::default(),
         }
     }
@@ -117,7 +123,11 @@ impl StorePolicy {
     /// 1000 ‰, base delay not above the cap).
     pub fn validate(&self) -> Result<(), PolicyError> {
         self.retry.validate("retry")?;
-        self.notification_retry.validate("notification-retry")
+        self.notification_retry.validate("notification-retry")?;
+        if self.call_lease_ms == 0 {
+            return Err(PolicyError("call-lease-ms must be at least 1".to_string()));
+        }
+        Ok(())
     }
 
     /// Tax and shipping for an order with this subtotal, in its currency.
@@ -149,6 +159,7 @@ impl StorePolicy {
             default_carrier: self.default_carrier,
             retry: self.retry.into(),
             notification_retry: self.notification_retry.into(),
+            call_lease_ms: self.call_lease_ms,
         }
     }
 }

@@ -14,7 +14,9 @@ use crate::domain::saga::{
     after_forward_error, fail,
 };
 use crate::domain::shipment::{ShipmentEvent, ShipmentItem};
-use crate::domain::values::{Address, Money, OrderItem, PaymentMethod, ShipmentStatus, parse_uuid};
+use crate::domain::values::{
+    Address, Money, OrderItem, PaymentMethod, ShipmentStatus, Timestamp, parse_uuid,
+};
 use crate::domain::{DomainError, DomainResult, Entity, ExternalError};
 
 /// Rounds one `advance` runs before handing back to the host's timer.
@@ -81,21 +83,35 @@ impl App<'_> {
     pub fn advance_saga(&self, order_id: &str) -> DomainResult<Order> {
         let order_id = parse_uuid("order-id", order_id)?;
         let policy = self.env.policy.policy();
-        let mut last = None;
+        // The call this advance started and still holds the lease of: when
+        // recording its outcome loses a race, the outcome is fetched again
+        // (same key, no new effect) and recorded on the new state.
+        let mut held: Option<(SagaCall, Timestamp)> = None;
         for _ in 0..MAX_ROUNDS {
             let now = self.now();
             let order = load_order(&self.env, &order_id)?
                 .ok_or_else(|| DomainError::not_found(Entity::Order, &order_id))?;
-            let action = saga::next_action(&order, now);
-            let write = match action {
-                SagaAction::Finished | SagaAction::Wait(_) => return Ok(order),
+            let (call, order) = match saga::next_action(&order, now) {
+                SagaAction::Wait(t) => match held {
+                    Some((call, lease)) if lease == t => (call, order),
+                    _ => return Ok(order),
+                },
+                SagaAction::Finished => return Ok(order),
                 SagaAction::Record(events) => {
                     let mut w = Write::new();
                     w.order(Some(&order), events, now);
-                    w
+                    match w.commit(&self.env) {
+                        Ok(()) | Err(DomainError::Conflict(_)) => continue,
+                        Err(e) => return Err(e),
+                    }
                 }
                 SagaAction::Call(call) => {
-                    let started = saga::started(&order, call, now);
+                    let started = saga::started(&order, call, &policy.saga, now);
+                    let lease = match &started {
+                        OrderEvent::SagaStepStarted { lease_until, .. }
+                        | OrderEvent::CompensationStarted { lease_until, .. } => *lease_until,
+                        _ => now,
+                    };
                     let mut w = Write::new();
                     let Some(order) = w.order(Some(&order), vec![started], now) else {
                         continue;
@@ -105,18 +121,19 @@ impl App<'_> {
                         Err(DomainError::Conflict(_)) => continue,
                         Err(e) => return Err(e),
                     }
-                    self.execute(&order, call, &policy.saga, policy.default_carrier)?
+                    held = Some((call, lease));
+                    (call, order)
                 }
             };
+            let write = self.execute(&order, call, &policy.saga, policy.default_carrier)?;
             match write.commit(&self.env) {
-                Ok(()) | Err(DomainError::Conflict(_)) => {}
+                Ok(()) => held = None,
+                Err(DomainError::Conflict(_)) => {}
                 Err(e) => return Err(e),
             }
-            last = Some(order_id.clone());
         }
         // Out of rounds: the timer still points at now, so the host's
         // driver continues where this call stopped.
-        let _ = last;
         self.order("order-id", &order_id)
     }
 

@@ -142,6 +142,9 @@ pub enum OrderEvent {
         step: SagaStep,
         attempt: u32,
         started_at: Timestamp,
+        /// Until when this call is left to finish before it is presumed lost.
+        #[serde(default)]
+        lease_until: Timestamp,
     },
     SagaStepCompleted {
         step: SagaStep,
@@ -163,6 +166,9 @@ pub enum OrderEvent {
         step: SagaStep,
         attempt: u32,
         started_at: Timestamp,
+        /// Until when this call is left to finish before it is presumed lost.
+        #[serde(default)]
+        lease_until: Timestamp,
     },
     CompensationCompleted {
         step: SagaStep,

@@ -127,6 +127,8 @@ impl RetryPolicy {
 pub struct SagaPolicy {
     pub retry: RetryPolicy,
     pub notification_retry: RetryPolicy,
+    /// How long a started call is left to finish before it is presumed lost.
+    pub call_lease_ms: u64,
 }
 
 impl SagaPolicy {
@@ -166,6 +168,8 @@ pub struct StepRecord {
     /// A call was started and its outcome is not recorded (in flight, or
     /// lost to a crash): the effect may have happened.
     pub in_flight: bool,
+    /// Until when the call in flight belongs to whoever started it.
+    pub lease_until: Option<Timestamp>,
     pub outcome: Option<StepOutcome>,
 }
 
@@ -186,6 +190,8 @@ pub struct CompensationRecord {
     pub attempts: u32,
     pub last_error: Option<String>,
     pub retry_at: Option<Timestamp>,
+    /// Until when the call in flight belongs to whoever started it.
+    pub lease_until: Option<Timestamp>,
 }
 
 /// How a finished saga ended.
@@ -225,15 +231,22 @@ impl SagaState {
     pub(crate) fn apply(&mut self, event: &OrderEvent) {
         match event {
             OrderEvent::SagaStarted { .. } => self.started = true,
-            OrderEvent::SagaStepStarted { step, attempt, .. } => {
+            OrderEvent::SagaStepStarted {
+                step,
+                attempt,
+                lease_until,
+                ..
+            } => {
                 let r = &mut self.steps[step.index()];
                 r.attempts = (*attempt).max(r.attempts);
                 r.in_flight = true;
+                r.lease_until = Some(*lease_until);
             }
             OrderEvent::SagaStepCompleted { step, outcome, .. } => {
                 let r = &mut self.steps[step.index()];
                 r.status = StepStatus::Completed;
                 r.in_flight = false;
+                r.lease_until = None;
                 r.retry_at = None;
                 r.outcome = Some(outcome.clone());
             }
@@ -246,6 +259,7 @@ impl SagaState {
                 let r = &mut self.steps[step.index()];
                 r.status = StepStatus::Retrying;
                 r.in_flight = false;
+                r.lease_until = None;
                 r.last_error = Some(error.clone());
                 r.retry_at = Some(*retry_at);
             }
@@ -253,6 +267,7 @@ impl SagaState {
                 let r = &mut self.steps[step.index()];
                 r.status = StepStatus::Failed;
                 r.in_flight = false;
+                r.lease_until = None;
                 r.retry_at = None;
                 r.last_error = Some(reason.clone());
                 self.failure.get_or_insert((*step, reason.clone()));
@@ -273,23 +288,32 @@ impl SagaState {
                     let r = &mut self.steps[step.index()];
                     r.status = StepStatus::GaveUp;
                     r.in_flight = false;
+                    r.lease_until = None;
                     r.retry_at = None;
                     r.last_error = Some(reason.clone());
                 }
             }
-            OrderEvent::CompensationStarted { step, attempt, .. } => {
+            OrderEvent::CompensationStarted {
+                step,
+                attempt,
+                lease_until,
+                ..
+            } => {
                 let r = &mut self.compensations[step.index()];
                 r.attempts = (*attempt).max(r.attempts);
+                r.lease_until = Some(*lease_until);
             }
             OrderEvent::CompensationCompleted { step, .. } => {
                 let r = &mut self.compensations[step.index()];
                 r.status = CompensationStatus::Completed;
                 r.retry_at = None;
+                r.lease_until = None;
             }
             OrderEvent::CompensationSkipped { step, reason, .. } => {
                 let r = &mut self.compensations[step.index()];
                 r.status = CompensationStatus::Skipped;
                 r.retry_at = None;
+                r.lease_until = None;
                 r.last_error = Some(reason.clone());
             }
             OrderEvent::CompensationRetryScheduled {
@@ -302,6 +326,7 @@ impl SagaState {
                 r.status = CompensationStatus::Retrying;
                 r.last_error = Some(error.clone());
                 r.retry_at = Some(*retry_at);
+                r.lease_until = None;
             }
             OrderEvent::CompensationStalled {
                 step,
@@ -313,6 +338,7 @@ impl SagaState {
                 r.status = CompensationStatus::Stalled;
                 r.last_error = Some(error.clone());
                 r.retry_at = Some(*retry_at);
+                r.lease_until = None;
             }
             OrderEvent::SagaCompleted {
                 shipment_id,
@@ -413,9 +439,18 @@ pub fn next_action(order: &Order, now: Timestamp) -> SagaAction {
     }
 }
 
-fn wait_or_call(retry_at: Option<Timestamp>, now: Timestamp, call: SagaCall) -> SagaAction {
-    match retry_at {
-        Some(t) if t > now => SagaAction::Wait(t),
+/// Calls now, unless a retry is due later or another advance's call is
+/// still within its lease (then whoever holds it records the outcome, and
+/// a lease that runs out means that advance was lost: the call is repeated).
+fn wait_or_call(
+    retry_at: Option<Timestamp>,
+    lease_until: Option<Timestamp>,
+    now: Timestamp,
+    call: SagaCall,
+) -> SagaAction {
+    match (retry_at, lease_until) {
+        (_, Some(t)) if t > now => SagaAction::Wait(t),
+        (Some(t), _) if t > now => SagaAction::Wait(t),
         _ => SagaAction::Call(call),
     }
 }
@@ -438,6 +473,7 @@ fn next_forward(order: &Order, now: Timestamp) -> SagaAction {
     } else {
         return wait_or_call(
             pay.retry_at,
+            pay.lease_until,
             now,
             SagaCall::Forward(SagaStep::ProcessPayment),
         );
@@ -467,6 +503,7 @@ fn next_forward(order: &Order, now: Timestamp) -> SagaAction {
         None => {
             return wait_or_call(
                 alloc.retry_at,
+                alloc.lease_until,
                 now,
                 SagaCall::Forward(SagaStep::AllocateInventory),
             );
@@ -492,6 +529,7 @@ fn next_forward(order: &Order, now: Timestamp) -> SagaAction {
         // shipped: repeating the call with the same key returns the booking.
         return wait_or_call(
             ship.retry_at,
+            ship.lease_until,
             now,
             SagaCall::Forward(SagaStep::CreateShipment),
         );
@@ -508,6 +546,7 @@ fn next_forward(order: &Order, now: Timestamp) -> SagaAction {
     }
     wait_or_call(
         notify.retry_at,
+        notify.lease_until,
         now,
         SagaCall::Forward(SagaStep::NotifyCustomer),
     )
@@ -547,8 +586,17 @@ fn next_compensation(order: &Order, now: Timestamp) -> SagaAction {
         {
             continue;
         }
+        // A forward call still in flight is waited for: its outcome decides
+        // what there is to undo.
+        let forward = saga.step(step);
+        if let Some(t) = forward
+            .lease_until
+            .filter(|t| forward.in_flight && *t > now)
+        {
+            return SagaAction::Wait(t);
+        }
         // Strict reverse order: a failing compensation holds back the earlier ones.
-        return wait_or_call(c.retry_at, now, SagaCall::Compensate(step));
+        return wait_or_call(c.retry_at, c.lease_until, now, SagaCall::Compensate(step));
     }
     let (failed_step, reason) = match &saga.failure {
         Some((step, reason)) => (Some(*step), reason.clone()),
@@ -591,18 +639,22 @@ pub fn fail(order: &Order, step: SagaStep, reason: &str, now: Timestamp) -> Vec<
     events
 }
 
-/// The event recorded before a call: the attempt number comes from the state.
-pub fn started(order: &Order, call: SagaCall, now: Timestamp) -> OrderEvent {
+/// The event recorded before a call: the attempt number comes from the
+/// state, the lease from the policy.
+pub fn started(order: &Order, call: SagaCall, policy: &SagaPolicy, now: Timestamp) -> OrderEvent {
+    let lease_until = now.saturating_add(policy.call_lease_ms.max(1));
     match call {
         SagaCall::Forward(step) => OrderEvent::SagaStepStarted {
             step,
             attempt: order.saga.step(step).attempts + 1,
             started_at: now,
+            lease_until,
         },
         SagaCall::Compensate(step) => OrderEvent::CompensationStarted {
             step,
             attempt: order.saga.compensation(step).attempts + 1,
             started_at: now,
+            lease_until,
         },
     }
 }

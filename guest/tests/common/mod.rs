@@ -403,8 +403,12 @@ pub fn saga_policy() -> SagaPolicy {
             max_delay_ms: 5_000,
             jitter_permille: 0,
         },
+        call_lease_ms: LEASE_MS,
     }
 }
+
+/// How long a started call is left to finish in these tests.
+pub const LEASE_MS: u64 = 30_000;
 
 // ----- assertions -----------------------------------------------------------
 

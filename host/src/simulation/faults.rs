@@ -30,8 +30,10 @@ impl FaultConfig {
         latency: Duration::ZERO,
     };
 
-    /// Checks that both probabilities are in `[0, 1]` and add up to at most 1.
-    pub fn validate(&self, context: Context) -> Result<(), FaultSpecError> {
+    /// Checks that both probabilities are in `[0, 1]` and add up to at most 1;
+    /// `target` (a context or an operation) names the config in errors.
+    pub fn validate(&self, target: impl fmt::Display) -> Result<(), FaultSpecError> {
+        let context = target;
         for (name, p) in [("transient", self.transient), ("permanent", self.permanent)] {
             if !(0.0..=1.0).contains(&p) {
                 return Err(FaultSpecError::new(
@@ -139,10 +141,17 @@ impl FaultSpecError {
 /// `none` to clear the context's faults. The context `all` names all four.
 /// Fields a spec leaves out keep their previous value when applied to a
 /// [`FaultPlan`].
+///
+/// `CONTEXT.OPERATION=...` (for example `payment.process-payment=permanent:0.03`)
+/// overrides the given fields for one operation only; the operation keeps
+/// following its context for the fields it does not override. This is how a
+/// run declines charges without also refusing refunds.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FaultSpec {
     /// The contexts the spec applies to.
     pub contexts: Vec<Context>,
+    /// The operations the spec applies to (instead of whole contexts).
+    pub operations: Vec<Operation>,
     /// Clear the contexts' faults before applying the rest.
     pub reset: bool,
     /// The transient-failure probability, if given.
@@ -182,8 +191,12 @@ impl FromStr for FaultSpec {
                 "expected CONTEXT=FAULTS, for example payment=transient:0.2,permanent:0.05",
             ));
         };
-        let context = context.trim();
-        let contexts = if context == "all" {
+        let target = context.trim();
+        let (context, operation) = match target.split_once('.') {
+            Some((context, operation)) => (context.trim(), Some(operation.trim())),
+            None => (target, None),
+        };
+        let contexts = if context == "all" && operation.is_none() {
             Context::ALL.to_vec()
         } else {
             vec![context.parse::<Context>().map_err(|_| {
@@ -193,9 +206,35 @@ impl FromStr for FaultSpec {
                 )
             })?]
         };
-        let mut parsed = FaultSpec {
-            contexts,
-            ..FaultSpec::default()
+        let mut parsed = match operation {
+            None => FaultSpec {
+                contexts,
+                ..FaultSpec::default()
+            },
+            Some(name) => {
+                let operation = name
+                    .parse::<Operation>()
+                    .ok()
+                    .filter(|o| contexts.contains(&o.context()))
+                    .ok_or_else(|| {
+                        let names: Vec<&str> = Operation::ALL
+                            .iter()
+                            .filter(|o| contexts.contains(&o.context()))
+                            .map(|o| o.name())
+                            .collect();
+                        FaultSpecError::new(
+                            target,
+                            format!(
+                                "unknown operation of {context} (expected {})",
+                                names.join(", ")
+                            ),
+                        )
+                    })?;
+                FaultSpec {
+                    operations: vec![operation],
+                    ..FaultSpec::default()
+                }
+            }
         };
         if faults.trim().is_empty() {
             return Err(FaultSpecError::new(spec, "no fault after `=`"));
@@ -260,10 +299,35 @@ fn parse_duration(item: &str, text: &str) -> Result<Duration, FaultSpecError> {
     }
 }
 
-/// The faults of all four contexts.
+/// The fields one operation overrides of its context's faults.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct Override {
+    transient: Option<f64>,
+    permanent: Option<f64>,
+    latency: Option<Duration>,
+}
+
+impl Override {
+    fn over(&self, mut config: FaultConfig) -> FaultConfig {
+        if let Some(p) = self.transient {
+            config.transient = p;
+        }
+        if let Some(p) = self.permanent {
+            config.permanent = p;
+        }
+        if let Some(latency) = self.latency {
+            config.latency = latency;
+        }
+        config
+    }
+}
+
+/// The faults of all four contexts, and of single operations that override
+/// their context's.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FaultPlan {
     configs: BTreeMap<Context, FaultConfig>,
+    overrides: BTreeMap<Operation, Override>,
 }
 
 impl FaultPlan {
@@ -272,15 +336,62 @@ impl FaultPlan {
         Self::default()
     }
 
-    /// The faults of `context`.
+    /// The faults of `context` (operations may override them: see
+    /// [`FaultPlan::for_operation`]).
     pub fn get(&self, context: Context) -> FaultConfig {
         self.configs.get(&context).copied().unwrap_or_default()
     }
 
-    /// Replaces the faults of `context`, refusing invalid probabilities.
+    /// The faults a call of `operation` gets: its context's, with the
+    /// fields the operation overrides replaced.
+    pub fn for_operation(&self, operation: Operation) -> FaultConfig {
+        let config = self.get(operation.context());
+        match self.overrides.get(&operation) {
+            Some(o) => o.over(config),
+            None => config,
+        }
+    }
+
+    /// Replaces the faults of `context`, refusing invalid probabilities
+    /// (also those of an operation of the context that overrides only some
+    /// fields).
     pub fn set(&mut self, context: Context, config: FaultConfig) -> Result<(), FaultSpecError> {
         config.validate(context)?;
-        self.configs.insert(context, config);
+        let previous = self.configs.insert(context, config);
+        if let Err(error) = self.validate_overrides() {
+            match previous {
+                Some(previous) => self.configs.insert(context, previous),
+                None => self.configs.remove(&context),
+            };
+            return Err(error);
+        }
+        Ok(())
+    }
+
+    /// Replaces the faults of one operation (all fields), refusing invalid
+    /// probabilities.
+    pub fn set_operation(
+        &mut self,
+        operation: Operation,
+        config: FaultConfig,
+    ) -> Result<(), FaultSpecError> {
+        config.validate(Qualified(operation))?;
+        self.overrides.insert(
+            operation,
+            Override {
+                transient: Some(config.transient),
+                permanent: Some(config.permanent),
+                latency: Some(config.latency),
+            },
+        );
+        Ok(())
+    }
+
+    fn validate_overrides(&self) -> Result<(), FaultSpecError> {
+        for operation in self.overrides.keys() {
+            self.for_operation(*operation)
+                .validate(Qualified(*operation))?;
+        }
         Ok(())
     }
 
@@ -292,8 +403,31 @@ impl FaultPlan {
             spec.apply_to(&mut config);
             next.set(*context, config)?;
         }
+        for operation in &spec.operations {
+            let o = next.overrides.entry(*operation).or_default();
+            if spec.reset {
+                *o = Override {
+                    transient: Some(0.0),
+                    permanent: Some(0.0),
+                    latency: Some(Duration::ZERO),
+                };
+            }
+            o.transient = spec.transient.or(o.transient);
+            o.permanent = spec.permanent.or(o.permanent);
+            o.latency = spec.latency.or(o.latency);
+        }
+        next.validate_overrides()?;
         *self = next;
         Ok(())
+    }
+}
+
+/// An operation named with its context, as in specs: `payment.refund-payment`.
+struct Qualified(Operation);
+
+impl fmt::Display for Qualified {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.0.context(), self.0)
     }
 }
 
@@ -332,6 +466,31 @@ impl fmt::Display for FaultPlan {
                 config.permanent,
                 config.latency.as_micros()
             )?;
+        }
+        for (operation, o) in &self.overrides {
+            if !first {
+                f.write_str(";")?;
+            }
+            first = false;
+            write!(f, "{}=", Qualified(*operation))?;
+            let mut fields = Vec::new();
+            if let Some(p) = o.transient {
+                fields.push(format!("transient:{p}"));
+            }
+            if let Some(p) = o.permanent {
+                fields.push(format!("permanent:{p}"));
+            }
+            if let Some(latency) = o.latency {
+                fields.push(format!("latency:{}us", latency.as_micros()));
+            }
+            if fields.is_empty() {
+                // An override of nothing: keeps the context's faults.
+                fields.push("latency:0us".to_owned());
+                fields.clear();
+                write!(f, "none")?;
+                continue;
+            }
+            f.write_str(&fields.join(","))?;
         }
         if first {
             f.write_str("none")?;

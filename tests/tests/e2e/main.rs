@@ -2,6 +2,8 @@
 //! as `order-host` loads it, with simulated backends behind its imports.
 //! One test binary, so wasmtime is linked once.
 
+mod concurrency;
+mod fault_matrix;
 mod isolation;
 mod journeys;
 mod util;

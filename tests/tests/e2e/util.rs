@@ -59,6 +59,7 @@ pub fn fast_policy() -> StorePolicy {
     p.notification_retry.base_delay_ms = 100;
     p.notification_retry.max_delay_ms = 1_000;
     p.notification_retry.max_attempts = 3;
+    p.call_lease_ms = 1_000;
     p
 }
 
