@@ -343,11 +343,25 @@ fn a_failing_confirmation_gives_up_and_the_order_stays_shipped() {
         Some(Finished::Completed { .. })
     ));
     assert_eq!(
-        order.notes,
-        vec![
-            "the order confirmation could not be sent to the customer: no email on file"
-                .to_string()
-        ]
+        order.notes[0],
+        "the order confirmation could not be sent to the customer: no email on file"
+    );
+    // Customer service is asked to reach the customer.
+    assert!(
+        order.notes[1].starts_with("support ticket "),
+        "{:?}",
+        order.notes
+    );
+    let tickets: Vec<String> = w
+        .calls_of("create-support-ticket")
+        .into_iter()
+        .map(|c| c.key)
+        .collect();
+    assert_eq!(
+        tickets,
+        vec![format!(
+            "order-{ORDER_ID}/support-ticket/notify-customer/undelivered"
+        )]
     );
     assert!(w.calls_of("refund-payment").is_empty());
 }
@@ -365,8 +379,8 @@ fn a_cancellation_notice_that_cannot_be_sent_is_noted_and_the_saga_ends() {
     let order = w.app().advance_saga(ORDER_ID).unwrap();
     assert_eq!(order.status, OrderStatus::Cancelled);
     assert_eq!(
-        order.notes,
-        vec![
+        order.notes[..1],
+        [
             "the cancellation notice could not be sent to the customer: no email on file"
                 .to_string()
         ]

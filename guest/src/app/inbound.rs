@@ -6,7 +6,7 @@ use super::App;
 use super::store::{
     Write, load_order, load_return, load_shipment, order_returns_tag, storage, transaction_tag,
 };
-use crate::domain::order::{self, Order, OrderStatus};
+use crate::domain::order::{self, OrderStatus};
 use crate::domain::returns::{ReturnEvent, ReturnStatus};
 use crate::domain::saga::{SagaStep, fail};
 use crate::domain::shipment::{self, InitShipment, Shipment, ShipmentItem, ShipmentState};
@@ -324,9 +324,4 @@ impl App<'_> {
             );
         }
     }
-}
-
-/// The order an inbound event is about, for callers that need it.
-pub fn order_of(app: &App<'_>, order_id: &str) -> DomainResult<Order> {
-    app.order("order-id", order_id)
 }

@@ -6,12 +6,12 @@
 //! repeating the call with the same key.
 
 use super::App;
-use super::ports::{AllocationError, PackageItem, StockItem};
+use super::ports::{AllocationError, PackageItem, StockItem, TicketPriority};
 use super::store::{Write, load_order, load_shipment};
 use crate::domain::order::{Order, OrderEvent, OrderStatus, saga_payment};
 use crate::domain::saga::{
-    self, SagaAction, SagaCall, SagaPolicy, SagaStep, StepOutcome, after_compensation_error,
-    after_forward_error, fail,
+    self, CompensationStatus, SagaAction, SagaCall, SagaPolicy, SagaStep, StepOutcome,
+    after_compensation_error, after_forward_error, fail,
 };
 use crate::domain::shipment::{ShipmentEvent, ShipmentItem};
 use crate::domain::values::{
@@ -147,7 +147,7 @@ impl App<'_> {
     ) -> DomainResult<Write> {
         let now = self.now();
         let mut w = Write::new();
-        let events = match call {
+        let mut events = match call {
             SagaCall::Forward(step) => match self.forward(order, step, carrier, &mut w)? {
                 Ok(events) => events,
                 Err(e) => after_forward_error(order, step, &e, policy, now),
@@ -157,8 +157,53 @@ impl App<'_> {
                 Err(e) => after_compensation_error(order, step, &e, policy, now),
             },
         };
+        if let Some(note) = self.escalate(order, &events) {
+            events.push(OrderEvent::NoteRecorded {
+                note,
+                recorded_at: now,
+            });
+        }
         w.order(Some(order), events, now);
         Ok(w)
+    }
+
+    /// People must look at a compensation that stalls (money or stock is
+    /// stuck) and at a customer who could not be told: a support ticket is
+    /// opened the first time, best effort (its key makes a repeat harmless).
+    fn escalate(&self, order: &Order, events: &[OrderEvent]) -> Option<String> {
+        let (step, kind, issue, priority) = events.iter().find_map(|e| match e {
+            OrderEvent::CompensationStalled { step, error, .. }
+                if order.saga.compensation(*step).status != CompensationStatus::Stalled =>
+            {
+                Some((
+                    *step,
+                    "stalled",
+                    format!(
+                        "{} for order {} keeps failing ({error}); it is retried until it succeeds",
+                        step.compensation_name(),
+                        order.order_id
+                    ),
+                    TicketPriority::Urgent,
+                ))
+            }
+            OrderEvent::NotificationGaveUp { step, reason, .. } => Some((
+                *step,
+                "undelivered",
+                format!(
+                    "a message to the customer about order {} could not be sent: {reason}",
+                    order.order_id
+                ),
+                TicketPriority::Normal,
+            )),
+            _ => None,
+        })?;
+        let key = format!("order-{}/support-ticket/{step}/{kind}", order.order_id);
+        let issue: String = issue.chars().take(1000).collect();
+        self.env
+            .customer
+            .create_support_ticket(&key, &order.order_id, &order.customer_id, &issue, priority)
+            .ok()
+            .map(|ticket| format!("support ticket {ticket} opened: {issue}"))
     }
 
     /// A step's action. The outer result is for storage errors; the inner

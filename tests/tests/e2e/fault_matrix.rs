@@ -88,8 +88,12 @@ fn expected_calls(order: &str, failing: Step, mode: Mode) -> Vec<String> {
                     }
                 }
             }
-            // A failed notification never undoes the order.
+            // A failed notification never undoes the order; customer
+            // service is asked to reach the customer instead.
             if matches!(step, Step::Notification) {
+                calls.push(format!(
+                    "create-support-ticket order-{order}/support-ticket/notify-customer/undelivered Ok"
+                ));
                 return calls;
             }
             // Compensations of the completed steps, in reverse order, then the notice.
@@ -197,10 +201,11 @@ fn run_case(failing: Step, mode: Mode) {
         if matches!(failing, Step::Notification) && !matches!(mode, Mode::TransientThenSuccess) {
             assert_eq!(
                 o.notes.len(),
-                1,
-                "the undelivered confirmation is noted: {:?}",
+                2,
+                "the undelivered confirmation and the support ticket are noted: {:?}",
                 o.notes
             );
+            assert_eq!(t.host.sim.customer.tickets().len(), 1);
         }
     } else {
         assert_eq!(o.status, OrderStatus::Cancelled);
