@@ -39,7 +39,7 @@ fn entity(kind: EntityKind) -> &'static str {
     match kind {
         EntityKind::Order => "order",
         EntityKind::Shipment => "shipment",
-        EntityKind::ReturnRequest => "return",
+        EntityKind::Return => "return",
         EntityKind::Saga => "saga",
     }
 }

@@ -93,3 +93,6 @@ impl WasiView for HostState {
 
 /// `types` declares only types, but the generated linker still asks for it.
 impl types::Host for HostState {}
+
+/// `events` only declares the typed domain events: nothing to serve.
+impl crate::bindings::events::Host for HostState {}

@@ -391,15 +391,31 @@ impl<'a> App<'a> {
 
     pub fn order_history(&self, order_id: &str) -> DomainResult<Vec<StoredEvent>> {
         let id = parse_uuid("order-id", order_id)?;
-        let events = self
-            .env
-            .store
-            .load(&store::order_stream(&id))
-            .map_err(storage)?;
+        self.history(Entity::Order, store::order_stream(&id), id)
+    }
+
+    /// Every stored event of a stream, or `not-found` naming the entity.
+    fn history(
+        &self,
+        entity: Entity,
+        stream: String,
+        id: String,
+    ) -> DomainResult<Vec<StoredEvent>> {
+        let events = self.env.store.load(&stream).map_err(storage)?;
         if events.is_empty() {
-            return Err(DomainError::not_found(Entity::Order, id));
+            return Err(DomainError::not_found(entity, id));
         }
         Ok(events)
+    }
+
+    pub fn shipment_history(&self, shipment_id: &str) -> DomainResult<Vec<StoredEvent>> {
+        let id = parse_uuid("shipment-id", shipment_id)?;
+        self.history(Entity::Shipment, store::shipment_stream(&id), id)
+    }
+
+    pub fn return_history(&self, return_id: &str) -> DomainResult<Vec<StoredEvent>> {
+        let id = parse_uuid("return-id", return_id)?;
+        self.history(Entity::Return, store::return_stream(&id), id)
     }
 
     pub fn get_shipment(&self, shipment_id: &str) -> DomainResult<Shipment> {
