@@ -2,7 +2,7 @@
 CARGO     ?= cargo
 COMPONENT := target/wasm32-wasip2/release/order_core.wasm
 
-.PHONY: setup build test demo bench lint fmt
+.PHONY: setup build test demo bench lint fmt docs
 
 setup:
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
@@ -13,9 +13,11 @@ build: setup
 	@echo "component: $(COMPONENT) ($$(wc -c < $(COMPONENT)) bytes)"
 	$(CARGO) build -p order-host
 
-## test: lint, domain unit tests, host tests, end-to-end tests through the component
+## test: lint, domain unit tests, host tests, end-to-end tests through the
+## component, then the same component embedded in Node.js through jco
 test: build lint
 	$(CARGO) test --workspace --all-targets
+	cd tests/js && npm ci --no-audit --no-fund && npm test
 
 ## demo: the three journeys (place, track, return) against a SQLite file
 demo: build
@@ -31,3 +33,7 @@ lint: setup
 
 fmt:
 	$(CARGO) fmt --all
+
+## docs: regenerate the WIT reference (a test fails when it is stale)
+docs:
+	$(CARGO) run -q -p order-e2e --bin wit-docs -- --out docs/wit-reference.md

@@ -187,7 +187,12 @@ fn exports_are_exactly_the_world() {
         want_resolve.worlds[want_world].exports.iter(),
     );
     let got = interfaces(&got_resolve, got_resolve.worlds[got_world].exports.iter());
-    assert_eq!(want.len(), 6, "the world exports six interfaces: {want:#?}");
+    assert!(
+        want.keys()
+            .any(|n| n.starts_with("oms:order-management/orders@")),
+        "declared exports: {:?}",
+        want.keys()
+    );
     let diff = differences("export", &want, &got);
     assert!(
         diff.is_empty(),
@@ -210,8 +215,13 @@ fn package_imports_are_exactly_the_world() {
             .into_iter()
             .filter(|(name, _)| !is_wasi(name))
             .collect();
-    // The six imports of world.wit plus `types`, which they `use`.
-    assert_eq!(want.len(), 7, "declared imports: {:?}", want.keys());
+    // The imports of world.wit plus the types-only interfaces they `use`.
+    assert!(
+        want.keys()
+            .any(|n| n.starts_with("oms:order-management/event-store@")),
+        "declared imports: {:?}",
+        want.keys()
+    );
     let diff = differences("import", &want, &got);
     assert!(
         diff.is_empty(),

@@ -1,0 +1,84 @@
+//! Generates the WIT reference (`docs/wit-reference.md`) from `wit/`.
+//!
+//! ```text
+//! cargo run -q -p order-e2e --bin wit-docs > docs/wit-reference.md
+//! cargo run -q -p order-e2e --bin wit-docs -- --check docs/wit-reference.md
+//! ```
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+use order_e2e::{wit_docs, workspace_root};
+
+const USAGE: &str = "\
+Generates the Markdown reference of the WIT package in wit/.
+
+Usage: wit-docs [--wit DIR] [--out FILE | --check FILE]
+
+  --wit DIR     the WIT package to document (default: the workspace's wit/)
+  --out FILE    write the reference to FILE instead of standard output
+  --check FILE  exit with 1 if FILE differs from what would be generated
+
+Examples:
+  cargo run -q -p order-e2e --bin wit-docs > docs/wit-reference.md
+  cargo run -q -p order-e2e --bin wit-docs -- --check docs/wit-reference.md";
+
+enum Output {
+    Stdout,
+    File(PathBuf),
+    Check(PathBuf),
+}
+
+fn main() -> ExitCode {
+    let mut wit = workspace_root().join("wit");
+    let mut output = Output::Stdout;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let target = match arg.as_str() {
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            "--wit" | "--out" | "--check" => args.next().map(PathBuf::from),
+            _ => None,
+        };
+        match (arg.as_str(), target) {
+            ("--wit", Some(dir)) => wit = dir,
+            ("--out", Some(file)) => output = Output::File(file),
+            ("--check", Some(file)) => output = Output::Check(file),
+            _ => {
+                eprintln!("wit-docs: unexpected or incomplete argument {arg:?}\n\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    match run(&wit, &output) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("wit-docs: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(wit: &std::path::Path, output: &Output) -> Result<()> {
+    let markdown = wit_docs::render_dir(wit)?;
+    match output {
+        Output::Stdout => print!("{markdown}"),
+        Output::File(path) => std::fs::write(path, &markdown)
+            .with_context(|| format!("writing {}", path.display()))?,
+        Output::Check(path) => {
+            let current = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            if current != markdown {
+                bail!(
+                    "{} is stale: regenerate it with `{}`",
+                    path.display(),
+                    wit_docs::REGENERATE
+                );
+            }
+        }
+    }
+    Ok(())
+}
