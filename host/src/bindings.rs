@@ -17,6 +17,6 @@ pub use exports::oms::order_management::{
 };
 /// The imported interfaces and the shared types, by their WIT names.
 pub use oms::order_management::{
-    customer_service, event_store, events, inventory_service, payment_gateway, policy, shipping_carrier,
-    types,
+    customer_service, event_store, events, inventory_service, payment_gateway, policy,
+    shipping_carrier, types,
 };

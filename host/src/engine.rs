@@ -674,5 +674,4 @@ mod tests {
         let again = Runtime::new(component, backends, cached_in(dir.path())).unwrap();
         assert_eq!(again.cache_outcome(), CacheOutcome::Hit);
     }
-
 }

@@ -56,6 +56,10 @@ pub struct HostOptions {
     pub policy: StorePolicy,
     pub clock: Arc<dyn Clock>,
     pub runtime: RuntimeConfig,
+    /// Where the simulated backends keep their state (a SQLite file,
+    /// created on first use, replayed on start: see
+    /// [`Simulation::open_durable`]); `None` keeps it in memory only.
+    pub sim_state: Option<PathBuf>,
 }
 
 impl HostOptions {
@@ -69,6 +73,7 @@ impl HostOptions {
             policy: StorePolicy::default(),
             clock: Arc::new(crate::clock::SystemClock),
             runtime: RuntimeConfig::default(),
+            sim_state: None,
         }
     }
 }
@@ -92,7 +97,11 @@ impl Host {
             .context("the store policy is invalid")?;
         let clock = options.clock.clone();
         let store = options.store.open(clock.clone())?;
-        let sim = Arc::new(Simulation::new(options.seed, options.clock.clone()));
+        let sim = Arc::new(match &options.sim_state {
+            Some(path) => Simulation::open_durable(options.seed, options.clock.clone(), path)
+                .with_context(|| format!("opening the simulation state {}", path.display()))?,
+            None => Simulation::new(options.seed, options.clock.clone()),
+        });
         sim.control.set_fault_plan(options.faults);
         let backends = sim.backends(store.clone(), options.policy);
         let bytes;

@@ -13,17 +13,24 @@
 //! - [`policy`]: [`StorePolicy`], pricing and retry settings.
 //! - [`clock`]: the one source of time, manual in tests.
 //! - [`bindings`]: the Rust types generated from the WIT world.
+//! - [`http`]: `order-host serve`, the JSON HTTP API with its webhooks;
+//!   [`config`]: the settings of the CLI and the server (file, environment,
+//!   flags).
 
 pub mod bindings;
 pub mod carrier;
 pub mod clock;
+pub mod config;
 pub mod customer;
 pub mod demo;
 pub mod driver;
 pub mod engine;
 pub mod external;
 pub mod host;
+pub mod http;
+pub mod http_client;
 pub mod inventory;
+pub mod load;
 pub mod payment;
 pub mod policy;
 pub mod service;

@@ -8,9 +8,11 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use order_host::bindings::orders::{CancelOrderCommand, PlaceOrderCommand};
-use order_host::demo;
-use order_host::simulation::FaultPlan;
-use order_host::{Host, HostOptions, ServiceError, StoreChoice, StorePolicy, SystemClock};
+use order_host::config::{BackendKind, ConfigError, Flags, Settings};
+use order_host::http::dto;
+use order_host::http::{MemoryLedger, ServeOptions, SqliteLedger, WebhookLedger};
+use order_host::{Host, HostOptions, ServiceError, StoreChoice, SystemClock};
+use order_host::{demo, load};
 use serde::Serialize;
 
 const EXAMPLES: &str = "\
@@ -22,6 +24,13 @@ Examples:
   order-host customer orders 8b6f…             a customer's orders
   order-host saga resume                       finish every saga that is due (after a restart)
   order-host --fault payment=transient:0.2 --seed 7 demo --fresh
+  order-host --store o.db --sim-state sim.db load --orders 500 --concurrency 8 --cancel-every 10
+  order-host --store o.db serve --bind 127.0.0.1:8080   the HTTP API and webhooks (see docs/http-api.md)
+  order-host return approve 3c9a… --by \"Sam (support)\"   approve a requested return
+
+Settings come from order-host.toml (or --config FILE), then ORDER_HOST_*
+environment variables, then flags, each overriding the one before.
+Exit codes: 0 success, 1 refused or failed, 2 usage (bad flags or settings).
 ";
 
 /// Runs the order-management component: orders, payments, stock, shipping,
@@ -35,19 +44,30 @@ struct Cli {
     /// The component to run instead of the one built into this binary.
     #[arg(long, global = true, env = "ORDER_HOST_COMPONENT")]
     component: Option<PathBuf>,
-    /// Seed of the simulated backends: the same seed replays the same faults.
-    #[arg(long, global = true, default_value_t = 1, env = "ORDER_HOST_SEED")]
-    seed: u64,
+    /// Seed of the simulated backends: the same seed replays the same faults
+    /// [default: 1].
+    #[arg(long, global = true, env = "ORDER_HOST_SEED")]
+    seed: Option<u64>,
     /// Faults of the simulated backends, e.g. `payment=transient:0.2,permanent:0.05`
-    /// or `carrier=20ms`; repeat or separate contexts with `;`.
+    /// or `carrier=20ms`, or of one operation, e.g. `payment.process-payment=permanent:0.03`;
+    /// repeat or separate specs with `;`.
     #[arg(long = "fault", global = true, value_name = "SPEC")]
     faults: Vec<String>,
     /// Store policy (pricing, return window, retries) as a JSON file.
     #[arg(long, global = true, value_name = "FILE")]
     policy: Option<PathBuf>,
+    /// Keep the simulated backends' state (charges, stock, shipments,
+    /// messages, idempotency keys) in this SQLite file, so a restarted host
+    /// remembers what they did; in memory only when not given.
+    #[arg(long, global = true, value_name = "FILE", env = "ORDER_HOST_SIM_STATE")]
+    sim_state: Option<PathBuf>,
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// Settings file (TOML); without it, `order-host.toml` in the working
+    /// directory is read if there is one.
+    #[arg(long, global = true, value_name = "FILE", env = "ORDER_HOST_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -55,40 +75,101 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the three journeys (place, track, return) and print a timeline.
+    #[command(after_help = DEMO_EXAMPLES)]
     Demo {
         /// Start from an empty store (deletes the store file first).
         #[arg(long)]
         fresh: bool,
     },
     /// Orders.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = ORDER_EXAMPLES)]
     Order(OrderCommand),
     /// Customers.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = CUSTOMER_EXAMPLES)]
     Customer(CustomerCommand),
     /// Shipments.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = SHIPMENT_EXAMPLES)]
     Shipment(ShipmentCommand),
     /// Daily metrics.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = METRICS_EXAMPLES)]
     Metrics(MetricsCommand),
     /// The fulfilment saga.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = SAGA_EXAMPLES)]
     Saga(SagaCommand),
+    /// Returns: request, approve or deny, receive, refund.
+    #[command(subcommand, after_help = RETURN_EXAMPLES)]
+    Return(ReturnCommand),
+    /// Serve the JSON HTTP API (orders, shipments, returns, metrics, signed
+    /// webhooks) with the saga driver running beside it, until SIGINT or SIGTERM.
+    #[command(after_help = SERVE_EXAMPLES)]
+    Serve(ServeArgs),
+    /// Place many orders at once, cancel some, run every saga to its end,
+    /// deliver what shipped, and report throughput and latency.
+    #[command(after_help = LOAD_EXAMPLES)]
+    Load(LoadArgs),
+}
+
+const LOAD_EXAMPLES: &str = "\
+The orders derive from --seed and their index, so running the same command
+again (for example after the host was killed) places the same orders, finds
+every saga where it stopped, and finishes the work. Give it a durable store
+(--store FILE) and --sim-state FILE so that nothing is charged twice.
+
+Exit codes: 0 when every order ended delivered or cancelled, 3 when work is
+left (run the command again), 1 on other errors.
+
+Progress is a bar on a terminal; elsewhere RUST_LOG=order_host::load=debug
+logs it.
+
+Examples:
+  order-host --store o.db --sim-state sim.db load --orders 300 --concurrency 8 --cancel-every 5
+  order-host --store memory --fault 'payment=transient:0.2;carrier=2ms' load --orders 1000 --json
+  order-host --store o.db --sim-state sim.db \\
+      --fault 'payment=transient:0.2;payment.process-payment=permanent:0.03;carrier=2ms' \\
+      load --orders 300 --cancel-every 5 --cancel-after-ms 300 --stock 60
+";
+
+#[derive(Args)]
+struct LoadArgs {
+    /// Orders to place.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    orders: usize,
+    /// Orders placed at once; also the saga driver's workers.
+    #[arg(long, default_value_t = 4, value_name = "C", value_parser = clap::value_parser!(u16).range(1..=256))]
+    concurrency: u16,
+    /// Cancel every K-th order shortly after placing it (0: never). A
+    /// cancellation refused because the order already shipped is fine.
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    cancel_every: usize,
+    /// About how long after placing an order it is cancelled (each order
+    /// waits between none and twice this).
+    #[arg(long, default_value_t = 5, value_name = "MS")]
+    cancel_after_ms: u64,
+    /// How long to wait for the last sagas once every order is placed.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    wait: u64,
+    /// Units on the shelf of every product that has none set yet (the
+    /// simulation's default is 1000).
+    #[arg(long, value_name = "UNITS")]
+    stock: Option<u64>,
 }
 
 #[derive(Subcommand)]
 enum OrderCommand {
     /// Place an order from a JSON file (`-` for stdin) and run its saga.
+    #[command(after_help = ORDER_EXAMPLES)]
     Place {
         #[arg(short = 'f', long = "file")]
         file: PathBuf,
     },
     /// Show an order.
+    #[command(after_help = ORDER_EXAMPLES)]
     Get { order_id: String },
     /// Show an order's events.
+    #[command(after_help = ORDER_EXAMPLES)]
     Events { order_id: String },
     /// Cancel an order (refunds and releases stock when needed).
+    #[command(after_help = ORDER_EXAMPLES)]
     Cancel(CancelArgs),
 }
 
@@ -106,18 +187,21 @@ struct CancelArgs {
 #[derive(Subcommand)]
 enum CustomerCommand {
     /// A customer's orders, oldest first.
+    #[command(after_help = CUSTOMER_EXAMPLES)]
     Orders { customer_id: String },
 }
 
 #[derive(Subcommand)]
 enum ShipmentCommand {
     /// A shipment with its tracking history.
+    #[command(after_help = SHIPMENT_EXAMPLES)]
     Get { shipment_id: String },
 }
 
 #[derive(Subcommand)]
 enum MetricsCommand {
     /// Metrics of one UTC day.
+    #[command(after_help = METRICS_EXAMPLES)]
     Daily {
         /// `YYYY-MM-DD`
         date: String,
@@ -127,12 +211,171 @@ enum MetricsCommand {
 #[derive(Subcommand)]
 enum SagaCommand {
     /// Advance every saga that is due until none is (waits up to --wait seconds for retries).
+    #[command(after_help = SAGA_EXAMPLES)]
     Resume {
         #[arg(long, default_value_t = 60)]
         wait: u64,
     },
     /// Where a saga stands.
+    #[command(after_help = SAGA_EXAMPLES)]
     Status { order_id: String },
+}
+
+const DEMO_EXAMPLES: &str = "\
+Examples:
+  order-host demo --fresh                              against the default store, emptied first
+  order-host --store target/demo.db demo --fresh       against another SQLite file
+  order-host --fault payment=transient:0.3 demo --fresh   with a flaky payment gateway
+";
+
+const ORDER_EXAMPLES: &str = "\
+Examples:
+  order-host order place -f order.json        place-order fields as JSON; runs the saga to its end
+  cat order.json | order-host order place -f -
+  order-host order get 6f1c…                  the order as it stands
+  order-host --json order events 6f1c…        its history, one JSON object per event
+  order-host order cancel 6f1c… --reason \"changed my mind\" --by customer
+";
+
+const CUSTOMER_EXAMPLES: &str = "\
+Examples:
+  order-host customer orders 8b6f…            a customer's orders, oldest first
+  order-host --json customer orders 8b6f…
+";
+
+const SHIPMENT_EXAMPLES: &str = "\
+Examples:
+  order-host shipment get 0c2d…               carrier, tracking number and tracking history
+  order-host --json shipment get 0c2d…
+";
+
+const METRICS_EXAMPLES: &str = "\
+Examples:
+  order-host metrics daily 2026-11-24         orders, revenue, cancellations and refunds of a UTC day
+  order-host --json metrics daily 2026-11-24
+";
+
+const SAGA_EXAMPLES: &str = "\
+Examples:
+  order-host saga resume                      finish every due saga (after a crash or restart)
+  order-host saga resume --wait 5             give up waiting for retries after 5 s
+  order-host saga status 6f1c…                where an order's saga stands
+";
+
+const RETURN_EXAMPLES: &str = "\
+A return goes requested -> approved (or denied) -> received -> refunded.
+
+Examples:
+  order-host return request -f return.json    JSON: return_id, order_id, customer_id,
+                                              return_items [{item_id, product_id, quantity,
+                                              return_reason, condition}], return_reason, comments
+  order-host return get 3c9a…
+  order-host return approve 3c9a… --by \"Sam (support)\" --label https://labels.example/RMA-1
+  order-host return deny 3c9a… --by \"Sam (support)\" --reason \"outside the return window\"
+  order-host return receive 3c9a… --condition \"as new\"        restocks the items
+  order-host return receive 3c9a… --condition \"one missing\" --partial   restocks nothing
+  order-host return refund 3c9a… --amount 12999 --method credit-card    129.99 in the order's currency
+";
+
+const SERVE_EXAMPLES: &str = "\
+Prints `listening on http://ADDR` on stdout once bound; logs requests on stderr
+(RUST_LOG=debug for more). SIGINT or SIGTERM stops accepting, finishes the
+requests in flight and stops the saga driver; unfinished sagas resume on the
+next start. The API is described at /openapi.json and in docs/http-api.md.
+
+Settings (file < ORDER_HOST_* environment < flags): store, bind, webhooks.secret,
+seed, faults, policy, backends; see docs/http-api.md.
+
+Examples:
+  order-host serve                                    on 127.0.0.1:8080, the default store
+  order-host --store /var/lib/order-host/orders.db serve --bind 0.0.0.0:8080
+  ORDER_HOST_WEBHOOK_SECRET=whsec_… order-host serve  accept signed webhooks
+  order-host --config /etc/order-host.toml serve
+  order-host --store memory serve --bind 127.0.0.1:0  a throw-away server on a free port
+";
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Where to listen, IP:PORT; port 0 picks a free port [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "IP:PORT")]
+    bind: Option<String>,
+    /// The shared secret that signs webhooks. Prefer the settings file or
+    /// ORDER_HOST_WEBHOOK_SECRET: a flag is visible to other users in `ps`.
+    #[arg(long, value_name = "SECRET")]
+    webhook_secret: Option<String>,
+    /// Where the external contexts are served: simulated or http (for every
+    /// context; per-context settings go in the settings file).
+    #[arg(long, value_name = "KIND")]
+    backends: Option<BackendKind>,
+    /// How often the idle saga driver looks for sagas that are due.
+    #[arg(long, default_value_t = 250, value_name = "MS")]
+    driver_interval_ms: u64,
+}
+
+#[derive(Subcommand)]
+enum ReturnCommand {
+    /// Request a return from a JSON file (`-` for stdin).
+    #[command(after_help = RETURN_EXAMPLES)]
+    Request {
+        #[arg(short = 'f', long = "file")]
+        file: PathBuf,
+    },
+    /// Show a return.
+    #[command(after_help = RETURN_EXAMPLES)]
+    Get { return_id: String },
+    /// Approve a requested return.
+    #[command(after_help = RETURN_EXAMPLES)]
+    Approve {
+        return_id: String,
+        /// Who approves, 1..=100 characters.
+        #[arg(long = "by")]
+        approved_by: String,
+        /// The return shipping label (URL or code), 1..=500 characters.
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// Deny a requested return.
+    #[command(after_help = RETURN_EXAMPLES)]
+    Deny {
+        return_id: String,
+        /// Who denies, 1..=100 characters.
+        #[arg(long = "by")]
+        denied_by: String,
+        /// Why, 1..=500 characters.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Record that the items arrived at the warehouse (restocks them unless --partial).
+    #[command(after_help = RETURN_EXAMPLES)]
+    Receive {
+        return_id: String,
+        /// Their condition as inspected, 1..=200 characters.
+        #[arg(long)]
+        condition: String,
+        /// Something was missing: record it, restock nothing.
+        #[arg(long)]
+        partial: bool,
+    },
+    /// Refund a received return through the payment gateway.
+    #[command(after_help = RETURN_EXAMPLES)]
+    Refund {
+        return_id: String,
+        /// The amount in minor units (12999 is 129.99).
+        #[arg(long)]
+        amount: u64,
+        /// ISO 4217 code [default: the order's currency].
+        #[arg(long)]
+        currency: Option<String>,
+        /// credit-card, debit-card, paypal, bank-transfer or gift-card.
+        #[arg(long, default_value = "credit-card", value_parser = parse_payment_method)]
+        method: dto::PaymentMethod,
+    },
+}
+
+fn parse_payment_method(text: &str) -> Result<dto::PaymentMethod, String> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned())).map_err(|_| {
+        format!("`{text}` is not one of credit-card, debit-card, paypal, bank-transfer, gift-card")
+    })
 }
 
 fn default_store() -> String {
@@ -145,15 +388,30 @@ fn default_store() -> String {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A server logs its requests by default; the other commands only warnings.
+    let default_filter = if matches!(cli.command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.downcast_ref::<load::Incomplete>().is_some() => {
+            eprintln!("error: {error}");
+            ExitCode::from(3)
+        }
+        Err(error) if error.downcast_ref::<ConfigError>().is_some() => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
         Err(error) => {
             match error.downcast_ref::<ServiceError>() {
                 Some(ServiceError::Domain(_)) => eprintln!("error: {error}"),
@@ -164,9 +422,39 @@ fn main() -> ExitCode {
     }
 }
 
-fn start(cli: &Cli, fresh: bool) -> anyhow::Result<Host> {
-    let store = StoreChoice::parse(&cli.store.clone().unwrap_or_else(default_store));
+/// The settings in force: flags over `ORDER_HOST_*` over the settings file.
+fn settings(cli: &Cli) -> Result<Settings, ConfigError> {
+    let mut flags = Flags {
+        config: cli.config.clone(),
+        store: cli.store.clone(),
+        component: cli.component.clone(),
+        seed: cli.seed,
+        faults: cli.faults.clone(),
+        policy: cli.policy.clone(),
+        ..Flags::default()
+    };
+    if let Command::Serve(args) = &cli.command {
+        flags.bind = args.bind.clone();
+        flags.webhook_secret = args.webhook_secret.clone();
+        flags.backends = args.backends;
+    }
+    let settings = Settings::load(&flags, &order_host::config::process_env, &default_store)?;
+    // Until the http backends are plugged in (`config::plug_in_backends`),
+    // an http context is refused here, before anything starts.
+    order_host::config::ensure_backends_available(&settings.backends)?;
+    Ok(settings)
+}
+
+fn start(cli: &Cli, settings: &Settings, fresh: bool) -> anyhow::Result<Host> {
+    let store = StoreChoice::parse(&settings.store);
+    let mut files = Vec::new();
     if fresh && let StoreChoice::Sqlite(path) = &store {
+        files.push(path.clone());
+    }
+    if fresh && let Some(path) = &cli.sim_state {
+        files.push(path.clone());
+    }
+    for path in &files {
         for suffix in ["", "-wal", "-shm"] {
             let mut p = path.clone().into_os_string();
             p.push(suffix);
@@ -177,20 +465,13 @@ fn start(cli: &Cli, fresh: bool) -> anyhow::Result<Host> {
             }
         }
     }
-    let faults: FaultPlan = cli.faults.join(";").parse().context("invalid --fault")?;
-    let policy = match &cli.policy {
-        Some(path) => serde_json::from_slice(
-            &std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
-        )
-        .with_context(|| format!("invalid policy in {}", path.display()))?,
-        None => StorePolicy::default(),
-    };
     Host::start(HostOptions {
         store,
-        component: cli.component.clone(),
-        seed: cli.seed,
-        faults,
-        policy,
+        component: settings.component.clone(),
+        sim_state: cli.sim_state.clone(),
+        seed: settings.seed,
+        faults: settings.faults.clone(),
+        policy: settings.policy.clone(),
         clock: Arc::new(SystemClock),
         ..HostOptions::in_memory()
     })
@@ -207,7 +488,8 @@ fn print<T: Serialize + std::fmt::Debug>(json: bool, value: &T) -> anyhow::Resul
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let fresh = matches!(cli.command, Command::Demo { fresh: true });
-    let host = start(&cli, fresh)?;
+    let settings = settings(&cli)?;
+    let host = start(&cli, &settings, fresh)?;
     let json = cli.json;
     let svc = &host.service;
     match &cli.command {
@@ -306,6 +588,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
         }
+        Command::Load(args) => {
+            let options = load::LoadOptions {
+                orders: args.orders,
+                concurrency: usize::from(args.concurrency),
+                cancel_every: args.cancel_every,
+                cancel_after: Duration::from_millis(args.cancel_after_ms),
+                wait: Duration::from_secs(args.wait),
+                seed: settings.seed,
+                stock: args.stock,
+                progress: !json && load::stderr_is_terminal(),
+            };
+            let summary = load::run(&host, &options)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            } else {
+                println!("{summary}");
+            }
+            if !summary.complete() {
+                return Err(load::Incomplete {
+                    unfinished: summary.unfinished,
+                    sagas: summary.sagas_unfinished,
+                    errors: summary.errors,
+                }
+                .into());
+            }
+        }
         Command::Saga(SagaCommand::Status { order_id }) => {
             let report = svc.call(|api, store| {
                 api.oms_order_management_fulfillment_saga()
@@ -313,6 +621,202 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
             print(json, &report)?;
         }
+        Command::Return(command) => run_return(&host, json, command)?,
+        Command::Serve(args) => {
+            // Processed webhook events are remembered beside the event store.
+            let ledger: Arc<dyn WebhookLedger> = match StoreChoice::parse(&settings.store) {
+                StoreChoice::Sqlite(path) => {
+                    Arc::new(SqliteLedger::open(SqliteLedger::path_beside(&path))?)
+                }
+                StoreChoice::Memory => Arc::new(MemoryLedger::new()),
+            };
+            let options = ServeOptions {
+                bind: settings.bind,
+                webhook_secret: settings.webhook_secret.clone(),
+                webhook_tolerance: settings.webhook_tolerance,
+                ledger,
+                driver_interval: Duration::from_millis(args.driver_interval_ms.max(1)),
+            };
+            order_host::http::serve(host.clone(), options)?;
+        }
     }
     Ok(())
+}
+
+fn read_file_or_stdin(file: &std::path::Path) -> anyhow::Result<String> {
+    if file.as_os_str() == "-" {
+        Ok(std::io::read_to_string(std::io::stdin())?)
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))
+    }
+}
+
+/// `order-host return …`: each command on a return, printed as the return
+/// stands afterwards.
+fn run_return(host: &Host, json: bool, command: &ReturnCommand) -> anyhow::Result<()> {
+    use order_host::bindings::returns::{
+        ApproveReturnCommand, DenyReturnCommand, ProcessRefundCommand, ReceiveReturnCommand,
+        RequestReturnCommand,
+    };
+    let svc = &host.service;
+    fn returns(
+        api: &order_host::bindings::OrderManagement,
+    ) -> &order_host::bindings::returns::Guest {
+        api.oms_order_management_returns()
+    }
+    let view = match command {
+        ReturnCommand::Request { file } => {
+            let text = read_file_or_stdin(file)?;
+            let request: dto::RequestReturnFile = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a valid return request", file.display()))?;
+            let cmd = RequestReturnCommand::from(request);
+            svc.call_retrying(|api, store| returns(api).call_request_return(store, &cmd))?
+        }
+        ReturnCommand::Get { return_id } => svc.call(|api, store| {
+            api.oms_order_management_queries()
+                .call_get_return(store, return_id)
+        })?,
+        ReturnCommand::Approve {
+            return_id,
+            approved_by,
+            label,
+        } => {
+            let cmd = ApproveReturnCommand {
+                return_id: return_id.clone(),
+                approved_by: approved_by.clone(),
+                return_label: label.clone(),
+            };
+            svc.call_retrying(|api, store| returns(api).call_approve_return(store, &cmd))?
+        }
+        ReturnCommand::Deny {
+            return_id,
+            denied_by,
+            reason,
+        } => {
+            let cmd = DenyReturnCommand {
+                return_id: return_id.clone(),
+                denied_by: denied_by.clone(),
+                reason: reason.clone(),
+            };
+            svc.call_retrying(|api, store| returns(api).call_deny_return(store, &cmd))?
+        }
+        ReturnCommand::Receive {
+            return_id,
+            condition,
+            partial,
+        } => {
+            let cmd = ReceiveReturnCommand {
+                return_id: return_id.clone(),
+                received_at: host.clock.now_ms(),
+                condition: condition.clone(),
+                all_items_received: !partial,
+            };
+            svc.call_retrying(|api, store| returns(api).call_receive_return(store, &cmd))?
+        }
+        ReturnCommand::Refund {
+            return_id,
+            amount,
+            currency,
+            method,
+        } => {
+            let currency = match currency {
+                Some(currency) => currency.clone(),
+                None => {
+                    let order_id = svc
+                        .call(|api, store| {
+                            api.oms_order_management_queries()
+                                .call_get_return(store, return_id)
+                        })?
+                        .order_id;
+                    svc.call(|api, store| {
+                        api.oms_order_management_queries()
+                            .call_get_order(store, &order_id)
+                    })?
+                    .total
+                    .currency
+                }
+            };
+            let cmd = ProcessRefundCommand {
+                return_id: return_id.clone(),
+                refund_amount: order_host::bindings::types::Money {
+                    amount: *amount,
+                    currency,
+                },
+                refund_method: (*method).into(),
+            };
+            svc.call_retrying(|api, store| returns(api).call_process_refund(store, &cmd))?
+        }
+    };
+    let view = dto::Return::from(view);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&view)?);
+    } else {
+        print!("{}", describe_return(&view));
+    }
+    Ok(())
+}
+
+fn kebab<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn money(m: &dto::Money) -> String {
+    format!("{}.{:02} {}", m.amount / 100, m.amount % 100, m.currency)
+}
+
+/// A return for people: its status, items and what happened to it.
+fn describe_return(r: &dto::Return) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "return {} of order {}: {} (refund {})",
+        r.return_id,
+        r.order_id,
+        kebab(&r.status),
+        kebab(&r.refund_status)
+    );
+    let _ = writeln!(
+        out,
+        "  customer {}, reason {}",
+        r.customer_id,
+        kebab(&r.return_reason)
+    );
+    for item in &r.return_items {
+        let _ = writeln!(
+            out,
+            "  {} x line {} ({}): {}",
+            item.quantity,
+            item.item_id,
+            kebab(&item.return_reason),
+            item.condition
+        );
+    }
+    if let Some(comments) = &r.comments {
+        let _ = writeln!(out, "  comments: {comments}");
+    }
+    if let Some(by) = &r.decided_by {
+        let _ = writeln!(out, "  decided by {by}");
+    }
+    if let Some(reason) = &r.denial_reason {
+        let _ = writeln!(out, "  reason: {reason}");
+    }
+    if let Some(label) = &r.return_label {
+        let _ = writeln!(out, "  return label: {label}");
+    }
+    if let Some(condition) = &r.received_condition {
+        let restocked = if r.all_items_received == Some(true) {
+            "all items, restocked"
+        } else {
+            "not everything arrived; nothing restocked"
+        };
+        let _ = writeln!(out, "  received: {condition} ({restocked})");
+    }
+    if let (Some(amount), Some(method)) = (&r.refund_amount, &r.refund_method) {
+        let _ = writeln!(out, "  refunded {} by {}", money(amount), kebab(method));
+    }
+    out
 }

@@ -1,5 +1,6 @@
 //! The shipping carrier behind the `shipping-carrier` import.
 
+pub mod http;
 pub mod simulated;
 
 use crate::bindings::oms::order_management::shipping_carrier as wit;

@@ -12,7 +12,7 @@ use super::{
 };
 use crate::bindings::oms::order_management::types::CarrierCode;
 use crate::external::{Context, ExternalError, Operation};
-use crate::simulation::{DAY_MS, SimControl, derived_id};
+use crate::simulation::{DAY_MS, SimControl, derived_id, to_json};
 
 /// Days the simulated carrier promises for a delivery.
 const PROMISED_DAYS: u64 = 3;
@@ -58,7 +58,37 @@ pub struct SimShipment {
     pub created_at: u64,
     /// When it was cancelled, if it was.
     pub cancelled_at: Option<u64>,
+    /// When the carrier picked it up, if it did.
+    pub picked_up_at: Option<u64>,
+    /// When it was delivered, if it was.
+    pub delivered_at: Option<u64>,
+    /// Who signed for it.
+    pub signed_by: Option<String>,
 }
+
+impl SimShipment {
+    /// The carrier's pickup event, once picked up (for example to deliver
+    /// it again to the component after a restart lost it).
+    pub fn picked_up_event(&self) -> Option<ShipmentPickedUp> {
+        self.picked_up_at.map(|at| ShipmentPickedUp {
+            shipment_id: self.shipment_id.clone(),
+            location: Some(PICKUP_LOCATION.to_owned()),
+            picked_up_at: at,
+        })
+    }
+
+    /// The carrier's delivery event, once delivered.
+    pub fn delivered_event(&self) -> Option<ShipmentDeliveredByCarrier> {
+        self.delivered_at.map(|at| ShipmentDeliveredByCarrier {
+            shipment_id: self.shipment_id.clone(),
+            delivered_at: at,
+            signed_by: self.signed_by.clone(),
+        })
+    }
+}
+
+/// Where the simulated carrier collects parcels.
+const PICKUP_LOCATION: &str = "Origin depot";
 
 /// Why a simulated carrier-side event could not happen.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -76,6 +106,9 @@ pub enum CarrierSimError {
         /// What was attempted, as a past participle (`picked up`).
         action: &'static str,
     },
+    /// The simulation state could not be written; nothing happened.
+    #[error("{0}")]
+    Journal(String),
 }
 
 /// The simulated [`ShippingCarrier`].
@@ -132,17 +165,30 @@ impl SimulatedCarrier {
     /// component's `inbound.on-shipment-picked-up`.
     pub fn pick_up(&self, shipment_id: &str) -> Result<ShipmentPickedUp, CarrierSimError> {
         let now = self.sim.now_ms();
-        self.lock().book.advance(
+        let mut state = self.lock();
+        let shipment = state.book.advance(
             shipment_id,
             ShipmentState::Created,
             ShipmentState::PickedUp,
             "picked up",
         )?;
-        Ok(ShipmentPickedUp {
-            shipment_id: shipment_id.to_owned(),
-            location: Some("Origin depot".to_owned()),
-            picked_up_at: now,
-        })
+        shipment.picked_up_at = Some(now);
+        let event = shipment.picked_up_event();
+        let journaled = self.sim.journal_change(
+            Context::Carrier,
+            "pick-up",
+            now,
+            shipment_id,
+            &to_json(&event),
+        );
+        if let Err(reason) = journaled {
+            if let Some(shipment) = state.book.get_mut(shipment_id) {
+                shipment.state = ShipmentState::Created;
+                shipment.picked_up_at = None;
+            }
+            return Err(CarrierSimError::Journal(reason));
+        }
+        event.ok_or_else(|| CarrierSimError::UnknownShipment(shipment_id.to_owned()))
     }
 
     /// The carrier delivers a picked-up parcel. Returns the event to deliver
@@ -153,17 +199,32 @@ impl SimulatedCarrier {
         signed_by: Option<String>,
     ) -> Result<ShipmentDeliveredByCarrier, CarrierSimError> {
         let now = self.sim.now_ms();
-        self.lock().book.advance(
+        let mut state = self.lock();
+        let shipment = state.book.advance(
             shipment_id,
             ShipmentState::PickedUp,
             ShipmentState::Delivered,
             "delivered",
         )?;
-        Ok(ShipmentDeliveredByCarrier {
-            shipment_id: shipment_id.to_owned(),
-            delivered_at: now,
-            signed_by,
-        })
+        shipment.delivered_at = Some(now);
+        shipment.signed_by.clone_from(&signed_by);
+        let event = shipment.delivered_event();
+        let journaled = self.sim.journal_change(
+            Context::Carrier,
+            "deliver",
+            now,
+            &(shipment_id, &signed_by),
+            &to_json(&event),
+        );
+        if let Err(reason) = journaled {
+            if let Some(shipment) = state.book.get_mut(shipment_id) {
+                shipment.state = ShipmentState::PickedUp;
+                shipment.delivered_at = None;
+                shipment.signed_by = None;
+            }
+            return Err(CarrierSimError::Journal(reason));
+        }
+        event.ok_or_else(|| CarrierSimError::UnknownShipment(shipment_id.to_owned()))
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -191,7 +252,7 @@ impl Book {
         from: ShipmentState,
         to: ShipmentState,
         action: &'static str,
-    ) -> Result<(), CarrierSimError> {
+    ) -> Result<&mut SimShipment, CarrierSimError> {
         let shipment = self
             .get_mut(shipment_id)
             .ok_or_else(|| CarrierSimError::UnknownShipment(shipment_id.to_owned()))?;
@@ -203,7 +264,7 @@ impl Book {
             });
         }
         shipment.state = to;
-        Ok(())
+        Ok(shipment)
     }
 
     fn create(
@@ -226,6 +287,9 @@ impl Book {
             state: ShipmentState::Created,
             created_at: now,
             cancelled_at: None,
+            picked_up_at: None,
+            delivered_at: None,
+            signed_by: None,
         });
         Ok(ShipmentCreatedByCarrier {
             shipment_id,
@@ -288,13 +352,15 @@ impl ShippingCarrier for SimulatedCarrier {
         key: &str,
         request: &CreateShipmentRequest,
     ) -> Result<ShipmentCreatedByCarrier, ExternalError> {
-        self.sim.pause(Context::Carrier);
+        self.sim.pause(Operation::CreateShipment);
         let now = self.sim.now_ms();
         let mut guard = self.lock();
         let state = &mut *guard;
         self.sim.run(
             Operation::CreateShipment,
             key,
+            now,
+            request,
             &mut state.create_outcomes,
             || state.book.create(key, request, now),
         )
@@ -305,13 +371,15 @@ impl ShippingCarrier for SimulatedCarrier {
         key: &str,
         request: &CancelShipmentRequest,
     ) -> Result<ShipmentCancelled, ExternalError> {
-        self.sim.pause(Context::Carrier);
+        self.sim.pause(Operation::CancelShipment);
         let now = self.sim.now_ms();
         let mut guard = self.lock();
         let state = &mut *guard;
         self.sim.run(
             Operation::CancelShipment,
             key,
+            now,
+            request,
             &mut state.cancel_outcomes,
             || state.book.cancel(request, now),
         )

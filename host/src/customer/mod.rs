@@ -1,5 +1,6 @@
 //! Customer service behind the `customer-service` import.
 
+pub mod http;
 pub mod simulated;
 
 use crate::bindings::oms::order_management::customer_service as wit;

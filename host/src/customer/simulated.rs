@@ -9,7 +9,7 @@ use super::{
     SendOrderCancellationRequest, SendOrderConfirmationRequest, SendShippingUpdateRequest,
     SupportTicketCreated, TicketPriority,
 };
-use crate::external::{Context, ExternalError, Operation};
+use crate::external::{ExternalError, Operation};
 use crate::simulation::{SimControl, derived_id};
 
 /// A message the simulated service sent.
@@ -103,18 +103,19 @@ impl SimulatedCustomer {
     }
 
     /// Sends one message through the idempotency and fault machinery.
-    fn send(
+    fn send<R: serde::Serialize>(
         &self,
         operation: Operation,
         key: &str,
+        request: &R,
         message: impl FnOnce(u64) -> SentMessage,
     ) -> Result<NotificationSent, ExternalError> {
-        self.sim.pause(Context::Customer);
+        self.sim.pause(operation);
         let now = self.sim.now_ms();
         let mut guard = self.lock();
         let state = &mut *guard;
         let memo = state.message_outcomes.entry(operation).or_default();
-        self.sim.run(operation, key, memo, || {
+        self.sim.run(operation, key, now, request, memo, || {
             let message = message(now);
             let sent = NotificationSent {
                 customer_id: message.customer_id.clone(),
@@ -133,7 +134,7 @@ impl CustomerService for SimulatedCustomer {
         key: &str,
         request: &SendOrderConfirmationRequest,
     ) -> Result<NotificationSent, ExternalError> {
-        self.send(Operation::SendOrderConfirmation, key, |now| {
+        self.send(Operation::SendOrderConfirmation, key, request, |now| {
             let details = &request.order_details;
             SentMessage {
                 key: key.to_owned(),
@@ -156,13 +157,15 @@ impl CustomerService for SimulatedCustomer {
         key: &str,
         request: &SendOrderCancellationRequest,
     ) -> Result<NotificationSent, ExternalError> {
-        self.send(Operation::SendOrderCancellation, key, |now| SentMessage {
-            key: key.to_owned(),
-            customer_id: request.customer_id.clone(),
-            order_id: request.order_id.clone(),
-            kind: NotificationType::OrderCancellation,
-            summary: request.reason.clone(),
-            sent_at: now,
+        self.send(Operation::SendOrderCancellation, key, request, |now| {
+            SentMessage {
+                key: key.to_owned(),
+                customer_id: request.customer_id.clone(),
+                order_id: request.order_id.clone(),
+                kind: NotificationType::OrderCancellation,
+                summary: request.reason.clone(),
+                sent_at: now,
+            }
         })
     }
 
@@ -171,13 +174,15 @@ impl CustomerService for SimulatedCustomer {
         key: &str,
         request: &SendShippingUpdateRequest,
     ) -> Result<NotificationSent, ExternalError> {
-        self.send(Operation::SendShippingUpdate, key, |now| SentMessage {
-            key: key.to_owned(),
-            customer_id: request.customer_id.clone(),
-            order_id: request.order_id.clone(),
-            kind: NotificationType::ShippingUpdate,
-            summary: format!("{}: {:?}", request.tracking_number, request.shipping_status),
-            sent_at: now,
+        self.send(Operation::SendShippingUpdate, key, request, |now| {
+            SentMessage {
+                key: key.to_owned(),
+                customer_id: request.customer_id.clone(),
+                order_id: request.order_id.clone(),
+                kind: NotificationType::ShippingUpdate,
+                summary: format!("{}: {:?}", request.tracking_number, request.shipping_status),
+                sent_at: now,
+            }
         })
     }
 
@@ -186,13 +191,15 @@ impl CustomerService for SimulatedCustomer {
         key: &str,
         request: &CreateSupportTicketRequest,
     ) -> Result<SupportTicketCreated, ExternalError> {
-        self.sim.pause(Context::Customer);
+        self.sim.pause(Operation::CreateSupportTicket);
         let now = self.sim.now_ms();
         let mut guard = self.lock();
         let state = &mut *guard;
         self.sim.run(
             Operation::CreateSupportTicket,
             key,
+            now,
+            request,
             &mut state.ticket_outcomes,
             || {
                 let length = request.issue.chars().count();

@@ -1,5 +1,6 @@
 //! The inventory service behind the `inventory-service` import.
 
+pub mod http;
 pub mod simulated;
 
 use crate::bindings::oms::order_management::inventory_service as wit;

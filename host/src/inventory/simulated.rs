@@ -71,15 +71,46 @@ impl SimulatedInventory {
 
     /// Puts exactly `units` of `product_id` on the shelf.
     pub fn set_stock(&self, product_id: &str, units: u64) {
-        self.lock()
-            .stock
-            .levels
-            .insert(product_id.to_owned(), units);
+        let now = self.sim.now_ms();
+        let mut state = self.lock();
+        state.stock.levels.insert(product_id.to_owned(), units);
+        // A failure is logged and makes every later call fail transiently.
+        let _ = self.sim.journal_change(
+            Context::Inventory,
+            "set-stock",
+            now,
+            &(product_id, units),
+            "null",
+        );
     }
 
-    /// Sets the shelf level of products that were never given one.
+    /// Sets the shelf level of products that were never given one (and so
+    /// were never allocated, released or restocked either).
     pub fn set_default_stock(&self, units: u64) {
-        self.lock().stock.default_level = units;
+        let now = self.sim.now_ms();
+        let mut state = self.lock();
+        state.stock.default_level = units;
+        let _ =
+            self.sim
+                .journal_change(Context::Inventory, "set-default-stock", now, &units, "null");
+    }
+
+    /// The shelf level of products that were never given one: what every
+    /// product started with, unless [`Self::set_stock`] said otherwise.
+    pub fn default_stock(&self) -> u64 {
+        self.lock().stock.default_level
+    }
+
+    /// What every order holds, by order and product (orders holding
+    /// nothing are left out).
+    pub fn holdings(&self) -> BTreeMap<String, BTreeMap<String, u64>> {
+        self.lock()
+            .stock
+            .held
+            .iter()
+            .filter(|(_, products)| products.values().any(|units| *units > 0))
+            .map(|(order, products)| (order.clone(), products.clone()))
+            .collect()
     }
 
     /// Units of `product_id` on the shelf (not reserved).
@@ -218,13 +249,15 @@ impl InventoryService for SimulatedInventory {
         key: &str,
         request: &AllocateStockRequest,
     ) -> Result<StockAllocated, AllocateError> {
-        self.sim.pause(Context::Inventory);
+        self.sim.pause(Operation::AllocateStock);
         let now = self.sim.now_ms();
         let mut guard = self.lock();
         let state = &mut *guard;
         self.sim.run(
             Operation::AllocateStock,
             key,
+            now,
+            request,
             &mut state.allocate_outcomes,
             || state.stock.allocate(request, now),
         )
@@ -235,13 +268,15 @@ impl InventoryService for SimulatedInventory {
         key: &str,
         request: &ReleaseStockRequest,
     ) -> Result<StockReleased, ExternalError> {
-        self.sim.pause(Context::Inventory);
+        self.sim.pause(Operation::ReleaseStock);
         let now = self.sim.now_ms();
         let mut guard = self.lock();
         let state = &mut *guard;
         self.sim.run(
             Operation::ReleaseStock,
             key,
+            now,
+            request,
             &mut state.release_outcomes,
             || Ok(state.stock.release(&request.order_id, now)),
         )
@@ -252,13 +287,15 @@ impl InventoryService for SimulatedInventory {
         key: &str,
         request: &RestockItemsRequest,
     ) -> Result<StockRestocked, ExternalError> {
-        self.sim.pause(Context::Inventory);
+        self.sim.pause(Operation::RestockItems);
         let now = self.sim.now_ms();
         let mut guard = self.lock();
         let state = &mut *guard;
         self.sim.run(
             Operation::RestockItems,
             key,
+            now,
+            request,
             &mut state.restock_outcomes,
             || Ok(state.stock.restock(request, now)),
         )

@@ -1,5 +1,6 @@
 //! The payment gateway behind the `payment-gateway` import.
 
+pub mod http;
 pub mod simulated;
 
 use crate::bindings::oms::order_management::payment_gateway as wit;

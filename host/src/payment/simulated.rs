@@ -70,7 +70,13 @@ impl SimulatedPayment {
     /// Declines (permanently) every charge above `amount` minor units, as a
     /// card limit would; `None` accepts any amount.
     pub fn set_decline_above(&self, amount: Option<u64>) {
-        self.lock().ledger.decline_above = amount;
+        let now = self.sim.now_ms();
+        let mut state = self.lock();
+        state.ledger.decline_above = amount;
+        // A failure is logged and makes every later call fail transiently.
+        let _ =
+            self.sim
+                .journal_change(Context::Payment, "set-decline-above", now, &amount, "null");
     }
 
     /// Every charge made, oldest first.
@@ -216,13 +222,15 @@ impl PaymentGateway for SimulatedPayment {
         key: &str,
         request: &ProcessPaymentRequest,
     ) -> Result<PaymentSucceeded, ExternalError> {
-        self.sim.pause(Context::Payment);
+        self.sim.pause(Operation::ProcessPayment);
         let now = self.sim.now_ms();
         let mut guard = self.lock();
         let state = &mut *guard;
         self.sim.run(
             Operation::ProcessPayment,
             key,
+            now,
+            request,
             &mut state.charge_outcomes,
             || state.ledger.charge(key, request, now),
         )
@@ -233,13 +241,15 @@ impl PaymentGateway for SimulatedPayment {
         key: &str,
         request: &RefundPaymentRequest,
     ) -> Result<RefundCompleted, ExternalError> {
-        self.sim.pause(Context::Payment);
+        self.sim.pause(Operation::RefundPayment);
         let now = self.sim.now_ms();
         let mut guard = self.lock();
         let state = &mut *guard;
         self.sim.run(
             Operation::RefundPayment,
             key,
+            now,
+            request,
             &mut state.refund_outcomes,
             || state.ledger.refund(request, now),
         )

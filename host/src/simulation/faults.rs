@@ -468,11 +468,6 @@ impl fmt::Display for FaultPlan {
             )?;
         }
         for (operation, o) in &self.overrides {
-            if !first {
-                f.write_str(";")?;
-            }
-            first = false;
-            write!(f, "{}=", Qualified(*operation))?;
             let mut fields = Vec::new();
             if let Some(p) = o.transient {
                 fields.push(format!("transient:{p}"));
@@ -484,13 +479,14 @@ impl fmt::Display for FaultPlan {
                 fields.push(format!("latency:{}us", latency.as_micros()));
             }
             if fields.is_empty() {
-                // An override of nothing: keeps the context's faults.
-                fields.push("latency:0us".to_owned());
-                fields.clear();
-                write!(f, "none")?;
+                // Overrides nothing: the operation follows its context.
                 continue;
             }
-            f.write_str(&fields.join(","))?;
+            if !first {
+                f.write_str(";")?;
+            }
+            first = false;
+            write!(f, "{}={}", Qualified(*operation), fields.join(","))?;
         }
         if first {
             f.write_str("none")?;
@@ -564,6 +560,82 @@ mod tests {
             .unwrap();
         assert_eq!(plan.to_string().parse::<FaultPlan>().unwrap(), plan);
         assert_eq!(FaultPlan::new().to_string(), "none");
+    }
+
+    #[test]
+    fn an_operation_overrides_only_the_fields_it_names() {
+        let plan: FaultPlan =
+            "payment=transient:0.2,latency:3ms;payment.process-payment=permanent:0.05"
+                .parse()
+                .unwrap();
+        assert_eq!(
+            plan.for_operation(Operation::ProcessPayment),
+            FaultConfig {
+                transient: 0.2,
+                permanent: 0.05,
+                latency: Duration::from_millis(3)
+            }
+        );
+        assert_eq!(
+            plan.for_operation(Operation::RefundPayment),
+            config(0.2, 0.0, 3)
+        );
+        assert_eq!(plan.get(Context::Payment), config(0.2, 0.0, 3));
+        // A later context spec still reaches the fields not overridden.
+        let mut later = plan.clone();
+        later
+            .apply(&"payment=transient:0.1".parse().unwrap())
+            .unwrap();
+        assert_eq!(
+            later.for_operation(Operation::ProcessPayment).transient,
+            0.1
+        );
+        assert_eq!(
+            later.for_operation(Operation::ProcessPayment).permanent,
+            0.05
+        );
+        let cleared: FaultPlan = "all=transient:0.5 inventory.release-stock=none"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            cleared.for_operation(Operation::ReleaseStock),
+            FaultConfig::NONE
+        );
+        assert_eq!(
+            cleared.for_operation(Operation::AllocateStock).transient,
+            0.5
+        );
+    }
+
+    #[test]
+    fn operation_specs_are_checked() {
+        let error = |spec: &str| spec.parse::<FaultPlan>().unwrap_err();
+        assert!(
+            error("payment.allocate-stock=permanent:0.1")
+                .reason
+                .contains("refund-payment")
+        );
+        assert_eq!(error("bank.refund-payment=permanent:0.1").part, "bank");
+        assert_eq!(error("all.refund-payment=permanent:0.1").part, "all");
+        // The merged probabilities must stay valid, whichever spec comes last.
+        assert!(
+            "payment.refund-payment=permanent:0.6 payment=transient:0.6"
+                .parse::<FaultPlan>()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn operation_overrides_round_trip_through_display() {
+        let plan: FaultPlan = "carrier=2ms;payment.process-payment=permanent:0.03"
+            .parse()
+            .unwrap();
+        let text = plan.to_string();
+        assert!(
+            text.contains("payment.process-payment=permanent:0.03"),
+            "{text}"
+        );
+        assert_eq!(text.parse::<FaultPlan>().unwrap(), plan);
     }
 
     #[test]

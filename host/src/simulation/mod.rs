@@ -6,24 +6,38 @@
 //! ([`crate::payment::simulated`] and so on); this module holds what they
 //! share ([`SimControl`], [`CallLog`], the fault machinery) and
 //! [`Simulation`], which builds all four at once.
+//!
+//! By default everything lives in memory and is gone with the process.
+//! [`Simulation::open_durable`] adds a journal file (see `journal.rs`) from
+//! which a restarted host rebuilds the same charges, stock, shipments,
+//! messages and call log, so it never acts twice on a key it already
+//! answered.
 
 mod faults;
-mod rng;
+mod journal;
+pub(crate) mod rng;
 
 pub use faults::{FaultConfig, FaultPlan, FaultSpec, FaultSpecError, Scripted};
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use anyhow::{Context as _, bail};
 use faults::{Fault, draw};
+use journal::{Entry, Journal, Source};
+use serde::Serialize;
 
-use crate::carrier::simulated::SimulatedCarrier;
+use crate::carrier::ShippingCarrier as _;
+use crate::carrier::simulated::{CarrierSimError, SimulatedCarrier};
 use crate::clock::Clock;
+use crate::customer::CustomerService as _;
 use crate::customer::simulated::SimulatedCustomer;
 use crate::external::{Context, ExternalError, Operation};
-use crate::inventory::AllocateError;
 use crate::inventory::simulated::SimulatedInventory;
+use crate::inventory::{AllocateError, InventoryService as _};
+use crate::payment::PaymentGateway as _;
 use crate::payment::simulated::SimulatedPayment;
 use crate::policy::StorePolicy;
 use crate::state::Backends;
@@ -146,6 +160,21 @@ struct ControlInner {
     clock: Arc<dyn Clock>,
     log: CallLog,
     faults: Mutex<FaultState>,
+    /// Where completed calls are made durable, if anywhere.
+    journal: Option<Journal>,
+    /// Set while one journal entry is replayed: its time and its decision.
+    replaying: Mutex<Option<Replaying>>,
+    /// Why the journal can no longer be written; every call then fails
+    /// transiently, so nothing is answered that a restart would forget.
+    broken: Mutex<Option<String>>,
+}
+
+/// The recorded decision of the entry being replayed.
+#[derive(Debug, Clone, Copy)]
+struct Replaying {
+    now: u64,
+    fault: Fault,
+    source: Source,
 }
 
 #[derive(Default)]
@@ -160,14 +189,26 @@ struct FaultState {
 impl SimControl {
     /// Shared state for simulated contexts seeded with `seed`, telling time by `clock`.
     pub fn new(seed: u64, clock: Arc<dyn Clock>) -> Self {
+        Self::build(seed, clock, None)
+    }
+
+    fn build(seed: u64, clock: Arc<dyn Clock>, journal: Option<Journal>) -> Self {
         Self {
             inner: Arc::new(ControlInner {
                 seed,
                 clock,
                 log: CallLog::default(),
                 faults: Mutex::new(FaultState::default()),
+                journal,
+                replaying: Mutex::new(None),
+                broken: Mutex::new(None),
             }),
         }
+    }
+
+    /// The journal file, when the simulation is durable.
+    pub fn journal_path(&self) -> Option<&Path> {
+        self.inner.journal.as_ref().map(Journal::path)
     }
 
     /// The seed.
@@ -224,70 +265,197 @@ impl SimControl {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The time a backend stamps its effect with: the clock's, or the
+    /// recorded one while a journal entry is replayed.
     pub(crate) fn now_ms(&self) -> u64 {
-        self.inner.clock.now_ms()
+        match self.replaying() {
+            Some(r) => r.now,
+            None => self.inner.clock.now_ms(),
+        }
     }
 
-    /// Sleeps for the context's configured latency. Called before a backend
-    /// takes its lock, so that slow calls overlap as they would for real.
-    pub(crate) fn pause(&self, context: Context) {
-        let latency = self.faults().plan.get(context).latency;
+    /// Sleeps for the operation's configured latency. Called before a
+    /// backend takes its lock, so that slow calls overlap as they would for
+    /// real. Replays do not sleep.
+    pub(crate) fn pause(&self, operation: Operation) {
+        if self.replaying().is_some() {
+            return;
+        }
+        let latency = self.faults().plan.for_operation(operation).latency;
         if !latency.is_zero() {
             std::thread::sleep(latency);
         }
     }
 
-    fn decide(&self, operation: Operation, key: &str) -> Fault {
+    fn replaying(&self) -> Option<Replaying> {
+        *self
+            .inner
+            .replaying
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn set_replaying(&self, replaying: Option<Replaying>) {
+        *self
+            .inner
+            .replaying
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = replaying;
+    }
+
+    fn broken(&self) -> Option<String> {
+        self.inner
+            .broken
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn decide(&self, operation: Operation, key: &str) -> (Fault, Source) {
         let mut state = self.faults();
+        if let Some(replaying) = self.replaying() {
+            if replaying.source == Source::Draw {
+                // Later live retries of the key continue the attempt count.
+                *state
+                    .attempts
+                    .entry((operation, key.to_owned()))
+                    .or_insert(0) += 1;
+            }
+            return (replaying.fault, replaying.source);
+        }
         if let Some(step) = state
             .scripts
             .get_mut(&operation)
             .and_then(VecDeque::pop_front)
         {
-            return step.into();
+            return (step.into(), Source::Script);
         }
-        let config = state.plan.get(operation.context());
+        let config = state.plan.for_operation(operation);
         let attempt = state
             .attempts
             .entry((operation, key.to_owned()))
             .or_insert(0);
         *attempt += 1;
-        draw(self.inner.seed, operation, key, *attempt, &config)
+        (
+            draw(self.inner.seed, operation, key, *attempt, &config),
+            Source::Draw,
+        )
     }
 
     /// Runs one call with idempotency and fault injection: a remembered
     /// outcome for `key` is returned as is; otherwise an injected fault or
     /// `effect` decides, and every outcome but a transient one is remembered
-    /// in `memo`. The call is logged either way.
-    pub(crate) fn run<T: Clone, E: SimFailure>(
+    /// in `memo`. The call is logged either way and, in a durable
+    /// simulation, journaled (with `now`, the time `effect` stamps its
+    /// answer with, and `request`) before the answer is returned; the
+    /// caller holds its backend's lock throughout, so the journal's order
+    /// is the order of the effects.
+    pub(crate) fn run<T, E, R>(
         &self,
         operation: Operation,
         key: &str,
+        now: u64,
+        request: &R,
         memo: &mut HashMap<String, Result<T, E>>,
         effect: impl FnOnce() -> Result<T, E>,
-    ) -> Result<T, E> {
-        if let Some(previous) = memo.get(key) {
-            let previous = previous.clone();
-            self.record(operation, key, outcome_of(&previous), true);
-            return previous;
+    ) -> Result<T, E>
+    where
+        T: Clone + Serialize,
+        E: SimFailure + fmt::Display,
+        R: Serialize + ?Sized,
+    {
+        if let Some(reason) = self.broken() {
+            self.record(operation, key, CallOutcome::Transient, false);
+            return Err(E::injected(ExternalError::transient(reason)));
         }
-        let result = match self.decide(operation, key) {
-            Fault::None => effect(),
-            Fault::Transient => Err(E::injected(ExternalError::transient(format!(
-                "{} {operation} timed out (simulated)",
-                operation.context()
-            )))),
-            Fault::Permanent => Err(E::injected(ExternalError::permanent(format!(
-                "{} refused {operation} (simulated)",
-                operation.context()
-            )))),
+        let (result, source, fault) = match memo.get(key) {
+            Some(previous) => (previous.clone(), Source::Memo, Fault::None),
+            None => {
+                let (fault, source) = self.decide(operation, key);
+                let result = match fault {
+                    Fault::None => effect(),
+                    Fault::Transient => Err(E::injected(ExternalError::transient(format!(
+                        "{} {operation} timed out (simulated)",
+                        operation.context()
+                    )))),
+                    Fault::Permanent => Err(E::injected(ExternalError::permanent(format!(
+                        "{} refused {operation} (simulated)",
+                        operation.context()
+                    )))),
+                };
+                if outcome_of(&result) != CallOutcome::Transient {
+                    memo.insert(key.to_owned(), result.clone());
+                }
+                (result, source, fault)
+            }
         };
         let outcome = outcome_of(&result);
-        if outcome != CallOutcome::Transient {
-            memo.insert(key.to_owned(), result.clone());
+        let entry = Entry {
+            seq: 0,
+            context: operation.context().name().to_owned(),
+            action: operation.name().to_owned(),
+            key: key.to_owned(),
+            at: now,
+            source,
+            fault: fault_name(fault).to_owned(),
+            outcome: outcome.to_string(),
+            request: to_json(request),
+            result: result_text(&result),
+        };
+        if let Err(reason) = self.journal(&entry) {
+            self.record(operation, key, CallOutcome::Transient, false);
+            return Err(E::injected(ExternalError::transient(reason)));
         }
-        self.record(operation, key, outcome, false);
+        self.record(operation, key, outcome, source == Source::Memo);
         result
+    }
+
+    /// Journals a change made by hand (a stock level, a parcel picked up),
+    /// while the caller still holds its backend's lock. Without a journal,
+    /// or while replaying, there is nothing to do. On failure the
+    /// simulation refuses every later call.
+    pub(crate) fn journal_change<R: Serialize + ?Sized>(
+        &self,
+        context: Context,
+        action: &str,
+        now: u64,
+        request: &R,
+        result: &str,
+    ) -> Result<(), String> {
+        if let Some(reason) = self.broken() {
+            return Err(reason);
+        }
+        self.journal(&Entry {
+            seq: 0,
+            context: context.name().to_owned(),
+            action: action.to_owned(),
+            key: String::new(),
+            at: now,
+            source: Source::Admin,
+            fault: fault_name(Fault::None).to_owned(),
+            outcome: CallOutcome::Ok.to_string(),
+            request: to_json(request),
+            result: result.to_owned(),
+        })
+    }
+
+    fn journal(&self, entry: &Entry) -> Result<(), String> {
+        let Some(journal) = &self.inner.journal else {
+            return Ok(());
+        };
+        if self.replaying().is_some() {
+            return Ok(());
+        }
+        journal.append(entry).map_err(|error| {
+            let reason = format!("the simulation state cannot be written: {error}");
+            tracing::error!("{reason}; every later call to the simulation fails");
+            *self
+                .inner
+                .broken
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(reason.clone());
+            reason
+        })
     }
 
     fn record(&self, operation: Operation, key: &str, outcome: CallOutcome, replayed: bool) {
@@ -335,10 +503,50 @@ impl SimFailure for AllocateError {
     }
 }
 
+/// Pickups and deliveries are journaled only when they happen, so their
+/// replays must succeed; a failure reads as permanent.
+impl SimFailure for CarrierSimError {
+    fn outcome(&self) -> CallOutcome {
+        CallOutcome::Permanent
+    }
+
+    fn injected(error: ExternalError) -> Self {
+        CarrierSimError::Journal(error.to_string())
+    }
+}
+
 fn outcome_of<T, E: SimFailure>(result: &Result<T, E>) -> CallOutcome {
     match result {
         Ok(_) => CallOutcome::Ok,
         Err(error) => error.outcome(),
+    }
+}
+
+fn fault_name(fault: Fault) -> &'static str {
+    match fault {
+        Fault::None => "none",
+        Fault::Transient => "transient",
+        Fault::Permanent => "permanent",
+    }
+}
+
+fn parse_fault(name: &str) -> Option<Fault> {
+    [Fault::None, Fault::Transient, Fault::Permanent]
+        .into_iter()
+        .find(|f| fault_name(*f) == name)
+}
+
+pub(crate) fn to_json<R: Serialize + ?Sized>(value: &R) -> String {
+    // The WIT types serialize infallibly; an error here is a bug worth
+    // seeing in the journal rather than a reason to fail the call.
+    serde_json::to_string(value).unwrap_or_else(|e| format!("<unserializable: {e}>"))
+}
+
+/// How a call's answer is journaled: JSON on success, the message otherwise.
+fn result_text<T: Serialize, E: fmt::Display>(result: &Result<T, E>) -> String {
+    match result {
+        Ok(value) => to_json(value),
+        Err(error) => error.to_string(),
     }
 }
 
@@ -374,9 +582,48 @@ pub struct Simulation {
 
 impl Simulation {
     /// Four fault-free simulated contexts seeded with `seed`; every product
-    /// starts with [`SimulatedInventory::DEFAULT_STOCK`] units.
+    /// starts with [`SimulatedInventory::DEFAULT_STOCK`] units. Everything
+    /// lives in memory.
     pub fn new(seed: u64, clock: Arc<dyn Clock>) -> Self {
-        let control = SimControl::new(seed, clock);
+        Self::with_control(SimControl::new(seed, clock))
+    }
+
+    /// Like [`Simulation::new`], but durable: every call that completes
+    /// (and every change made by hand: stock levels, card limits, parcels
+    /// picked up and delivered) is appended to the SQLite file at `path`
+    /// before its answer is returned, and opening an existing file replays
+    /// it, so the simulation answers a repeated idempotency key with its
+    /// first outcome and holds the same charges, refunds, stock,
+    /// allocations, shipments, messages and call log as before the
+    /// restart. Faults and scripts are settings of the process, not state:
+    /// they are not kept.
+    pub fn open_durable(
+        seed: u64,
+        clock: Arc<dyn Clock>,
+        path: impl AsRef<Path>,
+    ) -> anyhow::Result<Self> {
+        let path = path.as_ref();
+        let journal = Journal::open(path)?;
+        let entries = journal.entries()?;
+        let sim = Self::with_control(SimControl::build(seed, clock, Some(journal)));
+        for entry in &entries {
+            let replayed = sim.replay(entry).with_context(|| {
+                format!(
+                    "replaying entry {} ({}.{} [{}]) of the simulation state {}",
+                    entry.seq,
+                    entry.context,
+                    entry.action,
+                    entry.key,
+                    path.display()
+                )
+            });
+            sim.control.set_replaying(None);
+            replayed?;
+        }
+        Ok(sim)
+    }
+
+    fn with_control(control: SimControl) -> Self {
         Self {
             payment: Arc::new(SimulatedPayment::new(control.clone())),
             inventory: Arc::new(SimulatedInventory::new(control.clone())),
@@ -384,6 +631,102 @@ impl Simulation {
             customer: Arc::new(SimulatedCustomer::new(control.clone())),
             control,
         }
+    }
+
+    /// The journal file, when the simulation is durable.
+    pub fn journal_path(&self) -> Option<&Path> {
+        self.control.journal_path()
+    }
+
+    /// Applies one journal entry again, through the same code that made
+    /// it, and checks that it ends the same way.
+    fn replay(&self, entry: &Entry) -> anyhow::Result<()> {
+        let Some(fault) = parse_fault(&entry.fault) else {
+            bail!("unknown fault `{}`", entry.fault);
+        };
+        self.control.set_replaying(Some(Replaying {
+            now: entry.at,
+            fault,
+            source: entry.source,
+        }));
+        fn req<R: serde::de::DeserializeOwned>(entry: &Entry) -> anyhow::Result<R> {
+            serde_json::from_str(&entry.request).context("the request cannot be read")
+        }
+        fn call<T: Serialize, E: SimFailure + fmt::Display>(
+            result: &Result<T, E>,
+        ) -> (CallOutcome, String) {
+            (outcome_of(result), result_text(result))
+        }
+        let key = entry.key.as_str();
+        let (outcome, result) = match (entry.context.as_str(), entry.action.as_str()) {
+            ("payment", "process-payment") => {
+                call(&self.payment.process_payment(key, &req(entry)?))
+            }
+            ("payment", "refund-payment") => call(&self.payment.refund_payment(key, &req(entry)?)),
+            ("payment", "set-decline-above") => {
+                self.payment.set_decline_above(req(entry)?);
+                return Ok(());
+            }
+            ("inventory", "allocate-stock") => {
+                call(&self.inventory.allocate_stock(key, &req(entry)?))
+            }
+            ("inventory", "release-stock") => {
+                call(&self.inventory.release_stock(key, &req(entry)?))
+            }
+            ("inventory", "restock-items") => {
+                call(&self.inventory.restock_items(key, &req(entry)?))
+            }
+            ("inventory", "set-stock") => {
+                let (product_id, units): (String, u64) = req(entry)?;
+                self.inventory.set_stock(&product_id, units);
+                return Ok(());
+            }
+            ("inventory", "set-default-stock") => {
+                self.inventory.set_default_stock(req(entry)?);
+                return Ok(());
+            }
+            ("carrier", "create-shipment") => {
+                call(&self.carrier.create_shipment(key, &req(entry)?))
+            }
+            ("carrier", "cancel-shipment") => {
+                call(&self.carrier.cancel_shipment(key, &req(entry)?))
+            }
+            ("carrier", "pick-up") => {
+                let shipment_id: String = req(entry)?;
+                call(&self.carrier.pick_up(&shipment_id))
+            }
+            ("carrier", "deliver") => {
+                let (shipment_id, signed_by): (String, Option<String>) = req(entry)?;
+                call(&self.carrier.deliver(&shipment_id, signed_by))
+            }
+            ("customer", "send-order-confirmation") => {
+                call(&self.customer.send_order_confirmation(key, &req(entry)?))
+            }
+            ("customer", "send-order-cancellation") => {
+                call(&self.customer.send_order_cancellation(key, &req(entry)?))
+            }
+            ("customer", "send-shipping-update") => {
+                call(&self.customer.send_shipping_update(key, &req(entry)?))
+            }
+            ("customer", "create-support-ticket") => {
+                call(&self.customer.create_support_ticket(key, &req(entry)?))
+            }
+            (context, action) => bail!("unknown action {context}.{action}"),
+        };
+        if outcome.to_string() != entry.outcome || result != entry.result {
+            bail!(
+                "it ended `{outcome}: {result}` instead of `{}: {}` (was the file written by another version?)",
+                entry.outcome,
+                entry.result
+            );
+        }
+        if entry.source != Source::Admin {
+            let replayed = self.control.log().lock().last().map(|e| e.replayed);
+            if replayed != Some(entry.source == Source::Memo) {
+                bail!("the key's remembered outcomes differ from the recorded ones");
+            }
+        }
+        Ok(())
     }
 
     /// The log of every call to the four contexts.
@@ -422,7 +765,7 @@ mod tests {
         let mut effects = 0;
         for _ in 0..3 {
             let result: Result<u32, ExternalError> =
-                control.run(Operation::ProcessPayment, "k", &mut memo, || {
+                control.run(Operation::ProcessPayment, "k", 0, &(), &mut memo, || {
                     effects += 1;
                     Ok(effects)
                 });
@@ -442,7 +785,9 @@ mod tests {
         );
         let mut memo = HashMap::new();
         let mut call = || -> Result<&str, ExternalError> {
-            control.run(Operation::RefundPayment, "k", &mut memo, || Ok("done"))
+            control.run(Operation::RefundPayment, "k", 0, &(), &mut memo, || {
+                Ok("done")
+            })
         };
         assert!(matches!(call(), Err(ExternalError::Transient(_))));
         assert!(matches!(call(), Err(ExternalError::Transient(_))));
@@ -473,7 +818,7 @@ mod tests {
         let mut effects = 0;
         for _ in 0..2 {
             let result: Result<(), ExternalError> =
-                control.run(Operation::CreateShipment, "k", &mut memo, || {
+                control.run(Operation::CreateShipment, "k", 0, &(), &mut memo, || {
                     effects += 1;
                     Ok(())
                 });
@@ -501,6 +846,8 @@ mod tests {
                 let _: Result<(), ExternalError> = control.run(
                     Operation::ProcessPayment,
                     &format!("k{}", i % 50),
+                    0,
+                    &(),
                     &mut memo,
                     || Ok(()),
                 );
@@ -522,5 +869,274 @@ mod tests {
         };
         assert!(control.set_faults(Context::Carrier, nan).is_err());
         assert_eq!(control.fault_plan(), FaultPlan::new());
+    }
+
+    mod durable {
+        use super::*;
+        use crate::bindings::oms::order_management::types::{
+            Address, CarrierCode, Money, PaymentMethod,
+        };
+        use crate::carrier::simulated::ShipmentState;
+        use crate::carrier::{CreateShipmentRequest, PackageItem};
+        use crate::customer::SendOrderCancellationRequest;
+        use crate::inventory::{AllocateStockRequest, StockItem};
+        use crate::payment::{ProcessPaymentRequest, RefundPaymentRequest};
+
+        fn usd(amount: u64) -> Money {
+            Money {
+                amount,
+                currency: "USD".to_owned(),
+            }
+        }
+
+        fn charge(order: &str, amount: u64) -> ProcessPaymentRequest {
+            ProcessPaymentRequest {
+                order_id: order.to_owned(),
+                payment_amount: usd(amount),
+                payment_method: PaymentMethod::CreditCard,
+                customer_id: "customer-1".to_owned(),
+            }
+        }
+
+        fn allocate(order: &str, items: &[(&str, u32)]) -> AllocateStockRequest {
+            AllocateStockRequest {
+                order_id: order.to_owned(),
+                stock_items: items
+                    .iter()
+                    .map(|(product, quantity)| StockItem {
+                        product_id: (*product).to_owned(),
+                        sku: format!("SKU-{product}"),
+                        quantity: *quantity,
+                    })
+                    .collect(),
+            }
+        }
+
+        fn book(order: &str) -> CreateShipmentRequest {
+            CreateShipmentRequest {
+                order_id: order.to_owned(),
+                carrier: CarrierCode::Dhl,
+                shipping_address: Address {
+                    street1: "1 Main St".to_owned(),
+                    street2: None,
+                    city: "Springfield".to_owned(),
+                    state_province: "IL".to_owned(),
+                    postal_code: "62701".to_owned(),
+                    country: "US".to_owned(),
+                },
+                package_items: vec![PackageItem {
+                    product_id: "p1".to_owned(),
+                    quantity: 1,
+                    weight_grams: None,
+                }],
+            }
+        }
+
+        /// Everything a simulation holds that a restart must not forget.
+        fn state(sim: &Simulation) -> String {
+            format!(
+                "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+                sim.payment.charges(),
+                sim.payment.refunds(),
+                (
+                    sim.inventory.available("p1"),
+                    sim.inventory.available("p2"),
+                    sim.inventory.available("p3"),
+                    sim.inventory.default_stock()
+                ),
+                sim.inventory.holdings(),
+                sim.carrier.shipments(),
+                sim.customer.messages(),
+                sim.log().entries(),
+            )
+        }
+
+        #[test]
+        fn a_reopened_simulation_answers_every_key_with_its_first_outcome() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("sim.db");
+            let clock = Arc::new(ManualClock::new(1_000));
+            let first = Simulation::open_durable(5, clock.clone(), &path).unwrap();
+            assert_eq!(first.journal_path(), Some(path.as_path()));
+            first.inventory.set_default_stock(10);
+            first.inventory.set_stock("p2", 3);
+            first
+                .control
+                .set_fault_plan("payment=transient:0.5".parse().unwrap());
+            // Transient failures first (drawn), then the charge.
+            let paid = loop {
+                match first
+                    .payment
+                    .process_payment("order-1/pay", &charge("order-1", 900))
+                {
+                    Ok(paid) => break paid,
+                    Err(e) => assert!(e.is_transient()),
+                }
+            };
+            first.control.set_fault_plan(FaultPlan::new());
+            first
+                .control
+                .script(Operation::ProcessPayment, [Scripted::Permanent]);
+            let declined = first
+                .payment
+                .process_payment("order-2/pay", &charge("order-2", 500));
+            assert!(matches!(declined, Err(ExternalError::Permanent(_))));
+            let refund = RefundPaymentRequest {
+                transaction_id: paid.transaction_id.clone(),
+                refund_amount: usd(400),
+                reason: "partly returned".to_owned(),
+            };
+            first
+                .payment
+                .refund_payment("order-1/refund", &refund)
+                .unwrap();
+            first
+                .inventory
+                .allocate_stock(
+                    "order-1/alloc",
+                    &allocate("order-1", &[("p1", 4), ("p2", 2)]),
+                )
+                .unwrap();
+            let short = first
+                .inventory
+                .allocate_stock("order-3/alloc", &allocate("order-3", &[("p2", 5)]));
+            assert!(matches!(short, Err(AllocateError::OutOfStock(_))));
+            let booked = first
+                .carrier
+                .create_shipment("order-1/ship", &book("order-1"))
+                .unwrap();
+            clock.advance(std::time::Duration::from_secs(60));
+            let picked = first.carrier.pick_up(&booked.shipment_id).unwrap();
+            let cancellation = SendOrderCancellationRequest {
+                order_id: "order-2".to_owned(),
+                customer_id: "customer-1".to_owned(),
+                reason: "payment declined".to_owned(),
+            };
+            first
+                .customer
+                .send_order_cancellation("order-2/notice", &cancellation)
+                .unwrap();
+            // A replayed key is journaled too (it is in the call log).
+            first
+                .payment
+                .process_payment("order-1/pay", &charge("order-1", 900))
+                .unwrap();
+            let before = state(&first);
+            drop(first);
+
+            clock.advance(std::time::Duration::from_secs(3_600));
+            let second = Simulation::open_durable(5, clock.clone(), &path).unwrap();
+            assert_eq!(state(&second), before);
+            assert_eq!(second.inventory.available("p1"), 6);
+            assert_eq!(second.inventory.available("p2"), 1);
+            assert_eq!(second.inventory.available("p3"), 10);
+            assert_eq!(
+                second.carrier.shipment(&booked.shipment_id).unwrap().state,
+                ShipmentState::PickedUp
+            );
+            assert_eq!(
+                second
+                    .carrier
+                    .shipment(&booked.shipment_id)
+                    .unwrap()
+                    .picked_up_event(),
+                Some(picked)
+            );
+
+            // Every key answers as the first time, with no new effect, even
+            // though the time moved on and the script is gone.
+            assert_eq!(
+                second
+                    .payment
+                    .process_payment("order-1/pay", &charge("order-1", 900)),
+                Ok(paid)
+            );
+            assert_eq!(
+                second
+                    .payment
+                    .process_payment("order-2/pay", &charge("order-2", 500)),
+                declined
+            );
+            assert_eq!(
+                second
+                    .inventory
+                    .allocate_stock("order-3/alloc", &allocate("order-3", &[("p2", 5)])),
+                short
+            );
+            assert_eq!(
+                second
+                    .carrier
+                    .create_shipment("order-1/ship", &book("order-1")),
+                Ok(booked.clone())
+            );
+            assert!(matches!(
+                second.carrier.pick_up(&booked.shipment_id),
+                Err(CarrierSimError::WrongState { .. })
+            ));
+            assert_eq!(second.payment.charges().len(), 1);
+            assert_eq!(second.payment.total_refunded(), 400);
+            assert_eq!(second.customer.messages().len(), 1);
+            assert_eq!(second.inventory.total_held(), 6);
+
+            // Work after the restart is journaled as well.
+            second
+                .inventory
+                .release_stock(
+                    "order-1/release",
+                    &crate::inventory::ReleaseStockRequest {
+                        order_id: "order-1".to_owned(),
+                        stock_items: Vec::new(),
+                    },
+                )
+                .unwrap();
+            let after = state(&second);
+            drop(second);
+            let third = Simulation::open_durable(5, clock, &path).unwrap();
+            assert_eq!(state(&third), after);
+            assert_eq!(third.inventory.available("p1"), 10);
+            assert_eq!(third.inventory.total_held(), 0);
+        }
+
+        #[test]
+        fn an_in_memory_simulation_has_no_journal() {
+            let sim = Simulation::new(1, Arc::new(ManualClock::new(0)));
+            assert_eq!(sim.journal_path(), None);
+        }
+
+        #[test]
+        fn an_event_store_is_not_taken_for_a_simulation_state() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("orders.db");
+            let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(0));
+            drop(crate::store::SqliteStore::open(&path, clock.clone()).unwrap());
+            let error = Simulation::open_durable(1, clock, &path)
+                .err()
+                .expect("refused");
+            assert!(format!("{error:#}").contains("event store"), "{error:#}");
+        }
+
+        #[test]
+        fn a_journal_that_does_not_replay_is_refused() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("sim.db");
+            let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(0));
+            let sim = Simulation::open_durable(1, clock.clone(), &path).unwrap();
+            sim.payment
+                .process_payment("k", &charge("order-1", 100))
+                .unwrap();
+            drop(sim);
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute("UPDATE sim_journal SET result = 'tampered'", [])
+                .unwrap();
+            drop(conn);
+            let error = Simulation::open_durable(1, clock, &path)
+                .err()
+                .expect("refused");
+            assert!(
+                format!("{error:#}").contains("does not replay")
+                    || format!("{error:#}").contains("instead of"),
+                "{error:#}"
+            );
+        }
     }
 }

@@ -1,0 +1,527 @@
+//! `order-host serve`: the order service as a JSON HTTP API (axum on tokio).
+//!
+//! - [`dto`]: the JSON shapes and their conversions to and from the WIT types.
+//! - [`problem`]: RFC 9457 errors and the JSON body extractor.
+//! - [`webhooks`]: signed inbound events of the external contexts; [`ledger`]
+//!   remembers which were processed.
+//! - `orders`, `customers`, `shipments`, `returns`, `metrics`, `system`: the
+//!   routes of each area, each documented with `#[utoipa::path]`; the router
+//!   and the OpenAPI document are built together by [`router`], so a route
+//!   cannot be served without being documented.
+//!
+//! Component calls are blocking (a synchronous wasmtime host): they run on
+//! tokio's blocking pool, at most as many at once as the instance pool
+//! allows. Every command on an existing order, and on its shipments and
+//! returns, is serialised per order within the process ([`KeyedLocks`]);
+//! across processes, and against the saga driver, the event store's
+//! optimistic concurrency plus [`OrderService::call_retrying`] keep updates
+//! from being lost. The saga driver runs on its own thread while serving.
+
+pub mod dto;
+pub mod ledger;
+pub mod problem;
+pub mod webhooks;
+
+mod customers;
+mod metrics;
+mod orders;
+mod returns;
+mod shipments;
+mod system;
+
+pub use ledger::{MemoryLedger, SqliteLedger, WebhookLedger};
+pub use metrics::Metrics;
+pub use problem::{Problem, ProblemBody};
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::Response;
+use tokio::sync::{OwnedMutexGuard, Semaphore};
+use utoipa::OpenApi as _;
+use utoipa::openapi::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::bindings::types::CommandError;
+use crate::host::Host;
+use crate::service::{OrderService, ServiceError};
+
+/// How `serve` runs.
+pub struct ServeOptions {
+    /// Where to listen; port 0 picks a free port (printed on stdout).
+    pub bind: SocketAddr,
+    /// The shared secret of the webhooks; `None` refuses every delivery (503).
+    pub webhook_secret: Option<String>,
+    /// How far a webhook signature's timestamp may be from now.
+    pub webhook_tolerance: Duration,
+    /// Where processed webhook events are remembered.
+    pub ledger: Arc<dyn WebhookLedger>,
+    /// How often the saga driver looks for due sagas when idle.
+    pub driver_interval: Duration,
+}
+
+impl ServeOptions {
+    /// Defaults for `bind`: no webhook secret, a memory ledger.
+    pub fn new(bind: SocketAddr) -> Self {
+        Self {
+            bind,
+            webhook_secret: None,
+            webhook_tolerance: webhooks::DEFAULT_TOLERANCE,
+            ledger: Arc::new(MemoryLedger::new()),
+            driver_interval: Duration::from_millis(250),
+        }
+    }
+}
+
+/// One async mutex per key (an order id), created on demand and dropped
+/// when nobody holds or waits for it.
+#[derive(Default)]
+pub struct KeyedLocks {
+    locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
+}
+
+impl KeyedLocks {
+    /// Waits for and takes the lock of `key` (ids are compared lower-cased,
+    /// as the component normalises them).
+    pub async fn lock(&self, key: &str) -> OwnedMutexGuard<()> {
+        let key = key.trim().to_ascii_lowercase();
+        let mutex = {
+            let mut locks = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(mutex) = locks.get(&key).and_then(Weak::upgrade) {
+                mutex
+            } else {
+                // Forget the dead entries now and then, so the map stays as
+                // small as the number of orders being worked on.
+                if locks.len() >= 1024 && locks.len().is_power_of_two() {
+                    locks.retain(|_, lock| lock.strong_count() > 0);
+                }
+                let mutex = Arc::new(tokio::sync::Mutex::new(()));
+                locks.insert(key, Arc::downgrade(&mutex));
+                mutex
+            }
+        };
+        mutex.lock_owned().await
+    }
+
+    /// How many keys are locked or waited for (for tests).
+    pub fn live(&self) -> usize {
+        let locks = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
+        locks.values().filter(|l| l.strong_count() > 0).count()
+    }
+}
+
+struct Shared {
+    host: Host,
+    locks: KeyedLocks,
+    metrics: Metrics,
+    webhook_secret: Option<Vec<u8>>,
+    webhook_tolerance: Duration,
+    ledger: Arc<dyn WebhookLedger>,
+    /// Bounds the component calls in flight to what the instance pool holds.
+    calls: Arc<Semaphore>,
+    openapi: OnceLock<String>,
+    driver: Mutex<Option<std::thread::Thread>>,
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(host: Host, options: &ServeOptions) -> Self {
+        let pool = host.service.runtime().config().max_instances as usize;
+        // Leave room for the saga driver's workers.
+        let permits = pool.saturating_sub(8).clamp(1, 128);
+        Self(Arc::new(Shared {
+            host,
+            locks: KeyedLocks::default(),
+            metrics: Metrics::default(),
+            webhook_secret: options
+                .webhook_secret
+                .as_ref()
+                .filter(|s| !s.is_empty())
+                .map(|s| s.as_bytes().to_vec()),
+            webhook_tolerance: options.webhook_tolerance,
+            ledger: options.ledger.clone(),
+            calls: Arc::new(Semaphore::new(permits)),
+            openapi: OnceLock::new(),
+            driver: Mutex::new(None),
+        }))
+    }
+
+    pub fn host(&self) -> &Host {
+        &self.0.host
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.0.metrics
+    }
+
+    pub fn locks(&self) -> &KeyedLocks {
+        &self.0.locks
+    }
+
+    pub(crate) fn ledger(&self) -> Arc<dyn WebhookLedger> {
+        self.0.ledger.clone()
+    }
+
+    pub(crate) fn webhook_secret(&self) -> Option<&[u8]> {
+        self.0.webhook_secret.as_deref()
+    }
+
+    pub(crate) fn webhook_tolerance(&self) -> Duration {
+        self.0.webhook_tolerance
+    }
+
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.0.host.clock.now_ms()
+    }
+
+    /// Wakes the saga driver so that a saga scheduled just now starts at once.
+    pub(crate) fn wake_driver(&self) {
+        let driver = self.0.driver.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(thread) = driver.as_ref() {
+            thread.unpark();
+        }
+    }
+
+    /// Runs `job` on the blocking pool, bounded by the instance pool.
+    pub(crate) async fn blocking<R: Send + 'static>(
+        &self,
+        job: impl FnOnce(&Host) -> Result<R, Problem> + Send + 'static,
+    ) -> Result<R, Problem> {
+        let permit = self
+            .0
+            .calls
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| Problem::internal(&e))?;
+        let host = self.0.host.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            job(&host)
+        })
+        .await
+        .map_err(|e| Problem::internal(&e))?
+    }
+
+    /// A query (or any call that needs no per-order lock).
+    pub(crate) async fn query<R: Send + 'static>(
+        &self,
+        job: impl FnOnce(&OrderService) -> Result<R, ServiceError> + Send + 'static,
+    ) -> Result<R, Problem> {
+        self.blocking(move |host| job(&host.service).map_err(Problem::from))
+            .await
+    }
+
+    /// A command serialised on `order_id` (when there is one): the lock is
+    /// held until the component call returns, even if the client goes away.
+    pub(crate) async fn on_order<R: Send + 'static>(
+        &self,
+        order_id: Option<&str>,
+        job: impl FnOnce(&Host) -> Result<R, ServiceError> + Send + 'static,
+    ) -> Result<R, Problem> {
+        let guard = match order_id {
+            Some(id) => Some(self.0.locks.lock(&format!("order/{id}")).await),
+            None => None,
+        };
+        self.blocking(move |host| {
+            let _guard = guard;
+            job(host).map_err(Problem::from)
+        })
+        .await
+    }
+
+    /// The order of a shipment; `None` when the shipment is unknown (the
+    /// command then reports it as not found itself).
+    pub(crate) async fn order_of_shipment(
+        &self,
+        shipment_id: &str,
+    ) -> Result<Option<String>, Problem> {
+        let id = shipment_id.to_owned();
+        self.blocking(move |host| {
+            match host.service.call(|api, store| {
+                api.oms_order_management_queries()
+                    .call_get_shipment(store, &id)
+            }) {
+                Ok(shipment) => Ok(Some(shipment.order_id)),
+                Err(ServiceError::Domain(CommandError::NotFound(_))) => Ok(None),
+                Err(other) => Err(other.into()),
+            }
+        })
+        .await
+    }
+
+    /// The order of a return; 404 when the return is unknown.
+    pub(crate) async fn order_of_return(&self, return_id: &str) -> Result<String, Problem> {
+        let id = return_id.to_owned();
+        self.query(move |svc| {
+            svc.call(|api, store| {
+                api.oms_order_management_queries()
+                    .call_get_return(store, &id)
+            })
+        })
+        .await
+        .map(|r| r.order_id)
+    }
+}
+
+/// The base of the OpenAPI document; the paths are added by the router.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "order-host",
+        description = "The order-management component as a JSON HTTP API: orders, shipments, \
+returns and refunds, daily metrics, and signed webhooks for payment, inventory and carrier \
+events. Fields are snake_case, enumeration values kebab-case, money in integer minor units, \
+times in milliseconds since the Unix epoch. Errors are RFC 9457 problem details \
+(application/problem+json). See docs/http-api.md."
+    ),
+    components(schemas(
+        ProblemBody,
+        dto::PaymentSucceeded,
+        dto::PaymentFailed,
+        dto::RefundCompleted,
+        dto::StockAllocated,
+        dto::StockAllocationFailed,
+        dto::ShipmentCreatedByCarrier,
+        dto::ShipmentPickedUp,
+        dto::ShipmentInTransit,
+        dto::ShipmentOutForDelivery,
+        dto::ShipmentDeliveredByCarrier,
+        dto::ShipmentDeliveryFailed,
+        dto::ShipmentCancelled,
+    )),
+    tags(
+        (name = "orders", description = "Placing, reading and cancelling orders"),
+        (name = "customers", description = "A customer's orders"),
+        (name = "shipments", description = "Shipments and their tracking history"),
+        (name = "returns", description = "Returns and refunds"),
+        (name = "metrics", description = "Daily business metrics and Prometheus metrics"),
+        (name = "webhooks", description = "Signed events of the payment gateway, the inventory service and the carrier"),
+        (name = "system", description = "Health and this document"),
+    )
+)]
+struct ApiDoc;
+
+/// The router and the OpenAPI document, built from the same list of routes.
+pub fn router(state: AppState) -> (Router, OpenApi) {
+    let (router, mut api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(orders::place))
+        .routes(routes!(orders::get, orders::update_draft))
+        .routes(routes!(orders::events))
+        .routes(routes!(orders::saga))
+        .routes(routes!(orders::cancel))
+        .routes(routes!(orders::shipments))
+        .routes(routes!(returns::list_for_order, returns::request))
+        .routes(routes!(customers::orders))
+        .routes(routes!(shipments::get))
+        .routes(routes!(shipments::events))
+        .routes(routes!(returns::get))
+        .routes(routes!(returns::events))
+        .routes(routes!(returns::approve))
+        .routes(routes!(returns::deny))
+        .routes(routes!(returns::ship))
+        .routes(routes!(returns::receive))
+        .routes(routes!(returns::refund))
+        .routes(routes!(returns::close))
+        .routes(routes!(metrics::daily))
+        .routes(routes!(metrics::prometheus))
+        .routes(routes!(webhooks::payment))
+        .routes(routes!(webhooks::inventory))
+        .routes(routes!(webhooks::carrier))
+        .routes(routes!(system::healthz))
+        .routes(routes!(system::openapi))
+        .split_for_parts();
+    api.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    let document = api.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
+    let _ = state.0.openapi.set(document);
+    let router = router
+        .fallback(system::no_route)
+        .method_not_allowed_fallback(system::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), track))
+        .with_state(state);
+    (router, api)
+}
+
+/// Logs every request and counts it by route, status and latency.
+async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let response = next.run(request).await;
+    let elapsed = started.elapsed();
+    let status = response.status();
+    state
+        .metrics()
+        .request(method.as_str(), &route, status.as_u16(), elapsed);
+    let ms = format!("{:.3}", elapsed.as_secs_f64() * 1000.0);
+    if status.is_server_error() {
+        tracing::warn!(%method, %path, status = status.as_u16(), %ms, "request");
+    } else {
+        tracing::info!(%method, %path, status = status.as_u16(), %ms, "request");
+    }
+    response
+}
+
+/// Runs due sagas until `stop`, sleeping `interval` when idle (or until
+/// woken), and counts what it did.
+fn drive(host: Host, state: AppState, stop: Arc<AtomicBool>, interval: Duration) {
+    while !stop.load(Ordering::SeqCst) {
+        match host.driver.run_due() {
+            Ok(report) => {
+                state.metrics().driver_pass(&report);
+                if report.advanced > report.failed {
+                    // Progress: look again at once (a batch may be full).
+                    continue;
+                }
+            }
+            Err(error) => {
+                state.metrics().driver_error();
+                tracing::error!(error = %format!("{error:#}"), "saga driver pass failed");
+            }
+        }
+        std::thread::park_timeout(interval);
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: no new connections; finishing requests in flight");
+}
+
+/// Serves the API until SIGINT or SIGTERM, with the saga driver running
+/// beside it. Prints `listening on http://ADDR` on stdout once bound. On a
+/// signal: stops accepting, finishes the requests in flight, stops the
+/// driver (after its current pass) and returns. Sagas left unfinished are
+/// durable and resume on the next start.
+pub fn serve(host: Host, options: ServeOptions) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("order-host-http")
+        .build()
+        .context("starting the tokio runtime")?;
+    runtime.block_on(serve_async(host, options))
+}
+
+async fn serve_async(host: Host, options: ServeOptions) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(options.bind)
+        .await
+        .with_context(|| format!("binding {}", options.bind))?;
+    let address = listener.local_addr().context("reading the bound address")?;
+    let state = AppState::new(host.clone(), &options);
+    if state.webhook_secret().is_none() {
+        tracing::warn!("no webhook secret is configured: every webhook delivery is refused (503)");
+    }
+    let (router, _) = router(state.clone());
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let driver = {
+        let (host, state, stop) = (host.clone(), state.clone(), stop.clone());
+        let interval = options.driver_interval;
+        std::thread::Builder::new()
+            .name("order-host-saga-driver".to_owned())
+            .spawn(move || drive(host, state, stop, interval))
+            .context("starting the saga driver")?
+    };
+    *state
+        .0
+        .driver
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner) = Some(driver.thread().clone());
+
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on http://{address}")?;
+        out.flush()?;
+    }
+    tracing::info!(%address, "serving");
+    let served = axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP");
+
+    stop.store(true, Ordering::SeqCst);
+    driver.thread().unpark();
+    if driver.join().is_err() {
+        tracing::error!("the saga driver thread panicked");
+    }
+    tracing::info!("stopped");
+    served
+}
+
+/// 201 with a `Location` header.
+pub(crate) fn created<T: serde::Serialize>(location: String, body: T) -> Response {
+    use axum::response::IntoResponse as _;
+    (
+        StatusCode::CREATED,
+        [(axum::http::header::LOCATION, location)],
+        axum::Json(body),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn one_command_at_a_time_per_order() {
+        let locks = Arc::new(KeyedLocks::default());
+        let first = locks.lock("order/ABC").await;
+        // The same id in another case is the same order.
+        let waiting = {
+            let locks = locks.clone();
+            tokio::spawn(async move {
+                let _second = locks.lock("order/abc").await;
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiting.is_finished(), "the second command waited");
+        // Another order is not held up.
+        let _other = locks.lock("order/def").await;
+        drop(first);
+        waiting.await.unwrap();
+        drop(_other);
+        assert_eq!(locks.live(), 0, "unused locks are dropped");
+    }
+}

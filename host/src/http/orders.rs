@@ -1,0 +1,243 @@
+//! `/orders`: place (or open a draft), read, edit a draft, history, saga,
+//! cancel, shipments.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::Response;
+
+use super::dto::{
+    CancelOrderRequest, HistoryEntry, Order, PlaceOrderRequest, SagaReport, Shipment,
+    UpdateDraftRequest,
+};
+use super::problem::{CommandProblems, JsonBody, Problem, ReadProblems};
+use super::{AppState, created};
+use crate::bindings::orders::{CreateDraftCommand, PlaceOrderCommand};
+
+fn required<T>(value: Option<T>, field: &str) -> Result<T, Problem> {
+    value.ok_or_else(|| {
+        Problem::validation(
+            field,
+            "is required to place an order (or send \"draft\": true)",
+        )
+    })
+}
+
+/// Place an order, or open a draft.
+///
+/// Places the order (`place-order`): validates it, prices it with the
+/// store's policy and records it as `pending`, then answers 201 with the
+/// order. The fulfilment saga (payment, stock allocation, shipment,
+/// confirmation) is scheduled in the same write and runs in the background:
+/// poll `GET /orders/{id}` (or `/orders/{id}/saga`) to follow it. Placing a
+/// draft's id places the draft; repeating the same placement returns the
+/// order unchanged.
+///
+/// With `"draft": true`, opens a cart in `draft` (`create-draft`) instead;
+/// addresses and payment method may be missing and the items empty.
+#[utoipa::path(
+    post,
+    path = "/orders",
+    tag = "orders",
+    request_body = PlaceOrderRequest,
+    responses(
+        (status = 201, description = "Placed (pending; the saga runs in the background) or drafted", body = Order,
+         headers(("Location" = String, description = "/orders/{id}"))),
+        CommandProblems
+    )
+)]
+pub async fn place(
+    State(state): State<AppState>,
+    JsonBody(request): JsonBody<PlaceOrderRequest>,
+) -> Result<Response, Problem> {
+    let order_id = request.order_id.clone();
+    let draft = request.draft;
+    let order = if draft {
+        let cmd = CreateDraftCommand {
+            order_id: request.order_id,
+            customer_id: request.customer_id,
+            items: request.items.into_iter().map(Into::into).collect(),
+            shipping_address: request.shipping_address.map(Into::into),
+            billing_address: request.billing_address.map(Into::into),
+            payment_method: request.payment_method.map(Into::into),
+        };
+        state
+            .on_order(Some(&order_id), move |host| {
+                host.service.call_retrying(|api, store| {
+                    api.oms_order_management_orders()
+                        .call_create_draft(store, &cmd)
+                })
+            })
+            .await?
+    } else {
+        let cmd = PlaceOrderCommand {
+            shipping_address: required(request.shipping_address, "shipping_address")?.into(),
+            billing_address: required(request.billing_address, "billing_address")?.into(),
+            payment_method: required(request.payment_method, "payment_method")?.into(),
+            order_id: request.order_id,
+            customer_id: request.customer_id,
+            items: request.items.into_iter().map(Into::into).collect(),
+        };
+        let order = state
+            .on_order(Some(&order_id), move |host| {
+                host.service.call_retrying(|api, store| {
+                    api.oms_order_management_orders()
+                        .call_place_order(store, &cmd)
+                })
+            })
+            .await?;
+        state.wake_driver();
+        order
+    };
+    let order = Order::from(order);
+    Ok(created(format!("/orders/{}", order.order_id), order))
+}
+
+/// An order as it stands.
+#[utoipa::path(
+    get,
+    path = "/orders/{id}",
+    tag = "orders",
+    params(("id" = String, Path, description = "Order id (UUID)")),
+    responses((status = 200, body = Order), ReadProblems)
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Order>, Problem> {
+    let order = state
+        .query(move |svc| {
+            svc.call(|api, store| {
+                api.oms_order_management_queries()
+                    .call_get_order(store, &id)
+            })
+        })
+        .await?;
+    Ok(Json(order.into()))
+}
+
+/// Edit a draft (`update-draft`): each field present replaces the draft's.
+#[utoipa::path(
+    patch,
+    path = "/orders/{id}",
+    tag = "orders",
+    params(("id" = String, Path, description = "Order id of a draft")),
+    request_body = UpdateDraftRequest,
+    responses((status = 200, body = Order), CommandProblems)
+)]
+pub async fn update_draft(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(request): JsonBody<UpdateDraftRequest>,
+) -> Result<Json<Order>, Problem> {
+    let cmd = request.into_command(id.clone());
+    let order = state
+        .on_order(Some(&id), move |host| {
+            host.service.call_retrying(|api, store| {
+                api.oms_order_management_orders()
+                    .call_update_draft(store, &cmd)
+            })
+        })
+        .await?;
+    Ok(Json(order.into()))
+}
+
+/// An order's history: every event, oldest first.
+#[utoipa::path(
+    get,
+    path = "/orders/{id}/events",
+    tag = "orders",
+    params(("id" = String, Path, description = "Order id")),
+    responses((status = 200, body = Vec<HistoryEntry>), ReadProblems)
+)]
+pub async fn events(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<HistoryEntry>>, Problem> {
+    let events = state
+        .query(move |svc| {
+            svc.call(|api, store| {
+                api.oms_order_management_queries()
+                    .call_order_history(store, &id)
+            })
+        })
+        .await?;
+    Ok(Json(events.into_iter().map(Into::into).collect()))
+}
+
+/// Where the order's fulfilment saga stands (without running it).
+#[utoipa::path(
+    get,
+    path = "/orders/{id}/saga",
+    tag = "orders",
+    params(("id" = String, Path, description = "Order id")),
+    responses((status = 200, body = SagaReport), ReadProblems)
+)]
+pub async fn saga(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<SagaReport>, Problem> {
+    let report = state
+        .query(move |svc| {
+            svc.call(|api, store| {
+                api.oms_order_management_fulfillment_saga()
+                    .call_status(store, &id)
+            })
+        })
+        .await?;
+    Ok(Json(report.into()))
+}
+
+/// Cancel an order (`cancel-order`), allowed in draft, pending and confirmed.
+///
+/// The order is `cancelled` when this answers; the compensations (refund of
+/// what was paid, release of allocated stock, cancellation of a booked
+/// shipment, the notice to the customer) run through the saga, retried in
+/// the background until done. A shipped order answers 409 with its state.
+#[utoipa::path(
+    post,
+    path = "/orders/{id}/cancel",
+    tag = "orders",
+    params(("id" = String, Path, description = "Order id")),
+    request_body = CancelOrderRequest,
+    responses((status = 200, description = "Cancelled", body = Order), CommandProblems)
+)]
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(request): JsonBody<CancelOrderRequest>,
+) -> Result<Json<Order>, Problem> {
+    let cmd = request.into_command(id.clone());
+    let order = state
+        .on_order(Some(&id), move |host| {
+            host.service.call_retrying(|api, store| {
+                api.oms_order_management_orders()
+                    .call_cancel_order(store, &cmd)
+            })
+        })
+        .await?;
+    state.wake_driver();
+    Ok(Json(order.into()))
+}
+
+/// The shipments of an order, oldest first.
+#[utoipa::path(
+    get,
+    path = "/orders/{id}/shipments",
+    tag = "orders",
+    params(("id" = String, Path, description = "Order id")),
+    responses((status = 200, body = Vec<Shipment>), ReadProblems)
+)]
+pub async fn shipments(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Shipment>>, Problem> {
+    let shipments = state
+        .query(move |svc| {
+            svc.call(|api, store| {
+                api.oms_order_management_queries()
+                    .call_shipments_of_order(store, &id)
+            })
+        })
+        .await?;
+    Ok(Json(shipments.into_iter().map(Into::into).collect()))
+}

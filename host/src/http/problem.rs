@@ -1,0 +1,522 @@
+//! Errors as RFC 9457 problem details (`application/problem+json`), and the
+//! JSON body extractor that turns a malformed or misspelt body into a 400
+//! naming the field.
+//!
+//! | status | `type` (suffix) | when |
+//! |---|---|---|
+//! | 400 | `validation` | a field is malformed, out of bounds, unknown or missing (`field` names it) |
+//! | 401 | `unauthorized` | a webhook's signature is missing, wrong or out of its time window |
+//! | 404 | `not-found` | no order, shipment or return with that id (or no such route) |
+//! | 405 | `method-not-allowed` | the route exists but not with that method |
+//! | 409 | `invalid-transition` | the entity's state does not allow the command (`state`, `command`) |
+//! | 409 | `conflict` | concurrent writers kept winning the race; retry |
+//! | 413, 415 | `payload-too-large`, `unsupported-media-type` | the body is too large, or not JSON |
+//! | 422 | `rule-violated` | a business rule refused a well-formed command (`rule`, `field`) |
+//! | 502 | `external-permanent` | an external context (payment, carrier, ...) refused |
+//! | 503 | `external-transient`, `storage`, `webhooks-disabled` | something the host depends on is unavailable; retrying may succeed |
+//! | 500 | `internal` | the host or the component broke |
+
+use std::collections::BTreeMap;
+
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use utoipa::ToSchema;
+use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
+
+use crate::bindings::types::{CommandError, EntityKind, ExternalError};
+use crate::service::{ServiceError, describe};
+
+/// The media type of every error response.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Every problem `type` is this prefix plus a kind, for example
+/// `urn:order-host:problem:validation`.
+pub const TYPE_PREFIX: &str = "urn:order-host:problem:";
+
+/// The body of an RFC 9457 problem: what went wrong, for programs (`type`,
+/// `status`, `field`, `state`, `command`, `rule`) and for people (`title`,
+/// `detail`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Problem)]
+pub struct ProblemBody {
+    /// `urn:order-host:problem:<kind>`; the kinds are listed in docs/http-api.md.
+    #[serde(rename = "type")]
+    #[schema(example = "urn:order-host:problem:validation")]
+    pub kind: String,
+    /// A short summary of the kind.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What happened this time.
+    pub detail: String,
+    /// The JSON path of the offending field (`items[0].sku`), for validation
+    /// errors and rule violations about a field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The entity's current state, for invalid transitions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// The refused command (`cancel-order`), for invalid transitions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// The entity concerned (`order`, `shipment`, `return`), for invalid
+    /// transitions and not-found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
+    /// The business rule (`refund-exceeds-paid`), for rule violations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+}
+
+/// An error answer: a boxed [`ProblemBody`] (boxed so that results carrying
+/// it stay small).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Problem(Box<ProblemBody>);
+
+impl std::ops::Deref for Problem {
+    type Target = ProblemBody;
+
+    fn deref(&self) -> &ProblemBody {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Problem {
+    fn deref_mut(&mut self) -> &mut ProblemBody {
+        &mut self.0
+    }
+}
+
+impl Problem {
+    /// A problem of `kind` with `status`, `title` and `detail`.
+    pub fn new(status: StatusCode, kind: &str, title: &str, detail: impl Into<String>) -> Self {
+        Self(Box::new(ProblemBody {
+            kind: format!("{TYPE_PREFIX}{kind}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            field: None,
+            state: None,
+            command: None,
+            entity: None,
+            rule: None,
+        }))
+    }
+
+    /// The same problem with `field` set.
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// A 400 about `field` (a JSON path, snake_case).
+    pub fn validation(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "validation",
+            "Invalid request",
+            detail,
+        )
+        .with_field(field)
+    }
+
+    /// A 400 about the request as a whole (for example a body that is not JSON).
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "validation",
+            "Invalid request",
+            detail,
+        )
+    }
+
+    /// A 401 for a webhook whose signature does not hold.
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Signature rejected",
+            detail,
+        )
+    }
+
+    /// A 500: the host or the component broke. The detail is logged, not
+    /// sent, since it may describe the host's internals.
+    pub fn internal(error: &dyn std::fmt::Display) -> Self {
+        tracing::error!(%error, "request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "the request failed inside the host; the error is in its log",
+        )
+    }
+
+    /// The status as a `StatusCode`.
+    pub fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status, self.title, self.detail)
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = self.status_code();
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response
+    }
+}
+
+/// A WIT field path (`items[0].product-name`) as the JSON path of the HTTP
+/// body (`items[0].product_name`).
+pub fn json_field(wit_field: &str) -> String {
+    wit_field.replace('-', "_")
+}
+
+fn entity_name(kind: EntityKind) -> &'static str {
+    match kind {
+        EntityKind::Order => "order",
+        EntityKind::Shipment => "shipment",
+        EntityKind::Return => "return",
+        EntityKind::Saga => "saga",
+    }
+}
+
+impl From<CommandError> for Problem {
+    fn from(error: CommandError) -> Self {
+        let detail = describe(&error);
+        match error {
+            CommandError::Validation(v) => {
+                let field = json_field(&v.field);
+                let detail = format!("invalid {field}: {}", v.reason);
+                Problem::validation(field, detail)
+            }
+            CommandError::InvalidTransition(t) => {
+                let mut p = Problem::new(
+                    StatusCode::CONFLICT,
+                    "invalid-transition",
+                    "Not allowed in this state",
+                    detail,
+                );
+                p.state = Some(t.state);
+                p.command = Some(t.command);
+                p.entity = Some(entity_name(t.entity).to_owned());
+                p
+            }
+            CommandError::NotFound(n) => {
+                let mut p = Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail);
+                p.entity = Some(entity_name(n.entity).to_owned());
+                p
+            }
+            CommandError::Conflict(_) => Problem::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "Concurrent update",
+                format!("{detail}; other writers kept changing it, retry the request"),
+            ),
+            CommandError::RuleViolated(r) => {
+                let mut p = Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "rule-violated",
+                    "Business rule violated",
+                    detail,
+                );
+                p.field = r.field.as_deref().map(json_field);
+                p.rule = Some(r.rule);
+                p
+            }
+            CommandError::External(ExternalError::Transient(_)) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "external-transient",
+                "External service unavailable",
+                detail,
+            ),
+            CommandError::External(ExternalError::Permanent(_)) => Problem::new(
+                StatusCode::BAD_GATEWAY,
+                "external-permanent",
+                "External service refused",
+                detail,
+            ),
+            CommandError::Storage(_) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage",
+                "Storage unavailable",
+                detail,
+            ),
+        }
+    }
+}
+
+impl From<ServiceError> for Problem {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::Domain(e) => e.into(),
+            ServiceError::Runtime(e) => Problem::internal(&format!("{e:#}")),
+        }
+    }
+}
+
+/// A JSON request body, parsed with the path of the first bad field kept, so
+/// that every malformed, misspelt or missing field is a 400 naming it.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+        if let Some(kind) = req.headers().get(header::CONTENT_TYPE) {
+            let kind = kind.to_str().unwrap_or_default().to_ascii_lowercase();
+            let essence = kind.split(';').next().unwrap_or_default().trim();
+            if essence != "application/json" && !essence.ends_with("+json") {
+                return Err(Problem::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported-media-type",
+                    "Unsupported media type",
+                    format!("the body must be application/json, not {essence}"),
+                ));
+            }
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(body_problem)?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// A body that could not be read: too large (413), or cut off (400).
+pub fn body_problem(rejection: BytesRejection) -> Problem {
+    let status = rejection.status();
+    let kind = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        "payload-too-large"
+    } else {
+        "validation"
+    };
+    Problem::new(status, kind, "Unreadable body", rejection.body_text())
+}
+
+/// Parses `bytes` as a `T`, naming the field where parsing stopped.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| from_serde(&e))?;
+    de.end()
+        .map_err(|e| Problem::bad_request(format!("the body is not JSON: {e}")))?;
+    Ok(value)
+}
+
+/// Deserializes a JSON value (part of a body) as a `T`, naming the field
+/// below `prefix` where it stopped.
+pub fn from_value<T: DeserializeOwned>(
+    value: serde_json::Value,
+    prefix: &str,
+) -> Result<T, Problem> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let mut problem = from_serde(&e);
+        let inner = problem.field.take();
+        problem.field = Some(match inner.as_deref() {
+            None | Some("") => prefix.to_owned(),
+            Some(inner) if inner.starts_with('[') => format!("{prefix}{inner}"),
+            Some(inner) => format!("{prefix}.{inner}"),
+        });
+        problem
+    })
+}
+
+fn from_serde(error: &serde_path_to_error::Error<serde_json::Error>) -> Problem {
+    let inner = error.inner();
+    let message = inner.to_string();
+    let path = error.path().to_string();
+    let path = if path == "." { String::new() } else { path };
+    if inner.is_syntax() || inner.is_eof() {
+        let problem = Problem::bad_request(format!("the body is not valid JSON: {message}"));
+        return if path.is_empty() {
+            problem
+        } else {
+            problem.with_field(path)
+        };
+    }
+    // serde reports an unknown or missing field at the object holding it:
+    // name the field itself.
+    let named = ["unknown field `", "missing field `"]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))
+        .and_then(|rest| rest.split('`').next());
+    let field = match named {
+        // An unknown key is already the last segment of the path; a missing
+        // one is not.
+        Some(name) if path == name || path.ends_with(&format!(".{name}")) => path,
+        Some(name) if path.is_empty() => name.to_owned(),
+        Some(name) => format!("{path}.{name}"),
+        None => path,
+    };
+    let detail = message
+        .rsplit_once(" at line ")
+        .map_or(message.as_str(), |(head, _)| head)
+        .to_owned();
+    if field.is_empty() {
+        Problem::bad_request(detail)
+    } else {
+        Problem::validation(field, detail)
+    }
+}
+
+/// The error responses of an endpoint, for the OpenAPI document.
+pub struct Problems;
+
+impl Problems {
+    /// Responses with these statuses, each a `Problem`.
+    pub fn responses(
+        statuses: &[(u16, &str)],
+    ) -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        statuses
+            .iter()
+            .map(|(status, description)| {
+                let response = ResponseBuilder::new()
+                    .description(*description)
+                    .content(
+                        PROBLEM_JSON,
+                        ContentBuilder::new()
+                            .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                                "Problem",
+                            ))))
+                            .build(),
+                    )
+                    .build();
+                (status.to_string(), RefOr::T(response))
+            })
+            .collect()
+    }
+}
+
+const BAD_REQUEST: (u16, &str) = (
+    400,
+    "A field is malformed, out of bounds, unknown or missing",
+);
+const NOT_FOUND: (u16, &str) = (404, "No such order, shipment or return");
+const CONFLICT: (u16, &str) = (
+    409,
+    "The entity's state does not allow the command, or concurrent writers kept winning",
+);
+const UNPROCESSABLE: (u16, &str) = (422, "A business rule refused the command");
+const INTERNAL: (u16, &str) = (500, "The host or the component broke");
+const BAD_GATEWAY: (u16, &str) = (502, "An external context refused");
+const UNAVAILABLE: (u16, &str) = (503, "An external context or the storage is unavailable");
+
+/// Errors of a query.
+pub struct ReadProblems;
+
+impl utoipa::IntoResponses for ReadProblems {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        Problems::responses(&[BAD_REQUEST, NOT_FOUND, INTERNAL, UNAVAILABLE])
+    }
+}
+
+/// Errors of a command.
+pub struct CommandProblems;
+
+impl utoipa::IntoResponses for CommandProblems {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        Problems::responses(&[
+            BAD_REQUEST,
+            NOT_FOUND,
+            CONFLICT,
+            UNPROCESSABLE,
+            INTERNAL,
+            BAD_GATEWAY,
+            UNAVAILABLE,
+        ])
+    }
+}
+
+/// Errors of a webhook.
+pub struct WebhookProblems;
+
+impl utoipa::IntoResponses for WebhookProblems {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        Problems::responses(&[
+            BAD_REQUEST,
+            (
+                401,
+                "The signature is missing, wrong, or outside its 5-minute window",
+            ),
+            NOT_FOUND,
+            CONFLICT,
+            UNPROCESSABLE,
+            INTERNAL,
+            BAD_GATEWAY,
+            (
+                503,
+                "An external context or the storage is unavailable, or no webhook secret is configured",
+            ),
+        ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::dto::PlaceOrderRequest;
+
+    fn field_of(body: &str) -> Option<String> {
+        parse_json::<PlaceOrderRequest>(body.as_bytes())
+            .unwrap_err()
+            .field
+            .clone()
+    }
+
+    #[test]
+    fn a_bad_field_is_named_by_its_json_path() {
+        let body = r#"{"order_id": "o", "customer_id": "c", "items": [
+            {"item_id": "i", "product_id": "p", "sku": "s", "product_name": "n",
+             "quantity": -1, "unit_price": {"amount": 1}}]}"#;
+        assert_eq!(field_of(body).as_deref(), Some("items[0].quantity"));
+    }
+
+    #[test]
+    fn unknown_and_missing_fields_are_named() {
+        let body = r#"{"order_id": "o", "customer_id": "c", "colour": "red"}"#;
+        assert_eq!(field_of(body).as_deref(), Some("colour"));
+        let body = r#"{"order_id": "o", "customer_id": "c", "shipping_address": {"floor": 3}}"#;
+        assert_eq!(field_of(body).as_deref(), Some("shipping_address.floor"));
+        let body = r#"{"order_id": "o", "customer_id": "c", "shipping_address": {"street1": "x"}}"#;
+        assert_eq!(field_of(body).as_deref(), Some("shipping_address.city"));
+        let body = r#"{"order_id": "o", "customer_id": "c", "payment_method": "cash"}"#;
+        assert_eq!(field_of(body).as_deref(), Some("payment_method"));
+    }
+
+    #[test]
+    fn malformed_json_is_a_400() {
+        let problem = parse_json::<PlaceOrderRequest>(b"{\"order_id\": ").unwrap_err();
+        assert_eq!(problem.status, 400);
+        assert!(problem.detail.contains("not valid JSON"), "{problem:?}");
+        let problem = parse_json::<PlaceOrderRequest>(b"").unwrap_err();
+        assert_eq!(problem.status, 400);
+    }
+
+    #[test]
+    fn wit_fields_become_json_paths() {
+        assert_eq!(json_field("items[2].product-name"), "items[2].product_name");
+        assert_eq!(json_field("shipping-address.city"), "shipping_address.city");
+    }
+
+    #[test]
+    fn the_problem_is_served_as_problem_json() {
+        let response = Problem::validation("items", "empty").into_response();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+    }
+}

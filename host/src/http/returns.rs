@@ -1,0 +1,276 @@
+//! `/orders/{id}/returns` and `/returns`: requesting a return, and customer
+//! service's decisions, receipt and refund. Each command is serialised on
+//! the return's order, like every other command on that order.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::Response;
+
+use super::dto::{
+    ApproveReturnRequest, CloseReturnRequest, DenyReturnRequest, HistoryEntry,
+    ProcessRefundRequest, ReceiveReturnRequest, RequestReturnRequest, Return, ShipReturnRequest,
+};
+use super::problem::{CommandProblems, JsonBody, Problem, ReadProblems};
+use super::{AppState, created};
+use crate::bindings::returns::{Guest as Returns, ReturnView};
+use crate::bindings::types::CommandError;
+use crate::state::HostState;
+
+/// Runs a command of the return `return_id`, serialised on its order.
+async fn on_return<C: Send + 'static>(
+    state: &AppState,
+    return_id: &str,
+    cmd: C,
+    call: impl Fn(
+        &Returns,
+        &mut wasmtime::Store<HostState>,
+        &C,
+    ) -> wasmtime::Result<Result<ReturnView, CommandError>>
+    + Send
+    + 'static,
+) -> Result<Json<Return>, Problem> {
+    let order_id = state.order_of_return(return_id).await?;
+    let view = state
+        .on_order(Some(&order_id), move |host| {
+            host.service
+                .call_retrying(|api, store| call(api.oms_order_management_returns(), store, &cmd))
+        })
+        .await?;
+    Ok(Json(view.into()))
+}
+
+/// The returns of an order, oldest first.
+#[utoipa::path(
+    get,
+    path = "/orders/{id}/returns",
+    tag = "returns",
+    params(("id" = String, Path, description = "Order id")),
+    responses((status = 200, body = Vec<Return>), ReadProblems)
+)]
+pub async fn list_for_order(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Return>>, Problem> {
+    let returns = state
+        .query(move |svc| {
+            svc.call(|api, store| {
+                api.oms_order_management_queries()
+                    .call_returns_of_order(store, &id)
+            })
+        })
+        .await?;
+    Ok(Json(returns.into_iter().map(Into::into).collect()))
+}
+
+/// Request a return of items of a delivered order (`request-return`).
+///
+/// The order must be `delivered` and within the return window; the customer
+/// must be the order's; items must be lines of the order, with quantities no
+/// larger than what earlier returns left. Breaking one of these rules
+/// answers 422 (`rule-violated`) naming the rule; a malformed field 400.
+#[utoipa::path(
+    post,
+    path = "/orders/{id}/returns",
+    tag = "returns",
+    params(("id" = String, Path, description = "Order id")),
+    request_body = RequestReturnRequest,
+    responses(
+        (status = 201, description = "Requested", body = Return,
+         headers(("Location" = String, description = "/returns/{id}"))),
+        CommandProblems
+    )
+)]
+pub async fn request(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(request): JsonBody<RequestReturnRequest>,
+) -> Result<Response, Problem> {
+    let cmd = request.into_command(id.clone());
+    let view = state
+        .on_order(Some(&id), move |host| {
+            host.service.call_retrying(|api, store| {
+                api.oms_order_management_returns()
+                    .call_request_return(store, &cmd)
+            })
+        })
+        .await?;
+    let view = Return::from(view);
+    Ok(created(format!("/returns/{}", view.return_id), view))
+}
+
+/// A return as it stands.
+#[utoipa::path(
+    get,
+    path = "/returns/{id}",
+    tag = "returns",
+    params(("id" = String, Path, description = "Return id (UUID)")),
+    responses((status = 200, body = Return), ReadProblems)
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Return>, Problem> {
+    let view = state
+        .query(move |svc| {
+            svc.call(|api, store| {
+                api.oms_order_management_queries()
+                    .call_get_return(store, &id)
+            })
+        })
+        .await?;
+    Ok(Json(view.into()))
+}
+
+/// A return's history: every event of its stream, oldest first.
+#[utoipa::path(
+    get,
+    path = "/returns/{id}/events",
+    tag = "returns",
+    params(("id" = String, Path, description = "Return id")),
+    responses((status = 200, body = Vec<HistoryEntry>), ReadProblems)
+)]
+pub async fn events(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<HistoryEntry>>, Problem> {
+    let events = state
+        .query(move |svc| {
+            svc.call(|api, store| {
+                api.oms_order_management_queries()
+                    .call_return_history(store, &id)
+            })
+        })
+        .await?;
+    Ok(Json(events.into_iter().map(Into::into).collect()))
+}
+
+/// Approve a requested return (`approve-return`), optionally with a return label.
+#[utoipa::path(
+    post,
+    path = "/returns/{id}/approve",
+    tag = "returns",
+    params(("id" = String, Path, description = "Return id")),
+    request_body = ApproveReturnRequest,
+    responses((status = 200, body = Return), CommandProblems)
+)]
+pub async fn approve(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(request): JsonBody<ApproveReturnRequest>,
+) -> Result<Json<Return>, Problem> {
+    let cmd = request.into_command(id.clone());
+    on_return(&state, &id, cmd, |api, store, cmd| {
+        api.call_approve_return(store, cmd)
+    })
+    .await
+}
+
+/// Deny a requested return (`deny-return`); its items may be returned again later.
+#[utoipa::path(
+    post,
+    path = "/returns/{id}/deny",
+    tag = "returns",
+    params(("id" = String, Path, description = "Return id")),
+    request_body = DenyReturnRequest,
+    responses((status = 200, body = Return), CommandProblems)
+)]
+pub async fn deny(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(request): JsonBody<DenyReturnRequest>,
+) -> Result<Json<Return>, Problem> {
+    let cmd = request.into_command(id.clone());
+    on_return(&state, &id, cmd, |api, store, cmd| {
+        api.call_deny_return(store, cmd)
+    })
+    .await
+}
+
+/// Record that the customer shipped the items back (`ship-return`).
+#[utoipa::path(
+    post,
+    path = "/returns/{id}/ship",
+    tag = "returns",
+    params(("id" = String, Path, description = "Return id")),
+    request_body = ShipReturnRequest,
+    responses((status = 200, body = Return), CommandProblems)
+)]
+pub async fn ship(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(request): JsonBody<ShipReturnRequest>,
+) -> Result<Json<Return>, Problem> {
+    let cmd = request.into_command(id.clone());
+    on_return(&state, &id, cmd, |api, store, cmd| {
+        api.call_ship_return(store, cmd)
+    })
+    .await
+}
+
+/// Record receipt at the warehouse (`receive-return`); with
+/// `all_items_received` the returned units are restocked.
+#[utoipa::path(
+    post,
+    path = "/returns/{id}/receive",
+    tag = "returns",
+    params(("id" = String, Path, description = "Return id")),
+    request_body = ReceiveReturnRequest,
+    responses((status = 200, body = Return), CommandProblems)
+)]
+pub async fn receive(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(request): JsonBody<ReceiveReturnRequest>,
+) -> Result<Json<Return>, Problem> {
+    let cmd = request.into_command(id.clone(), state.now_ms());
+    on_return(&state, &id, cmd, |api, store, cmd| {
+        api.call_receive_return(store, cmd)
+    })
+    .await
+}
+
+/// Refund a received return through the payment gateway (`process-refund`).
+///
+/// At most what was paid minus what was refunded already (422
+/// `rule-violated` otherwise). When every unit of the order is returned and
+/// refunded, the order becomes `returned`.
+#[utoipa::path(
+    post,
+    path = "/returns/{id}/refund",
+    tag = "returns",
+    params(("id" = String, Path, description = "Return id")),
+    request_body = ProcessRefundRequest,
+    responses((status = 200, body = Return), CommandProblems)
+)]
+pub async fn refund(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(request): JsonBody<ProcessRefundRequest>,
+) -> Result<Json<Return>, Problem> {
+    let cmd = request.into_command(id.clone());
+    on_return(&state, &id, cmd, |api, store, cmd| {
+        api.call_process_refund(store, cmd)
+    })
+    .await
+}
+
+/// Close an approved or shipped return without refund (`close-return`).
+#[utoipa::path(
+    post,
+    path = "/returns/{id}/close",
+    tag = "returns",
+    params(("id" = String, Path, description = "Return id")),
+    request_body = CloseReturnRequest,
+    responses((status = 200, body = Return), CommandProblems)
+)]
+pub async fn close(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(request): JsonBody<CloseReturnRequest>,
+) -> Result<Json<Return>, Problem> {
+    let cmd = request.into_command(id.clone());
+    on_return(&state, &id, cmd, |api, store, cmd| {
+        api.call_close_return(store, cmd)
+    })
+    .await
+}

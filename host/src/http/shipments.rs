@@ -1,0 +1,54 @@
+//! `/shipments`: a shipment with its carrier and tracking history.
+
+use axum::Json;
+use axum::extract::{Path, State};
+
+use super::AppState;
+use super::dto::{HistoryEntry, Shipment};
+use super::problem::{Problem, ReadProblems};
+
+/// A shipment with its tracking history, oldest entry first.
+#[utoipa::path(
+    get,
+    path = "/shipments/{id}",
+    tag = "shipments",
+    params(("id" = String, Path, description = "Shipment id (UUID)")),
+    responses((status = 200, body = Shipment), ReadProblems)
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Shipment>, Problem> {
+    let shipment = state
+        .query(move |svc| {
+            svc.call(|api, store| {
+                api.oms_order_management_queries()
+                    .call_get_shipment(store, &id)
+            })
+        })
+        .await?;
+    Ok(Json(shipment.into()))
+}
+
+/// A shipment's history: every event of its stream, oldest first.
+#[utoipa::path(
+    get,
+    path = "/shipments/{id}/events",
+    tag = "shipments",
+    params(("id" = String, Path, description = "Shipment id")),
+    responses((status = 200, body = Vec<HistoryEntry>), ReadProblems)
+)]
+pub async fn events(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<HistoryEntry>>, Problem> {
+    let events = state
+        .query(move |svc| {
+            svc.call(|api, store| {
+                api.oms_order_management_queries()
+                    .call_shipment_history(store, &id)
+            })
+        })
+        .await?;
+    Ok(Json(events.into_iter().map(Into::into).collect()))
+}

@@ -1,0 +1,931 @@
+//! The `http` backends of the four external contexts keep the JSON contract
+//! of `docs/backends.md`. Against a stub server on 127.0.0.1 (an ephemeral
+//! port, started and stopped by each test) that records what it receives,
+//! they prove that every operation POSTs its WIT request record as JSON to
+//! its path with the component's key in `Idempotency-Key`, that 2xx bodies
+//! decode into the WIT result records, that 5xx, 429, 408, 409, a server
+//! that does not answer within the time-out and a refused connection are
+//! transient failures naming the context, operation and cause, that other
+//! 4xx, redirects and malformed success bodies are permanent (with the
+//! server's message), and that an allocation refused with 409 and a list of
+//! items is the out-of-stock case with those items.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use order_host::bindings::types::{
+    Address, CarrierCode, Money, OrderItem, PaymentMethod, ShipmentStatus,
+};
+use order_host::carrier::http::HttpShippingCarrier;
+use order_host::carrier::{
+    CancelShipmentRequest, CreateShipmentRequest, PackageItem, ShipmentCancelled,
+    ShipmentCreatedByCarrier, ShippingCarrier,
+};
+use order_host::customer::http::HttpCustomerService;
+use order_host::customer::{
+    CreateSupportTicketRequest, CustomerService, NotificationSent, NotificationType, OrderDetails,
+    SendOrderCancellationRequest, SendOrderConfirmationRequest, SendShippingUpdateRequest,
+    SupportTicketCreated, TicketPriority,
+};
+use order_host::http_client::{HttpBackendConfig, HttpBackendsConfig, http_backends};
+use order_host::inventory::http::HttpInventoryService;
+use order_host::inventory::{
+    AllocateError, AllocateStockRequest, InventoryService, ReleaseStockRequest,
+    RestockItemsRequest, StockAllocated, StockAllocationFailed, StockItem, StockReleased,
+    StockRestocked, UnavailableItem,
+};
+use order_host::payment::http::HttpPaymentGateway;
+use order_host::payment::{
+    PaymentGateway, PaymentSucceeded, ProcessPaymentRequest, RefundCompleted, RefundPaymentRequest,
+};
+use order_host::{Context, ExternalError};
+use serde_json::{Value, json};
+
+// ---------------------------------------------------------------- the stub
+
+/// Held while a test binds an ephemeral port, and by the refused-connection
+/// test while the port it freed must stay free: no stub of a test running
+/// beside it can be handed that port meanwhile.
+static PORTS: Mutex<()> = Mutex::new(());
+
+fn ports() -> MutexGuard<'static, ()> {
+    PORTS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A request the stub received.
+#[derive(Debug, Clone)]
+struct Recorded {
+    method: String,
+    path: String,
+    /// Header names in lower case.
+    headers: Vec<(String, String)>,
+    body: Value,
+}
+
+impl Recorded {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What the stub does with a request.
+enum Reply {
+    /// Answers with a status, extra headers and a body (sent as JSON).
+    Answer(u16, Vec<(&'static str, String)>, String),
+    /// Never answers (until the stub stops).
+    Hang,
+}
+
+fn reply(status: u16, body: Value) -> Reply {
+    Reply::Answer(status, Vec::new(), body.to_string())
+}
+
+/// An HTTP/1.1 responder on 127.0.0.1 that serves one connection at a time,
+/// closes each after one answer, and records every request. Dropping it
+/// stops it and joins its thread.
+struct Stub {
+    addr: SocketAddr,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+    stopping: Arc<AtomicBool>,
+    wake: mpsc::Sender<()>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Stub {
+    fn start(respond: impl Fn(&Recorded) -> Reply + Send + 'static) -> Stub {
+        let listener = {
+            let _ports = ports();
+            TcpListener::bind("127.0.0.1:0").unwrap()
+        };
+        let addr = listener.local_addr().unwrap();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let stopping = Arc::new(AtomicBool::new(false));
+        let (wake, woken) = mpsc::channel();
+        let thread = {
+            let requests = requests.clone();
+            let stopping = stopping.clone();
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if stopping.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    // A client that broke off is the client's business.
+                    let _ = serve(stream, &respond, &requests, &woken);
+                }
+            })
+        };
+        Stub {
+            addr,
+            requests,
+            stopping,
+            wake,
+            thread: Some(thread),
+        }
+    }
+
+    fn base_url(&self) -> String {
+        format!("http://{}/api", self.addr)
+    }
+
+    fn config(&self) -> HttpBackendConfig {
+        HttpBackendConfig::new(self.base_url())
+            .with_timeout(Duration::from_secs(5))
+            .with_user_agent("backends-http-test/1")
+    }
+
+    fn requests(&self) -> Vec<Recorded> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Stub {
+    fn drop(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        // Ends a `Hang`, then unblocks `accept` so the loop sees the flag.
+        let _ = self.wake.send(());
+        let _ = TcpStream::connect(self.addr);
+        if let Some(thread) = self.thread.take() {
+            thread.join().unwrap();
+        }
+    }
+}
+
+fn serve(
+    stream: TcpStream,
+    respond: &impl Fn(&Recorded) -> Reply,
+    requests: &Mutex<Vec<Recorded>>,
+    woken: &mpsc::Receiver<()>,
+) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or_default().to_owned();
+    let path = parts.next().unwrap_or_default().to_owned();
+    let mut headers = Vec::new();
+    loop {
+        line.clear();
+        reader.read_line(&mut line)?;
+        let header = line.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+        }
+    }
+    let length = headers
+        .iter()
+        .find(|(name, _)| name == "content-length")
+        .map_or(0, |(_, value)| value.parse().unwrap());
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    let recorded = Recorded {
+        method,
+        path,
+        headers,
+        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+    };
+    requests.lock().unwrap().push(recorded.clone());
+    match respond(&recorded) {
+        Reply::Hang => {
+            let _ = woken.recv_timeout(Duration::from_secs(30));
+            Ok(())
+        }
+        Reply::Answer(status, extra, body) => {
+            let mut head = format!(
+                "HTTP/1.1 {status} Stub\r\nContent-Type: application/json\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n",
+                body.len()
+            );
+            for (name, value) in extra {
+                head.push_str(&format!("{name}: {value}\r\n"));
+            }
+            head.push_str("\r\n");
+            let mut stream = stream;
+            stream.write_all(head.as_bytes())?;
+            stream.write_all(body.as_bytes())?;
+            stream.flush()
+        }
+    }
+}
+
+// ------------------------------------------------------------ the records
+
+const ORDER: &str = "6f1c2e1a-0b7d-4d3e-9a51-2f0c8d4b7e10";
+const CUSTOMER: &str = "0d9e4b62-5a1f-4c8e-8f3b-7c2a1e6d9b04";
+const PRODUCT: &str = "a3b8c1d2-e4f5-4a6b-8c7d-9e0f1a2b3c4d";
+const RETURN: &str = "7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918";
+const ITEM: &str = "11111111-2222-4333-8444-555555555555";
+
+fn usd(amount: u64) -> Money {
+    Money {
+        amount,
+        currency: "USD".to_owned(),
+    }
+}
+
+fn charge() -> ProcessPaymentRequest {
+    ProcessPaymentRequest {
+        order_id: ORDER.to_owned(),
+        payment_amount: usd(2_500),
+        payment_method: PaymentMethod::CreditCard,
+        customer_id: CUSTOMER.to_owned(),
+    }
+}
+
+fn refund() -> RefundPaymentRequest {
+    RefundPaymentRequest {
+        transaction_id: "txn_1".to_owned(),
+        refund_amount: usd(1_000),
+        reason: "returned".to_owned(),
+    }
+}
+
+fn stock() -> Vec<StockItem> {
+    vec![StockItem {
+        product_id: PRODUCT.to_owned(),
+        sku: "SKU-1".to_owned(),
+        quantity: 2,
+    }]
+}
+
+fn allocation() -> AllocateStockRequest {
+    AllocateStockRequest {
+        order_id: ORDER.to_owned(),
+        stock_items: stock(),
+    }
+}
+
+fn address() -> Address {
+    Address {
+        street1: "1 Main St".to_owned(),
+        street2: None,
+        city: "Springfield".to_owned(),
+        state_province: "IL".to_owned(),
+        postal_code: "62701".to_owned(),
+        country: "US".to_owned(),
+    }
+}
+
+fn booking() -> CreateShipmentRequest {
+    CreateShipmentRequest {
+        order_id: ORDER.to_owned(),
+        carrier: CarrierCode::OtherCarrier,
+        shipping_address: address(),
+        package_items: vec![PackageItem {
+            product_id: PRODUCT.to_owned(),
+            quantity: 2,
+            weight_grams: Some(350),
+        }],
+    }
+}
+
+fn confirmation() -> SendOrderConfirmationRequest {
+    SendOrderConfirmationRequest {
+        order_id: ORDER.to_owned(),
+        customer_id: CUSTOMER.to_owned(),
+        order_details: OrderDetails {
+            items: vec![OrderItem {
+                item_id: ITEM.to_owned(),
+                product_id: PRODUCT.to_owned(),
+                sku: "SKU-1".to_owned(),
+                product_name: "Mug".to_owned(),
+                quantity: 2,
+                unit_price: usd(1_250),
+                total_price: usd(2_500),
+            }],
+            total: usd(2_500),
+            tracking_number: None,
+        },
+    }
+}
+
+fn money_json(amount: u64) -> Value {
+    json!({ "amount": amount, "currency": "USD" })
+}
+
+/// Each operation's path, the JSON its request must have become, and the
+/// 200 body the stub answers with.
+fn contract() -> Vec<(&'static str, Value, Value)> {
+    let stock_json = json!([{ "product_id": PRODUCT, "sku": "SKU-1", "quantity": 2 }]);
+    vec![
+        (
+            "/api/payments",
+            json!({
+                "order_id": ORDER,
+                "payment_amount": money_json(2_500),
+                "payment_method": "credit-card",
+                "customer_id": CUSTOMER,
+            }),
+            json!({
+                "transaction_id": "txn_1",
+                "order_id": ORDER,
+                "payment_amount": money_json(2_500),
+                "processed_at": 1_700_000_000_000_u64,
+            }),
+        ),
+        (
+            "/api/refunds",
+            json!({
+                "transaction_id": "txn_1",
+                "refund_amount": money_json(1_000),
+                "reason": "returned",
+            }),
+            json!({
+                "transaction_id": "txn_1",
+                "refund_amount": money_json(1_000),
+                "refunded_at": 1_700_000_000_001_u64,
+            }),
+        ),
+        (
+            "/api/allocations",
+            json!({ "order_id": ORDER, "stock_items": stock_json }),
+            json!({
+                "order_id": ORDER,
+                "all_items_allocated": true,
+                "allocated_at": 1_700_000_000_002_u64,
+            }),
+        ),
+        (
+            "/api/releases",
+            json!({ "order_id": ORDER, "stock_items": stock_json }),
+            json!({ "order_id": ORDER, "released_at": 1_700_000_000_003_u64 }),
+        ),
+        (
+            "/api/restocks",
+            json!({ "return_id": RETURN, "order_id": ORDER, "stock_items": stock_json }),
+            json!({ "return_id": RETURN, "restocked_at": 1_700_000_000_004_u64 }),
+        ),
+        (
+            "/api/shipments",
+            json!({
+                "order_id": ORDER,
+                "carrier": "other-carrier",
+                "shipping_address": {
+                    "street1": "1 Main St",
+                    "street2": null,
+                    "city": "Springfield",
+                    "state_province": "IL",
+                    "postal_code": "62701",
+                    "country": "US",
+                },
+                "package_items": [{ "product_id": PRODUCT, "quantity": 2, "weight_grams": 350 }],
+            }),
+            json!({
+                "shipment_id": "shp/42",
+                "order_id": ORDER,
+                "carrier": "other-carrier",
+                "tracking_number": "1Z999",
+                "estimated_delivery": 1_700_086_400_000_u64,
+                "created_at": 1_700_000_000_005_u64,
+            }),
+        ),
+        (
+            "/api/shipments/shp%2F42/cancel",
+            json!({ "shipment_id": "shp/42", "reason": "order cancelled" }),
+            json!({ "shipment_id": "shp/42", "cancelled_at": 1_700_000_000_006_u64 }),
+        ),
+        (
+            "/api/notifications/order-confirmation",
+            json!({
+                "order_id": ORDER,
+                "customer_id": CUSTOMER,
+                "order_details": {
+                    "items": [{
+                        "item_id": ITEM,
+                        "product_id": PRODUCT,
+                        "sku": "SKU-1",
+                        "product_name": "Mug",
+                        "quantity": 2,
+                        "unit_price": money_json(1_250),
+                        "total_price": money_json(2_500),
+                    }],
+                    "total": money_json(2_500),
+                    "tracking_number": null,
+                },
+            }),
+            json!({
+                "customer_id": CUSTOMER,
+                "notification_type": "order-confirmation",
+                "sent_at": 1_700_000_000_007_u64,
+            }),
+        ),
+        (
+            "/api/notifications/order-cancellation",
+            json!({ "order_id": ORDER, "customer_id": CUSTOMER, "reason": "out of stock" }),
+            json!({
+                "customer_id": CUSTOMER,
+                "notification_type": "order-cancellation",
+                "sent_at": 1_700_000_000_008_u64,
+            }),
+        ),
+        (
+            "/api/notifications/shipping-update",
+            json!({
+                "order_id": ORDER,
+                "customer_id": CUSTOMER,
+                "tracking_number": "1Z999",
+                "shipping_status": "out-for-delivery",
+            }),
+            json!({
+                "customer_id": CUSTOMER,
+                "notification_type": "shipping-update",
+                "sent_at": 1_700_000_000_009_u64,
+            }),
+        ),
+        (
+            "/api/tickets",
+            json!({
+                "order_id": ORDER,
+                "customer_id": CUSTOMER,
+                "issue": "refund failed",
+                "priority": "urgent",
+            }),
+            json!({
+                "ticket_id": "T-7",
+                "order_id": ORDER,
+                "created_at": 1_700_000_000_010_u64,
+            }),
+        ),
+    ]
+}
+
+/// A stub answering every path of [`contract`] with its 200 body.
+fn contract_stub() -> Stub {
+    let answers = contract();
+    Stub::start(move |request| {
+        answers
+            .iter()
+            .find(|(path, _, _)| *path == request.path)
+            .map_or_else(
+                || reply(404, json!({ "error": "no such path" })),
+                |(_, _, answer)| reply(200, answer.clone()),
+            )
+    })
+}
+
+// ------------------------------------------------------------------ tests
+
+#[test]
+fn every_operation_posts_its_record_with_the_idempotency_key_and_decodes_the_answer() {
+    let stub = contract_stub();
+    let payment = HttpPaymentGateway::new(&stub.config()).unwrap();
+    let inventory = HttpInventoryService::new(&stub.config()).unwrap();
+    let carrier = HttpShippingCarrier::new(&stub.config()).unwrap();
+    let customer = HttpCustomerService::new(&stub.config()).unwrap();
+
+    assert_eq!(
+        payment.process_payment("k-01", &charge()).unwrap(),
+        PaymentSucceeded {
+            transaction_id: "txn_1".to_owned(),
+            order_id: ORDER.to_owned(),
+            payment_amount: usd(2_500),
+            processed_at: 1_700_000_000_000,
+        }
+    );
+    assert_eq!(
+        payment.refund_payment("k-02", &refund()).unwrap(),
+        RefundCompleted {
+            transaction_id: "txn_1".to_owned(),
+            refund_amount: usd(1_000),
+            refunded_at: 1_700_000_000_001,
+        }
+    );
+    assert_eq!(
+        inventory.allocate_stock("k-03", &allocation()).unwrap(),
+        StockAllocated {
+            order_id: ORDER.to_owned(),
+            all_items_allocated: true,
+            allocated_at: 1_700_000_000_002,
+        }
+    );
+    let release = ReleaseStockRequest {
+        order_id: ORDER.to_owned(),
+        stock_items: stock(),
+    };
+    assert_eq!(
+        inventory.release_stock("k-04", &release).unwrap(),
+        StockReleased {
+            order_id: ORDER.to_owned(),
+            released_at: 1_700_000_000_003,
+        }
+    );
+    let restock = RestockItemsRequest {
+        return_id: RETURN.to_owned(),
+        order_id: ORDER.to_owned(),
+        stock_items: stock(),
+    };
+    assert_eq!(
+        inventory.restock_items("k-05", &restock).unwrap(),
+        StockRestocked {
+            return_id: RETURN.to_owned(),
+            restocked_at: 1_700_000_000_004,
+        }
+    );
+    assert_eq!(
+        carrier.create_shipment("k-06", &booking()).unwrap(),
+        ShipmentCreatedByCarrier {
+            shipment_id: "shp/42".to_owned(),
+            order_id: ORDER.to_owned(),
+            carrier: CarrierCode::OtherCarrier,
+            tracking_number: "1Z999".to_owned(),
+            estimated_delivery: Some(1_700_086_400_000),
+            created_at: 1_700_000_000_005,
+        }
+    );
+    let cancel = CancelShipmentRequest {
+        shipment_id: "shp/42".to_owned(),
+        reason: "order cancelled".to_owned(),
+    };
+    assert_eq!(
+        carrier.cancel_shipment("k-07", &cancel).unwrap(),
+        ShipmentCancelled {
+            shipment_id: "shp/42".to_owned(),
+            cancelled_at: 1_700_000_000_006,
+        }
+    );
+    let sent = |notification_type, sent_at| NotificationSent {
+        customer_id: CUSTOMER.to_owned(),
+        notification_type,
+        sent_at,
+    };
+    assert_eq!(
+        customer
+            .send_order_confirmation("k-08", &confirmation())
+            .unwrap(),
+        sent(NotificationType::OrderConfirmation, 1_700_000_000_007)
+    );
+    let cancellation = SendOrderCancellationRequest {
+        order_id: ORDER.to_owned(),
+        customer_id: CUSTOMER.to_owned(),
+        reason: "out of stock".to_owned(),
+    };
+    assert_eq!(
+        customer
+            .send_order_cancellation("k-09", &cancellation)
+            .unwrap(),
+        sent(NotificationType::OrderCancellation, 1_700_000_000_008)
+    );
+    let update = SendShippingUpdateRequest {
+        order_id: ORDER.to_owned(),
+        customer_id: CUSTOMER.to_owned(),
+        tracking_number: "1Z999".to_owned(),
+        shipping_status: ShipmentStatus::OutForDelivery,
+    };
+    assert_eq!(
+        customer.send_shipping_update("k-10", &update).unwrap(),
+        sent(NotificationType::ShippingUpdate, 1_700_000_000_009)
+    );
+    let ticket = CreateSupportTicketRequest {
+        order_id: ORDER.to_owned(),
+        customer_id: CUSTOMER.to_owned(),
+        issue: "refund failed".to_owned(),
+        priority: TicketPriority::Urgent,
+    };
+    assert_eq!(
+        customer.create_support_ticket("k-11", &ticket).unwrap(),
+        SupportTicketCreated {
+            ticket_id: "T-7".to_owned(),
+            order_id: ORDER.to_owned(),
+            created_at: 1_700_000_000_010,
+        }
+    );
+
+    let received = stub.requests();
+    let expected = contract();
+    assert_eq!(received.len(), expected.len());
+    for (index, (request, (path, body, _))) in received.iter().zip(&expected).enumerate() {
+        assert_eq!(request.method, "POST", "{path}");
+        assert_eq!(request.path, *path);
+        assert_eq!(request.body, *body, "{path}");
+        let key = format!("k-{:02}", index + 1);
+        assert_eq!(request.header("idempotency-key"), Some(key.as_str()));
+        assert_eq!(request.header("content-type"), Some("application/json"));
+        assert_eq!(request.header("accept"), Some("application/json"));
+        assert_eq!(request.header("user-agent"), Some("backends-http-test/1"));
+    }
+}
+
+#[test]
+fn one_config_builds_all_four_backends() {
+    let stub = contract_stub();
+    let backends = http_backends(&HttpBackendsConfig::single(stub.config())).unwrap();
+    backends.payment.process_payment("p", &charge()).unwrap();
+    backends
+        .inventory
+        .allocate_stock("i", &allocation())
+        .unwrap();
+    backends.carrier.create_shipment("c", &booking()).unwrap();
+    backends
+        .customer
+        .send_order_confirmation("n", &confirmation())
+        .unwrap();
+    let paths: Vec<_> = stub.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(
+        paths,
+        [
+            "/api/payments",
+            "/api/allocations",
+            "/api/shipments",
+            "/api/notifications/order-confirmation"
+        ]
+    );
+
+    let mut config = HttpBackendsConfig::single(stub.config());
+    config.carrier.base_url = "carrier.example.com".to_owned();
+    let error = http_backends(&config).err().unwrap();
+    assert_eq!(error.context, Context::Carrier);
+    assert!(error.to_string().contains("carrier.example.com"), "{error}");
+}
+
+/// A stub that answers every request with `status` and `body`.
+fn answering(status: u16, body: &str) -> Stub {
+    let body = body.to_owned();
+    Stub::start(move |_| Reply::Answer(status, Vec::new(), body.clone()))
+}
+
+fn transient(result: Result<impl std::fmt::Debug, ExternalError>) -> String {
+    match result {
+        Err(ExternalError::Transient(message)) => message,
+        other => panic!("expected a transient failure, got {other:?}"),
+    }
+}
+
+fn permanent(result: Result<impl std::fmt::Debug, ExternalError>) -> String {
+    match result {
+        Err(ExternalError::Permanent(message)) => message,
+        other => panic!("expected a permanent failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn server_errors_and_rate_limits_are_transient() {
+    let unavailable = answering(503, r#"{"error": "down for maintenance"}"#);
+    let message = transient(
+        HttpPaymentGateway::new(&unavailable.config())
+            .unwrap()
+            .process_payment("k", &charge()),
+    );
+    assert_eq!(
+        message,
+        "the payment gateway answered process-payment with 503 Service Unavailable: down for maintenance"
+    );
+
+    let broken = answering(500, "<html>Internal Server Error</html>");
+    let message = transient(
+        HttpShippingCarrier::new(&broken.config())
+            .unwrap()
+            .create_shipment("k", &booking()),
+    );
+    assert_eq!(
+        message,
+        "the shipping carrier answered create-shipment with 500 Internal Server Error"
+    );
+
+    let limited = Stub::start(|_| {
+        Reply::Answer(
+            429,
+            vec![("Retry-After", "2".to_owned())],
+            json!({ "error": "slow down" }).to_string(),
+        )
+    });
+    let message = transient(
+        HttpCustomerService::new(&limited.config())
+            .unwrap()
+            .send_order_confirmation("k", &confirmation()),
+    );
+    assert_eq!(
+        message,
+        "the customer service answered send-order-confirmation with 429 Too Many Requests: \
+         slow down (Retry-After: 2)"
+    );
+
+    // 409 without a list of items: the same key is still being processed.
+    let in_flight = answering(
+        409,
+        r#"{"error": "a request with this key is in progress"}"#,
+    );
+    let inventory = HttpInventoryService::new(&in_flight.config()).unwrap();
+    match inventory.allocate_stock("k", &allocation()) {
+        Err(AllocateError::Failed(ExternalError::Transient(message))) => {
+            assert!(message.contains("409 Conflict"), "{message}");
+            assert!(message.contains("in progress"), "{message}");
+        }
+        other => panic!("expected a transient failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn client_errors_are_permanent_with_the_servers_message() {
+    let declined = answering(400, r#"{"error": "card declined"}"#);
+    let message = permanent(
+        HttpPaymentGateway::new(&declined.config())
+            .unwrap()
+            .process_payment("k", &charge()),
+    );
+    assert_eq!(
+        message,
+        "the payment gateway refused process-payment with 400 Bad Request: card declined"
+    );
+
+    // No JSON error body: the status text is the message.
+    let unknown = answering(404, "");
+    let cancel = CancelShipmentRequest {
+        shipment_id: "shp_gone".to_owned(),
+        reason: "order cancelled".to_owned(),
+    };
+    let message = permanent(
+        HttpShippingCarrier::new(&unknown.config())
+            .unwrap()
+            .cancel_shipment("k", &cancel),
+    );
+    assert_eq!(
+        message,
+        "the shipping carrier refused cancel-shipment with 404 Not Found"
+    );
+
+    // An RFC 9457 problem is understood too.
+    let reused = answering(
+        422,
+        r#"{"title": "Idempotency-Key is already used", "detail": "the key was used with another body"}"#,
+    );
+    let inventory = HttpInventoryService::new(&reused.config()).unwrap();
+    let release = ReleaseStockRequest {
+        order_id: ORDER.to_owned(),
+        stock_items: stock(),
+    };
+    assert_eq!(
+        permanent(inventory.release_stock("k", &release)),
+        "the inventory service refused release-stock with 422 Unprocessable Entity: \
+         the key was used with another body"
+    );
+    match inventory.allocate_stock("k", &allocation()) {
+        Err(AllocateError::Failed(ExternalError::Permanent(message))) => {
+            assert!(message.contains("422"), "{message}");
+        }
+        other => panic!("expected a permanent failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn out_of_stock_is_a_409_that_lists_the_missing_items() {
+    let body = json!({
+        "error": "out of stock",
+        "order_id": ORDER,
+        "unavailable_items": [
+            { "product_id": PRODUCT, "requested_quantity": 2, "available_quantity": 1 },
+        ],
+        "failed_at": 1_700_000_000_000_u64,
+    });
+    let stub = answering(409, &body.to_string());
+    let inventory = HttpInventoryService::new(&stub.config()).unwrap();
+    assert_eq!(
+        inventory.allocate_stock("k", &allocation()),
+        Err(AllocateError::OutOfStock(StockAllocationFailed {
+            order_id: ORDER.to_owned(),
+            unavailable_items: vec![UnavailableItem {
+                product_id: PRODUCT.to_owned(),
+                requested_quantity: 2,
+                available_quantity: 1,
+            }],
+            failed_at: 1_700_000_000_000,
+        }))
+    );
+
+    // A list that does not fit the record is a broken contract.
+    let garbled = answering(409, r#"{"unavailable_items": [{"product_id": 7}]}"#);
+    let inventory = HttpInventoryService::new(&garbled.config()).unwrap();
+    match inventory.allocate_stock("k", &allocation()) {
+        Err(AllocateError::Failed(ExternalError::Permanent(message))) => assert!(
+            message.starts_with(
+                "the inventory service answered allocate-stock with an unexpected body: "
+            ),
+            "{message}"
+        ),
+        other => panic!("expected a permanent failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_malformed_success_body_is_permanent() {
+    let stub = answering(200, r#"{"transaction_id": "txn_1"}"#);
+    let message = permanent(
+        HttpPaymentGateway::new(&stub.config())
+            .unwrap()
+            .process_payment("k", &charge()),
+    );
+    assert!(
+        message.starts_with(
+            "the payment gateway answered process-payment with an unexpected body: missing field"
+        ),
+        "{message}"
+    );
+
+    let unknown_carrier = json!({
+        "shipment_id": "s", "order_id": ORDER, "carrier": "pony-express",
+        "tracking_number": "t", "created_at": 1,
+    });
+    let stub = answering(201, &unknown_carrier.to_string());
+    let message = permanent(
+        HttpShippingCarrier::new(&stub.config())
+            .unwrap()
+            .create_shipment("k", &booking()),
+    );
+    assert!(message.contains("pony-express"), "{message}");
+}
+
+#[test]
+fn a_redirect_is_not_followed_and_is_permanent() {
+    let stub = Stub::start(|_| {
+        Reply::Answer(
+            308,
+            vec![("Location", "https://elsewhere.example/tickets".to_owned())],
+            String::new(),
+        )
+    });
+    let ticket = CreateSupportTicketRequest {
+        order_id: ORDER.to_owned(),
+        customer_id: CUSTOMER.to_owned(),
+        issue: "where is it".to_owned(),
+        priority: TicketPriority::Low,
+    };
+    let message = permanent(
+        HttpCustomerService::new(&stub.config())
+            .unwrap()
+            .create_support_ticket("k", &ticket),
+    );
+    assert!(
+        message.contains("redirect to https://elsewhere.example/tickets"),
+        "{message}"
+    );
+    assert_eq!(stub.requests().len(), 1);
+}
+
+#[test]
+fn a_server_that_does_not_answer_in_time_is_transient() {
+    let stub = Stub::start(|_| Reply::Hang);
+    let config = stub.config().with_timeout(Duration::from_millis(200));
+    let payment = HttpPaymentGateway::new(&config).unwrap();
+    let started = Instant::now();
+    let message = transient(payment.process_payment("k", &charge()));
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(200) && waited < Duration::from_secs(3),
+        "waited {waited:?}"
+    );
+    assert_eq!(
+        message,
+        format!(
+            "the payment gateway did not answer process-payment within 200 ms (POST {}/payments)",
+            stub.base_url()
+        )
+    );
+    // The request did arrive: only the answer was missing.
+    assert_eq!(stub.requests().len(), 1);
+}
+
+#[test]
+fn a_refused_connection_is_transient() {
+    // A port that was just free: nothing listens on it any more.
+    let ports = ports();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = HttpBackendConfig::new(format!("http://127.0.0.1:{port}"))
+        .with_timeout(Duration::from_secs(2));
+    let started = Instant::now();
+    let message = transient(
+        HttpCustomerService::new(&config)
+            .unwrap()
+            .send_shipping_update(
+                "k",
+                &SendShippingUpdateRequest {
+                    order_id: ORDER.to_owned(),
+                    customer_id: CUSTOMER.to_owned(),
+                    tracking_number: "1Z999".to_owned(),
+                    shipping_status: ShipmentStatus::Delivered,
+                },
+            ),
+    );
+    drop(ports);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(
+        message.starts_with(&format!(
+            "the customer service could not be reached for send-shipping-update \
+             (POST http://127.0.0.1:{port}/notifications/shipping-update): "
+        )),
+        "{message}"
+    );
+}
