@@ -866,6 +866,17 @@ fn saga_report(o: &Order) -> fs::SagaReport {
                 reason: reason.clone(),
             })),
         },
+        Some(Finished::CompensationFailed {
+            failed_step,
+            reason,
+            pending,
+        }) => Some(fs::SagaOutcome::CompensationFailed(
+            fs::CompensationFailed {
+                failed_step: failed_step.map(Into::into),
+                reason: reason.clone(),
+                pending: pending.clone(),
+            },
+        )),
         None if !stalled.is_empty() => Some(fs::SagaOutcome::CompensationFailed(
             fs::CompensationFailed {
                 failed_step: saga.failure.as_ref().map(|(s, _)| (*s).into()),

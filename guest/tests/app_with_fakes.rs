@@ -720,3 +720,62 @@ fn the_in_memory_store_rejects_a_stale_batch_atomically() {
 }
 
 const HOUR: Timestamp = 60 * MINUTE;
+
+#[test]
+fn an_allocation_lost_in_flight_is_recovered_before_its_stock_is_released() {
+    use order_core::app::ports::{AppendBatch, EventStore, NewEvent, StreamAppend};
+    use order_core::domain::order::OrderEvent;
+
+    let w = World::new();
+    let app = w.app();
+    placed(&w);
+    w.inventory.script.transient("allocate-stock", "busy");
+    let order = app.advance_saga(ORDER_ID).unwrap();
+    assert_eq!(
+        order.status,
+        OrderStatus::Confirmed,
+        "paid, allocation to retry"
+    );
+    // An advance started the retry and died before recording its answer.
+    let started = OrderEvent::SagaStepStarted {
+        step: SagaStep::AllocateInventory,
+        attempt: 2,
+        started_at: w.clock.now(),
+        lease_until: w.clock.now() + 1,
+    };
+    w.store
+        .append(&AppendBatch {
+            streams: vec![StreamAppend {
+                stream_id: format!("order-{ORDER_ID}"),
+                expected_version: order.version,
+                tags: Vec::new(),
+                events: vec![NewEvent {
+                    event_type: started.event_type(),
+                    payload: serde_json::to_string(&started).unwrap(),
+                }],
+            }],
+            timers: Vec::new(),
+        })
+        .unwrap();
+    w.clock.advance(MINUTE);
+    let before = w.calls().len();
+    let order = app
+        .cancel_order(ORDER_ID, "changed my mind", "customer")
+        .unwrap();
+    assert_eq!(order.status, OrderStatus::Cancelled);
+    // The lost allocation is asked for again under its own key first, so the
+    // release cannot overtake it; then the refund and the notice.
+    assert_eq!(
+        w.op_keys()[before..].to_vec(),
+        vec![
+            op_key("allocate-stock", SagaStep::AllocateInventory, false),
+            op_key("release-stock", SagaStep::AllocateInventory, true),
+            op_key("refund-payment", SagaStep::ProcessPayment, true),
+            op_key("send-order-cancellation", SagaStep::NotifyCustomer, true),
+        ]
+    );
+    assert!(matches!(
+        order.saga.finished,
+        Some(Finished::Compensated { .. })
+    ));
+}

@@ -782,7 +782,7 @@ fn a_failing_compensation_retries_then_stalls_and_holds_back_the_earlier_ones() 
 }
 
 #[test]
-fn a_permanently_refused_compensation_stalls_at_once() {
+fn a_permanently_refused_compensation_fails_for_good_and_the_saga_ends_compensation_failed() {
     let mut s = cancelled_with_shipment_in_flight();
     s.compensated(SagaStep::CreateShipment, NOW);
     s.compensated(SagaStep::AllocateInventory, NOW);
@@ -791,21 +791,35 @@ fn a_permanently_refused_compensation_stalls_at_once() {
         ExternalError::Permanent("transaction unknown".to_string()),
         NOW,
     );
+    // Repeating a refused call under the same key cannot succeed: no retry.
     assert_eq!(
         events,
-        vec![OrderEvent::CompensationStalled {
+        vec![OrderEvent::CompensationFailed {
             step: SagaStep::ProcessPayment,
-            attempt: 1,
             error: "permanent: transaction unknown".to_string(),
-            retry_at: NOW + saga_policy().retry.max_delay_ms,
+            failed_at: NOW,
         }]
     );
     assert_eq!(
         s.order().saga.compensation(SagaStep::ProcessPayment).status,
-        CompensationStatus::Stalled
+        CompensationStatus::Failed
     );
-    // The cancellation notice is held back while the refund is stalled.
-    assert!(matches!(s.next(NOW), SagaAction::Wait(_)));
+    // The customer is still told, then the saga ends with what is left to do.
+    assert_eq!(
+        s.next(NOW),
+        SagaAction::Call(SagaCall::Compensate(SagaStep::NotifyCustomer))
+    );
+    s.compensated(SagaStep::NotifyCustomer, NOW);
+    assert_eq!(
+        s.record(NOW),
+        vec![OrderEvent::SagaCompensationFailed {
+            failed_step: None,
+            reason: "customer asked".to_string(),
+            pending: vec!["refund-payment: permanent: transaction unknown".to_string()],
+            completed_at: NOW,
+        }]
+    );
+    assert_eq!(s.next(NOW), SagaAction::Finished);
 }
 
 #[test]

@@ -182,6 +182,20 @@ pub fn describe_event(event_type: &str, payload: &str) -> String {
             field(&v, "step"),
             field(&v, "reason")
         ),
+        "compensation-stalled" => format!(
+            "saga: compensating {} keeps failing ({}), retried at the longest delay",
+            field(&v, "step"),
+            field(&v, "error")
+        ),
+        "compensation-failed" => format!(
+            "saga: compensating {} refused ({}); left to customer service",
+            field(&v, "step"),
+            field(&v, "error")
+        ),
+        "saga-compensation-failed" => format!(
+            "saga ended with compensation to finish: {}",
+            field(&v, "reason")
+        ),
         "saga-completed" => "saga completed".to_string(),
         "saga-compensated" => format!("saga compensated: {}", field(&v, "reason")),
         "note-recorded" => format!("note: {}", field(&v, "note")),

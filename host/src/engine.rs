@@ -19,8 +19,8 @@ use anyhow::Context as _;
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimitsBuilder,
-    Trap,
+    CallHook, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
+    StoreLimitsBuilder, Trap,
 };
 
 use crate::bindings::{
@@ -342,6 +342,37 @@ impl Runtime {
         let mut store = Store::new(&self.engine, HostState::new(self.backends.clone(), limits));
         store.limiter(|state| state.limits_mut());
         store.set_epoch_deadline(self.deadline_ticks);
+        // Count guest time only: on every return from the host, the epoch
+        // deadline is moved to what is left of the call's guest budget.
+        let limit = self.config.call_time_limit;
+        store.call_hook(move |mut ctx, hook| {
+            let time = &mut ctx.data_mut().guest_time;
+            match hook {
+                // The host also calls into the guest while it serves an
+                // import (to allocate the answer in guest memory): only the
+                // outermost call starts a new budget.
+                CallHook::CallingWasm => {
+                    time.depth += 1;
+                    if time.depth == 1 {
+                        time.start_call();
+                    }
+                    time.enter_guest();
+                }
+                CallHook::ReturningFromHost => time.enter_guest(),
+                CallHook::ReturningFromWasm => {
+                    time.depth = time.depth.saturating_sub(1);
+                    time.leave_guest();
+                    return Ok(());
+                }
+                CallHook::CallingHost => {
+                    time.leave_guest();
+                    return Ok(());
+                }
+            }
+            let left = limit.saturating_sub(time.used);
+            ctx.set_epoch_deadline(ticks_for(left));
+            Ok(())
+        });
         let api = self
             .pre
             .instantiate(&mut store)
@@ -401,6 +432,8 @@ impl Session {
     /// The whole world's exports and the store, with the time limit restarted.
     pub fn parts(&mut self) -> (&OrderManagement, &mut Store<HostState>) {
         self.store.set_epoch_deadline(self.deadline_ticks);
+        // A call that trapped may have left its bookkeeping half way.
+        self.store.data_mut().guest_time = Default::default();
         (&self.api, &mut self.store)
     }
 

@@ -47,6 +47,42 @@ pub struct HostState {
     table: ResourceTable,
     limits: StoreLimits,
     backends: Arc<Backends>,
+    pub(crate) guest_time: GuestTime,
+}
+
+/// The time a call spends running guest code, as opposed to waiting for
+/// the host (a payment gateway, the disk). The call time limit applies to
+/// guest time only, so a slow backend cannot make a healthy call time out,
+/// while a guest that loops is still stopped.
+#[derive(Debug, Default)]
+pub(crate) struct GuestTime {
+    /// Guest time used by the current call before `since`.
+    pub used: std::time::Duration,
+    /// When the guest last started running, while it runs.
+    pub since: Option<std::time::Instant>,
+    /// Host-to-guest calls in progress (the export, and any allocation the
+    /// host makes in guest memory while serving an import).
+    pub depth: u32,
+}
+
+impl GuestTime {
+    /// A new call starts.
+    pub fn start_call(&mut self) {
+        self.used = std::time::Duration::ZERO;
+        self.since = None;
+    }
+
+    /// The guest (re)gains control.
+    pub fn enter_guest(&mut self) {
+        self.since = Some(std::time::Instant::now());
+    }
+
+    /// The guest hands control to the host (or returns to it).
+    pub fn leave_guest(&mut self) {
+        if let Some(since) = self.since.take() {
+            self.used += since.elapsed();
+        }
+    }
 }
 
 impl HostState {
@@ -69,6 +105,7 @@ impl HostState {
             table: ResourceTable::new(),
             limits,
             backends,
+            guest_time: GuestTime::default(),
         }
     }
 

@@ -126,7 +126,9 @@ impl App<'_> {
                 }
             };
             let write = self.execute(&order, call, &policy.saga, policy.default_carrier)?;
+            let keep_lease = write.keep_lease;
             match write.commit(&self.env) {
+                Ok(()) if keep_lease => {}
                 Ok(()) => held = None,
                 Err(DomainError::Conflict(_)) => {}
                 Err(e) => return Err(e),
@@ -173,13 +175,14 @@ impl App<'_> {
     fn escalate(&self, order: &Order, events: &[OrderEvent]) -> Option<String> {
         let (step, kind, issue, priority) = events.iter().find_map(|e| match e {
             OrderEvent::CompensationStalled { step, error, .. }
+            | OrderEvent::CompensationFailed { step, error, .. }
                 if order.saga.compensation(*step).status != CompensationStatus::Stalled =>
             {
                 Some((
                     *step,
                     "stalled",
                     format!(
-                        "{} for order {} keeps failing ({error}); it is retried until it succeeds",
+                        "{} for order {} failed ({error}); money or stock may be stuck",
                         step.compensation_name(),
                         order.order_id
                     ),
@@ -466,10 +469,18 @@ impl App<'_> {
                     Err(e) => Err(e),
                 }
             }
-            SagaStep::AllocateInventory => env
-                .inventory
-                .release_stock(&key, &order.order_id, &stock_items(order))
-                .map(|()| vec![done("stock released".to_string())]),
+            SagaStep::AllocateInventory => {
+                // An allocation whose answer was never recorded may still
+                // land: learn its outcome first (same key, no second
+                // effect), so the release cannot come before it.
+                let forward = order.saga.step(step);
+                if forward.in_flight && forward.outcome.is_none() && order.allocation.is_none() {
+                    return self.recover(order, step, carrier, w);
+                }
+                env.inventory
+                    .release_stock(&key, &order.order_id, &stock_items(order))
+                    .map(|()| vec![done("stock released".to_string())])
+            }
             SagaStep::ProcessPayment => {
                 let paid = order
                     .payment
@@ -518,6 +529,7 @@ impl App<'_> {
         w: &mut Write,
     ) -> DomainResult<Result<Vec<OrderEvent>, ExternalError>> {
         let now = self.now();
+        w.keep_lease = true;
         Ok(match self.forward(order, step, carrier, w)? {
             Ok(mut events) => {
                 // Keep only the saga's record: the order is already cancelled.

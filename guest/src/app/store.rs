@@ -110,6 +110,10 @@ pub fn saga_wake_at(order: &Order, now: Timestamp) -> Option<Timestamp> {
 pub(crate) struct Write {
     batch: AppendBatch,
     metrics: Vec<(Timestamp, MetricEvent)>,
+    /// The call that produced this write only recovered an earlier
+    /// action's outcome; the caller keeps its lease and makes its own call
+    /// next.
+    pub keep_lease: bool,
 }
 
 impl Write {

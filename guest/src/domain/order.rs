@@ -194,6 +194,14 @@ pub enum OrderEvent {
         error: String,
         retry_at: Timestamp,
     },
+    /// A compensation was refused for good (repeating it under the same key
+    /// cannot succeed): the saga goes on with the other compensations and
+    /// ends `compensation-failed`, with a ticket for people to finish it.
+    CompensationFailed {
+        step: SagaStep,
+        error: String,
+        failed_at: Timestamp,
+    },
     /// A customer notification could not be sent; the order is not undone.
     NotificationGaveUp {
         step: SagaStep,
@@ -208,6 +216,13 @@ pub enum OrderEvent {
     SagaCompensated {
         failed_step: Option<SagaStep>,
         reason: String,
+        completed_at: Timestamp,
+    },
+    /// The saga ended with compensations that people must finish.
+    SagaCompensationFailed {
+        failed_step: Option<SagaStep>,
+        reason: String,
+        pending: Vec<String>,
         completed_at: Timestamp,
     },
 }

@@ -182,6 +182,8 @@ pub enum CompensationStatus {
     Stalled,
     Completed,
     Skipped,
+    /// Refused for good; left to people.
+    Failed,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -204,6 +206,11 @@ pub enum Finished {
     Compensated {
         failed_step: Option<SagaStep>,
         reason: String,
+    },
+    CompensationFailed {
+        failed_step: Option<SagaStep>,
+        reason: String,
+        pending: Vec<String>,
     },
 }
 
@@ -340,6 +347,25 @@ impl SagaState {
                 r.retry_at = Some(*retry_at);
                 r.lease_until = None;
             }
+            OrderEvent::CompensationFailed { step, error, .. } => {
+                let r = &mut self.compensations[step.index()];
+                r.status = CompensationStatus::Failed;
+                r.last_error = Some(error.clone());
+                r.retry_at = None;
+                r.lease_until = None;
+            }
+            OrderEvent::SagaCompensationFailed {
+                failed_step,
+                reason,
+                pending,
+                ..
+            } => {
+                self.finished = Some(Finished::CompensationFailed {
+                    failed_step: *failed_step,
+                    reason: reason.clone(),
+                    pending: pending.clone(),
+                })
+            }
             OrderEvent::SagaCompleted {
                 shipment_id,
                 tracking_number,
@@ -364,11 +390,17 @@ impl SagaState {
         }
     }
 
-    /// Compensations that are failing, with their last error.
+    /// Compensations that are failing (stalled and retried, or refused for
+    /// good), with their last error.
     pub fn stalled(&self) -> Vec<String> {
         SagaStep::ALL
             .iter()
-            .filter(|s| self.compensation(**s).status == CompensationStatus::Stalled)
+            .filter(|s| {
+                matches!(
+                    self.compensation(**s).status,
+                    CompensationStatus::Stalled | CompensationStatus::Failed
+                )
+            })
             .map(|s| {
                 format!(
                     "{}: {}",
@@ -581,7 +613,9 @@ fn next_compensation(order: &Order, now: Timestamp) -> SagaAction {
         let c = saga.compensation(step);
         if matches!(
             c.status,
-            CompensationStatus::Completed | CompensationStatus::Skipped
+            CompensationStatus::Completed
+                | CompensationStatus::Skipped
+                | CompensationStatus::Failed
         ) || !compensation_needed(order, step)
         {
             continue;
@@ -609,6 +643,15 @@ fn next_compensation(order: &Order, now: Timestamp) -> SagaAction {
                 .unwrap_or_default(),
         ),
     };
+    let pending = saga.stalled();
+    if !pending.is_empty() {
+        return SagaAction::Record(vec![OrderEvent::SagaCompensationFailed {
+            failed_step,
+            reason,
+            pending,
+            completed_at: now,
+        }]);
+    }
     SagaAction::Record(vec![OrderEvent::SagaCompensated {
         failed_step,
         reason,
@@ -712,8 +755,11 @@ fn notification_gave_up(compensation: bool, reason: &str, now: Timestamp) -> Vec
 }
 
 /// Events after a compensation's call failed. Notices give up after their
-/// attempts; the others retry, then stall (reported as
-/// `compensation-failed`) and keep retrying at the longest delay.
+/// attempts. The others retry transient errors, then stall (reported as
+/// `compensation-failed`) and keep retrying at the longest delay (a
+/// transient error had no effect, so the same key may still succeed); a
+/// permanent refusal fails the compensation for good, since the callee
+/// answers its key with the same refusal forever.
 pub fn after_compensation_error(
     order: &Order,
     step: SagaStep,
@@ -740,6 +786,13 @@ pub fn after_compensation_error(
             skipped_at: now,
         });
         return events;
+    }
+    if !error.is_transient() {
+        return vec![OrderEvent::CompensationFailed {
+            step,
+            error: error.to_string(),
+            failed_at: now,
+        }];
     }
     vec![OrderEvent::CompensationStalled {
         step,

@@ -1,58 +1,101 @@
-//! A guest call that runs too long is interrupted and fails that request
-//! only; the host keeps serving, and nothing half-done is lost or repeated.
+//! The guest runs under a time limit that counts its own computation only: a
+//! guest call that computes for too long is interrupted and fails that
+//! request alone, the host keeps serving and nothing is lost; a call that
+//! merely waits for a slow backend is not cut short.
 
 use std::time::Duration;
 
 use order_host::engine::RuntimeConfig;
 use order_host::simulation::FaultPlan;
+use order_host::store::{AppendBatch, NewEvent, StreamAppend};
 use order_host::{Host, HostOptions, ManualClock, StoreChoice};
 use std::sync::Arc;
 
 use crate::util::*;
 
-#[test]
-fn a_runaway_call_is_interrupted_and_the_host_keeps_serving() {
-    // Payment answers after 400 ms; the host allows a guest call 100 ms.
-    let faults: FaultPlan = "payment=latency:400ms".parse().expect("fault spec");
-    let clock = Arc::new(ManualClock::new(START_MS));
-    let host = Host::start(HostOptions {
+fn host_with(limit: Duration, faults: FaultPlan) -> Host {
+    Host::start(HostOptions {
         store: StoreChoice::Memory,
         faults,
-        clock,
+        clock: Arc::new(ManualClock::new(START_MS)),
         runtime: RuntimeConfig {
-            call_time_limit: Duration::from_millis(100),
+            call_time_limit: limit,
+            memory_limit: 512 << 20,
             ..runtime_config()
         },
         ..HostOptions::in_memory()
     })
-    .expect("host");
-    let cmd = order("slow", "alice");
-    host.service
+    .expect("host")
+}
+
+#[test]
+fn a_guest_call_that_computes_too_long_is_interrupted_and_the_host_keeps_serving() {
+    let host = host_with(Duration::from_millis(5), FaultPlan::default());
+    let cmd = order("huge", "alice");
+    let placed = host
+        .service
         .call(|api, s| api.oms_order_management_orders().call_place_order(s, &cmd))
-        .expect("placing does not call payment");
+        .expect("placed");
+    // A pathological stream: folding 300,000 events is far more guest work
+    // than 5 ms allows.
+    let note = NewEvent {
+        event_type: "note-recorded".to_string(),
+        payload: r#"{"type":"note-recorded","note":"n","recorded_at":0}"#.to_string(),
+    };
+    host.store
+        .append(&AppendBatch {
+            streams: vec![StreamAppend {
+                stream_id: format!("order-{}", cmd.order_id),
+                expected_version: placed.version,
+                tags: Vec::new(),
+                events: vec![note; 300_000],
+            }],
+            timers: Vec::new(),
+        })
+        .expect("appended");
 
     let err = host
-        .driver
-        .advance(&cmd.order_id)
-        .expect_err("the saga's payment call outlives the time limit");
-    assert!(
-        format!("{err}").contains("time limit"),
-        "the error says why: {err}"
-    );
-
-    // The host still serves, the order is intact and the saga still scheduled.
-    let o = host
         .service
         .call(|api, s| {
             api.oms_order_management_queries()
                 .call_get_order(s, &cmd.order_id)
         })
-        .expect("the host keeps serving");
-    assert_eq!(o.order_id, cmd.order_id);
-    assert_eq!(host.store.all_timers().expect("timers").len(), 1);
-    assert_eq!(
-        host.sim.payment.charges().len(),
-        1,
-        "the interrupted call charged once"
+        .expect_err("the fold outlives the time limit");
+    assert!(
+        format!("{err}").contains("time limit"),
+        "the error says why: {err}"
     );
+
+    // The host still serves other requests, and the order is untouched.
+    let other = order("small", "bob");
+    host.service
+        .call(|api, s| {
+            api.oms_order_management_orders()
+                .call_place_order(s, &other)
+        })
+        .expect("the host keeps serving");
+    assert_eq!(
+        host.store
+            .load(&format!("order-{}", cmd.order_id))
+            .expect("load")
+            .len(),
+        300_001
+    );
+}
+
+#[test]
+fn waiting_for_a_slow_backend_does_not_count_against_the_time_limit() {
+    // Payment answers after 300 ms; the guest may compute for 100 ms.
+    let faults: FaultPlan = "payment=latency:300ms".parse().expect("fault spec");
+    let host = host_with(Duration::from_millis(100), faults);
+    let cmd = order("slow", "alice");
+    host.service
+        .call(|api, s| api.oms_order_management_orders().call_place_order(s, &cmd))
+        .expect("placed");
+    let report = host
+        .driver
+        .advance(&cmd.order_id)
+        .expect("the slow call completes");
+    assert!(report.output.success, "{report:?}");
+    assert_eq!(host.sim.payment.charges().len(), 1);
 }
