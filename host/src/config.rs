@@ -28,15 +28,25 @@
 //! base-url = "https://payments.internal/v1"
 //! ```
 //!
+//! The backends can also be set by `ORDER_HOST_<CONTEXT>_URL` (that context
+//! over http), `--backends KIND` (every context) and `--backend
+//! CONTEXT=URL|simulated` (one context); [`plug_in_backends`] builds them.
+//!
 //! Every error here is a usage error ([`ConfigError`]; exit code 2).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::carrier::http::HttpShippingCarrier;
+use crate::customer::http::HttpCustomerService;
 use crate::external::Context;
+use crate::http_client::{HttpBackendConfig, HttpClient, HttpConfigError};
+use crate::inventory::http::HttpInventoryService;
+use crate::payment::http::HttpPaymentGateway;
 use crate::policy::StorePolicy;
 use crate::simulation::FaultPlan;
 use crate::state::Backends;
@@ -200,10 +210,33 @@ impl BackendsConfig {
         }
     }
 
-    /// Checks every context's settings.
+    /// The settings of the http client of `context`, or `None` when it is
+    /// simulated.
+    pub fn http_config(&self, context: Context) -> Result<Option<HttpBackendConfig>, ConfigError> {
+        Ok(match self.choice(context)? {
+            BackendChoice::Simulated => None,
+            BackendChoice::Http {
+                base_url,
+                timeout,
+                connect_timeout,
+            } => {
+                let mut config = HttpBackendConfig::new(base_url).with_timeout(timeout);
+                if let Some(connect_timeout) = connect_timeout {
+                    config = config.with_connect_timeout(connect_timeout);
+                }
+                Some(config)
+            }
+        })
+    }
+
+    /// Checks every context's settings, the base URL and time-outs of an
+    /// http context included (nothing is contacted).
     pub fn validate(&self) -> Result<(), ConfigError> {
         for context in Context::ALL {
-            self.choice(context)?;
+            if let Some(http) = self.http_config(context)? {
+                HttpClient::new(context, &http)
+                    .map_err(|e| error(format!("backends.{context}: {e}")))?;
+            }
         }
         Ok(())
     }
@@ -219,33 +252,72 @@ impl BackendsConfig {
 /// **Where the `http` backends get plugged in.** Takes the simulated
 /// backends that [`crate::Host::start`] builds and returns the backends to
 /// run with: each context configured `simulated` keeps its simulated
-/// backend; each configured `http` must be replaced here by its HTTP client
-/// (`host/src/<context>/http.rs`, built from the [`BackendChoice::Http`]
-/// settings), and `Host::start` must call this with its options' backends
-/// settings. Until that is wired, an `http` context is refused (see
-/// [`ensure_backends_available`]) rather than silently simulated: a host
-/// meant to charge real cards must never pretend to.
+/// backend; each configured `http` is replaced by its HTTP client
+/// (`host/src/<context>/http.rs`, built from its [`BackendChoice::Http`]
+/// settings). Contexts mix freely: the payment gateway over http and the
+/// rest simulated, for example. Nothing is contacted here; a base URL that
+/// could never work is a usage error.
 pub fn plug_in_backends(
     config: &BackendsConfig,
     simulated: Backends,
 ) -> Result<Backends, ConfigError> {
-    ensure_backends_available(config)?;
-    Ok(simulated)
-}
-
-/// Refuses settings this build cannot run: any context configured `http`,
-/// until [`plug_in_backends`] wires the HTTP clients in. Called at start-up,
-/// before anything runs.
-pub fn ensure_backends_available(config: &BackendsConfig) -> Result<(), ConfigError> {
+    let mut backends = simulated;
     for context in Context::ALL {
-        if let BackendChoice::Http { base_url, .. } = config.choice(context)? {
-            return Err(error(format!(
-                "backends.{context} is http ({base_url}), but this build does not wire http \
-                 backends into the host yet; use kind = \"simulated\""
-            )));
+        let Some(http) = config.http_config(context)? else {
+            continue;
+        };
+        let invalid = |e: HttpConfigError| error(format!("backends.{context}: {e}"));
+        match context {
+            Context::Payment => {
+                backends.payment = Arc::new(HttpPaymentGateway::new(&http).map_err(invalid)?);
+            }
+            Context::Inventory => {
+                backends.inventory = Arc::new(HttpInventoryService::new(&http).map_err(invalid)?);
+            }
+            Context::Carrier => {
+                backends.carrier = Arc::new(HttpShippingCarrier::new(&http).map_err(invalid)?);
+            }
+            Context::Customer => {
+                backends.customer = Arc::new(HttpCustomerService::new(&http).map_err(invalid)?);
+            }
         }
     }
-    Ok(())
+    Ok(backends)
+}
+
+/// One `--backend CONTEXT=URL|simulated` flag: a URL serves that context
+/// over http at that base URL (like `ORDER_HOST_<CONTEXT>_URL`),
+/// `simulated` serves it in-process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendFlag {
+    pub context: Context,
+    /// The base URL; `None` for `simulated`.
+    pub base_url: Option<String>,
+}
+
+impl std::str::FromStr for BackendFlag {
+    type Err = ConfigError;
+
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
+        let (name, target) = text.split_once('=').ok_or_else(|| {
+            error(format!(
+                "`{text}` is not CONTEXT=URL or CONTEXT=simulated \
+                 (for example payment=http://127.0.0.1:9000/v1)"
+            ))
+        })?;
+        let context: Context = name.trim().parse().map_err(|e| error(format!("{e}")))?;
+        let target = target.trim();
+        let base_url = match target {
+            "" => {
+                return Err(error(format!(
+                    "`{text}` gives no URL for the {context} backend"
+                )));
+            }
+            "simulated" => None,
+            url => Some(url.to_owned()),
+        };
+        Ok(BackendFlag { context, base_url })
+    }
 }
 
 /// The configuration file.
@@ -297,7 +369,10 @@ pub struct Flags {
     pub policy: Option<PathBuf>,
     pub bind: Option<String>,
     pub webhook_secret: Option<String>,
+    /// `--backends KIND`: the kind of every context.
     pub backends: Option<BackendKind>,
+    /// `--backend CONTEXT=URL|simulated`, applied after `backends`.
+    pub backend: Vec<BackendFlag>,
 }
 
 /// The settings in force.
@@ -490,6 +565,16 @@ impl Settings {
             backends.kind = kind;
             for context in Context::ALL {
                 backends.context_mut(context).kind = None;
+            }
+        }
+        for flag in &flags.backend {
+            let table = backends.context_mut(flag.context);
+            match &flag.base_url {
+                Some(url) => {
+                    table.base_url = Some(url.clone());
+                    table.kind = Some(BackendKind::Http);
+                }
+                None => table.kind = Some(BackendKind::Simulated),
             }
         }
         backends.validate()?;
@@ -717,9 +802,116 @@ mod tests {
             s.backends.choice(Context::Payment),
             Ok(BackendChoice::Http { .. })
         ));
-        // Until the http clients are plugged in, an http context is refused.
         assert!(!s.backends.all_simulated());
-        let error = ensure_backends_available(&s.backends).unwrap_err();
-        assert!(error.0.contains("backends.payment is http"), "{error}");
+    }
+
+    #[test]
+    fn backend_flags_override_the_environment_and_the_file() {
+        let file = FileConfig::parse(
+            r#"
+            [backends.payment]
+            kind = "http"
+            base-url = "http://file.test/pay"
+            [backends.carrier]
+            kind = "http"
+            base-url = "http://file.test/ship"
+            "#,
+            "test",
+        )
+        .unwrap();
+        let env = env_of(&[("ORDER_HOST_INVENTORY_URL", "http://env.test/stock")]);
+        let flags = Flags {
+            backend: vec![
+                "payment=http://flag.test/pay".parse().unwrap(),
+                "carrier=simulated".parse().unwrap(),
+            ],
+            ..Flags::default()
+        };
+        let s = Settings::resolve(file.clone(), None, &flags, &env, &default_store).unwrap();
+        let url = |context| match s.backends.choice(context).unwrap() {
+            BackendChoice::Http { base_url, .. } => Some(base_url),
+            BackendChoice::Simulated => None,
+        };
+        assert_eq!(
+            url(Context::Payment).as_deref(),
+            Some("http://flag.test/pay")
+        );
+        assert_eq!(
+            url(Context::Inventory).as_deref(),
+            Some("http://env.test/stock")
+        );
+        assert_eq!(url(Context::Carrier), None);
+        assert_eq!(url(Context::Customer), None);
+
+        // `--backends simulated` turns every context simulated; a
+        // `--backend` flag beside it still serves its context over http.
+        let flags = Flags {
+            backends: Some(BackendKind::Simulated),
+            backend: vec!["customer=http://flag.test/cs".parse().unwrap()],
+            ..Flags::default()
+        };
+        let s = Settings::resolve(file, None, &flags, &env, &default_store).unwrap();
+        for context in [Context::Payment, Context::Inventory, Context::Carrier] {
+            assert_eq!(
+                s.backends.choice(context).unwrap(),
+                BackendChoice::Simulated
+            );
+        }
+        assert!(matches!(
+            s.backends.choice(Context::Customer),
+            Ok(BackendChoice::Http { .. })
+        ));
+    }
+
+    #[test]
+    fn backend_flags_and_urls_that_cannot_work_are_usage_errors() {
+        for bad in ["payment", "bank=http://x", "payment=", "=http://x"] {
+            assert!(bad.parse::<BackendFlag>().is_err(), "`{bad}` was accepted");
+        }
+        let flag: BackendFlag = " carrier = https://c.test/v1 ".parse().unwrap();
+        assert_eq!(flag.context, Context::Carrier);
+        assert_eq!(flag.base_url.as_deref(), Some("https://c.test/v1"));
+
+        let resolve = |flag: &str| {
+            let flags = Flags {
+                backend: vec![flag.parse().unwrap()],
+                ..Flags::default()
+            };
+            Settings::resolve(
+                FileConfig::default(),
+                None,
+                &flags,
+                &env_of(&[]),
+                &default_store,
+            )
+        };
+        let error = resolve("payment=ftp://pay.test").unwrap_err();
+        assert!(error.0.contains("backends.payment"), "{error}");
+        assert!(error.0.contains("ftp://pay.test"), "{error}");
+        assert!(resolve("payment=http://127.0.0.1:9/v1").is_ok());
+    }
+
+    #[test]
+    fn http_contexts_are_plugged_in_and_the_rest_stay_simulated() {
+        use crate::clock::ManualClock;
+        use crate::simulation::Simulation;
+        use crate::store::MemoryStore;
+
+        let clock = Arc::new(ManualClock::new(0));
+        let sim = Simulation::new(1, clock.clone());
+        let simulated = sim.backends(Arc::new(MemoryStore::new(clock)), StorePolicy::default());
+        let config = BackendsConfig {
+            payment: ContextBackend {
+                kind: Some(BackendKind::Http),
+                base_url: Some("http://127.0.0.1:9/v1".to_owned()),
+                ..ContextBackend::default()
+            },
+            ..BackendsConfig::default()
+        };
+        let plugged = plug_in_backends(&config, simulated.clone()).unwrap();
+        assert!(!Arc::ptr_eq(&plugged.payment, &simulated.payment));
+        assert!(Arc::ptr_eq(&plugged.inventory, &simulated.inventory));
+        assert!(Arc::ptr_eq(&plugged.carrier, &simulated.carrier));
+        assert!(Arc::ptr_eq(&plugged.customer, &simulated.customer));
     }
 }

@@ -1,6 +1,7 @@
 //! Assembling a running host from its parts: the component, a store, the
-//! simulated backends and the policy. The CLI, the demo and the tests all
-//! start here, so they run the component the same way.
+//! backends of the external contexts (simulated, or http per context) and
+//! the policy. The CLI, the demo and the tests all start here, so they run
+//! the component the same way.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,8 +9,10 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use crate::clock::Clock;
+use crate::config::{BackendChoice, BackendsConfig, plug_in_backends};
 use crate::driver::SagaDriver;
 use crate::engine::{Runtime, RuntimeConfig};
+use crate::external::Context;
 use crate::policy::StorePolicy;
 use crate::service::OrderService;
 use crate::simulation::{FaultPlan, Simulation};
@@ -51,7 +54,9 @@ pub struct HostOptions {
     pub store: StoreChoice,
     /// The component; `None` uses the one embedded at build time.
     pub component: Option<PathBuf>,
+    /// Seed of the simulated backends.
     pub seed: u64,
+    /// Faults of the simulated backends (an http context has none).
     pub faults: FaultPlan,
     pub policy: StorePolicy,
     pub clock: Arc<dyn Clock>,
@@ -60,6 +65,9 @@ pub struct HostOptions {
     /// created on first use, replayed on start: see
     /// [`Simulation::open_durable`]); `None` keeps it in memory only.
     pub sim_state: Option<PathBuf>,
+    /// Which external contexts are simulated and which are served over
+    /// http (and where); every context simulated by default.
+    pub backends: BackendsConfig,
 }
 
 impl HostOptions {
@@ -74,19 +82,28 @@ impl HostOptions {
             clock: Arc::new(crate::clock::SystemClock),
             runtime: RuntimeConfig::default(),
             sim_state: None,
+            backends: BackendsConfig::default(),
         }
     }
 }
 
-/// A running host: the order service over simulated backends, its saga
-/// driver, and the simulation (for inspection and carrier events).
+/// A running host: the order service over its backends, its saga driver,
+/// and the simulation (for inspection and carrier events).
 #[derive(Clone)]
 pub struct Host {
     pub service: OrderService,
     pub driver: SagaDriver,
+    /// The simulated backends of the contexts configured `simulated`. It
+    /// always exists, but a context served over http never reaches it: the
+    /// simulation's view of that context (its charges, stock, shipments or
+    /// messages) is unused and stays empty, and driving it (a simulated
+    /// carrier's pickup, for example) concerns nothing the component knows.
+    /// See [`Host::is_simulated`].
     pub sim: Arc<Simulation>,
     pub store: Arc<dyn EventStore>,
     pub clock: Arc<dyn Clock>,
+    /// Where each external context is served, as started.
+    pub backends: BackendsConfig,
 }
 
 impl Host {
@@ -103,7 +120,10 @@ impl Host {
             None => Simulation::new(options.seed, options.clock.clone()),
         });
         sim.control.set_fault_plan(options.faults);
-        let backends = sim.backends(store.clone(), options.policy);
+        let backends = plug_in_backends(
+            &options.backends,
+            sim.backends(store.clone(), options.policy),
+        )?;
         let bytes;
         let component: &[u8] = match &options.component {
             Some(path) => {
@@ -121,6 +141,12 @@ impl Host {
             sim,
             store,
             clock,
+            backends: options.backends,
         })
+    }
+
+    /// True when `context` is served by [`Host::sim`], false when over http.
+    pub fn is_simulated(&self, context: Context) -> bool {
+        matches!(self.backends.choice(context), Ok(BackendChoice::Simulated))
     }
 }

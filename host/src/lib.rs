@@ -16,6 +16,7 @@
 //! - [`http`]: `order-host serve`, the JSON HTTP API with its webhooks;
 //!   [`config`]: the settings of the CLI and the server (file, environment,
 //!   flags).
+//! - [`text`]: the CLI's output for people.
 
 pub mod bindings;
 pub mod carrier;
@@ -37,6 +38,7 @@ pub mod service;
 pub mod simulation;
 pub mod state;
 pub mod store;
+pub mod text;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use driver::{DriverReport, SagaDriver};

@@ -7,18 +7,18 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use order_host::bindings::orders::{CancelOrderCommand, PlaceOrderCommand};
-use order_host::config::{BackendKind, ConfigError, Flags, Settings};
+use order_host::bindings::orders::CancelOrderCommand;
+use order_host::config::{BackendFlag, BackendKind, ConfigError, Flags, Settings};
 use order_host::http::dto;
 use order_host::http::{MemoryLedger, ServeOptions, SqliteLedger, WebhookLedger};
-use order_host::{Host, HostOptions, ServiceError, StoreChoice, SystemClock};
-use order_host::{demo, load};
+use order_host::{Context, Host, HostOptions, ServiceError, StoreChoice, SystemClock};
+use order_host::{demo, load, text};
 use serde::Serialize;
 
 const EXAMPLES: &str = "\
 Examples:
   order-host demo --fresh                      the three journeys, printed as a timeline
-  order-host order place -f order.json         place an order (JSON fields of place-order)
+  order-host order place -f order.json         place an order (the JSON body of POST /orders)
   order-host order get 6f1c…                   an order as it stands
   order-host --json order events 6f1c…         its event history, for scripts
   order-host customer orders 8b6f…             a customer's orders
@@ -27,6 +27,7 @@ Examples:
   order-host --store o.db --sim-state sim.db load --orders 500 --concurrency 8 --cancel-every 10
   order-host --store o.db serve --bind 127.0.0.1:8080   the HTTP API and webhooks (see docs/http-api.md)
   order-host return approve 3c9a… --by \"Sam (support)\"   approve a requested return
+  order-host --backend payment=https://pay.internal/v1 serve   the payment gateway over http
 
 Settings come from order-host.toml (or --config FILE), then ORDER_HOST_*
 environment variables, then flags, each overriding the one before.
@@ -34,7 +35,7 @@ Exit codes: 0 success, 1 refused or failed, 2 usage (bad flags or settings).
 ";
 
 /// Runs the order-management component: orders, payments, stock, shipping,
-/// returns, with durable storage and simulated backends.
+/// returns, with durable storage and simulated or http backends.
 #[derive(Parser)]
 #[command(name = "order-host", version, about, after_help = EXAMPLES)]
 struct Cli {
@@ -53,6 +54,10 @@ struct Cli {
     /// repeat or separate specs with `;`.
     #[arg(long = "fault", global = true, value_name = "SPEC")]
     faults: Vec<String>,
+    /// Latency of a simulated context (or `context.operation`), e.g.
+    /// `carrier=20ms`; the same as `--fault carrier=latency:20ms`.
+    #[arg(long = "latency", global = true, value_name = "CONTEXT=DURATION")]
+    latencies: Vec<String>,
     /// Store policy (pricing, return window, retries) as a JSON file.
     #[arg(long, global = true, value_name = "FILE")]
     policy: Option<PathBuf>,
@@ -61,7 +66,17 @@ struct Cli {
     /// remembers what they did; in memory only when not given.
     #[arg(long, global = true, value_name = "FILE", env = "ORDER_HOST_SIM_STATE")]
     sim_state: Option<PathBuf>,
-    /// Print JSON instead of text.
+    /// Where every external context is served: simulated or http (http
+    /// needs each context's base URL from the settings, the environment or
+    /// --backend).
+    #[arg(long, global = true, value_name = "KIND")]
+    backends: Option<BackendKind>,
+    /// Serve one external context (payment, inventory, carrier, customer)
+    /// over http at a base URL, e.g. `payment=http://127.0.0.1:9000/v1`, or
+    /// in-process with `CONTEXT=simulated`; repeatable; overrides --backends.
+    #[arg(long, global = true, value_name = "CONTEXT=URL|simulated")]
+    backend: Vec<BackendFlag>,
+    /// Print JSON (the HTTP API's shapes) instead of text.
     #[arg(long, global = true)]
     json: bool,
     /// Settings file (TOML); without it, `order-host.toml` in the working
@@ -156,7 +171,9 @@ struct LoadArgs {
 
 #[derive(Subcommand)]
 enum OrderCommand {
-    /// Place an order from a JSON file (`-` for stdin) and run its saga.
+    /// Place an order from a JSON file (`-` for stdin): the body of the
+    /// HTTP API's POST /orders (see docs/examples/order.json); then run its
+    /// saga. With `"draft": true`, open a draft instead.
     #[command(after_help = ORDER_EXAMPLES)]
     Place {
         #[arg(short = 'f', long = "file")]
@@ -230,10 +247,11 @@ Examples:
 
 const ORDER_EXAMPLES: &str = "\
 Examples:
-  order-host order place -f order.json        place-order fields as JSON; runs the saga to its end
+  order-host order place -f docs/examples/order.json   the body of POST /orders; runs the saga
   cat order.json | order-host order place -f -
   order-host order get 6f1c…                  the order as it stands
-  order-host --json order events 6f1c…        its history, one JSON object per event
+  order-host --json order get 6f1c…           the same JSON as GET /orders/{id}
+  order-host --json order events 6f1c…        its history, as GET /orders/{id}/events
   order-host order cancel 6f1c… --reason \"changed my mind\" --by customer
 ";
 
@@ -284,7 +302,8 @@ requests in flight and stops the saga driver; unfinished sagas resume on the
 next start. The API is described at /openapi.json and in docs/http-api.md.
 
 Settings (file < ORDER_HOST_* environment < flags): store, bind, webhooks.secret,
-seed, faults, policy, backends; see docs/http-api.md.
+seed, faults, policy, backends (--backends KIND, --backend CONTEXT=URL|simulated);
+see docs/http-api.md.
 
 Examples:
   order-host serve                                    on 127.0.0.1:8080, the default store
@@ -292,6 +311,7 @@ Examples:
   ORDER_HOST_WEBHOOK_SECRET=whsec_… order-host serve  accept signed webhooks
   order-host --config /etc/order-host.toml serve
   order-host --store memory serve --bind 127.0.0.1:0  a throw-away server on a free port
+  order-host --backend payment=http://127.0.0.1:9000/v1 serve   payment over http, the rest simulated
 ";
 
 #[derive(Args)]
@@ -303,10 +323,6 @@ struct ServeArgs {
     /// ORDER_HOST_WEBHOOK_SECRET: a flag is visible to other users in `ps`.
     #[arg(long, value_name = "SECRET")]
     webhook_secret: Option<String>,
-    /// Where the external contexts are served: simulated or http (for every
-    /// context; per-context settings go in the settings file).
-    #[arg(long, value_name = "KIND")]
-    backends: Option<BackendKind>,
     /// How often the idle saga driver looks for sagas that are due.
     #[arg(long, default_value_t = 250, value_name = "MS")]
     driver_interval_ms: u64,
@@ -429,19 +445,50 @@ fn settings(cli: &Cli) -> Result<Settings, ConfigError> {
         store: cli.store.clone(),
         component: cli.component.clone(),
         seed: cli.seed,
-        faults: cli.faults.clone(),
+        faults: cli
+            .faults
+            .iter()
+            .cloned()
+            .chain(cli.latencies.iter().map(|l| match l.split_once('=') {
+                Some((target, duration)) => format!("{target}=latency:{duration}"),
+                // Let the fault parser name what is wrong.
+                None => l.clone(),
+            }))
+            .collect(),
         policy: cli.policy.clone(),
+        backends: cli.backends,
+        backend: cli.backend.clone(),
         ..Flags::default()
     };
     if let Command::Serve(args) = &cli.command {
         flags.bind = args.bind.clone();
         flags.webhook_secret = args.webhook_secret.clone();
-        flags.backends = args.backends;
     }
     let settings = Settings::load(&flags, &order_host::config::process_env, &default_store)?;
-    // Until the http backends are plugged in (`config::plug_in_backends`),
-    // an http context is refused here, before anything starts.
-    order_host::config::ensure_backends_available(&settings.backends)?;
+    // The demo and the load generator play the external contexts' parts
+    // through the simulation (declines, stock, pickups and deliveries).
+    let needs: &[Context] = match &cli.command {
+        Command::Demo { .. } => &Context::ALL,
+        Command::Load(args) if args.stock.is_some() => &[Context::Carrier, Context::Inventory],
+        Command::Load(_) => &[Context::Carrier],
+        _ => &[],
+    };
+    for context in needs {
+        if !matches!(
+            settings.backends.choice(*context)?,
+            order_host::config::BackendChoice::Simulated
+        ) {
+            let command = if matches!(cli.command, Command::Demo { .. }) {
+                "demo"
+            } else {
+                "load"
+            };
+            return Err(ConfigError(format!(
+                "`{command}` drives the simulated {context} backend, but the {context} \
+                 backend is http; run it with `--backend {context}=simulated`"
+            )));
+        }
+    }
     Ok(settings)
 }
 
@@ -473,17 +520,30 @@ fn start(cli: &Cli, settings: &Settings, fresh: bool) -> anyhow::Result<Host> {
         faults: settings.faults.clone(),
         policy: settings.policy.clone(),
         clock: Arc::new(SystemClock),
+        backends: settings.backends.clone(),
         ..HostOptions::in_memory()
     })
 }
 
-fn print<T: Serialize + std::fmt::Debug>(json: bool, value: &T) -> anyhow::Result<()> {
-    if json {
-        println!("{}", serde_json::to_string_pretty(value)?);
+/// `value` as the HTTP API's JSON with `--json`, else as `text` says it.
+fn print<T: Serialize>(
+    json: bool,
+    value: &T,
+    text: impl FnOnce(&T) -> String,
+) -> anyhow::Result<()> {
+    let mut out = if json {
+        serde_json::to_string_pretty(value)? + "\n"
     } else {
-        println!("{value:#?}");
+        text(value)
+    };
+    if out.is_empty() {
+        out.push('\n');
     }
-    Ok(())
+    // A reader that stopped reading (`| head`) is not an error.
+    match std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -495,31 +555,48 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Demo { .. } => demo::run(&host)?,
         Command::Order(OrderCommand::Place { file }) => {
-            let text = if file.as_os_str() == "-" {
-                std::io::read_to_string(std::io::stdin())?
-            } else {
-                std::fs::read_to_string(file)
-                    .with_context(|| format!("reading {}", file.display()))?
-            };
-            let cmd: PlaceOrderCommand =
-                serde_json::from_str(&text).context("the order file is not a valid place-order")?;
-            svc.call(|api, store| {
-                api.oms_order_management_orders()
-                    .call_place_order(store, &cmd)
+            let text = read_file_or_stdin(file)?;
+            let request: dto::PlaceOrderRequest =
+                serde_json::from_str(&text).with_context(|| {
+                    format!(
+                        "{} is not a valid order (the JSON body of POST /orders)",
+                        file.display()
+                    )
+                })?;
+            let order_id = request.order_id.clone();
+            let placement = request.into_placement().map_err(|field| {
+                anyhow::anyhow!(
+                    "{}: {field} is required to place an order (or set \"draft\": true)",
+                    file.display()
+                )
             })?;
-            host.driver.run_until_idle(Duration::from_secs(30))?;
+            match placement {
+                dto::Placement::Place(cmd) => {
+                    svc.call_retrying(|api, store| {
+                        api.oms_order_management_orders()
+                            .call_place_order(store, &cmd)
+                    })?;
+                    host.driver.run_until_idle(Duration::from_secs(30))?;
+                }
+                dto::Placement::Draft(cmd) => {
+                    svc.call_retrying(|api, store| {
+                        api.oms_order_management_orders()
+                            .call_create_draft(store, &cmd)
+                    })?;
+                }
+            }
             let order = svc.call(|api, store| {
                 api.oms_order_management_queries()
-                    .call_get_order(store, &cmd.order_id)
+                    .call_get_order(store, &order_id)
             })?;
-            print(json, &order)?;
+            print(json, &dto::Order::from(order), text::order)?;
         }
         Command::Order(OrderCommand::Get { order_id }) => {
             let order = svc.call(|api, store| {
                 api.oms_order_management_queries()
                     .call_get_order(store, order_id)
             })?;
-            print(json, &order)?;
+            print(json, &dto::Order::from(order), text::order)?;
         }
         Command::Order(OrderCommand::Events { order_id }) => {
             let events = svc.call(|api, store| {
@@ -527,7 +604,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     .call_order_history(store, order_id)
             })?;
             if json {
-                print(true, &events)?;
+                let events: Vec<dto::HistoryEntry> = events.into_iter().map(Into::into).collect();
+                println!("{}", serde_json::to_string_pretty(&events)?);
             } else {
                 for e in &events {
                     println!(
@@ -549,28 +627,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 api.oms_order_management_orders()
                     .call_cancel_order(store, &cmd)
             })?;
-            print(json, &order)?;
+            print(json, &dto::Order::from(order), text::order)?;
         }
         Command::Customer(CustomerCommand::Orders { customer_id }) => {
             let orders = svc.call(|api, store| {
                 api.oms_order_management_queries()
                     .call_orders_of_customer(store, customer_id)
             })?;
-            print(json, &orders)?;
+            let orders: Vec<dto::Order> = orders.into_iter().map(Into::into).collect();
+            print(json, &orders, |orders| text::orders(customer_id, orders))?;
         }
         Command::Shipment(ShipmentCommand::Get { shipment_id }) => {
             let shipment = svc.call(|api, store| {
                 api.oms_order_management_queries()
                     .call_get_shipment(store, shipment_id)
             })?;
-            print(json, &shipment)?;
+            print(json, &dto::Shipment::from(shipment), text::shipment)?;
         }
         Command::Metrics(MetricsCommand::Daily { date }) => {
             let m = svc.call(|api, store| {
                 api.oms_order_management_queries()
                     .call_get_daily_metrics(store, date)
             })?;
-            print(json, &m)?;
+            print(json, &dto::DailyMetrics::from(m), text::daily_metrics)?;
         }
         Command::Saga(SagaCommand::Resume { wait }) => {
             let report = host.driver.run_until_idle(Duration::from_secs(*wait))?;
@@ -619,7 +698,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 api.oms_order_management_fulfillment_saga()
                     .call_status(store, order_id)
             })?;
-            print(json, &report)?;
+            print(json, &dto::SagaReport::from(report), text::saga)?;
         }
         Command::Return(command) => run_return(&host, json, command)?,
         Command::Serve(args) => {
@@ -747,76 +826,5 @@ fn run_return(host: &Host, json: bool, command: &ReturnCommand) -> anyhow::Resul
             svc.call_retrying(|api, store| returns(api).call_process_refund(store, &cmd))?
         }
     };
-    let view = dto::Return::from(view);
-    if json {
-        println!("{}", serde_json::to_string_pretty(&view)?);
-    } else {
-        print!("{}", describe_return(&view));
-    }
-    Ok(())
-}
-
-fn kebab<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-fn money(m: &dto::Money) -> String {
-    format!("{}.{:02} {}", m.amount / 100, m.amount % 100, m.currency)
-}
-
-/// A return for people: its status, items and what happened to it.
-fn describe_return(r: &dto::Return) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "return {} of order {}: {} (refund {})",
-        r.return_id,
-        r.order_id,
-        kebab(&r.status),
-        kebab(&r.refund_status)
-    );
-    let _ = writeln!(
-        out,
-        "  customer {}, reason {}",
-        r.customer_id,
-        kebab(&r.return_reason)
-    );
-    for item in &r.return_items {
-        let _ = writeln!(
-            out,
-            "  {} x line {} ({}): {}",
-            item.quantity,
-            item.item_id,
-            kebab(&item.return_reason),
-            item.condition
-        );
-    }
-    if let Some(comments) = &r.comments {
-        let _ = writeln!(out, "  comments: {comments}");
-    }
-    if let Some(by) = &r.decided_by {
-        let _ = writeln!(out, "  decided by {by}");
-    }
-    if let Some(reason) = &r.denial_reason {
-        let _ = writeln!(out, "  reason: {reason}");
-    }
-    if let Some(label) = &r.return_label {
-        let _ = writeln!(out, "  return label: {label}");
-    }
-    if let Some(condition) = &r.received_condition {
-        let restocked = if r.all_items_received == Some(true) {
-            "all items, restocked"
-        } else {
-            "not everything arrived; nothing restocked"
-        };
-        let _ = writeln!(out, "  received: {condition} ({restocked})");
-    }
-    if let (Some(amount), Some(method)) = (&r.refund_amount, &r.refund_method) {
-        let _ = writeln!(out, "  refunded {} by {}", money(amount), kebab(method));
-    }
-    out
+    print(json, &dto::Return::from(view), text::return_)
 }

@@ -8,7 +8,9 @@
 //! transient failures naming the context, operation and cause, that other
 //! 4xx, redirects and malformed success bodies are permanent (with the
 //! server's message), and that an allocation refused with 409 and a list of
-//! items is the out-of-stock case with those items.
+//! items is the out-of-stock case with those items. Last, a whole host
+//! (`Host::start`) with the payment context set to `http` and the others
+//! simulated charges and refunds through the stub while its sagas run.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -17,14 +19,17 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use order_host::bindings::orders::PlaceOrderCommand;
 use order_host::bindings::types::{
-    Address, CarrierCode, Money, OrderItem, PaymentMethod, ShipmentStatus,
+    Address, CarrierCode, Money, OrderItem, OrderItemInput, OrderStatus, PaymentMethod,
+    ShipmentStatus,
 };
 use order_host::carrier::http::HttpShippingCarrier;
 use order_host::carrier::{
     CancelShipmentRequest, CreateShipmentRequest, PackageItem, ShipmentCancelled,
     ShipmentCreatedByCarrier, ShippingCarrier,
 };
+use order_host::config::{BackendKind, BackendsConfig, ContextBackend};
 use order_host::customer::http::HttpCustomerService;
 use order_host::customer::{
     CreateSupportTicketRequest, CustomerService, NotificationSent, NotificationType, OrderDetails,
@@ -42,7 +47,7 @@ use order_host::payment::http::HttpPaymentGateway;
 use order_host::payment::{
     PaymentGateway, PaymentSucceeded, ProcessPaymentRequest, RefundCompleted, RefundPaymentRequest,
 };
-use order_host::{Context, ExternalError};
+use order_host::{Context, ExternalError, Host, HostOptions};
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------- the stub
@@ -928,4 +933,167 @@ fn a_refused_connection_is_transient() {
         )),
         "{message}"
     );
+}
+
+// ------------------------------------------- a host with http payment
+
+/// The payment gateway of a [`Stub`]: charges answer `payment-succeeded`
+/// for the amount asked, refunds `refund-completed`; anything else is 404.
+fn payment_stub() -> Stub {
+    Stub::start(|request| match request.path.as_str() {
+        "/api/payments" => reply(
+            200,
+            json!({
+                "transaction_id": format!("txn_stub_{}", request.body["order_id"].as_str().unwrap_or("")),
+                "order_id": request.body["order_id"],
+                "payment_amount": request.body["payment_amount"],
+                "processed_at": 1_795_521_600_000u64,
+            }),
+        ),
+        "/api/refunds" => reply(
+            200,
+            json!({
+                "transaction_id": request.body["transaction_id"],
+                "refund_amount": request.body["refund_amount"],
+                "refunded_at": 1_795_521_600_500u64,
+            }),
+        ),
+        _ => reply(404, json!({ "error": "no such path" })),
+    })
+}
+
+fn order_command(name: &str, product: &str) -> PlaceOrderCommand {
+    let id = |what: &str| {
+        uuid::Uuid::new_v5(
+            &uuid::Uuid::NAMESPACE_OID,
+            format!("{what}:{name}").as_bytes(),
+        )
+        .to_string()
+    };
+    PlaceOrderCommand {
+        order_id: id("order"),
+        customer_id: CUSTOMER.to_owned(),
+        items: vec![OrderItemInput {
+            item_id: id("item"),
+            product_id: product.to_owned(),
+            sku: "MUG-1".to_owned(),
+            product_name: "Mug".to_owned(),
+            quantity: 2,
+            unit_price: usd(1_250),
+        }],
+        shipping_address: address(),
+        billing_address: address(),
+        payment_method: PaymentMethod::CreditCard,
+    }
+}
+
+/// `Host::start` with the payment context set to `http`: the saga charges
+/// (and refunds) through the stub with the component's idempotency keys,
+/// while inventory, carrier and customer service stay simulated.
+#[test]
+fn a_host_with_http_payment_charges_through_the_server_and_simulates_the_rest() {
+    let stub = payment_stub();
+    let backends = BackendsConfig {
+        payment: ContextBackend {
+            kind: Some(BackendKind::Http),
+            base_url: Some(stub.base_url()),
+            timeout_ms: Some(5_000),
+            ..ContextBackend::default()
+        },
+        ..BackendsConfig::default()
+    };
+    let host = Host::start(HostOptions {
+        backends,
+        ..HostOptions::in_memory()
+    })
+    .expect("the host starts with the embedded component (run `make build` first)");
+    assert!(!host.is_simulated(Context::Payment));
+    assert!(host.is_simulated(Context::Carrier));
+
+    let get = |order_id: &String| {
+        host.service
+            .call(|api, store| {
+                api.oms_order_management_queries()
+                    .call_get_order(store, order_id)
+            })
+            .unwrap()
+    };
+    let place = |cmd: &PlaceOrderCommand| {
+        host.service
+            .call(|api, store| {
+                api.oms_order_management_orders()
+                    .call_place_order(store, cmd)
+            })
+            .unwrap();
+        host.driver.run_until_idle(Duration::from_secs(30)).unwrap();
+    };
+
+    // An order that goes through: charged by the server, shipped by the
+    // simulated carrier.
+    let shipped = order_command("shipped", PRODUCT);
+    place(&shipped);
+    let order = get(&shipped.order_id);
+    assert_eq!(order.status, OrderStatus::Shipped, "{order:?}");
+    let payment = order.payment.expect("the order is paid");
+    assert_eq!(
+        payment.transaction_id,
+        format!("txn_stub_{}", shipped.order_id)
+    );
+    let charges = stub.requests();
+    assert_eq!(charges.len(), 1, "{charges:?}");
+    assert_eq!(charges[0].method, "POST");
+    assert_eq!(charges[0].path, "/api/payments");
+    assert_eq!(
+        charges[0].header("idempotency-key"),
+        Some(format!("order-{}/process-payment/action", shipped.order_id).as_str())
+    );
+    assert_eq!(charges[0].body["order_id"], json!(shipped.order_id));
+    assert_eq!(
+        charges[0].body["payment_amount"]["amount"],
+        json!(order.total.amount)
+    );
+    assert!(
+        host.sim.payment.charges().is_empty(),
+        "nothing reaches the simulated gateway"
+    );
+    assert_eq!(
+        host.sim
+            .carrier
+            .shipments_for_order(&shipped.order_id)
+            .len(),
+        1
+    );
+
+    // An order the simulated inventory cannot serve: the saga refunds the
+    // charge through the server with the compensation's key.
+    let product = "b4c9d2e3-f5a6-4b7c-9d8e-0f1a2b3c4d5e";
+    host.sim.inventory.set_stock(product, 0);
+    let refused = order_command("out-of-stock", product);
+    place(&refused);
+    assert_eq!(get(&refused.order_id).status, OrderStatus::Cancelled);
+    let keys: Vec<_> = stub
+        .requests()
+        .iter()
+        .skip(1)
+        .map(|r| {
+            (
+                r.path.clone(),
+                r.header("idempotency-key").unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            (
+                "/api/payments".to_owned(),
+                format!("order-{}/process-payment/action", refused.order_id)
+            ),
+            (
+                "/api/refunds".to_owned(),
+                format!("order-{}/process-payment/compensation", refused.order_id)
+            ),
+        ]
+    );
+    assert!(host.sim.payment.refunds().is_empty());
 }

@@ -283,6 +283,40 @@ pub struct PlaceOrderRequest {
     pub draft: bool,
 }
 
+/// What a [`PlaceOrderRequest`] asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placement {
+    /// `place-order`.
+    Place(orders::PlaceOrderCommand),
+    /// `create-draft` (`"draft": true`).
+    Draft(orders::CreateDraftCommand),
+}
+
+impl PlaceOrderRequest {
+    /// The command this request asks for; `Err` names a field required to
+    /// place an order (not a draft) that is missing.
+    pub fn into_placement(self) -> Result<Placement, &'static str> {
+        if self.draft {
+            return Ok(Placement::Draft(orders::CreateDraftCommand {
+                order_id: self.order_id,
+                customer_id: self.customer_id,
+                items: all(self.items),
+                shipping_address: self.shipping_address.map(Into::into),
+                billing_address: self.billing_address.map(Into::into),
+                payment_method: self.payment_method.map(Into::into),
+            }));
+        }
+        Ok(Placement::Place(orders::PlaceOrderCommand {
+            shipping_address: self.shipping_address.ok_or("shipping_address")?.into(),
+            billing_address: self.billing_address.ok_or("billing_address")?.into(),
+            payment_method: self.payment_method.ok_or("payment_method")?.into(),
+            order_id: self.order_id,
+            customer_id: self.customer_id,
+            items: all(self.items),
+        }))
+    }
+}
+
 /// `PATCH /orders/{id}`: edit a draft. Present fields replace the draft's.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

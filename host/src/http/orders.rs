@@ -6,21 +6,11 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 
 use super::dto::{
-    CancelOrderRequest, HistoryEntry, Order, PlaceOrderRequest, SagaReport, Shipment,
+    CancelOrderRequest, HistoryEntry, Order, PlaceOrderRequest, Placement, SagaReport, Shipment,
     UpdateDraftRequest,
 };
 use super::problem::{CommandProblems, JsonBody, Problem, ReadProblems};
 use super::{AppState, created};
-use crate::bindings::orders::{CreateDraftCommand, PlaceOrderCommand};
-
-fn required<T>(value: Option<T>, field: &str) -> Result<T, Problem> {
-    value.ok_or_else(|| {
-        Problem::validation(
-            field,
-            "is required to place an order (or send \"draft\": true)",
-        )
-    })
-}
 
 /// Place an order, or open a draft.
 ///
@@ -50,43 +40,35 @@ pub async fn place(
     JsonBody(request): JsonBody<PlaceOrderRequest>,
 ) -> Result<Response, Problem> {
     let order_id = request.order_id.clone();
-    let draft = request.draft;
-    let order = if draft {
-        let cmd = CreateDraftCommand {
-            order_id: request.order_id,
-            customer_id: request.customer_id,
-            items: request.items.into_iter().map(Into::into).collect(),
-            shipping_address: request.shipping_address.map(Into::into),
-            billing_address: request.billing_address.map(Into::into),
-            payment_method: request.payment_method.map(Into::into),
-        };
-        state
-            .on_order(Some(&order_id), move |host| {
-                host.service.call_retrying(|api, store| {
-                    api.oms_order_management_orders()
-                        .call_create_draft(store, &cmd)
+    let placement = request.into_placement().map_err(|field| {
+        Problem::validation(
+            field,
+            "is required to place an order (or send \"draft\": true)",
+        )
+    })?;
+    let order = match placement {
+        Placement::Draft(cmd) => {
+            state
+                .on_order(Some(&order_id), move |host| {
+                    host.service.call_retrying(|api, store| {
+                        api.oms_order_management_orders()
+                            .call_create_draft(store, &cmd)
+                    })
                 })
-            })
-            .await?
-    } else {
-        let cmd = PlaceOrderCommand {
-            shipping_address: required(request.shipping_address, "shipping_address")?.into(),
-            billing_address: required(request.billing_address, "billing_address")?.into(),
-            payment_method: required(request.payment_method, "payment_method")?.into(),
-            order_id: request.order_id,
-            customer_id: request.customer_id,
-            items: request.items.into_iter().map(Into::into).collect(),
-        };
-        let order = state
-            .on_order(Some(&order_id), move |host| {
-                host.service.call_retrying(|api, store| {
-                    api.oms_order_management_orders()
-                        .call_place_order(store, &cmd)
+                .await?
+        }
+        Placement::Place(cmd) => {
+            let order = state
+                .on_order(Some(&order_id), move |host| {
+                    host.service.call_retrying(|api, store| {
+                        api.oms_order_management_orders()
+                            .call_place_order(store, &cmd)
+                    })
                 })
-            })
-            .await?;
-        state.wake_driver();
-        order
+                .await?;
+            state.wake_driver();
+            order
+        }
     };
     let order = Order::from(order);
     Ok(created(format!("/orders/{}", order.order_id), order))
