@@ -723,7 +723,6 @@ const HOUR: Timestamp = 60 * MINUTE;
 
 #[test]
 fn an_allocation_lost_in_flight_is_recovered_before_its_stock_is_released() {
-    use order_core::app::ports::{AppendBatch, EventStore, NewEvent, StreamAppend};
     use order_core::domain::order::OrderEvent;
 
     let w = World::new();
@@ -743,20 +742,7 @@ fn an_allocation_lost_in_flight_is_recovered_before_its_stock_is_released() {
         started_at: w.clock.now(),
         lease_until: w.clock.now() + 1,
     };
-    w.store
-        .append(&AppendBatch {
-            streams: vec![StreamAppend {
-                stream_id: format!("order-{ORDER_ID}"),
-                expected_version: order.version,
-                tags: Vec::new(),
-                events: vec![NewEvent {
-                    event_type: started.event_type(),
-                    payload: serde_json::to_string(&started).unwrap(),
-                }],
-            }],
-            timers: Vec::new(),
-        })
-        .unwrap();
+    append_raw(&w, &[started]);
     w.clock.advance(MINUTE);
     let before = w.calls().len();
     let order = app
@@ -778,4 +764,95 @@ fn an_allocation_lost_in_flight_is_recovered_before_its_stock_is_released() {
         order.saga.finished,
         Some(Finished::Compensated { .. })
     ));
+}
+
+/// Appends saga events as if an advance had written them and then died.
+fn append_raw(w: &World, events: &[order_core::domain::order::OrderEvent]) {
+    use order_core::app::ports::{AppendBatch, EventStore, NewEvent, StreamAppend};
+    let stream = format!("order-{ORDER_ID}");
+    let version = w.store.events(&stream).len() as u64;
+    w.store
+        .append(&AppendBatch {
+            streams: vec![StreamAppend {
+                stream_id: stream,
+                expected_version: version,
+                tags: Vec::new(),
+                events: events
+                    .iter()
+                    .map(|e| NewEvent {
+                        event_type: e.event_type(),
+                        payload: serde_json::to_string(e).unwrap(),
+                    })
+                    .collect(),
+            }],
+            timers: Vec::new(),
+        })
+        .unwrap();
+}
+
+#[test]
+fn a_charge_lost_in_flight_while_another_payment_confirmed_the_order_is_refunded() {
+    use order_core::domain::order::OrderEvent;
+    let w = World::new();
+    let app = w.app();
+    placed(&w);
+    // An advance started the charge and died; meanwhile a webhook confirmed
+    // the order with another transaction.
+    append_raw(
+        &w,
+        &[
+            OrderEvent::SagaStarted { started_at: T0 },
+            OrderEvent::SagaStepStarted {
+                step: SagaStep::ProcessPayment,
+                attempt: 1,
+                started_at: T0,
+                lease_until: T0 + 1,
+            },
+        ],
+    );
+    app.confirm_payment(ORDER_ID, "txn-from-webhook", usd(QUOTED_TOTAL))
+        .unwrap();
+    w.clock.advance(MINUTE);
+    let order = run_saga_to_the_end(&w, &app);
+    // The saga learnt its own charge (same key) and gave it back.
+    let keys: Vec<String> = w
+        .calls_of("refund-payment")
+        .into_iter()
+        .map(|c| c.key)
+        .collect();
+    assert_eq!(
+        keys,
+        vec![format!("order-{ORDER_ID}/process-payment/duplicate")]
+    );
+    assert_eq!(
+        order.payment.as_ref().unwrap().transaction_id,
+        "txn-from-webhook"
+    );
+    assert!(
+        order.notes.iter().any(|n| n.contains("duplicate charge")),
+        "{:?}",
+        order.notes
+    );
+    assert_eq!(order.status, OrderStatus::Shipped);
+}
+
+#[test]
+fn a_stale_out_of_stock_report_after_allocation_is_refused() {
+    let w = World::new();
+    let app = w.app();
+    placed(&w);
+    w.carrier
+        .script
+        .transient("create-shipment", "carrier down");
+    let order = app.advance_saga(ORDER_ID).unwrap();
+    assert!(order.allocation.as_ref().unwrap().all_items_allocated);
+    let result = app.on_stock_allocation_failed(ORDER_ID, "sku-1 (2 requested, 0 available)");
+    assert!(
+        matches!(result, Err(DomainError::InvalidTransition { .. })),
+        "{result:?}"
+    );
+    assert_eq!(
+        app.get_order(ORDER_ID).unwrap().status,
+        OrderStatus::Confirmed
+    );
 }

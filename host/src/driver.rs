@@ -3,7 +3,7 @@
 //! saga's events, so after a crash or a restart the driver finds every
 //! unfinished saga simply by reading the due timers.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -36,7 +36,16 @@ pub struct SagaDriver {
     service: OrderService,
     workers: usize,
     batch: usize,
+    /// Sagas whose last advance failed (a trap, storage down), held back
+    /// with a growing delay so that they neither spin nor crowd out the
+    /// healthy ones (their timers stay due, so they sort first).
+    held_back: Arc<Mutex<HashMap<String, (Instant, u32)>>>,
 }
+
+/// The first hold-back after a failed advance; it doubles per failure.
+const FIRST_HOLD_BACK: Duration = Duration::from_millis(100);
+/// The longest hold-back.
+const MAX_HOLD_BACK: Duration = Duration::from_secs(30);
 
 impl SagaDriver {
     pub fn new(service: OrderService) -> Self {
@@ -44,6 +53,7 @@ impl SagaDriver {
             service,
             workers: 4,
             batch: 256,
+            held_back: Arc::default(),
         }
     }
 
@@ -66,8 +76,19 @@ impl SagaDriver {
     pub fn run_due(&self) -> anyhow::Result<DriverReport> {
         let backends = self.service.runtime().backends().clone();
         let now = backends.clock.now_ms();
-        let due = backends.store.due_timers(now, self.batch)?;
-        let queue = Mutex::new(due.into_iter().map(|t| t.saga_id).collect::<VecDeque<_>>());
+        let held_back: HashMap<String, (Instant, u32)> =
+            self.held_back.lock().map(|h| h.clone()).unwrap_or_default();
+        let due = backends
+            .store
+            .due_timers(now, self.batch + held_back.len())?;
+        let instant = Instant::now();
+        let queue = Mutex::new(
+            due.into_iter()
+                .map(|t| t.saga_id)
+                .filter(|id| held_back.get(id).is_none_or(|(until, _)| *until <= instant))
+                .take(self.batch)
+                .collect::<VecDeque<_>>(),
+        );
         let total = Mutex::new(DriverReport::default());
         std::thread::scope(|scope| {
             for _ in 0..self.workers {
@@ -77,12 +98,30 @@ impl SagaDriver {
                         let next = queue.lock().map(|mut q| q.pop_front()).unwrap_or(None);
                         let Some(order_id) = next else { break };
                         mine.advanced += 1;
-                        match self.advance(&order_id) {
-                            Ok(report) if report.next_wake_at.is_none() => mine.finished += 1,
-                            Ok(_) => {}
+                        let result = self.advance(&order_id);
+                        let mut held_back = self.held_back.lock().ok();
+                        match result {
+                            Ok(report) => {
+                                if report.next_wake_at.is_none() {
+                                    mine.finished += 1;
+                                }
+                                if let Some(h) = held_back.as_mut() {
+                                    h.remove(&order_id);
+                                }
+                            }
                             Err(error) => {
                                 mine.failed += 1;
-                                tracing::warn!(%order_id, %error, "saga advance failed; it stays scheduled");
+                                let failures = held_back
+                                    .as_ref()
+                                    .and_then(|h| h.get(&order_id))
+                                    .map_or(1, |(_, n)| n + 1);
+                                let delay = FIRST_HOLD_BACK
+                                    .saturating_mul(1 << failures.min(16).saturating_sub(1))
+                                    .min(MAX_HOLD_BACK);
+                                if let Some(h) = held_back.as_mut() {
+                                    h.insert(order_id.clone(), (Instant::now() + delay, failures));
+                                }
+                                tracing::warn!(%order_id, %error, ?delay, "saga advance failed; retried later");
                             }
                         }
                     }
@@ -129,7 +168,9 @@ impl SagaDriver {
     pub fn run(&self, stop: Arc<AtomicBool>, interval: Duration) {
         while !stop.load(Ordering::Relaxed) {
             match self.run_due() {
-                Ok(report) if report.advanced > 0 => continue,
+                // More may be due at once; but advances that only fail wait
+                // for their hold-back instead of spinning.
+                Ok(report) if report.advanced > report.failed => continue,
                 Ok(_) => {}
                 Err(error) => tracing::error!(%error, "saga driver pass failed"),
             }

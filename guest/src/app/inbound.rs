@@ -94,6 +94,19 @@ impl App<'_> {
         if o.saga.failure.as_ref().is_some_and(|(s, _)| *s == step) {
             return Ok(Inbound::Duplicate);
         }
+        // A late failure report for a step that has succeeded meanwhile (a
+        // stale out-of-stock after the stock was allocated) changes nothing.
+        let done = o.saga.step(step).status == crate::domain::saga::StepStatus::Completed
+            || (step == SagaStep::AllocateInventory
+                && o.allocation.as_ref().is_some_and(|a| a.all_items_allocated))
+            || (step == SagaStep::ProcessPayment && o.payment.is_some());
+        if done {
+            return Err(DomainError::transition(
+                Entity::Order,
+                o.status,
+                &format!("fail-{step}"),
+            ));
+        }
         if o.status != expected {
             return Err(DomainError::transition(
                 Entity::Order,

@@ -243,7 +243,33 @@ impl App<'_> {
                             },
                             completed_at: now,
                         }];
-                        if order.status == OrderStatus::Pending {
+                        if let Some(other) = order
+                            .payment
+                            .as_ref()
+                            .filter(|p| p.transaction_id != receipt.transaction_id)
+                        {
+                            // Paid twice (another path confirmed a different
+                            // transaction while this call was out): give the
+                            // saga's charge back at once.
+                            events.push(self.undo_duplicate(
+                                step,
+                                &format!(
+                                    "duplicate charge {} (the order is paid by {})",
+                                    receipt.transaction_id, other.transaction_id
+                                ),
+                                || {
+                                    env.payment.refund_payment(
+                                        &format!(
+                                            "order-{}/process-payment/duplicate",
+                                            order.order_id
+                                        ),
+                                        &receipt.transaction_id,
+                                        &receipt.amount,
+                                        "duplicate charge",
+                                    )
+                                },
+                            ));
+                        } else if order.status == OrderStatus::Pending {
                             if receipt.amount == order.total {
                                 events.push(OrderEvent::PaymentConfirmed {
                                     order_id: order.order_id.clone(),
@@ -325,6 +351,39 @@ impl App<'_> {
                     .carrier
                     .create_shipment(&key, &order.order_id, carrier, address, &items)
                 {
+                    Ok(b)
+                        if order
+                            .shipping
+                            .as_ref()
+                            .is_some_and(|s| s.shipment_id != b.shipment_id) =>
+                    {
+                        // Shipped another way while this booking was out:
+                        // cancel the saga's booking at once.
+                        let undo = self.undo_duplicate(
+                            step,
+                            &format!("duplicate booking {}", b.shipment_id),
+                            || {
+                                env.carrier.cancel_shipment(
+                                    &format!("order-{}/create-shipment/duplicate", order.order_id),
+                                    &b.shipment_id,
+                                    "duplicate booking",
+                                )
+                            },
+                        );
+                        Ok(vec![
+                            OrderEvent::SagaStepCompleted {
+                                step,
+                                outcome: StepOutcome::ShipmentBooked {
+                                    shipment_id: b.shipment_id,
+                                    carrier: b.carrier,
+                                    tracking_number: b.tracking_number,
+                                    estimated_delivery: b.estimated_delivery,
+                                },
+                                completed_at: now,
+                            },
+                            undo,
+                        ])
+                    }
                     Ok(b) => {
                         let mut events = vec![OrderEvent::SagaStepCompleted {
                             step,
@@ -396,6 +455,24 @@ impl App<'_> {
                     }]
                 }),
         })
+    }
+
+    /// Undoes a duplicate effect of a step right away and says so in a note
+    /// (a failure to undo is noted too, for customer service to finish).
+    fn undo_duplicate(
+        &self,
+        step: SagaStep,
+        what: &str,
+        undo: impl FnOnce() -> Result<(), ExternalError>,
+    ) -> OrderEvent {
+        let note = match undo() {
+            Ok(()) => format!("{step}: {what} was undone"),
+            Err(e) => format!("{step}: {what} could not be undone ({e}); undo it by hand"),
+        };
+        OrderEvent::NoteRecorded {
+            note,
+            recorded_at: self.now(),
+        }
     }
 
     /// A step's compensation.
@@ -474,7 +551,7 @@ impl App<'_> {
                 // land: learn its outcome first (same key, no second
                 // effect), so the release cannot come before it.
                 let forward = order.saga.step(step);
-                if forward.in_flight && forward.outcome.is_none() && order.allocation.is_none() {
+                if forward.in_flight && forward.outcome.is_none() {
                     return self.recover(order, step, carrier, w);
                 }
                 env.inventory

@@ -492,6 +492,16 @@ fn next_forward(order: &Order, now: Timestamp) -> SagaAction {
     // Step 1: a payment recorded by any path (saga, webhook, command) counts.
     let pay = saga.step(SagaStep::ProcessPayment);
     if let Some(p) = &order.payment {
+        // The saga's own charge may still be out there: learn its outcome
+        // (same key) before taking the other payment as the step's.
+        if pay.in_flight {
+            return wait_or_call(
+                pay.retry_at,
+                pay.lease_until,
+                now,
+                SagaCall::Forward(SagaStep::ProcessPayment),
+            );
+        }
         if pay.status != StepStatus::Completed {
             return SagaAction::Record(vec![OrderEvent::SagaStepCompleted {
                 step: SagaStep::ProcessPayment,
@@ -544,6 +554,14 @@ fn next_forward(order: &Order, now: Timestamp) -> SagaAction {
     // Step 3.
     let ship = saga.step(SagaStep::CreateShipment);
     if let Some(s) = &order.shipping {
+        if ship.in_flight {
+            return wait_or_call(
+                ship.retry_at,
+                ship.lease_until,
+                now,
+                SagaCall::Forward(SagaStep::CreateShipment),
+            );
+        }
         if ship.status != StepStatus::Completed {
             return SagaAction::Record(vec![OrderEvent::SagaStepCompleted {
                 step: SagaStep::CreateShipment,

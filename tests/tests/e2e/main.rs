@@ -3,6 +3,7 @@
 //! One test binary, so wasmtime is linked once.
 
 mod concurrency;
+mod driver;
 mod fault_matrix;
 mod isolation;
 mod journeys;
