@@ -487,38 +487,44 @@ fn wait_or_call(
     }
 }
 
+/// The next move for a step that another path (a webhook, a command) may
+/// have achieved already, as `achieved` shows. `None`: the step is done.
+/// While the saga's own call for it is unanswered, that call's outcome is
+/// learnt first (same key), so a second effect cannot go unnoticed.
+fn reconcile(
+    order: &Order,
+    step: SagaStep,
+    achieved: Option<StepOutcome>,
+    now: Timestamp,
+) -> Option<SagaAction> {
+    let r = order.saga.step(step);
+    match achieved {
+        Some(_) if !r.in_flight && r.status == StepStatus::Completed => None,
+        Some(outcome) if !r.in_flight => {
+            Some(SagaAction::Record(vec![OrderEvent::SagaStepCompleted {
+                step,
+                outcome,
+                completed_at: now,
+            }]))
+        }
+        _ => Some(wait_or_call(
+            r.retry_at,
+            r.lease_until,
+            now,
+            SagaCall::Forward(step),
+        )),
+    }
+}
+
 fn next_forward(order: &Order, now: Timestamp) -> SagaAction {
     let saga = &order.saga;
     // Step 1: a payment recorded by any path (saga, webhook, command) counts.
-    let pay = saga.step(SagaStep::ProcessPayment);
-    if let Some(p) = &order.payment {
-        // The saga's own charge may still be out there: learn its outcome
-        // (same key) before taking the other payment as the step's.
-        if pay.in_flight {
-            return wait_or_call(
-                pay.retry_at,
-                pay.lease_until,
-                now,
-                SagaCall::Forward(SagaStep::ProcessPayment),
-            );
-        }
-        if pay.status != StepStatus::Completed {
-            return SagaAction::Record(vec![OrderEvent::SagaStepCompleted {
-                step: SagaStep::ProcessPayment,
-                outcome: StepOutcome::Paid {
-                    transaction_id: p.transaction_id.clone(),
-                    amount: p.amount_paid.clone(),
-                },
-                completed_at: now,
-            }]);
-        }
-    } else {
-        return wait_or_call(
-            pay.retry_at,
-            pay.lease_until,
-            now,
-            SagaCall::Forward(SagaStep::ProcessPayment),
-        );
+    let paid = order.payment.as_ref().map(|p| StepOutcome::Paid {
+        transaction_id: p.transaction_id.clone(),
+        amount: p.amount_paid.clone(),
+    });
+    if let Some(action) = reconcile(order, SagaStep::ProcessPayment, paid, now) {
+        return action;
     }
     // Step 2.
     let alloc = saga.step(SagaStep::AllocateInventory);
@@ -551,38 +557,19 @@ fn next_forward(order: &Order, now: Timestamp) -> SagaAction {
             );
         }
     }
-    // Step 3.
-    let ship = saga.step(SagaStep::CreateShipment);
-    if let Some(s) = &order.shipping {
-        if ship.in_flight {
-            return wait_or_call(
-                ship.retry_at,
-                ship.lease_until,
-                now,
-                SagaCall::Forward(SagaStep::CreateShipment),
-            );
-        }
-        if ship.status != StepStatus::Completed {
-            return SagaAction::Record(vec![OrderEvent::SagaStepCompleted {
-                step: SagaStep::CreateShipment,
-                outcome: StepOutcome::ShipmentBooked {
-                    shipment_id: s.shipment_id.clone(),
-                    carrier: s.carrier,
-                    tracking_number: s.tracking_number.clone(),
-                    estimated_delivery: None,
-                },
-                completed_at: now,
-            }]);
-        }
-    } else {
-        // Also when the booking is recorded but the order not yet marked
-        // shipped: repeating the call with the same key returns the booking.
-        return wait_or_call(
-            ship.retry_at,
-            ship.lease_until,
-            now,
-            SagaCall::Forward(SagaStep::CreateShipment),
-        );
+    // Step 3. Also when the booking is recorded but the order not yet
+    // marked shipped: repeating the call with the same key returns it.
+    let shipped = order
+        .shipping
+        .as_ref()
+        .map(|s| StepOutcome::ShipmentBooked {
+            shipment_id: s.shipment_id.clone(),
+            carrier: s.carrier,
+            tracking_number: s.tracking_number.clone(),
+            estimated_delivery: None,
+        });
+    if let Some(action) = reconcile(order, SagaStep::CreateShipment, shipped, now) {
+        return action;
     }
     // Step 4.
     let notify = saga.step(SagaStep::NotifyCustomer);
