@@ -537,7 +537,7 @@ pub fn run(host: &Host) -> anyhow::Result<()> {
     t.heading("A customer cancels a paid order while the carrier is unavailable");
     history(host, &carol_order, 0, &mut t)?;
 
-    let today = crate::demo::today(host.clock.now_ms());
+    let today = crate::text::date(host.clock.now_ms());
     let date = today.clone();
     let metrics = host.service.call(|api, store| {
         api.oms_order_management_queries()
@@ -567,20 +567,4 @@ pub fn run(host: &Host) -> anyhow::Result<()> {
     ));
     t.flush();
     Ok(())
-}
-
-/// The UTC date of a timestamp, `YYYY-MM-DD`.
-pub fn today(ms: u64) -> String {
-    let days = (ms / 86_400_000) as i64;
-    // Howard Hinnant's days-to-civil.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
 }

@@ -62,13 +62,18 @@ fn minor(amount: u64, currency: &str) -> String {
     })
 }
 
+/// Milliseconds since the epoch as the UTC date `YYYY-MM-DD`.
+pub fn date(ms: u64) -> String {
+    let (year, month, day) = civil_from_days(ms / 86_400_000);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
 /// Milliseconds since the epoch as `YYYY-MM-DD HH:MM:SS UTC`.
 pub fn time(ms: u64) -> String {
-    let seconds = ms / 1000;
-    let (days, rest) = (seconds / 86_400, seconds % 86_400);
-    let (year, month, day) = civil_from_days(days);
+    let rest = (ms / 1000) % 86_400;
     format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        "{} {:02}:{:02}:{:02} UTC",
+        date(ms),
         rest / 3600,
         (rest / 60) % 60,
         rest % 60
@@ -525,6 +530,7 @@ mod tests {
         assert_eq!(time(1_795_521_600_000), "2026-11-24 12:00:00 UTC");
         assert_eq!(time(951_782_400_000), "2000-02-29 00:00:00 UTC");
         assert_eq!(time(1_709_251_199_999), "2024-02-29 23:59:59 UTC");
+        assert_eq!(date(1_709_251_199_999), "2024-02-29");
     }
 
     #[test]

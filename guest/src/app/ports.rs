@@ -5,7 +5,7 @@
 use crate::domain::ExternalError;
 use crate::domain::saga::SagaPolicy;
 use crate::domain::values::{
-    Address, CarrierCode, Currency, Money, OrderItem, PaymentMethod, ShipmentStatus, Timestamp,
+    Address, CarrierCode, Money, OrderItem, PaymentMethod, ShipmentStatus, Timestamp,
 };
 
 /// An event as stored.
@@ -231,9 +231,4 @@ pub struct Env<'a> {
     pub carrier: &'a dyn ShippingCarrier,
     pub customer: &'a dyn CustomerService,
     pub clock: &'a dyn Clock,
-}
-
-/// A zero amount in a currency: a convenience for policies.
-pub fn zero(currency: &Currency) -> Money {
-    Money::zero(currency.clone())
 }

@@ -15,7 +15,7 @@ use crate::domain::saga::{
 };
 use crate::domain::shipment::{ShipmentEvent, ShipmentItem};
 use crate::domain::values::{
-    Address, Money, OrderItem, PaymentMethod, ShipmentStatus, Timestamp, parse_uuid,
+    Address, CarrierCode, Money, OrderItem, PaymentMethod, ShipmentStatus, Timestamp, parse_uuid,
 };
 use crate::domain::{DomainError, DomainResult, Entity, ExternalError};
 
@@ -145,7 +145,7 @@ impl App<'_> {
         order: &Order,
         call: SagaCall,
         policy: &SagaPolicy,
-        carrier: crate::domain::values::CarrierCode,
+        carrier: CarrierCode,
     ) -> DomainResult<Write> {
         let now = self.now();
         let mut w = Write::new();
@@ -215,7 +215,7 @@ impl App<'_> {
         &self,
         order: &Order,
         step: SagaStep,
-        carrier: crate::domain::values::CarrierCode,
+        carrier: CarrierCode,
         w: &mut Write,
     ) -> DomainResult<Result<Vec<OrderEvent>, ExternalError>> {
         let now = self.now();
@@ -223,9 +223,7 @@ impl App<'_> {
         let env = &self.env;
         Ok(match step {
             SagaStep::ProcessPayment => {
-                let method = order
-                    .payment_method
-                    .unwrap_or(crate::domain::values::PaymentMethod::CreditCard);
+                let method = order.payment_method.unwrap_or(PaymentMethod::CreditCard);
                 env.payment
                     .process_payment(
                         &key,
@@ -480,7 +478,7 @@ impl App<'_> {
         &self,
         order: &Order,
         step: SagaStep,
-        carrier: crate::domain::values::CarrierCode,
+        carrier: CarrierCode,
         w: &mut Write,
     ) -> DomainResult<Result<Vec<OrderEvent>, ExternalError>> {
         let now = self.now();
@@ -602,7 +600,7 @@ impl App<'_> {
         &self,
         order: &Order,
         step: SagaStep,
-        carrier: crate::domain::values::CarrierCode,
+        carrier: CarrierCode,
         w: &mut Write,
     ) -> DomainResult<Result<Vec<OrderEvent>, ExternalError>> {
         let now = self.now();
