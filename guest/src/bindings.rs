@@ -43,6 +43,7 @@ fn ext_from(e: t::ExternalError) -> ExternalError {
     match e {
         t::ExternalError::Transient(m) => ExternalError::Transient(m),
         t::ExternalError::Permanent(m) => ExternalError::Permanent(m),
+        t::ExternalError::InDoubt(m) => ExternalError::InDoubt(m),
     }
 }
 
@@ -663,6 +664,9 @@ fn error_to(e: DomainError) -> t::CommandError {
         }
         DomainError::External(ExternalError::Permanent(m)) => {
             t::CommandError::External(t::ExternalError::Permanent(m))
+        }
+        DomainError::External(ExternalError::InDoubt(m)) => {
+            t::CommandError::External(t::ExternalError::InDoubt(m))
         }
         DomainError::Storage(m) => t::CommandError::Storage(m),
     }

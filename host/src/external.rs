@@ -17,6 +17,10 @@ pub enum ExternalError {
     /// Declined, invalid, refused: retrying with the same input will not succeed.
     #[error("permanent failure: {0}")]
     Permanent(String),
+    /// The outcome is unknown (a time-out after sending, a lost connection,
+    /// an unreadable answer): the call may have taken effect.
+    #[error("outcome in doubt: {0}")]
+    InDoubt(String),
 }
 
 impl ExternalError {
@@ -30,6 +34,11 @@ impl ExternalError {
         Self::Permanent(message.into())
     }
 
+    /// An [`ExternalError::InDoubt`] with `message`.
+    pub fn in_doubt(message: impl Into<String>) -> Self {
+        Self::InDoubt(message.into())
+    }
+
     /// True for [`ExternalError::Transient`].
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Transient(_))
@@ -41,6 +50,7 @@ impl From<ExternalError> for wit::ExternalError {
         match error {
             ExternalError::Transient(message) => Self::Transient(message),
             ExternalError::Permanent(message) => Self::Permanent(message),
+            ExternalError::InDoubt(message) => Self::InDoubt(message),
         }
     }
 }
@@ -50,6 +60,7 @@ impl From<wit::ExternalError> for ExternalError {
         match error {
             wit::ExternalError::Transient(message) => Self::Transient(message),
             wit::ExternalError::Permanent(message) => Self::Permanent(message),
+            wit::ExternalError::InDoubt(message) => Self::InDoubt(message),
         }
     }
 }

@@ -66,6 +66,9 @@ pub fn describe(e: &CommandError) -> String {
         CommandError::External(ExternalError::Permanent(m)) => {
             format!("external service refused (permanent): {m}")
         }
+        CommandError::External(ExternalError::InDoubt(m)) => {
+            format!("external service did not answer (outcome in doubt): {m}")
+        }
         CommandError::Storage(m) => format!("storage failed: {m}"),
     }
 }

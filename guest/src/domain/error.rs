@@ -26,19 +26,34 @@ impl fmt::Display for Entity {
 /// An error from an external context, split by whether retrying may help.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ExternalError {
+    /// The callee said the call had no effect.
     Transient(String),
     Permanent(String),
+    /// The outcome is unknown: the call may have taken effect.
+    InDoubt(String),
 }
 
 impl ExternalError {
     pub fn message(&self) -> &str {
         match self {
-            ExternalError::Transient(m) | ExternalError::Permanent(m) => m,
+            ExternalError::Transient(m)
+            | ExternalError::Permanent(m)
+            | ExternalError::InDoubt(m) => m,
         }
     }
 
+    /// True when retrying may help: the call had no effect, or its outcome
+    /// is unknown and a repeat under the same key will tell.
     pub fn is_transient(&self) -> bool {
-        matches!(self, ExternalError::Transient(_))
+        matches!(
+            self,
+            ExternalError::Transient(_) | ExternalError::InDoubt(_)
+        )
+    }
+
+    /// True when the call may have taken effect.
+    pub fn is_in_doubt(&self) -> bool {
+        matches!(self, ExternalError::InDoubt(_))
     }
 }
 
@@ -47,6 +62,7 @@ impl fmt::Display for ExternalError {
         match self {
             ExternalError::Transient(m) => write!(f, "transient: {m}"),
             ExternalError::Permanent(m) => write!(f, "permanent: {m}"),
+            ExternalError::InDoubt(m) => write!(f, "in doubt: {m}"),
         }
     }
 }

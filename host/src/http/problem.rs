@@ -251,6 +251,12 @@ impl From<CommandError> for Problem {
                 "External service refused",
                 detail,
             ),
+            CommandError::External(ExternalError::InDoubt(_)) => Problem::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "external-in-doubt",
+                "External service did not answer",
+                detail,
+            ),
             CommandError::Storage(_) => Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "storage",

@@ -480,7 +480,7 @@ pub(crate) trait SimFailure: Clone {
 impl SimFailure for ExternalError {
     fn outcome(&self) -> CallOutcome {
         match self {
-            ExternalError::Transient(_) => CallOutcome::Transient,
+            ExternalError::Transient(_) | ExternalError::InDoubt(_) => CallOutcome::Transient,
             ExternalError::Permanent(_) => CallOutcome::Permanent,
         }
     }
