@@ -445,3 +445,35 @@ fn a_carrier_booking_for_an_already_cancelled_order_is_cancelled_at_once() {
         order.notes
     );
 }
+
+#[test]
+fn a_duplicate_charge_whose_refund_is_refused_is_handed_to_people_with_a_ticket() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    call_started_and_host_died(&w, SagaStep::ProcessPayment, 1);
+    charge_lands(&w);
+    app.confirm_payment(ORDER_ID, "txn-by-clerk", usd(QUOTED_TOTAL))
+        .unwrap();
+    w.payment
+        .script
+        .permanent("refund-payment", "refunds disabled");
+    w.customer
+        .script
+        .transient("create-support-ticket", "helpdesk down");
+    w.clock.advance(2 * MINUTE);
+    let order = run_to_the_end(&w, &app);
+
+    assert_eq!(order.status, OrderStatus::Shipped);
+    let key = format!("order-{ORDER_ID}/support-ticket/process-payment/duplicate");
+    let tickets: Vec<String> = w
+        .calls_of("create-support-ticket")
+        .into_iter()
+        .map(|c| c.key)
+        .collect();
+    assert_eq!(tickets, vec![key.clone(), key.clone()]);
+    assert_eq!(
+        order.saga.obligation(&key).unwrap().ticket_id.as_deref(),
+        Some(format!("ticket-{key}").as_str())
+    );
+}

@@ -262,7 +262,8 @@ impl App<'_> {
                             // Paid twice (another path confirmed a different
                             // transaction while this call was out): give the
                             // saga's charge back at once.
-                            events.push(self.undo_duplicate(
+                            events.extend(self.undo_duplicate(
+                                order,
                                 step,
                                 &format!(
                                     "duplicate charge {} (the order is paid by {})",
@@ -371,6 +372,7 @@ impl App<'_> {
                         // Shipped another way while this booking was out:
                         // cancel the saga's booking at once.
                         let undo = self.undo_duplicate(
+                            order,
                             step,
                             &format!("duplicate booking {}", b.shipment_id),
                             || {
@@ -381,19 +383,18 @@ impl App<'_> {
                                 )
                             },
                         );
-                        Ok(vec![
-                            OrderEvent::SagaStepCompleted {
-                                step,
-                                outcome: StepOutcome::ShipmentBooked {
-                                    shipment_id: b.shipment_id,
-                                    carrier: b.carrier,
-                                    tracking_number: b.tracking_number,
-                                    estimated_delivery: b.estimated_delivery,
-                                },
-                                completed_at: now,
+                        let mut events = vec![OrderEvent::SagaStepCompleted {
+                            step,
+                            outcome: StepOutcome::ShipmentBooked {
+                                shipment_id: b.shipment_id,
+                                carrier: b.carrier,
+                                tracking_number: b.tracking_number,
+                                estimated_delivery: b.estimated_delivery,
                             },
-                            undo,
-                        ])
+                            completed_at: now,
+                        }];
+                        events.extend(undo);
+                        Ok(events)
                     }
                     Ok(b) => {
                         let mut events = vec![OrderEvent::SagaStepCompleted {
@@ -468,21 +469,40 @@ impl App<'_> {
         })
     }
 
-    /// Undoes a duplicate effect of a step right away and says so in a note
-    /// (a failure to undo is noted too, for customer service to finish).
+    /// Undoes a duplicate effect of a step right away and says so in a note.
+    /// A failure to undo is noted too, with an urgent support ticket owed
+    /// (an obligation, retried until opened) for customer service to finish.
     fn undo_duplicate(
         &self,
+        order: &Order,
         step: SagaStep,
         what: &str,
         undo: impl FnOnce() -> Result<(), ExternalError>,
-    ) -> OrderEvent {
-        let note = match undo() {
-            Ok(()) => format!("{step}: {what} was undone"),
-            Err(e) => format!("{step}: {what} could not be undone ({e}); undo it by hand"),
-        };
-        OrderEvent::NoteRecorded {
-            note,
-            recorded_at: self.now(),
+    ) -> Vec<OrderEvent> {
+        let now = self.now();
+        match undo() {
+            Ok(()) => vec![OrderEvent::NoteRecorded {
+                note: format!("{step}: {what} was undone"),
+                recorded_at: now,
+            }],
+            Err(e) => {
+                let note = format!("{step}: {what} could not be undone ({e}); undo it by hand");
+                vec![
+                    OrderEvent::NoteRecorded {
+                        note: note.clone(),
+                        recorded_at: now,
+                    },
+                    OrderEvent::ObligationRecorded {
+                        key: format!("order-{}/support-ticket/{step}/duplicate", order.order_id),
+                        issue: format!("order {}: {note}", order.order_id)
+                            .chars()
+                            .take(1000)
+                            .collect(),
+                        urgent: true,
+                        recorded_at: now,
+                    },
+                ]
+            }
         }
     }
 
@@ -770,7 +790,9 @@ impl App<'_> {
                 events.retain(|e| {
                     matches!(
                         e,
-                        OrderEvent::SagaStepCompleted { .. } | OrderEvent::NoteRecorded { .. }
+                        OrderEvent::SagaStepCompleted { .. }
+                            | OrderEvent::NoteRecorded { .. }
+                            | OrderEvent::ObligationRecorded { .. }
                     )
                 });
                 Ok(events)
