@@ -10,8 +10,8 @@ use super::ports::{AllocationError, PackageItem, StockItem, TicketPriority};
 use super::store::{Write, load_order, load_shipment};
 use crate::domain::order::{Order, OrderEvent, OrderStatus, saga_payment};
 use crate::domain::saga::{
-    self, CompensationStatus, SagaAction, SagaCall, SagaPolicy, SagaStep, StepOutcome,
-    after_compensation_error, after_forward_error, fail,
+    self, CarrierBooking, SagaAction, SagaCall, SagaPolicy, SagaStep, StepOutcome,
+    after_compensation_error, after_forward_error, after_obligation, fail_answered,
 };
 use crate::domain::shipment::{ShipmentEvent, ShipmentItem};
 use crate::domain::values::{
@@ -37,6 +37,44 @@ fn stock_items(order: &Order) -> Vec<StockItem> {
     order
         .items
         .iter()
+        .map(|i| StockItem {
+            product_id: i.product_id.clone(),
+            sku: i.sku.clone(),
+            quantity: i.quantity,
+        })
+        .collect()
+}
+
+/// Exactly the lines recorded allocated: every line after a full
+/// allocation, the `true` lines of a partial one, none when a partial
+/// allocation named no line (the service then releases what it holds for
+/// the order).
+fn allocated_items(order: &Order) -> Vec<StockItem> {
+    let full = order
+        .allocation
+        .as_ref()
+        .map(|a| a.all_items_allocated)
+        .or(
+            match &order.saga.step(SagaStep::AllocateInventory).outcome {
+                Some(StepOutcome::Allocated {
+                    all_items_allocated,
+                }) => Some(*all_items_allocated),
+                _ => None,
+            },
+        )
+        .unwrap_or(false);
+    if full {
+        return stock_items(order);
+    }
+    let lines = order
+        .allocation
+        .as_ref()
+        .map(|a| a.allocated_items.as_slice())
+        .unwrap_or_default();
+    order
+        .items
+        .iter()
+        .filter(|i| lines.contains(&i.item_id))
         .map(|i| StockItem {
             product_id: i.product_id.clone(),
             sku: i.sku.clone(),
@@ -109,7 +147,8 @@ impl App<'_> {
                     let started = saga::started(&order, call, &policy.saga, now);
                     let lease = match &started {
                         OrderEvent::SagaStepStarted { lease_until, .. }
-                        | OrderEvent::CompensationStarted { lease_until, .. } => *lease_until,
+                        | OrderEvent::CompensationStarted { lease_until, .. }
+                        | OrderEvent::ObligationStarted { lease_until, .. } => *lease_until,
                         _ => now,
                     };
                     let mut w = Write::new();
@@ -158,55 +197,29 @@ impl App<'_> {
                 Ok(events) => events,
                 Err(e) => after_compensation_error(order, step, &e, policy, now),
             },
+            SagaCall::Obligation(index) => {
+                let o = &order.saga.obligations[index];
+                let priority = if o.urgent {
+                    TicketPriority::Urgent
+                } else {
+                    TicketPriority::Normal
+                };
+                let result = self.env.customer.create_support_ticket(
+                    &o.key,
+                    &order.order_id,
+                    &order.customer_id,
+                    &o.issue,
+                    priority,
+                );
+                after_obligation(order, index, result, policy, now)
+            }
         };
-        if let Some(note) = self.escalate(order, &events) {
-            events.push(OrderEvent::NoteRecorded {
-                note,
-                recorded_at: now,
-            });
-        }
+        // People must be told when money or stock may be stuck, or a
+        // customer could not be reached: recorded with the decision itself.
+        let owed = saga::obligations_for(order, &events, now);
+        events.extend(owed);
         w.order(Some(order), events, now);
         Ok(w)
-    }
-
-    /// People must look at a compensation that stalls (money or stock is
-    /// stuck) and at a customer who could not be told: a support ticket is
-    /// opened the first time, best effort (its key makes a repeat harmless).
-    fn escalate(&self, order: &Order, events: &[OrderEvent]) -> Option<String> {
-        let (step, kind, issue, priority) = events.iter().find_map(|e| match e {
-            OrderEvent::CompensationStalled { step, error, .. }
-            | OrderEvent::CompensationFailed { step, error, .. }
-                if order.saga.compensation(*step).status != CompensationStatus::Stalled =>
-            {
-                Some((
-                    *step,
-                    "stalled",
-                    format!(
-                        "{} for order {} failed ({error}); money or stock may be stuck",
-                        step.compensation_name(),
-                        order.order_id
-                    ),
-                    TicketPriority::Urgent,
-                ))
-            }
-            OrderEvent::NotificationGaveUp { step, reason, .. } => Some((
-                *step,
-                "undelivered",
-                format!(
-                    "a message to the customer about order {} could not be sent: {reason}",
-                    order.order_id
-                ),
-                TicketPriority::Normal,
-            )),
-            _ => None,
-        })?;
-        let key = format!("order-{}/support-ticket/{step}/{kind}", order.order_id);
-        let issue: String = issue.chars().take(1000).collect();
-        self.env
-            .customer
-            .create_support_ticket(&key, &order.order_id, &order.customer_id, &issue, priority)
-            .ok()
-            .map(|ticket| format!("support ticket {ticket} opened: {issue}"))
     }
 
     /// A step's action. The outer result is for storage errors; the inner
@@ -249,7 +262,8 @@ impl App<'_> {
                             // Paid twice (another path confirmed a different
                             // transaction while this call was out): give the
                             // saga's charge back at once.
-                            events.push(self.undo_duplicate(
+                            events.extend(self.undo_duplicate(
+                                order,
                                 step,
                                 &format!(
                                     "duplicate charge {} (the order is paid by {})",
@@ -280,7 +294,7 @@ impl App<'_> {
                                     "the gateway charged {}, the order total is {}",
                                     receipt.amount, order.total
                                 );
-                                events.extend(fail(order, step, &reason, now));
+                                events.extend(fail_answered(order, step, &reason, now, false));
                             }
                         }
                         events
@@ -358,6 +372,7 @@ impl App<'_> {
                         // Shipped another way while this booking was out:
                         // cancel the saga's booking at once.
                         let undo = self.undo_duplicate(
+                            order,
                             step,
                             &format!("duplicate booking {}", b.shipment_id),
                             || {
@@ -368,19 +383,18 @@ impl App<'_> {
                                 )
                             },
                         );
-                        Ok(vec![
-                            OrderEvent::SagaStepCompleted {
-                                step,
-                                outcome: StepOutcome::ShipmentBooked {
-                                    shipment_id: b.shipment_id,
-                                    carrier: b.carrier,
-                                    tracking_number: b.tracking_number,
-                                    estimated_delivery: b.estimated_delivery,
-                                },
-                                completed_at: now,
+                        let mut events = vec![OrderEvent::SagaStepCompleted {
+                            step,
+                            outcome: StepOutcome::ShipmentBooked {
+                                shipment_id: b.shipment_id,
+                                carrier: b.carrier,
+                                tracking_number: b.tracking_number,
+                                estimated_delivery: b.estimated_delivery,
                             },
-                            undo,
-                        ])
+                            completed_at: now,
+                        }];
+                        events.extend(undo);
+                        Ok(events)
                     }
                     Ok(b) => {
                         let mut events = vec![OrderEvent::SagaStepCompleted {
@@ -455,21 +469,40 @@ impl App<'_> {
         })
     }
 
-    /// Undoes a duplicate effect of a step right away and says so in a note
-    /// (a failure to undo is noted too, for customer service to finish).
+    /// Undoes a duplicate effect of a step right away and says so in a note.
+    /// A failure to undo is noted too, with an urgent support ticket owed
+    /// (an obligation, retried until opened) for customer service to finish.
     fn undo_duplicate(
         &self,
+        order: &Order,
         step: SagaStep,
         what: &str,
         undo: impl FnOnce() -> Result<(), ExternalError>,
-    ) -> OrderEvent {
-        let note = match undo() {
-            Ok(()) => format!("{step}: {what} was undone"),
-            Err(e) => format!("{step}: {what} could not be undone ({e}); undo it by hand"),
-        };
-        OrderEvent::NoteRecorded {
-            note,
-            recorded_at: self.now(),
+    ) -> Vec<OrderEvent> {
+        let now = self.now();
+        match undo() {
+            Ok(()) => vec![OrderEvent::NoteRecorded {
+                note: format!("{step}: {what} was undone"),
+                recorded_at: now,
+            }],
+            Err(e) => {
+                let note = format!("{step}: {what} could not be undone ({e}); undo it by hand");
+                vec![
+                    OrderEvent::NoteRecorded {
+                        note: note.clone(),
+                        recorded_at: now,
+                    },
+                    OrderEvent::ObligationRecorded {
+                        key: format!("order-{}/support-ticket/{step}/duplicate", order.order_id),
+                        issue: format!("order {}: {note}", order.order_id)
+                            .chars()
+                            .take(1000)
+                            .collect(),
+                        urgent: true,
+                        recorded_at: now,
+                    },
+                ]
+            }
         }
     }
 
@@ -497,99 +530,244 @@ impl App<'_> {
         };
         Ok(match step {
             SagaStep::CreateShipment => {
-                let booking = match &order.saga.step(step).outcome {
-                    Some(StepOutcome::ShipmentBooked { shipment_id, .. }) => shipment_id.clone(),
-                    _ => return self.recover(order, step, carrier, w),
-                };
-                let shipment = load_shipment(env, &booking)?;
-                if let Some(s) = &shipment
-                    && s.status != ShipmentStatus::AwaitingPickup
-                {
-                    return Ok(Ok(vec![OrderEvent::CompensationSkipped {
-                        step,
-                        reason: format!("the carrier already has the parcel ({})", s.status),
-                        skipped_at: now,
-                    }]));
+                // A booking whose answer was never recorded, or was in
+                // doubt, is learnt first (same key), then cancelled.
+                if order.saga.step(step).unsettled() {
+                    return self.recover(order, step, carrier, w);
                 }
-                match env.carrier.cancel_shipment(&key, &booking, &reason) {
-                    Ok(()) => {
-                        if let Some(s) = &shipment {
-                            w.shipment(
-                                Some(s),
-                                vec![ShipmentEvent::ShipmentFailed {
-                                    shipment_id: s.shipment_id.clone(),
-                                    order_id: s.order_id.clone(),
-                                    reason: "shipment cancelled with the order".to_string(),
-                                    failed_at: now,
-                                }],
-                            );
-                        }
-                        Ok(vec![done(format!("shipment {booking} cancelled"))])
+                let own = match &order.saga.step(step).outcome {
+                    Some(StepOutcome::ShipmentBooked { shipment_id, .. }) => {
+                        Some(shipment_id.clone())
                     }
-                    // The carrier refuses once it has picked the parcel up:
-                    // it goes on, and people are told.
-                    Err(ExternalError::Permanent(m)) => Ok(vec![
-                        OrderEvent::CompensationSkipped {
-                            step,
-                            reason: format!("the carrier refused to cancel: {m}"),
-                            skipped_at: now,
-                        },
-                        OrderEvent::NoteRecorded {
-                            note: format!(
-                                "shipment {booking} could not be cancelled ({m}); intercept it"
-                            ),
-                            recorded_at: now,
-                        },
-                    ]),
+                    _ => None,
+                };
+                // Shipments the carrier reported before the order could
+                // ship are cancelled too: none is left behind.
+                let mut events = Vec::new();
+                for b in &order.saga.carrier_bookings {
+                    if own.as_ref() == Some(&b.shipment_id) {
+                        continue;
+                    }
+                    match self.cancel_carrier_booking(order, b, &reason, w)? {
+                        Ok(more) => events.extend(more),
+                        Err(e) => return Ok(Err(e)),
+                    }
+                }
+                let Some(booking) = own else {
+                    events.insert(0, done("no booking of the saga's to cancel".to_string()));
+                    return Ok(Ok(events));
+                };
+                match self.cancel_own_booking(&booking, &key, &reason, w)? {
+                    Ok(mut mine) => {
+                        mine.extend(events);
+                        Ok(mine)
+                    }
                     Err(e) => Err(e),
                 }
             }
             SagaStep::AllocateInventory => {
-                // An allocation whose answer was never recorded may still
-                // land: learn its outcome first (same key, no second
-                // effect), so the release cannot come before it.
-                let forward = order.saga.step(step);
-                if forward.in_flight && forward.outcome.is_none() {
+                // An allocation whose answer was never recorded, or was in
+                // doubt, may still land: learn its outcome first (same key,
+                // no second effect), so the release cannot come before it.
+                if order.saga.step(step).unsettled() {
                     return self.recover(order, step, carrier, w);
                 }
+                let items = allocated_items(order);
                 env.inventory
-                    .release_stock(&key, &order.order_id, &stock_items(order))
-                    .map(|()| vec![done("stock released".to_string())])
+                    .release_stock(&key, &order.order_id, &items)
+                    .map(|()| {
+                        let detail = if items.is_empty() {
+                            "stock released (no line was recorded allocated)".to_string()
+                        } else {
+                            "stock released".to_string()
+                        };
+                        vec![done(detail)]
+                    })
             }
             SagaStep::ProcessPayment => {
+                // Every charge the saga started is learnt before anything
+                // is refunded: a payment recorded by another path (a
+                // webhook, a clerk) does not hide the saga's own.
+                if order.saga.step(step).unsettled() {
+                    return self.recover(order, step, carrier, w);
+                }
+                let own = saga_payment(order);
                 let paid = order
                     .payment
                     .as_ref()
                     .map(|p| (p.transaction_id.clone(), p.amount_paid.clone()))
-                    .or_else(|| saga_payment(order));
+                    .or_else(|| own.clone());
                 let Some((transaction_id, amount)) = paid else {
-                    return self.recover(order, step, carrier, w);
+                    return Ok(Ok(vec![done("nothing was charged".to_string())]));
                 };
                 let refund = Money {
                     amount: amount.amount.saturating_sub(order.refunded.amount),
                     currency: amount.currency,
                 };
-                if refund.amount == 0 {
-                    return Ok(Ok(vec![done("nothing left to refund".to_string())]));
+                let mut events = Vec::new();
+                let mut details = Vec::new();
+                if refund.amount > 0 {
+                    if let Err(e) =
+                        env.payment
+                            .refund_payment(&key, &transaction_id, &refund, &reason)
+                    {
+                        return Ok(Err(e));
+                    }
+                    details.push(format!("refunded {refund} of {transaction_id}"));
+                    events.push(OrderEvent::OrderRefunded {
+                        return_id: None,
+                        amount: refund,
+                        refunded_at: now,
+                    });
                 }
-                env.payment
-                    .refund_payment(&key, &transaction_id, &refund, &reason)
-                    .map(|()| {
-                        vec![
-                            done(format!("refunded {refund} of {transaction_id}")),
-                            OrderEvent::OrderRefunded {
-                                return_id: None,
-                                amount: refund,
-                                refunded_at: now,
-                            },
-                        ]
-                    })
+                // The saga's own charge, when the order was paid by another
+                // transaction: a duplicate, refunded in full under the
+                // duplicate key (the same key the forward step uses, so a
+                // refund it already made is answered, not repeated).
+                if let Some((own_id, own_amount)) = own.filter(|(t, _)| *t != transaction_id) {
+                    let dup_key = format!("order-{}/process-payment/duplicate", order.order_id);
+                    if let Err(e) = env.payment.refund_payment(
+                        &dup_key,
+                        &own_id,
+                        &own_amount,
+                        "duplicate charge",
+                    ) {
+                        return Ok(Err(e));
+                    }
+                    details.push(format!(
+                        "refunded duplicate charge {own_amount} of {own_id}"
+                    ));
+                }
+                if details.is_empty() {
+                    details.push("nothing left to refund".to_string());
+                }
+                events.insert(0, done(details.join("; ")));
+                Ok(events)
             }
             SagaStep::NotifyCustomer => env
                 .customer
                 .send_order_cancellation(&key, &order.order_id, &order.customer_id, &reason)
                 .map(|()| vec![done("cancellation notice sent".to_string())]),
         })
+    }
+
+    /// Cancels the saga's own booking, unless the carrier has the parcel.
+    fn cancel_own_booking(
+        &self,
+        booking: &str,
+        key: &str,
+        reason: &str,
+        w: &mut Write,
+    ) -> DomainResult<Result<Vec<OrderEvent>, ExternalError>> {
+        let now = self.now();
+        let env = &self.env;
+        let step = SagaStep::CreateShipment;
+        let done = |detail: String| OrderEvent::CompensationCompleted {
+            step,
+            detail,
+            completed_at: now,
+        };
+        let booking = booking.to_string();
+        let shipment = load_shipment(env, &booking)?;
+        if let Some(s) = &shipment
+            && s.status != ShipmentStatus::AwaitingPickup
+        {
+            return Ok(Ok(vec![OrderEvent::CompensationSkipped {
+                step,
+                reason: format!("the carrier already has the parcel ({})", s.status),
+                skipped_at: now,
+            }]));
+        }
+        Ok(match env.carrier.cancel_shipment(key, &booking, reason) {
+            Ok(()) => {
+                if let Some(s) = &shipment {
+                    w.shipment(
+                        Some(s),
+                        vec![ShipmentEvent::ShipmentFailed {
+                            shipment_id: s.shipment_id.clone(),
+                            order_id: s.order_id.clone(),
+                            reason: "shipment cancelled with the order".to_string(),
+                            failed_at: now,
+                        }],
+                    );
+                }
+                Ok(vec![done(format!("shipment {booking} cancelled"))])
+            }
+            // The carrier refuses once it has picked the parcel up:
+            // it goes on, and people are told.
+            Err(ExternalError::Permanent(m)) => Ok(vec![
+                OrderEvent::CompensationSkipped {
+                    step,
+                    reason: format!("the carrier refused to cancel: {m}"),
+                    skipped_at: now,
+                },
+                OrderEvent::NoteRecorded {
+                    note: format!("shipment {booking} could not be cancelled ({m}); intercept it"),
+                    recorded_at: now,
+                },
+            ]),
+            Err(e) => Err(e),
+        })
+    }
+
+    /// Cancels a shipment the carrier booked on its own for an order that
+    /// did not ship with it (key `order-<id>/create-shipment/carrier-<shipment>/cancel`).
+    fn cancel_carrier_booking(
+        &self,
+        order: &Order,
+        booking: &CarrierBooking,
+        reason: &str,
+        w: &mut Write,
+    ) -> DomainResult<Result<Vec<OrderEvent>, ExternalError>> {
+        let now = self.now();
+        let id = &booking.shipment_id;
+        let shipment = load_shipment(&self.env, id)?;
+        if let Some(s) = &shipment
+            && s.status != ShipmentStatus::AwaitingPickup
+        {
+            let note = if s.status == ShipmentStatus::DeliveryFailed {
+                return Ok(Ok(Vec::new()));
+            } else {
+                format!(
+                    "shipment {id} booked by the carrier is already {}; intercept it",
+                    s.status
+                )
+            };
+            return Ok(Ok(vec![OrderEvent::NoteRecorded {
+                note,
+                recorded_at: now,
+            }]));
+        }
+        let note = match self.env.carrier.cancel_shipment(
+            &booking.cancel_key(&order.order_id),
+            id,
+            reason,
+        ) {
+            Ok(()) => {
+                if let Some(s) = &shipment {
+                    w.shipment(
+                        Some(s),
+                        vec![ShipmentEvent::ShipmentFailed {
+                            shipment_id: s.shipment_id.clone(),
+                            order_id: s.order_id.clone(),
+                            reason: "shipment cancelled with the order".to_string(),
+                            failed_at: now,
+                        }],
+                    );
+                }
+                format!("shipment {id} booked by the carrier was cancelled with the order")
+            }
+            Err(ExternalError::Permanent(m)) => {
+                format!(
+                    "shipment {id} booked by the carrier could not be cancelled ({m}); intercept it"
+                )
+            }
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(Ok(vec![OrderEvent::NoteRecorded {
+            note,
+            recorded_at: now,
+        }]))
     }
 
     /// A step whose call started but whose outcome was never recorded (a
@@ -607,15 +785,27 @@ impl App<'_> {
         w.keep_lease = true;
         Ok(match self.forward(order, step, carrier, w)? {
             Ok(mut events) => {
-                // Keep only the saga's record: the order is already cancelled.
-                events.retain(|e| matches!(e, OrderEvent::SagaStepCompleted { .. }));
+                // Keep only the saga's record and its notes: the order is
+                // already cancelled.
+                events.retain(|e| {
+                    matches!(
+                        e,
+                        OrderEvent::SagaStepCompleted { .. }
+                            | OrderEvent::NoteRecorded { .. }
+                            | OrderEvent::ObligationRecorded { .. }
+                    )
+                });
                 Ok(events)
             }
+            // The callee's definitive answer: nothing was done under the key.
             Err(ExternalError::Permanent(m)) => Ok(vec![OrderEvent::SagaStepFailed {
                 step,
                 reason: format!("nothing to undo: {m}"),
                 failed_at: now,
+                in_doubt: false,
+                call_out: false,
             }]),
+            // Still unknown: the compensation retries, and keeps asking.
             Err(e) => Err(e),
         })
     }
