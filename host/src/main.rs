@@ -318,13 +318,18 @@ Examples:
 
 const SERVE_EXAMPLES: &str = "\
 Prints `listening on http://ADDR` on stdout once bound; logs requests on stderr
-(RUST_LOG=debug for more). SIGINT or SIGTERM stops accepting, finishes the
-requests in flight and stops the saga driver; unfinished sagas resume on the
-next start. The API is described at /openapi.json and in docs/http-api.md.
+(RUST_LOG=debug for more). SIGINT or SIGTERM answers new requests 503,
+lets the requests in flight finish, stops the saga driver between sagas and
+exits, all within --shutdown-deadline; unfinished sagas resume on the next
+start. /healthz is liveness, /readyz readiness (a real write to the store).
+The server owns its store (a second process on it fails with exit code 5); a
+corrupt store is refused with exit code 4; a store file deleted or replaced
+under the server makes it answer 503 and acknowledge nothing more. The API is
+described at /openapi.json and in docs/http-api.md.
 
 Settings (file < ORDER_HOST_* environment < flags): store, bind, webhooks.secret,
-seed, faults, policy, backends (--backends KIND, --backend CONTEXT=URL|simulated);
-see docs/http-api.md.
+shutdown-deadline-seconds, seed, faults, policy, backends (--backends KIND,
+--backend CONTEXT=URL|simulated); see docs/http-api.md.
 
 Examples:
   order-host serve                                    on 127.0.0.1:8080, the default store

@@ -1829,6 +1829,7 @@ fn every_subcommand_explains_itself_with_examples() {
         "return refund",
         "serve",
         "load",
+        "init",
     ] {
         let output = order_host(dir.path())
             .args(command.split_whitespace())
