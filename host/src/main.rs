@@ -556,6 +556,13 @@ fn start(cli: &Cli, settings: &Settings, fresh: bool) -> anyhow::Result<Host> {
         files.push(path.clone());
     }
     for path in &files {
+        // Never empty a store another process is using: take its lock
+        // first (released again before the store is opened anew).
+        let _owner = if path.exists() {
+            Some(order_host::lockfile::LockFile::acquire(path, "the file")?)
+        } else {
+            None
+        };
         for suffix in ["", "-wal", "-shm"] {
             let mut p = path.clone().into_os_string();
             p.push(suffix);
