@@ -55,6 +55,8 @@ use crate::state::Backends;
 pub const DEFAULT_CONFIG_FILE: &str = "order-host.toml";
 /// Where `serve` listens unless told otherwise.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// How long `serve` may take to stop by default.
+pub const DEFAULT_SHUTDOWN_DEADLINE_SECONDS: u64 = 30;
 /// The simulated backends' seed unless told otherwise.
 pub const DEFAULT_SEED: u64 = 1;
 /// The time-out of an http backend's call unless told otherwise.
@@ -336,6 +338,8 @@ pub struct FileConfig {
     pub faults: Option<FaultSpecs>,
     /// The store policy.
     pub policy: Option<StorePolicy>,
+    /// How long `serve` may take to stop after SIGINT or SIGTERM.
+    pub shutdown_deadline_seconds: Option<u64>,
     pub webhooks: WebhooksConfig,
     pub backends: BackendsConfig,
 }
@@ -369,6 +373,8 @@ pub struct Flags {
     pub policy: Option<PathBuf>,
     pub bind: Option<String>,
     pub webhook_secret: Option<String>,
+    /// `serve --shutdown-deadline SECONDS`.
+    pub shutdown_deadline: Option<u64>,
     /// `--backends KIND`: the kind of every context.
     pub backends: Option<BackendKind>,
     /// `--backend CONTEXT=URL|simulated`, applied after `backends`.
@@ -391,6 +397,8 @@ pub struct Settings {
     pub bind: SocketAddr,
     pub webhook_secret: Option<String>,
     pub webhook_tolerance: Duration,
+    /// How long `serve` may take to stop after SIGINT or SIGTERM.
+    pub shutdown_deadline: Duration,
     pub backends: BackendsConfig,
 }
 
@@ -542,6 +550,21 @@ impl Settings {
             None => file.webhooks.tolerance_seconds.unwrap_or(300),
         };
 
+        let shutdown_deadline = match (
+            flags.shutdown_deadline,
+            get("ORDER_HOST_SHUTDOWN_DEADLINE_SECONDS"),
+        ) {
+            (Some(seconds), _) => seconds,
+            (None, Some(text)) => text.trim().parse().map_err(|_| {
+                error(format!(
+                    "ORDER_HOST_SHUTDOWN_DEADLINE_SECONDS is not a number: `{text}`"
+                ))
+            })?,
+            (None, None) => file
+                .shutdown_deadline_seconds
+                .unwrap_or(DEFAULT_SHUTDOWN_DEADLINE_SECONDS),
+        };
+
         let mut backends = file.backends;
         if let Some(kind) = get("ORDER_HOST_BACKENDS") {
             backends.kind = kind.parse()?;
@@ -590,6 +613,7 @@ impl Settings {
             bind,
             webhook_secret,
             webhook_tolerance: Duration::from_secs(tolerance),
+            shutdown_deadline: Duration::from_secs(shutdown_deadline),
             backends,
         })
     }
@@ -675,6 +699,49 @@ mod tests {
         assert_eq!(s.faults_spec, "carrier=20ms");
         assert_eq!(s.webhook_secret.as_deref(), Some("from-env"));
         assert_eq!(s.policy.return_window_days, 60);
+    }
+
+    #[test]
+    fn the_shutdown_deadline_comes_from_flag_then_environment_then_file() {
+        let file = FileConfig::parse("shutdown-deadline-seconds = 7\n", "test").unwrap();
+        let default_store = || "orders.db".to_owned();
+        let none = env_of(&[]);
+        let s = Settings::resolve(file.clone(), None, &Flags::default(), &none, &default_store)
+            .unwrap();
+        assert_eq!(s.shutdown_deadline, Duration::from_secs(7));
+        let env = env_of(&[("ORDER_HOST_SHUTDOWN_DEADLINE_SECONDS", "9")]);
+        let s =
+            Settings::resolve(file.clone(), None, &Flags::default(), &env, &default_store).unwrap();
+        assert_eq!(s.shutdown_deadline, Duration::from_secs(9));
+        let flags = Flags {
+            shutdown_deadline: Some(3),
+            ..Flags::default()
+        };
+        let s = Settings::resolve(file, None, &flags, &env, &default_store).unwrap();
+        assert_eq!(s.shutdown_deadline, Duration::from_secs(3));
+        let s = Settings::resolve(
+            FileConfig::default(),
+            None,
+            &Flags::default(),
+            &none,
+            &default_store,
+        )
+        .unwrap();
+        assert_eq!(s.shutdown_deadline, Duration::from_secs(30));
+        let bad = env_of(&[("ORDER_HOST_SHUTDOWN_DEADLINE_SECONDS", "soon")]);
+        let error = Settings::resolve(
+            FileConfig::default(),
+            None,
+            &Flags::default(),
+            &bad,
+            &default_store,
+        )
+        .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("ORDER_HOST_SHUTDOWN_DEADLINE_SECONDS")
+        );
     }
 
     #[test]

@@ -74,6 +74,14 @@ impl SagaDriver {
 
     /// One pass: advances every saga due now (up to the batch size).
     pub fn run_due(&self) -> anyhow::Result<DriverReport> {
+        self.run_due_until(&AtomicBool::new(false))
+    }
+
+    /// [`SagaDriver::run_due`], but once `stop` is set no further saga of the
+    /// pass is started (the advances running finish): a shutdown waits for
+    /// at most one advance per worker, not for the whole backlog. The sagas
+    /// left out keep their due timers and run on the next start.
+    pub fn run_due_until(&self, stop: &AtomicBool) -> anyhow::Result<DriverReport> {
         let backends = self.service.runtime().backends().clone();
         let now = backends.clock.now_ms();
         let held_back: HashMap<String, (Instant, u32)> =
@@ -95,6 +103,9 @@ impl SagaDriver {
                 scope.spawn(|| {
                     let mut mine = DriverReport::default();
                     loop {
+                        if stop.load(Ordering::SeqCst) {
+                            break;
+                        }
                         let next = queue.lock().map(|mut q| q.pop_front()).unwrap_or(None);
                         let Some(order_id) = next else { break };
                         mine.advanced += 1;
@@ -167,7 +178,7 @@ impl SagaDriver {
     /// Runs until `stop` is set, polling every `interval`.
     pub fn run(&self, stop: Arc<AtomicBool>, interval: Duration) {
         while !stop.load(Ordering::Relaxed) {
-            match self.run_due() {
+            match self.run_due_until(&stop) {
                 // More may be due at once; but advances that only fail wait
                 // for their hold-back instead of spinning.
                 Ok(report) if report.advanced > report.failed => continue,

@@ -16,14 +16,14 @@ use crate::external::Context;
 use crate::policy::StorePolicy;
 use crate::service::OrderService;
 use crate::simulation::{FaultPlan, Simulation};
-use crate::store::{EventStore, MemoryStore, SqliteStore};
+use crate::store::{EventStore, MemoryStore, SqliteOptions, SqliteStore};
 
 /// Where events are stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StoreChoice {
     /// In memory: gone when the process ends.
     Memory,
-    /// A SQLite file, created on first use.
+    /// A SQLite file (see [`HostOptions::create_store`]).
     Sqlite(PathBuf),
 }
 
@@ -37,14 +37,17 @@ impl StoreChoice {
         }
     }
 
-    /// Opens the store.
-    pub fn open(&self, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<dyn EventStore>> {
+    /// Opens the store, creating a missing SQLite file only when `create`.
+    pub fn open(&self, clock: Arc<dyn Clock>, create: bool) -> anyhow::Result<Arc<dyn EventStore>> {
         Ok(match self {
             StoreChoice::Memory => Arc::new(MemoryStore::new(clock)),
-            StoreChoice::Sqlite(path) => Arc::new(
-                SqliteStore::open(path, clock)
-                    .with_context(|| format!("opening the store {}", path.display()))?,
-            ),
+            StoreChoice::Sqlite(path) => {
+                let options = SqliteOptions {
+                    create,
+                    ..SqliteOptions::default()
+                };
+                Arc::new(SqliteStore::open_with(path, clock, options)?)
+            }
         })
     }
 }
@@ -52,6 +55,9 @@ impl StoreChoice {
 /// Everything needed to start a host.
 pub struct HostOptions {
     pub store: StoreChoice,
+    /// Create a SQLite store that does not exist yet (true by default); when
+    /// false a missing file is refused, so a mistyped path creates nothing.
+    pub create_store: bool,
     /// The component; `None` uses the one embedded at build time.
     pub component: Option<PathBuf>,
     /// Seed of the simulated backends.
@@ -75,6 +81,7 @@ impl HostOptions {
     pub fn in_memory() -> Self {
         HostOptions {
             store: StoreChoice::Memory,
+            create_store: true,
             component: None,
             seed: 0,
             faults: FaultPlan::default(),
@@ -113,7 +120,7 @@ impl Host {
             .validate()
             .context("the store policy is invalid")?;
         let clock = options.clock.clone();
-        let store = options.store.open(clock.clone())?;
+        let store = options.store.open(clock.clone(), options.create_store)?;
         let sim = Arc::new(match &options.sim_state {
             Some(path) => Simulation::open_durable(options.seed, options.clock.clone(), path)
                 .with_context(|| format!("opening the simulation state {}", path.display()))?,

@@ -32,6 +32,7 @@ pub mod http;
 pub mod http_client;
 pub mod inventory;
 pub mod load;
+pub mod lockfile;
 pub mod payment;
 pub mod policy;
 pub mod service;
@@ -49,7 +50,7 @@ pub use policy::StorePolicy;
 pub use service::{OrderService, ServiceError};
 pub use simulation::Simulation;
 pub use state::{Backends, HostState};
-pub use store::{EventStore, MemoryStore, SqliteStore};
+pub use store::{EventStore, MemoryStore, SqliteStore, StoreOpenError};
 
 /// The component built by `make build`, embedded at compile time; empty
 /// when the host was built before the component (see `build.rs`).

@@ -11,8 +11,9 @@ use order_host::bindings::orders::CancelOrderCommand;
 use order_host::config::{BackendFlag, BackendKind, ConfigError, Flags, Settings};
 use order_host::http::dto;
 use order_host::http::{MemoryLedger, ServeOptions, SqliteLedger, WebhookLedger};
+use order_host::lockfile::LockHeld;
 use order_host::{Context, Host, HostOptions, ServiceError, StoreChoice, SystemClock};
-use order_host::{demo, load, text};
+use order_host::{StoreOpenError, demo, load, text};
 use serde::Serialize;
 
 const EXAMPLES: &str = "\
@@ -31,7 +32,10 @@ Examples:
 
 Settings come from order-host.toml (or --config FILE), then ORDER_HOST_*
 environment variables, then flags, each overriding the one before.
-Exit codes: 0 success, 1 refused or failed, 2 usage (bad flags or settings).
+Exit codes: 0 success, 1 refused or failed (also: the store does not exist),
+2 usage (bad flags or settings), 3 `load` left work unfinished, 4 the store
+file is corrupt or not an event store (it is left untouched), 5 the store is
+in use by another process (the message names its pid).
 ";
 
 /// Runs the order-management component: orders, payments, stock, shipping,
@@ -39,7 +43,9 @@ Exit codes: 0 success, 1 refused or failed, 2 usage (bad flags or settings).
 #[derive(Parser)]
 #[command(name = "order-host", version, about, after_help = EXAMPLES)]
 struct Cli {
-    /// Where orders are stored: a SQLite file (created on first use) or `memory`.
+    /// Where orders are stored: a SQLite file or `memory`. Only `init`,
+    /// `serve`, `load` and `demo` create a missing file; the other commands
+    /// refuse it. One process at a time owns a file (FILE.lock).
     #[arg(long, global = true, env = "ORDER_HOST_STORE")]
     store: Option<String>,
     /// The component to run instead of the one built into this binary.
@@ -122,7 +128,22 @@ enum Command {
     /// deliver what shipped, and report throughput and latency.
     #[command(after_help = LOAD_EXAMPLES)]
     Load(LoadArgs),
+    /// Create an empty event store at --store, or check an existing one
+    /// (header, schema, `PRAGMA quick_check`) and say what it holds.
+    #[command(after_help = INIT_EXAMPLES)]
+    Init,
 }
+
+const INIT_EXAMPLES: &str = "\
+Other commands than init, serve, load and demo never create a store, so a
+mistyped --store path is an error instead of a new empty store.
+
+Exit codes: 0 the store is ready, 4 it is corrupt, 5 another process owns it.
+
+Examples:
+  order-host --store /var/lib/order-host/orders.db init
+  order-host --store orders.db --json init
+";
 
 const LOAD_EXAMPLES: &str = "\
 The orders derive from --seed and their index, so running the same command
@@ -297,13 +318,18 @@ Examples:
 
 const SERVE_EXAMPLES: &str = "\
 Prints `listening on http://ADDR` on stdout once bound; logs requests on stderr
-(RUST_LOG=debug for more). SIGINT or SIGTERM stops accepting, finishes the
-requests in flight and stops the saga driver; unfinished sagas resume on the
-next start. The API is described at /openapi.json and in docs/http-api.md.
+(RUST_LOG=debug for more). SIGINT or SIGTERM answers new requests 503,
+lets the requests in flight finish, stops the saga driver between sagas and
+exits, all within --shutdown-deadline; unfinished sagas resume on the next
+start. /healthz is liveness, /readyz readiness (a real write to the store).
+The server owns its store (a second process on it fails with exit code 5); a
+corrupt store is refused with exit code 4; a store file deleted or replaced
+under the server makes it answer 503 and acknowledge nothing more. The API is
+described at /openapi.json and in docs/http-api.md.
 
 Settings (file < ORDER_HOST_* environment < flags): store, bind, webhooks.secret,
-seed, faults, policy, backends (--backends KIND, --backend CONTEXT=URL|simulated);
-see docs/http-api.md.
+shutdown-deadline-seconds, seed, faults, policy, backends (--backends KIND,
+--backend CONTEXT=URL|simulated); see docs/http-api.md.
 
 Examples:
   order-host serve                                    on 127.0.0.1:8080, the default store
@@ -326,6 +352,20 @@ struct ServeArgs {
     /// How often the idle saga driver looks for sagas that are due.
     #[arg(long, default_value_t = 250, value_name = "MS")]
     driver_interval_ms: u64,
+    /// How long SIGINT or SIGTERM may take to stop the server: requests in
+    /// flight finish, new ones get 503, then the process exits regardless
+    /// [default: 30, or shutdown-deadline-seconds in the settings].
+    #[arg(long, value_name = "SECONDS")]
+    shutdown_deadline: Option<u64>,
+    /// How long a client may take to send a request's headers.
+    #[arg(long, default_value_t = 10_000, value_name = "MS")]
+    header_timeout_ms: u64,
+    /// How long a client may take to send a request's body (408 after).
+    #[arg(long, default_value_t = 10_000, value_name = "MS")]
+    body_timeout_ms: u64,
+    /// The largest request body accepted (413 above).
+    #[arg(long, default_value_t = 1_048_576, value_name = "BYTES")]
+    body_limit: usize,
 }
 
 #[derive(Subcommand)]
@@ -428,6 +468,19 @@ fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::from(2)
         }
+        Err(error)
+            if matches!(
+                error.downcast_ref::<StoreOpenError>(),
+                Some(StoreOpenError::Corrupt { .. })
+            ) =>
+        {
+            eprintln!("error: {error:#}");
+            ExitCode::from(4)
+        }
+        Err(error) if error.downcast_ref::<LockHeld>().is_some() => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(5)
+        }
         Err(error) => {
             match error.downcast_ref::<ServiceError>() {
                 Some(ServiceError::Domain(_)) => eprintln!("error: {error}"),
@@ -463,6 +516,7 @@ fn settings(cli: &Cli) -> Result<Settings, ConfigError> {
     if let Command::Serve(args) = &cli.command {
         flags.bind = args.bind.clone();
         flags.webhook_secret = args.webhook_secret.clone();
+        flags.shutdown_deadline = args.shutdown_deadline;
     }
     let settings = Settings::load(&flags, &order_host::config::process_env, &default_store)?;
     // The demo and the load generator play the external contexts' parts
@@ -502,6 +556,13 @@ fn start(cli: &Cli, settings: &Settings, fresh: bool) -> anyhow::Result<Host> {
         files.push(path.clone());
     }
     for path in &files {
+        // Never empty a store another process is using: take its lock
+        // first (released again before the store is opened anew).
+        let _owner = if path.exists() {
+            Some(order_host::lockfile::LockFile::acquire(path, "the file")?)
+        } else {
+            None
+        };
         for suffix in ["", "-wal", "-shm"] {
             let mut p = path.clone().into_os_string();
             p.push(suffix);
@@ -512,8 +573,15 @@ fn start(cli: &Cli, settings: &Settings, fresh: bool) -> anyhow::Result<Host> {
             }
         }
     }
+    // Only these commands may create the store; the others read or change
+    // one that exists, so a mistyped path is an error, not a new store.
+    let create_store = matches!(
+        cli.command,
+        Command::Init | Command::Serve(_) | Command::Load(_) | Command::Demo { .. }
+    );
     Host::start(HostOptions {
         store,
+        create_store,
         component: settings.component.clone(),
         sim_state: cli.sim_state.clone(),
         seed: settings.seed,
@@ -693,6 +761,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .into());
             }
         }
+        Command::Init => {
+            let stats = host.store.stats()?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"store": settings.store, "streams": stats.streams,
+                        "events": stats.events, "timers": stats.timers})
+                );
+            } else {
+                println!(
+                    "event store {} is ready: {} stream(s), {} event(s), {} saga(s) scheduled",
+                    settings.store, stats.streams, stats.events, stats.timers
+                );
+            }
+        }
         Command::Saga(SagaCommand::Status { order_id }) => {
             let report = svc.call(|api, store| {
                 api.oms_order_management_fulfillment_saga()
@@ -715,6 +798,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 webhook_tolerance: settings.webhook_tolerance,
                 ledger,
                 driver_interval: Duration::from_millis(args.driver_interval_ms.max(1)),
+                shutdown_deadline: settings.shutdown_deadline,
+                header_timeout: Duration::from_millis(args.header_timeout_ms.max(1)),
+                body_timeout: Duration::from_millis(args.body_timeout_ms.max(1)),
+                body_limit: args.body_limit,
             };
             order_host::http::serve(host.clone(), options)?;
         }

@@ -95,6 +95,8 @@ fn an_order_placed_from_the_example_file_reads_as_text_and_as_the_apis_json() {
     let request = example_order();
     let order_id = request["order_id"].as_str().unwrap();
     let customer_id = request["customer_id"].as_str().unwrap();
+    // Only init (or serve, load, demo) creates a store.
+    ok(dir, &["init"]);
 
     // Placing runs the saga to its end: paid, allocated, shipped.
     let placed = ok(dir, &["order", "place", "-f", file]);
@@ -200,6 +202,7 @@ fn a_draft_file_opens_a_cart_and_a_file_missing_a_field_is_refused() {
     let mut request = example_order();
     request["draft"] = Value::Bool(true);
     request.as_object_mut().unwrap().remove("shipping_address");
+    ok(dir, &["init"]);
     let draft = dir.join("draft.json");
     std::fs::write(&draft, request.to_string()).unwrap();
     let order = json(dir, &["order", "place", "-f", draft.to_str().unwrap()]);
@@ -256,6 +259,7 @@ fn a_refused_command_exits_1_naming_the_order() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     let unknown = "0b7e3c1d-9a2f-4e6b-8c5d-1f0a2b3c4d5e";
+    ok(dir, &["init"]);
     let output = run(
         dir,
         &["order", "cancel", unknown, "--reason", "changed my mind"],

@@ -315,6 +315,27 @@ impl Server {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Stops the server with SIGTERM and waits (bounded) for a clean exit.
+    fn terminate(mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let exit = loop {
+            if let Some(exit) = self.child.try_wait().unwrap() {
+                break exit;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(exit.success(), "{exit:?}");
+    }
+
     /// Kills the server (SIGKILL: as abrupt as a crash) and waits for it.
     fn kill(mut self) {
         let _ = self.child.kill();
@@ -1588,6 +1609,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/webhooks/inventory"),
     ("post", "/webhooks/carrier"),
     ("get", "/healthz"),
+    ("get", "/readyz"),
     ("get", "/openapi.json"),
 ];
 
@@ -1767,6 +1789,7 @@ fn usage_errors_exit_with_2_and_domain_errors_with_1() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("colour"));
     std::fs::remove_file(dir.path().join("order-host.toml")).unwrap();
 
+    assert_eq!(run(&["init"]).status.code(), Some(0));
     let output = run(&["order", "get", &id("missing")]);
     assert_eq!(
         output.status.code(),
@@ -1806,6 +1829,7 @@ fn every_subcommand_explains_itself_with_examples() {
         "return refund",
         "serve",
         "load",
+        "init",
     ] {
         let output = order_host(dir.path())
             .args(command.split_whitespace())
@@ -1822,10 +1846,12 @@ fn every_subcommand_explains_itself_with_examples() {
 }
 
 #[test]
-fn the_cli_decides_returns_on_the_store_the_server_uses() {
+fn the_cli_decides_returns_on_the_store_the_server_used_once_it_stopped() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("orders.db");
-    let server = Server::start(dir.path(), &Launch::on(&store));
+    let sim = dir.path().join("sim.db");
+    let launch = Launch::on(&store).global(&["--sim-state", sim.to_str().unwrap()]);
+    let server = Server::start(dir.path(), &launch);
     let body = order("cli-return", "hana");
     server.delivered(&body);
     let mut request = return_of(&body, "cli-1", 1);
@@ -1834,12 +1860,26 @@ fn the_cli_decides_returns_on_the_store_the_server_uses() {
     std::fs::write(&file, request.to_string()).unwrap();
     let return_id = str_of(&request["return_id"]).to_owned();
 
-    let cli = |args: &[&str]| {
-        let output = order_host(dir.path())
+    let cli_output = |args: &[&str]| {
+        order_host(dir.path())
             .args(["--store", store.to_str().unwrap()])
+            .args(["--sim-state", sim.to_str().unwrap()])
             .args(args)
             .output()
-            .unwrap();
+            .unwrap()
+    };
+    // One owner per store: while the server runs, the CLI is refused.
+    let refused = cli_output(&["--json", "return", "get", &return_id]);
+    assert_eq!(refused.status.code(), Some(5));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains(&format!("pid {}", server.pid())),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    server.terminate();
+
+    let cli = |args: &[&str]| {
+        let output = cli_output(args);
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         assert!(
             output.status.success(),
@@ -1869,13 +1909,15 @@ fn the_cli_decides_returns_on_the_store_the_server_uses() {
     .unwrap();
     assert_eq!(received["status"], "received");
     assert_eq!(received["all_items_received"], true);
-    // The server sees what the CLI did, and refunds through its own gateway
-    // (the one that took the payment).
+    // The server sees what the CLI did, and refunds through the gateway
+    // that took the payment (its state kept in the simulation file).
+    let server = Server::start(dir.path(), &launch);
     let refunded = server.post(
         &format!("/returns/{return_id}/refund"),
         &json!({"refund_amount": {"amount": 2_500}, "refund_method": "paypal"}),
     );
     assert_eq!(refunded.status, 200, "{}", refunded.text);
+    server.terminate();
     let shown: Value =
         serde_json::from_str(&cli(&["--json", "return", "get", &return_id])).unwrap();
     assert_eq!(shown["status"], "refunded");

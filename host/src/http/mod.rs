@@ -36,7 +36,7 @@ pub use problem::{Problem, ProblemBody};
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
@@ -68,6 +68,15 @@ pub struct ServeOptions {
     pub ledger: Arc<dyn WebhookLedger>,
     /// How often the saga driver looks for due sagas when idle.
     pub driver_interval: Duration,
+    /// How long a signal may take to stop the server (see [`serve`]).
+    pub shutdown_deadline: Duration,
+    /// How long a client may take to send a request's headers; the
+    /// connection is closed after.
+    pub header_timeout: Duration,
+    /// How long a client may take to send a request's body (408 after).
+    pub body_timeout: Duration,
+    /// The largest request body accepted, in bytes (413 above).
+    pub body_limit: usize,
 }
 
 impl ServeOptions {
@@ -79,6 +88,10 @@ impl ServeOptions {
             webhook_tolerance: webhooks::DEFAULT_TOLERANCE,
             ledger: Arc::new(MemoryLedger::new()),
             driver_interval: Duration::from_millis(250),
+            shutdown_deadline: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            body_limit: 1 << 20,
         }
     }
 }
@@ -131,6 +144,14 @@ struct Shared {
     calls: Arc<Semaphore>,
     openapi: OnceLock<String>,
     driver: Mutex<Option<std::thread::Thread>>,
+    /// Set once a shutdown began: new requests get 503.
+    draining: AtomicBool,
+    /// Requests admitted and not yet answered.
+    in_flight: AtomicUsize,
+    /// Notified whenever `in_flight` drops to 0.
+    idle: tokio::sync::Notify,
+    body_timeout: Duration,
+    body_limit: usize,
 }
 
 /// What every handler shares.
@@ -156,7 +177,38 @@ impl AppState {
             calls: Arc::new(Semaphore::new(permits)),
             openapi: OnceLock::new(),
             driver: Mutex::new(None),
+            draining: AtomicBool::new(false),
+            in_flight: AtomicUsize::new(0),
+            idle: tokio::sync::Notify::new(),
+            body_timeout: options.body_timeout,
+            body_limit: options.body_limit,
         }))
+    }
+
+    /// True once a shutdown began.
+    pub fn draining(&self) -> bool {
+        self.0.draining.load(Ordering::SeqCst)
+    }
+
+    /// Requests admitted and not answered yet.
+    pub fn in_flight(&self) -> usize {
+        self.0.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Starts a shutdown: every request from now on gets 503.
+    fn start_draining(&self) {
+        self.0.draining.store(true, Ordering::SeqCst);
+    }
+
+    /// Resolves once no admitted request is left.
+    async fn drained(&self) {
+        loop {
+            let notified = self.0.idle.notified();
+            if self.in_flight() == 0 {
+                return;
+            }
+            notified.await;
+        }
     }
 
     pub fn host(&self) -> &Host {
@@ -342,6 +394,7 @@ pub fn router(state: AppState) -> (Router, OpenApi) {
         .routes(routes!(webhooks::inventory))
         .routes(routes!(webhooks::carrier))
         .routes(routes!(system::healthz))
+        .routes(routes!(system::readyz))
         .routes(routes!(system::openapi))
         .split_for_parts();
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
@@ -350,6 +403,7 @@ pub fn router(state: AppState) -> (Router, OpenApi) {
     let router = router
         .fallback(system::no_route)
         .method_not_allowed_fallback(system::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), admit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), track))
         .with_state(state);
     (router, api)
@@ -379,11 +433,137 @@ async fn track(State(state): State<AppState>, request: Request, next: Next) -> R
     response
 }
 
+/// How long a client is asked to wait before retrying a 503.
+const RETRY_AFTER_SECONDS: &str = "5";
+
+/// Counts a request in flight until its answer is made.
+struct InFlight(AppState);
+
+impl InFlight {
+    fn enter(state: &AppState) -> Self {
+        state.0.in_flight.fetch_add(1, Ordering::SeqCst);
+        Self(state.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if self.0.0.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.0.idle.notify_waiters();
+        }
+    }
+}
+
+/// Admits a request: 503 once a shutdown began; otherwise reads its whole
+/// body within the body time-out (408) and size limit (413) before any
+/// handler sees it, so a slow or endless body holds no order lock and no
+/// instance. Every 503 carries `Retry-After`.
+async fn admit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    use axum::response::IntoResponse as _;
+    if state.draining() {
+        let mut response = Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting-down",
+            "Shutting down",
+            "the server is stopping and takes no new requests; retry on another instance or after the restart",
+        )
+        .into_response();
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+        return with_retry_after(response);
+    }
+    let _in_flight = InFlight::enter(&state);
+    let (parts, body) = request.into_parts();
+    let limit = state.0.body_limit;
+    let declared = parts
+        .headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return too_large(limit).into_response();
+    }
+    let bytes = match tokio::time::timeout(state.0.body_timeout, read_body(body, limit)).await {
+        Err(_) => {
+            return Problem::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request-timeout",
+                "Request body too slow",
+                format!(
+                    "the request body did not arrive within {} ms",
+                    state.0.body_timeout.as_millis()
+                ),
+            )
+            .into_response();
+        }
+        Ok(Err(BodyFailure::TooLarge)) => return too_large(limit).into_response(),
+        Ok(Err(BodyFailure::Broken(error))) => {
+            return Problem::new(
+                StatusCode::BAD_REQUEST,
+                "malformed-body",
+                "Malformed request body",
+                format!("the request body could not be read: {error}"),
+            )
+            .into_response();
+        }
+        Ok(Ok(bytes)) => bytes,
+    };
+    let request = Request::from_parts(parts, axum::body::Body::from(bytes));
+    let response = next.run(request).await;
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        with_retry_after(response)
+    } else {
+        response
+    }
+}
+
+fn with_retry_after(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .entry(axum::http::header::RETRY_AFTER)
+        .or_insert(axum::http::HeaderValue::from_static(RETRY_AFTER_SECONDS));
+    response
+}
+
+fn too_large(limit: usize) -> Problem {
+    Problem::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body-too-large",
+        "Request body too large",
+        format!("the request body is larger than {limit} bytes"),
+    )
+}
+
+enum BodyFailure {
+    TooLarge,
+    Broken(axum::Error),
+}
+
+/// The whole body, refused as soon as it passes `limit` bytes.
+async fn read_body(mut body: axum::body::Body, limit: usize) -> Result<Vec<u8>, BodyFailure> {
+    use axum::body::HttpBody as _;
+    let mut bytes = Vec::new();
+    while let Some(frame) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    {
+        let frame = frame.map_err(BodyFailure::Broken)?;
+        if let Ok(data) = frame.into_data() {
+            if bytes.len() + data.len() > limit {
+                return Err(BodyFailure::TooLarge);
+            }
+            bytes.extend_from_slice(&data);
+        }
+    }
+    Ok(bytes)
+}
+
 /// Runs due sagas until `stop`, sleeping `interval` when idle (or until
 /// woken), and counts what it did.
 fn drive(host: Host, state: AppState, stop: Arc<AtomicBool>, interval: Duration) {
     while !stop.load(Ordering::SeqCst) {
-        match host.driver.run_due() {
+        match host.driver.run_due_until(&stop) {
             Ok(report) => {
                 state.metrics().driver_pass(&report);
                 if report.advanced > report.failed {
@@ -426,22 +606,37 @@ async fn shutdown_signal() {
         () = interrupt => {}
         () = terminate => {}
     }
-    tracing::info!("shutting down: no new connections; finishing requests in flight");
 }
 
 /// Serves the API until SIGINT or SIGTERM, with the saga driver running
-/// beside it. Prints `listening on http://ADDR` on stdout once bound. On a
-/// signal: stops accepting, finishes the requests in flight, stops the
-/// driver (after its current pass) and returns. Sagas left unfinished are
-/// durable and resume on the next start.
+/// beside it. Prints `listening on http://ADDR` on stdout once bound.
+///
+/// On a signal, within [`ServeOptions::shutdown_deadline`] in all:
+/// 1. new requests get 503 (`shutting-down`, `Retry-After`, `Connection:
+///    close`) while the requests in flight finish; the saga driver takes no
+///    new saga (the advances running finish);
+/// 2. once no request is in flight, the listener closes and open
+///    connections get a short grace to flush their answers, then are
+///    dropped (an idle or half-sent connection holds nothing up);
+/// 3. the driver thread is joined, and the function returns.
+///
+/// Whatever is still running at the deadline is abandoned: the process
+/// exits as if it crashed there, which the durable sagas recover from.
 pub fn serve(host: Host, options: ServeOptions) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("order-host-http")
         .build()
         .context("starting the tokio runtime")?;
-    runtime.block_on(serve_async(host, options))
+    let served = runtime.block_on(serve_async(host, options));
+    // Component calls past the deadline are not waited for.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    served
 }
+
+/// How long connections get to flush their last answers once no request is
+/// in flight.
+const CLOSE_GRACE: Duration = Duration::from_millis(500);
 
 async fn serve_async(host: Host, options: ServeOptions) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(options.bind)
@@ -469,24 +664,97 @@ async fn serve_async(host: Host, options: ServeOptions) -> anyhow::Result<()> {
         .lock()
         .unwrap_or_else(PoisonError::into_inner) = Some(driver.thread().clone());
 
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(options.header_timeout)
+        .keep_alive(true);
+    let connections = hyper_util::server::graceful::GracefulShutdown::new();
+    let accept = |stream: std::io::Result<(tokio::net::TcpStream, SocketAddr)>| match stream {
+        Ok((stream, _peer)) => {
+            let _ = stream.set_nodelay(true);
+            let service = hyper_util::service::TowerToHyperService::new(router.clone());
+            let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let connection = connections.watch(connection);
+            tokio::spawn(async move {
+                if let Err(error) = connection.await {
+                    tracing::debug!(%error, "connection ended with an error");
+                }
+            });
+            None
+        }
+        // Out of file descriptors and the like: pause instead of spinning.
+        Err(error) => {
+            tracing::warn!(%error, "accepting a connection failed");
+            Some(tokio::time::sleep(Duration::from_millis(50)))
+        }
+    };
+
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on http://{address}")?;
         out.flush()?;
     }
     tracing::info!(%address, "serving");
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving HTTP");
 
+    let signal = shutdown_signal();
+    tokio::pin!(signal);
+    loop {
+        tokio::select! {
+            () = &mut signal => break,
+            accepted = listener.accept() => {
+                if let Some(pause) = accept(accepted) { pause.await; }
+            }
+        }
+    }
+
+    let deadline = tokio::time::Instant::now() + options.shutdown_deadline;
+    state.start_draining();
     stop.store(true, Ordering::SeqCst);
     driver.thread().unpark();
-    if driver.join().is_err() {
-        tracing::error!("the saga driver thread panicked");
+    tracing::info!(
+        in_flight = state.in_flight(),
+        deadline_ms = options.shutdown_deadline.as_millis() as u64,
+        "shutting down: new requests get 503; finishing the requests in flight"
+    );
+    let mut finished = false;
+    loop {
+        tokio::select! {
+            () = state.drained() => { finished = true; break; }
+            () = tokio::time::sleep_until(deadline) => break,
+            accepted = listener.accept() => {
+                if let Some(pause) = accept(accepted) { pause.await; }
+            }
+        }
+    }
+    drop(listener);
+    if !finished {
+        tracing::warn!(
+            in_flight = state.in_flight(),
+            "the shutdown deadline passed with requests in flight; abandoning them"
+        );
+    }
+    let grace = deadline
+        .saturating_duration_since(tokio::time::Instant::now())
+        .min(CLOSE_GRACE);
+    if tokio::time::timeout(grace, connections.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::info!("closing the connections still open (idle or half-sent)");
+    }
+
+    let joined = tokio::task::spawn_blocking(move || driver.join().is_ok());
+    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+    match tokio::time::timeout(left, joined).await {
+        Ok(Ok(true)) => {}
+        Ok(_) => tracing::error!("the saga driver thread panicked"),
+        Err(_) => tracing::warn!(
+            "the shutdown deadline passed while the saga driver was advancing a saga; \
+             it resumes on the next start"
+        ),
     }
     tracing::info!("stopped");
-    served
+    Ok(())
 }
 
 /// 201 with a `Location` header.

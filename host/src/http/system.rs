@@ -1,4 +1,6 @@
-//! `GET /healthz`, `GET /openapi.json`, and the answers for unknown routes.
+//! `GET /healthz` (liveness: the store can be read), `GET /readyz`
+//! (readiness: the store takes a write now), `GET /openapi.json`, and the
+//! answers for unknown routes.
 
 use axum::Json;
 use axum::extract::State;
@@ -45,6 +47,45 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, Prob
     Ok(Json(Health {
         status: "ok".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
+    }))
+}
+
+/// The host is ready for traffic.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ready {
+    /// `ready`.
+    pub status: String,
+}
+
+/// 200 when the event store takes a durable write and reads it back now
+/// (a probe row beside the events; no stream is touched). 503 with
+/// `Retry-After` and the reason otherwise: the store's file was deleted or
+/// replaced under the running host, the disk refuses writes, or the server
+/// is shutting down.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "system",
+    responses(
+        (status = 200, body = Ready),
+        (status = 503, description = "The event store cannot take writes, or the server is shutting down", body = ProblemBody, content_type = "application/problem+json")
+    )
+)]
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Ready>, Problem> {
+    state
+        .blocking(|host| {
+            host.store.probe().map_err(|e| {
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage",
+                    "Storage not ready",
+                    e.to_string(),
+                )
+            })
+        })
+        .await?;
+    Ok(Json(Ready {
+        status: "ready".to_owned(),
     }))
 }
 

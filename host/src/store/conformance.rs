@@ -1,6 +1,7 @@
 //! The behaviour every [`EventStore`] must show, run against each backend by
 //! [`conformance_tests!`]: optimistic concurrency that writes all or nothing,
-//! versions from 1, de-duplicated tags in first-tagged order, and timers.
+//! versions from 1, de-duplicated tags in first-tagged order, timers, and a
+//! readiness probe that leaves the streams alone.
 
 use std::sync::Arc;
 
@@ -25,6 +26,7 @@ macro_rules! conformance_tests {
             malformed_batches_are_invalid_and_write_nothing,
             racing_writers_get_exactly_one_success,
             stats_count_streams_events_and_timers,
+            a_readiness_probe_succeeds_and_changes_no_stream,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -394,4 +396,21 @@ pub(crate) fn stats_count_streams_events_and_timers(store: &dyn EventStore, _: &
             timers: 1
         }
     );
+}
+
+pub(crate) fn a_readiness_probe_succeeds_and_changes_no_stream(
+    store: &dyn EventStore,
+    _: &Arc<ManualClock>,
+) {
+    store
+        .append(&batch(
+            vec![append("order-1", 0, &["a"])],
+            vec![timer("order-1", Some(5))],
+        ))
+        .unwrap();
+    let before = store.stats().unwrap();
+    store.probe().unwrap();
+    store.probe().unwrap();
+    assert_eq!(store.stats().unwrap(), before);
+    assert_eq!(versions(store, "order-1"), [1]);
 }

@@ -146,6 +146,35 @@ pub trait EventStore: Send + Sync {
 
     /// How many streams, events and timers the store holds.
     fn stats(&self) -> Result<StoreStats, StoreError>;
+
+    /// A readiness probe: proves the store takes a durable write now and
+    /// reads it back, without touching any stream (`/readyz`). The default
+    /// reads the stats, for backends with nothing better.
+    fn probe(&self) -> Result<(), StoreError> {
+        self.stats().map(drop)
+    }
+}
+
+/// Why a store could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreOpenError {
+    /// A command that only uses an existing store found none.
+    #[error(
+        "the event store {path} does not exist (check --store); `order-host init`, `serve` \
+         or `load` create one"
+    )]
+    Missing {
+        /// The path given.
+        path: String,
+    },
+    /// The file is damaged or is not an event store; it was left untouched.
+    #[error("the event store {path} is corrupt or not an event store: {reason}")]
+    Corrupt {
+        /// The file.
+        path: String,
+        /// What the check found.
+        reason: String,
+    },
 }
 
 /// The largest number any backend can store (SQLite integers are signed).

@@ -1,26 +1,44 @@
 //! The embedded default [`EventStore`]: one SQLite file, no server.
 //!
-//! Several host processes may share one file. WAL mode lets readers run
-//! beside the single writer, the busy timeout makes a second writer wait
-//! instead of failing, and every append runs in an `IMMEDIATE` transaction
-//! that takes the write lock *before* reading the stream versions, so the
-//! version check and the write cannot be split by another process.
+//! **One owner.** A store file belongs to one process at a time: opening it
+//! takes an OS advisory lock on `FILE.lock` ([`LockFile`]), and a second
+//! process (or a second handle in the same process) is refused at once,
+//! naming the holder's pid. Two hosts writing one file would each check
+//! their own view of stock and money and oversell together.
+//!
+//! **Never lies.** Opening checks the file before anything trusts it: a
+//! 0-byte file, a file that is not SQLite, a failed `PRAGMA quick_check`,
+//! or a schema that is not this host's is refused with
+//! [`StoreOpenError::Corrupt`]; a missing file is only created when asked
+//! ([`SqliteOptions::create`]). While open, every call first checks that
+//! the path still names the file that was opened (device and inode): a
+//! store whose file was deleted, moved or replaced answers `unavailable`
+//! from then on (the file it still holds is unreachable to anybody else, so
+//! a write acknowledged into it would be lost). The check runs again after
+//! each commit, so a write is only acknowledged while its file is in place.
+//!
+//! WAL mode lets the readers of the one process run beside its writer, and
+//! every append runs in an `IMMEDIATE` transaction that takes the write
+//! lock *before* reading the stream versions.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use anyhow::{Context as _, bail};
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 
 use super::{
-    AppendBatch, EventStore, RecordedEvent, SagaTimer, StoreError, StoreStats, validate_batch,
-    validate_stream_id,
+    AppendBatch, EventStore, RecordedEvent, SagaTimer, StoreError, StoreOpenError, StoreStats,
+    validate_batch, validate_stream_id,
 };
 use crate::clock::Clock;
+use crate::lockfile::LockFile;
 
 /// The schema this code writes; `PRAGMA user_version` records it in the file.
 const SCHEMA_VERSION: i64 = 1;
+
+/// The tables of schema version 1.
+const TABLES: [&str; 3] = ["events", "saga_timers", "stream_tags"];
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS events (
@@ -48,6 +66,18 @@ CREATE TABLE IF NOT EXISTS saga_timers (
 CREATE INDEX IF NOT EXISTS saga_timers_by_due ON saga_timers (due_at, saga_id);
 ";
 
+/// One row that the readiness probe writes and reads back. Not part of the
+/// versioned schema: a file of schema 1 without it gets it on open.
+const PROBE_TABLE: &str = "
+CREATE TABLE IF NOT EXISTS store_probe (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),
+    probe_at INTEGER NOT NULL
+);
+";
+
+/// The first 16 bytes of every SQLite database file.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
 /// How a [`SqliteStore`] trades durability for speed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Synchronous {
@@ -62,11 +92,14 @@ pub enum Synchronous {
 /// Settings of a [`SqliteStore`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SqliteOptions {
-    /// How long a writer waits for another process's write lock before the
-    /// call fails with `unavailable`.
+    /// How long a writer waits for SQLite's write lock before the call fails
+    /// with `unavailable`.
     pub busy_timeout: Duration,
     /// When a commit reaches the disk.
     pub synchronous: Synchronous,
+    /// Create the file (and its directories) when it does not exist; when
+    /// false a missing file is [`StoreOpenError::Missing`].
+    pub create: bool,
 }
 
 impl Default for SqliteOptions {
@@ -74,7 +107,31 @@ impl Default for SqliteOptions {
         Self {
             busy_timeout: Duration::from_secs(5),
             synchronous: Synchronous::Full,
+            create: true,
         }
+    }
+}
+
+/// Which file a path named when it was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId {
+    device: u64,
+    inode: u64,
+}
+
+impl FileId {
+    #[cfg(unix)]
+    fn of(metadata: &std::fs::Metadata) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt as _;
+        Some(Self {
+            device: metadata.dev(),
+            inode: metadata.ino(),
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn of(_: &std::fs::Metadata) -> Option<Self> {
+        None
     }
 }
 
@@ -82,9 +139,15 @@ impl Default for SqliteOptions {
 pub struct SqliteStore {
     path: PathBuf,
     clock: Arc<dyn Clock>,
+    /// The file the path named at open (`None` where the OS has no inodes).
+    opened: Option<FileId>,
+    /// Why the store stopped serving (its file went away); sticky.
+    lost: Mutex<Option<String>>,
     // rusqlite connections are `Send` but not `Sync`; one writer at a time
     // is what SQLite allows anyway.
     conn: Mutex<Connection>,
+    /// Held for as long as the store is open: one owner per file.
+    _owner: LockFile,
 }
 
 impl SqliteStore {
@@ -94,25 +157,73 @@ impl SqliteStore {
         Self::open_with(path, clock, SqliteOptions::default())
     }
 
-    /// Opens (creating if needed) the store at `path` with `options`.
+    /// Opens an existing store at `path`; a missing file is an error.
+    pub fn open_existing(path: impl AsRef<Path>, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let options = SqliteOptions {
+            create: false,
+            ..SqliteOptions::default()
+        };
+        Self::open_with(path, clock, options)
+    }
+
+    /// Opens the store at `path` with `options`, after checking it: see the
+    /// module documentation. The errors are [`StoreOpenError`] (missing,
+    /// corrupt) or [`crate::lockfile::LockHeld`] (another owner), inside
+    /// the `anyhow` error.
     pub fn open_with(
         path: impl AsRef<Path>,
         clock: Arc<dyn Clock>,
         options: SqliteOptions,
     ) -> anyhow::Result<Self> {
         let path = path.as_ref().to_path_buf();
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating the directory {}", parent.display()))?;
+        let corrupt = |reason: String| StoreOpenError::Corrupt {
+            path: path.display().to_string(),
+            reason,
+        };
+        let existed = match std::fs::metadata(&path) {
+            Ok(metadata) if metadata.is_dir() => {
+                return Err(corrupt("it is a directory, not a store file".to_owned()).into());
+            }
+            Ok(_) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if !options.create {
+                    return Err(StoreOpenError::Missing {
+                        path: path.display().to_string(),
+                    }
+                    .into());
+                }
+                tracing::info!(path = %path.display(), "no event store there: creating a new, empty one");
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        anyhow::anyhow!("creating the directory {}: {e}", parent.display())
+                    })?;
+                }
+                false
+            }
+            Err(e) => anyhow::bail!("cannot read the event store {}: {e}", path.display()),
+        };
+        let owner = LockFile::acquire(&path, "the event store")?;
+        if existed {
+            check_header(&path).map_err(corrupt)?;
         }
-        let mut conn = Connection::open(&path)
-            .with_context(|| format!("opening the event store {}", path.display()))?;
-        configure(&mut conn, options)
-            .with_context(|| format!("preparing the event store {}", path.display()))?;
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if !existed {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let mut conn = Connection::open_with_flags(&path, flags)
+            .map_err(|e| anyhow::anyhow!("opening the event store {}: {e}", path.display()))?;
+        configure(&mut conn, options, existed).map_err(|e| match e {
+            Prepare::Corrupt(reason) => anyhow::Error::from(corrupt(reason)),
+            Prepare::Other(e) => e.context(format!("preparing the event store {}", path.display())),
+        })?;
+        let opened = std::fs::metadata(&path).ok().as_ref().and_then(FileId::of);
         Ok(Self {
             path,
             clock,
+            opened,
+            lost: Mutex::new(None),
             conn: Mutex::new(conn),
+            _owner: owner,
         })
     }
 
@@ -126,14 +237,101 @@ impl SqliteStore {
         // rolled back: the connection is still usable.
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// `unavailable` once the path no longer names the opened file.
+    fn still_in_place(&self) -> Result<(), StoreError> {
+        let mut lost = self.lost.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(reason) = lost.as_ref() {
+            return Err(StoreError::Unavailable(reason.clone()));
+        }
+        let Some(opened) = self.opened else {
+            return Ok(());
+        };
+        let problem = match std::fs::metadata(&self.path) {
+            Ok(metadata) if FileId::of(&metadata) == Some(opened) => return Ok(()),
+            Ok(_) => "was replaced by another file",
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "was deleted or moved",
+            Err(_) => "cannot be reached",
+        };
+        let reason = format!(
+            "the store file {} {problem} since this host opened it; nothing more is \
+             written or acknowledged: restore the file or restart the host",
+            self.path.display()
+        );
+        tracing::error!(%reason, "event store lost");
+        *lost = Some(reason.clone());
+        Err(StoreError::Unavailable(reason))
+    }
 }
 
-fn configure(conn: &mut Connection, options: SqliteOptions) -> anyhow::Result<()> {
+/// Refuses a file that cannot be a SQLite database.
+fn check_header(path: &Path) -> Result<(), String> {
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot be read: {e}"))?;
+    let mut header = [0_u8; 16];
+    let mut read = 0;
+    while read < header.len() {
+        match file.read(&mut header[read..]) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(e) => return Err(format!("cannot be read: {e}")),
+        }
+    }
+    if read == 0 {
+        return Err(
+            "the file is empty (0 bytes), not a store; a new store is only \
+             created where no file exists"
+                .to_owned(),
+        );
+    }
+    if read < header.len() || &header != SQLITE_HEADER {
+        return Err("the file is not a SQLite database (its header is wrong)".to_owned());
+    }
+    Ok(())
+}
+
+/// Why a store could not be prepared.
+enum Prepare {
+    /// The file is damaged or not a store.
+    Corrupt(String),
+    Other(anyhow::Error),
+}
+
+impl From<rusqlite::Error> for Prepare {
+    fn from(error: rusqlite::Error) -> Self {
+        match error.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
+                Prepare::Corrupt(error.to_string())
+            }
+            _ => Prepare::Other(error.into()),
+        }
+    }
+}
+
+fn configure(conn: &mut Connection, options: SqliteOptions, existed: bool) -> Result<(), Prepare> {
     conn.busy_timeout(options.busy_timeout)?;
+    if existed {
+        let mut problems: Vec<String> = Vec::new();
+        {
+            let mut check = conn.prepare("PRAGMA quick_check(5)")?;
+            let rows = check.query_map([], |row| row.get::<_, String>(0))?;
+            for row in rows {
+                problems.push(row?);
+            }
+        }
+        if problems != ["ok"] {
+            return Err(Prepare::Corrupt(format!(
+                "PRAGMA quick_check found damage: {}",
+                problems.join("; ")
+            )));
+        }
+    }
     let mode: String =
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        bail!("the file system does not support WAL mode (journal mode is `{mode}`)");
+        return Err(Prepare::Other(anyhow::anyhow!(
+            "the file system does not support WAL mode (journal mode is `{mode}`)"
+        )));
     }
     let synchronous = match options.synchronous {
         Synchronous::Full => "FULL",
@@ -141,20 +339,49 @@ fn configure(conn: &mut Connection, options: SqliteOptions) -> anyhow::Result<()
     };
     conn.pragma_update(None, "synchronous", synchronous)?;
 
-    // Two processes opening a new file at once must not both create the
-    // schema half-way: the IMMEDIATE transaction serialises them.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let tables: Vec<String> = {
+        let mut statement = tx.prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             ORDER BY name",
+        )?;
+        let rows = statement.query_map([], |row| row.get(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
     match version {
-        0 => {
+        // A file with no tables at all (new, or made empty by a tool) gets
+        // the schema; one with other tables is somebody else's database.
+        0 if tables.is_empty() => {
             tx.execute_batch(SCHEMA)?;
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         }
-        SCHEMA_VERSION => {}
-        newer => bail!(
-            "the store has schema version {newer}; this host understands version {SCHEMA_VERSION}"
-        ),
+        0 => {
+            return Err(Prepare::Corrupt(format!(
+                "it is a SQLite database but not an event store (tables: {})",
+                tables.join(", ")
+            )));
+        }
+        SCHEMA_VERSION => {
+            let missing: Vec<&str> = TABLES
+                .iter()
+                .copied()
+                .filter(|t| !tables.iter().any(|have| have == t))
+                .collect();
+            if !missing.is_empty() {
+                return Err(Prepare::Corrupt(format!(
+                    "schema version {SCHEMA_VERSION} but the table(s) {} are missing",
+                    missing.join(", ")
+                )));
+            }
+        }
+        newer => {
+            return Err(Prepare::Other(anyhow::anyhow!(
+                "the store has schema version {newer}; this host understands version {SCHEMA_VERSION}"
+            )));
+        }
     }
+    tx.execute_batch(PROBE_TABLE)?;
     tx.commit()?;
     Ok(())
 }
@@ -162,6 +389,7 @@ fn configure(conn: &mut Connection, options: SqliteOptions) -> anyhow::Result<()
 impl EventStore for SqliteStore {
     fn load(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {
         validate_stream_id(stream_id)?;
+        self.still_in_place()?;
         let conn = self.lock();
         let mut statement = conn
             .prepare_cached(
@@ -195,6 +423,7 @@ impl EventStore for SqliteStore {
 
     fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
         validate_stream_id(stream_id)?;
+        self.still_in_place()?;
         let version: i64 = self
             .lock()
             .prepare_cached("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?1")
@@ -205,6 +434,7 @@ impl EventStore for SqliteStore {
 
     fn append(&self, batch: &AppendBatch) -> Result<(), StoreError> {
         validate_batch(batch)?;
+        self.still_in_place()?;
         let mut conn = self.lock();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -275,10 +505,14 @@ impl EventStore for SqliteStore {
                 .map_err(unavailable)?;
             }
         }
-        tx.commit().map_err(unavailable)
+        tx.commit().map_err(unavailable)?;
+        // Committed into a file nobody can reach any more is not stored:
+        // say so rather than acknowledge it.
+        self.still_in_place()
     }
 
     fn find_streams(&self, tag: &str) -> Result<Vec<String>, StoreError> {
+        self.still_in_place()?;
         let conn = self.lock();
         let mut statement = conn
             .prepare_cached("SELECT stream_id FROM stream_tags WHERE tag = ?1 ORDER BY seq")
@@ -308,6 +542,7 @@ impl EventStore for SqliteStore {
     }
 
     fn stats(&self) -> Result<StoreStats, StoreError> {
+        self.still_in_place()?;
         let conn = self.lock();
         let (streams, events): (i64, i64) = conn
             .query_row(
@@ -325,6 +560,34 @@ impl EventStore for SqliteStore {
             timers: from_sql(timers)?,
         })
     }
+
+    fn probe(&self) -> Result<(), StoreError> {
+        self.still_in_place()?;
+        let written = to_sql(self.clock.now_ms())?;
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(unavailable)?;
+        tx.execute(
+            "INSERT INTO store_probe (id, probe_at) VALUES (1, ?1)
+             ON CONFLICT (id) DO UPDATE SET probe_at = excluded.probe_at",
+            [written],
+        )
+        .map_err(unavailable)?;
+        tx.commit().map_err(unavailable)?;
+        let read: i64 = conn
+            .query_row("SELECT probe_at FROM store_probe WHERE id = 1", [], |row| {
+                row.get(0)
+            })
+            .map_err(unavailable)?;
+        drop(conn);
+        if read != written {
+            return Err(StoreError::Unavailable(format!(
+                "the readiness probe wrote {written} but read back {read}"
+            )));
+        }
+        self.still_in_place()
+    }
 }
 
 impl SqliteStore {
@@ -333,6 +596,7 @@ impl SqliteStore {
         sql: &str,
         params: impl rusqlite::Params,
     ) -> Result<Vec<SagaTimer>, StoreError> {
+        self.still_in_place()?;
         let conn = self.lock();
         let mut statement = conn.prepare_cached(sql).map_err(unavailable)?;
         let rows = statement
@@ -419,23 +683,152 @@ mod tests {
     }
 
     #[test]
-    fn two_handles_on_one_file_see_each_others_writes_and_conflict() {
+    fn a_second_handle_on_one_file_is_refused_naming_the_holder() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("events.db");
         let clock = Arc::new(ManualClock::new(0));
         let first = SqliteStore::open(&path, clock.clone()).unwrap();
-        let second = SqliteStore::open(&path, clock).unwrap();
-        first.append(&one_event_batch("order-a", 0)).unwrap();
-        assert_eq!(second.load("order-a").unwrap().len(), 1);
-        let error = second.append(&one_event_batch("order-a", 0)).unwrap_err();
-        assert_eq!(
-            error,
-            StoreError::Conflict {
-                stream_id: "order-a".to_owned(),
-                expected: 0,
-                actual: 1
-            }
+        let error = SqliteStore::open(&path, clock.clone()).err().unwrap();
+        let held = error
+            .downcast_ref::<crate::lockfile::LockHeld>()
+            .expect("refused because the file is held");
+        assert_eq!(held.holder, format!("pid {}", std::process::id()));
+        drop(first);
+        SqliteStore::open(&path, clock).expect("free once the owner closed it");
+    }
+
+    fn open_error(path: &Path, create: bool) -> StoreOpenError {
+        let options = SqliteOptions {
+            create,
+            ..SqliteOptions::default()
+        };
+        let error = SqliteStore::open_with(path, Arc::new(ManualClock::new(0)), options)
+            .err()
+            .expect("refused");
+        error
+            .downcast_ref::<StoreOpenError>()
+            .unwrap_or_else(|| panic!("not a StoreOpenError: {error:#}"))
+            .clone()
+    }
+
+    #[test]
+    fn a_missing_file_is_created_only_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("typo/events.db");
+        let error = open_error(&path, false);
+        assert!(
+            matches!(&error, StoreOpenError::Missing { path: p } if p.contains("typo/events.db"))
         );
+        assert!(!dir.path().join("typo").exists(), "nothing was created");
+        SqliteStore::open(&path, Arc::new(ManualClock::new(0))).unwrap();
+        assert!(path.is_file());
+    }
+
+    #[test]
+    fn an_empty_file_is_refused_as_corrupt_not_taken_for_a_new_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.db");
+        std::fs::write(&path, b"").unwrap();
+        let error = open_error(&path, true);
+        assert!(
+            matches!(&error, StoreOpenError::Corrupt { reason, .. } if reason.contains("0 bytes")),
+            "{error}"
+        );
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 0, "left as found");
+    }
+
+    #[test]
+    fn a_file_that_is_not_sqlite_is_refused_as_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.db");
+        std::fs::write(&path, b"order_id,amount\n1,100\n").unwrap();
+        assert!(matches!(
+            open_error(&path, true),
+            StoreOpenError::Corrupt { reason, .. } if reason.contains("not a SQLite database")
+        ));
+    }
+
+    #[test]
+    fn another_programs_database_is_refused_as_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.db");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE invoices (id INTEGER PRIMARY KEY);")
+            .unwrap();
+        assert!(matches!(
+            open_error(&path, true),
+            StoreOpenError::Corrupt { reason, .. } if reason.contains("invoices")
+        ));
+    }
+
+    /// A store with a few thousand events, closed and checkpointed.
+    fn filled_store(path: &Path) {
+        let store = SqliteStore::open(path, Arc::new(ManualClock::new(0))).unwrap();
+        for i in 0..300 {
+            store
+                .append(&one_event_batch(&format!("order-{i:04}"), 0))
+                .unwrap();
+        }
+        drop(store);
+        // Fold the WAL into the main file, as a clean shutdown leaves it.
+        let conn = Connection::open(path).unwrap();
+        conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")
+            .unwrap();
+        conn.pragma_update(None, "journal_mode", "DELETE").unwrap();
+    }
+
+    fn overwrite(path: &Path, offset: u64, bytes: &[u8]) {
+        use std::io::{Seek as _, Write as _};
+        let mut file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+        file.seek(std::io::SeekFrom::Start(offset)).unwrap();
+        file.write_all(bytes).unwrap();
+    }
+
+    #[test]
+    fn a_zeroed_page_is_refused_as_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.db");
+        filled_store(&path);
+        let page_size = 4096;
+        overwrite(&path, page_size, &vec![0; page_size as usize]);
+        let error = open_error(&path, true);
+        assert!(matches!(&error, StoreOpenError::Corrupt { .. }), "{error}");
+    }
+
+    #[test]
+    fn garbage_in_two_pages_is_refused_as_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.db");
+        filled_store(&path);
+        let garbage: Vec<u8> = (0..4096_u32).map(|i| (i * 7 + 13) as u8).collect();
+        // Whole pages: their b-tree headers are garbage too. (Bytes changed
+        // inside a record's payload, with the page structure intact, are
+        // beyond what `quick_check` can see.)
+        overwrite(&path, 2 * 4096, &garbage);
+        overwrite(&path, 5 * 4096, &garbage);
+        let error = open_error(&path, true);
+        assert!(matches!(&error, StoreOpenError::Corrupt { .. }), "{error}");
+    }
+
+    #[test]
+    fn a_deleted_or_replaced_file_makes_every_call_unavailable_for_good() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.db");
+        let store = SqliteStore::open(&path, Arc::new(ManualClock::new(0))).unwrap();
+        store.append(&one_event_batch("order-a", 0)).unwrap();
+        store.probe().unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let error = store.append(&one_event_batch("order-b", 0)).unwrap_err();
+        assert!(
+            matches!(&error, StoreError::Unavailable(m) if m.contains("deleted")),
+            "{error}"
+        );
+        assert!(store.probe().is_err());
+        assert!(store.load("order-a").is_err());
+        // A new file at the path is not the one this store wrote to.
+        std::fs::write(&path, b"").unwrap();
+        assert!(store.append(&one_event_batch("order-c", 0)).is_err());
     }
 
     #[test]
