@@ -24,6 +24,7 @@ use order_host::http::webhooks::{InboundEvent, Source};
 use order_host::inventory::{AllocateError, InventoryService};
 use order_host::payment::PaymentGateway;
 use order_host::policy::{Pricing, RetryPolicy};
+use order_host::store::{AppendBatch, RecordedEvent, SagaTimer, StoreError, StoreStats};
 use order_host::{
     Backends, Clock as _, EventStore, ExternalError, ManualClock, MemoryStore, OrderService,
     Runtime, ServiceError, StorePolicy,
@@ -635,11 +636,53 @@ impl Run {
     }
 }
 
+/// A store that indexes only the tags `keep` accepts: an embedding that
+/// gets the tag duty wrong, which the kit must catch.
+struct SomeTags {
+    inner: MemoryStore,
+    keep: fn(&str) -> bool,
+}
+
+impl EventStore for SomeTags {
+    fn load(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.inner.load(stream_id)
+    }
+    fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
+        self.inner.stream_version(stream_id)
+    }
+    fn append(&self, batch: &AppendBatch) -> Result<(), StoreError> {
+        let mut batch = batch.clone();
+        for s in &mut batch.streams {
+            s.tags.retain(|t| (self.keep)(t));
+        }
+        self.inner.append(&batch)
+    }
+    fn find_streams(&self, tag: &str) -> Result<Vec<String>, StoreError> {
+        self.inner.find_streams(tag)
+    }
+    fn due_timers(&self, now_ms: u64, limit: usize) -> Result<Vec<SagaTimer>, StoreError> {
+        self.inner.due_timers(now_ms, limit)
+    }
+    fn all_timers(&self) -> Result<Vec<SagaTimer>, StoreError> {
+        self.inner.all_timers()
+    }
+    fn stats(&self) -> Result<StoreStats, StoreError> {
+        self.inner.stats()
+    }
+}
+
 fn run_scenario(kit: &Value, scenario: &Value) -> Vec<String> {
+    run_scenario_on(kit, scenario, |_| true)
+}
+
+fn run_scenario_on(kit: &Value, scenario: &Value, keep: fn(&str) -> bool) -> Vec<String> {
     let clock = Arc::new(ManualClock::new(
         kit["start_ms"].as_u64().expect("start_ms"),
     ));
-    let store: Arc<dyn EventStore> = Arc::new(MemoryStore::new(clock.clone()));
+    let store: Arc<dyn EventStore> = Arc::new(SomeTags {
+        inner: MemoryStore::new(clock.clone()),
+        keep,
+    });
     let backend = &kit["backend"];
     let faults = scenario["faults"]
         .as_array()
@@ -759,6 +802,30 @@ fn the_bundled_host_passes_every_scenario_of_the_conformance_kit() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn an_embedding_that_indexes_only_customer_tags_fails_the_kit() {
+    let kit = kit();
+    let named = |name: &str| {
+        kit["scenarios"]
+            .as_array()
+            .and_then(|all| all.iter().find(|s| s["name"] == name))
+            .cloned()
+            .expect("the scenario is in the kit")
+    };
+    let only_customers: fn(&str) -> bool = |tag| tag.starts_with("customer-");
+    let journey = run_scenario_on(&kit, &named("journey-place-ship-deliver"), only_customers);
+    assert!(
+        journey.iter().any(|f| f.contains("shipments-of-order")),
+        "{journey:?}"
+    );
+    let refund = run_scenario_on(
+        &kit,
+        &named("cancellation-refunds-the-charge"),
+        only_customers,
+    );
+    assert!(refund.iter().any(|f| f.contains("inbound")), "{refund:?}");
 }
 
 #[test]
