@@ -2,7 +2,7 @@
 CARGO     ?= cargo
 COMPONENT := target/wasm32-wasip2/release/order_core.wasm
 
-.PHONY: setup build test demo bench lint fmt docs
+.PHONY: setup build test demo bench lint fmt docs package
 
 setup:
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
@@ -14,10 +14,18 @@ build: setup
 	$(CARGO) build -p order-host
 
 ## test: lint, domain unit tests, host tests, end-to-end tests through the
-## component, then the same component embedded in Node.js through jco
+## component, then the same component embedded in Node.js through jco (with
+## the conformance kit and the package), and as a Worker in workerd
 test: build lint
 	$(CARGO) test --workspace --all-targets
 	cd tests/js && npm ci --no-audit --no-fund && npm test
+	cd edge && npm ci --no-audit --no-fund && npm test
+
+## package: the component for embedders, one versioned npm tarball (the
+## transpiled module with TypeScript types, the .wasm, wit/, the conformance
+## kit) in target/package/
+package: build
+	cd tests/js && npm ci --no-audit --no-fund && node scripts/package.js
 
 ## demo: the three journeys (place, track, return) against a SQLite file
 demo: build
