@@ -32,6 +32,7 @@ pub mod http;
 pub mod http_client;
 pub mod inventory;
 pub mod load;
+pub mod lockfile;
 pub mod payment;
 pub mod policy;
 pub mod service;
