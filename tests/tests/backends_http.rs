@@ -1140,9 +1140,11 @@ type Effects = Arc<Mutex<Vec<String>>>;
 /// The four external services over HTTP on 127.0.0.1, keeping their own
 /// record of effects and honouring idempotency keys. The first call to
 /// `lost_path` takes effect but is answered only after the client has given
-/// up (`late`), and every later call to that path is refused with 503: the
-/// answer is lost and the service is down from then on. A thread per
-/// connection, so a late answer holds up nothing else. Dropping it stops it.
+/// up (`late`), and the next `down_for` calls to that path are refused with
+/// 503 (the service is down for every retry of the step); after that the
+/// service is back and answers a repeated key with what it did. A thread
+/// per connection, so a late answer holds up nothing else. Dropping it
+/// stops it.
 struct FakeServices {
     addr: SocketAddr,
     effects: Effects,
@@ -1151,7 +1153,7 @@ struct FakeServices {
 }
 
 impl FakeServices {
-    fn start(lost_path: &'static str, late: Duration) -> Self {
+    fn start(lost_path: &'static str, late: Duration, down_for: usize) -> Self {
         let listener = {
             let _ports = ports();
             TcpListener::bind("127.0.0.1:0").unwrap()
@@ -1164,18 +1166,23 @@ impl FakeServices {
             let stopping = stopping.clone();
             std::thread::spawn(move || {
                 let answered: Arc<Mutex<HashMap<String, Value>>> = Arc::default();
-                let lost_once = Arc::new(AtomicBool::new(false));
+                let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
                 let mut handlers = Vec::new();
                 for stream in listener.incoming() {
                     if stopping.load(Ordering::SeqCst) {
                         break;
                     }
                     let Ok(stream) = stream else { continue };
-                    let (effects, answered, lost_once) =
-                        (effects.clone(), answered.clone(), lost_once.clone());
+                    let (effects, answered, calls) =
+                        (effects.clone(), answered.clone(), calls.clone());
                     handlers.push(std::thread::spawn(move || {
-                        let _ =
-                            serve_fake(stream, lost_path, late, &effects, &answered, &lost_once);
+                        let lost = Lost {
+                            path: lost_path,
+                            late,
+                            down_for,
+                            calls: &calls,
+                        };
+                        let _ = serve_fake(stream, &lost, &effects, &answered);
                     }));
                 }
                 for handler in handlers {
@@ -1252,13 +1259,20 @@ fn fake_answer(path: &str, key: &str, body: &Value) -> (u16, Value) {
     (200, answer)
 }
 
+/// Which path loses its first answer, and what follows.
+struct Lost<'a> {
+    path: &'static str,
+    late: Duration,
+    down_for: usize,
+    /// Calls to `path` so far.
+    calls: &'a std::sync::atomic::AtomicUsize,
+}
+
 fn serve_fake(
     stream: TcpStream,
-    lost_path: &str,
-    late: Duration,
+    lost: &Lost<'_>,
     effects: &Mutex<Vec<String>>,
     answered: &Mutex<HashMap<String, Value>>,
-    lost_once: &AtomicBool,
 ) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
@@ -1288,8 +1302,13 @@ fn serve_fake(
     let mut body = vec![0; length];
     reader.read_exact(&mut body)?;
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let lost_now = path == lost_path && !lost_once.swap(true, Ordering::SeqCst);
-    let (status, answer) = if path == lost_path && !lost_now {
+    let call = if path == lost.path {
+        lost.calls.fetch_add(1, Ordering::SeqCst) + 1
+    } else {
+        0
+    };
+    let lost_now = call == 1;
+    let (status, answer) = if call > 1 && call <= 1 + lost.down_for {
         (503, json!({ "error": "down for maintenance" }))
     } else {
         let slot = format!("{path} {key}");
@@ -1313,7 +1332,7 @@ fn serve_fake(
     };
     if lost_now {
         // The effect is done; the answer comes after the client gave up.
-        std::thread::sleep(late);
+        std::thread::sleep(lost.late);
     }
     let answer = answer.to_string();
     let mut stream = stream;
@@ -1361,7 +1380,8 @@ fn lost_answer_case(
     lost_path: &'static str,
     name: &str,
 ) -> (order_host::bindings::orders::OrderView, Vec<String>, String) {
-    let fake = FakeServices::start(lost_path, Duration::from_millis(400));
+    // The step's other two attempts meet a service that is down.
+    let fake = FakeServices::start(lost_path, Duration::from_millis(400), 2);
     let host = host_on(&fake);
     let cmd = order_command(name, PRODUCT);
     host.service
@@ -1399,4 +1419,73 @@ fn a_lost_confirmation_answer_opens_a_ticket_and_keeps_the_order() {
     assert_eq!(count(&effects, "/api/tickets "), 1, "a ticket: {effects:?}");
     assert_eq!(count(&effects, "/api/refunds "), 0, "{effects:?}");
     assert_eq!(count(&effects, "/api/releases "), 0, "{effects:?}");
+}
+
+#[test]
+fn a_lost_charge_answer_is_refunded_when_the_retries_meet_503() {
+    let (order, effects, id) = lost_answer_case("/api/payments", "lost-charge");
+    assert_eq!(
+        order.status,
+        OrderStatus::Cancelled,
+        "{order:?} {effects:?}"
+    );
+    assert_eq!(
+        count(&effects, "/api/payments "),
+        1,
+        "charged once: {effects:?}"
+    );
+    assert_eq!(
+        count(&effects, "/api/refunds "),
+        1,
+        "refunded once: {effects:?}"
+    );
+    assert_eq!(count(&effects, "/api/allocations "), 0, "{effects:?}");
+    assert!(
+        effects
+            .iter()
+            .any(|e| e.starts_with("/api/notifications/order-cancellation")),
+        "the customer is told: {effects:?}"
+    );
+    assert!(effects[0].ends_with(&format!("order-{id}/process-payment/action")));
+}
+
+#[test]
+fn a_lost_allocation_answer_is_released_when_the_retries_meet_503() {
+    let (order, effects, _) = lost_answer_case("/api/allocations", "lost-allocation");
+    assert_eq!(
+        order.status,
+        OrderStatus::Cancelled,
+        "{order:?} {effects:?}"
+    );
+    assert_eq!(count(&effects, "/api/allocations "), 1, "{effects:?}");
+    assert_eq!(
+        count(&effects, "/api/releases "),
+        1,
+        "released: {effects:?}"
+    );
+    assert_eq!(count(&effects, "/api/refunds "), 1, "refunded: {effects:?}");
+    assert_eq!(count(&effects, "/api/shipments"), 0, "{effects:?}");
+}
+
+#[test]
+fn a_lost_booking_answer_is_cancelled_when_the_retries_meet_503() {
+    let (order, effects, _) = lost_answer_case("/api/shipments", "lost-booking");
+    assert_eq!(
+        order.status,
+        OrderStatus::Cancelled,
+        "{order:?} {effects:?}"
+    );
+    assert_eq!(
+        count(&effects, "/api/shipments "),
+        1,
+        "booked once: {effects:?}"
+    );
+    let cancels: Vec<&String> = effects.iter().filter(|e| e.contains("/cancel ")).collect();
+    assert_eq!(cancels.len(), 1, "the booking is cancelled: {effects:?}");
+    assert_eq!(
+        count(&effects, "/api/releases "),
+        1,
+        "released: {effects:?}"
+    );
+    assert_eq!(count(&effects, "/api/refunds "), 1, "refunded: {effects:?}");
 }

@@ -28,6 +28,11 @@ enum Mode {
     /// asks again under the same key and learns the outcome, with no second
     /// effect.
     LostThenLearnt,
+    /// The call takes effect but its answer is lost, and every retry of the
+    /// step finds the service down: the step fails in doubt, and its
+    /// compensation first asks again under the action's key, learns what
+    /// it did and undoes it.
+    LostThenDown,
 }
 
 impl Step {
@@ -97,6 +102,17 @@ fn expected_calls(order: &str, failing: Step, mode: Mode) -> Vec<String> {
                         calls.push(call(op, order, name, false, "Transient"));
                     }
                 }
+                Mode::LostThenDown => {
+                    calls.push(call(op, order, name, false, "InDoubt"));
+                    for _ in 1..ATTEMPTS {
+                        calls.push(call(op, order, name, false, "Transient"));
+                    }
+                    if !matches!(step, Step::Notification) {
+                        // Learnt before anything is undone; then undone too.
+                        calls.push(call(op, order, name, false, "Ok (replayed)"));
+                        done.push(step);
+                    }
+                }
             }
             // A failed notification never undoes the order; customer
             // service is asked to reach the customer instead.
@@ -151,6 +167,11 @@ fn run_case(failing: Step, mode: Mode) {
         Mode::TransientThenSuccess => vec![Scripted::Transient, Scripted::Ok],
         Mode::TransientExhausted => vec![Scripted::Transient; ATTEMPTS],
         Mode::LostThenLearnt => vec![Scripted::Lost],
+        Mode::LostThenDown => {
+            let mut script = vec![Scripted::Lost];
+            script.extend([Scripted::Unavailable].repeat(ATTEMPTS - 1));
+            script
+        }
     };
     t.host.sim.control.script(failing.operation(), script);
     let cmd = order(&format!("{failing:?}-{mode:?}"), "matrix");
@@ -296,4 +317,8 @@ matrix! {
     a_lost_allocation_answer_is_learnt_without_a_second_allocation: Allocation, LostThenLearnt;
     a_lost_booking_answer_is_learnt_without_a_second_booking: Shipment, LostThenLearnt;
     a_lost_confirmation_answer_is_learnt_without_a_second_message: Notification, LostThenLearnt;
+    a_lost_charge_with_the_gateway_down_is_learnt_and_refunded: Payment, LostThenDown;
+    a_lost_allocation_with_the_inventory_down_is_learnt_and_released: Allocation, LostThenDown;
+    a_lost_booking_with_the_carrier_down_is_learnt_and_cancelled: Shipment, LostThenDown;
+    a_lost_confirmation_with_the_service_down_opens_a_ticket: Notification, LostThenDown;
 }
