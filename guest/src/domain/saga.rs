@@ -265,6 +265,26 @@ pub struct SagaState {
     pub notes: Vec<String>,
     /// Support tickets owed, in the order they were recorded.
     pub obligations: Vec<Obligation>,
+    /// Shipments the carrier reported before the order could ship.
+    pub carrier_bookings: Vec<CarrierBooking>,
+}
+
+/// A shipment the carrier booked for the order on its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CarrierBooking {
+    pub shipment_id: String,
+    pub carrier: CarrierCode,
+    pub tracking_number: String,
+}
+
+impl CarrierBooking {
+    /// The key that cancels this booking when the order does not ship with it.
+    pub fn cancel_key(&self, order_id: &str) -> String {
+        format!(
+            "order-{order_id}/create-shipment/carrier-{}/cancel",
+            self.shipment_id
+        )
+    }
 }
 
 impl SagaState {
@@ -295,6 +315,22 @@ impl SagaState {
 
     pub(crate) fn apply(&mut self, event: &OrderEvent) {
         match event {
+            OrderEvent::CarrierBookingReceived {
+                shipment_id,
+                carrier,
+                tracking_number,
+                ..
+            } if !self
+                .carrier_bookings
+                .iter()
+                .any(|b| b.shipment_id == *shipment_id) =>
+            {
+                self.carrier_bookings.push(CarrierBooking {
+                    shipment_id: shipment_id.clone(),
+                    carrier: *carrier,
+                    tracking_number: tracking_number.clone(),
+                });
+            }
             OrderEvent::ObligationRecorded {
                 key, issue, urgent, ..
             } if self.obligation(key).is_none() => {
@@ -731,6 +767,20 @@ fn next_forward(order: &Order, now: Timestamp) -> SagaAction {
     }
     // Step 3. Also when the booking is recorded but the order not yet
     // marked shipped: repeating the call with the same key returns it.
+    // A shipment the carrier reported before the order was ready is used
+    // instead of booking a second one.
+    if order.shipping.is_none()
+        && let Some(b) = saga.carrier_bookings.first()
+        && let Ok(events) = super::order::decide_ship_order(
+            order,
+            &b.shipment_id,
+            b.carrier,
+            &b.tracking_number,
+            now,
+        )
+    {
+        return SagaAction::Record(events);
+    }
     let shipped = achieved(order, SagaStep::CreateShipment);
     if let Some(action) = reconcile(order, SagaStep::CreateShipment, shipped, now) {
         return action;
@@ -763,7 +813,9 @@ pub fn compensation_needed(order: &Order, step: SagaStep) -> bool {
         SagaStep::AllocateInventory => {
             order.allocation.is_some() || r.outcome.is_some() || r.unsettled()
         }
-        SagaStep::CreateShipment => r.outcome.is_some() || r.unsettled(),
+        SagaStep::CreateShipment => {
+            r.outcome.is_some() || r.unsettled() || !order.saga.carrier_bookings.is_empty()
+        }
         // The customer is always told about a cancellation of a placed order.
         SagaStep::NotifyCustomer => order.placed_at.is_some(),
     }
@@ -1042,7 +1094,31 @@ pub fn after_forward_error(
         return schedule(retry.delay_ms(attempt, &step.key(&order.order_id, false)));
     }
     if in_doubt && step != SagaStep::NotifyCustomer && achieved(order, step).is_some() {
-        return schedule(retry.max_delay_ms.max(1));
+        // People are told once: a second effect of the saga's own may exist.
+        let mut events = schedule(retry.max_delay_ms.max(1));
+        let key = format!("order-{}/support-ticket/{step}/in-doubt", order.order_id);
+        if order.saga.obligation(&key).is_none() {
+            events.push(OrderEvent::ObligationRecorded {
+                key,
+                issue: format!(
+                    "order {}: the outcome of {step} under key {} is still unknown ({}); the order was {} by another path, so a second effect may exist",
+                    order.order_id,
+                    step.key(&order.order_id, false),
+                    error.message(),
+                    match step {
+                        SagaStep::ProcessPayment => "paid",
+                        SagaStep::AllocateInventory => "allocated",
+                        _ => "shipped",
+                    }
+                )
+                .chars()
+                .take(1000)
+                .collect(),
+                urgent: true,
+                recorded_at: now,
+            });
+        }
+        return events;
     }
     let reason = if in_doubt {
         format!(
