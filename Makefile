@@ -2,7 +2,7 @@
 CARGO     ?= cargo
 COMPONENT := target/wasm32-wasip2/release/order_core.wasm
 
-.PHONY: setup build test demo bench lint fmt docs package
+.PHONY: setup build test demo bench bench-memory lint fmt docs package
 
 setup:
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
@@ -33,6 +33,12 @@ demo: build
 
 bench: build
 	$(CARGO) bench -p order-host
+
+## bench-memory: resident memory of the simulated backends over 100,000
+## orders' calls, then of `order-host load` over 20,000 orders (memory store)
+bench-memory: build
+	$(CARGO) run -q -p order-host --example sim_memory -- 100000
+	$(CARGO) run -q -p order-host -- --store memory load --orders 20000 --concurrency 4 --cancel-every 5
 
 lint: setup
 	$(CARGO) fmt --all --check
