@@ -76,6 +76,7 @@ fn survey(first: u64, count: u64) {
             e.0 += 1;
             if e.0 <= 5 {
                 let small = sim::check::shrink(&case, &f.invariant);
+                println!("{}: seed {seed}: {:?}", f.invariant, small.ops);
                 if small.ops.len() < e.2 {
                     e.1 = seed;
                     e.2 = small.ops.len();

@@ -133,12 +133,40 @@ fn run_in(sim: &Sim, case: &Case) -> Result<Stats, Failure> {
             }
         }
         settle_outside(sim);
-        always(sim).map_err(|(inv, d)| fail(inv, d, Some(i)))?;
+        let mut broken = Vec::new();
+        always(sim, &mut broken);
+        first(broken, Some(i))?;
     }
     quiesce(sim)?;
-    always(sim).map_err(|(inv, d)| fail(inv, d, None))?;
-    at_rest(sim).map_err(|(inv, d)| fail(inv, d, None))?;
+    let mut broken = Vec::new();
+    always(sim, &mut broken);
+    at_rest(sim, &mut broken);
+    first(broken, None)?;
     Ok(stats)
+}
+
+/// Invariants left out of the checks (`SIM_IGNORE=a,b`), to look past a
+/// known failure for the next one; empty unless set.
+fn ignored() -> &'static [String] {
+    static IGNORED: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    IGNORED.get_or_init(|| {
+        std::env::var("SIM_IGNORE")
+            .unwrap_or_default()
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    })
+}
+
+fn first(broken: Vec<Broken>, step: Option<usize>) -> Result<(), Failure> {
+    match broken
+        .into_iter()
+        .find(|(inv, _)| !ignored().iter().any(|i| i == inv))
+    {
+        Some((inv, d)) => Err(fail(inv, d, step)),
+        None => Ok(()),
+    }
 }
 
 /// A charge or booking made outside the application that the application
@@ -183,13 +211,11 @@ fn settle_outside(sim: &Sim) {
 type Broken = (&'static str, String);
 
 /// Invariants that hold after every operation.
-fn always(sim: &Sim) -> Result<(), Broken> {
-    if let Some((inv, d)) = sim.violations.borrow().first() {
-        return Err((inv, d.clone()));
-    }
+fn always(sim: &Sim, out: &mut Vec<Broken>) {
+    out.extend(sim.violations.borrow().iter().cloned());
     let inv = sim.inv.borrow();
-    if let Some(d) = inv.over_released.first() {
-        return Err(("release-only-what-is-held", d.clone()));
+    for d in &inv.over_released {
+        out.push(("release-only-what-is-held", d.clone()));
     }
     for (p, initial) in &inv.initial {
         let held: u64 = inv
@@ -201,7 +227,7 @@ fn always(sim: &Sim) -> Result<(), Broken> {
         let avail = inv.available.get(p).copied().unwrap_or(0);
         let restocked = inv.restocked.get(p).copied().unwrap_or(0);
         if avail + held != initial + restocked {
-            return Err((
+            out.push((
                 "stock-is-conserved",
                 format!(
                     "{p}: {avail} available + {held} held != {initial} initial + {restocked} restocked"
@@ -212,13 +238,22 @@ fn always(sim: &Sim) -> Result<(), Broken> {
     drop(inv);
     let mut days: BTreeMap<String, (u32, u64, u32, u32, u64)> = BTreeMap::new();
     for (o, order) in orders(sim) {
-        // Refunds recorded never exceed what was paid.
-        let paid = order.payment.as_ref().map_or(0, |p| p.amount_paid.amount);
+        // Refunds recorded never exceed what the gateway charged for the
+        // order (the saga may refund a charge it recovered after a
+        // cancellation, so the order's own payment record is not the bound).
+        let paid: u64 = sim
+            .pay
+            .borrow()
+            .charges
+            .iter()
+            .filter(|c| c.order_id == order.order_id && !c.outside)
+            .map(|c| c.amount)
+            .sum();
         if order.refunded.amount > paid {
-            return Err((
+            out.push((
                 "refunds-never-exceed-payments",
                 format!(
-                    "order {o} records {} refunded of {paid} paid",
+                    "order {o} records {} refunded of {paid} charged",
                     order.refunded.amount
                 ),
             ));
@@ -234,7 +269,7 @@ fn always(sim: &Sim) -> Result<(), Broken> {
                 .map(|i| i.quantity)
                 .sum();
             if claimed > line.quantity {
-                return Err((
+                out.push((
                     "returns-never-exceed-the-order",
                     format!(
                         "order {o} line {}: {claimed} returned of {}",
@@ -249,7 +284,7 @@ fn always(sim: &Sim) -> Result<(), Broken> {
             .map(|m| m.amount)
             .sum();
         if refunded_by_returns > paid {
-            return Err((
+            out.push((
                 "refunds-never-exceed-payments",
                 format!("order {o}: returns refunded {refunded_by_returns} of {paid} paid"),
             ));
@@ -272,10 +307,13 @@ fn always(sim: &Sim) -> Result<(), Broken> {
         }
     }
     for (day, (count, revenue, cancelled, refunds, refund_total)) in days {
-        let m = sim
-            .app()
-            .daily_metrics(&day)
-            .map_err(|e| ("metrics-are-readable", e.to_string()))?;
+        let m = match sim.app().daily_metrics(&day) {
+            Ok(m) => m,
+            Err(e) => {
+                out.push(("metrics-are-readable", e.to_string()));
+                continue;
+            }
+        };
         let t = m.by_currency.get("USD").cloned().unwrap_or_default();
         let seen = (
             t.order_count,
@@ -286,13 +324,12 @@ fn always(sim: &Sim) -> Result<(), Broken> {
         );
         let want = (count, revenue, cancelled, refunds, refund_total);
         if seen != want {
-            return Err((
+            out.push((
                 "metrics-match-the-orders",
                 format!("{day}: metrics (orders, revenue, cancellations, refunds, refunded) {seen:?}, orders say {want:?}"),
             ));
         }
     }
-    Ok(())
 }
 
 /// Faults off; refunds that the gateway made but the application did not
@@ -356,7 +393,7 @@ fn quiesce(sim: &Sim) -> Result<(), Failure> {
 }
 
 /// Invariants once everything has come to rest.
-fn at_rest(sim: &Sim) -> Result<(), Broken> {
+fn at_rest(sim: &Sim, out: &mut Vec<Broken>) {
     for (o, order) in orders(sim) {
         let id = order_id(o);
         let pay = sim.pay.borrow();
@@ -384,7 +421,7 @@ fn at_rest(sim: &Sim) -> Result<(), Broken> {
                 .sum();
             let recorded = r.refund_amount.as_ref().map_or(0, |m| m.amount);
             if at_gateway != recorded {
-                return Err((
+                out.push((
                     "a-recorded-refund-is-the-refund-made",
                     format!(
                         "return {} of order {o} records {recorded}, the gateway refunded {at_gateway}",
@@ -409,7 +446,7 @@ fn at_rest(sim: &Sim) -> Result<(), Broken> {
         };
         if !placed(&order) || !kept(&order) {
             if net != 0 {
-                return Err((
+                out.push((
                     "a-cancelled-order-keeps-no-money",
                     format!(
                         "order {o} is {} and keeps {net} of {charged} charged [{}], {refunded} refunded",
@@ -419,7 +456,7 @@ fn at_rest(sim: &Sim) -> Result<(), Broken> {
                 ));
             }
         } else if net + by_returns != order.total.amount {
-            return Err((
+            out.push((
                 "a-kept-order-is-charged-once",
                 format!(
                     "order {o} is {}: total {}, charged {charged} [{}], refunded {refunded} ({by_returns} by returns)",
@@ -443,7 +480,7 @@ fn at_rest(sim: &Sim) -> Result<(), Broken> {
                 0
             };
             if held != want {
-                return Err((
+                out.push((
                     if want == 0 {
                         "no-stock-held-for-a-cancelled-order"
                     } else {
@@ -467,7 +504,7 @@ fn at_rest(sim: &Sim) -> Result<(), Broken> {
             .collect();
         if !kept(&order) {
             if !live.is_empty() {
-                return Err((
+                out.push((
                     "no-booking-left-for-a-cancelled-order",
                     format!("order {o} is cancelled; bookings still live: {live:?}"),
                 ));
@@ -475,7 +512,7 @@ fn at_rest(sim: &Sim) -> Result<(), Broken> {
         } else if placed(&order) {
             let shipped = order.shipping.as_ref().map(|s| s.shipment_id.as_str());
             if live.len() != 1 || shipped != Some(live[0]) {
-                return Err((
+                out.push((
                     "a-kept-order-has-one-booking",
                     format!(
                         "order {o} is {} with shipment {shipped:?}; live bookings {live:?}",
@@ -492,13 +529,12 @@ fn at_rest(sim: &Sim) -> Result<(), Broken> {
                 OrderStatus::Shipped | OrderStatus::Delivered | OrderStatus::Returned
             )
         {
-            return Err((
+            out.push((
                 "a-kept-order-ships",
                 format!("order {o} is {} after its saga ended", order.status),
             ));
         }
     }
-    Ok(())
 }
 
 // ----- shrinking ----------------------------------------------------------------
