@@ -483,7 +483,7 @@ fn daily_metrics_count_placed_orders_cancellations_and_refunds() {
     assert_eq!(w.calls_of("restock-items").len(), 1);
     assert_eq!(
         w.calls_of("refund-payment")[0].key,
-        format!("return-{RETURN_ID}/refund")
+        format!("return-{RETURN_ID}/refund/{PRICE_B}-USD")
     );
 
     let day = app.daily_metrics(&utc_date(T0)).unwrap();

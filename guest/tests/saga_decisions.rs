@@ -332,6 +332,7 @@ fn transient_errors_are_retried_with_backoff_until_max_attempts_then_cancel_the_
             attempt: 1,
             error: "transient: gateway timeout".to_string(),
             retry_at: retry_1,
+            in_doubt: false,
         }]
     );
     assert_eq!(s.next(retry_1 - 1), SagaAction::Wait(retry_1));
@@ -356,6 +357,8 @@ fn transient_errors_are_retried_with_backoff_until_max_attempts_then_cancel_the_
                 step: SagaStep::ProcessPayment,
                 reason: "gateway timeout (after 3 attempts)".to_string(),
                 failed_at: retry_2,
+                in_doubt: false,
+                call_out: false,
             },
             OrderEvent::OrderCancelled {
                 order_id: ORDER_ID.to_string(),

@@ -328,8 +328,10 @@ impl<'a> App<'a> {
     }
 
     /// Refunds through the payment gateway, then records it. The gateway
-    /// call carries the return's key, so a retry after a failed write
-    /// never refunds twice.
+    /// call carries a key of the return and the amount, so a retry of the
+    /// same refund after a failed write or a lost answer never refunds
+    /// twice, and a refund of another amount never reuses a key with other
+    /// parameters.
     pub fn process_refund(
         &self,
         return_id: &str,
@@ -347,7 +349,7 @@ impl<'a> App<'a> {
         self.env
             .payment
             .refund_payment(
-                &format!("return-{}/refund", r.return_id),
+                &refund_key(&r.return_id, &amount),
                 &transaction_id,
                 &amount,
                 &format!("return {}", r.return_id),
@@ -467,4 +469,15 @@ impl<'a> App<'a> {
         let events = store::load_metrics(&self.env, &format!("metrics-{date}"))?;
         Ok(DailyMetrics::fold(date, &events))
     }
+}
+
+/// The idempotency key of a return's refund: one per return and amount
+/// (`return-<id>/refund/<amount>-<currency>`), so a retry of the same refund
+/// is recognised and a refund of another amount (after a refusal, say) is a
+/// new request rather than a reused key with other parameters.
+pub fn refund_key(return_id: &str, amount: &Money) -> String {
+    format!(
+        "return-{return_id}/refund/{}-{}",
+        amount.amount, amount.currency
+    )
 }

@@ -10,8 +10,8 @@ use super::ports::{AllocationError, PackageItem, StockItem, TicketPriority};
 use super::store::{Write, load_order, load_shipment};
 use crate::domain::order::{Order, OrderEvent, OrderStatus, saga_payment};
 use crate::domain::saga::{
-    self, CompensationStatus, SagaAction, SagaCall, SagaPolicy, SagaStep, StepOutcome,
-    after_compensation_error, after_forward_error, fail,
+    self, SagaAction, SagaCall, SagaPolicy, SagaStep, StepOutcome, after_compensation_error,
+    after_forward_error, after_obligation, fail_answered,
 };
 use crate::domain::shipment::{ShipmentEvent, ShipmentItem};
 use crate::domain::values::{
@@ -37,6 +37,44 @@ fn stock_items(order: &Order) -> Vec<StockItem> {
     order
         .items
         .iter()
+        .map(|i| StockItem {
+            product_id: i.product_id.clone(),
+            sku: i.sku.clone(),
+            quantity: i.quantity,
+        })
+        .collect()
+}
+
+/// Exactly the lines recorded allocated: every line after a full
+/// allocation, the `true` lines of a partial one, none when a partial
+/// allocation named no line (the service then releases what it holds for
+/// the order).
+fn allocated_items(order: &Order) -> Vec<StockItem> {
+    let full = order
+        .allocation
+        .as_ref()
+        .map(|a| a.all_items_allocated)
+        .or(
+            match &order.saga.step(SagaStep::AllocateInventory).outcome {
+                Some(StepOutcome::Allocated {
+                    all_items_allocated,
+                }) => Some(*all_items_allocated),
+                _ => None,
+            },
+        )
+        .unwrap_or(false);
+    if full {
+        return stock_items(order);
+    }
+    let lines = order
+        .allocation
+        .as_ref()
+        .map(|a| a.allocated_items.as_slice())
+        .unwrap_or_default();
+    order
+        .items
+        .iter()
+        .filter(|i| lines.contains(&i.item_id))
         .map(|i| StockItem {
             product_id: i.product_id.clone(),
             sku: i.sku.clone(),
@@ -109,7 +147,8 @@ impl App<'_> {
                     let started = saga::started(&order, call, &policy.saga, now);
                     let lease = match &started {
                         OrderEvent::SagaStepStarted { lease_until, .. }
-                        | OrderEvent::CompensationStarted { lease_until, .. } => *lease_until,
+                        | OrderEvent::CompensationStarted { lease_until, .. }
+                        | OrderEvent::ObligationStarted { lease_until, .. } => *lease_until,
                         _ => now,
                     };
                     let mut w = Write::new();
@@ -158,55 +197,29 @@ impl App<'_> {
                 Ok(events) => events,
                 Err(e) => after_compensation_error(order, step, &e, policy, now),
             },
+            SagaCall::Obligation(index) => {
+                let o = &order.saga.obligations[index];
+                let priority = if o.urgent {
+                    TicketPriority::Urgent
+                } else {
+                    TicketPriority::Normal
+                };
+                let result = self.env.customer.create_support_ticket(
+                    &o.key,
+                    &order.order_id,
+                    &order.customer_id,
+                    &o.issue,
+                    priority,
+                );
+                after_obligation(order, index, result, policy, now)
+            }
         };
-        if let Some(note) = self.escalate(order, &events) {
-            events.push(OrderEvent::NoteRecorded {
-                note,
-                recorded_at: now,
-            });
-        }
+        // People must be told when money or stock may be stuck, or a
+        // customer could not be reached: recorded with the decision itself.
+        let owed = saga::obligations_for(order, &events, now);
+        events.extend(owed);
         w.order(Some(order), events, now);
         Ok(w)
-    }
-
-    /// People must look at a compensation that stalls (money or stock is
-    /// stuck) and at a customer who could not be told: a support ticket is
-    /// opened the first time, best effort (its key makes a repeat harmless).
-    fn escalate(&self, order: &Order, events: &[OrderEvent]) -> Option<String> {
-        let (step, kind, issue, priority) = events.iter().find_map(|e| match e {
-            OrderEvent::CompensationStalled { step, error, .. }
-            | OrderEvent::CompensationFailed { step, error, .. }
-                if order.saga.compensation(*step).status != CompensationStatus::Stalled =>
-            {
-                Some((
-                    *step,
-                    "stalled",
-                    format!(
-                        "{} for order {} failed ({error}); money or stock may be stuck",
-                        step.compensation_name(),
-                        order.order_id
-                    ),
-                    TicketPriority::Urgent,
-                ))
-            }
-            OrderEvent::NotificationGaveUp { step, reason, .. } => Some((
-                *step,
-                "undelivered",
-                format!(
-                    "a message to the customer about order {} could not be sent: {reason}",
-                    order.order_id
-                ),
-                TicketPriority::Normal,
-            )),
-            _ => None,
-        })?;
-        let key = format!("order-{}/support-ticket/{step}/{kind}", order.order_id);
-        let issue: String = issue.chars().take(1000).collect();
-        self.env
-            .customer
-            .create_support_ticket(&key, &order.order_id, &order.customer_id, &issue, priority)
-            .ok()
-            .map(|ticket| format!("support ticket {ticket} opened: {issue}"))
     }
 
     /// A step's action. The outer result is for storage errors; the inner
@@ -280,7 +293,7 @@ impl App<'_> {
                                     "the gateway charged {}, the order total is {}",
                                     receipt.amount, order.total
                                 );
-                                events.extend(fail(order, step, &reason, now));
+                                events.extend(fail_answered(order, step, &reason, now, false));
                             }
                         }
                         events
@@ -545,45 +558,83 @@ impl App<'_> {
                 }
             }
             SagaStep::AllocateInventory => {
-                // An allocation whose answer was never recorded may still
-                // land: learn its outcome first (same key, no second
-                // effect), so the release cannot come before it.
-                let forward = order.saga.step(step);
-                if forward.in_flight && forward.outcome.is_none() {
+                // An allocation whose answer was never recorded, or was in
+                // doubt, may still land: learn its outcome first (same key,
+                // no second effect), so the release cannot come before it.
+                if order.saga.step(step).unsettled() {
                     return self.recover(order, step, carrier, w);
                 }
+                let items = allocated_items(order);
                 env.inventory
-                    .release_stock(&key, &order.order_id, &stock_items(order))
-                    .map(|()| vec![done("stock released".to_string())])
+                    .release_stock(&key, &order.order_id, &items)
+                    .map(|()| {
+                        let detail = if items.is_empty() {
+                            "stock released (no line was recorded allocated)".to_string()
+                        } else {
+                            "stock released".to_string()
+                        };
+                        vec![done(detail)]
+                    })
             }
             SagaStep::ProcessPayment => {
+                // Every charge the saga started is learnt before anything
+                // is refunded: a payment recorded by another path (a
+                // webhook, a clerk) does not hide the saga's own.
+                if order.saga.step(step).unsettled() {
+                    return self.recover(order, step, carrier, w);
+                }
+                let own = saga_payment(order);
                 let paid = order
                     .payment
                     .as_ref()
                     .map(|p| (p.transaction_id.clone(), p.amount_paid.clone()))
-                    .or_else(|| saga_payment(order));
+                    .or_else(|| own.clone());
                 let Some((transaction_id, amount)) = paid else {
-                    return self.recover(order, step, carrier, w);
+                    return Ok(Ok(vec![done("nothing was charged".to_string())]));
                 };
                 let refund = Money {
                     amount: amount.amount.saturating_sub(order.refunded.amount),
                     currency: amount.currency,
                 };
-                if refund.amount == 0 {
-                    return Ok(Ok(vec![done("nothing left to refund".to_string())]));
+                let mut events = Vec::new();
+                let mut details = Vec::new();
+                if refund.amount > 0 {
+                    if let Err(e) =
+                        env.payment
+                            .refund_payment(&key, &transaction_id, &refund, &reason)
+                    {
+                        return Ok(Err(e));
+                    }
+                    details.push(format!("refunded {refund} of {transaction_id}"));
+                    events.push(OrderEvent::OrderRefunded {
+                        return_id: None,
+                        amount: refund,
+                        refunded_at: now,
+                    });
                 }
-                env.payment
-                    .refund_payment(&key, &transaction_id, &refund, &reason)
-                    .map(|()| {
-                        vec![
-                            done(format!("refunded {refund} of {transaction_id}")),
-                            OrderEvent::OrderRefunded {
-                                return_id: None,
-                                amount: refund,
-                                refunded_at: now,
-                            },
-                        ]
-                    })
+                // The saga's own charge, when the order was paid by another
+                // transaction: a duplicate, refunded in full under the
+                // duplicate key (the same key the forward step uses, so a
+                // refund it already made is answered, not repeated).
+                if let Some((own_id, own_amount)) = own.filter(|(t, _)| *t != transaction_id) {
+                    let dup_key = format!("order-{}/process-payment/duplicate", order.order_id);
+                    if let Err(e) = env.payment.refund_payment(
+                        &dup_key,
+                        &own_id,
+                        &own_amount,
+                        "duplicate charge",
+                    ) {
+                        return Ok(Err(e));
+                    }
+                    details.push(format!(
+                        "refunded duplicate charge {own_amount} of {own_id}"
+                    ));
+                }
+                if details.is_empty() {
+                    details.push("nothing left to refund".to_string());
+                }
+                events.insert(0, done(details.join("; ")));
+                Ok(events)
             }
             SagaStep::NotifyCustomer => env
                 .customer
@@ -607,15 +658,25 @@ impl App<'_> {
         w.keep_lease = true;
         Ok(match self.forward(order, step, carrier, w)? {
             Ok(mut events) => {
-                // Keep only the saga's record: the order is already cancelled.
-                events.retain(|e| matches!(e, OrderEvent::SagaStepCompleted { .. }));
+                // Keep only the saga's record and its notes: the order is
+                // already cancelled.
+                events.retain(|e| {
+                    matches!(
+                        e,
+                        OrderEvent::SagaStepCompleted { .. } | OrderEvent::NoteRecorded { .. }
+                    )
+                });
                 Ok(events)
             }
+            // The callee's definitive answer: nothing was done under the key.
             Err(ExternalError::Permanent(m)) => Ok(vec![OrderEvent::SagaStepFailed {
                 step,
                 reason: format!("nothing to undo: {m}"),
                 failed_at: now,
+                in_doubt: false,
+                call_out: false,
             }]),
+            // Still unknown: the compensation retries, and keeps asking.
             Err(e) => Err(e),
         })
     }

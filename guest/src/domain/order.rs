@@ -156,11 +156,23 @@ pub enum OrderEvent {
         attempt: u32,
         error: String,
         retry_at: Timestamp,
+        /// The step's call may have taken effect (an answer in doubt, or an
+        /// earlier attempt never answered): the retry must learn its outcome.
+        #[serde(default)]
+        in_doubt: bool,
     },
     SagaStepFailed {
         step: SagaStep,
         reason: String,
         failed_at: Timestamp,
+        /// The step's call may have taken effect: its compensation first
+        /// learns the outcome under the action's key.
+        #[serde(default)]
+        in_doubt: bool,
+        /// Another path failed the step while the saga's own call for it was
+        /// still out: the call keeps its lease, and is waited for.
+        #[serde(default)]
+        call_out: bool,
     },
     CompensationStarted {
         step: SagaStep,
@@ -201,6 +213,32 @@ pub enum OrderEvent {
         step: SagaStep,
         error: String,
         failed_at: Timestamp,
+    },
+    /// People must be told (a support ticket): recorded in the same write as
+    /// the decision that needs it, and retried by the saga until done.
+    ObligationRecorded {
+        /// The ticket's idempotency key; names the obligation.
+        key: String,
+        issue: String,
+        urgent: bool,
+        recorded_at: Timestamp,
+    },
+    ObligationStarted {
+        key: String,
+        attempt: u32,
+        started_at: Timestamp,
+        lease_until: Timestamp,
+    },
+    ObligationRetryScheduled {
+        key: String,
+        attempt: u32,
+        error: String,
+        retry_at: Timestamp,
+    },
+    ObligationFulfilled {
+        key: String,
+        ticket_id: String,
+        fulfilled_at: Timestamp,
     },
     /// A customer notification could not be sent; the order is not undone.
     NotificationGaveUp {

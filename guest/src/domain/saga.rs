@@ -170,7 +170,21 @@ pub struct StepRecord {
     pub in_flight: bool,
     /// Until when the call in flight belongs to whoever started it.
     pub lease_until: Option<Timestamp>,
+    /// A call under the step's key may have taken effect and its outcome
+    /// is not known: an attempt was never answered (a crash, a lease that
+    /// ran out), or the callee's answer was in doubt. Only a definitive
+    /// answer for the key (the outcome, or a refusal) clears it; a
+    /// transient error of a later attempt says nothing about earlier ones.
+    pub in_doubt: bool,
     pub outcome: Option<StepOutcome>,
+}
+
+impl StepRecord {
+    /// True while a call under the step's key may have acted unseen: the
+    /// saga must learn its outcome before it builds on, or undoes, the step.
+    pub fn unsettled(&self) -> bool {
+        self.in_flight || self.in_doubt
+    }
 }
 
 /// Where one compensation stands.
@@ -194,6 +208,31 @@ pub struct CompensationRecord {
     pub retry_at: Option<Timestamp>,
     /// Until when the call in flight belongs to whoever started it.
     pub lease_until: Option<Timestamp>,
+}
+
+/// A support ticket the rules require, recorded with the decision that
+/// needs it and retried until customer service has opened it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Obligation {
+    /// The ticket's idempotency key (`order-<id>/support-ticket/<step>/<kind>`).
+    pub key: String,
+    pub issue: String,
+    pub urgent: bool,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub retry_at: Option<Timestamp>,
+    pub lease_until: Option<Timestamp>,
+    /// The ticket, once opened.
+    pub ticket_id: Option<String>,
+}
+
+impl Obligation {
+    /// When it may be tried next.
+    fn due(&self) -> Timestamp {
+        self.retry_at
+            .unwrap_or(0)
+            .max(self.lease_until.unwrap_or(0))
+    }
 }
 
 /// How a finished saga ended.
@@ -224,6 +263,8 @@ pub struct SagaState {
     pub failure: Option<(SagaStep, String)>,
     pub finished: Option<Finished>,
     pub notes: Vec<String>,
+    /// Support tickets owed, in the order they were recorded.
+    pub obligations: Vec<Obligation>,
 }
 
 impl SagaState {
@@ -235,8 +276,65 @@ impl SagaState {
         &self.compensations[step.index()]
     }
 
+    /// The obligation named `key`.
+    pub fn obligation(&self, key: &str) -> Option<&Obligation> {
+        self.obligations.iter().find(|o| o.key == key)
+    }
+
+    fn obligation_mut(&mut self, key: &str) -> Option<&mut Obligation> {
+        self.obligations.iter_mut().find(|o| o.key == key)
+    }
+
+    /// The ticket ids opened for this order's saga.
+    pub fn tickets(&self) -> Vec<&str> {
+        self.obligations
+            .iter()
+            .filter_map(|o| o.ticket_id.as_deref())
+            .collect()
+    }
+
     pub(crate) fn apply(&mut self, event: &OrderEvent) {
         match event {
+            OrderEvent::ObligationRecorded {
+                key, issue, urgent, ..
+            } if self.obligation(key).is_none() => {
+                self.obligations.push(Obligation {
+                    key: key.clone(),
+                    issue: issue.clone(),
+                    urgent: *urgent,
+                    ..Obligation::default()
+                });
+            }
+            OrderEvent::ObligationStarted {
+                key,
+                attempt,
+                lease_until,
+                ..
+            } => {
+                if let Some(o) = self.obligation_mut(key) {
+                    o.attempts = (*attempt).max(o.attempts);
+                    o.lease_until = Some(*lease_until);
+                }
+            }
+            OrderEvent::ObligationRetryScheduled {
+                key,
+                error,
+                retry_at,
+                ..
+            } => {
+                if let Some(o) = self.obligation_mut(key) {
+                    o.last_error = Some(error.clone());
+                    o.retry_at = Some(*retry_at);
+                    o.lease_until = None;
+                }
+            }
+            OrderEvent::ObligationFulfilled { key, ticket_id, .. } => {
+                if let Some(o) = self.obligation_mut(key) {
+                    o.ticket_id = Some(ticket_id.clone());
+                    o.retry_at = None;
+                    o.lease_until = None;
+                }
+            }
             OrderEvent::SagaStarted { .. } => self.started = true,
             OrderEvent::SagaStepStarted {
                 step,
@@ -246,6 +344,8 @@ impl SagaState {
             } => {
                 let r = &mut self.steps[step.index()];
                 r.attempts = (*attempt).max(r.attempts);
+                // The previous attempt was never answered: it may have acted.
+                r.in_doubt |= r.in_flight;
                 r.in_flight = true;
                 r.lease_until = Some(*lease_until);
             }
@@ -253,6 +353,7 @@ impl SagaState {
                 let r = &mut self.steps[step.index()];
                 r.status = StepStatus::Completed;
                 r.in_flight = false;
+                r.in_doubt = false;
                 r.lease_until = None;
                 r.retry_at = None;
                 r.outcome = Some(outcome.clone());
@@ -261,20 +362,35 @@ impl SagaState {
                 step,
                 error,
                 retry_at,
+                in_doubt,
                 ..
             } => {
                 let r = &mut self.steps[step.index()];
                 r.status = StepStatus::Retrying;
+                r.in_doubt = *in_doubt;
                 r.in_flight = false;
                 r.lease_until = None;
                 r.last_error = Some(error.clone());
                 r.retry_at = Some(*retry_at);
             }
-            OrderEvent::SagaStepFailed { step, reason, .. } => {
+            OrderEvent::SagaStepFailed {
+                step,
+                reason,
+                in_doubt,
+                call_out,
+                ..
+            } => {
                 let r = &mut self.steps[step.index()];
                 r.status = StepStatus::Failed;
-                r.in_flight = false;
-                r.lease_until = None;
+                if *call_out {
+                    // The saga's own call is still out: it keeps its lease
+                    // and its outcome is learnt before anything is undone.
+                    r.in_doubt = true;
+                } else {
+                    r.in_flight = false;
+                    r.lease_until = None;
+                    r.in_doubt = *in_doubt;
+                }
                 r.retry_at = None;
                 r.last_error = Some(reason.clone());
                 self.failure.get_or_insert((*step, reason.clone()));
@@ -431,6 +547,8 @@ pub enum SagaCall {
     Forward(SagaStep),
     /// The step's compensation.
     Compensate(SagaStep),
+    /// The obligation at this index of [`SagaState::obligations`].
+    Obligation(usize),
 }
 
 /// What the saga needs next.
@@ -464,10 +582,44 @@ pub fn next_action(order: &Order, now: Timestamp) -> SagaAction {
             SagaAction::Finished
         };
     }
-    if compensating(order) {
+    let next = if compensating(order) {
         next_compensation(order, now)
     } else {
         next_forward(order, now)
+    };
+    with_obligations(order, next, now)
+}
+
+/// Obligations owed are met when the saga would otherwise wait or finish
+/// (calls that move money or stock go first); a saga never finishes while
+/// one is owed, so `compensation-failed` always ends with its ticket.
+fn with_obligations(order: &Order, next: SagaAction, now: Timestamp) -> SagaAction {
+    let owed = order
+        .saga
+        .obligations
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.ticket_id.is_none())
+        .min_by_key(|(_, o)| o.due());
+    let Some((index, obligation)) = owed else {
+        return next;
+    };
+    let finishing = matches!(&next, SagaAction::Record(events) if events.iter().any(|e| matches!(
+        e,
+        OrderEvent::SagaCompleted { .. }
+            | OrderEvent::SagaCompensated { .. }
+            | OrderEvent::SagaCompensationFailed { .. }
+    )));
+    let later = match next {
+        SagaAction::Wait(t) => Some(t),
+        _ if finishing => None,
+        other => return other,
+    };
+    let due = obligation.due();
+    if due <= now {
+        SagaAction::Call(SagaCall::Obligation(index))
+    } else {
+        SagaAction::Wait(later.map_or(due, |t| t.min(due)))
     }
 }
 
@@ -499,8 +651,8 @@ fn reconcile(
 ) -> Option<SagaAction> {
     let r = order.saga.step(step);
     match achieved {
-        Some(_) if !r.in_flight && r.status == StepStatus::Completed => None,
-        Some(outcome) if !r.in_flight => {
+        Some(_) if !r.unsettled() && r.status == StepStatus::Completed => None,
+        Some(outcome) if !r.unsettled() => {
             Some(SagaAction::Record(vec![OrderEvent::SagaStepCompleted {
                 step,
                 outcome,
@@ -516,13 +668,38 @@ fn reconcile(
     }
 }
 
+/// The step's result as recorded on the order by any path (the saga, a
+/// webhook, a command), if the order shows the step achieved.
+pub fn achieved(order: &Order, step: SagaStep) -> Option<StepOutcome> {
+    match step {
+        SagaStep::ProcessPayment => order.payment.as_ref().map(|p| StepOutcome::Paid {
+            transaction_id: p.transaction_id.clone(),
+            amount: p.amount_paid.clone(),
+        }),
+        SagaStep::AllocateInventory => order
+            .allocation
+            .as_ref()
+            .filter(|a| a.all_items_allocated)
+            .map(|_| StepOutcome::Allocated {
+                all_items_allocated: true,
+            }),
+        SagaStep::CreateShipment => order
+            .shipping
+            .as_ref()
+            .map(|s| StepOutcome::ShipmentBooked {
+                shipment_id: s.shipment_id.clone(),
+                carrier: s.carrier,
+                tracking_number: s.tracking_number.clone(),
+                estimated_delivery: None,
+            }),
+        SagaStep::NotifyCustomer => None,
+    }
+}
+
 fn next_forward(order: &Order, now: Timestamp) -> SagaAction {
     let saga = &order.saga;
     // Step 1: a payment recorded by any path (saga, webhook, command) counts.
-    let paid = order.payment.as_ref().map(|p| StepOutcome::Paid {
-        transaction_id: p.transaction_id.clone(),
-        amount: p.amount_paid.clone(),
-    });
+    let paid = achieved(order, SagaStep::ProcessPayment);
     if let Some(action) = reconcile(order, SagaStep::ProcessPayment, paid, now) {
         return action;
     }
@@ -530,14 +707,9 @@ fn next_forward(order: &Order, now: Timestamp) -> SagaAction {
     let alloc = saga.step(SagaStep::AllocateInventory);
     match &order.allocation {
         Some(a) if a.all_items_allocated => {
-            if alloc.status != StepStatus::Completed {
-                return SagaAction::Record(vec![OrderEvent::SagaStepCompleted {
-                    step: SagaStep::AllocateInventory,
-                    outcome: StepOutcome::Allocated {
-                        all_items_allocated: true,
-                    },
-                    completed_at: now,
-                }]);
+            let done = achieved(order, SagaStep::AllocateInventory);
+            if let Some(action) = reconcile(order, SagaStep::AllocateInventory, done, now) {
+                return action;
             }
         }
         Some(_) => {
@@ -559,15 +731,7 @@ fn next_forward(order: &Order, now: Timestamp) -> SagaAction {
     }
     // Step 3. Also when the booking is recorded but the order not yet
     // marked shipped: repeating the call with the same key returns it.
-    let shipped = order
-        .shipping
-        .as_ref()
-        .map(|s| StepOutcome::ShipmentBooked {
-            shipment_id: s.shipment_id.clone(),
-            carrier: s.carrier,
-            tracking_number: s.tracking_number.clone(),
-            estimated_delivery: None,
-        });
+    let shipped = achieved(order, SagaStep::CreateShipment);
     if let Some(action) = reconcile(order, SagaStep::CreateShipment, shipped, now) {
         return action;
     }
@@ -594,12 +758,12 @@ pub fn compensation_needed(order: &Order, step: SagaStep) -> bool {
     let r = order.saga.step(step);
     match step {
         SagaStep::ProcessPayment => {
-            order.payment.is_some() || saga_payment(order).is_some() || r.in_flight
+            order.payment.is_some() || saga_payment(order).is_some() || r.unsettled()
         }
         SagaStep::AllocateInventory => {
-            order.allocation.is_some() || r.outcome.is_some() || r.in_flight
+            order.allocation.is_some() || r.outcome.is_some() || r.unsettled()
         }
-        SagaStep::CreateShipment => r.outcome.is_some() || r.in_flight,
+        SagaStep::CreateShipment => r.outcome.is_some() || r.unsettled(),
         // The customer is always told about a cancellation of a placed order.
         SagaStep::NotifyCustomer => order.placed_at.is_some(),
     }
@@ -664,13 +828,42 @@ fn next_compensation(order: &Order, now: Timestamp) -> SagaAction {
     }])
 }
 
-/// The events that fail the saga at `step`: the failure, and the order's
-/// cancellation with the failure as its reason (when it can still be cancelled).
+/// The events that fail the saga at `step` from outside the step's call (a
+/// failure report, a partial allocation): the failure, and the order's
+/// cancellation with the failure as its reason (when it can still be
+/// cancelled). A call of the saga's own for the step that is still out
+/// keeps its lease and is learnt before its compensation acts.
 pub fn fail(order: &Order, step: SagaStep, reason: &str, now: Timestamp) -> Vec<OrderEvent> {
+    let r = order.saga.step(step);
+    fail_step(order, step, reason, now, r.unsettled(), r.in_flight)
+}
+
+/// The events that fail the saga at `step` on the answer of its own call;
+/// `in_doubt` when the call may nevertheless have taken effect.
+pub fn fail_answered(
+    order: &Order,
+    step: SagaStep,
+    reason: &str,
+    now: Timestamp,
+    in_doubt: bool,
+) -> Vec<OrderEvent> {
+    fail_step(order, step, reason, now, in_doubt, false)
+}
+
+fn fail_step(
+    order: &Order,
+    step: SagaStep,
+    reason: &str,
+    now: Timestamp,
+    in_doubt: bool,
+    call_out: bool,
+) -> Vec<OrderEvent> {
     let mut events = vec![OrderEvent::SagaStepFailed {
         step,
         reason: reason.to_string(),
         failed_at: now,
+        in_doubt,
+        call_out,
     }];
     if matches!(order.status, OrderStatus::Pending | OrderStatus::Confirmed) {
         let mut text = format!("{step} failed: {reason}");
@@ -704,11 +897,119 @@ pub fn started(order: &Order, call: SagaCall, policy: &SagaPolicy, now: Timestam
             started_at: now,
             lease_until,
         },
+        SagaCall::Obligation(index) => {
+            let o = &order.saga.obligations[index];
+            OrderEvent::ObligationStarted {
+                key: o.key.clone(),
+                attempt: o.attempts + 1,
+                started_at: now,
+                lease_until,
+            }
+        }
+    }
+}
+
+/// The obligations that `events` (a decision about to be recorded) create:
+/// an urgent ticket the first time a compensation stalls or is refused (money
+/// or stock may be stuck), a normal one when a message to the customer
+/// could not be delivered. Recorded in the same write as the decision.
+pub fn obligations_for(order: &Order, events: &[OrderEvent], now: Timestamp) -> Vec<OrderEvent> {
+    let mut out: Vec<OrderEvent> = Vec::new();
+    for e in events {
+        let (step, kind, issue, urgent) = match e {
+            OrderEvent::CompensationStalled { step, error, .. }
+            | OrderEvent::CompensationFailed { step, error, .. } => (
+                *step,
+                "stalled",
+                format!(
+                    "{} for order {} failed ({error}); money or stock may be stuck",
+                    step.compensation_name(),
+                    order.order_id
+                ),
+                true,
+            ),
+            OrderEvent::NotificationGaveUp { step, reason, .. } => (
+                *step,
+                "undelivered",
+                format!(
+                    "a message to the customer about order {} could not be sent: {reason}",
+                    order.order_id
+                ),
+                false,
+            ),
+            _ => continue,
+        };
+        let key = format!("order-{}/support-ticket/{step}/{kind}", order.order_id);
+        let recorded = order.saga.obligation(&key).is_some()
+            || out
+                .iter()
+                .any(|o| matches!(o, OrderEvent::ObligationRecorded { key: k, .. } if *k == key));
+        if !recorded {
+            out.push(OrderEvent::ObligationRecorded {
+                key,
+                issue: issue.chars().take(1000).collect(),
+                urgent,
+                recorded_at: now,
+            });
+        }
+    }
+    out
+}
+
+/// Events after an obligation's call: the ticket and a note on the order,
+/// or a retry (an obligation never gives up; the same key makes a repeat
+/// return the ticket already opened).
+pub fn after_obligation(
+    order: &Order,
+    index: usize,
+    result: Result<String, ExternalError>,
+    policy: &SagaPolicy,
+    now: Timestamp,
+) -> Vec<OrderEvent> {
+    let o = &order.saga.obligations[index];
+    match result {
+        Ok(ticket_id) => vec![
+            OrderEvent::NoteRecorded {
+                note: format!("support ticket {ticket_id} opened: {}", o.issue),
+                recorded_at: now,
+            },
+            OrderEvent::ObligationFulfilled {
+                key: o.key.clone(),
+                ticket_id,
+                fulfilled_at: now,
+            },
+        ],
+        Err(error) => {
+            let delay = if o.attempts < policy.retry.max_attempts {
+                policy.retry.delay_ms(o.attempts, &o.key)
+            } else {
+                policy.retry.max_delay_ms.max(1)
+            };
+            vec![OrderEvent::ObligationRetryScheduled {
+                key: o.key.clone(),
+                attempt: o.attempts,
+                error: error.to_string(),
+                retry_at: now.saturating_add(delay),
+            }]
+        }
     }
 }
 
 /// Events after a forward step's call failed: retry later, or fail the saga
 /// (notifications give up instead: they never undo the order).
+///
+/// A refusal (`permanent`) is the callee's definitive answer for the key:
+/// nothing was done under it. If another path has achieved the step
+/// meanwhile (a clerk's `ship-order`, a carrier's or gateway's event), the
+/// step is done with that result, not failed.
+///
+/// An answer in doubt, or any non-definitive answer while an earlier
+/// attempt is in doubt, keeps the step in doubt: it is retried under the
+/// same key; when the attempts run out the step fails *in doubt*, so that
+/// its compensation first learns the outcome under the action's key and
+/// undoes whatever it did. A step in doubt that another path has achieved
+/// is not failed (the order is fine): the saga keeps asking at the longest
+/// delay, so that a second effect of its own is found and undone.
 pub fn after_forward_error(
     order: &Order,
     step: SagaStep,
@@ -716,18 +1017,39 @@ pub fn after_forward_error(
     policy: &SagaPolicy,
     now: Timestamp,
 ) -> Vec<OrderEvent> {
-    let attempt = order.saga.step(step).attempts;
+    let r = order.saga.step(step);
+    let attempt = r.attempts;
     let retry = policy.for_step(step);
-    if error.is_transient() && attempt < retry.max_attempts {
-        let delay = retry.delay_ms(attempt, &step.key(&order.order_id, false));
-        return vec![OrderEvent::SagaStepRetryScheduled {
+    let definitive = matches!(error, ExternalError::Permanent(_));
+    let in_doubt = error.is_in_doubt() || (r.in_doubt && !definitive);
+    if definitive && let Some(outcome) = achieved(order, step) {
+        return vec![OrderEvent::SagaStepCompleted {
+            step,
+            outcome,
+            completed_at: now,
+        }];
+    }
+    let schedule = |delay: u64| {
+        vec![OrderEvent::SagaStepRetryScheduled {
             step,
             attempt,
             error: error.to_string(),
             retry_at: now.saturating_add(delay),
-        }];
+            in_doubt,
+        }]
+    };
+    if !definitive && attempt < retry.max_attempts {
+        return schedule(retry.delay_ms(attempt, &step.key(&order.order_id, false)));
     }
-    let reason = if error.is_transient() {
+    if in_doubt && step != SagaStep::NotifyCustomer && achieved(order, step).is_some() {
+        return schedule(retry.max_delay_ms.max(1));
+    }
+    let reason = if in_doubt {
+        format!(
+            "{} (outcome unknown after {attempt} attempts)",
+            error.message()
+        )
+    } else if !definitive {
         format!("{} (after {attempt} attempts)", error.message())
     } else {
         error.message().to_string()
@@ -735,7 +1057,7 @@ pub fn after_forward_error(
     if step == SagaStep::NotifyCustomer {
         return notification_gave_up(false, &reason, now);
     }
-    fail(order, step, &reason, now)
+    fail_answered(order, step, &reason, now, in_doubt)
 }
 
 /// Only the notify-customer step gives up: going forward (the order
@@ -760,9 +1082,9 @@ fn notification_gave_up(compensation: bool, reason: &str, now: Timestamp) -> Vec
 }
 
 /// Events after a compensation's call failed. Notices give up after their
-/// attempts. The others retry transient errors, then stall (reported as
-/// `compensation-failed`) and keep retrying at the longest delay (a
-/// transient error had no effect, so the same key may still succeed); a
+/// attempts. The others retry transient and in-doubt errors, then stall
+/// (reported as `compensation-failed`) and keep retrying at the longest
+/// delay (the same key either still succeeds or returns what it did); a
 /// permanent refusal fails the compensation for good, since the callee
 /// answers its key with the same refusal forever.
 pub fn after_compensation_error(

@@ -43,6 +43,9 @@ fn log(log: &Log, op: &'static str, key: &str, detail: String) {
 pub enum Failure {
     External(ExternalError),
     OutOfStock(Vec<Unavailable>),
+    /// The call takes effect, and its answer is lost: the caller sees
+    /// `in-doubt`.
+    Lost,
 }
 
 /// Failures queued per operation, consumed one per call.
@@ -72,6 +75,19 @@ impl Script {
         );
     }
 
+    /// The call acts, but its answer is lost (`in-doubt`).
+    pub fn lost(&self, op: &'static str) {
+        self.fail(op, Failure::Lost);
+    }
+
+    /// The outcome is unknown and the call did nothing (`in-doubt`).
+    pub fn in_doubt(&self, op: &'static str, message: &str) {
+        self.fail(
+            op,
+            Failure::External(ExternalError::InDoubt(message.to_string())),
+        );
+    }
+
     fn next(&self, op: &'static str) -> Option<Failure> {
         self.0
             .borrow_mut()
@@ -80,10 +96,24 @@ impl Script {
     }
 
     fn external(&self, op: &'static str) -> Result<(), ExternalError> {
+        self.external_then(op, || ())
+    }
+
+    /// Fails as scripted, or acts with `effect`; a lost answer acts and
+    /// then fails in doubt.
+    fn external_then<T>(
+        &self,
+        op: &'static str,
+        effect: impl FnOnce() -> T,
+    ) -> Result<T, ExternalError> {
         match self.next(op) {
-            None => Ok(()),
+            None => Ok(effect()),
             Some(Failure::External(e)) => Err(e),
             Some(Failure::OutOfStock(_)) => Err(ExternalError::Permanent("out of stock".into())),
+            Some(Failure::Lost) => {
+                effect();
+                Err(ExternalError::InDoubt(format!("{op}: the answer was lost")))
+            }
         }
     }
 }
@@ -270,18 +300,19 @@ impl PaymentGateway for FakePayment {
             key,
             format!("{order_id} {amount} {method}"),
         );
-        self.script.external("process-payment")?;
-        let mut receipts = self.receipts.borrow_mut();
-        let n = receipts.len() + 1;
-        // The same key returns the same receipt: a retry never charges twice.
-        Ok(receipts
-            .entry(key.to_string())
-            .or_insert_with(|| PaymentReceipt {
-                transaction_id: format!("txn-{n}"),
-                amount: amount.clone(),
-                processed_at: self.clock.now(),
-            })
-            .clone())
+        self.script.external_then("process-payment", || {
+            let mut receipts = self.receipts.borrow_mut();
+            let n = receipts.len() + 1;
+            // The same key returns the same receipt: a retry never charges twice.
+            receipts
+                .entry(key.to_string())
+                .or_insert_with(|| PaymentReceipt {
+                    transaction_id: format!("txn-{n}"),
+                    amount: amount.clone(),
+                    processed_at: self.clock.now(),
+                })
+                .clone()
+        })
     }
 
     fn refund_payment(
@@ -326,6 +357,9 @@ impl InventoryService for FakeInventory {
             None => Ok(true),
             Some(Failure::External(e)) => Err(AllocationError::Failed(e)),
             Some(Failure::OutOfStock(u)) => Err(AllocationError::OutOfStock(u)),
+            Some(Failure::Lost) => Err(AllocationError::Failed(ExternalError::InDoubt(
+                "allocate-stock: the answer was lost".into(),
+            ))),
         }
     }
 
@@ -539,6 +573,11 @@ impl World {
             customer: &self.customer,
             clock: &self.clock,
         })
+    }
+
+    /// The charges made so far: one per idempotency key that charged.
+    pub fn charges(&self) -> usize {
+        self.payment.receipts.borrow().len()
     }
 
     /// Every external call so far.

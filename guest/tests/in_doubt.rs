@@ -1,0 +1,211 @@
+//! A call whose outcome is unknown is in doubt, never "no effect": a charge,
+//! allocation or booking whose answer was lost, followed by retries that
+//! only ever see `transient` errors, fails the step in doubt, and the
+//! compensation first learns what the action's key did (same key) and then
+//! undoes exactly that; a compensation that cannot learn keeps asking
+//! instead of undoing blind; a refusal of the learning repeat means nothing
+//! was done.
+
+mod common;
+
+use common::fakes::*;
+use common::*;
+use order_core::app::App;
+use order_core::domain::order::{Order, OrderStatus};
+use order_core::domain::saga::{CompensationStatus, Finished, SagaStep};
+
+fn key(step: SagaStep, compensation: bool) -> String {
+    step.key(ORDER_ID, compensation)
+}
+
+fn op_key(op: &'static str, step: SagaStep, compensation: bool) -> (&'static str, String) {
+    (op, key(step, compensation))
+}
+
+/// Runs the saga until it is finished, following its timer (bounded).
+fn run_to_the_end(w: &World, app: &App<'_>) -> Order {
+    let mut order = app.advance_saga(ORDER_ID).unwrap();
+    for _ in 0..30 {
+        match w.store.timer(ORDER_ID) {
+            None => return order,
+            Some(due) => {
+                w.clock.set(due.max(w.clock.now()));
+                order = app.advance_saga(ORDER_ID).unwrap();
+            }
+        }
+    }
+    panic!("the saga did not finish: {:?}", order.saga);
+}
+
+/// Follows the saga's timer `rounds` times (it need not finish).
+fn run_rounds(w: &World, app: &App<'_>, rounds: usize) -> Order {
+    let mut order = app.advance_saga(ORDER_ID).unwrap();
+    for _ in 0..rounds {
+        let Some(due) = w.store.timer(ORDER_ID) else {
+            break;
+        };
+        w.clock.set(due.max(w.clock.now()));
+        order = app.advance_saga(ORDER_ID).unwrap();
+    }
+    order
+}
+
+fn refund_details(w: &World) -> Vec<String> {
+    w.calls_of("refund-payment")
+        .into_iter()
+        .map(|c| c.detail)
+        .collect()
+}
+
+#[test]
+fn a_charge_whose_answer_is_lost_is_refunded_even_when_every_retry_is_unavailable() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    // Attempt 1 charges and its answer is lost; attempts 2 and 3 get 503.
+    w.payment.script.lost("process-payment");
+    w.payment.script.transient("process-payment", "503");
+    w.payment.script.transient("process-payment", "503");
+    let order = run_to_the_end(&w, &app);
+
+    assert_eq!(order.status, OrderStatus::Cancelled);
+    let reason = &order.cancellation.as_ref().unwrap().reason;
+    assert!(reason.contains("outcome unknown"), "{reason}");
+    assert_eq!(w.charges(), 1, "one charge, under the action's key");
+    // The compensation asked the action's key again, learnt txn-1, refunded it.
+    let keys = w.op_keys();
+    let learn = keys
+        .iter()
+        .rposition(|k| *k == op_key("process-payment", SagaStep::ProcessPayment, false))
+        .unwrap();
+    let refund = keys
+        .iter()
+        .position(|k| *k == op_key("refund-payment", SagaStep::ProcessPayment, true))
+        .expect("the lost charge is refunded");
+    assert!(learn < refund, "the outcome is learnt before the refund");
+    assert_eq!(refund_details(&w), vec![format!("txn-1 {}", order.total)]);
+    assert_eq!(order.refunded, order.total);
+    assert!(matches!(
+        order.saga.finished,
+        Some(Finished::Compensated {
+            failed_step: Some(SagaStep::ProcessPayment),
+            ..
+        })
+    ));
+}
+
+#[test]
+fn an_allocation_whose_answer_is_lost_is_learnt_and_released_when_the_step_gives_up() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    w.inventory.script.lost("allocate-stock");
+    w.inventory.script.transient("allocate-stock", "503");
+    w.inventory.script.transient("allocate-stock", "503");
+    let order = run_to_the_end(&w, &app);
+
+    assert_eq!(order.status, OrderStatus::Cancelled);
+    let tail: Vec<_> = w
+        .op_keys()
+        .into_iter()
+        .skip_while(|k| k.0 != "release-stock" && k.0 != "refund-payment")
+        .collect();
+    let ops: Vec<&str> = w.ops();
+    let releases = ops.iter().filter(|o| **o == "release-stock").count();
+    assert_eq!(releases, 1, "the stock the lost call reserved is released");
+    // Four allocate calls: three attempts and the compensation's learning repeat.
+    assert_eq!(ops.iter().filter(|o| **o == "allocate-stock").count(), 4);
+    let last_allocate = ops.iter().rposition(|o| *o == "allocate-stock").unwrap();
+    let release = ops.iter().position(|o| *o == "release-stock").unwrap();
+    assert!(
+        last_allocate < release,
+        "the release never overtakes the allocation"
+    );
+    assert_eq!(
+        tail,
+        vec![
+            op_key("release-stock", SagaStep::AllocateInventory, true),
+            op_key("refund-payment", SagaStep::ProcessPayment, true),
+            op_key("send-order-cancellation", SagaStep::NotifyCustomer, true),
+        ]
+    );
+}
+
+#[test]
+fn a_booking_whose_answer_is_lost_is_learnt_and_cancelled_when_the_step_gives_up() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    w.carrier.script.lost("create-shipment");
+    w.carrier.script.transient("create-shipment", "503");
+    w.carrier.script.transient("create-shipment", "503");
+    let order = run_to_the_end(&w, &app);
+
+    assert_eq!(order.status, OrderStatus::Cancelled);
+    let booked = booked_shipment_id(&key(SagaStep::CreateShipment, false));
+    let cancels = w.calls_of("cancel-shipment");
+    assert_eq!(cancels.len(), 1, "{:?}", w.op_keys());
+    assert_eq!(cancels[0].detail, booked);
+    assert_eq!(cancels[0].key, key(SagaStep::CreateShipment, true));
+    assert_eq!(w.calls_of("release-stock").len(), 1);
+    assert_eq!(w.calls_of("refund-payment").len(), 1);
+}
+
+#[test]
+fn a_step_in_doubt_whose_repeat_is_refused_had_no_effect_and_nothing_is_undone() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    // The outcome is unknown three times, then the gateway declines the key
+    // for good: nothing was charged under it.
+    for _ in 0..3 {
+        w.payment.script.in_doubt("process-payment", "time-out");
+    }
+    w.payment
+        .script
+        .permanent("process-payment", "card declined");
+    let order = run_to_the_end(&w, &app);
+
+    assert_eq!(order.status, OrderStatus::Cancelled);
+    assert_eq!(w.charges(), 0);
+    assert!(w.calls_of("refund-payment").is_empty());
+    assert_eq!(
+        w.calls_of("process-payment").len(),
+        4,
+        "three attempts and one repeat to learn the outcome"
+    );
+    assert_eq!(w.calls_of("send-order-cancellation").len(), 1);
+}
+
+#[test]
+fn a_compensation_that_cannot_learn_the_outcome_keeps_asking_and_never_releases_blind() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    w.inventory.script.lost("allocate-stock");
+    // Every later allocate call is unavailable, far beyond the retry policy.
+    for _ in 0..20 {
+        w.inventory.script.transient("allocate-stock", "503");
+    }
+    let order = run_rounds(&w, &app, 12);
+
+    assert_eq!(order.status, OrderStatus::Cancelled);
+    assert!(
+        w.calls_of("release-stock").is_empty(),
+        "nothing is released before the allocation's outcome is known"
+    );
+    assert!(
+        w.calls_of("refund-payment").is_empty(),
+        "reverse order holds"
+    );
+    let c = order.saga.compensation(SagaStep::AllocateInventory);
+    assert_eq!(c.status, CompensationStatus::Stalled);
+    assert!(order.saga.finished.is_none(), "still asking");
+    assert!(w.store.timer(ORDER_ID).is_some(), "its timer stays");
+
+    // The inventory service answers again: the allocation is learnt, then released.
+    let order = run_to_the_end(&w, &app);
+    assert_eq!(w.calls_of("release-stock").len(), 1);
+    assert_eq!(w.calls_of("refund-payment").len(), 1);
+    assert!(order.saga.finished.is_some());
+}

@@ -1,0 +1,155 @@
+//! Obligations are durable: a support ticket the rules require (a refused
+//! or stalled compensation, an undeliverable message) is recorded in the
+//! same write as the decision, retried under its key through transient and
+//! in-doubt failures until customer service opens it, and a saga never
+//! finishes `compensation-failed` without a ticket id on the order.
+
+mod common;
+
+use common::fakes::*;
+use common::*;
+use order_core::app::App;
+use order_core::domain::order::{Order, OrderStatus};
+use order_core::domain::saga::{Finished, SagaStep};
+
+/// Runs the saga until it is finished, following its timer (bounded).
+fn run_to_the_end(w: &World, app: &App<'_>) -> Order {
+    let mut order = app.advance_saga(ORDER_ID).unwrap();
+    for _ in 0..30 {
+        match w.store.timer(ORDER_ID) {
+            None => return order,
+            Some(due) => {
+                w.clock.set(due.max(w.clock.now()));
+                order = app.advance_saga(ORDER_ID).unwrap();
+            }
+        }
+    }
+    panic!("the saga did not finish: {:?}", order.saga);
+}
+
+fn stalled_key() -> String {
+    format!("order-{ORDER_ID}/support-ticket/process-payment/stalled")
+}
+
+#[test]
+fn a_refused_refund_ends_compensation_failed_with_a_ticket_despite_a_failing_ticket_call() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    // Paid, then out of stock; the refund is refused for good and the first
+    // ticket call fails transiently.
+    w.inventory
+        .script
+        .permanent("allocate-stock", "discontinued");
+    w.payment
+        .script
+        .permanent("refund-payment", "charge disputed");
+    w.customer
+        .script
+        .transient("create-support-ticket", "helpdesk down");
+    let first = app.advance_saga(ORDER_ID).unwrap();
+    assert_eq!(first.status, OrderStatus::Cancelled);
+    let owed = first.saga.obligation(&stalled_key()).expect("recorded");
+    assert!(owed.ticket_id.is_none());
+    assert!(owed.urgent);
+    assert!(
+        first.saga.finished.is_none(),
+        "not finished while a ticket is owed"
+    );
+    assert!(
+        w.store.timer(ORDER_ID).is_some(),
+        "the ticket is retried by the timer"
+    );
+
+    let order = run_to_the_end(&w, &app);
+    let tickets: Vec<String> = w
+        .calls_of("create-support-ticket")
+        .into_iter()
+        .map(|c| c.key)
+        .collect();
+    assert_eq!(
+        tickets,
+        vec![stalled_key(), stalled_key()],
+        "same key each time"
+    );
+    let ticket = format!("ticket-{}", stalled_key());
+    assert_eq!(order.saga.tickets(), vec![ticket.as_str()]);
+    assert!(
+        order
+            .notes
+            .iter()
+            .any(|n| n.starts_with(&format!("support ticket {ticket} opened"))),
+        "{:?}",
+        order.notes
+    );
+    assert!(matches!(
+        order.saga.finished,
+        Some(Finished::CompensationFailed { .. })
+    ));
+}
+
+#[test]
+fn a_ticket_call_in_doubt_is_repeated_under_its_key_until_it_answers() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    w.customer
+        .script
+        .permanent("send-order-confirmation", "no email on file");
+    for _ in 0..5 {
+        w.customer.script.lost("create-support-ticket");
+    }
+    let order = run_to_the_end(&w, &app);
+    assert_eq!(order.status, OrderStatus::Shipped);
+    let key = format!("order-{ORDER_ID}/support-ticket/notify-customer/undelivered");
+    let calls = w.calls_of("create-support-ticket");
+    assert_eq!(calls.len(), 6, "five lost answers, then the ticket");
+    assert!(calls.iter().all(|c| c.key == key));
+    assert_eq!(order.saga.tickets().len(), 1);
+    assert!(matches!(
+        order.saga.finished,
+        Some(Finished::Completed { .. })
+    ));
+}
+
+#[test]
+fn a_stalled_refund_opens_its_ticket_while_the_refund_keeps_being_retried() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    w.inventory
+        .script
+        .permanent("allocate-stock", "discontinued");
+    for _ in 0..4 {
+        w.payment.script.transient("refund-payment", "503");
+    }
+    let mut order = app.advance_saga(ORDER_ID).unwrap();
+    for _ in 0..4 {
+        if order
+            .saga
+            .obligation(&stalled_key())
+            .is_some_and(|o| o.ticket_id.is_some())
+        {
+            break;
+        }
+        let due = w.store.timer(ORDER_ID).unwrap();
+        w.clock.set(due.max(w.clock.now()));
+        order = app.advance_saga(ORDER_ID).unwrap();
+    }
+    assert!(
+        order.saga.compensation(SagaStep::ProcessPayment).status
+            != order_core::domain::saga::CompensationStatus::Completed,
+        "the refund has not gone through yet"
+    );
+    assert_eq!(
+        order.saga.tickets().len(),
+        1,
+        "the ticket does not wait for the refund"
+    );
+    let order = run_to_the_end(&w, &app);
+    assert_eq!(order.refunded, order.total);
+    assert!(matches!(
+        order.saga.finished,
+        Some(Finished::Compensated { .. })
+    ));
+}

@@ -1,0 +1,353 @@
+//! Races that move money, each given/when/then over the fakes: a step
+//! achieved by another path while the saga's call is out is done, not
+//! failed; a failure report during the saga's own unanswered call waits for
+//! it and refunds what it charged; a transient answer to a repeat does not
+//! hide the first attempt's effect; a cancellation learns and refunds the
+//! saga's own charge besides the order's payment; a release gives back
+//! exactly what was allocated; a return's refund key names its amount.
+
+mod common;
+
+use common::fakes::*;
+use common::*;
+use order_core::app::App;
+use order_core::app::ports::{AppendBatch, EventStore, NewEvent, PaymentGateway, StreamAppend};
+use order_core::domain::order::{Order, OrderEvent, OrderStatus};
+use order_core::domain::returns::RequestReturn;
+use order_core::domain::saga::{Finished, SagaStep};
+use order_core::domain::values::*;
+
+const QUOTED_TOTAL: u64 = SUBTOTAL + SUBTOTAL * TAX_PERCENT / 100 + FLAT_SHIPPING;
+
+fn key(step: SagaStep, compensation: bool) -> String {
+    step.key(ORDER_ID, compensation)
+}
+
+fn duplicate_key() -> String {
+    format!("order-{ORDER_ID}/process-payment/duplicate")
+}
+
+/// Runs the saga until it is finished, following its timer (bounded).
+fn run_to_the_end(w: &World, app: &App<'_>) -> Order {
+    let mut order = app.advance_saga(ORDER_ID).unwrap();
+    for _ in 0..30 {
+        match w.store.timer(ORDER_ID) {
+            None => return order,
+            Some(due) => {
+                w.clock.set(due.max(w.clock.now()));
+                order = app.advance_saga(ORDER_ID).unwrap();
+            }
+        }
+    }
+    panic!("the saga did not finish: {:?}", order.saga);
+}
+
+/// Appends saga events as if an advance had written them and then died.
+fn append_raw(w: &World, events: &[OrderEvent]) {
+    let stream = format!("order-{ORDER_ID}");
+    let version = w.store.events(&stream).len() as u64;
+    w.store
+        .append(&AppendBatch {
+            streams: vec![StreamAppend {
+                stream_id: stream,
+                expected_version: version,
+                tags: Vec::new(),
+                events: events
+                    .iter()
+                    .map(|e| NewEvent {
+                        event_type: e.event_type(),
+                        payload: serde_json::to_string(e).unwrap(),
+                    })
+                    .collect(),
+            }],
+            timers: Vec::new(),
+        })
+        .unwrap();
+}
+
+/// An advance recorded that the step's call started (lease of one minute)
+/// and died before recording its answer.
+fn call_started_and_host_died(w: &World, step: SagaStep, attempt: u32) {
+    let now = w.clock.now();
+    let mut events = Vec::new();
+    if attempt == 1 && step == SagaStep::ProcessPayment {
+        events.push(OrderEvent::SagaStarted { started_at: now });
+    }
+    events.push(OrderEvent::SagaStepStarted {
+        step,
+        attempt,
+        started_at: now,
+        lease_until: now + MINUTE,
+    });
+    append_raw(w, &events);
+}
+
+/// The saga's own charge reaches the gateway (its answer never comes back).
+fn charge_lands(w: &World) -> String {
+    w.payment
+        .process_payment(
+            &key(SagaStep::ProcessPayment, false),
+            ORDER_ID,
+            &usd(QUOTED_TOTAL),
+            PaymentMethod::CreditCard,
+            CUSTOMER_ID,
+        )
+        .unwrap()
+        .transaction_id
+}
+
+fn refunds(w: &World) -> Vec<(String, String)> {
+    w.calls_of("refund-payment")
+        .into_iter()
+        .map(|c| (c.key, c.detail.split(' ').next().unwrap().to_string()))
+        .collect()
+}
+
+// ----- 1. a step achieved by another path while the saga's call is out ----------
+
+#[test]
+fn an_order_shipped_by_a_clerk_while_the_booking_is_out_completes_when_the_booking_is_refused() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    w.carrier.script.transient("create-shipment", "503");
+    let order = app.advance_saga(ORDER_ID).unwrap();
+    assert!(order.allocation.is_some());
+    // The retry's advance started the booking and died; a clerk ships the order.
+    w.clock.advance(MINUTE);
+    call_started_and_host_died(&w, SagaStep::CreateShipment, 2);
+    app.ship_order(ORDER_ID, SHIPMENT_ID, CarrierCode::Ups, TRACKING_NUMBER)
+        .unwrap();
+    // The carrier refuses the saga's repeated booking: nothing under its key.
+    w.carrier
+        .script
+        .permanent("create-shipment", "order already shipped");
+    w.clock.advance(2 * MINUTE);
+    let order = run_to_the_end(&w, &app);
+
+    assert_eq!(order.status, OrderStatus::Shipped);
+    assert_eq!(order.shipping.as_ref().unwrap().shipment_id, SHIPMENT_ID);
+    assert!(order.saga.failure.is_none(), "{:?}", order.saga.failure);
+    assert!(w.calls_of("release-stock").is_empty());
+    assert!(w.calls_of("refund-payment").is_empty());
+    assert_eq!(w.calls_of("send-order-confirmation").len(), 1);
+    assert!(matches!(
+        order.saga.finished,
+        Some(Finished::Completed { .. })
+    ));
+}
+
+// ----- 2. a failure report during the saga's own unanswered charge ----------------
+
+#[test]
+fn a_payment_failed_report_during_the_sagas_unanswered_charge_waits_for_it_and_refunds_it() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    call_started_and_host_died(&w, SagaStep::ProcessPayment, 1);
+    let txn = charge_lands(&w);
+    let lease_until = w.clock.now() + MINUTE;
+
+    app.on_payment_failed(ORDER_ID, "card declined").unwrap();
+    let order = app.get_order(ORDER_ID).unwrap();
+    assert_eq!(order.status, OrderStatus::Cancelled);
+    assert!(w.calls_of("refund-payment").is_empty());
+    assert_eq!(
+        w.calls_of("process-payment").len(),
+        1,
+        "no repeat within the lease"
+    );
+    assert_eq!(w.store.timer(ORDER_ID), Some(lease_until));
+
+    w.clock.set(lease_until);
+    let order = run_to_the_end(&w, &app);
+    assert_eq!(
+        refunds(&w),
+        vec![(key(SagaStep::ProcessPayment, true), txn.clone())],
+        "the saga's charge, learnt under its key, is refunded"
+    );
+    assert_eq!(order.refunded, order.total);
+    assert!(order.saga.finished.is_some());
+}
+
+// ----- 3. a transient answer to a repeat hides nothing ------------------------------
+
+#[test]
+fn a_transient_answer_after_a_lost_charge_does_not_let_a_clerks_payment_hide_the_charge() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    call_started_and_host_died(&w, SagaStep::ProcessPayment, 1);
+    let own = charge_lands(&w);
+    app.confirm_payment(ORDER_ID, "txn-by-clerk", usd(QUOTED_TOTAL))
+        .unwrap();
+    // Attempts 2 and 3 get transient errors.
+    w.payment.script.transient("process-payment", "503");
+    w.payment.script.transient("process-payment", "503");
+    w.clock.advance(2 * MINUTE);
+    let order = run_to_the_end(&w, &app);
+
+    assert_eq!(order.status, OrderStatus::Shipped);
+    assert_eq!(
+        order.payment.as_ref().unwrap().transaction_id,
+        "txn-by-clerk"
+    );
+    assert_eq!(
+        refunds(&w),
+        vec![(duplicate_key(), own)],
+        "the saga's own charge is refunded"
+    );
+}
+
+#[test]
+fn an_allocation_that_outlives_its_lease_is_released_after_the_repeats_fail_transiently() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    w.inventory.script.transient("allocate-stock", "busy");
+    app.advance_saga(ORDER_ID).unwrap();
+    // Worker one's attempt 2 is slow and outlives its lease.
+    w.clock.advance(MINUTE);
+    call_started_and_host_died(&w, SagaStep::AllocateInventory, 2);
+    // Worker two's repeat gets a transient error: the step runs out of attempts.
+    w.inventory.script.transient("allocate-stock", "503");
+    w.clock.advance(2 * MINUTE);
+    let order = run_to_the_end(&w, &app);
+
+    assert_eq!(order.status, OrderStatus::Cancelled);
+    let ops = w.ops();
+    let last_allocate = ops.iter().rposition(|o| *o == "allocate-stock").unwrap();
+    let release = ops
+        .iter()
+        .position(|o| *o == "release-stock")
+        .expect("the slow call's allocation is released");
+    assert!(last_allocate < release, "learnt first: {ops:?}");
+    assert_eq!(w.calls_of("release-stock")[0].detail, "2xSKU-A,1xSKU-B");
+}
+
+// ----- 4. a cancellation learns the saga's own charge ----------------------------------
+
+#[test]
+fn a_cancellation_refunds_the_webhooks_payment_and_the_sagas_own_slow_charge() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    call_started_and_host_died(&w, SagaStep::ProcessPayment, 1);
+    let own = charge_lands(&w);
+    app.on_payment_succeeded(ORDER_ID, "txn-from-webhook", usd(QUOTED_TOTAL))
+        .unwrap();
+    w.clock.advance(2 * MINUTE);
+    let order = app
+        .cancel_order(ORDER_ID, "changed my mind", "customer")
+        .unwrap();
+    let order = if order.saga.finished.is_some() {
+        order
+    } else {
+        run_to_the_end(&w, &app)
+    };
+
+    let refunded = refunds(&w);
+    assert!(
+        refunded.contains(&(
+            key(SagaStep::ProcessPayment, true),
+            "txn-from-webhook".to_string()
+        )),
+        "{refunded:?}"
+    );
+    assert!(
+        refunded.contains(&(duplicate_key(), own.clone())),
+        "{refunded:?}"
+    );
+    assert!(
+        refunded
+            .iter()
+            .all(|(k, t)| (*t == own) == (*k == duplicate_key())),
+        "each charge under its own key: {refunded:?}"
+    );
+    assert_eq!(order.refunded, order.total);
+}
+
+// ----- 5. releases of exactly what was allocated -----------------------------------------
+
+#[test]
+fn a_partial_allocation_releases_only_the_allocated_lines() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    w.inventory.script.transient("allocate-stock", "busy");
+    app.advance_saga(ORDER_ID).unwrap();
+    app.allocate_inventory(
+        ORDER_ID,
+        &[(ITEM_A.to_string(), true), (ITEM_B.to_string(), false)],
+    )
+    .unwrap();
+    run_to_the_end(&w, &app);
+
+    let releases = w.calls_of("release-stock");
+    assert_eq!(releases.len(), 1);
+    assert_eq!(releases[0].detail, "2xSKU-A", "not SKU-B, never allocated");
+}
+
+#[test]
+fn a_partial_stock_allocated_report_names_no_line_and_releases_none() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    w.inventory.script.transient("allocate-stock", "busy");
+    app.advance_saga(ORDER_ID).unwrap();
+    app.on_stock_allocated(ORDER_ID, false).unwrap();
+    run_to_the_end(&w, &app);
+
+    let releases = w.calls_of("release-stock");
+    assert_eq!(releases.len(), 1, "the service releases what it holds");
+    assert_eq!(releases[0].detail, "", "no line is listed as allocated");
+}
+
+// ----- 7. refund keys per amount ------------------------------------------------------------
+
+#[test]
+fn a_refund_retried_with_another_amount_after_a_refusal_uses_another_key() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    let order = run_to_the_end(&w, &app);
+    let shipment = order.shipping.unwrap().shipment_id;
+    w.clock.advance(MINUTE);
+    app.on_delivered(&shipment, w.clock.now(), None).unwrap();
+    app.request_return(RequestReturn {
+        return_id: RETURN_ID.to_string(),
+        order_id: ORDER_ID.to_string(),
+        customer_id: CUSTOMER_ID.to_string(),
+        return_items: vec![return_item(ITEM_B, PRODUCT_B, 1)],
+        return_reason: ReturnReason::Defective,
+        comments: None,
+    })
+    .unwrap();
+    app.approve_return(RETURN_ID, "csr-1", None).unwrap();
+    app.receive_return(RETURN_ID, w.clock.now(), "damaged", true)
+        .unwrap();
+
+    w.payment
+        .script
+        .permanent("refund-payment", "amount above the refundable balance");
+    assert!(
+        app.process_refund(RETURN_ID, usd(PRICE_B), PaymentMethod::CreditCard)
+            .is_err()
+    );
+    w.payment.script.in_doubt("refund-payment", "time-out");
+    assert!(
+        app.process_refund(RETURN_ID, usd(PRICE_B - 100), PaymentMethod::CreditCard)
+            .is_err()
+    );
+    // The same amount again: the same key, so a refund that landed is not repeated.
+    app.process_refund(RETURN_ID, usd(PRICE_B - 100), PaymentMethod::CreditCard)
+        .unwrap();
+    let keys: Vec<String> = w
+        .calls_of("refund-payment")
+        .into_iter()
+        .map(|c| c.key)
+        .collect();
+    let first = format!("return-{RETURN_ID}/refund/{PRICE_B}-USD");
+    let second = format!("return-{RETURN_ID}/refund/{}-USD", PRICE_B - 100);
+    assert_eq!(keys, vec![first, second.clone(), second]);
+}
