@@ -127,6 +127,8 @@ pub struct Sim {
     /// Request of every idempotency key seen, to catch a key reused for
     /// another request.
     requests: RefCell<HashMap<String, String>>,
+    /// Keys answered with a permanent refusal.
+    refused: RefCell<std::collections::HashSet<String>>,
     /// Broken rules the fakes saw at call time (invariant, detail).
     pub violations: RefCell<Vec<(&'static str, String)>>,
     /// Effects the application caused through the ports.
@@ -156,6 +158,7 @@ impl Sim {
             inv: RefCell::new(inv),
             car: RefCell::default(),
             requests: RefCell::default(),
+            refused: RefCell::default(),
             violations: RefCell::default(),
             effects: Cell::new(0),
             inner_ops: Cell::new(0),
@@ -245,15 +248,29 @@ impl Sim {
     fn call<T>(
         &self,
         target: Target,
+        key: &str,
         done: impl Fn() -> Option<T>,
         effect: impl FnOnce() -> Result<T, ExternalError>,
     ) -> Result<T, ExternalError> {
+        // A key refused for good stays refused: nothing ever happens under
+        // it (even a slow first request that arrives later).
+        let refused = || self.refused.borrow().contains(key);
+        let effect = || {
+            if refused() {
+                Err(ExternalError::Permanent("refused".into()))
+            } else {
+                effect()
+            }
+        };
         match self.take(target) {
             None => effect(),
             Some(Fault::Transient) => Err(ExternalError::Transient("unavailable".into())),
             Some(Fault::Permanent) => match done() {
                 Some(t) => Ok(t),
-                None => Err(ExternalError::Permanent("refused".into())),
+                None => {
+                    self.refused.borrow_mut().insert(key.to_string());
+                    Err(ExternalError::Permanent("refused".into()))
+                }
             },
             Some(Fault::Lost) => {
                 effect()?;
@@ -474,6 +491,7 @@ impl PaymentGateway for Sim {
         self.request(key, format!("charge {order_id} {amount}"));
         let result = self.call(
             Target::Charge,
+            key,
             || self.charge_of_key(key),
             || {
                 if let Some(r) = self.charge_of_key(key) {
@@ -511,7 +529,7 @@ impl PaymentGateway for Sim {
                 .any(|r| r.key == key)
                 .then_some(())
         };
-        let result = self.call(Target::Refund, done, || {
+        let result = self.call(Target::Refund, key, done, || {
             if done().is_some() {
                 return Ok(());
             }
@@ -574,6 +592,7 @@ impl InventoryService for Sim {
         let done = || self.inv.borrow().allocations.get(key).cloned();
         let result = self.call(
             Target::Allocate,
+            key,
             || done().filter(Result::is_ok),
             || {
                 if let Some(r) = done() {
@@ -631,11 +650,29 @@ impl InventoryService for Sim {
     ) -> Result<(), ExternalError> {
         self.request(key, format!("release {order_id} {}", items_text(items)));
         let done = || self.inv.borrow().releases.get(key).copied();
-        let result = self.call(Target::Release, done, || {
+        let result = self.call(Target::Release, key, done, || {
             if done().is_some() {
                 return Ok(());
             }
             let mut inv = self.inv.borrow_mut();
+            // An empty list releases whatever the order holds (the
+            // contract for a partial reservation that named no line).
+            let everything: Vec<StockItem>;
+            let items = if items.is_empty() {
+                everything = inv
+                    .held
+                    .iter()
+                    .filter(|((o, _), n)| o == order_id && **n > 0)
+                    .map(|((_, p), n)| StockItem {
+                        product_id: p.clone(),
+                        sku: String::new(),
+                        quantity: *n as u32,
+                    })
+                    .collect();
+                &everything[..]
+            } else {
+                items
+            };
             for i in items {
                 let q = u64::from(i.quantity);
                 let held = inv
@@ -676,7 +713,7 @@ impl InventoryService for Sim {
             format!("restock {return_id} {order_id} {}", items_text(items)),
         );
         let done = || self.inv.borrow().restocks.get(key).copied();
-        let result = self.call(Target::Restock, done, || {
+        let result = self.call(Target::Restock, key, done, || {
             if done().is_some() {
                 return Ok(());
             }
@@ -730,6 +767,7 @@ impl ShippingCarrier for Sim {
         self.request(key, format!("book {order_id} {carrier} {}", parcel.join(",")));
         let result = self.call(
             Target::Book,
+            key,
             || self.booking_of_key(key),
             || {
                 if let Some(b) = self.booking_of_key(key) {
@@ -769,6 +807,7 @@ impl ShippingCarrier for Sim {
         };
         let result = self.call(
             Target::CancelBooking,
+            key,
             || find(true).then_some(()),
             || {
                 let mut car = self.car.borrow_mut();
@@ -805,7 +844,7 @@ impl ShippingCarrier for Sim {
 
 impl Sim {
     fn message(&self, what: &str, key: &str) -> Result<(), ExternalError> {
-        let result = self.call(Target::Notify, || None, || Ok(()));
+        let result = self.call(Target::Notify, key, || None, || Ok(()));
         self.note(|| format!("{what} {key} -> {result:?}"));
         result
     }
