@@ -4,7 +4,9 @@
 //! it and refunds what it charged; a transient answer to a repeat does not
 //! hide the first attempt's effect; a cancellation learns and refunds the
 //! saga's own charge besides the order's payment; a release gives back
-//! exactly what was allocated; a return's refund key names its amount.
+//! exactly what was allocated; a carrier's booking that arrives before the
+//! order can ship is used or cancelled, never left behind; a return's refund
+//! key names its amount.
 
 mod common;
 
@@ -350,4 +352,128 @@ fn a_refund_retried_with_another_amount_after_a_refusal_uses_another_key() {
     let first = format!("return-{RETURN_ID}/refund/{PRICE_B}-USD");
     let second = format!("return-{RETURN_ID}/refund/{}-USD", PRICE_B - 100);
     assert_eq!(keys, vec![first, second.clone(), second]);
+}
+
+// ----- 6. a carrier's booking before the order can ship ------------------------------------
+
+#[test]
+fn a_carrier_booking_before_the_order_is_ready_is_used_instead_of_booking_a_second() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
+        .unwrap();
+    assert_eq!(
+        app.get_order(ORDER_ID).unwrap().status,
+        OrderStatus::Pending
+    );
+    let order = run_to_the_end(&w, &app);
+
+    assert_eq!(order.status, OrderStatus::Shipped);
+    assert_eq!(order.shipping.as_ref().unwrap().shipment_id, SHIPMENT_ID);
+    assert!(
+        w.calls_of("create-shipment").is_empty(),
+        "no second booking"
+    );
+    assert!(matches!(
+        order.saga.finished,
+        Some(Finished::Completed { .. })
+    ));
+}
+
+#[test]
+fn a_carrier_booking_for_an_order_cancelled_before_it_was_ready_is_cancelled_by_the_saga() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
+        .unwrap();
+    w.payment
+        .script
+        .permanent("process-payment", "card declined");
+    let order = run_to_the_end(&w, &app);
+
+    assert_eq!(order.status, OrderStatus::Cancelled);
+    let cancels = w.calls_of("cancel-shipment");
+    assert_eq!(cancels.len(), 1);
+    assert_eq!(cancels[0].detail, SHIPMENT_ID);
+    assert_eq!(
+        cancels[0].key,
+        format!("order-{ORDER_ID}/create-shipment/carrier-{SHIPMENT_ID}/cancel")
+    );
+    let shipment = app.get_shipment(SHIPMENT_ID).unwrap();
+    assert_eq!(
+        shipment.state,
+        order_core::domain::shipment::ShipmentState::DeliveryFailed
+    );
+}
+
+#[test]
+fn a_carrier_booking_for_an_already_cancelled_order_is_cancelled_at_once() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    app.cancel_order(ORDER_ID, "changed my mind", "customer")
+        .unwrap();
+    let order = run_to_the_end(&w, &app);
+    assert!(order.saga.finished.is_some());
+    // A failing cancel writes nothing: the carrier's redelivery tries again.
+    w.carrier.script.transient("cancel-shipment", "503");
+    assert!(
+        app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
+            .is_err()
+    );
+    assert!(app.get_shipment(SHIPMENT_ID).is_err(), "nothing written");
+    app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
+        .unwrap();
+
+    let cancels = w.calls_of("cancel-shipment");
+    assert_eq!(cancels.len(), 2);
+    assert!(cancels.iter().all(|c| c.detail == SHIPMENT_ID));
+    let shipment = app.get_shipment(SHIPMENT_ID).unwrap();
+    assert_eq!(
+        shipment.state,
+        order_core::domain::shipment::ShipmentState::DeliveryFailed
+    );
+    let order = app.get_order(ORDER_ID).unwrap();
+    assert!(
+        order
+            .notes
+            .iter()
+            .any(|n| n.contains("booked by the carrier was cancelled")),
+        "{:?}",
+        order.notes
+    );
+}
+
+#[test]
+fn a_duplicate_charge_whose_refund_is_refused_is_handed_to_people_with_a_ticket() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    call_started_and_host_died(&w, SagaStep::ProcessPayment, 1);
+    charge_lands(&w);
+    app.confirm_payment(ORDER_ID, "txn-by-clerk", usd(QUOTED_TOTAL))
+        .unwrap();
+    w.payment
+        .script
+        .permanent("refund-payment", "refunds disabled");
+    w.customer
+        .script
+        .transient("create-support-ticket", "helpdesk down");
+    w.clock.advance(2 * MINUTE);
+    let order = run_to_the_end(&w, &app);
+
+    assert_eq!(order.status, OrderStatus::Shipped);
+    let key = format!("order-{ORDER_ID}/support-ticket/process-payment/duplicate");
+    let tickets: Vec<String> = w
+        .calls_of("create-support-ticket")
+        .into_iter()
+        .map(|c| c.key)
+        .collect();
+    assert_eq!(tickets, vec![key.clone(), key.clone()]);
+    assert_eq!(
+        order.saga.obligation(&key).unwrap().ticket_id.as_deref(),
+        Some(format!("ticket-{key}").as_str())
+    );
 }

@@ -8,10 +8,12 @@ use super::store::{
 };
 use crate::domain::order::{self, OrderStatus};
 use crate::domain::returns::{ReturnEvent, ReturnStatus};
-use crate::domain::saga::{SagaStep, fail};
-use crate::domain::shipment::{self, InitShipment, Shipment, ShipmentItem, ShipmentState};
+use crate::domain::saga::{CarrierBooking, SagaStep, StepOutcome, fail};
+use crate::domain::shipment::{
+    self, InitShipment, Shipment, ShipmentEvent, ShipmentItem, ShipmentState,
+};
 use crate::domain::values::*;
-use crate::domain::{DomainError, DomainResult, Entity};
+use crate::domain::{DomainError, DomainResult, Entity, ExternalError};
 
 /// What an inbound event did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -213,7 +215,66 @@ impl App<'_> {
         if existing.is_some() && !ready {
             return Ok(Inbound::Duplicate);
         }
+        let own = matches!(
+            &o.saga.step(SagaStep::CreateShipment).outcome,
+            Some(StepOutcome::ShipmentBooked { shipment_id: s, .. }) if *s == shipment_id
+        );
+        let booking = CarrierBooking {
+            shipment_id: shipment_id.clone(),
+            carrier,
+            tracking_number: tracking_number.to_string(),
+        };
+        // A booking for a cancelled order is cancelled at once (the saga's
+        // own booking is its compensation's); an error leaves nothing
+        // written, so the carrier's redelivery tries again.
+        let mut cancelled: Option<Result<(), String>> = None;
+        if o.status == OrderStatus::Cancelled && !own {
+            cancelled = match self.env.carrier.cancel_shipment(
+                &booking.cancel_key(&o.order_id),
+                &shipment_id,
+                "the order is cancelled",
+            ) {
+                Ok(()) => Some(Ok(())),
+                Err(ExternalError::Permanent(m)) => Some(Err(m)),
+                Err(e) => return Err(DomainError::External(e)),
+            };
+        }
         let mut w = Write::new();
+        let mut order_events = Vec::new();
+        match &cancelled {
+            Some(Ok(())) => order_events.push(order::OrderEvent::NoteRecorded {
+                note: format!(
+                    "shipment {shipment_id} booked by the carrier was cancelled with the order"
+                ),
+                recorded_at: self.now(),
+            }),
+            Some(Err(m)) => order_events.push(order::OrderEvent::NoteRecorded {
+                note: format!(
+                    "shipment {shipment_id} booked by the carrier could not be cancelled ({m}); intercept it"
+                ),
+                recorded_at: self.now(),
+            }),
+            None => {}
+        }
+        // Before the order can ship (not yet paid or allocated), the
+        // booking is kept for the saga, which ships with it.
+        if !ready
+            && !own
+            && o.shipping.is_none()
+            && matches!(o.status, OrderStatus::Pending | OrderStatus::Confirmed)
+            && !o
+                .saga
+                .carrier_bookings
+                .iter()
+                .any(|b| b.shipment_id == shipment_id)
+        {
+            order_events.push(order::OrderEvent::CarrierBookingReceived {
+                shipment_id: shipment_id.clone(),
+                carrier,
+                tracking_number: tracking_number.to_string(),
+                received_at: self.now(),
+            });
+        }
         if existing.is_none() {
             let Some(address) = o.shipping_address.clone() else {
                 return Err(DomainError::transition(
@@ -239,13 +300,28 @@ impl App<'_> {
                     .collect(),
             }
             .validate()?;
-            let events = shipment::decide_init_shipment(None, cmd, self.now())?;
+            let mut events = shipment::decide_init_shipment(None, cmd, self.now())?;
+            if matches!(cancelled, Some(Ok(()))) {
+                events.push(ShipmentEvent::ShipmentFailed {
+                    shipment_id: shipment_id.clone(),
+                    order_id: o.order_id.clone(),
+                    reason: "shipment cancelled with the order".to_string(),
+                    failed_at: self.now(),
+                });
+            }
             w.shipment(None, events);
         }
         if ready {
-            let events =
-                order::decide_ship_order(&o, &shipment_id, carrier, tracking_number, self.now())?;
-            w.order(Some(&o), events, self.now());
+            order_events.extend(order::decide_ship_order(
+                &o,
+                &shipment_id,
+                carrier,
+                tracking_number,
+                self.now(),
+            )?);
+        }
+        if !order_events.is_empty() {
+            w.order(Some(&o), order_events, self.now());
         }
         w.commit(&self.env)?;
         Ok(Inbound::Applied)

@@ -10,8 +10,8 @@ use super::ports::{AllocationError, PackageItem, StockItem, TicketPriority};
 use super::store::{Write, load_order, load_shipment};
 use crate::domain::order::{Order, OrderEvent, OrderStatus, saga_payment};
 use crate::domain::saga::{
-    self, SagaAction, SagaCall, SagaPolicy, SagaStep, StepOutcome, after_compensation_error,
-    after_forward_error, after_obligation, fail_answered,
+    self, CarrierBooking, SagaAction, SagaCall, SagaPolicy, SagaStep, StepOutcome,
+    after_compensation_error, after_forward_error, after_obligation, fail_answered,
 };
 use crate::domain::shipment::{ShipmentEvent, ShipmentItem};
 use crate::domain::values::{
@@ -262,7 +262,8 @@ impl App<'_> {
                             // Paid twice (another path confirmed a different
                             // transaction while this call was out): give the
                             // saga's charge back at once.
-                            events.push(self.undo_duplicate(
+                            events.extend(self.undo_duplicate(
+                                order,
                                 step,
                                 &format!(
                                     "duplicate charge {} (the order is paid by {})",
@@ -371,6 +372,7 @@ impl App<'_> {
                         // Shipped another way while this booking was out:
                         // cancel the saga's booking at once.
                         let undo = self.undo_duplicate(
+                            order,
                             step,
                             &format!("duplicate booking {}", b.shipment_id),
                             || {
@@ -381,19 +383,18 @@ impl App<'_> {
                                 )
                             },
                         );
-                        Ok(vec![
-                            OrderEvent::SagaStepCompleted {
-                                step,
-                                outcome: StepOutcome::ShipmentBooked {
-                                    shipment_id: b.shipment_id,
-                                    carrier: b.carrier,
-                                    tracking_number: b.tracking_number,
-                                    estimated_delivery: b.estimated_delivery,
-                                },
-                                completed_at: now,
+                        let mut events = vec![OrderEvent::SagaStepCompleted {
+                            step,
+                            outcome: StepOutcome::ShipmentBooked {
+                                shipment_id: b.shipment_id,
+                                carrier: b.carrier,
+                                tracking_number: b.tracking_number,
+                                estimated_delivery: b.estimated_delivery,
                             },
-                            undo,
-                        ])
+                            completed_at: now,
+                        }];
+                        events.extend(undo);
+                        Ok(events)
                     }
                     Ok(b) => {
                         let mut events = vec![OrderEvent::SagaStepCompleted {
@@ -468,21 +469,40 @@ impl App<'_> {
         })
     }
 
-    /// Undoes a duplicate effect of a step right away and says so in a note
-    /// (a failure to undo is noted too, for customer service to finish).
+    /// Undoes a duplicate effect of a step right away and says so in a note.
+    /// A failure to undo is noted too, with an urgent support ticket owed
+    /// (an obligation, retried until opened) for customer service to finish.
     fn undo_duplicate(
         &self,
+        order: &Order,
         step: SagaStep,
         what: &str,
         undo: impl FnOnce() -> Result<(), ExternalError>,
-    ) -> OrderEvent {
-        let note = match undo() {
-            Ok(()) => format!("{step}: {what} was undone"),
-            Err(e) => format!("{step}: {what} could not be undone ({e}); undo it by hand"),
-        };
-        OrderEvent::NoteRecorded {
-            note,
-            recorded_at: self.now(),
+    ) -> Vec<OrderEvent> {
+        let now = self.now();
+        match undo() {
+            Ok(()) => vec![OrderEvent::NoteRecorded {
+                note: format!("{step}: {what} was undone"),
+                recorded_at: now,
+            }],
+            Err(e) => {
+                let note = format!("{step}: {what} could not be undone ({e}); undo it by hand");
+                vec![
+                    OrderEvent::NoteRecorded {
+                        note: note.clone(),
+                        recorded_at: now,
+                    },
+                    OrderEvent::ObligationRecorded {
+                        key: format!("order-{}/support-ticket/{step}/duplicate", order.order_id),
+                        issue: format!("order {}: {note}", order.order_id)
+                            .chars()
+                            .take(1000)
+                            .collect(),
+                        urgent: true,
+                        recorded_at: now,
+                    },
+                ]
+            }
         }
     }
 
@@ -510,50 +530,38 @@ impl App<'_> {
         };
         Ok(match step {
             SagaStep::CreateShipment => {
-                let booking = match &order.saga.step(step).outcome {
-                    Some(StepOutcome::ShipmentBooked { shipment_id, .. }) => shipment_id.clone(),
-                    _ => return self.recover(order, step, carrier, w),
-                };
-                let shipment = load_shipment(env, &booking)?;
-                if let Some(s) = &shipment
-                    && s.status != ShipmentStatus::AwaitingPickup
-                {
-                    return Ok(Ok(vec![OrderEvent::CompensationSkipped {
-                        step,
-                        reason: format!("the carrier already has the parcel ({})", s.status),
-                        skipped_at: now,
-                    }]));
+                // A booking whose answer was never recorded, or was in
+                // doubt, is learnt first (same key), then cancelled.
+                if order.saga.step(step).unsettled() {
+                    return self.recover(order, step, carrier, w);
                 }
-                match env.carrier.cancel_shipment(&key, &booking, &reason) {
-                    Ok(()) => {
-                        if let Some(s) = &shipment {
-                            w.shipment(
-                                Some(s),
-                                vec![ShipmentEvent::ShipmentFailed {
-                                    shipment_id: s.shipment_id.clone(),
-                                    order_id: s.order_id.clone(),
-                                    reason: "shipment cancelled with the order".to_string(),
-                                    failed_at: now,
-                                }],
-                            );
-                        }
-                        Ok(vec![done(format!("shipment {booking} cancelled"))])
+                let own = match &order.saga.step(step).outcome {
+                    Some(StepOutcome::ShipmentBooked { shipment_id, .. }) => {
+                        Some(shipment_id.clone())
                     }
-                    // The carrier refuses once it has picked the parcel up:
-                    // it goes on, and people are told.
-                    Err(ExternalError::Permanent(m)) => Ok(vec![
-                        OrderEvent::CompensationSkipped {
-                            step,
-                            reason: format!("the carrier refused to cancel: {m}"),
-                            skipped_at: now,
-                        },
-                        OrderEvent::NoteRecorded {
-                            note: format!(
-                                "shipment {booking} could not be cancelled ({m}); intercept it"
-                            ),
-                            recorded_at: now,
-                        },
-                    ]),
+                    _ => None,
+                };
+                // Shipments the carrier reported before the order could
+                // ship are cancelled too: none is left behind.
+                let mut events = Vec::new();
+                for b in &order.saga.carrier_bookings {
+                    if own.as_ref() == Some(&b.shipment_id) {
+                        continue;
+                    }
+                    match self.cancel_carrier_booking(order, b, &reason, w)? {
+                        Ok(more) => events.extend(more),
+                        Err(e) => return Ok(Err(e)),
+                    }
+                }
+                let Some(booking) = own else {
+                    events.insert(0, done("no booking of the saga's to cancel".to_string()));
+                    return Ok(Ok(events));
+                };
+                match self.cancel_own_booking(&booking, &key, &reason, w)? {
+                    Ok(mut mine) => {
+                        mine.extend(events);
+                        Ok(mine)
+                    }
                     Err(e) => Err(e),
                 }
             }
@@ -643,6 +651,125 @@ impl App<'_> {
         })
     }
 
+    /// Cancels the saga's own booking, unless the carrier has the parcel.
+    fn cancel_own_booking(
+        &self,
+        booking: &str,
+        key: &str,
+        reason: &str,
+        w: &mut Write,
+    ) -> DomainResult<Result<Vec<OrderEvent>, ExternalError>> {
+        let now = self.now();
+        let env = &self.env;
+        let step = SagaStep::CreateShipment;
+        let done = |detail: String| OrderEvent::CompensationCompleted {
+            step,
+            detail,
+            completed_at: now,
+        };
+        let booking = booking.to_string();
+        let shipment = load_shipment(env, &booking)?;
+        if let Some(s) = &shipment
+            && s.status != ShipmentStatus::AwaitingPickup
+        {
+            return Ok(Ok(vec![OrderEvent::CompensationSkipped {
+                step,
+                reason: format!("the carrier already has the parcel ({})", s.status),
+                skipped_at: now,
+            }]));
+        }
+        Ok(match env.carrier.cancel_shipment(key, &booking, reason) {
+            Ok(()) => {
+                if let Some(s) = &shipment {
+                    w.shipment(
+                        Some(s),
+                        vec![ShipmentEvent::ShipmentFailed {
+                            shipment_id: s.shipment_id.clone(),
+                            order_id: s.order_id.clone(),
+                            reason: "shipment cancelled with the order".to_string(),
+                            failed_at: now,
+                        }],
+                    );
+                }
+                Ok(vec![done(format!("shipment {booking} cancelled"))])
+            }
+            // The carrier refuses once it has picked the parcel up:
+            // it goes on, and people are told.
+            Err(ExternalError::Permanent(m)) => Ok(vec![
+                OrderEvent::CompensationSkipped {
+                    step,
+                    reason: format!("the carrier refused to cancel: {m}"),
+                    skipped_at: now,
+                },
+                OrderEvent::NoteRecorded {
+                    note: format!("shipment {booking} could not be cancelled ({m}); intercept it"),
+                    recorded_at: now,
+                },
+            ]),
+            Err(e) => Err(e),
+        })
+    }
+
+    /// Cancels a shipment the carrier booked on its own for an order that
+    /// did not ship with it (key `order-<id>/create-shipment/carrier-<shipment>/cancel`).
+    fn cancel_carrier_booking(
+        &self,
+        order: &Order,
+        booking: &CarrierBooking,
+        reason: &str,
+        w: &mut Write,
+    ) -> DomainResult<Result<Vec<OrderEvent>, ExternalError>> {
+        let now = self.now();
+        let id = &booking.shipment_id;
+        let shipment = load_shipment(&self.env, id)?;
+        if let Some(s) = &shipment
+            && s.status != ShipmentStatus::AwaitingPickup
+        {
+            let note = if s.status == ShipmentStatus::DeliveryFailed {
+                return Ok(Ok(Vec::new()));
+            } else {
+                format!(
+                    "shipment {id} booked by the carrier is already {}; intercept it",
+                    s.status
+                )
+            };
+            return Ok(Ok(vec![OrderEvent::NoteRecorded {
+                note,
+                recorded_at: now,
+            }]));
+        }
+        let note = match self.env.carrier.cancel_shipment(
+            &booking.cancel_key(&order.order_id),
+            id,
+            reason,
+        ) {
+            Ok(()) => {
+                if let Some(s) = &shipment {
+                    w.shipment(
+                        Some(s),
+                        vec![ShipmentEvent::ShipmentFailed {
+                            shipment_id: s.shipment_id.clone(),
+                            order_id: s.order_id.clone(),
+                            reason: "shipment cancelled with the order".to_string(),
+                            failed_at: now,
+                        }],
+                    );
+                }
+                format!("shipment {id} booked by the carrier was cancelled with the order")
+            }
+            Err(ExternalError::Permanent(m)) => {
+                format!(
+                    "shipment {id} booked by the carrier could not be cancelled ({m}); intercept it"
+                )
+            }
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(Ok(vec![OrderEvent::NoteRecorded {
+            note,
+            recorded_at: now,
+        }]))
+    }
+
     /// A step whose call started but whose outcome was never recorded (a
     /// crash, or a lost race) may have acted. Repeating the action with its
     /// own key returns what happened without acting twice, and gives the
@@ -663,7 +790,9 @@ impl App<'_> {
                 events.retain(|e| {
                     matches!(
                         e,
-                        OrderEvent::SagaStepCompleted { .. } | OrderEvent::NoteRecorded { .. }
+                        OrderEvent::SagaStepCompleted { .. }
+                            | OrderEvent::NoteRecorded { .. }
+                            | OrderEvent::ObligationRecorded { .. }
                     )
                 });
                 Ok(events)

@@ -214,6 +214,15 @@ pub enum OrderEvent {
         error: String,
         failed_at: Timestamp,
     },
+    /// The carrier reported a shipment for the order before the order could
+    /// ship (not yet paid or allocated): kept for the saga, which ships with
+    /// it instead of booking a second one, or cancels it with the order.
+    CarrierBookingReceived {
+        shipment_id: String,
+        carrier: CarrierCode,
+        tracking_number: String,
+        received_at: Timestamp,
+    },
     /// People must be told (a support ticket): recorded in the same write as
     /// the decision that needs it, and retried by the saga until done.
     ObligationRecorded {

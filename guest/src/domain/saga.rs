@@ -265,6 +265,26 @@ pub struct SagaState {
     pub notes: Vec<String>,
     /// Support tickets owed, in the order they were recorded.
     pub obligations: Vec<Obligation>,
+    /// Shipments the carrier reported before the order could ship.
+    pub carrier_bookings: Vec<CarrierBooking>,
+}
+
+/// A shipment the carrier booked for the order on its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CarrierBooking {
+    pub shipment_id: String,
+    pub carrier: CarrierCode,
+    pub tracking_number: String,
+}
+
+impl CarrierBooking {
+    /// The key that cancels this booking when the order does not ship with it.
+    pub fn cancel_key(&self, order_id: &str) -> String {
+        format!(
+            "order-{order_id}/create-shipment/carrier-{}/cancel",
+            self.shipment_id
+        )
+    }
 }
 
 impl SagaState {
@@ -295,6 +315,22 @@ impl SagaState {
 
     pub(crate) fn apply(&mut self, event: &OrderEvent) {
         match event {
+            OrderEvent::CarrierBookingReceived {
+                shipment_id,
+                carrier,
+                tracking_number,
+                ..
+            } if !self
+                .carrier_bookings
+                .iter()
+                .any(|b| b.shipment_id == *shipment_id) =>
+            {
+                self.carrier_bookings.push(CarrierBooking {
+                    shipment_id: shipment_id.clone(),
+                    carrier: *carrier,
+                    tracking_number: tracking_number.clone(),
+                });
+            }
             OrderEvent::ObligationRecorded {
                 key, issue, urgent, ..
             } if self.obligation(key).is_none() => {
@@ -731,6 +767,20 @@ fn next_forward(order: &Order, now: Timestamp) -> SagaAction {
     }
     // Step 3. Also when the booking is recorded but the order not yet
     // marked shipped: repeating the call with the same key returns it.
+    // A shipment the carrier reported before the order was ready is used
+    // instead of booking a second one.
+    if order.shipping.is_none()
+        && let Some(b) = saga.carrier_bookings.first()
+        && let Ok(events) = super::order::decide_ship_order(
+            order,
+            &b.shipment_id,
+            b.carrier,
+            &b.tracking_number,
+            now,
+        )
+    {
+        return SagaAction::Record(events);
+    }
     let shipped = achieved(order, SagaStep::CreateShipment);
     if let Some(action) = reconcile(order, SagaStep::CreateShipment, shipped, now) {
         return action;
@@ -763,7 +813,9 @@ pub fn compensation_needed(order: &Order, step: SagaStep) -> bool {
         SagaStep::AllocateInventory => {
             order.allocation.is_some() || r.outcome.is_some() || r.unsettled()
         }
-        SagaStep::CreateShipment => r.outcome.is_some() || r.unsettled(),
+        SagaStep::CreateShipment => {
+            r.outcome.is_some() || r.unsettled() || !order.saga.carrier_bookings.is_empty()
+        }
         // The customer is always told about a cancellation of a placed order.
         SagaStep::NotifyCustomer => order.placed_at.is_some(),
     }
