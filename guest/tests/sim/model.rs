@@ -13,8 +13,8 @@ use order_core::domain::{DomainError, DomainResult};
 use super::rng::Rng;
 use super::world::{Fault, Sim, Target};
 use crate::common::{
-    CUSTOMER_ID, ITEM_A, ITEM_B, LEASE_MS, OTHER_ORDER_ID, ORDER_ID, PRODUCT_A, PRODUCT_B,
-    address, billing_address, item_inputs, usd,
+    CUSTOMER_ID, ITEM_A, ITEM_B, LEASE_MS, ORDER_ID, OTHER_ORDER_ID, PRODUCT_A, PRODUCT_B, address,
+    billing_address, item_inputs, usd,
 };
 
 /// How much a refund asks for.
@@ -339,10 +339,9 @@ pub fn exec(sim: &Sim, op: &Op) -> Outcome {
             };
             outcome(app.request_return(cmd), |r| r.status.to_string())
         }
-        Op::Approve(o, r) => outcome(
-            app.approve_return(&return_id(*o, *r), "csr-1", None),
-            |r| r.status.to_string(),
-        ),
+        Op::Approve(o, r) => outcome(app.approve_return(&return_id(*o, *r), "csr-1", None), |r| {
+            r.status.to_string()
+        }),
         Op::Deny(o, r) => outcome(
             app.deny_return(&return_id(*o, *r), "csr-1", "outside the policy"),
             |r| r.status.to_string(),
@@ -465,8 +464,13 @@ fn op(rng: &mut Rng, two: bool, depth: u32) -> Op {
         _ => Op::Refund(
             o,
             r,
-            [Amount::Lines, Amount::Lines, Amount::Half, Amount::Cent, Amount::Over]
-                [rng.below(5) as usize],
+            [
+                Amount::Lines,
+                Amount::Lines,
+                Amount::Half,
+                Amount::Cent,
+                Amount::Over,
+            ][rng.below(5) as usize],
         ),
     }
 }

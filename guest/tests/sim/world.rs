@@ -137,6 +137,8 @@ pub struct Sim {
     pub inner_ops: Cell<u64>,
     pub counter: Cell<u64>,
     pub trace: RefCell<Option<Vec<String>>>,
+    /// Keys of the support tickets opened.
+    pub tickets: RefCell<Vec<String>>,
 }
 
 impl Sim {
@@ -164,6 +166,7 @@ impl Sim {
             inner_ops: Cell::new(0),
             counter: Cell::new(0),
             trace: RefCell::new(trace.then(Vec::new)),
+            tickets: RefCell::default(),
         }
     }
 
@@ -274,7 +277,9 @@ impl Sim {
             },
             Some(Fault::Lost) => {
                 effect()?;
-                Err(ExternalError::InDoubt("connection lost after sending".into()))
+                Err(ExternalError::InDoubt(
+                    "connection lost after sending".into(),
+                ))
             }
             Some(Fault::Crash) => {
                 let _ = effect();
@@ -322,6 +327,10 @@ impl Sim {
             .iter()
             .map(|(k, v)| (k.clone(), v.len()))
             .collect()
+    }
+
+    pub fn has_stream(&self, stream_id: &str) -> bool {
+        self.streams.borrow().contains_key(stream_id)
     }
 
     pub fn stream_names(&self) -> Vec<String> {
@@ -764,7 +773,10 @@ impl ShippingCarrier for Sim {
             .iter()
             .map(|i| format!("{}x{}", i.quantity, i.product_id))
             .collect();
-        self.request(key, format!("book {order_id} {carrier} {}", parcel.join(",")));
+        self.request(
+            key,
+            format!("book {order_id} {carrier} {}", parcel.join(",")),
+        );
         let result = self.call(
             Target::Book,
             key,
@@ -893,6 +905,7 @@ impl CustomerService for Sim {
         _priority: TicketPriority,
     ) -> Result<String, ExternalError> {
         self.message("create-support-ticket", key)?;
+        self.tickets.borrow_mut().push(key.to_string());
         Ok(format!("ticket-{key}"))
     }
 }
