@@ -6,7 +6,10 @@
 //! permanent errors fail the step at once and cancel the order; a failing
 //! notification gives up without undoing the order; compensations run in
 //! reverse order, only for steps that did something, and a stalled one
-//! holds back the rest; every call carries a stable idempotency key.
+//! holds back the rest; every call carries a stable idempotency key; a step
+//! in doubt stays in doubt through transient answers, fails in doubt so its
+//! own compensation learns the outcome, and is never failed once another
+//! path has achieved it.
 
 mod common;
 
@@ -956,4 +959,102 @@ fn retries_carry_the_same_key_and_count_attempts() {
             lease_until: retry_at + LEASE_MS,
         }
     );
+}
+
+// ----- in doubt -------------------------------------------------------------------
+
+#[test]
+fn a_transient_answer_after_an_unanswered_attempt_keeps_the_step_in_doubt_and_fails_it_in_doubt() {
+    let mut s = started_saga();
+    // Attempt 1 started and was never answered; its lease ran out.
+    s.call(SagaCall::Forward(SagaStep::ProcessPayment), NOW);
+    let later = NOW + LEASE_MS;
+    let transient = || ExternalError::Transient("503".to_string());
+    let second = s.forward_fails(SagaStep::ProcessPayment, transient(), later);
+    assert!(
+        matches!(
+            second[..],
+            [OrderEvent::SagaStepRetryScheduled {
+                attempt: 2,
+                in_doubt: true,
+                ..
+            }]
+        ),
+        "{second:?}"
+    );
+    assert!(s.order().saga.step(SagaStep::ProcessPayment).in_doubt);
+    let retry_at = match second[0] {
+        OrderEvent::SagaStepRetryScheduled { retry_at, .. } => retry_at,
+        _ => unreachable!(),
+    };
+    let third = s.forward_fails(SagaStep::ProcessPayment, transient(), retry_at);
+    assert!(
+        matches!(
+            third[0],
+            OrderEvent::SagaStepFailed {
+                in_doubt: true,
+                call_out: false,
+                ..
+            }
+        ),
+        "{third:?}"
+    );
+    // The failed step's own compensation runs: it must learn what the key did.
+    assert_eq!(
+        s.next(retry_at),
+        SagaAction::Call(SagaCall::Compensate(SagaStep::ProcessPayment))
+    );
+}
+
+#[test]
+fn a_refusal_of_the_sagas_call_for_a_step_another_path_achieved_completes_the_step() {
+    let mut s = paid_and_allocated();
+    s.call(SagaCall::Forward(SagaStep::CreateShipment), NOW);
+    s.push([order_shipped()]);
+    let events = after_forward_error(
+        &s.order(),
+        SagaStep::CreateShipment,
+        &ExternalError::Permanent("already shipped".to_string()),
+        &saga_policy(),
+        NOW,
+    );
+    assert!(
+        matches!(
+            &events[..],
+            [OrderEvent::SagaStepCompleted {
+                step: SagaStep::CreateShipment,
+                outcome: StepOutcome::ShipmentBooked { .. },
+                ..
+            }]
+        ),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn a_step_in_doubt_that_another_path_achieved_is_never_failed_and_keeps_asking() {
+    let mut s = started_saga();
+    let doubt = || ExternalError::InDoubt("time-out".to_string());
+    let first = s.forward_fails(SagaStep::ProcessPayment, doubt(), NOW);
+    let mut now = match first[..] {
+        [OrderEvent::SagaStepRetryScheduled { retry_at, .. }] => retry_at,
+        _ => panic!("{first:?}"),
+    };
+    // A clerk confirms the payment while the saga's charge is in doubt.
+    s.push([payment_confirmed()]);
+    for _ in 0..5 {
+        let events = s.forward_fails(SagaStep::ProcessPayment, doubt(), now);
+        match events[..] {
+            [
+                OrderEvent::SagaStepRetryScheduled {
+                    retry_at,
+                    in_doubt: true,
+                    ..
+                },
+            ] => now = retry_at,
+            _ => panic!("expected a retry, got {events:?}"),
+        }
+    }
+    assert!(s.order().saga.failure.is_none());
+    assert_eq!(s.order().status, OrderStatus::Confirmed);
 }

@@ -43,7 +43,9 @@ impl ExternalError {
     }
 
     /// True when retrying may help: the call had no effect, or its outcome
-    /// is unknown and a repeat under the same key will tell.
+    /// is unknown and a repeat under the same key will tell. The saga tells
+    /// the two apart with [`ExternalError::is_in_doubt`]: an answer in
+    /// doubt is never taken for "no effect".
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
