@@ -1051,10 +1051,19 @@ fn a_step_in_doubt_that_another_path_achieved_is_never_failed_and_keeps_asking()
                     in_doubt: true,
                     ..
                 },
+                ..,
             ] => now = retry_at,
             _ => panic!("expected a retry, got {events:?}"),
         }
     }
     assert!(s.order().saga.failure.is_none());
     assert_eq!(s.order().status, OrderStatus::Confirmed);
+    // People are told once that a second charge may exist.
+    let owed = &s.order().saga.obligations;
+    assert_eq!(owed.len(), 1, "{owed:?}");
+    assert_eq!(
+        owed[0].key,
+        format!("order-{ORDER_ID}/support-ticket/process-payment/in-doubt")
+    );
+    assert!(owed[0].urgent);
 }

@@ -725,16 +725,15 @@ impl App<'_> {
         if let Some(s) = &shipment
             && s.status != ShipmentStatus::AwaitingPickup
         {
-            let note = if s.status == ShipmentStatus::DeliveryFailed {
+            // Already ended (cancelled, say): nothing to do.
+            if s.status == ShipmentStatus::DeliveryFailed {
                 return Ok(Ok(Vec::new()));
-            } else {
-                format!(
+            }
+            return Ok(Ok(vec![OrderEvent::NoteRecorded {
+                note: format!(
                     "shipment {id} booked by the carrier is already {}; intercept it",
                     s.status
-                )
-            };
-            return Ok(Ok(vec![OrderEvent::NoteRecorded {
-                note,
+                ),
                 recorded_at: now,
             }]));
         }

@@ -1094,7 +1094,31 @@ pub fn after_forward_error(
         return schedule(retry.delay_ms(attempt, &step.key(&order.order_id, false)));
     }
     if in_doubt && step != SagaStep::NotifyCustomer && achieved(order, step).is_some() {
-        return schedule(retry.max_delay_ms.max(1));
+        // People are told once: a second effect of the saga's own may exist.
+        let mut events = schedule(retry.max_delay_ms.max(1));
+        let key = format!("order-{}/support-ticket/{step}/in-doubt", order.order_id);
+        if order.saga.obligation(&key).is_none() {
+            events.push(OrderEvent::ObligationRecorded {
+                key,
+                issue: format!(
+                    "order {}: the outcome of {step} under key {} is still unknown ({}); the order was {} by another path, so a second effect may exist",
+                    order.order_id,
+                    step.key(&order.order_id, false),
+                    error.message(),
+                    match step {
+                        SagaStep::ProcessPayment => "paid",
+                        SagaStep::AllocateInventory => "allocated",
+                        _ => "shipped",
+                    }
+                )
+                .chars()
+                .take(1000)
+                .collect(),
+                urgent: true,
+                recorded_at: now,
+            });
+        }
+        return events;
     }
     let reason = if in_doubt {
         format!(
