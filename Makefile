@@ -2,7 +2,7 @@
 CARGO     ?= cargo
 COMPONENT := target/wasm32-wasip2/release/order_core.wasm
 
-.PHONY: setup build test demo bench bench-memory lint fmt docs package
+.PHONY: setup build test demo bench bench-memory bench-multi-host lint fmt docs package sim
 
 setup:
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
@@ -51,3 +51,10 @@ fmt:
 ## docs: regenerate the WIT reference (a test fails when it is stale)
 docs:
 	$(CARGO) run -q -p order-e2e --bin wit-docs -- --out docs/wit-reference.md
+
+## sim: the long run of the model-based simulation of the saga and the
+## application layer, bounded in time (make sim SECONDS=300); prints seeds
+## and operations per second, and the shrunk reproducer of a failing seed
+SECONDS ?= 300
+sim:
+	SIM_SECONDS=$(SECONDS) SIM_FIRST_SEED=$${SIM_FIRST_SEED:-100000} $(CARGO) test -p order-core --release --test sim random_histories -- --nocapture
