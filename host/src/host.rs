@@ -16,7 +16,7 @@ use crate::external::Context;
 use crate::policy::StorePolicy;
 use crate::service::OrderService;
 use crate::simulation::{FaultPlan, Simulation};
-use crate::store::{EventStore, MemoryStore, SqliteStore};
+use crate::store::{EventStore, MemoryStore, PostgresStore, SqliteStore};
 
 /// Where events are stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,13 +25,18 @@ pub enum StoreChoice {
     Memory,
     /// A SQLite file, created on first use.
     Sqlite(PathBuf),
+    /// A PostgreSQL database (`postgres://user@host/db`) that several hosts
+    /// may share; its schema is migrated on open.
+    Postgres(String),
 }
 
 impl StoreChoice {
-    /// `memory` or a file path.
+    /// `memory`, a `postgres://` URL, or a file path.
     pub fn parse(text: &str) -> Self {
         if text == "memory" {
             StoreChoice::Memory
+        } else if PostgresStore::is_url(text) {
+            StoreChoice::Postgres(text.to_owned())
         } else {
             StoreChoice::Sqlite(PathBuf::from(text))
         }
@@ -45,6 +50,7 @@ impl StoreChoice {
                 SqliteStore::open(path, clock)
                     .with_context(|| format!("opening the store {}", path.display()))?,
             ),
+            StoreChoice::Postgres(url) => Arc::new(PostgresStore::open(url, clock)?),
         })
     }
 }
