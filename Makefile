@@ -14,9 +14,11 @@ build: setup
 	$(CARGO) build -p order-host
 
 ## test: lint, domain unit tests, host tests, end-to-end tests through the
-## component, then the same component embedded in Node.js through jco
+## component (against a throwaway PostgreSQL server that scripts/pg-test.sh
+## starts, or the one ORDER_TEST_POSTGRES names), then the same component
+## embedded in Node.js through jco
 test: build lint
-	$(CARGO) test --workspace --all-targets
+	scripts/pg-test.sh $(CARGO) test --workspace --all-targets
 	cd tests/js && npm ci --no-audit --no-fund && npm test
 
 ## demo: the three journeys (place, track, return) against a SQLite file
