@@ -2,7 +2,7 @@
 CARGO     ?= cargo
 COMPONENT := target/wasm32-wasip2/release/order_core.wasm
 
-.PHONY: setup build test demo bench lint fmt docs
+.PHONY: setup build test demo bench bench-multi-host lint fmt docs
 
 setup:
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
@@ -27,6 +27,11 @@ demo: build
 
 bench: build
 	$(CARGO) bench -p order-host
+
+## bench-multi-host: 1, 2 and 3 hosts on one (throwaway) PostgreSQL, a table
+## of throughput and latency (docs/performance.md)
+bench-multi-host: build
+	scripts/pg-test.sh python3 scripts/bench-multi-host.py
 
 lint: setup
 	$(CARGO) fmt --all --check
