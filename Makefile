@@ -14,10 +14,12 @@ build: setup
 	$(CARGO) build -p order-host
 
 ## test: lint, domain unit tests, host tests, end-to-end tests through the
-## component, then the same component embedded in Node.js through jco (with
-## the conformance kit and the package), and as a Worker in workerd
+## component (against a throwaway PostgreSQL server that scripts/pg-test.sh
+## starts, or the one ORDER_TEST_POSTGRES names), then the same component
+## embedded in Node.js through jco (with the conformance kit and the
+## package), and as a Worker in workerd
 test: build lint
-	$(CARGO) test --workspace --all-targets
+	scripts/pg-test.sh $(CARGO) test --workspace --all-targets
 	cd tests/js && npm ci --no-audit --no-fund && npm test
 	cd edge && npm ci --no-audit --no-fund && npm test
 
@@ -39,6 +41,11 @@ bench: build
 bench-memory: build
 	$(CARGO) run -q -p order-host --example sim_memory -- 100000
 	$(CARGO) run -q -p order-host -- --store memory load --orders 20000 --concurrency 4 --cancel-every 5
+
+## bench-multi-host: 1, 2 and 3 hosts on one (throwaway) PostgreSQL, a table
+## of throughput and latency (docs/performance.md)
+bench-multi-host: build
+	scripts/pg-test.sh python3 scripts/bench-multi-host.py
 
 lint: setup
 	$(CARGO) fmt --all --check
