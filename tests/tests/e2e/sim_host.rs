@@ -1,6 +1,7 @@
 //! A seeded simulation over the real component through the host library
 //! proves that store faults (conflicts, outages, acknowledgements lost after
-//! the write), backend faults, the saga driver's hold-back and a host
+//! the write), backend faults (transient, and lost answers that took effect),
+//! the saga driver's hold-back and a host
 //! restart at any append (a new runtime over the same store and backends)
 //! leave nothing behind: every saga finishes, a cancelled order keeps no
 //! money, stock or booking, and a kept order is charged once, holds its
@@ -219,6 +220,7 @@ impl World {
                     FaultConfig {
                         transient: 0.15,
                         permanent: 0.0,
+                        lost: 0.05,
                         latency: Duration::ZERO,
                     },
                 )
