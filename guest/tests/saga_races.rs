@@ -5,15 +5,21 @@
 //! hide the first attempt's effect; a cancellation learns and refunds the
 //! saga's own charge besides the order's payment; a release gives back
 //! exactly what was allocated; a carrier's booking that arrives before the
-//! order can ship is used or cancelled, never left behind; a return's refund
-//! key names its amount.
+//! order can ship is used or cancelled, never left behind; a booking the
+//! carrier reports for an order already shipped with another shipment is
+//! cancelled; a charge whose answer lost the race to be recorded stays in
+//! doubt through a transient repeat and is refunded; a return's refund key
+//! names its amount.
 
 mod common;
 
 use common::fakes::*;
 use common::*;
 use order_core::app::App;
-use order_core::app::ports::{AppendBatch, EventStore, NewEvent, PaymentGateway, StreamAppend};
+use order_core::app::ports::{
+    AppendBatch, Env, EventStore, NewEvent, PaymentGateway, PaymentReceipt, StreamAppend,
+};
+use order_core::domain::ExternalError;
 use order_core::domain::order::{Order, OrderEvent, OrderStatus};
 use order_core::domain::returns::RequestReturn;
 use order_core::domain::saga::{Finished, SagaStep};
@@ -265,6 +271,116 @@ fn a_cancellation_refunds_the_webhooks_payment_and_the_sagas_own_slow_charge() {
             .iter()
             .all(|(k, t)| (*t == own) == (*k == duplicate_key())),
         "each charge under its own key: {refunded:?}"
+    );
+    assert_eq!(order.refunded, order.total);
+}
+
+/// A gateway whose first charge is slow: while it is out, `during` runs
+/// (another writer moves the order on); then the charge is made, its
+/// receipt answered, and the gateway's next answer will be a transient
+/// error. Later calls go straight to the fake.
+struct SlowFirstCharge<'w> {
+    inner: &'w FakePayment,
+    during: std::cell::RefCell<Option<Box<dyn FnOnce() + 'w>>>,
+}
+
+impl PaymentGateway for SlowFirstCharge<'_> {
+    fn process_payment(
+        &self,
+        key: &str,
+        order_id: &str,
+        amount: &Money,
+        method: PaymentMethod,
+        customer_id: &str,
+    ) -> Result<PaymentReceipt, ExternalError> {
+        let during = self.during.borrow_mut().take();
+        let slow = during.is_some();
+        if let Some(during) = during {
+            during();
+        }
+        let answer = self
+            .inner
+            .process_payment(key, order_id, amount, method, customer_id);
+        if slow {
+            self.inner
+                .script
+                .transient("process-payment", "unavailable");
+        }
+        answer
+    }
+
+    fn refund_payment(
+        &self,
+        key: &str,
+        transaction_id: &str,
+        amount: &Money,
+        reason: &str,
+    ) -> Result<(), ExternalError> {
+        self.inner
+            .refund_payment(key, transaction_id, amount, reason)
+    }
+}
+
+#[test]
+fn a_charge_whose_answer_loses_the_race_to_a_cancellation_is_refunded_after_a_transient_repeat() {
+    let w = World::new();
+    w.app().place_order(place_cmd()).unwrap();
+    // Given the order is cancelled while the saga's charge is out (within
+    // its lease), and the gateway's next answer is a transient error.
+    let slow = SlowFirstCharge {
+        inner: &w.payment,
+        during: std::cell::RefCell::new(Some(Box::new(|| {
+            w.app()
+                .cancel_order(ORDER_ID, "changed my mind", "customer")
+                .unwrap();
+        }))),
+    };
+    let app = App::new(Env {
+        store: &w.store,
+        policy: &w.policy,
+        payment: &slow,
+        inventory: &w.inventory,
+        carrier: &w.carrier,
+        customer: &w.customer,
+        clock: &w.clock,
+    });
+    // When the advance makes the charge, loses the race to record it, and
+    // asks again under the same key (answered transiently).
+    let mut order = app.advance_saga(ORDER_ID).unwrap();
+    assert!(
+        w.calls_of("process-payment").len() >= 2,
+        "the charge was asked again"
+    );
+    for _ in 0..30 {
+        if order.saga.finished.is_some() {
+            break;
+        }
+        if let Some(due) = w.store.timer(ORDER_ID) {
+            w.clock.set(due.max(w.clock.now()));
+        }
+        order = app.advance_saga(ORDER_ID).unwrap();
+    }
+
+    // Then the charge is learnt under its key and refunded in full.
+    assert_eq!(order.status, OrderStatus::Cancelled);
+    assert!(order.saga.finished.is_some(), "{:?}", order.saga);
+    let charge_keys: Vec<String> = w
+        .calls_of("process-payment")
+        .into_iter()
+        .map(|c| c.key)
+        .collect();
+    assert!(
+        charge_keys
+            .iter()
+            .all(|k| *k == key(SagaStep::ProcessPayment, false)),
+        "{charge_keys:?}"
+    );
+    assert_eq!(w.charges(), 1, "one charge, under one key");
+    let refunded = refunds(&w);
+    assert_eq!(
+        refunded,
+        vec![(key(SagaStep::ProcessPayment, true), "txn-1".to_string())],
+        "the charge is refunded once"
     );
     assert_eq!(order.refunded, order.total);
 }
