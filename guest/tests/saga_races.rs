@@ -563,6 +563,111 @@ fn a_carrier_booking_for_an_already_cancelled_order_is_cancelled_at_once() {
 }
 
 #[test]
+fn a_carrier_booking_for_an_order_already_shipped_with_another_shipment_is_cancelled() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    let order = run_to_the_end(&w, &app);
+    let own = order.shipping.as_ref().unwrap().shipment_id.clone();
+    assert_ne!(own, SHIPMENT_ID);
+    // Given the order shipped with the saga's booking, when the carrier
+    // reports a booking of its own (the first report fails to cancel and
+    // is redelivered).
+    w.carrier.script.transient("cancel-shipment", "503");
+    assert!(
+        app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
+            .is_err()
+    );
+    assert!(app.get_shipment(SHIPMENT_ID).is_err(), "nothing written");
+    app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
+        .unwrap();
+
+    // Then the second booking is cancelled under its own key, and the order
+    // keeps its shipment.
+    let cancels = w.calls_of("cancel-shipment");
+    assert_eq!(cancels.len(), 2);
+    let key = format!("order-{ORDER_ID}/create-shipment/carrier-{SHIPMENT_ID}/cancel");
+    assert!(
+        cancels
+            .iter()
+            .all(|c| c.detail == SHIPMENT_ID && c.key == key),
+        "{cancels:?}"
+    );
+    assert_eq!(
+        app.get_shipment(SHIPMENT_ID).unwrap().state,
+        order_core::domain::shipment::ShipmentState::DeliveryFailed
+    );
+    let order = app.get_order(ORDER_ID).unwrap();
+    assert_eq!(order.status, OrderStatus::Shipped);
+    assert_eq!(order.shipping.unwrap().shipment_id, own);
+    assert!(
+        order.notes.iter().any(|n| n.contains(&format!(
+            "booked by the carrier was cancelled (the order ships with shipment {own})"
+        ))),
+        "{:?}",
+        order.notes
+    );
+    // A redelivery afterwards is a duplicate.
+    app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
+        .unwrap();
+    assert_eq!(w.calls_of("cancel-shipment").len(), 2);
+}
+
+#[test]
+fn a_second_carrier_booking_before_the_order_is_ready_is_cancelled_and_the_first_is_used() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    let second = "5e000000-0000-4000-8000-000000000002";
+    app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
+        .unwrap();
+    app.on_shipment_created(second, ORDER_ID, CarrierCode::Ups, "1Z999AA10123456785")
+        .unwrap();
+    let order = run_to_the_end(&w, &app);
+
+    assert_eq!(order.status, OrderStatus::Shipped);
+    assert_eq!(order.shipping.as_ref().unwrap().shipment_id, SHIPMENT_ID);
+    let cancels = w.calls_of("cancel-shipment");
+    assert_eq!(cancels.len(), 1, "{cancels:?}");
+    assert_eq!(cancels[0].detail, second);
+    assert_eq!(
+        cancels[0].key,
+        format!("order-{ORDER_ID}/create-shipment/carrier-{second}/cancel")
+    );
+    assert!(
+        w.calls_of("create-shipment").is_empty(),
+        "no booking of its own"
+    );
+}
+
+#[test]
+fn a_carrier_booking_it_will_not_cancel_for_a_shipped_order_is_handed_to_people() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    run_to_the_end(&w, &app);
+    w.carrier
+        .script
+        .permanent("cancel-shipment", "already picked up");
+    app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
+        .unwrap();
+
+    let tickets = w.calls_of("create-support-ticket");
+    assert_eq!(tickets.len(), 1);
+    assert_eq!(
+        tickets[0].key,
+        format!("order-{ORDER_ID}/support-ticket/create-shipment/carrier-{SHIPMENT_ID}")
+    );
+    let order = app.get_order(ORDER_ID).unwrap();
+    assert!(
+        order.notes.iter().any(|n| n.contains("support ticket")
+            && n.contains("could not be cancelled (already picked up)")),
+        "{:?}",
+        order.notes
+    );
+}
+
+#[test]
 fn a_duplicate_charge_whose_refund_is_refused_is_handed_to_people_with_a_ticket() {
     let w = World::new();
     let app = w.app();
