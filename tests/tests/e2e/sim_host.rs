@@ -219,6 +219,7 @@ impl World {
                     FaultConfig {
                         transient: 0.15,
                         permanent: 0.0,
+                        lost: 0.0,
                         latency: Duration::ZERO,
                     },
                 )
