@@ -8,8 +8,9 @@
 //! order can ship is used or cancelled, never left behind; a booking the
 //! carrier reports for an order already shipped with another shipment is
 //! cancelled; a charge whose answer lost the race to be recorded stays in
-//! doubt through a transient repeat and is refunded; a return's refund key
-//! names its amount.
+//! doubt through a transient repeat and is refunded; a support ticket
+//! refused for good is asked again under a new key until it is opened; a
+//! return's refund key names its amount.
 
 mod common;
 
@@ -696,5 +697,38 @@ fn a_duplicate_charge_whose_refund_is_refused_is_handed_to_people_with_a_ticket(
     assert_eq!(
         order.saga.obligation(&key).unwrap().ticket_id.as_deref(),
         Some(format!("ticket-{key}").as_str())
+    );
+}
+
+#[test]
+fn a_support_ticket_refused_for_good_is_asked_under_a_new_key_until_opened() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    // Given the order confirmation is refused and so is the first ticket.
+    w.customer
+        .script
+        .permanent("send-order-confirmation", "refused");
+    w.customer
+        .script
+        .permanent("create-support-ticket", "refused");
+    let order = run_to_the_end(&w, &app);
+
+    // Then the saga finishes with a ticket opened under a new key.
+    assert!(matches!(
+        order.saga.finished,
+        Some(Finished::Completed { .. })
+    ));
+    let key = format!("order-{ORDER_ID}/support-ticket/notify-customer/undelivered");
+    let asked: Vec<String> = w
+        .calls_of("create-support-ticket")
+        .into_iter()
+        .map(|c| c.key)
+        .collect();
+    let second = format!("{key}/after-refusal-1");
+    assert_eq!(asked, vec![key.clone(), second.clone()]);
+    assert_eq!(
+        order.saga.obligation(&key).unwrap().ticket_id.as_deref(),
+        Some(format!("ticket-{second}").as_str())
     );
 }

@@ -235,7 +235,7 @@ impl App<'_> {
                     TicketPriority::Normal
                 };
                 let result = self.env.customer.create_support_ticket(
-                    &o.key,
+                    &o.call_key(),
                     &order.order_id,
                     &order.customer_id,
                     &o.issue,
