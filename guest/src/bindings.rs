@@ -1182,7 +1182,9 @@ fn typed_event(e: &StoredEvent) -> ev::DomainEvent {
                 reason,
                 closed_at,
             }),
-            R::RefundCompleted { .. } => other(),
+            R::RefundCompleted { .. } | R::RefundStarted { .. } | R::RefundRefused { .. } => {
+                other()
+            }
         }
     } else {
         other()

@@ -4,15 +4,19 @@
 //! compensation first learns what the action's key did (same key) and then
 //! undoes exactly that; a compensation that cannot learn keeps asking
 //! instead of undoing blind; a refusal of the learning repeat means nothing
-//! was done.
+//! was done; a return's refund in doubt is recorded on the return, and no
+//! refund of another amount is made until its outcome is learnt.
 
 mod common;
 
 use common::fakes::*;
 use common::*;
 use order_core::app::App;
+use order_core::domain::DomainError;
 use order_core::domain::order::{Order, OrderStatus};
+use order_core::domain::returns::{RequestReturn, ReturnStatus};
 use order_core::domain::saga::{CompensationStatus, Finished, SagaStep};
+use order_core::domain::values::{PaymentMethod, ReturnReason};
 
 fn key(step: SagaStep, compensation: bool) -> String {
     step.key(ORDER_ID, compensation)
@@ -208,4 +212,121 @@ fn a_compensation_that_cannot_learn_the_outcome_keeps_asking_and_never_releases_
     assert_eq!(w.calls_of("release-stock").len(), 1);
     assert_eq!(w.calls_of("refund-payment").len(), 1);
     assert!(order.saga.finished.is_some());
+}
+
+/// An order delivered, with a return of one unit of B received.
+fn received_return(w: &World, app: &App<'_>) {
+    app.place_order(place_cmd()).unwrap();
+    let order = run_to_the_end(w, app);
+    let shipment = order.shipping.unwrap().shipment_id;
+    w.clock.advance(MINUTE);
+    app.on_delivered(&shipment, w.clock.now(), None).unwrap();
+    app.request_return(RequestReturn {
+        return_id: RETURN_ID.to_string(),
+        order_id: ORDER_ID.to_string(),
+        customer_id: CUSTOMER_ID.to_string(),
+        return_items: vec![return_item(ITEM_B, PRODUCT_B, 1)],
+        return_reason: ReturnReason::Defective,
+        comments: None,
+    })
+    .unwrap();
+    app.approve_return(RETURN_ID, "csr-1", None).unwrap();
+    app.receive_return(RETURN_ID, w.clock.now(), "damaged", true)
+        .unwrap();
+}
+
+fn refund_keys(w: &World) -> Vec<String> {
+    w.calls_of("refund-payment")
+        .into_iter()
+        .map(|c| c.key)
+        .collect()
+}
+
+#[test]
+fn a_refund_in_doubt_refuses_another_amount_until_its_outcome_is_learnt() {
+    let w = World::new();
+    let app = w.app();
+    received_return(&w, &app);
+    let half = PRICE_B / 2;
+
+    // Given a refund of half whose answer is lost (the gateway made it).
+    w.payment.script.lost("refund-payment");
+    assert!(matches!(
+        app.process_refund(RETURN_ID, usd(half), PaymentMethod::CreditCard),
+        Err(DomainError::External(_))
+    ));
+    let r = app.get_return(RETURN_ID).unwrap();
+    assert_eq!(r.status, ReturnStatus::Received);
+    let half_key = format!("return-{RETURN_ID}/refund/{half}-USD");
+    assert_eq!(r.refund_in_doubt, Some((usd(half), half_key.clone())));
+    assert!(
+        app.return_history(RETURN_ID)
+            .unwrap()
+            .iter()
+            .any(|e| e.event_type == "refund-started"),
+        "the refund in doubt is on the return's stream"
+    );
+
+    // When staff ask for the full amount, it is refused, naming the refund
+    // in doubt, and the gateway is not called.
+    let err = app.process_refund(RETURN_ID, usd(PRICE_B), PaymentMethod::CreditCard);
+    match &err {
+        Err(DomainError::RuleViolated { message, .. }) => {
+            assert!(message.contains(&half_key), "{message}");
+            assert!(message.contains(&format!("{}", usd(half))), "{message}");
+        }
+        other => panic!("expected a rule violation, got {other:?}"),
+    }
+    assert_rule(err, "refund-in-doubt", Some("refund-amount"));
+    assert_eq!(refund_keys(&w), vec![half_key.clone()]);
+
+    // Then repeating the refund in doubt learns it (same key) and records it.
+    let r = app
+        .process_refund(RETURN_ID, usd(half), PaymentMethod::CreditCard)
+        .unwrap();
+    assert_eq!(r.status, ReturnStatus::Refunded);
+    assert_eq!(r.refund_amount, Some(usd(half)));
+    assert_eq!(r.refund_in_doubt, None);
+    assert_eq!(refund_keys(&w), vec![half_key.clone(), half_key]);
+    assert_eq!(app.get_order(ORDER_ID).unwrap().refunded, usd(half));
+}
+
+#[test]
+fn a_refund_refused_for_good_is_no_longer_in_doubt_and_another_amount_may_follow() {
+    let w = World::new();
+    let app = w.app();
+    received_return(&w, &app);
+    let half = PRICE_B / 2;
+    w.payment.script.transient("refund-payment", "unavailable");
+    assert!(
+        app.process_refund(RETURN_ID, usd(half), PaymentMethod::CreditCard)
+            .is_err()
+    );
+    // A transient answer says nothing of an earlier attempt: still in doubt.
+    assert!(app.get_return(RETURN_ID).unwrap().refund_in_doubt.is_some());
+    assert_rule(
+        app.process_refund(RETURN_ID, usd(PRICE_B), PaymentMethod::CreditCard),
+        "refund-in-doubt",
+        Some("refund-amount"),
+    );
+    w.payment
+        .script
+        .permanent("refund-payment", "card account closed");
+    assert!(
+        app.process_refund(RETURN_ID, usd(half), PaymentMethod::CreditCard)
+            .is_err()
+    );
+    assert_eq!(app.get_return(RETURN_ID).unwrap().refund_in_doubt, None);
+    let r = app
+        .process_refund(RETURN_ID, usd(PRICE_B), PaymentMethod::CreditCard)
+        .unwrap();
+    assert_eq!(r.refund_amount, Some(usd(PRICE_B)));
+    assert_eq!(
+        refund_keys(&w),
+        vec![
+            format!("return-{RETURN_ID}/refund/{half}-USD"),
+            format!("return-{RETURN_ID}/refund/{half}-USD"),
+            format!("return-{RETURN_ID}/refund/{PRICE_B}-USD"),
+        ]
+    );
 }

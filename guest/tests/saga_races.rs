@@ -5,15 +5,22 @@
 //! hide the first attempt's effect; a cancellation learns and refunds the
 //! saga's own charge besides the order's payment; a release gives back
 //! exactly what was allocated; a carrier's booking that arrives before the
-//! order can ship is used or cancelled, never left behind; a return's refund
-//! key names its amount.
+//! order can ship is used or cancelled, never left behind; a booking the
+//! carrier reports for an order already shipped with another shipment is
+//! cancelled; a charge whose answer lost the race to be recorded stays in
+//! doubt through a transient repeat and is refunded; a support ticket
+//! refused for good is asked again under a new key until it is opened; a
+//! return's refund key names its amount.
 
 mod common;
 
 use common::fakes::*;
 use common::*;
 use order_core::app::App;
-use order_core::app::ports::{AppendBatch, EventStore, NewEvent, PaymentGateway, StreamAppend};
+use order_core::app::ports::{
+    AppendBatch, Env, EventStore, NewEvent, PaymentGateway, PaymentReceipt, StreamAppend,
+};
+use order_core::domain::ExternalError;
 use order_core::domain::order::{Order, OrderEvent, OrderStatus};
 use order_core::domain::returns::RequestReturn;
 use order_core::domain::saga::{Finished, SagaStep};
@@ -269,6 +276,116 @@ fn a_cancellation_refunds_the_webhooks_payment_and_the_sagas_own_slow_charge() {
     assert_eq!(order.refunded, order.total);
 }
 
+/// A gateway whose first charge is slow: while it is out, `during` runs
+/// (another writer moves the order on); then the charge is made, its
+/// receipt answered, and the gateway's next answer will be a transient
+/// error. Later calls go straight to the fake.
+struct SlowFirstCharge<'w> {
+    inner: &'w FakePayment,
+    during: std::cell::RefCell<Option<Box<dyn FnOnce() + 'w>>>,
+}
+
+impl PaymentGateway for SlowFirstCharge<'_> {
+    fn process_payment(
+        &self,
+        key: &str,
+        order_id: &str,
+        amount: &Money,
+        method: PaymentMethod,
+        customer_id: &str,
+    ) -> Result<PaymentReceipt, ExternalError> {
+        let during = self.during.borrow_mut().take();
+        let slow = during.is_some();
+        if let Some(during) = during {
+            during();
+        }
+        let answer = self
+            .inner
+            .process_payment(key, order_id, amount, method, customer_id);
+        if slow {
+            self.inner
+                .script
+                .transient("process-payment", "unavailable");
+        }
+        answer
+    }
+
+    fn refund_payment(
+        &self,
+        key: &str,
+        transaction_id: &str,
+        amount: &Money,
+        reason: &str,
+    ) -> Result<(), ExternalError> {
+        self.inner
+            .refund_payment(key, transaction_id, amount, reason)
+    }
+}
+
+#[test]
+fn a_charge_whose_answer_loses_the_race_to_a_cancellation_is_refunded_after_a_transient_repeat() {
+    let w = World::new();
+    w.app().place_order(place_cmd()).unwrap();
+    // Given the order is cancelled while the saga's charge is out (within
+    // its lease), and the gateway's next answer is a transient error.
+    let slow = SlowFirstCharge {
+        inner: &w.payment,
+        during: std::cell::RefCell::new(Some(Box::new(|| {
+            w.app()
+                .cancel_order(ORDER_ID, "changed my mind", "customer")
+                .unwrap();
+        }))),
+    };
+    let app = App::new(Env {
+        store: &w.store,
+        policy: &w.policy,
+        payment: &slow,
+        inventory: &w.inventory,
+        carrier: &w.carrier,
+        customer: &w.customer,
+        clock: &w.clock,
+    });
+    // When the advance makes the charge, loses the race to record it, and
+    // asks again under the same key (answered transiently).
+    let mut order = app.advance_saga(ORDER_ID).unwrap();
+    assert!(
+        w.calls_of("process-payment").len() >= 2,
+        "the charge was asked again"
+    );
+    for _ in 0..30 {
+        if order.saga.finished.is_some() {
+            break;
+        }
+        if let Some(due) = w.store.timer(ORDER_ID) {
+            w.clock.set(due.max(w.clock.now()));
+        }
+        order = app.advance_saga(ORDER_ID).unwrap();
+    }
+
+    // Then the charge is learnt under its key and refunded in full.
+    assert_eq!(order.status, OrderStatus::Cancelled);
+    assert!(order.saga.finished.is_some(), "{:?}", order.saga);
+    let charge_keys: Vec<String> = w
+        .calls_of("process-payment")
+        .into_iter()
+        .map(|c| c.key)
+        .collect();
+    assert!(
+        charge_keys
+            .iter()
+            .all(|k| *k == key(SagaStep::ProcessPayment, false)),
+        "{charge_keys:?}"
+    );
+    assert_eq!(w.charges(), 1, "one charge, under one key");
+    let refunded = refunds(&w);
+    assert_eq!(
+        refunded,
+        vec![(key(SagaStep::ProcessPayment, true), "txn-1".to_string())],
+        "the charge is refunded once"
+    );
+    assert_eq!(order.refunded, order.total);
+}
+
 // ----- 5. releases of exactly what was allocated -----------------------------------------
 
 #[test]
@@ -447,6 +564,111 @@ fn a_carrier_booking_for_an_already_cancelled_order_is_cancelled_at_once() {
 }
 
 #[test]
+fn a_carrier_booking_for_an_order_already_shipped_with_another_shipment_is_cancelled() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    let order = run_to_the_end(&w, &app);
+    let own = order.shipping.as_ref().unwrap().shipment_id.clone();
+    assert_ne!(own, SHIPMENT_ID);
+    // Given the order shipped with the saga's booking, when the carrier
+    // reports a booking of its own (the first report fails to cancel and
+    // is redelivered).
+    w.carrier.script.transient("cancel-shipment", "503");
+    assert!(
+        app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
+            .is_err()
+    );
+    assert!(app.get_shipment(SHIPMENT_ID).is_err(), "nothing written");
+    app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
+        .unwrap();
+
+    // Then the second booking is cancelled under its own key, and the order
+    // keeps its shipment.
+    let cancels = w.calls_of("cancel-shipment");
+    assert_eq!(cancels.len(), 2);
+    let key = format!("order-{ORDER_ID}/create-shipment/carrier-{SHIPMENT_ID}/cancel");
+    assert!(
+        cancels
+            .iter()
+            .all(|c| c.detail == SHIPMENT_ID && c.key == key),
+        "{cancels:?}"
+    );
+    assert_eq!(
+        app.get_shipment(SHIPMENT_ID).unwrap().state,
+        order_core::domain::shipment::ShipmentState::DeliveryFailed
+    );
+    let order = app.get_order(ORDER_ID).unwrap();
+    assert_eq!(order.status, OrderStatus::Shipped);
+    assert_eq!(order.shipping.unwrap().shipment_id, own);
+    assert!(
+        order.notes.iter().any(|n| n.contains(&format!(
+            "booked by the carrier was cancelled (the order ships with shipment {own})"
+        ))),
+        "{:?}",
+        order.notes
+    );
+    // A redelivery afterwards is a duplicate.
+    app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
+        .unwrap();
+    assert_eq!(w.calls_of("cancel-shipment").len(), 2);
+}
+
+#[test]
+fn a_second_carrier_booking_before_the_order_is_ready_is_cancelled_and_the_first_is_used() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    let second = "5e000000-0000-4000-8000-000000000002";
+    app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
+        .unwrap();
+    app.on_shipment_created(second, ORDER_ID, CarrierCode::Ups, "1Z999AA10123456785")
+        .unwrap();
+    let order = run_to_the_end(&w, &app);
+
+    assert_eq!(order.status, OrderStatus::Shipped);
+    assert_eq!(order.shipping.as_ref().unwrap().shipment_id, SHIPMENT_ID);
+    let cancels = w.calls_of("cancel-shipment");
+    assert_eq!(cancels.len(), 1, "{cancels:?}");
+    assert_eq!(cancels[0].detail, second);
+    assert_eq!(
+        cancels[0].key,
+        format!("order-{ORDER_ID}/create-shipment/carrier-{second}/cancel")
+    );
+    assert!(
+        w.calls_of("create-shipment").is_empty(),
+        "no booking of its own"
+    );
+}
+
+#[test]
+fn a_carrier_booking_it_will_not_cancel_for_a_shipped_order_is_handed_to_people() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    run_to_the_end(&w, &app);
+    w.carrier
+        .script
+        .permanent("cancel-shipment", "already picked up");
+    app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
+        .unwrap();
+
+    let tickets = w.calls_of("create-support-ticket");
+    assert_eq!(tickets.len(), 1);
+    assert_eq!(
+        tickets[0].key,
+        format!("order-{ORDER_ID}/support-ticket/create-shipment/carrier-{SHIPMENT_ID}")
+    );
+    let order = app.get_order(ORDER_ID).unwrap();
+    assert!(
+        order.notes.iter().any(|n| n.contains("support ticket")
+            && n.contains("could not be cancelled (already picked up)")),
+        "{:?}",
+        order.notes
+    );
+}
+
+#[test]
 fn a_duplicate_charge_whose_refund_is_refused_is_handed_to_people_with_a_ticket() {
     let w = World::new();
     let app = w.app();
@@ -475,5 +697,38 @@ fn a_duplicate_charge_whose_refund_is_refused_is_handed_to_people_with_a_ticket(
     assert_eq!(
         order.saga.obligation(&key).unwrap().ticket_id.as_deref(),
         Some(format!("ticket-{key}").as_str())
+    );
+}
+
+#[test]
+fn a_support_ticket_refused_for_good_is_asked_under_a_new_key_until_opened() {
+    let w = World::new();
+    let app = w.app();
+    app.place_order(place_cmd()).unwrap();
+    // Given the order confirmation is refused and so is the first ticket.
+    w.customer
+        .script
+        .permanent("send-order-confirmation", "refused");
+    w.customer
+        .script
+        .permanent("create-support-ticket", "refused");
+    let order = run_to_the_end(&w, &app);
+
+    // Then the saga finishes with a ticket opened under a new key.
+    assert!(matches!(
+        order.saga.finished,
+        Some(Finished::Completed { .. })
+    ));
+    let key = format!("order-{ORDER_ID}/support-ticket/notify-customer/undelivered");
+    let asked: Vec<String> = w
+        .calls_of("create-support-ticket")
+        .into_iter()
+        .map(|c| c.key)
+        .collect();
+    let second = format!("{key}/after-refusal-1");
+    assert_eq!(asked, vec![key.clone(), second.clone()]);
+    assert_eq!(
+        order.saga.obligation(&key).unwrap().ticket_id.as_deref(),
+        Some(format!("ticket-{second}").as_str())
     );
 }

@@ -38,30 +38,7 @@ type KnownOpen = (&'static str, &'static str, fn() -> Vec<sim::model::Op>);
 /// invariants are still checked in the same history) unless `SIM_STRICT=1`;
 /// `known_open_issues_are_listed_with_a_reproducer` prints whether each
 /// still reproduces. Empty the entry when the fix lands.
-const KNOWN_OPEN: &[KnownOpen] = &[
-    (
-        "a-kept-order-has-one-booking",
-        "the carrier reports a booking of its own for an order already shipped \
-         with another shipment: the second booking stays live",
-        || {
-            use sim::model::Op::*;
-            vec![Place(0), Advance(0), CarrierBooks(0)]
-        },
-    ),
-    (
-        "a-recorded-refund-is-the-refund-made",
-        "a return's refund answered in doubt (it was made) and retried by staff \
-         with another amount is made twice: the refund key names its amount, so \
-         the retry is a new refund (race 7 of sim/races.rs)",
-        || {
-            sim::races::races()
-                .into_iter()
-                .find(|(name, _)| name.starts_with("7:"))
-                .map(|(_, case)| case.ops)
-                .unwrap_or_default()
-        },
-    ),
-];
+const KNOWN_OPEN: &[KnownOpen] = &[];
 
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())

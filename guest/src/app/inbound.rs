@@ -3,6 +3,7 @@
 //! redelivery answers `Duplicate` and writes nothing.
 
 use super::App;
+use super::ports::TicketPriority;
 use super::store::{
     Write, load_order, load_return, load_shipment, order_returns_tag, storage, transaction_tag,
 };
@@ -210,8 +211,23 @@ impl App<'_> {
         let o = self.order("order-id", order_id)?;
         let shipment_id = parse_uuid("shipment-id", shipment_id)?;
         let existing = load_shipment(&self.env, &shipment_id)?;
+        // The shipment the order ships with, when it is another one: its
+        // own, or the first booking the carrier reported before it could
+        // ship (kept for the saga).
+        let ships_with = o
+            .shipping
+            .as_ref()
+            .map(|s| s.shipment_id.clone())
+            .or_else(|| {
+                o.saga
+                    .carrier_bookings
+                    .first()
+                    .map(|b| b.shipment_id.clone())
+            })
+            .filter(|s| *s != shipment_id);
         let ready = o.status == OrderStatus::Confirmed
-            && o.allocation.as_ref().is_some_and(|a| a.all_items_allocated);
+            && o.allocation.as_ref().is_some_and(|a| a.all_items_allocated)
+            && ships_with.is_none();
         if existing.is_some() && !ready {
             return Ok(Inbound::Duplicate);
         }
@@ -224,15 +240,22 @@ impl App<'_> {
             carrier,
             tracking_number: tracking_number.to_string(),
         };
-        // A booking for a cancelled order is cancelled at once (the saga's
-        // own booking is its compensation's); an error leaves nothing
-        // written, so the carrier's redelivery tries again.
+        // A booking for a cancelled order, or for an order that ships with
+        // another shipment, is cancelled at once (the saga's own booking is
+        // its compensation's, or its duplicate undo's); an error leaves
+        // nothing written, so the carrier's redelivery tries again.
         let mut cancelled: Option<Result<(), String>> = None;
-        if o.status == OrderStatus::Cancelled && !own {
+        if (o.status == OrderStatus::Cancelled || ships_with.is_some()) && !own {
+            let why = match &ships_with {
+                Some(s) if o.status != OrderStatus::Cancelled => {
+                    format!("the order ships with shipment {s}")
+                }
+                _ => "the order is cancelled".to_string(),
+            };
             cancelled = match self.env.carrier.cancel_shipment(
                 &booking.cancel_key(&o.order_id),
                 &shipment_id,
-                "the order is cancelled",
+                &why,
             ) {
                 Ok(()) => Some(Ok(())),
                 Err(ExternalError::Permanent(m)) => Some(Err(m)),
@@ -241,25 +264,60 @@ impl App<'_> {
         }
         let mut w = Write::new();
         let mut order_events = Vec::new();
+        let with = match &ships_with {
+            Some(s) if o.status != OrderStatus::Cancelled => {
+                format!("(the order ships with shipment {s})")
+            }
+            _ => "with the order".to_string(),
+        };
         match &cancelled {
             Some(Ok(())) => order_events.push(order::OrderEvent::NoteRecorded {
-                note: format!(
-                    "shipment {shipment_id} booked by the carrier was cancelled with the order"
-                ),
+                note: format!("shipment {shipment_id} booked by the carrier was cancelled {with}"),
                 recorded_at: self.now(),
             }),
-            Some(Err(m)) => order_events.push(order::OrderEvent::NoteRecorded {
-                note: format!(
+            Some(Err(m)) => {
+                let note = format!(
                     "shipment {shipment_id} booked by the carrier could not be cancelled ({m}); intercept it"
-                ),
-                recorded_at: self.now(),
-            }),
+                );
+                // A kept order must end with one live booking: a second one
+                // the carrier will not cancel is handed to people with an
+                // urgent ticket, opened before anything is written (a
+                // failure leaves the redelivery to try again).
+                if o.status != OrderStatus::Cancelled {
+                    let ticket = self
+                        .env
+                        .customer
+                        .create_support_ticket(
+                            &format!(
+                                "order-{}/support-ticket/create-shipment/carrier-{shipment_id}",
+                                o.order_id
+                            ),
+                            &o.order_id,
+                            &o.customer_id,
+                            &format!("order {}: {note} {with}", o.order_id)
+                                .chars()
+                                .take(1000)
+                                .collect::<String>(),
+                            TicketPriority::Urgent,
+                        )
+                        .map_err(DomainError::External)?;
+                    order_events.push(order::OrderEvent::NoteRecorded {
+                        note: format!("support ticket {ticket} opened: {note}"),
+                        recorded_at: self.now(),
+                    });
+                }
+                order_events.push(order::OrderEvent::NoteRecorded {
+                    note,
+                    recorded_at: self.now(),
+                });
+            }
             None => {}
         }
         // Before the order can ship (not yet paid or allocated), the
         // booking is kept for the saga, which ships with it.
         if !ready
             && !own
+            && cancelled.is_none()
             && o.shipping.is_none()
             && matches!(o.status, OrderStatus::Pending | OrderStatus::Confirmed)
             && !o
@@ -305,7 +363,7 @@ impl App<'_> {
                 events.push(ShipmentEvent::ShipmentFailed {
                     shipment_id: shipment_id.clone(),
                     order_id: o.order_id.clone(),
-                    reason: "shipment cancelled with the order".to_string(),
+                    reason: format!("shipment cancelled {with}"),
                     failed_at: self.now(),
                 });
             }

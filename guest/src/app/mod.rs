@@ -15,7 +15,7 @@ use crate::domain::order::{self, Order, OrderEvent};
 use crate::domain::returns::{self, RequestReturn, Return};
 use crate::domain::shipment::{self, InitShipment, Shipment};
 use crate::domain::values::*;
-use crate::domain::{DomainError, DomainResult, Entity};
+use crate::domain::{DomainError, DomainResult, Entity, ExternalError};
 use store::{Write, load_order, load_return, load_shipment, storage};
 
 pub use ports::StoredEvent;
@@ -331,7 +331,9 @@ impl<'a> App<'a> {
     /// call carries a key of the return and the amount, so a retry of the
     /// same refund after a failed write or a lost answer never refunds
     /// twice, and a refund of another amount never reuses a key with other
-    /// parameters.
+    /// parameters. The refund is recorded on the return as in doubt before
+    /// the call (`refund-started`) and stays so until its key is answered
+    /// for good; meanwhile another amount is refused (`refund-in-doubt`).
     pub fn process_refund(
         &self,
         return_id: &str,
@@ -346,15 +348,48 @@ impl<'a> App<'a> {
             .as_ref()
             .map(|p| p.transaction_id.clone())
             .unwrap_or_default();
-        self.env
-            .payment
-            .refund_payment(
-                &refund_key(&r.return_id, &amount),
-                &transaction_id,
-                &amount,
-                &format!("return {}", r.return_id),
-            )
-            .map_err(DomainError::External)?;
+        let key = refund_key(&r.return_id, &amount);
+        // The refund is recorded as in doubt before it is asked, so that a
+        // lost answer or a crash leaves it known on the return's stream.
+        let r = if r.refund_in_doubt.as_ref().is_some_and(|(_, k)| *k == key) {
+            r
+        } else {
+            self.write_return(
+                Some(&r),
+                vec![returns::ReturnEvent::RefundStarted {
+                    return_id: r.return_id.clone(),
+                    refund_amount: amount.clone(),
+                    key: key.clone(),
+                    started_at: self.now(),
+                }],
+                None,
+            )?
+        };
+        match self.env.payment.refund_payment(
+            &key,
+            &transaction_id,
+            &amount,
+            &format!("return {}", r.return_id),
+        ) {
+            Ok(()) => {}
+            // Refused for good: nothing was refunded under the key.
+            Err(ExternalError::Permanent(m)) => {
+                self.write_return(
+                    Some(&r),
+                    vec![returns::ReturnEvent::RefundRefused {
+                        return_id: r.return_id.clone(),
+                        refund_amount: amount.clone(),
+                        reason: m.chars().take(500).collect(),
+                        refused_at: self.now(),
+                    }],
+                    None,
+                )?;
+                return Err(DomainError::External(ExternalError::Permanent(m)));
+            }
+            // In doubt, or transient (which says nothing of an earlier
+            // attempt under the key): the refund stays in doubt.
+            Err(e) => return Err(DomainError::External(e)),
+        }
         let (events, order_events) =
             returns::decide_process_refund(&r, &order, amount, method, self.now())?;
         self.write_return(Some(&r), events, Some((&order, order_events)))

@@ -131,7 +131,21 @@ impl App<'_> {
                 .ok_or_else(|| DomainError::not_found(Entity::Order, &order_id))?;
             let (call, order) = match saga::next_action(&order, now) {
                 SagaAction::Wait(t) => match held {
-                    Some((call, lease)) if lease == t => (call, order),
+                    // The answer of the call this advance holds lost the race
+                    // to be recorded: the call was sent and may have acted.
+                    // A new attempt is recorded first, which keeps the one
+                    // whose answer was dropped in doubt, so that only a
+                    // definitive answer under the key settles it (a transient
+                    // answer to the repeat says nothing about the first).
+                    Some((call, lease)) if lease == t => {
+                        match self.record_start(&order, call, &policy.saga, now)? {
+                            Some((order, lease)) => {
+                                held = Some((call, lease));
+                                (call, order)
+                            }
+                            None => continue,
+                        }
+                    }
                     _ => return Ok(order),
                 },
                 SagaAction::Finished => return Ok(order),
@@ -144,24 +158,13 @@ impl App<'_> {
                     }
                 }
                 SagaAction::Call(call) => {
-                    let started = saga::started(&order, call, &policy.saga, now);
-                    let lease = match &started {
-                        OrderEvent::SagaStepStarted { lease_until, .. }
-                        | OrderEvent::CompensationStarted { lease_until, .. }
-                        | OrderEvent::ObligationStarted { lease_until, .. } => *lease_until,
-                        _ => now,
-                    };
-                    let mut w = Write::new();
-                    let Some(order) = w.order(Some(&order), vec![started], now) else {
-                        continue;
-                    };
-                    match w.commit(&self.env) {
-                        Ok(()) => {}
-                        Err(DomainError::Conflict(_)) => continue,
-                        Err(e) => return Err(e),
+                    match self.record_start(&order, call, &policy.saga, now)? {
+                        Some((order, lease)) => {
+                            held = Some((call, lease));
+                            (call, order)
+                        }
+                        None => continue,
                     }
-                    held = Some((call, lease));
-                    (call, order)
                 }
             };
             let write = self.execute(&order, call, &policy.saga, policy.default_carrier)?;
@@ -176,6 +179,33 @@ impl App<'_> {
         // Out of rounds: the timer still points at now, so the host's
         // driver continues where this call stopped.
         self.order("order-id", &order_id)
+    }
+
+    /// Records that `call` starts (an attempt with its lease). `None`: the
+    /// write lost a race, and the round reads again.
+    fn record_start(
+        &self,
+        order: &Order,
+        call: SagaCall,
+        policy: &SagaPolicy,
+        now: Timestamp,
+    ) -> DomainResult<Option<(Order, Timestamp)>> {
+        let started = saga::started(order, call, policy, now);
+        let lease = match &started {
+            OrderEvent::SagaStepStarted { lease_until, .. }
+            | OrderEvent::CompensationStarted { lease_until, .. }
+            | OrderEvent::ObligationStarted { lease_until, .. } => *lease_until,
+            _ => now,
+        };
+        let mut w = Write::new();
+        let Some(order) = w.order(Some(order), vec![started], now) else {
+            return Ok(None);
+        };
+        match w.commit(&self.env) {
+            Ok(()) => Ok(Some((order, lease))),
+            Err(DomainError::Conflict(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Makes one external call and decides what to record.
@@ -205,7 +235,7 @@ impl App<'_> {
                     TicketPriority::Normal
                 };
                 let result = self.env.customer.create_support_ticket(
-                    &o.key,
+                    &o.call_key(),
                     &order.order_id,
                     &order.customer_id,
                     &o.issue,

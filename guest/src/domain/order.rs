@@ -243,6 +243,10 @@ pub enum OrderEvent {
         attempt: u32,
         error: String,
         retry_at: Timestamp,
+        /// Customer service refused the ticket for good under the key it
+        /// was asked with: the next attempt asks under a new key.
+        #[serde(default)]
+        refused: bool,
     },
     ObligationFulfilled {
         key: String,

@@ -111,6 +111,22 @@ pub enum ReturnEvent {
         refund_amount: Money,
         refunded_at: Timestamp,
     },
+    /// A refund is asked of the gateway under `key`: until the key is
+    /// answered for good (refunded, or refused) it is in doubt.
+    RefundStarted {
+        return_id: String,
+        refund_amount: Money,
+        key: String,
+        started_at: Timestamp,
+    },
+    /// The gateway refused the refund under its key for good: nothing was
+    /// refunded, and it is no longer in doubt.
+    RefundRefused {
+        return_id: String,
+        refund_amount: Money,
+        reason: String,
+        refused_at: Timestamp,
+    },
 }
 
 impl ReturnEvent {
@@ -124,6 +140,8 @@ impl ReturnEvent {
             ReturnEvent::RefundProcessed { .. } => "refund-processed",
             ReturnEvent::ReturnClosed { .. } => "return-closed",
             ReturnEvent::RefundCompleted { .. } => "refund-completed",
+            ReturnEvent::RefundStarted { .. } => "refund-started",
+            ReturnEvent::RefundRefused { .. } => "refund-refused",
         }
     }
 }
@@ -151,6 +169,9 @@ pub struct Return {
     pub refund_method: Option<PaymentMethod>,
     pub refunded_at: Option<Timestamp>,
     pub refund_confirmed: bool,
+    /// A refund asked of the gateway and not answered for good: its amount
+    /// and key.
+    pub refund_in_doubt: Option<(Money, String)>,
     pub version: u64,
 }
 
@@ -197,6 +218,7 @@ impl Return {
                 refund_method: None,
                 refunded_at: None,
                 refund_confirmed: false,
+                refund_in_doubt: None,
                 version: 0,
             },
             (Some(r), _) => r,
@@ -254,6 +276,18 @@ impl Return {
                 r.refund_amount = Some(refund_amount.clone());
                 r.refund_method = Some(*refund_method);
                 r.refunded_at = Some(*processed_at);
+                r.refund_in_doubt = None;
+            }
+            ReturnEvent::RefundStarted {
+                refund_amount, key, ..
+            } => r.refund_in_doubt = Some((refund_amount.clone(), key.clone())),
+            ReturnEvent::RefundRefused { refund_amount, .. } => {
+                if r.refund_in_doubt
+                    .as_ref()
+                    .is_some_and(|(m, _)| m == refund_amount)
+                {
+                    r.refund_in_doubt = None;
+                }
             }
             ReturnEvent::ReturnClosed { reason, .. } => {
                 r.status = ReturnStatus::Closed;
@@ -511,6 +545,20 @@ pub fn check_refund(r: &Return, order: &Order, amount: &Money) -> DomainResult<(
         return Err(DomainError::validation(
             "refund-amount.amount",
             "must be greater than 0",
+        ));
+    }
+    // A refund in doubt may have been made: another amount would be a
+    // second refund under another key. The same amount repeats its key.
+    if let Some((pending, key)) = &r.refund_in_doubt
+        && pending != amount
+    {
+        return Err(DomainError::rule(
+            "refund-in-doubt",
+            Some("refund-amount"),
+            format!(
+                "a refund of {pending} for return {} is in doubt (key {key}); repeat it with {pending} to learn its outcome before refunding another amount, {amount} asked",
+                r.return_id
+            ),
         ));
     }
     let refundable = order.refundable();

@@ -224,9 +224,22 @@ pub struct Obligation {
     pub lease_until: Option<Timestamp>,
     /// The ticket, once opened.
     pub ticket_id: Option<String>,
+    /// How many keys customer service refused for good.
+    pub refusals: u32,
 }
 
 impl Obligation {
+    /// The key the ticket is asked under: the obligation's own, then a new
+    /// one after each refusal for good (nothing was opened under a refused
+    /// key, so a new key cannot open a second ticket).
+    pub fn call_key(&self) -> String {
+        if self.refusals == 0 {
+            self.key.clone()
+        } else {
+            format!("{}/after-refusal-{}", self.key, self.refusals)
+        }
+    }
+
     /// When it may be tried next.
     fn due(&self) -> Timestamp {
         self.retry_at
@@ -356,9 +369,13 @@ impl SagaState {
                 key,
                 error,
                 retry_at,
+                refused,
                 ..
             } => {
                 if let Some(o) = self.obligation_mut(key) {
+                    if *refused {
+                        o.refusals += 1;
+                    }
                     o.last_error = Some(error.clone());
                     o.retry_at = Some(*retry_at);
                     o.lease_until = None;
@@ -1040,6 +1057,7 @@ pub fn after_obligation(
             vec![OrderEvent::ObligationRetryScheduled {
                 key: o.key.clone(),
                 attempt: o.attempts,
+                refused: matches!(error, ExternalError::Permanent(_)),
                 error: error.to_string(),
                 retry_at: now.saturating_add(delay),
             }]

@@ -265,13 +265,16 @@ pub fn exec(sim: &Sim, op: &Op) -> Outcome {
         }
         Op::CarrierRedelivers(o) => {
             let id = order_id(*o);
+            // Not a counter booking the application refused: the model has
+            // its outside party take that back, so the carrier no longer
+            // reports it.
             let booking = sim
                 .car
                 .borrow()
                 .bookings
                 .iter()
                 .rev()
-                .find(|b| b.order_id == id)
+                .find(|b| b.order_id == id && !b.outside)
                 .cloned();
             let Some(b) = booking else {
                 return skipped("no booking");

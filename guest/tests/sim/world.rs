@@ -438,7 +438,10 @@ impl EventStore for Sim {
             Some(Fault::Transient) => Err(StoreError::Unavailable("store unavailable".into())),
             Some(Fault::Permanent) => {
                 // Another writer got there first (the batch is not written).
-                let s = &batch.streams[0];
+                // A batch with no stream (only timers) has no version to lose.
+                let Some(s) = batch.streams.first() else {
+                    return self.write(batch);
+                };
                 Err(StoreError::Conflict {
                     stream_id: s.stream_id.clone(),
                     expected: s.expected_version,
