@@ -5,9 +5,16 @@
 //! I/O: it appends a `*-started` event, makes the call with the step's
 //! idempotency key, and appends what these functions decide.
 
+mod report;
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+pub use report::{
+    ReportOutcome, ReportOutput, ReportPhase, ReportedStatus, SagaReport, StepReport,
+    first_open_step, report,
+};
 
 use super::error::ExternalError;
 use super::order::{Order, OrderEvent, OrderStatus, saga_payment};
