@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{Component, Linker};
 use wasmtime::{
     CallHook, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
     StoreLimitsBuilder, Trap,
@@ -313,7 +313,7 @@ impl Runtime {
 
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).wasm_context("linking WASI")?;
-        OrderManagement::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
+        crate::state::link_imports(&mut linker)
             .wasm_context("linking the order-management imports")?;
         let instance_pre = linker
             .instantiate_pre(&compiled)

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bindings::oms::order_management::policy as wit;
 use crate::bindings::oms::order_management::types::{Address, CarrierCode, Money, OrderItem};
-use crate::state::HostState;
+use wasmtime::component::{HasData, Linker};
 
 /// How transient failures of external calls are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,9 +175,28 @@ impl From<RetryPolicy> for wit::RetryPolicy {
     }
 }
 
-impl wit::Host for HostState {
+/// The `policy` import as one store serves it: the store's policy, and nothing
+/// else of the host.
+pub struct PolicyView<'a>(pub &'a StorePolicy);
+
+/// Names [`PolicyView`] for the generated linker.
+struct Policy;
+
+impl HasData for Policy {
+    type Data<'a> = PolicyView<'a>;
+}
+
+/// Links the `policy` import; `get` finds the store's policy in a store's data.
+pub fn add_to_linker<T: 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> PolicyView<'_>,
+) -> wasmtime::Result<()> {
+    wit::add_to_linker::<T, Policy>(linker, get)
+}
+
+impl wit::Host for PolicyView<'_> {
     fn get_policy(&mut self) -> wit::StorePolicy {
-        self.backends().policy.to_wit()
+        self.0.to_wit()
     }
 
     fn quote(
@@ -186,7 +205,7 @@ impl wit::Host for HostState {
         subtotal: Money,
         _shipping_address: Address,
     ) -> wit::PriceQuote {
-        self.backends().policy.quote(&subtotal)
+        self.0.quote(&subtotal)
     }
 }
 

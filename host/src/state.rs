@@ -1,25 +1,27 @@
 //! What one `Store` carries: the guest's WASI context, its resource table,
 //! its limits, and the backends its imports delegate to.
 //!
-//! The import implementations live beside their backends' traits
-//! ([`crate::store`], [`crate::policy`], [`crate::payment`],
-//! [`crate::inventory`], [`crate::carrier`], [`crate::customer`]); each is a
-//! thin delegation to [`Backends`].
+//! Each import is implemented beside its backend's trait, on a small view
+//! of its own ([`crate::store::EventStoreView`], [`crate::policy::PolicyView`],
+//! [`crate::payment::PaymentView`], [`crate::inventory::InventoryView`],
+//! [`crate::carrier::CarrierView`], [`crate::customer::CustomerView`]), with
+//! its own `add_to_linker`; none of them knows [`HostState`].
+//! [`link_imports`] links them all, each given its part of [`Backends`].
 
 use std::sync::Arc;
 
 use wasmtime::StoreLimits;
-use wasmtime::component::ResourceTable;
+use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::oms::order_management::types;
-use crate::carrier::ShippingCarrier;
+use crate::carrier::{self, CarrierView, ShippingCarrier};
 use crate::clock::{Clock, WasiWallClock};
-use crate::customer::CustomerService;
-use crate::inventory::InventoryService;
-use crate::payment::PaymentGateway;
-use crate::policy::StorePolicy;
-use crate::store::EventStore;
+use crate::customer::{self, CustomerService, CustomerView};
+use crate::inventory::{self, InventoryService, InventoryView};
+use crate::payment::{self, PaymentGateway, PaymentView};
+use crate::policy::{self, PolicyView, StorePolicy};
+use crate::store::{self, EventStore, EventStoreView};
 
 /// Everything the component's imports are served by. Shared by every
 /// session of a runtime.
@@ -133,3 +135,17 @@ impl types::Host for HostState {}
 
 /// `events` only declares the typed domain events: nothing to serve.
 impl crate::bindings::events::Host for HostState {}
+
+/// Links every import of the `order-management` world, each served by its
+/// part of the store's [`Backends`]. (WASI is linked separately.)
+pub fn link_imports(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    types::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+    crate::bindings::events::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+    store::add_to_linker(linker, |s| EventStoreView(&*s.backends.store))?;
+    policy::add_to_linker(linker, |s| PolicyView(&s.backends.policy))?;
+    payment::add_to_linker(linker, |s| PaymentView(&*s.backends.payment))?;
+    inventory::add_to_linker(linker, |s| InventoryView(&*s.backends.inventory))?;
+    carrier::add_to_linker(linker, |s| CarrierView(&*s.backends.carrier))?;
+    customer::add_to_linker(linker, |s| CustomerView(&*s.backends.customer))?;
+    Ok(())
+}

@@ -8,7 +8,7 @@ use crate::bindings::oms::order_management::types::{
     CarrierCode, ExternalError as WitExternalError,
 };
 use crate::external::ExternalError;
-use crate::state::HostState;
+use wasmtime::component::{HasData, Linker};
 
 pub use wit::{
     CancelShipmentRequest, CreateShipmentRequest, PackageItem, ShipmentCancelled,
@@ -65,13 +65,32 @@ pub fn parse_carrier(name: &str) -> Result<CarrierCode, UnknownCarrier> {
     .ok_or_else(|| UnknownCarrier(name.to_owned()))
 }
 
-impl wit::Host for HostState {
+/// The `shipping-carrier` import as one store serves it: the shipping carrier, and nothing
+/// else of the host.
+pub struct CarrierView<'a>(pub &'a dyn ShippingCarrier);
+
+/// Names [`CarrierView`] for the generated linker.
+struct Carrier;
+
+impl HasData for Carrier {
+    type Data<'a> = CarrierView<'a>;
+}
+
+/// Links the `shipping-carrier` import; `get` finds the shipping carrier in a store's data.
+pub fn add_to_linker<T: 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> CarrierView<'_>,
+) -> wasmtime::Result<()> {
+    wit::add_to_linker::<T, Carrier>(linker, get)
+}
+
+impl wit::Host for CarrierView<'_> {
     fn create_shipment(
         &mut self,
         key: String,
         request: CreateShipmentRequest,
     ) -> Result<ShipmentCreatedByCarrier, WitExternalError> {
-        Ok(self.backends().carrier.create_shipment(&key, &request)?)
+        Ok(self.0.create_shipment(&key, &request)?)
     }
 
     fn cancel_shipment(
@@ -79,7 +98,7 @@ impl wit::Host for HostState {
         key: String,
         request: CancelShipmentRequest,
     ) -> Result<ShipmentCancelled, WitExternalError> {
-        Ok(self.backends().carrier.cancel_shipment(&key, &request)?)
+        Ok(self.0.cancel_shipment(&key, &request)?)
     }
 }
 

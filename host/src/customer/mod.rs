@@ -6,7 +6,7 @@ pub mod simulated;
 use crate::bindings::oms::order_management::customer_service as wit;
 use crate::bindings::oms::order_management::types::ExternalError as WitExternalError;
 use crate::external::ExternalError;
-use crate::state::HostState;
+use wasmtime::component::{HasData, Linker};
 
 pub use wit::{
     CreateSupportTicketRequest, NotificationSent, NotificationType, OrderDetails,
@@ -46,16 +46,32 @@ pub trait CustomerService: Send + Sync {
     ) -> Result<SupportTicketCreated, ExternalError>;
 }
 
-impl wit::Host for HostState {
+/// The `customer-service` import as one store serves it: customer service, and nothing
+/// else of the host.
+pub struct CustomerView<'a>(pub &'a dyn CustomerService);
+
+/// Names [`CustomerView`] for the generated linker.
+struct Customer;
+
+impl HasData for Customer {
+    type Data<'a> = CustomerView<'a>;
+}
+
+/// Links the `customer-service` import; `get` finds customer service in a store's data.
+pub fn add_to_linker<T: 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> CustomerView<'_>,
+) -> wasmtime::Result<()> {
+    wit::add_to_linker::<T, Customer>(linker, get)
+}
+
+impl wit::Host for CustomerView<'_> {
     fn send_order_confirmation(
         &mut self,
         key: String,
         request: SendOrderConfirmationRequest,
     ) -> Result<NotificationSent, WitExternalError> {
-        Ok(self
-            .backends()
-            .customer
-            .send_order_confirmation(&key, &request)?)
+        Ok(self.0.send_order_confirmation(&key, &request)?)
     }
 
     fn send_order_cancellation(
@@ -63,10 +79,7 @@ impl wit::Host for HostState {
         key: String,
         request: SendOrderCancellationRequest,
     ) -> Result<NotificationSent, WitExternalError> {
-        Ok(self
-            .backends()
-            .customer
-            .send_order_cancellation(&key, &request)?)
+        Ok(self.0.send_order_cancellation(&key, &request)?)
     }
 
     fn send_shipping_update(
@@ -74,10 +87,7 @@ impl wit::Host for HostState {
         key: String,
         request: SendShippingUpdateRequest,
     ) -> Result<NotificationSent, WitExternalError> {
-        Ok(self
-            .backends()
-            .customer
-            .send_shipping_update(&key, &request)?)
+        Ok(self.0.send_shipping_update(&key, &request)?)
     }
 
     fn create_support_ticket(
@@ -85,9 +95,6 @@ impl wit::Host for HostState {
         key: String,
         request: CreateSupportTicketRequest,
     ) -> Result<SupportTicketCreated, WitExternalError> {
-        Ok(self
-            .backends()
-            .customer
-            .create_support_ticket(&key, &request)?)
+        Ok(self.0.create_support_ticket(&key, &request)?)
     }
 }

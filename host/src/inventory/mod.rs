@@ -6,7 +6,7 @@ pub mod simulated;
 use crate::bindings::oms::order_management::inventory_service as wit;
 use crate::bindings::oms::order_management::types::ExternalError as WitExternalError;
 use crate::external::ExternalError;
-use crate::state::HostState;
+use wasmtime::component::{HasData, Linker};
 
 pub use wit::{
     AllocateStockRequest, ReleaseStockRequest, RestockItemsRequest, StockAllocated,
@@ -59,13 +59,32 @@ impl From<AllocateError> for wit::AllocationError {
     }
 }
 
-impl wit::Host for HostState {
+/// The `inventory-service` import as one store serves it: the inventory service, and nothing
+/// else of the host.
+pub struct InventoryView<'a>(pub &'a dyn InventoryService);
+
+/// Names [`InventoryView`] for the generated linker.
+struct Inventory;
+
+impl HasData for Inventory {
+    type Data<'a> = InventoryView<'a>;
+}
+
+/// Links the `inventory-service` import; `get` finds the inventory service in a store's data.
+pub fn add_to_linker<T: 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> InventoryView<'_>,
+) -> wasmtime::Result<()> {
+    wit::add_to_linker::<T, Inventory>(linker, get)
+}
+
+impl wit::Host for InventoryView<'_> {
     fn allocate_stock(
         &mut self,
         key: String,
         request: AllocateStockRequest,
     ) -> Result<StockAllocated, wit::AllocationError> {
-        Ok(self.backends().inventory.allocate_stock(&key, &request)?)
+        Ok(self.0.allocate_stock(&key, &request)?)
     }
 
     fn release_stock(
@@ -73,7 +92,7 @@ impl wit::Host for HostState {
         key: String,
         request: ReleaseStockRequest,
     ) -> Result<StockReleased, WitExternalError> {
-        Ok(self.backends().inventory.release_stock(&key, &request)?)
+        Ok(self.0.release_stock(&key, &request)?)
     }
 
     fn restock_items(
@@ -81,6 +100,6 @@ impl wit::Host for HostState {
         key: String,
         request: RestockItemsRequest,
     ) -> Result<StockRestocked, WitExternalError> {
-        Ok(self.backends().inventory.restock_items(&key, &request)?)
+        Ok(self.0.restock_items(&key, &request)?)
     }
 }

@@ -6,7 +6,7 @@ pub mod simulated;
 use crate::bindings::oms::order_management::payment_gateway as wit;
 use crate::bindings::oms::order_management::types::ExternalError as WitExternalError;
 use crate::external::ExternalError;
-use crate::state::HostState;
+use wasmtime::component::{HasData, Linker};
 
 pub use wit::{
     PaymentFailed, PaymentSucceeded, ProcessPaymentRequest, RefundCompleted, RefundPaymentRequest,
@@ -32,13 +32,32 @@ pub trait PaymentGateway: Send + Sync {
     ) -> Result<RefundCompleted, ExternalError>;
 }
 
-impl wit::Host for HostState {
+/// The `payment-gateway` import as one store serves it: the payment gateway, and nothing
+/// else of the host.
+pub struct PaymentView<'a>(pub &'a dyn PaymentGateway);
+
+/// Names [`PaymentView`] for the generated linker.
+struct Payment;
+
+impl HasData for Payment {
+    type Data<'a> = PaymentView<'a>;
+}
+
+/// Links the `payment-gateway` import; `get` finds the payment gateway in a store's data.
+pub fn add_to_linker<T: 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> PaymentView<'_>,
+) -> wasmtime::Result<()> {
+    wit::add_to_linker::<T, Payment>(linker, get)
+}
+
+impl wit::Host for PaymentView<'_> {
     fn process_payment(
         &mut self,
         key: String,
         request: ProcessPaymentRequest,
     ) -> Result<PaymentSucceeded, WitExternalError> {
-        Ok(self.backends().payment.process_payment(&key, &request)?)
+        Ok(self.0.process_payment(&key, &request)?)
     }
 
     fn refund_payment(
@@ -46,6 +65,6 @@ impl wit::Host for HostState {
         key: String,
         request: RefundPaymentRequest,
     ) -> Result<RefundCompleted, WitExternalError> {
-        Ok(self.backends().payment.refund_payment(&key, &request)?)
+        Ok(self.0.refund_payment(&key, &request)?)
     }
 }

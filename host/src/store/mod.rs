@@ -14,7 +14,7 @@ pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use std::collections::HashSet;
 
 use crate::bindings::oms::order_management::event_store as wit;
-use crate::state::HostState;
+use wasmtime::component::{HasData, Linker};
 
 /// An event to append: its kebab-case type and its JSON body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -309,22 +309,41 @@ impl From<StoreError> for wit::StoreError {
     }
 }
 
-impl wit::Host for HostState {
+/// The `event-store` import as one store serves it: the event store, and nothing
+/// else of the host.
+pub struct EventStoreView<'a>(pub &'a dyn EventStore);
+
+/// Names [`EventStoreView`] for the generated linker.
+struct EventStorage;
+
+impl HasData for EventStorage {
+    type Data<'a> = EventStoreView<'a>;
+}
+
+/// Links the `event-store` import; `get` finds the event store in a store's data.
+pub fn add_to_linker<T: 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> EventStoreView<'_>,
+) -> wasmtime::Result<()> {
+    wit::add_to_linker::<T, EventStorage>(linker, get)
+}
+
+impl wit::Host for EventStoreView<'_> {
     fn load(&mut self, stream_id: String) -> Result<Vec<wit::RecordedEvent>, wit::StoreError> {
-        let events = self.backends().store.load(&stream_id)?;
+        let events = self.0.load(&stream_id)?;
         Ok(events.into_iter().map(Into::into).collect())
     }
 
     fn stream_version(&mut self, stream_id: String) -> Result<u64, wit::StoreError> {
-        Ok(self.backends().store.stream_version(&stream_id)?)
+        Ok(self.0.stream_version(&stream_id)?)
     }
 
     fn append(&mut self, batch: wit::AppendBatch) -> Result<(), wit::StoreError> {
-        Ok(self.backends().store.append(&batch.into())?)
+        Ok(self.0.append(&batch.into())?)
     }
 
     fn find_streams(&mut self, tag: String) -> Result<Vec<String>, wit::StoreError> {
-        Ok(self.backends().store.find_streams(&tag)?)
+        Ok(self.0.find_streams(&tag)?)
     }
 }
 
