@@ -2,7 +2,7 @@
 CARGO     ?= cargo
 COMPONENT := target/wasm32-wasip2/release/order_core.wasm
 
-.PHONY: setup build test demo bench lint fmt docs
+.PHONY: setup build test demo bench bench-memory bench-multi-host lint fmt docs package sim
 
 setup:
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
@@ -14,10 +14,20 @@ build: setup
 	$(CARGO) build -p order-host
 
 ## test: lint, domain unit tests, host tests, end-to-end tests through the
-## component, then the same component embedded in Node.js through jco
+## component (against a throwaway PostgreSQL server that scripts/pg-test.sh
+## starts, or the one ORDER_TEST_POSTGRES names), then the same component
+## embedded in Node.js through jco (with the conformance kit and the
+## package), and as a Worker in workerd
 test: build lint
-	$(CARGO) test --workspace --all-targets
+	scripts/pg-test.sh $(CARGO) test --workspace --all-targets
 	cd tests/js && npm ci --no-audit --no-fund && npm test
+	cd edge && npm ci --no-audit --no-fund && npm test
+
+## package: the component for embedders, one versioned npm tarball (the
+## transpiled module with TypeScript types, the .wasm, wit/, the conformance
+## kit) in target/package/
+package: build
+	cd tests/js && npm ci --no-audit --no-fund && node scripts/package.js
 
 ## demo: the three journeys (place, track, return) against a SQLite file
 demo: build
@@ -25,6 +35,17 @@ demo: build
 
 bench: build
 	$(CARGO) bench -p order-host
+
+## bench-memory: resident memory of the simulated backends over 100,000
+## orders' calls, then of `order-host load` over 20,000 orders (memory store)
+bench-memory: build
+	$(CARGO) run -q -p order-host --example sim_memory -- 100000
+	$(CARGO) run -q -p order-host -- --store memory load --orders 20000 --concurrency 4 --cancel-every 5
+
+## bench-multi-host: 1, 2 and 3 hosts on one (throwaway) PostgreSQL, a table
+## of throughput and latency (docs/performance.md)
+bench-multi-host: build
+	scripts/pg-test.sh python3 scripts/bench-multi-host.py
 
 lint: setup
 	$(CARGO) fmt --all --check
@@ -39,3 +60,10 @@ fmt:
 docs:
 	$(CARGO) run -q -p order-e2e --bin wit-docs -- --out docs/wit-reference.md
 	$(CARGO) run -q -p order-e2e --bin wit-docs -- --rust-enums --out host/src/http/dto/enums.rs
+
+## sim: the long run of the model-based simulation of the saga and the
+## application layer, bounded in time (make sim SECONDS=300); prints seeds
+## and operations per second, and the shrunk reproducer of a failing seed
+SECONDS ?= 300
+sim:
+	SIM_SECONDS=$(SECONDS) SIM_FIRST_SEED=$${SIM_FIRST_SEED:-100000} $(CARGO) test -p order-core --release --test sim random_histories -- --nocapture

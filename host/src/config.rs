@@ -7,7 +7,8 @@
 //! 3. command-line flags.
 //!
 //! ```toml
-//! store = "/var/lib/order-host/orders.db"   # or "memory"; relative to this file
+//! store = "/var/lib/order-host/orders.db"   # or "memory", or "postgres://user@host/db";
+//!                                           # a file is relative to this file
 //! bind = "127.0.0.1:8080"
 //! seed = 1
 //! faults = "payment=transient:0.2;carrier=20ms"
@@ -326,7 +327,7 @@ impl std::str::FromStr for BackendFlag {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
 pub struct FileConfig {
-    /// A SQLite file, or `memory`.
+    /// A SQLite file, `memory`, or a `postgres://` URL.
     pub store: Option<String>,
     /// A component to run instead of the embedded one.
     pub component: Option<PathBuf>,
@@ -386,7 +387,7 @@ pub struct Flags {
 pub struct Settings {
     /// The configuration file read, if any.
     pub config_file: Option<PathBuf>,
-    /// A SQLite file or `memory`.
+    /// A SQLite file, `memory`, or a `postgres://` URL.
     pub store: String,
     pub component: Option<PathBuf>,
     pub seed: u64,
@@ -475,7 +476,7 @@ impl Settings {
             .or_else(|| get("ORDER_HOST_STORE"))
             .or_else(|| {
                 file.store.as_ref().map(|s| {
-                    if s == "memory" {
+                    if s == "memory" || crate::store::PostgresStore::is_url(s) {
                         s.clone()
                     } else {
                         relative(Path::new(s)).display().to_string()
@@ -662,6 +663,30 @@ mod tests {
             &default_store,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn a_postgres_url_in_the_file_is_not_taken_for_a_relative_path() {
+        let file =
+            FileConfig::parse(r#"store = "postgres://shop@db.internal/orders""#, "test").unwrap();
+        let s = Settings::resolve(
+            file,
+            Some(Path::new("/etc/order-host/order-host.toml")),
+            &Flags::default(),
+            &env_of(&[]),
+            &default_store,
+        )
+        .unwrap();
+        assert_eq!(s.store, "postgres://shop@db.internal/orders");
+        let env = Settings::resolve(
+            FileConfig::default(),
+            None,
+            &Flags::default(),
+            &env_of(&[("ORDER_HOST_STORE", "postgresql://a@b/c")]),
+            &default_store,
+        )
+        .unwrap();
+        assert_eq!(env.store, "postgresql://a@b/c");
     }
 
     #[test]

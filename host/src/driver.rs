@@ -2,6 +2,14 @@
 //! Timers are written by the component in the same atomic write as the
 //! saga's events, so after a crash or a restart the driver finds every
 //! unfinished saga simply by reading the due timers.
+//!
+//! Several hosts may share one store (PostgreSQL): each pass *claims* the
+//! due sagas it runs, under a lease with a fencing token
+//! ([`EventStore::claim_due`](crate::store::EventStore::claim_due)), so a
+//! saga runs on one host at a time, the hosts share the work, and the sagas
+//! of a host that died are taken over once its lease has run out. A claim
+//! is given back when its advance ends; a failed advance keeps its claim
+//! until the lease runs out, which holds the saga back on every host.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::bindings::fulfillment_saga::SagaReport;
 use crate::service::{OrderService, ServiceError};
+use crate::store::SagaClaim;
 
 /// What one pass or run of the driver did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -40,7 +49,16 @@ pub struct SagaDriver {
     /// with a growing delay so that they neither spin nor crowd out the
     /// healthy ones (their timers stay due, so they sort first).
     held_back: Arc<Mutex<HashMap<String, (Instant, u32)>>>,
+    /// Who this driver is in the store's leases: unique per process.
+    owner: Arc<str>,
+    /// How long a claim keeps other hosts off a saga.
+    lease: Duration,
 }
+
+/// The default lease of a claimed saga: far longer than one advance (which
+/// makes a few external calls, each with its own time-out), short enough
+/// that a dead host's sagas are taken over soon.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 
 /// The first hold-back after a failed advance; it doubles per failure.
 const FIRST_HOLD_BACK: Duration = Duration::from_millis(100);
@@ -54,7 +72,20 @@ impl SagaDriver {
             workers: 4,
             batch: 256,
             held_back: Arc::default(),
+            owner: default_owner().into(),
+            lease: DEFAULT_LEASE,
         }
+    }
+
+    /// How long a claimed saga stays this host's (at least 100 ms).
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease.max(Duration::from_millis(100));
+        self
+    }
+
+    /// The name under which this driver claims sagas.
+    pub fn owner(&self) -> &str {
+        &self.owner
     }
 
     /// How many sagas advance at once.
@@ -72,7 +103,8 @@ impl SagaDriver {
         })
     }
 
-    /// One pass: advances every saga due now (up to the batch size).
+    /// One pass: claims every saga due now (up to the batch size) and
+    /// advances them.
     pub fn run_due(&self) -> anyhow::Result<DriverReport> {
         self.run_due_until(&AtomicBool::new(false))
     }
@@ -86,17 +118,23 @@ impl SagaDriver {
         let now = backends.clock.now_ms();
         let held_back: HashMap<String, (Instant, u32)> =
             self.held_back.lock().map(|h| h.clone()).unwrap_or_default();
-        let due = backends
-            .store
-            .due_timers(now, self.batch + held_back.len())?;
+        let lease_ms = u64::try_from(self.lease.as_millis()).unwrap_or(u64::MAX);
+        let claims =
+            backends
+                .store
+                .claim_due(&self.owner, now, lease_ms, self.batch + held_back.len())?;
         let instant = Instant::now();
-        let queue = Mutex::new(
-            due.into_iter()
-                .map(|t| t.saga_id)
-                .filter(|id| held_back.get(id).is_none_or(|(until, _)| *until <= instant))
-                .take(self.batch)
-                .collect::<VecDeque<_>>(),
-        );
+        let (ready, waiting): (Vec<SagaClaim>, Vec<SagaClaim>) =
+            claims.into_iter().partition(|c| {
+                held_back
+                    .get(&c.saga_id)
+                    .is_none_or(|(until, _)| *until <= instant)
+            });
+        // Held back here: another host may try it meanwhile.
+        for claim in waiting.iter().chain(ready.iter().skip(self.batch)) {
+            self.release(claim);
+        }
+        let queue = Mutex::new(ready.into_iter().take(self.batch).collect::<VecDeque<_>>());
         let total = Mutex::new(DriverReport::default());
         std::thread::scope(|scope| {
             for _ in 0..self.workers {
@@ -107,9 +145,13 @@ impl SagaDriver {
                             break;
                         }
                         let next = queue.lock().map(|mut q| q.pop_front()).unwrap_or(None);
-                        let Some(order_id) = next else { break };
+                        let Some(claim) = next else { break };
+                        let order_id = claim.saga_id.clone();
                         mine.advanced += 1;
                         let result = self.advance(&order_id);
+                        if result.is_ok() {
+                            self.release(&claim);
+                        }
                         let mut held_back = self.held_back.lock().ok();
                         match result {
                             Ok(report) => {
@@ -143,6 +185,19 @@ impl SagaDriver {
             }
         });
         Ok(total.into_inner().unwrap_or_default())
+    }
+
+    fn release(&self, claim: &SagaClaim) {
+        match self.service.runtime().backends().store.release_claim(claim) {
+            Ok(true) => {}
+            // The lease ran out during the advance and another host has the
+            // saga now; its expected versions keep the history whole.
+            Ok(false) => tracing::warn!(saga_id = %claim.saga_id, "saga lease was taken over"),
+            // It runs out by itself.
+            Err(error) => {
+                tracing::warn!(saga_id = %claim.saga_id, %error, "saga lease not released")
+            }
+        }
     }
 
     /// Runs passes until no saga is due within `max_wait`, sleeping until
@@ -188,4 +243,21 @@ impl SagaDriver {
             std::thread::sleep(interval);
         }
     }
+}
+
+/// `host-name/pid/start-time`: unique per process, readable in the store.
+fn default_owner() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+        })
+        .unwrap_or_else(|| "host".to_owned());
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{host}/{}/{started}", std::process::id())
 }

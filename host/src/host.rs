@@ -16,7 +16,7 @@ use crate::external::Context;
 use crate::policy::StorePolicy;
 use crate::service::OrderService;
 use crate::simulation::{FaultPlan, Simulation};
-use crate::store::{EventStore, MemoryStore, SqliteOptions, SqliteStore};
+use crate::store::{EventStore, MemoryStore, PostgresStore, SqliteOptions, SqliteStore};
 
 /// Where events are stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,13 +25,18 @@ pub enum StoreChoice {
     Memory,
     /// A SQLite file (see [`HostOptions::create_store`]).
     Sqlite(PathBuf),
+    /// A PostgreSQL database (`postgres://user@host/db`) that several hosts
+    /// may share; its schema is migrated on open.
+    Postgres(String),
 }
 
 impl StoreChoice {
-    /// `memory` or a file path.
+    /// `memory`, a `postgres://` URL, or a file path.
     pub fn parse(text: &str) -> Self {
         if text == "memory" {
             StoreChoice::Memory
+        } else if PostgresStore::is_url(text) {
+            StoreChoice::Postgres(text.to_owned())
         } else {
             StoreChoice::Sqlite(PathBuf::from(text))
         }
@@ -48,6 +53,7 @@ impl StoreChoice {
                 };
                 Arc::new(SqliteStore::open_with(path, clock, options)?)
             }
+            StoreChoice::Postgres(url) => Arc::new(PostgresStore::open(url, clock)?),
         })
     }
 }

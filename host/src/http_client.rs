@@ -5,11 +5,14 @@
 //! [`ExternalError`].
 //!
 //! The wire contract (paths, bodies, status codes) is `docs/backends.md`.
-//! The rule in one line: 2xx is the answer, 408/409/429/5xx and every network
-//! failure are transient, every other status is permanent. When a failure
-//! leaves it unknown whether the server acted, it is transient: a retry with
-//! the same idempotency key then learns the real outcome, whereas a wrong
-//! "permanent" could leave a charge nobody refunds.
+//! The rule in three lines: 2xx is the answer; a failure that proves the
+//! server did not act (a connection refused or not made, 408, 429, 503) is
+//! transient; a failure that leaves it unknown whether it acted (a time-out
+//! after the request was sent, a connection lost after sending, an answer
+//! that cannot be read, 409 "still in progress", 500, 502, 504 and the other
+//! 5xx) is in doubt, and every other status is permanent. In doubt is never
+//! taken for "no effect": the caller asks again under the same idempotency
+//! key, or compensates whatever that key did.
 
 use std::fmt;
 use std::sync::Arc;
@@ -307,9 +310,10 @@ impl HttpClient {
         })
     }
 
-    /// Decodes a 2xx body; one that does not fit is a permanent failure:
-    /// the server breaks the contract, and a replay with the same key
-    /// would get the same body.
+    /// Decodes a 2xx body; one that does not fit is in doubt: the server
+    /// says it acted but the answer cannot be read, so what it did is
+    /// unknown (asking again may get a readable answer; otherwise the
+    /// caller compensates by the key).
     pub fn decode<T>(
         &self,
         operation: Operation,
@@ -317,32 +321,37 @@ impl HttpClient {
         decode: impl FnOnce(&mut JsonDeserializer<'_>) -> serde_json::Result<T>,
     ) -> Result<T, ExternalError> {
         from_json(&answer.body, decode).map_err(|e| {
-            ExternalError::permanent(format!(
-                "the {} answered {operation} with an unexpected body: {e}",
-                describe(self.context)
+            ExternalError::in_doubt(format!(
+                "the {} answered {operation} with {} and an unreadable body: {e}",
+                describe(self.context),
+                StatusText(answer.status)
             ))
         })
     }
 
-    /// The error for a non-2xx answer: 408, 409 (the same key is still
-    /// being processed), 429 and 5xx are transient, the rest permanent.
+    /// The error for a non-2xx answer: 408, 429 and 503 are transient (the
+    /// server says it did not act: come back later); 409 (the same key is
+    /// still being processed) and the other 5xx (the server or a gateway in
+    /// front of it failed while handling the request) are in doubt; the
+    /// rest permanent.
     pub fn refusal(&self, operation: Operation, answer: &Answer) -> ExternalError {
         let who = describe(self.context);
         let status = StatusText(answer.status);
         let message = server_message(&answer.body)
             .map(|message| format!(": {message}"))
             .unwrap_or_default();
+        let retry_after = answer
+            .retry_after
+            .as_deref()
+            .map(|after| format!(" (Retry-After: {after})"))
+            .unwrap_or_default();
         match answer.status {
-            408 | 409 | 429 | 500..=599 => {
-                let retry_after = answer
-                    .retry_after
-                    .as_deref()
-                    .map(|after| format!(" (Retry-After: {after})"))
-                    .unwrap_or_default();
-                ExternalError::transient(format!(
-                    "the {who} answered {operation} with {status}{message}{retry_after}"
-                ))
-            }
+            408 | 429 | 503 => ExternalError::transient(format!(
+                "the {who} answered {operation} with {status}{message}{retry_after}"
+            )),
+            409 | 500..=599 => ExternalError::in_doubt(format!(
+                "the {who} answered {operation} with {status}{message}{retry_after}"
+            )),
             300..=399 => ExternalError::permanent(format!(
                 "the {who} answered {operation} with {status}, a redirect to {}; \
                  configure the final address as the base URL",
@@ -395,9 +404,12 @@ struct Call<'a> {
 }
 
 impl Call<'_> {
-    /// The request could not be sent, or no answer came. Only failures that
-    /// prove nothing reached the server (a request that cannot be built)
-    /// are permanent.
+    /// The request could not be sent, or no answer came. Failures before
+    /// anything was sent (no address, a connection refused or not made in
+    /// time, a TLS handshake that failed) are transient; a request that
+    /// cannot be built is permanent; everything after the connection was
+    /// made (a time-out waiting for the answer, a connection reset, an
+    /// answer that is not HTTP) is in doubt.
     fn send_failed(&self, error: ureq::Error) -> ExternalError {
         let who = describe(self.client.context);
         let Call { operation, url, .. } = self;
@@ -408,8 +420,9 @@ impl Call<'_> {
                     Millis(self.client.connect_timeout)
                 ))
             }
-            ureq::Error::Timeout(_) => ExternalError::transient(format!(
-                "the {who} did not answer {operation} within {} (POST {url})",
+            ureq::Error::Timeout(_) => ExternalError::in_doubt(format!(
+                "the {who} did not answer {operation} within {} (POST {url}); \
+                 the request may have been acted on",
                 Millis(self.client.timeout)
             )),
             error @ (ureq::Error::BadUri(_)
@@ -419,30 +432,57 @@ impl Call<'_> {
             | ureq::Error::Json(_)) => ExternalError::permanent(format!(
                 "the {who} request {operation} could not be sent (POST {url}): {error}"
             )),
-            error => ExternalError::transient(format!(
+            ureq::Error::Io(io) if not_connected(&io) => ExternalError::transient(format!(
+                "the {who} could not be reached for {operation} (POST {url}): {io}"
+            )),
+            error @ (ureq::Error::HostNotFound
+            | ureq::Error::ConnectionFailed
+            | ureq::Error::ConnectProxyFailed(_)
+            | ureq::Error::Tls(_)
+            | ureq::Error::TlsRequired) => ExternalError::transient(format!(
                 "the {who} could not be reached for {operation} (POST {url}): {error}"
+            )),
+            error => ExternalError::in_doubt(format!(
+                "the {who} broke off {operation} after the request was sent (POST {url}): \
+                 {error}; the request may have been acted on"
             )),
         }
     }
 
-    /// The answer's head arrived but its body did not (in time, or whole).
+    /// The answer's head arrived but its body did not (in time, or whole):
+    /// the server acted or not, nobody can tell, so it is in doubt (a body
+    /// over the size limit too: the server answered something unreadable).
     fn read_failed(&self, status: u16, error: ureq::Error) -> ExternalError {
         let who = describe(self.client.context);
         let Call { operation, url, .. } = self;
         match error {
-            ureq::Error::BodyExceedsLimit(_) => ExternalError::permanent(format!(
+            ureq::Error::BodyExceedsLimit(_) => ExternalError::in_doubt(format!(
                 "the {who} answered {operation} with {} and a body larger than {MAX_BODY_BYTES} bytes (POST {url})",
                 StatusText(status)
             )),
-            ureq::Error::Timeout(_) => ExternalError::transient(format!(
+            ureq::Error::Timeout(_) => ExternalError::in_doubt(format!(
                 "the {who} did not finish answering {operation} within {} (POST {url})",
                 Millis(self.client.timeout)
             )),
-            error => ExternalError::transient(format!(
+            error => ExternalError::in_doubt(format!(
                 "the {who} broke off its answer to {operation} (POST {url}): {error}"
             )),
         }
     }
+}
+
+/// True for the I/O errors of a connection that was never made: the
+/// request cannot have reached the server.
+fn not_connected(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        error.kind(),
+        ErrorKind::ConnectionRefused
+            | ErrorKind::HostUnreachable
+            | ErrorKind::NetworkUnreachable
+            | ErrorKind::NetworkDown
+            | ErrorKind::AddrNotAvailable
+    )
 }
 
 /// The message in an error body: `{"error": "..."}`, `{"error": {"message":
@@ -579,15 +619,25 @@ mod tests {
     }
 
     #[test]
-    fn statuses_split_into_transient_and_permanent() {
+    fn statuses_split_into_transient_in_doubt_and_permanent() {
         let client = client();
-        for status in [408, 409, 429, 500, 502, 503, 504] {
+        for status in [408, 429, 503] {
             let error = client.refusal(Operation::ProcessPayment, &answer(status, "{}"));
             assert!(error.is_transient(), "{status}: {error}");
         }
+        for status in [409, 500, 502, 504, 599] {
+            let error = client.refusal(Operation::ProcessPayment, &answer(status, "{}"));
+            assert!(
+                matches!(error, ExternalError::InDoubt(_)),
+                "{status}: {error}"
+            );
+        }
         for status in [301, 400, 401, 402, 403, 404, 410, 422] {
             let error = client.refusal(Operation::ProcessPayment, &answer(status, "{}"));
-            assert!(!error.is_transient(), "{status}: {error}");
+            assert!(
+                matches!(error, ExternalError::Permanent(_)),
+                "{status}: {error}"
+            );
         }
         assert_eq!(
             client.refusal(

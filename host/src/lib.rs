@@ -36,6 +36,7 @@ pub mod lockfile;
 pub mod payment;
 pub mod policy;
 pub mod service;
+pub mod simulate;
 pub mod simulation;
 pub mod state;
 pub mod store;
@@ -50,7 +51,7 @@ pub use policy::StorePolicy;
 pub use service::{OrderService, ServiceError};
 pub use simulation::Simulation;
 pub use state::{Backends, HostState};
-pub use store::{EventStore, MemoryStore, SqliteStore, StoreOpenError};
+pub use store::{EventStore, MemoryStore, PostgresStore, SqliteStore, StoreOpenError};
 
 /// The component built by `make build`, embedded at compile time; empty
 /// when the host was built before the component (see `build.rs`).

@@ -141,6 +141,21 @@ pub struct LoadSummary {
     pub errors: usize,
     /// The first unexpected errors.
     pub error_samples: Vec<String>,
+    /// The process's peak resident memory (`VmHWM` of `/proc/self/status`)
+    /// at the end of the run, in KiB; `None` where the system does not
+    /// tell.
+    pub peak_rss_kib: Option<u64>,
+    /// Its resident memory at the end of the run (`VmRSS`), in KiB.
+    pub rss_kib: Option<u64>,
+}
+
+/// A field of `/proc/self/status` in KiB (`VmHWM`, `VmRSS`), where there is one.
+pub fn proc_status_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find_map(|line| {
+        let rest = line.strip_prefix(field)?.strip_prefix(':')?;
+        rest.trim().strip_suffix("kB")?.trim().parse().ok()
+    })
 }
 
 impl LoadSummary {
@@ -515,6 +530,8 @@ pub fn run(host: &Host, options: &LoadOptions) -> anyhow::Result<LoadSummary> {
         saga_latency_ms: Percentiles::of(saga_latency),
         errors: tally.errors,
         error_samples: tally.error_samples,
+        peak_rss_kib: proc_status_kib("VmHWM"),
+        rss_kib: proc_status_kib("VmRSS"),
     })
 }
 
@@ -727,6 +744,14 @@ impl std::fmt::Display for LoadSummary {
         )?;
         writeln!(f, "place-order   {}", latency(&self.place_latency_ms))?;
         write!(f, "saga          {}", latency(&self.saga_latency_ms))?;
+        if let (Some(peak), Some(now)) = (self.peak_rss_kib, self.rss_kib) {
+            write!(
+                f,
+                "\nmemory        peak RSS {:.1} MiB, at the end {:.1} MiB",
+                peak as f64 / 1024.0,
+                now as f64 / 1024.0
+            )?;
+        }
         if self.errors > 0 {
             write!(f, "\nerrors        {}", self.errors)?;
             for e in &self.error_samples {
@@ -808,6 +833,16 @@ mod tests {
         assert_eq!(again.sagas_finished_this_run, 0);
         assert_eq!(host.sim.payment.charges().len(), charges);
         assert_eq!(host.sim.carrier.shipments().len(), shipments);
+    }
+
+    #[test]
+    fn resident_memory_is_read_where_the_system_tells_it() {
+        if std::path::Path::new("/proc/self/status").exists() {
+            let peak = proc_status_kib("VmHWM").expect("VmHWM");
+            let now = proc_status_kib("VmRSS").expect("VmRSS");
+            assert!(peak >= now && now > 0, "{peak} {now}");
+        }
+        assert_eq!(proc_status_kib("NoSuchField"), None);
     }
 
     #[test]

@@ -43,9 +43,11 @@ in use by another process (the message names its pid).
 #[derive(Parser)]
 #[command(name = "order-host", version, about, after_help = EXAMPLES)]
 struct Cli {
-    /// Where orders are stored: a SQLite file or `memory`. Only `init`,
-    /// `serve`, `load` and `demo` create a missing file; the other commands
-    /// refuse it. One process at a time owns a file (FILE.lock).
+    /// Where orders are stored: a SQLite file, `memory`, or a PostgreSQL
+    /// database that several hosts share (`postgres://user@host/db`). Only
+    /// `init`, `serve`, `load` and `demo` create a missing SQLite file; the
+    /// other commands refuse it. One process at a time owns a SQLite file
+    /// (FILE.lock).
     #[arg(long, global = true, env = "ORDER_HOST_STORE")]
     store: Option<String>,
     /// The component to run instead of the one built into this binary.
@@ -132,6 +134,11 @@ enum Command {
     /// (header, schema, `PRAGMA quick_check`) and say what it holds.
     #[command(after_help = INIT_EXAMPLES)]
     Init,
+    /// Serve the simulated payment, inventory, carrier and customer-service
+    /// backends over the HTTP backend contract (docs/backends.md), so that
+    /// several hosts share one set of them.
+    #[command(after_help = SIMULATE_EXAMPLES)]
+    Simulate(SimulateArgs),
 }
 
 const INIT_EXAMPLES: &str = "\
@@ -340,6 +347,27 @@ Examples:
   order-host --backend payment=http://127.0.0.1:9000/v1 serve   payment over http, the rest simulated
 ";
 
+const SIMULATE_EXAMPLES: &str = "\
+Prints `listening on http://ADDR` on stdout once bound; SIGINT or SIGTERM stops
+it. Uses --seed, --fault/--latency and --sim-state like the in-process
+simulation: give it --sim-state FILE so that a restart keeps every charge,
+reservation and idempotency key. GET /sim/state shows what it holds.
+
+Examples:
+  order-host --sim-state sim.db simulate --bind 127.0.0.1:9000
+  order-host --backends http --backend payment=http://127.0.0.1:9000 \\
+    --backend inventory=http://127.0.0.1:9000 --backend carrier=http://127.0.0.1:9000 \\
+    --backend customer=http://127.0.0.1:9000 --store postgres://shop@db/orders serve
+  order-host --fault 'payment=transient:0.2' simulate --bind 127.0.0.1:0
+";
+
+#[derive(Args)]
+struct SimulateArgs {
+    /// Where to listen, IP:PORT; port 0 picks a free port.
+    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:9000")]
+    bind: std::net::SocketAddr,
+}
+
 #[derive(Args)]
 struct ServeArgs {
     /// Where to listen, IP:PORT; port 0 picks a free port [default: 127.0.0.1:8080].
@@ -366,6 +394,16 @@ struct ServeArgs {
     /// The largest request body accepted (413 above).
     #[arg(long, default_value_t = 1_048_576, value_name = "BYTES")]
     body_limit: usize,
+    /// How long a saga this host claimed stays its own: on a shared
+    /// (PostgreSQL) store, the sagas of a host that died are taken over by
+    /// the others after this.
+    #[arg(
+        long,
+        default_value_t = 30_000,
+        value_name = "MS",
+        env = "ORDER_HOST_SAGA_LEASE_MS"
+    )]
+    saga_lease_ms: u64,
 }
 
 #[derive(Subcommand)]
@@ -617,6 +655,9 @@ fn print<T: Serialize>(
 fn run(cli: Cli) -> anyhow::Result<()> {
     let fresh = matches!(cli.command, Command::Demo { fresh: true });
     let settings = settings(&cli)?;
+    if let Command::Simulate(args) = &cli.command {
+        return simulate(&cli, &settings, args);
+    }
     let host = start(&cli, &settings, fresh)?;
     let json = cli.json;
     let svc = &host.service;
@@ -754,13 +795,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print(json, &dto::SagaReport::from(report), text::saga)?;
         }
         Command::Return(command) => run_return(&host, json, command)?,
+        // Served before a host is started.
+        Command::Simulate(_) => {}
         Command::Serve(args) => {
             // Processed webhook events are remembered beside the event store.
             let ledger: Arc<dyn WebhookLedger> = match StoreChoice::parse(&settings.store) {
                 StoreChoice::Sqlite(path) => {
                     Arc::new(SqliteLedger::open(SqliteLedger::path_beside(&path))?)
                 }
-                StoreChoice::Memory => Arc::new(MemoryLedger::new()),
+                // Shared stores keep no ledger yet: each host remembers the
+                // webhook events it processed (docs/postgres.md).
+                StoreChoice::Memory | StoreChoice::Postgres(_) => Arc::new(MemoryLedger::new()),
             };
             let options = ServeOptions {
                 bind: settings.bind,
@@ -773,10 +818,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 body_timeout: Duration::from_millis(args.body_timeout_ms.max(1)),
                 body_limit: args.body_limit,
             };
-            order_host::http::serve(host.clone(), options)?;
+            let mut host = host.clone();
+            host.driver = host
+                .driver
+                .with_lease(Duration::from_millis(args.saga_lease_ms));
+            order_host::http::serve(host, options)?;
         }
     }
     Ok(())
+}
+
+/// `order-host simulate`: no component, no store, only the simulation.
+fn simulate(cli: &Cli, settings: &Settings, args: &SimulateArgs) -> anyhow::Result<()> {
+    let clock: Arc<dyn order_host::Clock> = Arc::new(SystemClock);
+    let sim = match &cli.sim_state {
+        Some(path) => order_host::Simulation::open_durable(settings.seed, clock, path)
+            .with_context(|| format!("opening the simulation state {}", path.display()))?,
+        None => order_host::Simulation::new(settings.seed, clock),
+    };
+    sim.control.set_fault_plan(settings.faults.clone());
+    order_host::simulate::serve(Arc::new(sim), args.bind)
 }
 
 fn read_file_or_stdin(file: &std::path::Path) -> anyhow::Result<String> {

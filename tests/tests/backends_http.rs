@@ -3,15 +3,21 @@
 //! port, started and stopped by each test) that records what it receives,
 //! they prove that every operation POSTs its WIT request record as JSON to
 //! its path with the component's key in `Idempotency-Key`, that 2xx bodies
-//! decode into the WIT result records, that 5xx, 429, 408, 409, a server
-//! that does not answer within the time-out and a refused connection are
-//! transient failures naming the context, operation and cause, that other
-//! 4xx, redirects and malformed success bodies are permanent (with the
+//! decode into the WIT result records, that 503, 429, 408 and a refused
+//! connection are transient failures naming the context, operation and
+//! cause, that a server that does not answer within the time-out, 409 "in
+//! progress", 500 and an unreadable success body are in doubt (the server
+//! may have acted), that other 4xx and redirects are permanent (with the
 //! server's message), and that an allocation refused with 409 and a list of
-//! items is the out-of-stock case with those items. Last, a whole host
+//! items is the out-of-stock case with those items. Then a whole host
 //! (`Host::start`) with the payment context set to `http` and the others
-//! simulated charges and refunds through the stub while its sagas run.
+//! simulated charges and refunds through the stub while its sagas run; and
+//! a host with all four contexts over http whose services act on a call,
+//! answer it too late and refuse the retries with 503: what the lost call
+//! did is undone (refund, release, cancellation) or, for a message, a
+//! support ticket is opened, as the services' own records show.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -86,6 +92,8 @@ enum Reply {
     Answer(u16, Vec<(&'static str, String)>, String),
     /// Never answers (until the stub stops).
     Hang,
+    /// Reads the request, then closes the connection without an answer.
+    Close,
 }
 
 fn reply(status: u16, body: Value) -> Reply {
@@ -206,6 +214,7 @@ fn serve(
             let _ = woken.recv_timeout(Duration::from_secs(30));
             Ok(())
         }
+        Reply::Close => stream.shutdown(std::net::Shutdown::Both),
         Reply::Answer(status, extra, body) => {
             let mut head = format!(
                 "HTTP/1.1 {status} Stub\r\nContent-Type: application/json\r\n\
@@ -673,8 +682,15 @@ fn permanent(result: Result<impl std::fmt::Debug, ExternalError>) -> String {
     }
 }
 
+fn in_doubt(result: Result<impl std::fmt::Debug, ExternalError>) -> String {
+    match result {
+        Err(ExternalError::InDoubt(message)) => message,
+        other => panic!("expected an in-doubt failure, got {other:?}"),
+    }
+}
+
 #[test]
-fn server_errors_and_rate_limits_are_transient() {
+fn unavailability_and_rate_limits_are_transient_and_server_failures_in_doubt() {
     let unavailable = answering(503, r#"{"error": "down for maintenance"}"#);
     let message = transient(
         HttpPaymentGateway::new(&unavailable.config())
@@ -687,7 +703,7 @@ fn server_errors_and_rate_limits_are_transient() {
     );
 
     let broken = answering(500, "<html>Internal Server Error</html>");
-    let message = transient(
+    let message = in_doubt(
         HttpShippingCarrier::new(&broken.config())
             .unwrap()
             .create_shipment("k", &booking()),
@@ -715,18 +731,19 @@ fn server_errors_and_rate_limits_are_transient() {
          slow down (Retry-After: 2)"
     );
 
-    // 409 without a list of items: the same key is still being processed.
+    // 409 without a list of items: the same key is still being processed,
+    // so its outcome is not known yet.
     let in_flight = answering(
         409,
         r#"{"error": "a request with this key is in progress"}"#,
     );
     let inventory = HttpInventoryService::new(&in_flight.config()).unwrap();
     match inventory.allocate_stock("k", &allocation()) {
-        Err(AllocateError::Failed(ExternalError::Transient(message))) => {
+        Err(AllocateError::Failed(ExternalError::InDoubt(message))) => {
             assert!(message.contains("409 Conflict"), "{message}");
             assert!(message.contains("in progress"), "{message}");
         }
-        other => panic!("expected a transient failure, got {other:?}"),
+        other => panic!("expected an in-doubt failure, got {other:?}"),
     }
 }
 
@@ -807,31 +824,32 @@ fn out_of_stock_is_a_409_that_lists_the_missing_items() {
         }))
     );
 
-    // A list that does not fit the record is a broken contract.
+    // A list that does not fit the record cannot be read: what the server
+    // did is unknown.
     let garbled = answering(409, r#"{"unavailable_items": [{"product_id": 7}]}"#);
     let inventory = HttpInventoryService::new(&garbled.config()).unwrap();
     match inventory.allocate_stock("k", &allocation()) {
-        Err(AllocateError::Failed(ExternalError::Permanent(message))) => assert!(
+        Err(AllocateError::Failed(ExternalError::InDoubt(message))) => assert!(
             message.starts_with(
-                "the inventory service answered allocate-stock with an unexpected body: "
+                "the inventory service answered allocate-stock with 409 Conflict and an unreadable body: "
             ),
             "{message}"
         ),
-        other => panic!("expected a permanent failure, got {other:?}"),
+        other => panic!("expected an in-doubt failure, got {other:?}"),
     }
 }
 
 #[test]
-fn a_malformed_success_body_is_permanent() {
+fn a_malformed_success_body_is_in_doubt() {
     let stub = answering(200, r#"{"transaction_id": "txn_1"}"#);
-    let message = permanent(
+    let message = in_doubt(
         HttpPaymentGateway::new(&stub.config())
             .unwrap()
             .process_payment("k", &charge()),
     );
     assert!(
         message.starts_with(
-            "the payment gateway answered process-payment with an unexpected body: missing field"
+            "the payment gateway answered process-payment with 200 OK and an unreadable body: missing field"
         ),
         "{message}"
     );
@@ -841,7 +859,7 @@ fn a_malformed_success_body_is_permanent() {
         "tracking_number": "t", "created_at": 1,
     });
     let stub = answering(201, &unknown_carrier.to_string());
-    let message = permanent(
+    let message = in_doubt(
         HttpShippingCarrier::new(&stub.config())
             .unwrap()
             .create_shipment("k", &booking()),
@@ -877,12 +895,12 @@ fn a_redirect_is_not_followed_and_is_permanent() {
 }
 
 #[test]
-fn a_server_that_does_not_answer_in_time_is_transient() {
+fn a_server_that_does_not_answer_in_time_is_in_doubt() {
     let stub = Stub::start(|_| Reply::Hang);
     let config = stub.config().with_timeout(Duration::from_millis(200));
     let payment = HttpPaymentGateway::new(&config).unwrap();
     let started = Instant::now();
-    let message = transient(payment.process_payment("k", &charge()));
+    let message = in_doubt(payment.process_payment("k", &charge()));
     let waited = started.elapsed();
     assert!(
         waited >= Duration::from_millis(200) && waited < Duration::from_secs(3),
@@ -891,12 +909,27 @@ fn a_server_that_does_not_answer_in_time_is_transient() {
     assert_eq!(
         message,
         format!(
-            "the payment gateway did not answer process-payment within 200 ms (POST {}/payments)",
+            "the payment gateway did not answer process-payment within 200 ms (POST {}/payments); \
+             the request may have been acted on",
             stub.base_url()
         )
     );
     // The request did arrive: only the answer was missing.
     assert_eq!(stub.requests().len(), 1);
+}
+
+#[test]
+fn a_connection_closed_after_the_request_is_in_doubt() {
+    let stub = Stub::start(|_| Reply::Close);
+    let carrier = HttpShippingCarrier::new(&stub.config()).unwrap();
+    let message = in_doubt(carrier.create_shipment("k", &booking()));
+    assert!(
+        message.starts_with(
+            "the shipping carrier broke off create-shipment after the request was sent"
+        ),
+        "{message}"
+    );
+    assert_eq!(stub.requests().len(), 1, "the request did arrive");
 }
 
 #[test]
@@ -1096,4 +1129,363 @@ fn a_host_with_http_payment_charges_through_the_server_and_simulates_the_rest() 
         ]
     );
     assert!(host.sim.payment.refunds().is_empty());
+}
+
+// ----------------------------------- lost answers through the http backends
+
+/// What the fake services did, in order: one line per effect, `path key`
+/// for a new key (a repeated key only repeats its first answer).
+type Effects = Arc<Mutex<Vec<String>>>;
+
+/// The four external services over HTTP on 127.0.0.1, keeping their own
+/// record of effects and honouring idempotency keys. The first call to
+/// `lost_path` takes effect but is answered only after the client has given
+/// up (`late`), and the next `down_for` calls to that path are refused with
+/// 503 (the service is down for every retry of the step); after that the
+/// service is back and answers a repeated key with what it did. A thread
+/// per connection, so a late answer holds up nothing else. Dropping it
+/// stops it.
+struct FakeServices {
+    addr: SocketAddr,
+    effects: Effects,
+    stopping: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FakeServices {
+    fn start(lost_path: &'static str, late: Duration, down_for: usize) -> Self {
+        let listener = {
+            let _ports = ports();
+            TcpListener::bind("127.0.0.1:0").unwrap()
+        };
+        let addr = listener.local_addr().unwrap();
+        let effects: Effects = Arc::default();
+        let stopping = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let effects = effects.clone();
+            let stopping = stopping.clone();
+            std::thread::spawn(move || {
+                let answered: Arc<Mutex<HashMap<String, Value>>> = Arc::default();
+                let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+                let mut handlers = Vec::new();
+                for stream in listener.incoming() {
+                    if stopping.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    let (effects, answered, calls) =
+                        (effects.clone(), answered.clone(), calls.clone());
+                    handlers.push(std::thread::spawn(move || {
+                        let lost = Lost {
+                            path: lost_path,
+                            late,
+                            down_for,
+                            calls: &calls,
+                        };
+                        let _ = serve_fake(stream, &lost, &effects, &answered);
+                    }));
+                }
+                for handler in handlers {
+                    let _ = handler.join();
+                }
+            })
+        };
+        FakeServices {
+            addr,
+            effects,
+            stopping,
+            thread: Some(thread),
+        }
+    }
+
+    fn base_url(&self) -> String {
+        format!("http://{}/api", self.addr)
+    }
+
+    fn effects(&self) -> Vec<String> {
+        self.effects.lock().unwrap().clone()
+    }
+}
+
+impl Drop for FakeServices {
+    fn drop(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr);
+        if let Some(thread) = self.thread.take() {
+            thread.join().unwrap();
+        }
+    }
+}
+
+/// The answer of a fake service to a new key at `path`.
+fn fake_answer(path: &str, key: &str, body: &Value) -> (u16, Value) {
+    let now = 1_795_521_600_000u64;
+    let order = &body["order_id"];
+    let answer = match path {
+        "/api/payments" => json!({
+            "transaction_id": format!("txn_{}", key.len() + key.bytes().map(usize::from).sum::<usize>()),
+            "order_id": order, "payment_amount": body["payment_amount"], "processed_at": now,
+        }),
+        "/api/refunds" => json!({
+            "transaction_id": body["transaction_id"], "refund_amount": body["refund_amount"],
+            "refunded_at": now,
+        }),
+        "/api/allocations" => {
+            json!({ "order_id": order, "all_items_allocated": true, "allocated_at": now })
+        }
+        "/api/releases" => json!({ "order_id": order, "released_at": now }),
+        "/api/shipments" => json!({
+            "shipment_id": uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, key.as_bytes()).to_string(),
+            "order_id": order, "carrier": body["carrier"], "tracking_number": "1ZFAKE",
+            "estimated_delivery": null, "created_at": now,
+        }),
+        "/api/notifications/order-confirmation" => json!({
+            "customer_id": body["customer_id"], "notification_type": "order-confirmation", "sent_at": now,
+        }),
+        "/api/notifications/order-cancellation" => json!({
+            "customer_id": body["customer_id"], "notification_type": "order-cancellation", "sent_at": now,
+        }),
+        "/api/notifications/shipping-update" => json!({
+            "customer_id": body["customer_id"], "notification_type": "shipping-update", "sent_at": now,
+        }),
+        "/api/tickets" => {
+            json!({ "ticket_id": format!("T-{}", key.len()), "order_id": order, "created_at": now })
+        }
+        p if p.starts_with("/api/shipments/") && p.ends_with("/cancel") => {
+            json!({ "shipment_id": body["shipment_id"], "cancelled_at": now })
+        }
+        _ => return (404, json!({ "error": format!("no such path {path}") })),
+    };
+    (200, answer)
+}
+
+/// Which path loses its first answer, and what follows.
+struct Lost<'a> {
+    path: &'static str,
+    late: Duration,
+    down_for: usize,
+    /// Calls to `path` so far.
+    calls: &'a std::sync::atomic::AtomicUsize,
+}
+
+fn serve_fake(
+    stream: TcpStream,
+    lost: &Lost<'_>,
+    effects: &Mutex<Vec<String>>,
+    answered: &Mutex<HashMap<String, Value>>,
+) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let path = line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    let (mut length, mut key) = (0, String::new());
+    loop {
+        line.clear();
+        reader.read_line(&mut line)?;
+        let header = line.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            match name.trim().to_ascii_lowercase().as_str() {
+                "content-length" => length = value.trim().parse().unwrap_or(0),
+                "idempotency-key" => value.trim().clone_into(&mut key),
+                _ => {}
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let call = if path == lost.path {
+        lost.calls.fetch_add(1, Ordering::SeqCst) + 1
+    } else {
+        0
+    };
+    let lost_now = call == 1;
+    let (status, answer) = if call > 1 && call <= 1 + lost.down_for {
+        (503, json!({ "error": "down for maintenance" }))
+    } else {
+        let slot = format!("{path} {key}");
+        let mut answered = answered.lock().unwrap();
+        match answered.get(&slot) {
+            Some(previous) => (200, previous.clone()),
+            None => {
+                let (status, answer) = fake_answer(&path, &key, &body);
+                if status == 200 {
+                    answered.insert(slot.clone(), answer.clone());
+                    let what = match path.as_str() {
+                        "/api/refunds" => format!("{slot} {}", body["transaction_id"]),
+                        p if p.ends_with("/cancel") => format!("{slot} {}", body["shipment_id"]),
+                        _ => slot,
+                    };
+                    effects.lock().unwrap().push(what);
+                }
+                (status, answer)
+            }
+        }
+    };
+    if lost_now {
+        // The effect is done; the answer comes after the client gave up.
+        std::thread::sleep(lost.late);
+    }
+    let answer = answer.to_string();
+    let mut stream = stream;
+    write!(
+        stream,
+        "HTTP/1.1 {status} Fake\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+        answer.len()
+    )?;
+    stream.flush()
+}
+
+/// A host whose four contexts are the fake services, with a client
+/// time-out of 200 ms and quick retries.
+fn host_on(fake: &FakeServices) -> Host {
+    let context = || ContextBackend {
+        kind: Some(BackendKind::Http),
+        base_url: Some(fake.base_url()),
+        timeout_ms: Some(200),
+        ..ContextBackend::default()
+    };
+    let backends = BackendsConfig {
+        payment: context(),
+        inventory: context(),
+        carrier: context(),
+        customer: context(),
+        ..BackendsConfig::default()
+    };
+    let policy: order_host::StorePolicy = serde_json::from_value(json!({
+        "retry": {"max-attempts": 3, "base-delay-ms": 5, "max-delay-ms": 20, "jitter-permille": 0},
+        "notification-retry": {"max-attempts": 3, "base-delay-ms": 5, "max-delay-ms": 20, "jitter-permille": 0},
+        "call-lease-ms": 2000
+    }))
+    .unwrap();
+    Host::start(HostOptions {
+        backends,
+        policy,
+        ..HostOptions::in_memory()
+    })
+    .expect("the host starts with the embedded component (run `make build` first)")
+}
+
+/// Places one order on a host over `fake`, runs its saga to the end and
+/// returns the order and the services' effects.
+fn lost_answer_case(
+    lost_path: &'static str,
+    name: &str,
+) -> (order_host::bindings::orders::OrderView, Vec<String>, String) {
+    // The step's other two attempts meet a service that is down.
+    let fake = FakeServices::start(lost_path, Duration::from_millis(400), 2);
+    let host = host_on(&fake);
+    let cmd = order_command(name, PRODUCT);
+    host.service
+        .call(|api, store| {
+            api.oms_order_management_orders()
+                .call_place_order(store, &cmd)
+        })
+        .unwrap();
+    host.driver.run_until_idle(Duration::from_secs(30)).unwrap();
+    let order = host
+        .service
+        .call(|api, store| {
+            api.oms_order_management_queries()
+                .call_get_order(store, &cmd.order_id)
+        })
+        .unwrap();
+    let effects = fake.effects();
+    (order, effects, cmd.order_id)
+}
+
+fn count(effects: &[String], prefix: &str) -> usize {
+    effects.iter().filter(|e| e.starts_with(prefix)).count()
+}
+
+#[test]
+fn a_lost_confirmation_answer_opens_a_ticket_and_keeps_the_order() {
+    let (order, effects, _) =
+        lost_answer_case("/api/notifications/order-confirmation", "lost-confirmation");
+    assert_eq!(order.status, OrderStatus::Shipped, "{order:?} {effects:?}");
+    assert_eq!(
+        count(&effects, "/api/notifications/order-confirmation "),
+        1,
+        "{effects:?}"
+    );
+    assert_eq!(count(&effects, "/api/tickets "), 1, "a ticket: {effects:?}");
+    assert_eq!(count(&effects, "/api/refunds "), 0, "{effects:?}");
+    assert_eq!(count(&effects, "/api/releases "), 0, "{effects:?}");
+}
+
+#[test]
+fn a_lost_charge_answer_is_refunded_when_the_retries_meet_503() {
+    let (order, effects, id) = lost_answer_case("/api/payments", "lost-charge");
+    assert_eq!(
+        order.status,
+        OrderStatus::Cancelled,
+        "{order:?} {effects:?}"
+    );
+    assert_eq!(
+        count(&effects, "/api/payments "),
+        1,
+        "charged once: {effects:?}"
+    );
+    assert_eq!(
+        count(&effects, "/api/refunds "),
+        1,
+        "refunded once: {effects:?}"
+    );
+    assert_eq!(count(&effects, "/api/allocations "), 0, "{effects:?}");
+    assert!(
+        effects
+            .iter()
+            .any(|e| e.starts_with("/api/notifications/order-cancellation")),
+        "the customer is told: {effects:?}"
+    );
+    assert!(effects[0].ends_with(&format!("order-{id}/process-payment/action")));
+}
+
+#[test]
+fn a_lost_allocation_answer_is_released_when_the_retries_meet_503() {
+    let (order, effects, _) = lost_answer_case("/api/allocations", "lost-allocation");
+    assert_eq!(
+        order.status,
+        OrderStatus::Cancelled,
+        "{order:?} {effects:?}"
+    );
+    assert_eq!(count(&effects, "/api/allocations "), 1, "{effects:?}");
+    assert_eq!(
+        count(&effects, "/api/releases "),
+        1,
+        "released: {effects:?}"
+    );
+    assert_eq!(count(&effects, "/api/refunds "), 1, "refunded: {effects:?}");
+    assert_eq!(count(&effects, "/api/shipments"), 0, "{effects:?}");
+}
+
+#[test]
+fn a_lost_booking_answer_is_cancelled_when_the_retries_meet_503() {
+    let (order, effects, _) = lost_answer_case("/api/shipments", "lost-booking");
+    assert_eq!(
+        order.status,
+        OrderStatus::Cancelled,
+        "{order:?} {effects:?}"
+    );
+    assert_eq!(
+        count(&effects, "/api/shipments "),
+        1,
+        "booked once: {effects:?}"
+    );
+    let cancels: Vec<&String> = effects.iter().filter(|e| e.contains("/cancel ")).collect();
+    assert_eq!(cancels.len(), 1, "the booking is cancelled: {effects:?}");
+    assert_eq!(
+        count(&effects, "/api/releases "),
+        1,
+        "released: {effects:?}"
+    );
+    assert_eq!(count(&effects, "/api/refunds "), 1, "refunded: {effects:?}");
 }

@@ -265,6 +265,31 @@ fn wasi_imports_are_only_what_std_needs() {
 }
 
 #[test]
+fn wasi_version_is_the_one_the_embedding_guide_names() {
+    let (resolve, world) = built();
+    let versions: BTreeSet<String> = interfaces(&resolve, resolve.worlds[world].imports.iter())
+        .into_keys()
+        .filter(|name| is_wasi(name))
+        .filter_map(|name| name.split_once('@').map(|(_, v)| v.to_string()))
+        .collect();
+    assert_eq!(
+        versions.len(),
+        1,
+        "every WASI import has one version: {versions:?}"
+    );
+    let version = versions.into_iter().next().expect("one version");
+    let guide = std::fs::read_to_string(workspace_root().join("docs/embedding.md"))
+        .expect("docs/embedding.md is readable");
+    for name in ["wasi:clocks/wall-clock", "wasi:clocks/monotonic-clock"] {
+        let versioned = format!("{name}@{version}");
+        assert!(
+            guide.contains(&versioned),
+            "docs/embedding.md must name `{versioned}`, the version the component imports ({version})"
+        );
+    }
+}
+
+#[test]
 fn exports_nothing_but_the_package() {
     let (resolve, world) = built();
     let foreign: Vec<String> = interfaces(&resolve, resolve.worlds[world].exports.iter())

@@ -1,11 +1,13 @@
-//! The crash test of the fulfilment saga: a host killed at any moment loses
-//! no order, leaves no saga stuck, and never charges, refunds, allocates or
-//! ships twice.
+//! The crash test of the fulfilment saga: a host killed at any moment, with
+//! answers lost at every step, loses no order, leaves no saga stuck, leaves
+//! no money or stock behind, and never charges, refunds, allocates or ships
+//! twice; and a second host cannot open the simulation state in use.
 //!
 //! It runs the real `order-host` binary (the one cargo built, next to this
 //! test's executable) as `order-host load` on a SQLite store and a durable
-//! simulation (`--sim-state`), with transient and permanent faults and
-//! latency on, a few hundred orders and every fifth one cancelled, and kills
+//! simulation (`--sim-state`), with transient and permanent faults, lost
+//! answers (the call takes effect, the answer is lost: in doubt) at every
+//! step and latency on, a few hundred orders and every fifth one cancelled, and kills
 //! it with SIGKILL five times, restarting the same command after each kill;
 //! then it lets the command run to completion. Each kill lands at a random
 //! point of the work (once the command reports a random number of orders
@@ -17,7 +19,8 @@
 //! - the order exists (none lost) and is `delivered` or `cancelled` (the
 //!   workload drives every shipped order to delivery);
 //! - its saga is finished (`completed` for a delivered order, `compensated`
-//!   for a cancelled one) and no saga timer is left in the store;
+//!   for a cancelled one, or `compensation-failed` with a support ticket
+//!   opened for the order) and no saga timer is left in the store;
 //! - payment: at most one charge; a delivered order has exactly one, of its
 //!   total, never refunded; a cancelled order that was charged was refunded
 //!   exactly once and in full (one refund, equal to the charge, and the
@@ -66,9 +69,9 @@ const ORDERS: usize = 300;
 const CANCEL_EVERY: usize = 5;
 const STOCK: u64 = 60;
 const KILLS: usize = 5;
-const FAULTS: &str = "payment=transient:0.2;payment.process-payment=permanent:0.03;\
-                      inventory=transient:0.1;inventory.allocate-stock=permanent:0.02;\
-                      carrier=transient:0.1,latency:2ms;customer=transient:0.2";
+const FAULTS: &str = "payment=transient:0.2,lost:0.1;payment.process-payment=permanent:0.03;\
+                      inventory=transient:0.1,lost:0.1;inventory.allocate-stock=permanent:0.02;\
+                      carrier=transient:0.1,lost:0.1,latency:2ms;customer=transient:0.2,lost:0.1";
 /// Short retries so the run takes seconds; a call lease (how long a saga
 /// waits for a call in flight, also one lost to a kill) far above any call.
 const POLICY: &str = r#"{
@@ -414,6 +417,7 @@ fn check_invariants(dir: &Path, seed: u64) {
     let refunds = sim.payment.refunds();
     let shipments = sim.carrier.shipments();
     let messages = sim.customer.messages();
+    let tickets = sim.customer.tickets();
     let holdings = sim.inventory.holdings();
     let mut charged_and_refunded = 0;
 
@@ -454,6 +458,10 @@ fn check_invariants(dir: &Path, seed: u64) {
         match (&report.outcome, delivered) {
             (Some(SagaOutcome::Completed(_)), true)
             | (Some(SagaOutcome::Compensated(_)), false) => {}
+            (Some(SagaOutcome::CompensationFailed(failed)), false) => assert!(
+                tickets.iter().any(|t| &t.order_id == id),
+                "{what}: compensation failed ({failed:?}) without a support ticket"
+            ),
             (outcome, _) => panic!("{what}: the saga ended {outcome:?}"),
         }
 
@@ -576,5 +584,60 @@ fn check_invariants(dir: &Path, seed: u64) {
             STOCK,
             "product {product}: available + held must be the initial stock"
         );
+        assert!(
+            sim.inventory.available(&product) <= STOCK,
+            "product {product}: more on the shelf than ever was"
+        );
     }
+}
+
+/// Two hosts on one simulation state would each act on charges and stock
+/// the other does not see: the second `order-host load` fails at once,
+/// naming the process that holds the state, and changes nothing.
+#[test]
+fn a_second_host_on_the_same_simulation_state_fails_at_once_naming_the_holder() {
+    let binary = host_binary();
+    let dir = Workdir(Some(tempfile::tempdir().expect("a temporary directory")));
+    std::fs::write(dir.path().join("policy.json"), POLICY).expect("writing the policy");
+    let run = Run {
+        binary: &binary,
+        dir: dir.path(),
+        seed: 11,
+    };
+    let mut first = run.spawn(false);
+    let seen = first.wait_for(1, Duration::from_secs(60));
+    assert!(seen >= 1, "the first host settles orders");
+    let holder = first.child.id();
+
+    let started = Instant::now();
+    let second = Command::new(&binary)
+        .arg("--store")
+        .arg(dir.path().join("other-orders.db"))
+        .arg("--sim-state")
+        .arg(dir.path().join("sim.db"))
+        .args(["--seed", "11", "load", "--orders", "10"])
+        .env("NO_COLOR", "1")
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("running the second order-host");
+    let took = started.elapsed();
+    let still_running = first.child.try_wait().expect("polling").is_none();
+    let _ = first.child.kill();
+    let _ = first.child.wait();
+
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        !second.status.success(),
+        "the second host must fail: {stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("pid {holder}")),
+        "the message names the holder (pid {holder}): {stderr}"
+    );
+    assert!(
+        took < Duration::from_secs(10),
+        "it fails at once, not after {took:?}"
+    );
+    assert!(still_running, "the first host was not disturbed");
 }

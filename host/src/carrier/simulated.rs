@@ -12,7 +12,7 @@ use super::{
 };
 use crate::bindings::oms::order_management::types::CarrierCode;
 use crate::external::{Context, ExternalError, Operation};
-use crate::simulation::{DAY_MS, SimControl, derived_id, to_json};
+use crate::simulation::{DAY_MS, Memo, Records, SimControl, derived_id, to_json};
 
 /// Days the simulated carrier promises for a delivery.
 const PROMISED_DAYS: u64 = 3;
@@ -119,14 +119,15 @@ pub struct SimulatedCarrier {
 
 #[derive(Default)]
 struct State {
-    create_outcomes: HashMap<String, Result<ShipmentCreatedByCarrier, ExternalError>>,
-    cancel_outcomes: HashMap<String, Result<ShipmentCancelled, ExternalError>>,
+    create_outcomes: Memo<Result<ShipmentCreatedByCarrier, ExternalError>>,
+    cancel_outcomes: Memo<Result<ShipmentCancelled, ExternalError>>,
     book: Book,
 }
 
 #[derive(Default)]
 struct Book {
-    shipments: Vec<SimShipment>,
+    /// The most recent shipments (see [`Records`]), and where each is.
+    shipments: Records<SimShipment>,
     by_id: HashMap<String, usize>,
 }
 
@@ -139,9 +140,14 @@ impl SimulatedCarrier {
         }
     }
 
-    /// Every shipment booked, oldest first.
+    /// Every shipment booked, oldest first (the most recent 20,000).
     pub fn shipments(&self) -> Vec<SimShipment> {
-        self.lock().book.shipments.clone()
+        self.lock().book.shipments.to_vec()
+    }
+
+    /// How many shipments were ever booked.
+    pub fn shipments_booked(&self) -> usize {
+        self.lock().book.shipments.total()
     }
 
     /// The shipment with this id.
@@ -278,8 +284,7 @@ impl Book {
         }
         let shipment_id = derived_id("shipment", key).hyphenated().to_string();
         let tracking_number = tracking_number(request.carrier, key);
-        self.by_id.insert(shipment_id.clone(), self.shipments.len());
-        self.shipments.push(SimShipment {
+        let (index, dropped) = self.shipments.push(SimShipment {
             shipment_id: shipment_id.clone(),
             order_id: request.order_id.clone(),
             carrier: request.carrier,
@@ -291,6 +296,10 @@ impl Book {
             delivered_at: None,
             signed_by: None,
         });
+        if let Some(dropped) = dropped {
+            self.by_id.remove(&dropped.shipment_id);
+        }
+        self.by_id.insert(shipment_id.clone(), index);
         Ok(ShipmentCreatedByCarrier {
             shipment_id,
             order_id: request.order_id.clone(),

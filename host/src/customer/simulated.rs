@@ -10,7 +10,7 @@ use super::{
     SupportTicketCreated, TicketPriority,
 };
 use crate::external::{ExternalError, Operation};
-use crate::simulation::{SimControl, derived_id};
+use crate::simulation::{Memo, Records, SimControl, derived_id};
 
 /// A message the simulated service sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,15 +56,16 @@ pub struct SimulatedCustomer {
 struct State {
     /// Per message operation, so one key used for two kinds of message
     /// sends both.
-    message_outcomes: HashMap<Operation, HashMap<String, Result<NotificationSent, ExternalError>>>,
-    ticket_outcomes: HashMap<String, Result<SupportTicketCreated, ExternalError>>,
+    message_outcomes: HashMap<Operation, Memo<Result<NotificationSent, ExternalError>>>,
+    ticket_outcomes: Memo<Result<SupportTicketCreated, ExternalError>>,
     desk: Desk,
 }
 
 #[derive(Default)]
 struct Desk {
-    messages: Vec<SentMessage>,
-    tickets: Vec<Ticket>,
+    /// The most recent messages and tickets (see [`Records`]).
+    messages: Records<SentMessage>,
+    tickets: Records<Ticket>,
 }
 
 impl SimulatedCustomer {
@@ -78,7 +79,7 @@ impl SimulatedCustomer {
 
     /// Every message sent, oldest first.
     pub fn messages(&self) -> Vec<SentMessage> {
-        self.lock().desk.messages.clone()
+        self.lock().desk.messages.to_vec()
     }
 
     /// The messages about `order_id`, oldest first.
@@ -94,7 +95,7 @@ impl SimulatedCustomer {
 
     /// Every ticket opened, oldest first.
     pub fn tickets(&self) -> Vec<Ticket> {
-        self.lock().desk.tickets.clone()
+        self.lock().desk.tickets.to_vec()
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

@@ -1,7 +1,7 @@
 //! An inventory service in memory with real stock levels: allocation takes
 //! units off the shelf, release and restock put them back.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::{
@@ -10,7 +10,7 @@ use super::{
     StockRestocked, UnavailableItem,
 };
 use crate::external::{Context, ExternalError, Operation};
-use crate::simulation::SimControl;
+use crate::simulation::{Memo, Records, SimControl};
 
 /// Units that came back with a return.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,9 +32,9 @@ pub struct SimulatedInventory {
 }
 
 struct State {
-    allocate_outcomes: HashMap<String, Result<StockAllocated, AllocateError>>,
-    release_outcomes: HashMap<String, Result<StockReleased, ExternalError>>,
-    restock_outcomes: HashMap<String, Result<StockRestocked, ExternalError>>,
+    allocate_outcomes: Memo<Result<StockAllocated, AllocateError>>,
+    release_outcomes: Memo<Result<StockReleased, ExternalError>>,
+    restock_outcomes: Memo<Result<StockRestocked, ExternalError>>,
     stock: Stock,
 }
 
@@ -44,7 +44,14 @@ struct Stock {
     default_level: u64,
     /// Units reserved per order and product.
     held: BTreeMap<String, BTreeMap<String, u64>>,
-    restocks: Vec<Restock>,
+    /// The orders that allocated, oldest first (released ones stay listed
+    /// until they come up): past [`Records::CAPACITY`] allocations the
+    /// oldest order's holding counts as consumed (shipped long ago) and is
+    /// forgotten, so memory stays bounded.
+    held_order: VecDeque<String>,
+    /// Units of holdings forgotten that way.
+    consumed: u64,
+    restocks: Records<Restock>,
 }
 
 impl SimulatedInventory {
@@ -56,14 +63,16 @@ impl SimulatedInventory {
         Self {
             sim,
             state: Mutex::new(State {
-                allocate_outcomes: HashMap::new(),
-                release_outcomes: HashMap::new(),
-                restock_outcomes: HashMap::new(),
+                allocate_outcomes: Memo::default(),
+                release_outcomes: Memo::default(),
+                restock_outcomes: Memo::default(),
                 stock: Stock {
                     levels: HashMap::new(),
                     default_level: Self::DEFAULT_STOCK,
                     held: BTreeMap::new(),
-                    restocks: Vec::new(),
+                    held_order: VecDeque::new(),
+                    consumed: 0,
+                    restocks: Records::default(),
                 },
             }),
         }
@@ -140,7 +149,13 @@ impl SimulatedInventory {
 
     /// Every restock, oldest first.
     pub fn restocks(&self) -> Vec<Restock> {
-        self.lock().stock.restocks.clone()
+        self.lock().stock.restocks.to_vec()
+    }
+
+    /// Units of the oldest holdings that were forgotten as consumed (see
+    /// the module documentation); 0 until more than 20,000 orders held stock.
+    pub fn consumed(&self) -> u64 {
+        self.lock().stock.consumed
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -186,8 +201,20 @@ impl Stock {
                 failed_at: now,
             }));
         }
+        // Checked above; a level never goes below zero.
+        if let Some((product, units)) = wanted
+            .iter()
+            .find(|(product, units)| self.available(product).checked_sub(*units).is_none())
+        {
+            return Err(AllocateError::Failed(ExternalError::permanent(format!(
+                "allocating {units} of `{product}` would take the stock below zero"
+            ))));
+        }
+        if !self.held.contains_key(&request.order_id) {
+            self.held_order.push_back(request.order_id.clone());
+        }
         for (product, units) in wanted {
-            let level = self.available(product) - units;
+            let level = self.available(product).saturating_sub(units);
             self.levels.insert(product.to_owned(), level);
             *self
                 .held
@@ -195,6 +222,14 @@ impl Stock {
                 .or_default()
                 .entry(product.to_owned())
                 .or_default() += units;
+        }
+        while self.held_order.len() > Records::<Restock>::CAPACITY {
+            let Some(oldest) = self.held_order.pop_front() else {
+                break;
+            };
+            if let Some(products) = self.held.remove(&oldest) {
+                self.consumed = self.consumed.saturating_add(products.values().sum());
+            }
         }
         Ok(StockAllocated {
             order_id: request.order_id.clone(),

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::bindings::oms::order_management::types::Money;
 use crate::external::{Context, ExternalError, Operation};
-use crate::simulation::{SimControl, derived_id};
+use crate::simulation::{Memo, Records, SimControl, derived_id};
 
 /// A charge the simulated gateway made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,16 +45,20 @@ pub struct SimulatedPayment {
 
 #[derive(Default)]
 struct State {
-    charge_outcomes: HashMap<String, Result<PaymentSucceeded, ExternalError>>,
-    refund_outcomes: HashMap<String, Result<RefundCompleted, ExternalError>>,
+    charge_outcomes: Memo<Result<PaymentSucceeded, ExternalError>>,
+    refund_outcomes: Memo<Result<RefundCompleted, ExternalError>>,
     ledger: Ledger,
 }
 
 #[derive(Default)]
 struct Ledger {
-    charges: Vec<Charge>,
+    /// The most recent charges (see [`Records`]), and where each is.
+    charges: Records<Charge>,
     by_transaction: HashMap<String, usize>,
-    refunds: Vec<Refund>,
+    refunds: Records<Refund>,
+    /// Sums over every charge and refund ever made, in minor units.
+    total_charged: u64,
+    total_refunded: u64,
     decline_above: Option<u64>,
 }
 
@@ -79,9 +83,11 @@ impl SimulatedPayment {
                 .journal_change(Context::Payment, "set-decline-above", now, &amount, "null");
     }
 
-    /// Every charge made, oldest first.
+    /// Every charge made, oldest first (the most recent 20,000: a gateway
+    /// that ran longer has forgotten the oldest, and refuses refunds of them
+    /// as unknown transactions).
     pub fn charges(&self) -> Vec<Charge> {
-        self.lock().ledger.charges.clone()
+        self.lock().ledger.charges.to_vec()
     }
 
     /// How many charges were made for `order_id`.
@@ -94,19 +100,14 @@ impl SimulatedPayment {
             .count()
     }
 
-    /// The sum of all charges, in minor units (whatever their currency).
+    /// The sum of all charges ever made, in minor units (whatever their currency).
     pub fn total_charged(&self) -> u64 {
-        self.lock()
-            .ledger
-            .charges
-            .iter()
-            .map(|c| c.amount.amount)
-            .sum()
+        self.lock().ledger.total_charged
     }
 
-    /// Every refund made, oldest first.
+    /// Every refund made, oldest first (the most recent 20,000).
     pub fn refunds(&self) -> Vec<Refund> {
-        self.lock().ledger.refunds.clone()
+        self.lock().ledger.refunds.to_vec()
     }
 
     /// The amounts refunded on `transaction_id`, oldest first.
@@ -120,14 +121,9 @@ impl SimulatedPayment {
             .collect()
     }
 
-    /// The sum of all refunds, in minor units.
+    /// The sum of all refunds ever made, in minor units.
     pub fn total_refunded(&self) -> u64 {
-        self.lock()
-            .ledger
-            .refunds
-            .iter()
-            .map(|r| r.amount.amount)
-            .sum()
+        self.lock().ledger.total_refunded
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -153,15 +149,20 @@ impl Ledger {
             )));
         }
         let transaction_id = format!("txn_{}", derived_id("charge", key).simple());
-        self.by_transaction
-            .insert(transaction_id.clone(), self.charges.len());
-        self.charges.push(Charge {
+        let (index, dropped) = self.charges.push(Charge {
             transaction_id: transaction_id.clone(),
             order_id: request.order_id.clone(),
             customer_id: request.customer_id.clone(),
             amount: request.payment_amount.clone(),
             refunded: 0,
         });
+        if let Some(dropped) = dropped {
+            self.by_transaction.remove(&dropped.transaction_id);
+        }
+        self.by_transaction.insert(transaction_id.clone(), index);
+        self.total_charged = self
+            .total_charged
+            .saturating_add(request.payment_amount.amount);
         Ok(PaymentSucceeded {
             transaction_id,
             order_id: request.order_id.clone(),
@@ -203,6 +204,7 @@ impl Ledger {
             )));
         }
         charge.refunded += amount.amount;
+        self.total_refunded = self.total_refunded.saturating_add(amount.amount);
         self.refunds.push(Refund {
             transaction_id: request.transaction_id.clone(),
             amount: amount.clone(),

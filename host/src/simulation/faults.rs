@@ -18,6 +18,10 @@ pub struct FaultConfig {
     /// Probability in `[0, 1]` that a call fails permanently (no effect,
     /// remembered for its idempotency key).
     pub permanent: f64,
+    /// Probability in `[0, 1]` that a call's answer is lost: the call takes
+    /// effect (remembered for its idempotency key, so asking again answers
+    /// with it), but the caller gets an in-doubt failure.
+    pub lost: f64,
     /// Delay added to every call.
     pub latency: Duration,
 }
@@ -27,14 +31,19 @@ impl FaultConfig {
     pub const NONE: FaultConfig = FaultConfig {
         transient: 0.0,
         permanent: 0.0,
+        lost: 0.0,
         latency: Duration::ZERO,
     };
 
-    /// Checks that both probabilities are in `[0, 1]` and add up to at most 1;
+    /// Checks that the probabilities are in `[0, 1]` and add up to at most 1;
     /// `target` (a context or an operation) names the config in errors.
     pub fn validate(&self, target: impl fmt::Display) -> Result<(), FaultSpecError> {
         let context = target;
-        for (name, p) in [("transient", self.transient), ("permanent", self.permanent)] {
+        for (name, p) in [
+            ("transient", self.transient),
+            ("permanent", self.permanent),
+            ("lost", self.lost),
+        ] {
             if !(0.0..=1.0).contains(&p) {
                 return Err(FaultSpecError::new(
                     format!("{context}={name}:{p}"),
@@ -42,13 +51,13 @@ impl FaultConfig {
                 ));
             }
         }
-        if self.transient + self.permanent > 1.0 {
+        if self.transient + self.permanent + self.lost > 1.0 {
             return Err(FaultSpecError::new(
                 format!(
-                    "{context}=transient:{},permanent:{}",
-                    self.transient, self.permanent
+                    "{context}=transient:{},permanent:{},lost:{}",
+                    self.transient, self.permanent, self.lost
                 ),
-                "the transient and permanent probabilities add up to more than 1",
+                "the transient, permanent and lost probabilities add up to more than 1",
             ));
         }
         Ok(())
@@ -65,6 +74,13 @@ pub enum Scripted {
     Transient,
     /// The call fails permanently without effect.
     Permanent,
+    /// The call takes effect (its outcome is remembered for its key) but the
+    /// answer is lost: the caller gets an in-doubt failure.
+    Lost,
+    /// The service is down: the call fails transiently without effect,
+    /// even for a key whose outcome is remembered (unlike every other
+    /// script, this one is consumed by such a call too).
+    Unavailable,
 }
 
 /// What fault, if any, a call gets before it does its work.
@@ -73,6 +89,7 @@ pub(crate) enum Fault {
     None,
     Transient,
     Permanent,
+    Lost,
 }
 
 impl From<Scripted> for Fault {
@@ -81,6 +98,9 @@ impl From<Scripted> for Fault {
             Scripted::Ok => Fault::None,
             Scripted::Transient => Fault::Transient,
             Scripted::Permanent => Fault::Permanent,
+            Scripted::Lost => Fault::Lost,
+            // Decided before the key's memo is read (see `SimControl::run`).
+            Scripted::Unavailable => Fault::Transient,
         }
     }
 }
@@ -94,7 +114,7 @@ pub(crate) fn draw(
     attempt: u64,
     config: &FaultConfig,
 ) -> Fault {
-    if config.transient <= 0.0 && config.permanent <= 0.0 {
+    if config.transient <= 0.0 && config.permanent <= 0.0 && config.lost <= 0.0 {
         return Fault::None;
     }
     let bits = Fnv64::new()
@@ -109,6 +129,8 @@ pub(crate) fn draw(
         Fault::Transient
     } else if u < config.transient + config.permanent {
         Fault::Permanent
+    } else if u < config.transient + config.permanent + config.lost {
+        Fault::Lost
     } else {
         Fault::None
     }
@@ -136,8 +158,9 @@ impl FaultSpecError {
 /// One `CONTEXT=FAULT[,FAULT...]` spec as given on a command line, for
 /// example `payment=transient:0.2,permanent:0.05` or `carrier=20ms`.
 ///
-/// A fault is `transient:P`, `permanent:P` (P a probability such as `0.2`
-/// or `20%`), a latency (`20ms`, `1.5s`, `500us`, or `latency:20ms`), or
+/// A fault is `transient:P`, `permanent:P`, `lost:P` (P a probability
+/// such as `0.2` or `20%`; `lost` means the call takes effect but its
+/// answer is lost, so the caller gets an in-doubt failure), a latency (`20ms`, `1.5s`, `500us`, or `latency:20ms`), or
 /// `none` to clear the context's faults. The context `all` names all four.
 /// Fields a spec leaves out keep their previous value when applied to a
 /// [`FaultPlan`].
@@ -158,6 +181,8 @@ pub struct FaultSpec {
     pub transient: Option<f64>,
     /// The permanent-failure probability, if given.
     pub permanent: Option<f64>,
+    /// The lost-answer probability, if given.
+    pub lost: Option<f64>,
     /// The latency, if given.
     pub latency: Option<Duration>,
 }
@@ -173,6 +198,9 @@ impl FaultSpec {
         }
         if let Some(p) = self.permanent {
             config.permanent = p;
+        }
+        if let Some(p) = self.lost {
+            config.lost = p;
         }
         if let Some(latency) = self.latency {
             config.latency = latency;
@@ -243,6 +271,7 @@ impl FromStr for FaultSpec {
             match item.split_once(':') {
                 Some(("transient", p)) => parsed.transient = Some(parse_probability(item, p)?),
                 Some(("permanent", p)) => parsed.permanent = Some(parse_probability(item, p)?),
+                Some(("lost", p)) => parsed.lost = Some(parse_probability(item, p)?),
                 Some(("latency", d)) => parsed.latency = Some(parse_duration(item, d)?),
                 None if item == "none" => parsed.reset = true,
                 None if item.starts_with(|c: char| c.is_ascii_digit()) => {
@@ -251,7 +280,7 @@ impl FromStr for FaultSpec {
                 _ => {
                     return Err(FaultSpecError::new(
                         item,
-                        "expected transient:P, permanent:P, a latency such as 20ms, or none",
+                        "expected transient:P, permanent:P, lost:P, a latency such as 20ms, or none",
                     ));
                 }
             }
@@ -304,6 +333,7 @@ fn parse_duration(item: &str, text: &str) -> Result<Duration, FaultSpecError> {
 struct Override {
     transient: Option<f64>,
     permanent: Option<f64>,
+    lost: Option<f64>,
     latency: Option<Duration>,
 }
 
@@ -314,6 +344,9 @@ impl Override {
         }
         if let Some(p) = self.permanent {
             config.permanent = p;
+        }
+        if let Some(p) = self.lost {
+            config.lost = p;
         }
         if let Some(latency) = self.latency {
             config.latency = latency;
@@ -381,6 +414,7 @@ impl FaultPlan {
             Override {
                 transient: Some(config.transient),
                 permanent: Some(config.permanent),
+                lost: Some(config.lost),
                 latency: Some(config.latency),
             },
         );
@@ -409,11 +443,13 @@ impl FaultPlan {
                 *o = Override {
                     transient: Some(0.0),
                     permanent: Some(0.0),
+                    lost: Some(0.0),
                     latency: Some(Duration::ZERO),
                 };
             }
             o.transient = spec.transient.or(o.transient);
             o.permanent = spec.permanent.or(o.permanent);
+            o.lost = spec.lost.or(o.lost);
             o.latency = spec.latency.or(o.latency);
         }
         next.validate_overrides()?;
@@ -461,9 +497,10 @@ impl fmt::Display for FaultPlan {
             first = false;
             write!(
                 f,
-                "{context}=transient:{},permanent:{},latency:{}us",
+                "{context}=transient:{},permanent:{},lost:{},latency:{}us",
                 config.transient,
                 config.permanent,
+                config.lost,
                 config.latency.as_micros()
             )?;
         }
@@ -474,6 +511,9 @@ impl fmt::Display for FaultPlan {
             }
             if let Some(p) = o.permanent {
                 fields.push(format!("permanent:{p}"));
+            }
+            if let Some(p) = o.lost {
+                fields.push(format!("lost:{p}"));
             }
             if let Some(latency) = o.latency {
                 fields.push(format!("latency:{}us", latency.as_micros()));
@@ -503,6 +543,7 @@ mod tests {
         FaultConfig {
             transient,
             permanent,
+            lost: 0.0,
             latency: Duration::from_millis(latency_ms),
         }
     }
@@ -527,6 +568,7 @@ mod tests {
             FaultConfig {
                 transient: 0.1,
                 permanent: 0.0,
+                lost: 0.0,
                 latency: Duration::from_millis(1_500)
             }
         );
@@ -573,6 +615,7 @@ mod tests {
             FaultConfig {
                 transient: 0.2,
                 permanent: 0.05,
+                lost: 0.0,
                 latency: Duration::from_millis(3)
             }
         );
@@ -679,5 +722,48 @@ mod tests {
             draw(1, Operation::RefundPayment, "k", 1, &FaultConfig::NONE),
             Fault::None
         );
+    }
+
+    #[test]
+    fn lost_answers_are_a_fault_per_context_and_per_operation() {
+        let plan: FaultPlan = "payment=lost:0.2;carrier.create-shipment=lost:30%"
+            .parse()
+            .unwrap();
+        assert_eq!(plan.for_operation(Operation::ProcessPayment).lost, 0.2);
+        assert_eq!(plan.for_operation(Operation::RefundPayment).lost, 0.2);
+        assert_eq!(plan.for_operation(Operation::CreateShipment).lost, 0.3);
+        assert_eq!(plan.for_operation(Operation::CancelShipment).lost, 0.0);
+        assert_eq!(plan.to_string().parse::<FaultPlan>().unwrap(), plan);
+        let error = "payment=transient:0.5,lost:0.6"
+            .parse::<FaultPlan>()
+            .unwrap_err();
+        assert!(error.reason.contains("more than 1"), "{error}");
+        assert_eq!(
+            "payment=lost:2".parse::<FaultPlan>().unwrap_err().part,
+            "lost:2"
+        );
+    }
+
+    #[test]
+    fn lost_draws_follow_their_probability_and_leave_other_draws_alone() {
+        let with_lost = FaultConfig {
+            lost: 0.25,
+            ..config(0.2, 0.1, 0)
+        };
+        let without = config(0.2, 0.1, 0);
+        let mut lost = 0;
+        for i in 0..2_000 {
+            let key = format!("order-{i}");
+            let a = draw(7, Operation::ProcessPayment, &key, 1, &with_lost);
+            let b = draw(7, Operation::ProcessPayment, &key, 1, &without);
+            // Adding lost answers only turns some successes into lost ones.
+            if a == Fault::Lost {
+                lost += 1;
+                assert_eq!(b, Fault::None);
+            } else {
+                assert_eq!(a, b);
+            }
+        }
+        assert!((400..600).contains(&lost), "{lost}");
     }
 }

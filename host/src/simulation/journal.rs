@@ -13,6 +13,8 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::lockfile::LockFile;
+
 /// The schema this code writes; `PRAGMA user_version` records it.
 const SCHEMA_VERSION: i64 = 1;
 
@@ -86,20 +88,24 @@ pub(crate) struct Entry {
     pub result: String,
 }
 
-/// An open journal file.
+/// An open journal file, locked for this process.
 pub(crate) struct Journal {
     path: PathBuf,
     conn: Mutex<Connection>,
+    _lock: LockFile,
 }
 
 impl Journal {
     /// Opens (creating if needed, with its parent directories) the journal
-    /// at `path`.
+    /// at `path`, and locks it for this process: a second process (or a
+    /// second open in this one) fails at once, naming the holder, since two
+    /// writers would each act on a state the other does not see.
     pub(crate) fn open(path: &Path) -> anyhow::Result<Self> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating the directory {}", parent.display()))?;
         }
+        let lock = LockFile::acquire(path, "the simulation state")?;
         let conn = Connection::open(path)
             .with_context(|| format!("opening the simulation state {}", path.display()))?;
         configure(&conn)
@@ -107,6 +113,7 @@ impl Journal {
         Ok(Self {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
+            _lock: lock,
         })
     }
 

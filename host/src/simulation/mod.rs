@@ -52,6 +52,9 @@ pub enum CallOutcome {
     Transient,
     /// It failed permanently.
     Permanent,
+    /// It took effect, but its answer was lost (an injected `lost` fault):
+    /// the caller got an in-doubt failure.
+    InDoubt,
 }
 
 impl fmt::Display for CallOutcome {
@@ -60,6 +63,7 @@ impl fmt::Display for CallOutcome {
             CallOutcome::Ok => "ok",
             CallOutcome::Transient => "transient",
             CallOutcome::Permanent => "permanent",
+            CallOutcome::InDoubt => "in-doubt",
         })
     }
 }
@@ -94,57 +98,202 @@ impl fmt::Display for CallEntry {
     }
 }
 
-/// The ordered record of every call made to the simulated contexts.
+/// The ordered record of the calls made to the simulated contexts: the
+/// most recent [`CallLog::CAPACITY`] calls in full, and exact counts of
+/// every call since the start, so that a long run does not keep every call
+/// for ever.
 #[derive(Debug, Default)]
 pub struct CallLog {
-    entries: Mutex<Vec<CallEntry>>,
+    inner: Mutex<LogInner>,
+}
+
+#[derive(Debug, Default)]
+struct LogInner {
+    recent: VecDeque<CallEntry>,
+    total: usize,
+    counts: HashMap<(Operation, CallOutcome), usize>,
 }
 
 impl CallLog {
-    /// Every call so far, oldest first.
+    /// How many of the most recent calls are kept in full.
+    pub const CAPACITY: usize = 10_000;
+
+    /// The most recent calls (at most [`CallLog::CAPACITY`]), oldest first.
     pub fn entries(&self) -> Vec<CallEntry> {
-        self.lock().clone()
+        self.lock().recent.iter().cloned().collect()
     }
 
-    /// The calls of one operation, oldest first.
+    /// The most recent calls of one operation, oldest first.
     pub fn calls_to(&self, operation: Operation) -> Vec<CallEntry> {
         self.lock()
+            .recent
             .iter()
             .filter(|e| e.operation == operation)
             .cloned()
             .collect()
     }
 
-    /// How many calls of `operation` ended with `outcome`.
+    /// How many calls of `operation` ended with `outcome`, since the start
+    /// (also those no longer kept in full).
     pub fn count(&self, operation: Operation, outcome: CallOutcome) -> usize {
         self.lock()
-            .iter()
-            .filter(|e| e.operation == operation && e.outcome == outcome)
-            .count()
+            .counts
+            .get(&(operation, outcome))
+            .copied()
+            .unwrap_or(0)
     }
 
-    /// How many calls were made.
+    /// How many calls were made since the start.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().total
     }
 
     /// True when no call was made.
     pub fn is_empty(&self) -> bool {
-        self.lock().is_empty()
+        self.lock().total == 0
     }
 
-    /// Forgets every entry.
+    /// Forgets every entry and count.
     pub fn clear(&self) {
-        self.lock().clear();
+        *self.lock() = LogInner::default();
     }
 
     fn push(&self, entry: CallEntry) {
-        self.lock().push(entry);
+        let mut log = self.lock();
+        log.total += 1;
+        *log.counts
+            .entry((entry.operation, entry.outcome))
+            .or_insert(0) += 1;
+        if log.recent.len() == Self::CAPACITY {
+            log.recent.pop_front();
+        }
+        log.recent.push_back(entry);
     }
 
-    fn lock(&self) -> MutexGuard<'_, Vec<CallEntry>> {
+    fn last_replayed(&self) -> Option<bool> {
+        self.lock().recent.back().map(|e| e.replayed)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, LogInner> {
         // Pushing a complete entry cannot leave the log half-written.
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The remembered outcomes of one operation, by idempotency key: what
+/// idempotency needs, and no more. The most recent [`Memo::CAPACITY`] keys
+/// are kept (oldest first out), so memory stays bounded however long the
+/// simulation runs; a key asked again after that many newer keys of the
+/// same operation is treated as new, as a real gateway treats a key older
+/// than its idempotency window. Sagas ask again within seconds, long
+/// before a key leaves the window.
+pub(crate) struct Memo<T> {
+    outcomes: HashMap<String, T>,
+    order: VecDeque<String>,
+    capacity: usize,
+}
+
+impl<T> Default for Memo<T> {
+    fn default() -> Self {
+        Self::with_capacity(Self::CAPACITY)
+    }
+}
+
+impl<T> Memo<T> {
+    /// Keys kept per operation.
+    pub(crate) const CAPACITY: usize = 20_000;
+
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        Self {
+            outcomes: HashMap::new(),
+            order: VecDeque::new(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<&T> {
+        self.outcomes.get(key)
+    }
+
+    pub(crate) fn insert(&mut self, key: &str, outcome: T) {
+        if self.outcomes.insert(key.to_owned(), outcome).is_none() {
+            self.order.push_back(key.to_owned());
+            while self.order.len() > self.capacity {
+                if let Some(oldest) = self.order.pop_front() {
+                    self.outcomes.remove(&oldest);
+                }
+            }
+        }
+    }
+
+    /// How many keys are remembered.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.outcomes.len()
+    }
+}
+
+/// The records a simulated context keeps of its effects (charges,
+/// refunds, shipments, messages, ...): the most recent
+/// [`Records::CAPACITY`], oldest first out, each with an index that stays
+/// the same for as long as it is kept. What a test or a check reads is
+/// there; a long run does not keep every record for ever.
+pub(crate) struct Records<T> {
+    items: VecDeque<T>,
+    /// The index of `items[0]`: how many records were dropped before it.
+    first: usize,
+    capacity: usize,
+}
+
+impl<T> Default for Records<T> {
+    fn default() -> Self {
+        Self {
+            items: VecDeque::new(),
+            first: 0,
+            capacity: Self::CAPACITY,
+        }
+    }
+}
+
+impl<T> Records<T> {
+    /// Records kept per kind.
+    pub(crate) const CAPACITY: usize = 20_000;
+
+    /// Adds `item`; returns its index and the record dropped to make room.
+    pub(crate) fn push(&mut self, item: T) -> (usize, Option<T>) {
+        let index = self.first + self.items.len();
+        self.items.push_back(item);
+        let mut dropped = None;
+        if self.items.len() > self.capacity {
+            dropped = self.items.pop_front();
+            self.first += 1;
+        }
+        (index, dropped)
+    }
+
+    pub(crate) fn get(&self, index: usize) -> Option<&T> {
+        self.items.get(index.checked_sub(self.first)?)
+    }
+
+    pub(crate) fn get_mut(&mut self, index: usize) -> Option<&mut T> {
+        self.items.get_mut(index.checked_sub(self.first)?)
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
+        self.items.iter()
+    }
+
+    /// The records kept, oldest first.
+    pub(crate) fn to_vec(&self) -> Vec<T>
+    where
+        T: Clone,
+    {
+        self.items.iter().cloned().collect()
+    }
+
+    /// How many records were ever added (also those dropped since).
+    pub(crate) fn total(&self) -> usize {
+        self.first + self.items.len()
     }
 }
 
@@ -182,8 +331,18 @@ struct FaultState {
     plan: FaultPlan,
     scripts: HashMap<Operation, VecDeque<Scripted>>,
     /// Calls per (operation, key) that reached the fault draw, so that each
-    /// retry of a key draws afresh but reproducibly.
-    attempts: HashMap<(Operation, String), u64>,
+    /// retry of a key draws afresh but reproducibly (bounded like the memos).
+    attempts: Memo<u64>,
+}
+
+impl FaultState {
+    /// Counts one more attempt of `key` at `operation`; returns its number.
+    fn count_attempt(&mut self, operation: Operation, key: &str) -> u64 {
+        let slot = format!("{}\u{1f}{key}", operation.name());
+        let attempt = self.attempts.get(&slot).copied().unwrap_or(0) + 1;
+        self.attempts.insert(&slot, attempt);
+        attempt
+    }
 }
 
 impl SimControl {
@@ -316,10 +475,7 @@ impl SimControl {
         if let Some(replaying) = self.replaying() {
             if replaying.source == Source::Draw {
                 // Later live retries of the key continue the attempt count.
-                *state
-                    .attempts
-                    .entry((operation, key.to_owned()))
-                    .or_insert(0) += 1;
+                state.count_attempt(operation, key);
             }
             return (replaying.fault, replaying.source);
         }
@@ -331,21 +487,38 @@ impl SimControl {
             return (step.into(), Source::Script);
         }
         let config = state.plan.for_operation(operation);
-        let attempt = state
-            .attempts
-            .entry((operation, key.to_owned()))
-            .or_insert(0);
-        *attempt += 1;
+        let attempt = state.count_attempt(operation, key);
         (
-            draw(self.inner.seed, operation, key, *attempt, &config),
+            draw(self.inner.seed, operation, key, attempt, &config),
             Source::Draw,
         )
+    }
+
+    /// Takes a scripted `Unavailable` of `operation`, if it is the next
+    /// script: the service is down, whatever the key. Never while replaying
+    /// (the journal records what the call decided instead).
+    fn take_unavailable(&self, operation: Operation) -> bool {
+        if self.replaying().is_some() {
+            return false;
+        }
+        let mut state = self.faults();
+        let queue = state.scripts.get_mut(&operation);
+        match queue {
+            Some(queue) if queue.front() == Some(&Scripted::Unavailable) => {
+                queue.pop_front();
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Runs one call with idempotency and fault injection: a remembered
     /// outcome for `key` is returned as is; otherwise an injected fault or
     /// `effect` decides, and every outcome but a transient one is remembered
-    /// in `memo`. The call is logged either way and, in a durable
+    /// in `memo`. A `lost` fault runs `effect` and remembers its outcome
+    /// like any other, but answers in doubt (the answer never reached the
+    /// caller); asking again under the key then learns the real outcome.
+    /// A scripted `Unavailable` fails transiently before the memo is read. The call is logged either way and, in a durable
     /// simulation, journaled (with `now`, the time `effect` stamps its
     /// answer with, and `request`) before the answer is returned; the
     /// caller holds its backend's lock throughout, so the journal's order
@@ -356,7 +529,7 @@ impl SimControl {
         key: &str,
         now: u64,
         request: &R,
-        memo: &mut HashMap<String, Result<T, E>>,
+        memo: &mut Memo<Result<T, E>>,
         effect: impl FnOnce() -> Result<T, E>,
     ) -> Result<T, E>
     where
@@ -368,12 +541,41 @@ impl SimControl {
             self.record(operation, key, CallOutcome::Transient, false);
             return Err(E::injected(ExternalError::transient(reason)));
         }
+        // A replayed `Unavailable` is a scripted transient failure of a key
+        // that has a remembered outcome.
+        let down = match self.replaying() {
+            Some(r) => {
+                r.source == Source::Script && r.fault == Fault::Transient && memo.get(key).is_some()
+            }
+            None => self.take_unavailable(operation),
+        };
         let (result, source, fault) = match memo.get(key) {
+            _ if down => (
+                Err(E::injected(ExternalError::transient(format!(
+                    "{} is unavailable for {operation} (simulated)",
+                    operation.context()
+                )))),
+                Source::Script,
+                Fault::Transient,
+            ),
             Some(previous) => (previous.clone(), Source::Memo, Fault::None),
             None => {
                 let (fault, source) = self.decide(operation, key);
                 let result = match fault {
                     Fault::None => effect(),
+                    Fault::Lost => {
+                        let done = effect();
+                        if !matches!(
+                            outcome_of(&done),
+                            CallOutcome::Transient | CallOutcome::InDoubt
+                        ) {
+                            memo.insert(key, done);
+                        }
+                        Err(E::injected(ExternalError::in_doubt(format!(
+                            "the answer of {} to {operation} was lost (simulated)",
+                            operation.context()
+                        ))))
+                    }
                     Fault::Transient => Err(E::injected(ExternalError::transient(format!(
                         "{} {operation} timed out (simulated)",
                         operation.context()
@@ -383,8 +585,11 @@ impl SimControl {
                         operation.context()
                     )))),
                 };
-                if outcome_of(&result) != CallOutcome::Transient {
-                    memo.insert(key.to_owned(), result.clone());
+                if !matches!(
+                    outcome_of(&result),
+                    CallOutcome::Transient | CallOutcome::InDoubt
+                ) {
+                    memo.insert(key, result.clone());
                 }
                 (result, source, fault)
             }
@@ -480,8 +685,9 @@ pub(crate) trait SimFailure: Clone {
 impl SimFailure for ExternalError {
     fn outcome(&self) -> CallOutcome {
         match self {
-            ExternalError::Transient(_) | ExternalError::InDoubt(_) => CallOutcome::Transient,
+            ExternalError::Transient(_) => CallOutcome::Transient,
             ExternalError::Permanent(_) => CallOutcome::Permanent,
+            ExternalError::InDoubt(_) => CallOutcome::InDoubt,
         }
     }
 
@@ -527,11 +733,12 @@ fn fault_name(fault: Fault) -> &'static str {
         Fault::None => "none",
         Fault::Transient => "transient",
         Fault::Permanent => "permanent",
+        Fault::Lost => "lost",
     }
 }
 
 fn parse_fault(name: &str) -> Option<Fault> {
-    [Fault::None, Fault::Transient, Fault::Permanent]
+    [Fault::None, Fault::Transient, Fault::Permanent, Fault::Lost]
         .into_iter()
         .find(|f| fault_name(*f) == name)
 }
@@ -721,7 +928,7 @@ impl Simulation {
             );
         }
         if entry.source != Source::Admin {
-            let replayed = self.control.log().lock().last().map(|e| e.replayed);
+            let replayed = self.control.log().last_replayed();
             if replayed != Some(entry.source == Source::Memo) {
                 bail!("the key's remembered outcomes differ from the recorded ones");
             }
@@ -761,7 +968,7 @@ mod tests {
     #[test]
     fn a_completed_outcome_is_replayed_without_a_new_effect() {
         let control = control();
-        let mut memo = HashMap::new();
+        let mut memo = Memo::default();
         let mut effects = 0;
         for _ in 0..3 {
             let result: Result<u32, ExternalError> =
@@ -783,7 +990,7 @@ mod tests {
             Operation::RefundPayment,
             [Scripted::Transient, Scripted::Transient, Scripted::Ok],
         );
-        let mut memo = HashMap::new();
+        let mut memo = Memo::default();
         let mut call = || -> Result<&str, ExternalError> {
             control.run(Operation::RefundPayment, "k", 0, &(), &mut memo, || {
                 Ok("done")
@@ -814,7 +1021,7 @@ mod tests {
     fn an_injected_permanent_failure_is_remembered() {
         let control = control();
         control.script(Operation::CreateShipment, [Scripted::Permanent]);
-        let mut memo = HashMap::new();
+        let mut memo = Memo::default();
         let mut effects = 0;
         for _ in 0..2 {
             let result: Result<(), ExternalError> =
@@ -841,7 +1048,7 @@ mod tests {
                     },
                 )
                 .unwrap();
-            let mut memo = HashMap::new();
+            let mut memo = Memo::default();
             for i in 0..200 {
                 let _: Result<(), ExternalError> = control.run(
                     Operation::ProcessPayment,
@@ -858,6 +1065,143 @@ mod tests {
         assert_eq!(first, run());
         assert!(first.contains(&CallOutcome::Transient));
         assert!(first.contains(&CallOutcome::Permanent));
+    }
+
+    #[test]
+    fn a_lost_answer_takes_effect_answers_in_doubt_and_is_learnt_by_asking_again() {
+        let control = control();
+        control.script(Operation::ProcessPayment, [Scripted::Lost]);
+        let mut memo = Memo::default();
+        let mut effects = 0;
+        let mut call = || -> Result<u32, ExternalError> {
+            control.run(Operation::ProcessPayment, "k", 0, &(), &mut memo, || {
+                effects += 1;
+                Ok(effects)
+            })
+        };
+        assert!(matches!(call(), Err(ExternalError::InDoubt(m)) if m.contains("lost")));
+        assert_eq!(call(), Ok(1));
+        assert_eq!(call(), Ok(1));
+        assert_eq!(effects, 1, "one effect, however often asked");
+        let log: Vec<String> = control
+            .log()
+            .entries()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            log,
+            [
+                "payment.process-payment [k] -> in-doubt",
+                "payment.process-payment [k] -> ok (replayed)",
+                "payment.process-payment [k] -> ok (replayed)",
+            ]
+        );
+        assert_eq!(
+            control
+                .log()
+                .count(Operation::ProcessPayment, CallOutcome::InDoubt),
+            1
+        );
+    }
+
+    #[test]
+    fn an_unavailable_service_fails_even_a_remembered_key_without_effect() {
+        let control = control();
+        control.script(
+            Operation::CreateShipment,
+            [Scripted::Lost, Scripted::Unavailable, Scripted::Unavailable],
+        );
+        let mut memo = Memo::default();
+        let mut effects = 0;
+        let mut call = || -> Result<u32, ExternalError> {
+            control.run(Operation::CreateShipment, "k", 0, &(), &mut memo, || {
+                effects += 1;
+                Ok(7)
+            })
+        };
+        assert!(matches!(call(), Err(ExternalError::InDoubt(_))));
+        assert!(matches!(call(), Err(ExternalError::Transient(m)) if m.contains("unavailable")));
+        assert!(matches!(call(), Err(ExternalError::Transient(_))));
+        assert_eq!(call(), Ok(7));
+        assert_eq!(effects, 1);
+    }
+
+    #[test]
+    fn random_lost_answers_replay_identically_and_never_act_twice() {
+        let run = || -> (Vec<CallOutcome>, u32) {
+            let control = control();
+            control.set_fault_plan("payment=lost:0.4".parse().unwrap());
+            let mut memo = Memo::default();
+            let mut effects = 0;
+            for i in 0..200 {
+                let _: Result<(), ExternalError> = control.run(
+                    Operation::ProcessPayment,
+                    &format!("k{}", i % 50),
+                    0,
+                    &(),
+                    &mut memo,
+                    || {
+                        effects += 1;
+                        Ok(())
+                    },
+                );
+            }
+            let outcomes = control.log().entries().iter().map(|e| e.outcome).collect();
+            (outcomes, effects)
+        };
+        let (first, effects) = run();
+        assert_eq!(run().0, first);
+        assert!(first.contains(&CallOutcome::InDoubt));
+        assert_eq!(effects, 50, "one effect per key");
+    }
+
+    #[test]
+    fn memos_call_logs_and_records_stay_bounded() {
+        let mut memo = Memo::with_capacity(3);
+        for i in 0..10 {
+            memo.insert(&format!("k{i}"), i);
+        }
+        assert_eq!(memo.len(), 3);
+        assert_eq!(memo.get("k9"), Some(&9));
+        assert_eq!(memo.get("k6"), None, "the oldest keys are forgotten");
+        memo.insert("k9", 90);
+        assert_eq!((memo.len(), memo.get("k9")), (3, Some(&90)));
+
+        let control = control();
+        let mut memo = Memo::default();
+        let calls = CallLog::CAPACITY + 5;
+        for i in 0..calls {
+            let _: Result<(), ExternalError> = control.run(
+                Operation::SendShippingUpdate,
+                &format!("k{i}"),
+                0,
+                &(),
+                &mut memo,
+                || Ok(()),
+            );
+        }
+        let log = control.log();
+        assert_eq!(log.len(), calls);
+        assert_eq!(log.entries().len(), CallLog::CAPACITY);
+        assert_eq!(log.entries()[0].key, "k5");
+        assert_eq!(
+            log.count(Operation::SendShippingUpdate, CallOutcome::Ok),
+            calls
+        );
+        assert_eq!(memo.len(), Memo::<()>::CAPACITY.min(calls));
+
+        let mut records = Records::default();
+        let mut dropped = 0;
+        for i in 0..Records::<usize>::CAPACITY + 2 {
+            let (index, gone) = records.push(i);
+            assert_eq!(index, i);
+            dropped += usize::from(gone.is_some());
+        }
+        assert_eq!(dropped, 2);
+        assert_eq!(records.get(1), None);
+        assert_eq!(records.get(2), Some(&2));
+        assert_eq!(records.total(), Records::<usize>::CAPACITY + 2);
     }
 
     #[test]
@@ -1095,6 +1439,51 @@ mod tests {
             assert_eq!(state(&third), after);
             assert_eq!(third.inventory.available("p1"), 10);
             assert_eq!(third.inventory.total_held(), 0);
+        }
+
+        #[test]
+        fn a_lost_answer_is_journaled_and_a_reopened_simulation_answers_with_its_effect() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("sim.db");
+            let clock = Arc::new(ManualClock::new(1_000));
+            let first = Simulation::open_durable(5, clock.clone(), &path).unwrap();
+            first
+                .control
+                .script(Operation::ProcessPayment, [Scripted::Lost]);
+            let lost = first
+                .payment
+                .process_payment("order-1/pay", &charge("order-1", 900));
+            assert!(matches!(lost, Err(ExternalError::InDoubt(_))), "{lost:?}");
+            assert_eq!(first.payment.charges().len(), 1, "the charge was made");
+            let before = state(&first);
+            drop(first);
+            let second = Simulation::open_durable(5, clock, &path).unwrap();
+            assert_eq!(state(&second), before);
+            let learnt = second
+                .payment
+                .process_payment("order-1/pay", &charge("order-1", 900))
+                .unwrap();
+            assert_eq!(learnt.payment_amount.amount, 900);
+            assert_eq!(second.payment.charges().len(), 1, "not charged again");
+        }
+
+        #[test]
+        fn a_second_open_of_one_state_fails_at_once_naming_the_holder() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("sim.db");
+            let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(0));
+            let first = Simulation::open_durable(1, clock.clone(), &path).unwrap();
+            let error = Simulation::open_durable(1, clock.clone(), &path)
+                .err()
+                .expect("refused");
+            let message = format!("{error:#}");
+            assert!(message.contains("is in use"), "{message}");
+            assert!(
+                message.contains(&format!("pid {}", std::process::id())),
+                "{message}"
+            );
+            drop(first);
+            Simulation::open_durable(1, clock, &path).unwrap();
         }
 
         #[test]

@@ -1,14 +1,17 @@
 //! Durable event storage behind the `event-store` import.
 //!
 //! [`EventStore`] is the one trait every backend implements: [`MemoryStore`]
-//! for tests and benchmarks, [`SqliteStore`] as the embedded default. The
+//! for tests and benchmarks, [`SqliteStore`] as the embedded default,
+//! [`PostgresStore`] for several hosts sharing one database. The
 //! trait speaks host-side types; the conversions to and from the generated
 //! WIT types live at the bottom of this file and nowhere else.
 
 mod memory;
+mod postgres;
 mod sqlite;
 
 pub use memory::MemoryStore;
+pub use postgres::{PostgresOptions, PostgresStore};
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
 use std::collections::HashSet;
@@ -78,6 +81,19 @@ pub struct SagaTimer {
     pub saga_id: String,
     /// When, in milliseconds since the Unix epoch.
     pub due_at: u64,
+}
+
+/// A due saga that one host has claimed, until its lease runs out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SagaClaim {
+    /// The saga to run.
+    pub saga_id: String,
+    /// When its timer was due.
+    pub due_at: u64,
+    /// The fencing token: grows with every claim of any saga, so a newer
+    /// claim of this saga always has a larger token than an older one; 0 for
+    /// stores without leases.
+    pub token: u64,
 }
 
 /// How much a store holds.
@@ -152,6 +168,40 @@ pub trait EventStore: Send + Sync {
     /// reads the stats, for backends with nothing better.
     fn probe(&self) -> Result<(), StoreError> {
         self.stats().map(drop)
+    }
+
+    /// Claims up to `limit` sagas due at or before `now_ms` for `owner`,
+    /// for `lease_ms`: until the lease runs out (or is released) no other
+    /// owner gets them from this call; `owner` may claim its own again.
+    /// Earliest first (ties by saga id).
+    ///
+    /// The default, for stores that one process owns, claims every due
+    /// timer without a lease.
+    fn claim_due(
+        &self,
+        owner: &str,
+        now_ms: u64,
+        lease_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<SagaClaim>, StoreError> {
+        let _ = (owner, lease_ms);
+        Ok(self
+            .due_timers(now_ms, limit)?
+            .into_iter()
+            .map(|timer| SagaClaim {
+                saga_id: timer.saga_id,
+                due_at: timer.due_at,
+                token: 0,
+            })
+            .collect())
+    }
+
+    /// Gives a claim back before its lease runs out. `false` when the lease
+    /// is no longer this claim's (it ran out and another owner took it: its
+    /// token is newer). The default has no leases and always succeeds.
+    fn release_claim(&self, claim: &SagaClaim) -> Result<bool, StoreError> {
+        let _ = claim;
+        Ok(true)
     }
 }
 

@@ -1,6 +1,6 @@
 //! The fault matrix of the fulfilment saga: a failure at each of its four
 //! steps x {permanent, transient then success, transient until the attempts
-//! run out}. Each case asserts the exact external calls made, in order, with
+//! run out, answer lost (the call took effect) then learnt by asking again}. Each case asserts the exact external calls made, in order, with
 //! their idempotency keys and outcomes (which shows the compensation order),
 //! and the final state of the order, its shipment, the money and the stock.
 
@@ -24,6 +24,15 @@ enum Mode {
     Permanent,
     TransientThenSuccess,
     TransientExhausted,
+    /// The call takes effect but its answer is lost (in doubt); the saga
+    /// asks again under the same key and learns the outcome, with no second
+    /// effect.
+    LostThenLearnt,
+    /// The call takes effect but its answer is lost, and every retry of the
+    /// step finds the service down: the step fails in doubt, and its
+    /// compensation first asks again under the action's key, learns what
+    /// it did and undoes it.
+    LostThenDown,
 }
 
 impl Step {
@@ -82,9 +91,26 @@ fn expected_calls(order: &str, failing: Step, mode: Mode) -> Vec<String> {
                     done.push(step);
                     continue;
                 }
+                Mode::LostThenLearnt => {
+                    calls.push(call(op, order, name, false, "InDoubt"));
+                    calls.push(call(op, order, name, false, "Ok (replayed)"));
+                    done.push(step);
+                    continue;
+                }
                 Mode::TransientExhausted => {
                     for _ in 0..ATTEMPTS {
                         calls.push(call(op, order, name, false, "Transient"));
+                    }
+                }
+                Mode::LostThenDown => {
+                    calls.push(call(op, order, name, false, "InDoubt"));
+                    for _ in 1..ATTEMPTS {
+                        calls.push(call(op, order, name, false, "Transient"));
+                    }
+                    if !matches!(step, Step::Notification) {
+                        // Learnt before anything is undone; then undone too.
+                        calls.push(call(op, order, name, false, "Ok (replayed)"));
+                        done.push(step);
                     }
                 }
             }
@@ -140,6 +166,12 @@ fn run_case(failing: Step, mode: Mode) {
         Mode::Permanent => vec![Scripted::Permanent],
         Mode::TransientThenSuccess => vec![Scripted::Transient, Scripted::Ok],
         Mode::TransientExhausted => vec![Scripted::Transient; ATTEMPTS],
+        Mode::LostThenLearnt => vec![Scripted::Lost],
+        Mode::LostThenDown => {
+            let mut script = vec![Scripted::Lost];
+            script.extend([Scripted::Unavailable].repeat(ATTEMPTS - 1));
+            script
+        }
     };
     t.host.sim.control.script(failing.operation(), script);
     let cmd = order(&format!("{failing:?}-{mode:?}"), "matrix");
@@ -155,7 +187,10 @@ fn run_case(failing: Step, mode: Mode) {
         .log()
         .entries()
         .iter()
-        .map(|e| format!("{} {} {:?}", e.operation, e.key, e.outcome))
+        .map(|e| {
+            let replayed = if e.replayed { " (replayed)" } else { "" };
+            format!("{} {} {:?}{replayed}", e.operation, e.key, e.outcome)
+        })
         .collect();
     assert_eq!(
         calls,
@@ -172,8 +207,8 @@ fn run_case(failing: Step, mode: Mode) {
                 .call_status(s, id)
         })
         .expect("status");
-    let succeeds =
-        matches!(mode, Mode::TransientThenSuccess) || matches!(failing, Step::Notification);
+    let succeeds = matches!(mode, Mode::TransientThenSuccess | Mode::LostThenLearnt)
+        || matches!(failing, Step::Notification);
     assert!(
         t.host.store.all_timers().expect("timers").is_empty(),
         "saga finished"
@@ -198,7 +233,16 @@ fn run_case(failing: Step, mode: Mode) {
             o.shipping.map(|s| s.shipment_id),
             Some(shipments[0].shipment_id.clone())
         );
-        if matches!(failing, Step::Notification) && !matches!(mode, Mode::TransientThenSuccess) {
+        if matches!(mode, Mode::LostThenLearnt) {
+            assert_eq!(
+                t.host.sim.customer.messages_for_order(id).len(),
+                1,
+                "one confirmation, sent once"
+            );
+        }
+        if matches!(failing, Step::Notification)
+            && !matches!(mode, Mode::TransientThenSuccess | Mode::LostThenLearnt)
+        {
             assert_eq!(
                 o.notes.len(),
                 2,
@@ -269,4 +313,12 @@ matrix! {
     confirmation_refused_keeps_the_shipped_order: Notification, Permanent;
     confirmation_timeout_then_success_completes: Notification, TransientThenSuccess;
     confirmation_timeouts_exhausted_keep_the_shipped_order: Notification, TransientExhausted;
+    a_lost_charge_answer_is_learnt_without_a_second_charge: Payment, LostThenLearnt;
+    a_lost_allocation_answer_is_learnt_without_a_second_allocation: Allocation, LostThenLearnt;
+    a_lost_booking_answer_is_learnt_without_a_second_booking: Shipment, LostThenLearnt;
+    a_lost_confirmation_answer_is_learnt_without_a_second_message: Notification, LostThenLearnt;
+    a_lost_charge_with_the_gateway_down_is_learnt_and_refunded: Payment, LostThenDown;
+    a_lost_allocation_with_the_inventory_down_is_learnt_and_released: Allocation, LostThenDown;
+    a_lost_booking_with_the_carrier_down_is_learnt_and_cancelled: Shipment, LostThenDown;
+    a_lost_confirmation_with_the_service_down_opens_a_ticket: Notification, LostThenDown;
 }

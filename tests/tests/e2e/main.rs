@@ -7,4 +7,5 @@ mod driver;
 mod fault_matrix;
 mod isolation;
 mod journeys;
+mod sim_host;
 mod util;

@@ -1,0 +1,911 @@
+//! The simulated world: one value that is every port of the application at
+//! once (event store, clock, policy, payment gateway, inventory, carrier,
+//! customer service), so that a backend's call can run other operations of
+//! the application before it answers. Each external context keeps the
+//! ground truth (charges, refunds, stock held per order, bookings) that the
+//! invariants are checked against, honours idempotency keys, and takes its
+//! faults from a queue that the operation list arms.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
+
+use order_core::app::App;
+use order_core::app::ports::*;
+use order_core::domain::ExternalError;
+use order_core::domain::values::*;
+
+use super::model::{Op, exec};
+use crate::common::{T0, saga_policy};
+
+/// Where an armed fault strikes: the next call of this kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Target {
+    Charge,
+    Refund,
+    Allocate,
+    Release,
+    Restock,
+    Book,
+    CancelBooking,
+    Notify,
+    Append,
+}
+
+/// What happens to that call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// No effect; the callee says so.
+    Transient,
+    /// Refused for good, no effect (an effect already made under the key
+    /// is answered instead, as an idempotent callee does).
+    Permanent,
+    /// The effect happens; the answer is lost (`InDoubt`; for the store:
+    /// written, then an error).
+    Lost,
+    /// The effect happens, then the host dies before it hears the answer.
+    Crash,
+    /// The host dies while calling; nothing happened.
+    CrashBefore,
+    /// These operations run before the callee acts and answers.
+    Slow(Vec<Op>),
+}
+
+/// The host died: unwinds to the top of the operation, like a kill.
+pub struct HostCrash;
+
+pub fn crash() -> ! {
+    std::panic::panic_any(HostCrash)
+}
+
+#[derive(Clone, Debug)]
+pub struct Charge {
+    pub txn: String,
+    pub order_id: String,
+    pub amount: u64,
+    pub key: String,
+    /// Made outside the application and refused by it: the gateway's own
+    /// reconciliation gives it back, not the application.
+    pub outside: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Refund {
+    pub key: String,
+    pub txn: String,
+    pub amount: u64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Payments {
+    pub charges: Vec<Charge>,
+    pub refunds: Vec<Refund>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Inventory {
+    pub initial: BTreeMap<String, u64>,
+    pub available: BTreeMap<String, u64>,
+    /// (order id, product id) -> units held for the order.
+    pub held: BTreeMap<(String, String), u64>,
+    pub restocked: BTreeMap<String, u64>,
+    /// Units released that the order did not hold.
+    pub over_released: Vec<String>,
+    allocations: HashMap<String, Result<bool, Vec<Unavailable>>>,
+    releases: HashMap<String, ()>,
+    restocks: HashMap<String, ()>,
+}
+
+#[derive(Clone, Debug)]
+pub struct BookingRec {
+    pub shipment_id: String,
+    pub order_id: String,
+    pub tracking: String,
+    pub key: String,
+    pub cancelled: bool,
+    pub picked_up: bool,
+    /// Made outside the application and refused by it.
+    pub outside: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Carrier {
+    pub bookings: Vec<BookingRec>,
+}
+
+/// Every port, in memory.
+pub struct Sim {
+    pub clock: Cell<Timestamp>,
+    pub depth: Cell<u32>,
+    armed: RefCell<Vec<(Target, Fault)>>,
+    pub faults_on: Cell<bool>,
+    streams: RefCell<BTreeMap<String, Vec<StoredEvent>>>,
+    tags: RefCell<BTreeMap<String, Vec<String>>>,
+    timers: RefCell<BTreeMap<String, Timestamp>>,
+    pub pay: RefCell<Payments>,
+    pub inv: RefCell<Inventory>,
+    pub car: RefCell<Carrier>,
+    /// Request of every idempotency key seen, to catch a key reused for
+    /// another request.
+    requests: RefCell<HashMap<String, String>>,
+    /// Keys answered with a permanent refusal.
+    refused: RefCell<std::collections::HashSet<String>>,
+    /// Broken rules the fakes saw at call time (invariant, detail).
+    pub violations: RefCell<Vec<(&'static str, String)>>,
+    /// Effects the application caused through the ports.
+    pub effects: Cell<u64>,
+    /// Operations run inside backend calls so far.
+    pub inner_ops: Cell<u64>,
+    pub counter: Cell<u64>,
+    pub trace: RefCell<Option<Vec<String>>>,
+    /// Keys of the support tickets opened.
+    pub tickets: RefCell<Vec<String>>,
+}
+
+impl Sim {
+    pub fn new(stock: &[(&str, u64)], trace: bool) -> Self {
+        let mut inv = Inventory::default();
+        for (p, n) in stock {
+            inv.initial.insert(p.to_string(), *n);
+            inv.available.insert(p.to_string(), *n);
+        }
+        Sim {
+            clock: Cell::new(T0),
+            depth: Cell::new(0),
+            armed: RefCell::default(),
+            faults_on: Cell::new(true),
+            streams: RefCell::default(),
+            tags: RefCell::default(),
+            timers: RefCell::default(),
+            pay: RefCell::default(),
+            inv: RefCell::new(inv),
+            car: RefCell::default(),
+            requests: RefCell::default(),
+            refused: RefCell::default(),
+            violations: RefCell::default(),
+            effects: Cell::new(0),
+            inner_ops: Cell::new(0),
+            counter: Cell::new(0),
+            trace: RefCell::new(trace.then(Vec::new)),
+            tickets: RefCell::default(),
+        }
+    }
+
+    pub fn app(&self) -> App<'_> {
+        App::new(Env {
+            store: self,
+            policy: self,
+            payment: self,
+            inventory: self,
+            carrier: self,
+            customer: self,
+            clock: self,
+        })
+    }
+
+    pub fn note(&self, line: impl FnOnce() -> String) {
+        if let Some(t) = self.trace.borrow_mut().as_mut() {
+            let depth = self.depth.get() as usize;
+            t.push(format!("{}{}", "    ".repeat(depth), line()));
+        }
+    }
+
+    pub fn next_id(&self) -> u64 {
+        self.counter.set(self.counter.get() + 1);
+        self.counter.get()
+    }
+
+    pub fn arm(&self, target: Target, fault: Fault) {
+        self.armed.borrow_mut().push((target, fault));
+    }
+
+    pub fn disarm(&self) {
+        self.armed.borrow_mut().clear();
+        self.faults_on.set(false);
+    }
+
+    fn take(&self, target: Target) -> Option<Fault> {
+        if !self.faults_on.get() {
+            return None;
+        }
+        let mut armed = self.armed.borrow_mut();
+        let i = armed.iter().position(|(t, _)| *t == target)?;
+        let fault = armed.remove(i).1;
+        drop(armed);
+        self.note(|| format!("! {target:?} gets {}", super::model::fault_name(&fault)));
+        Some(fault)
+    }
+
+    fn violation(&self, invariant: &'static str, detail: String) {
+        self.violations.borrow_mut().push((invariant, detail));
+    }
+
+    /// A key must always carry the same request (a real gateway refuses a
+    /// key reused with other parameters).
+    fn request(&self, key: &str, request: String) {
+        let mut requests = self.requests.borrow_mut();
+        match requests.get(key) {
+            Some(first) if *first != request => {
+                let detail = format!("key {key} first carried `{first}`, now `{request}`");
+                drop(requests);
+                self.violation("idempotency-key-reused-for-another-request", detail);
+            }
+            Some(_) => {}
+            None => {
+                requests.insert(key.to_string(), request);
+            }
+        }
+    }
+
+    /// Runs the operations of a slow call, one level deeper.
+    fn run_inner(&self, ops: &[Op]) {
+        self.depth.set(self.depth.get() + 1);
+        for op in ops {
+            self.inner_ops.set(self.inner_ops.get() + 1);
+            let out = exec(self, op);
+            self.note(|| format!("{op:?} -> {}", out.text));
+        }
+        self.depth.set(self.depth.get() - 1);
+    }
+
+    /// Applies a fault around `effect`: the shared shape of every call.
+    fn call<T>(
+        &self,
+        target: Target,
+        key: &str,
+        done: impl Fn() -> Option<T>,
+        effect: impl FnOnce() -> Result<T, ExternalError>,
+    ) -> Result<T, ExternalError> {
+        // A key refused for good stays refused: nothing ever happens under
+        // it (even a slow first request that arrives later).
+        let refused = || self.refused.borrow().contains(key);
+        let effect = || {
+            if refused() {
+                Err(ExternalError::Permanent("refused".into()))
+            } else {
+                effect()
+            }
+        };
+        match self.take(target) {
+            None => effect(),
+            Some(Fault::Transient) => Err(ExternalError::Transient("unavailable".into())),
+            Some(Fault::Permanent) => match done() {
+                Some(t) => Ok(t),
+                None => {
+                    self.refused.borrow_mut().insert(key.to_string());
+                    Err(ExternalError::Permanent("refused".into()))
+                }
+            },
+            Some(Fault::Lost) => {
+                effect()?;
+                Err(ExternalError::InDoubt(
+                    "connection lost after sending".into(),
+                ))
+            }
+            Some(Fault::Crash) => {
+                let _ = effect();
+                crash()
+            }
+            Some(Fault::CrashBefore) => crash(),
+            Some(Fault::Slow(ops)) => {
+                self.run_inner(&ops);
+                effect()
+            }
+        }
+    }
+
+    pub fn external_charge(&self, order_id: &str, amount: u64) -> String {
+        let txn = format!("ext-txn-{}", self.next_id());
+        self.pay.borrow_mut().charges.push(Charge {
+            txn: txn.clone(),
+            order_id: order_id.to_string(),
+            amount,
+            key: format!("outside/{txn}"),
+            outside: false,
+        });
+        txn
+    }
+
+    pub fn external_booking(&self, order_id: &str) -> (String, String) {
+        let n = self.next_id();
+        let shipment_id = format!("5e000000-0000-4000-8000-{n:012}");
+        let tracking = format!("EXT-{n}");
+        self.car.borrow_mut().bookings.push(BookingRec {
+            shipment_id: shipment_id.clone(),
+            order_id: order_id.to_string(),
+            tracking: tracking.clone(),
+            key: format!("outside/{shipment_id}"),
+            cancelled: false,
+            picked_up: false,
+            outside: false,
+        });
+        (shipment_id, tracking)
+    }
+
+    pub fn stream_versions(&self) -> BTreeMap<String, usize> {
+        self.streams
+            .borrow()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.len()))
+            .collect()
+    }
+
+    pub fn has_stream(&self, stream_id: &str) -> bool {
+        self.streams.borrow().contains_key(stream_id)
+    }
+
+    pub fn stream_names(&self) -> Vec<String> {
+        self.streams.borrow().keys().cloned().collect()
+    }
+}
+
+// ----- store, clock, policy --------------------------------------------------
+
+impl Clock for Sim {
+    fn now(&self) -> Timestamp {
+        self.clock.get()
+    }
+}
+
+impl Policy for Sim {
+    fn policy(&self) -> StorePolicy {
+        StorePolicy {
+            return_window_days: 30,
+            default_carrier: CarrierCode::Ups,
+            saga: saga_policy(),
+        }
+    }
+
+    fn quote(&self, _items: &[OrderItem], subtotal: &Money, _to: &Address) -> (Money, Money) {
+        (
+            Money {
+                amount: subtotal.amount * 8 / 100,
+                currency: subtotal.currency.clone(),
+            },
+            Money {
+                amount: 500,
+                currency: subtotal.currency.clone(),
+            },
+        )
+    }
+}
+
+impl Sim {
+    fn write(&self, batch: &AppendBatch) -> Result<(), StoreError> {
+        let mut streams = self.streams.borrow_mut();
+        let mut staged: BTreeMap<&str, u64> = BTreeMap::new();
+        for s in &batch.streams {
+            let current = staged
+                .get(s.stream_id.as_str())
+                .copied()
+                .unwrap_or_else(|| streams.get(&s.stream_id).map_or(0, |e| e.len() as u64));
+            if s.expected_version != current {
+                return Err(StoreError::Conflict {
+                    stream_id: s.stream_id.clone(),
+                    expected: s.expected_version,
+                    actual: current,
+                });
+            }
+            staged.insert(&s.stream_id, current + s.events.len() as u64);
+        }
+        let now = self.clock.get();
+        let mut tags = self.tags.borrow_mut();
+        for s in &batch.streams {
+            let stream = streams.entry(s.stream_id.clone()).or_default();
+            for e in &s.events {
+                stream.push(StoredEvent {
+                    stream_id: s.stream_id.clone(),
+                    version: stream.len() as u64 + 1,
+                    event_type: e.event_type.clone(),
+                    payload: e.payload.clone(),
+                    recorded_at: now,
+                });
+            }
+            for tag in &s.tags {
+                let tagged = tags.entry(tag.clone()).or_default();
+                if !tagged.contains(&s.stream_id) {
+                    tagged.push(s.stream_id.clone());
+                }
+            }
+        }
+        let mut timers = self.timers.borrow_mut();
+        for (saga, due) in &batch.timers {
+            match due {
+                Some(t) => timers.insert(saga.clone(), *t),
+                None => timers.remove(saga),
+            };
+        }
+        Ok(())
+    }
+}
+
+impl EventStore for Sim {
+    fn load(&self, stream_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        Ok(self
+            .streams
+            .borrow()
+            .get(stream_id)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
+        Ok(self.streams.borrow().get(stream_id).map_or(0, |s| s.len()) as u64)
+    }
+
+    fn append(&self, batch: &AppendBatch) -> Result<(), StoreError> {
+        match self.take(Target::Append) {
+            None => self.write(batch),
+            Some(Fault::Transient) => Err(StoreError::Unavailable("store unavailable".into())),
+            Some(Fault::Permanent) => {
+                // Another writer got there first (the batch is not written).
+                let s = &batch.streams[0];
+                Err(StoreError::Conflict {
+                    stream_id: s.stream_id.clone(),
+                    expected: s.expected_version,
+                    actual: s.expected_version + 1,
+                })
+            }
+            Some(Fault::Lost) => {
+                self.write(batch)?;
+                Err(StoreError::Unavailable(
+                    "connection lost after commit".into(),
+                ))
+            }
+            Some(Fault::Crash) => {
+                let _ = self.write(batch);
+                crash()
+            }
+            Some(Fault::CrashBefore) => crash(),
+            Some(Fault::Slow(ops)) => {
+                self.run_inner(&ops);
+                self.write(batch)
+            }
+        }
+    }
+
+    fn find_streams(&self, tag: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self.tags.borrow().get(tag).cloned().unwrap_or_default())
+    }
+}
+
+// ----- payment gateway -------------------------------------------------------
+
+impl Sim {
+    fn charge_of_key(&self, key: &str) -> Option<PaymentReceipt> {
+        self.pay
+            .borrow()
+            .charges
+            .iter()
+            .find(|c| c.key == key)
+            .map(|c| PaymentReceipt {
+                transaction_id: c.txn.clone(),
+                amount: Money {
+                    amount: c.amount,
+                    currency: Currency::usd(),
+                },
+                processed_at: self.clock.get(),
+            })
+    }
+}
+
+impl PaymentGateway for Sim {
+    fn process_payment(
+        &self,
+        key: &str,
+        order_id: &str,
+        amount: &Money,
+        _method: PaymentMethod,
+        _customer_id: &str,
+    ) -> Result<PaymentReceipt, ExternalError> {
+        self.request(key, format!("charge {order_id} {amount}"));
+        let result = self.call(
+            Target::Charge,
+            key,
+            || self.charge_of_key(key),
+            || {
+                if let Some(r) = self.charge_of_key(key) {
+                    return Ok(r);
+                }
+                let txn = format!("txn-{}", self.next_id());
+                self.pay.borrow_mut().charges.push(Charge {
+                    txn,
+                    order_id: order_id.to_string(),
+                    amount: amount.amount,
+                    key: key.to_string(),
+                    outside: false,
+                });
+                self.effects.set(self.effects.get() + 1);
+                Ok(self.charge_of_key(key).expect("just charged"))
+            },
+        );
+        self.note(|| format!("process-payment {key} -> {result:?}"));
+        result
+    }
+
+    fn refund_payment(
+        &self,
+        key: &str,
+        transaction_id: &str,
+        amount: &Money,
+        _reason: &str,
+    ) -> Result<(), ExternalError> {
+        self.request(key, format!("refund {transaction_id} {amount}"));
+        let done = || {
+            self.pay
+                .borrow()
+                .refunds
+                .iter()
+                .any(|r| r.key == key)
+                .then_some(())
+        };
+        let result = self.call(Target::Refund, key, done, || {
+            if done().is_some() {
+                return Ok(());
+            }
+            let mut pay = self.pay.borrow_mut();
+            let Some(charge) = pay.charges.iter().find(|c| c.txn == transaction_id) else {
+                drop(pay);
+                self.violation(
+                    "refund-of-an-unknown-transaction",
+                    format!("key {key} refunds `{transaction_id}`"),
+                );
+                return Err(ExternalError::Permanent("unknown transaction".into()));
+            };
+            let left = charge.amount
+                - pay
+                    .refunds
+                    .iter()
+                    .filter(|r| r.txn == transaction_id)
+                    .map(|r| r.amount)
+                    .sum::<u64>();
+            if amount.amount > left {
+                drop(pay);
+                self.violation(
+                    "refund-exceeds-the-charge",
+                    format!("key {key} refunds {amount} of {transaction_id}, {left} left"),
+                );
+                return Err(ExternalError::Permanent("exceeds the charge".into()));
+            }
+            pay.refunds.push(Refund {
+                key: key.to_string(),
+                txn: transaction_id.to_string(),
+                amount: amount.amount,
+            });
+            drop(pay);
+            self.effects.set(self.effects.get() + 1);
+            Ok(())
+        });
+        self.note(|| format!("refund-payment {key} {transaction_id} {amount} -> {result:?}"));
+        result
+    }
+}
+
+// ----- inventory ---------------------------------------------------------------
+
+fn items_text(items: &[StockItem]) -> String {
+    items
+        .iter()
+        .map(|i| format!("{}x{}", i.quantity, i.sku))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl InventoryService for Sim {
+    fn allocate_stock(
+        &self,
+        key: &str,
+        order_id: &str,
+        items: &[StockItem],
+    ) -> Result<bool, AllocationError> {
+        self.request(key, format!("allocate {order_id} {}", items_text(items)));
+        let done = || self.inv.borrow().allocations.get(key).cloned();
+        let result = self.call(
+            Target::Allocate,
+            key,
+            || done().filter(Result::is_ok),
+            || {
+                if let Some(r) = done() {
+                    return Ok(r);
+                }
+                let mut inv = self.inv.borrow_mut();
+                let mut missing = Vec::new();
+                let mut got = Vec::new();
+                for i in items {
+                    let avail = inv.available.get(&i.product_id).copied().unwrap_or(0);
+                    if avail >= u64::from(i.quantity) {
+                        got.push(i);
+                    } else {
+                        missing.push(Unavailable {
+                            product_id: i.product_id.clone(),
+                            requested: i.quantity,
+                            available: avail as u32,
+                        });
+                    }
+                }
+                let r = if got.is_empty() {
+                    Err(missing)
+                } else {
+                    for i in &got {
+                        *inv.available.get_mut(&i.product_id).expect("stocked") -=
+                            u64::from(i.quantity);
+                        *inv.held
+                            .entry((order_id.to_string(), i.product_id.clone()))
+                            .or_default() += u64::from(i.quantity);
+                    }
+                    Ok(missing.is_empty())
+                };
+                if r.is_ok() {
+                    inv.allocations.insert(key.to_string(), r.clone());
+                    drop(inv);
+                    self.effects.set(self.effects.get() + 1);
+                }
+                Ok(r)
+            },
+        );
+        let result = match result {
+            Ok(Ok(all)) => Ok(all),
+            Ok(Err(missing)) => Err(AllocationError::OutOfStock(missing)),
+            Err(e) => Err(AllocationError::Failed(e)),
+        };
+        self.note(|| format!("allocate-stock {key} -> {result:?}"));
+        result
+    }
+
+    fn release_stock(
+        &self,
+        key: &str,
+        order_id: &str,
+        items: &[StockItem],
+    ) -> Result<(), ExternalError> {
+        self.request(key, format!("release {order_id} {}", items_text(items)));
+        let done = || self.inv.borrow().releases.get(key).copied();
+        let result = self.call(Target::Release, key, done, || {
+            if done().is_some() {
+                return Ok(());
+            }
+            let mut inv = self.inv.borrow_mut();
+            // An empty list releases whatever the order holds (the
+            // contract for a partial reservation that named no line).
+            let everything: Vec<StockItem>;
+            let items = if items.is_empty() {
+                everything = inv
+                    .held
+                    .iter()
+                    .filter(|((o, _), n)| o == order_id && **n > 0)
+                    .map(|((_, p), n)| StockItem {
+                        product_id: p.clone(),
+                        sku: String::new(),
+                        quantity: *n as u32,
+                    })
+                    .collect();
+                &everything[..]
+            } else {
+                items
+            };
+            for i in items {
+                let q = u64::from(i.quantity);
+                let held = inv
+                    .held
+                    .entry((order_id.to_string(), i.product_id.clone()))
+                    .or_default();
+                if *held < q {
+                    let detail = format!(
+                        "key {key} released {q} of {} while the order held {held}",
+                        i.product_id
+                    );
+                    *held = 0;
+                    inv.over_released.push(detail);
+                } else {
+                    *held -= q;
+                }
+                // The warehouse takes the units back as told.
+                *inv.available.entry(i.product_id.clone()).or_default() += q;
+            }
+            inv.releases.insert(key.to_string(), ());
+            drop(inv);
+            self.effects.set(self.effects.get() + 1);
+            Ok(())
+        });
+        self.note(|| format!("release-stock {key} -> {result:?}"));
+        result
+    }
+
+    fn restock_items(
+        &self,
+        key: &str,
+        return_id: &str,
+        order_id: &str,
+        items: &[StockItem],
+    ) -> Result<(), ExternalError> {
+        self.request(
+            key,
+            format!("restock {return_id} {order_id} {}", items_text(items)),
+        );
+        let done = || self.inv.borrow().restocks.get(key).copied();
+        let result = self.call(Target::Restock, key, done, || {
+            if done().is_some() {
+                return Ok(());
+            }
+            let mut inv = self.inv.borrow_mut();
+            for i in items {
+                let q = u64::from(i.quantity);
+                *inv.available.entry(i.product_id.clone()).or_default() += q;
+                *inv.restocked.entry(i.product_id.clone()).or_default() += q;
+            }
+            inv.restocks.insert(key.to_string(), ());
+            drop(inv);
+            self.effects.set(self.effects.get() + 1);
+            Ok(())
+        });
+        self.note(|| format!("restock-items {key} -> {result:?}"));
+        result
+    }
+}
+
+// ----- carrier -----------------------------------------------------------------
+
+impl Sim {
+    fn booking_of_key(&self, key: &str) -> Option<Booking> {
+        self.car
+            .borrow()
+            .bookings
+            .iter()
+            .find(|b| b.key == key)
+            .map(|b| Booking {
+                shipment_id: b.shipment_id.clone(),
+                carrier: CarrierCode::Ups,
+                tracking_number: b.tracking.clone(),
+                estimated_delivery: None,
+            })
+    }
+}
+
+impl ShippingCarrier for Sim {
+    fn create_shipment(
+        &self,
+        key: &str,
+        order_id: &str,
+        carrier: CarrierCode,
+        _address: &Address,
+        items: &[PackageItem],
+    ) -> Result<Booking, ExternalError> {
+        let parcel: Vec<String> = items
+            .iter()
+            .map(|i| format!("{}x{}", i.quantity, i.product_id))
+            .collect();
+        self.request(
+            key,
+            format!("book {order_id} {carrier} {}", parcel.join(",")),
+        );
+        let result = self.call(
+            Target::Book,
+            key,
+            || self.booking_of_key(key),
+            || {
+                if let Some(b) = self.booking_of_key(key) {
+                    return Ok(b);
+                }
+                let n = self.next_id();
+                self.car.borrow_mut().bookings.push(BookingRec {
+                    shipment_id: format!("5e000000-0000-4000-8000-{n:012}"),
+                    order_id: order_id.to_string(),
+                    tracking: format!("TRK-{n}"),
+                    key: key.to_string(),
+                    cancelled: false,
+                    picked_up: false,
+                    outside: false,
+                });
+                self.effects.set(self.effects.get() + 1);
+                Ok(self.booking_of_key(key).expect("just booked"))
+            },
+        );
+        self.note(|| format!("create-shipment {key} -> {result:?}"));
+        result
+    }
+
+    fn cancel_shipment(
+        &self,
+        key: &str,
+        shipment_id: &str,
+        _reason: &str,
+    ) -> Result<(), ExternalError> {
+        self.request(key, format!("cancel {shipment_id}"));
+        let find = |cancelled: bool| {
+            self.car
+                .borrow()
+                .bookings
+                .iter()
+                .any(|b| b.shipment_id == shipment_id && b.cancelled == cancelled)
+        };
+        let result = self.call(
+            Target::CancelBooking,
+            key,
+            || find(true).then_some(()),
+            || {
+                let mut car = self.car.borrow_mut();
+                let Some(b) = car
+                    .bookings
+                    .iter_mut()
+                    .find(|b| b.shipment_id == shipment_id)
+                else {
+                    drop(car);
+                    self.violation(
+                        "cancel-of-an-unknown-shipment",
+                        format!("key {key} cancels {shipment_id}"),
+                    );
+                    return Err(ExternalError::Permanent("unknown shipment".into()));
+                };
+                if b.cancelled {
+                    return Ok(());
+                }
+                if b.picked_up {
+                    return Err(ExternalError::Permanent("already picked up".into()));
+                }
+                b.cancelled = true;
+                drop(car);
+                self.effects.set(self.effects.get() + 1);
+                Ok(())
+            },
+        );
+        self.note(|| format!("cancel-shipment {key} {shipment_id} -> {result:?}"));
+        result
+    }
+}
+
+// ----- customer service --------------------------------------------------------
+
+impl Sim {
+    fn message(&self, what: &str, key: &str) -> Result<(), ExternalError> {
+        let result = self.call(Target::Notify, key, || None, || Ok(()));
+        self.note(|| format!("{what} {key} -> {result:?}"));
+        result
+    }
+}
+
+impl CustomerService for Sim {
+    fn send_order_confirmation(
+        &self,
+        key: &str,
+        _order_id: &str,
+        _customer_id: &str,
+        _items: &[OrderItem],
+        _total: &Money,
+        _tracking_number: Option<&str>,
+    ) -> Result<(), ExternalError> {
+        self.message("send-order-confirmation", key)
+    }
+
+    fn send_order_cancellation(
+        &self,
+        key: &str,
+        _order_id: &str,
+        _customer_id: &str,
+        _reason: &str,
+    ) -> Result<(), ExternalError> {
+        self.message("send-order-cancellation", key)
+    }
+
+    fn send_shipping_update(
+        &self,
+        key: &str,
+        _order_id: &str,
+        _customer_id: &str,
+        _tracking_number: &str,
+        _status: ShipmentStatus,
+    ) -> Result<(), ExternalError> {
+        self.message("send-shipping-update", key)
+    }
+
+    fn create_support_ticket(
+        &self,
+        key: &str,
+        _order_id: &str,
+        _customer_id: &str,
+        _issue: &str,
+        _priority: TicketPriority,
+    ) -> Result<String, ExternalError> {
+        self.message("create-support-ticket", key)?;
+        self.tickets.borrow_mut().push(key.to_string());
+        Ok(format!("ticket-{key}"))
+    }
+}
