@@ -97,10 +97,7 @@ impl SagaDriver {
     /// Advances one saga now.
     pub fn advance(&self, order_id: &str) -> Result<SagaReport, ServiceError> {
         let id = order_id.to_string();
-        self.service.call(|api, store| {
-            api.oms_order_management_fulfillment_saga()
-                .call_advance(store, &id)
-        })
+        self.service.advance_saga(&id)
     }
 
     /// One pass: claims every saga due now (up to the batch size) and

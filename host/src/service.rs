@@ -124,27 +124,6 @@ impl OrderService {
             }
         }
     }
-
-    /// Like [`OrderService::call`], retrying version conflicts a few times:
-    /// a conflict means another writer won the race, and the command is
-    /// decided again on the new state.
-    pub fn call_retrying<R>(
-        &self,
-        mut f: impl FnMut(
-            &OrderManagement,
-            &mut wasmtime::Store<HostState>,
-        ) -> wasmtime::Result<Result<R, CommandError>>,
-    ) -> Result<R, ServiceError> {
-        const ATTEMPTS: usize = 8;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match self.call(&mut f) {
-                Err(e) if e.is_conflict() && attempt < ATTEMPTS => continue,
-                other => return other,
-            }
-        }
-    }
 }
 
 /// One typed method per export of the component: `service.get_order(&id)`,
