@@ -2,7 +2,7 @@
 //! that a seed means the same thing on every platform and in every version.
 
 /// One step of SplitMix64: a fast, well-mixed 64-bit permutation.
-pub(crate) fn splitmix64(state: u64) -> u64 {
+pub fn splitmix64(state: u64) -> u64 {
     let mut z = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -11,14 +11,20 @@ pub(crate) fn splitmix64(state: u64) -> u64 {
 
 /// FNV-1a over a sequence of fields, each followed by a separator so that
 /// `("ab", "c")` and `("a", "bc")` hash differently.
-pub(crate) struct Fnv64(u64);
+pub struct Fnv64(u64);
+
+impl Default for Fnv64 {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 impl Fnv64 {
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         Self(0xCBF2_9CE4_8422_2325)
     }
 
-    pub(crate) fn bytes(mut self, bytes: &[u8]) -> Self {
+    pub fn bytes(mut self, bytes: &[u8]) -> Self {
         for byte in bytes.iter().chain(&[0xFF]) {
             self.0 ^= u64::from(*byte);
             self.0 = self.0.wrapping_mul(0x0000_0100_0000_01B3);
@@ -26,22 +32,22 @@ impl Fnv64 {
         self
     }
 
-    pub(crate) fn str(self, text: &str) -> Self {
+    pub fn str(self, text: &str) -> Self {
         self.bytes(text.as_bytes())
     }
 
-    pub(crate) fn u64(self, value: u64) -> Self {
+    pub fn u64(self, value: u64) -> Self {
         self.bytes(&value.to_le_bytes())
     }
 
     /// The hash, passed through SplitMix64 because FNV's low bits mix poorly.
-    pub(crate) fn finish(self) -> u64 {
+    pub fn finish(self) -> u64 {
         splitmix64(self.0)
     }
 }
 
 /// Maps 64 random bits to a uniform number in `[0, 1)`.
-pub(crate) fn unit_interval(bits: u64) -> f64 {
+pub fn unit_interval(bits: u64) -> f64 {
     // The top 53 bits fill an f64 mantissa exactly.
     (bits >> 11) as f64 / (1_u64 << 53) as f64
 }

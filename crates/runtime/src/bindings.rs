@@ -7,7 +7,7 @@
 
 wasmtime::component::bindgen!({
     world: "order-management",
-    path: "../wit",
+    path: "../../wit",
     additional_derives: [PartialEq, Eq, serde::Serialize, serde::Deserialize],
 });
 

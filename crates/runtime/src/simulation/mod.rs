@@ -15,7 +15,7 @@
 
 mod faults;
 mod journal;
-pub(crate) mod rng;
+pub mod rng;
 
 pub use faults::{FaultConfig, FaultPlan, FaultSpec, FaultSpecError, Scripted};
 

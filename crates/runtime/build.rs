@@ -15,8 +15,9 @@ fn main() {
 fn run() -> Result<(), String> {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
     let workspace = manifest_dir
-        .parent()
-        .ok_or("the host crate has no parent directory")?
+        .ancestors()
+        .nth(2)
+        .ok_or("the runtime crate is not two levels inside the workspace")?
         .to_path_buf();
     let target_dir = match env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => {
