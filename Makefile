@@ -55,9 +55,11 @@ lint: setup
 fmt:
 	$(CARGO) fmt --all
 
-## docs: regenerate the WIT reference (a test fails when it is stale)
+## docs: regenerate the WIT reference and the API's JSON enums (tests fail
+## when either is stale)
 docs:
 	$(CARGO) run -q -p order-e2e --bin wit-docs -- --out docs/wit-reference.md
+	$(CARGO) run -q -p order-e2e --bin wit-docs -- --rust-enums --out host/src/http/dto/enums.rs
 
 ## sim: the long run of the model-based simulation of the saga and the
 ## application layer, bounded in time (make sim SECONDS=300); prints seeds

@@ -64,21 +64,9 @@ fn bench(c: &mut Criterion) {
     });
 
     let placed = order(0);
-    host.service
-        .call(|api, s| {
-            api.oms_order_management_orders()
-                .call_place_order(s, &placed)
-        })
-        .expect("placed");
+    host.service.place_order(&placed).expect("placed");
     c.bench_function("get-order (instance + query)", |b| {
-        b.iter(|| {
-            host.service
-                .call(|api, s| {
-                    api.oms_order_management_queries()
-                        .call_get_order(s, &placed.order_id)
-                })
-                .expect("order")
-        })
+        b.iter(|| host.service.get_order(&placed.order_id).expect("order"))
     });
 
     let mut n = 1;
@@ -86,9 +74,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             n += 1;
             let cmd = order(n);
-            host.service
-                .call(|api, s| api.oms_order_management_orders().call_place_order(s, &cmd))
-                .expect("placed")
+            host.service.place_order(&cmd).expect("placed")
         })
     });
 
@@ -97,9 +83,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             m += 1;
             let cmd = order(m);
-            host.service
-                .call(|api, s| api.oms_order_management_orders().call_place_order(s, &cmd))
-                .expect("placed");
+            host.service.place_order(&cmd).expect("placed");
             host.driver.advance(&cmd.order_id).expect("advanced")
         })
     });

@@ -224,10 +224,7 @@ impl Timeline {
 
 fn history(host: &Host, order_id: &str, from: u64, t: &mut Timeline) -> Result<u64, ServiceError> {
     let id = order_id.to_string();
-    let events = host.service.call(|api, store| {
-        api.oms_order_management_queries()
-            .call_order_history(store, &id)
-    })?;
+    let events = host.service.order_history(&id)?;
     let mut last = from;
     for e in events.iter().filter(|e| e.version > from) {
         t.line(format!(
@@ -243,10 +240,7 @@ fn history(host: &Host, order_id: &str, from: u64, t: &mut Timeline) -> Result<u
 
 fn get_order(host: &Host, order_id: &str) -> Result<OrderView, ServiceError> {
     let id = order_id.to_string();
-    host.service.call(|api, store| {
-        api.oms_order_management_queries()
-            .call_get_order(store, &id)
-    })
+    host.service.get_order(&id)
 }
 
 fn status(s: OrderStatus) -> &'static str {
@@ -283,10 +277,7 @@ pub fn run(host: &Host) -> anyhow::Result<()> {
         payment_method: None,
     };
     host.service
-        .call(|api, store| {
-            api.oms_order_management_orders()
-                .call_create_draft(store, &draft)
-        })
+        .create_draft(&draft)
         .context("creating the cart")?;
     t.line(format!(
         "customer {alice} fills a cart: order {order_id} in draft"
@@ -298,10 +289,7 @@ pub fn run(host: &Host) -> anyhow::Result<()> {
         billing_address: Some(home.clone()),
         payment_method: Some(PaymentMethod::CreditCard),
     };
-    host.service.call(|api, store| {
-        api.oms_order_management_orders()
-            .call_update_draft(store, &edit)
-    })?;
+    host.service.update_draft(&edit)?;
     t.line("adds the shipping and billing addresses and a credit card, then places the order");
     let place = PlaceOrderCommand {
         order_id: order_id.clone(),
@@ -313,10 +301,7 @@ pub fn run(host: &Host) -> anyhow::Result<()> {
     };
     let placed = host
         .service
-        .call(|api, store| {
-            api.oms_order_management_orders()
-                .call_place_order(store, &place)
-        })
+        .place_order(&place)
         .context("placing the order")?;
     let mut seen = history(host, &order_id, 0, &mut t)?;
     t.line(format!(
@@ -340,10 +325,7 @@ pub fn run(host: &Host) -> anyhow::Result<()> {
 
     t.heading("The carrier reports progress (signed webhooks in production)");
     let picked = host.sim.carrier.pick_up(&shipping.shipment_id)?;
-    host.service.call(|api, store| {
-        api.oms_order_management_inbound()
-            .call_on_shipment_picked_up(store, &picked)
-    })?;
+    host.service.on_shipment_picked_up(&picked)?;
     t.line(format!(
         "{}  shipment-picked-up        at Origin depot",
         clock_time(picked.picked_up_at)
@@ -353,10 +335,7 @@ pub fn run(host: &Host) -> anyhow::Result<()> {
         current_location: Some("Oakland hub".to_string()),
         updated_at: picked.picked_up_at + 1,
     };
-    host.service.call(|api, store| {
-        api.oms_order_management_inbound()
-            .call_on_shipment_in_transit(store, &transit)
-    })?;
+    host.service.on_shipment_in_transit(&transit)?;
     t.line(format!(
         "{}  shipment-in-transit       at Oakland hub",
         clock_time(transit.updated_at)
@@ -365,20 +344,14 @@ pub fn run(host: &Host) -> anyhow::Result<()> {
         .sim
         .carrier
         .deliver(&shipping.shipment_id, Some("A. Customer".to_string()))?;
-    host.service.call(|api, store| {
-        api.oms_order_management_inbound()
-            .call_on_shipment_delivered_by_carrier(store, &delivered)
-    })?;
+    host.service.on_shipment_delivered_by_carrier(&delivered)?;
     history(host, &order_id, seen, &mut t)?;
     t.flush();
 
     // Journey 2: track.
     t.heading("Journey 2: the customer tracks their orders");
     let alice_id = alice.clone();
-    let orders = host.service.call(|api, store| {
-        api.oms_order_management_queries()
-            .call_orders_of_customer(store, &alice_id)
-    })?;
+    let orders = host.service.orders_of_customer(&alice_id)?;
     for o in &orders {
         t.line(format!(
             "order {}  {:<10} {}  {} line(s)",
@@ -389,10 +362,7 @@ pub fn run(host: &Host) -> anyhow::Result<()> {
         ));
     }
     let sid = shipping.shipment_id.clone();
-    let shipment = host.service.call(|api, store| {
-        api.oms_order_management_queries()
-            .call_get_shipment(store, &sid)
-    })?;
+    let shipment = host.service.get_shipment(&sid)?;
     t.line(format!(
         "shipment {} with {}, tracking {}:",
         shipment.shipment_id,
@@ -431,10 +401,7 @@ pub fn run(host: &Host) -> anyhow::Result<()> {
         return_reason: ReturnReason::Defective,
         comments: Some("The left sole came off after one run.".to_string()),
     };
-    host.service.call(|api, store| {
-        api.oms_order_management_returns()
-            .call_request_return(store, &request)
-    })?;
+    host.service.request_return(&request)?;
     t.line(format!(
         "return {return_id} requested: 1 x {} (defective)",
         shoes.product_name
@@ -444,10 +411,7 @@ pub fn run(host: &Host) -> anyhow::Result<()> {
         approved_by: "Sam (customer service)".to_string(),
         return_label: Some("https://labels.example/RMA-1001".to_string()),
     };
-    host.service.call(|api, store| {
-        api.oms_order_management_returns()
-            .call_approve_return(store, &approve)
-    })?;
+    host.service.approve_return(&approve)?;
     t.line("approved by Sam (customer service); return label issued");
     let receive = ReceiveReturnCommand {
         return_id: return_id.clone(),
@@ -455,20 +419,14 @@ pub fn run(host: &Host) -> anyhow::Result<()> {
         condition: "sole separated, otherwise new".to_string(),
         all_items_received: true,
     };
-    host.service.call(|api, store| {
-        api.oms_order_management_returns()
-            .call_receive_return(store, &receive)
-    })?;
+    host.service.receive_return(&receive)?;
     t.line("items received at the warehouse and restocked");
     let refund = ProcessRefundCommand {
         return_id: return_id.clone(),
         refund_amount: shoes.total_price.clone(),
         refund_method: PaymentMethod::CreditCard,
     };
-    let refunded = host.service.call(|api, store| {
-        api.oms_order_management_returns()
-            .call_process_refund(store, &refund)
-    })?;
+    let refunded = host.service.process_refund(&refund)?;
     t.line(format!(
         "refund of {} processed (refund status {})",
         money(&shoes.total_price),
@@ -495,10 +453,7 @@ pub fn run(host: &Host) -> anyhow::Result<()> {
         billing_address: address("9 Elm Road", "Portland", "OR", "97201"),
         payment_method: PaymentMethod::DebitCard,
     };
-    host.service.call(|api, store| {
-        api.oms_order_management_orders()
-            .call_place_order(store, &big)
-    })?;
+    host.service.place_order(&big)?;
     host.driver.run_until_idle(Duration::from_secs(30))?;
     host.sim.payment.set_decline_above(None);
     history(host, &declined_id, 0, &mut t)?;
@@ -514,10 +469,7 @@ pub fn run(host: &Host) -> anyhow::Result<()> {
         billing_address: address("3 Pine Lane", "Seattle", "WA", "98101"),
         payment_method: PaymentMethod::Paypal,
     };
-    host.service.call(|api, store| {
-        api.oms_order_management_orders()
-            .call_place_order(store, &carol)
-    })?;
+    host.service.place_order(&carol)?;
     // The carrier is down for a moment: the saga has charged and allocated,
     // and waits to retry the booking when the customer cancels.
     host.sim
@@ -529,20 +481,14 @@ pub fn run(host: &Host) -> anyhow::Result<()> {
         reason: "ordered the wrong size".to_string(),
         cancelled_by: "customer".to_string(),
     };
-    host.service.call(|api, store| {
-        api.oms_order_management_orders()
-            .call_cancel_order(store, &cancel)
-    })?;
+    host.service.cancel_order(&cancel)?;
     host.driver.run_until_idle(Duration::from_secs(30))?;
     t.heading("A customer cancels a paid order while the carrier is unavailable");
     history(host, &carol_order, 0, &mut t)?;
 
     let today = crate::text::date(host.clock.now_ms());
     let date = today.clone();
-    let metrics = host.service.call(|api, store| {
-        api.oms_order_management_queries()
-            .call_get_daily_metrics(store, &date)
-    })?;
+    let metrics = host.service.get_daily_metrics(&date)?;
     t.heading(&format!("Daily metrics for {today}"));
     t.line(format!(
         "orders {}, cancellations {}, refunds {}",

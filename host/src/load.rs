@@ -538,12 +538,7 @@ pub fn run(host: &Host, options: &LoadOptions) -> anyhow::Result<LoadSummary> {
 fn place(host: &Host, options: &LoadOptions, index: usize, tally: &Mutex<Tally>) {
     let cmd = order_command(options.seed, index);
     let began = Instant::now();
-    let placed = with_retries(|| {
-        host.service.call_retrying(|api, store| {
-            api.oms_order_management_orders()
-                .call_place_order(store, &cmd)
-        })
-    });
+    let placed = with_retries(|| host.service.retrying(|svc| svc.place_order(&cmd)));
     let took = began.elapsed().as_secs_f64() * 1_000.0;
     let mut t = lock_tally(tally);
     match placed {
@@ -563,12 +558,7 @@ fn cancel(host: &Host, order_id: &str, tally: &Mutex<Tally>) {
         reason: "the customer changed their mind (load test)".to_owned(),
         cancelled_by: "customer".to_owned(),
     };
-    let result = with_retries(|| {
-        host.service.call_retrying(|api, store| {
-            api.oms_order_management_orders()
-                .call_cancel_order(store, &cmd)
-        })
-    });
+    let result = with_retries(|| host.service.retrying(|svc| svc.cancel_order(&cmd)));
     let mut t = lock_tally(tally);
     t.cancel_requests += 1;
     match result {
@@ -604,12 +594,7 @@ fn settle(host: &Host, order_id: &str, tally: &Mutex<Tally>) -> OrderEnd {
         placed_at: None,
         finished_at: None,
     };
-    let history = with_retries(|| {
-        host.service.call(|api, store| {
-            api.oms_order_management_queries()
-                .call_order_history(store, &id)
-        })
-    });
+    let history = with_retries(|| host.service.order_history(&id));
     match history {
         Ok(events) => {
             let at = |kinds: &[&str]| {
@@ -645,12 +630,7 @@ fn settle(host: &Host, order_id: &str, tally: &Mutex<Tally>) -> OrderEnd {
 
 fn get_order(host: &Host, order_id: &str) -> Result<OrderView, ServiceError> {
     let id = order_id.to_owned();
-    with_retries(|| {
-        host.service.call(|api, store| {
-            api.oms_order_management_queries()
-                .call_get_order(store, &id)
-        })
-    })
+    with_retries(|| host.service.get_order(&id))
 }
 
 /// The carrier picks the parcel up and delivers it; each event goes to the
@@ -680,10 +660,8 @@ fn deliver(host: &Host, order: &OrderView) -> anyhow::Result<()> {
         Err(e) => return Err(e.into()),
     };
     with_retries(|| {
-        host.service.call_retrying(|api, store| {
-            api.oms_order_management_inbound()
-                .call_on_shipment_picked_up(store, &picked)
-        })
+        host.service
+            .retrying(|svc| svc.on_shipment_picked_up(&picked))
     })?;
     let signed_by = Some("Load Test Recipient".to_owned());
     let delivered = match carrier.deliver(shipment_id, signed_by) {
@@ -697,10 +675,8 @@ fn deliver(host: &Host, order: &OrderView) -> anyhow::Result<()> {
         Err(e) => return Err(e.into()),
     };
     with_retries(|| {
-        host.service.call_retrying(|api, store| {
-            api.oms_order_management_inbound()
-                .call_on_shipment_delivered_by_carrier(store, &delivered)
-        })
+        host.service
+            .retrying(|svc| svc.on_shipment_delivered_by_carrier(&delivered))
     })?;
     Ok(())
 }

@@ -681,37 +681,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
             match placement {
                 dto::Placement::Place(cmd) => {
-                    svc.call_retrying(|api, store| {
-                        api.oms_order_management_orders()
-                            .call_place_order(store, &cmd)
-                    })?;
+                    svc.retrying(|svc| svc.place_order(&cmd))?;
                     host.driver.run_until_idle(Duration::from_secs(30))?;
                 }
                 dto::Placement::Draft(cmd) => {
-                    svc.call_retrying(|api, store| {
-                        api.oms_order_management_orders()
-                            .call_create_draft(store, &cmd)
-                    })?;
+                    svc.retrying(|svc| svc.create_draft(&cmd))?;
                 }
             }
-            let order = svc.call(|api, store| {
-                api.oms_order_management_queries()
-                    .call_get_order(store, &order_id)
-            })?;
+            let order = svc.get_order(&order_id)?;
             print(json, &dto::Order::from(order), text::order)?;
         }
         Command::Order(OrderCommand::Get { order_id }) => {
-            let order = svc.call(|api, store| {
-                api.oms_order_management_queries()
-                    .call_get_order(store, order_id)
-            })?;
+            let order = svc.get_order(order_id)?;
             print(json, &dto::Order::from(order), text::order)?;
         }
         Command::Order(OrderCommand::Events { order_id }) => {
-            let events = svc.call(|api, store| {
-                api.oms_order_management_queries()
-                    .call_order_history(store, order_id)
-            })?;
+            let events = svc.order_history(order_id)?;
             if json {
                 let events: Vec<dto::HistoryEntry> = events.into_iter().map(Into::into).collect();
                 println!("{}", serde_json::to_string_pretty(&events)?);
@@ -732,32 +717,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 reason: args.reason.clone(),
                 cancelled_by: args.cancelled_by.clone(),
             };
-            let order = svc.call_retrying(|api, store| {
-                api.oms_order_management_orders()
-                    .call_cancel_order(store, &cmd)
-            })?;
+            let order = svc.retrying(|svc| svc.cancel_order(&cmd))?;
             print(json, &dto::Order::from(order), text::order)?;
         }
         Command::Customer(CustomerCommand::Orders { customer_id }) => {
-            let orders = svc.call(|api, store| {
-                api.oms_order_management_queries()
-                    .call_orders_of_customer(store, customer_id)
-            })?;
+            let orders = svc.orders_of_customer(customer_id)?;
             let orders: Vec<dto::Order> = orders.into_iter().map(Into::into).collect();
             print(json, &orders, |orders| text::orders(customer_id, orders))?;
         }
         Command::Shipment(ShipmentCommand::Get { shipment_id }) => {
-            let shipment = svc.call(|api, store| {
-                api.oms_order_management_queries()
-                    .call_get_shipment(store, shipment_id)
-            })?;
+            let shipment = svc.get_shipment(shipment_id)?;
             print(json, &dto::Shipment::from(shipment), text::shipment)?;
         }
         Command::Metrics(MetricsCommand::Daily { date }) => {
-            let m = svc.call(|api, store| {
-                api.oms_order_management_queries()
-                    .call_get_daily_metrics(store, date)
-            })?;
+            let m = svc.get_daily_metrics(date)?;
             print(json, &dto::DailyMetrics::from(m), text::daily_metrics)?;
         }
         Command::Saga(SagaCommand::Resume { wait }) => {
@@ -818,10 +791,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Saga(SagaCommand::Status { order_id }) => {
-            let report = svc.call(|api, store| {
-                api.oms_order_management_fulfillment_saga()
-                    .call_status(store, order_id)
-            })?;
+            let report = svc.saga_status(order_id)?;
             print(json, &dto::SagaReport::from(report), text::saga)?;
         }
         Command::Return(command) => run_return(&host, json, command)?,
@@ -886,23 +856,15 @@ fn run_return(host: &Host, json: bool, command: &ReturnCommand) -> anyhow::Resul
         RequestReturnCommand,
     };
     let svc = &host.service;
-    fn returns(
-        api: &order_host::bindings::OrderManagement,
-    ) -> &order_host::bindings::returns::Guest {
-        api.oms_order_management_returns()
-    }
     let view = match command {
         ReturnCommand::Request { file } => {
             let text = read_file_or_stdin(file)?;
             let request: dto::RequestReturnFile = serde_json::from_str(&text)
                 .with_context(|| format!("{} is not a valid return request", file.display()))?;
             let cmd = RequestReturnCommand::from(request);
-            svc.call_retrying(|api, store| returns(api).call_request_return(store, &cmd))?
+            svc.retrying(|svc| svc.request_return(&cmd))?
         }
-        ReturnCommand::Get { return_id } => svc.call(|api, store| {
-            api.oms_order_management_queries()
-                .call_get_return(store, return_id)
-        })?,
+        ReturnCommand::Get { return_id } => svc.get_return(return_id)?,
         ReturnCommand::Approve {
             return_id,
             approved_by,
@@ -913,7 +875,7 @@ fn run_return(host: &Host, json: bool, command: &ReturnCommand) -> anyhow::Resul
                 approved_by: approved_by.clone(),
                 return_label: label.clone(),
             };
-            svc.call_retrying(|api, store| returns(api).call_approve_return(store, &cmd))?
+            svc.retrying(|svc| svc.approve_return(&cmd))?
         }
         ReturnCommand::Deny {
             return_id,
@@ -925,7 +887,7 @@ fn run_return(host: &Host, json: bool, command: &ReturnCommand) -> anyhow::Resul
                 denied_by: denied_by.clone(),
                 reason: reason.clone(),
             };
-            svc.call_retrying(|api, store| returns(api).call_deny_return(store, &cmd))?
+            svc.retrying(|svc| svc.deny_return(&cmd))?
         }
         ReturnCommand::Receive {
             return_id,
@@ -938,7 +900,7 @@ fn run_return(host: &Host, json: bool, command: &ReturnCommand) -> anyhow::Resul
                 condition: condition.clone(),
                 all_items_received: !partial,
             };
-            svc.call_retrying(|api, store| returns(api).call_receive_return(store, &cmd))?
+            svc.retrying(|svc| svc.receive_return(&cmd))?
         }
         ReturnCommand::Refund {
             return_id,
@@ -949,18 +911,8 @@ fn run_return(host: &Host, json: bool, command: &ReturnCommand) -> anyhow::Resul
             let currency = match currency {
                 Some(currency) => currency.clone(),
                 None => {
-                    let order_id = svc
-                        .call(|api, store| {
-                            api.oms_order_management_queries()
-                                .call_get_return(store, return_id)
-                        })?
-                        .order_id;
-                    svc.call(|api, store| {
-                        api.oms_order_management_queries()
-                            .call_get_order(store, &order_id)
-                    })?
-                    .total
-                    .currency
+                    let order_id = svc.get_return(return_id)?.order_id;
+                    svc.get_order(&order_id)?.total.currency
                 }
             };
             let cmd = ProcessRefundCommand {
@@ -971,7 +923,7 @@ fn run_return(host: &Host, json: bool, command: &ReturnCommand) -> anyhow::Resul
                 },
                 refund_method: (*method).into(),
             };
-            svc.call_retrying(|api, store| returns(api).call_process_refund(store, &cmd))?
+            svc.retrying(|svc| svc.process_refund(&cmd))?
         }
     };
     print(json, &dto::Return::from(view), text::return_)

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod wit_docs;
+pub mod wit_enums;
 
 /// The workspace root: the parent of this crate's directory.
 pub fn workspace_root() -> PathBuf {

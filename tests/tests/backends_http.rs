@@ -1043,21 +1043,9 @@ fn a_host_with_http_payment_charges_through_the_server_and_simulates_the_rest() 
     assert!(!host.is_simulated(Context::Payment));
     assert!(host.is_simulated(Context::Carrier));
 
-    let get = |order_id: &String| {
-        host.service
-            .call(|api, store| {
-                api.oms_order_management_queries()
-                    .call_get_order(store, order_id)
-            })
-            .unwrap()
-    };
+    let get = |order_id: &String| host.service.get_order(order_id).unwrap();
     let place = |cmd: &PlaceOrderCommand| {
-        host.service
-            .call(|api, store| {
-                api.oms_order_management_orders()
-                    .call_place_order(store, cmd)
-            })
-            .unwrap();
+        host.service.place_order(cmd).unwrap();
         host.driver.run_until_idle(Duration::from_secs(30)).unwrap();
     };
 
@@ -1384,20 +1372,9 @@ fn lost_answer_case(
     let fake = FakeServices::start(lost_path, Duration::from_millis(400), 2);
     let host = host_on(&fake);
     let cmd = order_command(name, PRODUCT);
-    host.service
-        .call(|api, store| {
-            api.oms_order_management_orders()
-                .call_place_order(store, &cmd)
-        })
-        .unwrap();
+    host.service.place_order(&cmd).unwrap();
     host.driver.run_until_idle(Duration::from_secs(30)).unwrap();
-    let order = host
-        .service
-        .call(|api, store| {
-            api.oms_order_management_queries()
-                .call_get_order(store, &cmd.order_id)
-        })
-        .unwrap();
+    let order = host.service.get_order(&cmd.order_id).unwrap();
     let effects = fake.effects();
     (order, effects, cmd.order_id)
 }

@@ -497,12 +497,7 @@ impl Run {
 
     fn advance(&self, order_id: &str) -> order_host::bindings::fulfillment_saga::SagaReport {
         let id = order_id.to_string();
-        self.service
-            .call(|api, store| {
-                api.oms_order_management_fulfillment_saga()
-                    .call_advance(store, &id)
-            })
-            .expect("advance succeeds")
+        self.service.advance_saga(&id).expect("advance succeeds")
     }
 
     /// The driver's duty as the kit states it: while a timer exists, advance
@@ -540,13 +535,7 @@ impl Run {
                 let dto::Placement::Place(cmd) = request.into_placement().expect("complete") else {
                     panic!("the kit places orders, not drafts");
                 };
-                answer(
-                    service.call(|api, store| {
-                        api.oms_order_management_orders()
-                            .call_place_order(store, &cmd)
-                    }),
-                    |o| json!(dto::Order::from(o)),
-                )
+                answer(service.place_order(&cmd), |o| json!(dto::Order::from(o)))
             }
             "cancel-order" => {
                 let order_id = input_str(&input, "order_id");
@@ -555,43 +544,23 @@ impl Run {
                 let request: dto::CancelOrderRequest =
                     serde_json::from_value(body).expect("a cancel request");
                 let cmd = request.into_command(order_id);
-                answer(
-                    service.call(|api, store| {
-                        api.oms_order_management_orders()
-                            .call_cancel_order(store, &cmd)
-                    }),
-                    |o| json!(dto::Order::from(o)),
-                )
+                answer(service.cancel_order(&cmd), |o| json!(dto::Order::from(o)))
             }
             "get-order" => {
                 let id = input_str(&input, "order_id");
-                answer(
-                    service.call(|api, store| {
-                        api.oms_order_management_queries()
-                            .call_get_order(store, &id)
-                    }),
-                    |o| json!(dto::Order::from(o)),
-                )
+                answer(service.get_order(&id), |o| json!(dto::Order::from(o)))
             }
             "orders-of-customer" => {
                 let id = input_str(&input, "customer_id");
-                answer(
-                    service.call(|api, store| {
-                        api.oms_order_management_queries()
-                            .call_orders_of_customer(store, &id)
-                    }),
-                    |os| json!(os.into_iter().map(dto::Order::from).collect::<Vec<_>>()),
-                )
+                answer(service.orders_of_customer(&id), |os| {
+                    json!(os.into_iter().map(dto::Order::from).collect::<Vec<_>>())
+                })
             }
             "shipments-of-order" => {
                 let id = input_str(&input, "order_id");
-                answer(
-                    service.call(|api, store| {
-                        api.oms_order_management_queries()
-                            .call_shipments_of_order(store, &id)
-                    }),
-                    |ss| json!(ss.into_iter().map(dto::Shipment::from).collect::<Vec<_>>()),
-                )
+                answer(service.shipments_of_order(&id), |ss| {
+                    json!(ss.into_iter().map(dto::Shipment::from).collect::<Vec<_>>())
+                })
             }
             "inbound" => {
                 let event_type = input_str(&input, "type");
@@ -617,12 +586,7 @@ impl Run {
             }
             "saga-status" => {
                 let id = input_str(&input, "order_id");
-                let report = service
-                    .call(|api, store| {
-                        api.oms_order_management_fulfillment_saga()
-                            .call_status(store, &id)
-                    })
-                    .expect("the saga's status");
+                let report = service.saga_status(&id).expect("the saga's status");
                 json!({ "saga": saga_summary(report) })
             }
             "drive" => json!({ "saga": self.drive() }),

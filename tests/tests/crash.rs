@@ -425,10 +425,7 @@ fn check_invariants(dir: &Path, seed: u64) {
         .map(|index| {
             let id = load::order_id(seed, index);
             host.service
-                .call(|api, store| {
-                    api.oms_order_management_queries()
-                        .call_get_order(store, &id)
-                })
+                .get_order(&id)
                 .unwrap_or_else(|e| panic!("order {index} ({id}) was lost: {e}"))
         })
         .collect();
@@ -446,13 +443,7 @@ fn check_invariants(dir: &Path, seed: u64) {
         let delivered = order.status == OrderStatus::Delivered;
 
         // The saga.
-        let report = host
-            .service
-            .call(|api, store| {
-                api.oms_order_management_fulfillment_saga()
-                    .call_status(store, id)
-            })
-            .expect("saga status");
+        let report = host.service.saga_status(id).expect("saga status");
         assert_eq!(report.phase, SagaPhase::Finished, "{what}: {report:?}");
         assert_eq!(report.next_wake_at, None, "{what}: {report:?}");
         match (&report.outcome, delivered) {

@@ -19,13 +19,6 @@ pub async fn orders(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<Order>>, Problem> {
-    let orders = state
-        .query(move |svc| {
-            svc.call(|api, store| {
-                api.oms_order_management_queries()
-                    .call_orders_of_customer(store, &id)
-            })
-        })
-        .await?;
+    let orders = state.query(move |svc| svc.orders_of_customer(&id)).await?;
     Ok(Json(orders.into_iter().map(Into::into).collect()))
 }

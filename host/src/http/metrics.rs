@@ -235,14 +235,7 @@ pub async fn daily(
     let date = query
         .date
         .ok_or_else(|| Problem::validation("date", "is required: ?date=YYYY-MM-DD"))?;
-    let metrics = state
-        .query(move |svc| {
-            svc.call(|api, store| {
-                api.oms_order_management_queries()
-                    .call_get_daily_metrics(store, &date)
-            })
-        })
-        .await?;
+    let metrics = state.query(move |svc| svc.get_daily_metrics(&date)).await?;
     Ok(Json(metrics.into()))
 }
 

@@ -14,7 +14,7 @@
 //! allows. Every command on an existing order, and on its shipments and
 //! returns, is serialised per order within the process ([`KeyedLocks`]);
 //! across processes, and against the saga driver, the event store's
-//! optimistic concurrency plus [`OrderService::call_retrying`] keep updates
+//! optimistic concurrency plus [`OrderService::retrying`] keep updates
 //! from being lost. The saga driver runs on its own thread while serving.
 
 pub mod dto;
@@ -302,15 +302,10 @@ impl AppState {
         shipment_id: &str,
     ) -> Result<Option<String>, Problem> {
         let id = shipment_id.to_owned();
-        self.blocking(move |host| {
-            match host.service.call(|api, store| {
-                api.oms_order_management_queries()
-                    .call_get_shipment(store, &id)
-            }) {
-                Ok(shipment) => Ok(Some(shipment.order_id)),
-                Err(ServiceError::Domain(CommandError::NotFound(_))) => Ok(None),
-                Err(other) => Err(other.into()),
-            }
+        self.blocking(move |host| match host.service.get_shipment(&id) {
+            Ok(shipment) => Ok(Some(shipment.order_id)),
+            Err(ServiceError::Domain(CommandError::NotFound(_))) => Ok(None),
+            Err(other) => Err(other.into()),
         })
         .await
     }
@@ -318,14 +313,9 @@ impl AppState {
     /// The order of a return; 404 when the return is unknown.
     pub(crate) async fn order_of_return(&self, return_id: &str) -> Result<String, Problem> {
         let id = return_id.to_owned();
-        self.query(move |svc| {
-            svc.call(|api, store| {
-                api.oms_order_management_queries()
-                    .call_get_return(store, &id)
-            })
-        })
-        .await
-        .map(|r| r.order_id)
+        self.query(move |svc| svc.get_return(&id))
+            .await
+            .map(|r| r.order_id)
     }
 }
 

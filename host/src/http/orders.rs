@@ -50,20 +50,14 @@ pub async fn place(
         Placement::Draft(cmd) => {
             state
                 .on_order(Some(&order_id), move |host| {
-                    host.service.call_retrying(|api, store| {
-                        api.oms_order_management_orders()
-                            .call_create_draft(store, &cmd)
-                    })
+                    host.service.retrying(|svc| svc.create_draft(&cmd))
                 })
                 .await?
         }
         Placement::Place(cmd) => {
             let order = state
                 .on_order(Some(&order_id), move |host| {
-                    host.service.call_retrying(|api, store| {
-                        api.oms_order_management_orders()
-                            .call_place_order(store, &cmd)
-                    })
+                    host.service.retrying(|svc| svc.place_order(&cmd))
                 })
                 .await?;
             state.wake_driver();
@@ -86,14 +80,7 @@ pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Order>, Problem> {
-    let order = state
-        .query(move |svc| {
-            svc.call(|api, store| {
-                api.oms_order_management_queries()
-                    .call_get_order(store, &id)
-            })
-        })
-        .await?;
+    let order = state.query(move |svc| svc.get_order(&id)).await?;
     Ok(Json(order.into()))
 }
 
@@ -114,10 +101,7 @@ pub async fn update_draft(
     let cmd = request.into_command(id.clone());
     let order = state
         .on_order(Some(&id), move |host| {
-            host.service.call_retrying(|api, store| {
-                api.oms_order_management_orders()
-                    .call_update_draft(store, &cmd)
-            })
+            host.service.retrying(|svc| svc.update_draft(&cmd))
         })
         .await?;
     Ok(Json(order.into()))
@@ -135,14 +119,7 @@ pub async fn events(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<HistoryEntry>>, Problem> {
-    let events = state
-        .query(move |svc| {
-            svc.call(|api, store| {
-                api.oms_order_management_queries()
-                    .call_order_history(store, &id)
-            })
-        })
-        .await?;
+    let events = state.query(move |svc| svc.order_history(&id)).await?;
     Ok(Json(events.into_iter().map(Into::into).collect()))
 }
 
@@ -158,14 +135,7 @@ pub async fn saga(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<SagaReport>, Problem> {
-    let report = state
-        .query(move |svc| {
-            svc.call(|api, store| {
-                api.oms_order_management_fulfillment_saga()
-                    .call_status(store, &id)
-            })
-        })
-        .await?;
+    let report = state.query(move |svc| svc.saga_status(&id)).await?;
     Ok(Json(report.into()))
 }
 
@@ -191,10 +161,7 @@ pub async fn cancel(
     let cmd = request.into_command(id.clone());
     let order = state
         .on_order(Some(&id), move |host| {
-            host.service.call_retrying(|api, store| {
-                api.oms_order_management_orders()
-                    .call_cancel_order(store, &cmd)
-            })
+            host.service.retrying(|svc| svc.cancel_order(&cmd))
         })
         .await?;
     state.wake_driver();
@@ -213,13 +180,6 @@ pub async fn shipments(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<Shipment>>, Problem> {
-    let shipments = state
-        .query(move |svc| {
-            svc.call(|api, store| {
-                api.oms_order_management_queries()
-                    .call_shipments_of_order(store, &id)
-            })
-        })
-        .await?;
+    let shipments = state.query(move |svc| svc.shipments_of_order(&id)).await?;
     Ok(Json(shipments.into_iter().map(Into::into).collect()))
 }

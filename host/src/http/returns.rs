@@ -12,28 +12,20 @@ use super::dto::{
 };
 use super::problem::{CommandProblems, JsonBody, Problem, ReadProblems};
 use super::{AppState, created};
-use crate::bindings::returns::{Guest as Returns, ReturnView};
-use crate::bindings::types::CommandError;
-use crate::state::HostState;
+use crate::bindings::returns::ReturnView;
+use crate::service::{OrderService, ServiceError};
 
 /// Runs a command of the return `return_id`, serialised on its order.
 async fn on_return<C: Send + 'static>(
     state: &AppState,
     return_id: &str,
     cmd: C,
-    call: impl Fn(
-        &Returns,
-        &mut wasmtime::Store<HostState>,
-        &C,
-    ) -> wasmtime::Result<Result<ReturnView, CommandError>>
-    + Send
-    + 'static,
+    call: impl Fn(&OrderService, &C) -> Result<ReturnView, ServiceError> + Send + 'static,
 ) -> Result<Json<Return>, Problem> {
     let order_id = state.order_of_return(return_id).await?;
     let view = state
         .on_order(Some(&order_id), move |host| {
-            host.service
-                .call_retrying(|api, store| call(api.oms_order_management_returns(), store, &cmd))
+            host.service.retrying(|svc| call(svc, &cmd))
         })
         .await?;
     Ok(Json(view.into()))
@@ -51,14 +43,7 @@ pub async fn list_for_order(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<Return>>, Problem> {
-    let returns = state
-        .query(move |svc| {
-            svc.call(|api, store| {
-                api.oms_order_management_queries()
-                    .call_returns_of_order(store, &id)
-            })
-        })
-        .await?;
+    let returns = state.query(move |svc| svc.returns_of_order(&id)).await?;
     Ok(Json(returns.into_iter().map(Into::into).collect()))
 }
 
@@ -88,10 +73,7 @@ pub async fn request(
     let cmd = request.into_command(id.clone());
     let view = state
         .on_order(Some(&id), move |host| {
-            host.service.call_retrying(|api, store| {
-                api.oms_order_management_returns()
-                    .call_request_return(store, &cmd)
-            })
+            host.service.retrying(|svc| svc.request_return(&cmd))
         })
         .await?;
     let view = Return::from(view);
@@ -110,14 +92,7 @@ pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Return>, Problem> {
-    let view = state
-        .query(move |svc| {
-            svc.call(|api, store| {
-                api.oms_order_management_queries()
-                    .call_get_return(store, &id)
-            })
-        })
-        .await?;
+    let view = state.query(move |svc| svc.get_return(&id)).await?;
     Ok(Json(view.into()))
 }
 
@@ -133,14 +108,7 @@ pub async fn events(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<HistoryEntry>>, Problem> {
-    let events = state
-        .query(move |svc| {
-            svc.call(|api, store| {
-                api.oms_order_management_queries()
-                    .call_return_history(store, &id)
-            })
-        })
-        .await?;
+    let events = state.query(move |svc| svc.return_history(&id)).await?;
     Ok(Json(events.into_iter().map(Into::into).collect()))
 }
 
@@ -159,10 +127,7 @@ pub async fn approve(
     JsonBody(request): JsonBody<ApproveReturnRequest>,
 ) -> Result<Json<Return>, Problem> {
     let cmd = request.into_command(id.clone());
-    on_return(&state, &id, cmd, |api, store, cmd| {
-        api.call_approve_return(store, cmd)
-    })
-    .await
+    on_return(&state, &id, cmd, OrderService::approve_return).await
 }
 
 /// Deny a requested return (`deny-return`); its items may be returned again later.
@@ -180,10 +145,7 @@ pub async fn deny(
     JsonBody(request): JsonBody<DenyReturnRequest>,
 ) -> Result<Json<Return>, Problem> {
     let cmd = request.into_command(id.clone());
-    on_return(&state, &id, cmd, |api, store, cmd| {
-        api.call_deny_return(store, cmd)
-    })
-    .await
+    on_return(&state, &id, cmd, OrderService::deny_return).await
 }
 
 /// Record that the customer shipped the items back (`ship-return`).
@@ -201,10 +163,7 @@ pub async fn ship(
     JsonBody(request): JsonBody<ShipReturnRequest>,
 ) -> Result<Json<Return>, Problem> {
     let cmd = request.into_command(id.clone());
-    on_return(&state, &id, cmd, |api, store, cmd| {
-        api.call_ship_return(store, cmd)
-    })
-    .await
+    on_return(&state, &id, cmd, OrderService::ship_return).await
 }
 
 /// Record receipt at the warehouse (`receive-return`); with
@@ -223,10 +182,7 @@ pub async fn receive(
     JsonBody(request): JsonBody<ReceiveReturnRequest>,
 ) -> Result<Json<Return>, Problem> {
     let cmd = request.into_command(id.clone(), state.now_ms());
-    on_return(&state, &id, cmd, |api, store, cmd| {
-        api.call_receive_return(store, cmd)
-    })
-    .await
+    on_return(&state, &id, cmd, OrderService::receive_return).await
 }
 
 /// Refund a received return through the payment gateway (`process-refund`).
@@ -248,10 +204,7 @@ pub async fn refund(
     JsonBody(request): JsonBody<ProcessRefundRequest>,
 ) -> Result<Json<Return>, Problem> {
     let cmd = request.into_command(id.clone());
-    on_return(&state, &id, cmd, |api, store, cmd| {
-        api.call_process_refund(store, cmd)
-    })
-    .await
+    on_return(&state, &id, cmd, OrderService::process_refund).await
 }
 
 /// Close an approved or shipped return without refund (`close-return`).
@@ -269,8 +222,5 @@ pub async fn close(
     JsonBody(request): JsonBody<CloseReturnRequest>,
 ) -> Result<Json<Return>, Problem> {
     let cmd = request.into_command(id.clone());
-    on_return(&state, &id, cmd, |api, store, cmd| {
-        api.call_close_return(store, cmd)
-    })
-    .await
+    on_return(&state, &id, cmd, OrderService::close_return).await
 }

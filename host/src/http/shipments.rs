@@ -19,14 +19,7 @@ pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Shipment>, Problem> {
-    let shipment = state
-        .query(move |svc| {
-            svc.call(|api, store| {
-                api.oms_order_management_queries()
-                    .call_get_shipment(store, &id)
-            })
-        })
-        .await?;
+    let shipment = state.query(move |svc| svc.get_shipment(&id)).await?;
     Ok(Json(shipment.into()))
 }
 
@@ -42,13 +35,6 @@ pub async fn events(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<HistoryEntry>>, Problem> {
-    let events = state
-        .query(move |svc| {
-            svc.call(|api, store| {
-                api.oms_order_management_queries()
-                    .call_shipment_history(store, &id)
-            })
-        })
-        .await?;
+    let events = state.query(move |svc| svc.shipment_history(&id)).await?;
     Ok(Json(events.into_iter().map(Into::into).collect()))
 }

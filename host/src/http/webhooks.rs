@@ -279,28 +279,26 @@ impl InboundEvent {
         macro_rules! inbound {
             ($call:ident, $event:expr) => {{
                 let event = $event.into();
-                service.call_retrying(|api, store| {
-                    api.oms_order_management_inbound().$call(store, &event)
-                })
+                service.retrying(|svc| svc.$call(&event))
             }};
         }
         match self {
-            Self::PaymentSucceeded(e) => inbound!(call_on_payment_succeeded, e),
-            Self::PaymentFailed(e) => inbound!(call_on_payment_failed, e),
-            Self::RefundCompleted(e) => inbound!(call_on_refund_completed, e),
-            Self::StockAllocated(e) => inbound!(call_on_stock_allocated, e),
-            Self::StockAllocationFailed(e) => inbound!(call_on_stock_allocation_failed, e),
+            Self::PaymentSucceeded(e) => inbound!(on_payment_succeeded, e),
+            Self::PaymentFailed(e) => inbound!(on_payment_failed, e),
+            Self::RefundCompleted(e) => inbound!(on_refund_completed, e),
+            Self::StockAllocated(e) => inbound!(on_stock_allocated, e),
+            Self::StockAllocationFailed(e) => inbound!(on_stock_allocation_failed, e),
             Self::ShipmentCreatedByCarrier(e) => {
-                inbound!(call_on_shipment_created_by_carrier, e)
+                inbound!(on_shipment_created_by_carrier, e)
             }
-            Self::ShipmentPickedUp(e) => inbound!(call_on_shipment_picked_up, e),
-            Self::ShipmentInTransit(e) => inbound!(call_on_shipment_in_transit, e),
-            Self::ShipmentOutForDelivery(e) => inbound!(call_on_shipment_out_for_delivery, e),
+            Self::ShipmentPickedUp(e) => inbound!(on_shipment_picked_up, e),
+            Self::ShipmentInTransit(e) => inbound!(on_shipment_in_transit, e),
+            Self::ShipmentOutForDelivery(e) => inbound!(on_shipment_out_for_delivery, e),
             Self::ShipmentDeliveredByCarrier(e) => {
-                inbound!(call_on_shipment_delivered_by_carrier, e)
+                inbound!(on_shipment_delivered_by_carrier, e)
             }
-            Self::ShipmentDeliveryFailed(e) => inbound!(call_on_shipment_delivery_failed, e),
-            Self::ShipmentCancelled(e) => inbound!(call_on_shipment_cancelled, e),
+            Self::ShipmentDeliveryFailed(e) => inbound!(on_shipment_delivery_failed, e),
+            Self::ShipmentCancelled(e) => inbound!(on_shipment_cancelled, e),
         }
     }
 }

@@ -4,25 +4,30 @@
 //! cargo run -q -p order-e2e --bin wit-docs > docs/wit-reference.md
 //! cargo run -q -p order-e2e --bin wit-docs -- --check docs/wit-reference.md
 //! ```
+//!
+//! With `--rust-enums` it generates the HTTP API's JSON enums
+//! (`host/src/http/dto/enums.rs`) instead.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
-use order_e2e::{wit_docs, workspace_root};
+use order_e2e::{wit_docs, wit_enums, workspace_root};
 
 const USAGE: &str = "\
 Generates the Markdown reference of the WIT package in wit/.
 
-Usage: wit-docs [--wit DIR] [--out FILE | --check FILE]
+Usage: wit-docs [--wit DIR] [--rust-enums] [--out FILE | --check FILE]
 
   --wit DIR     the WIT package to document (default: the workspace's wit/)
   --out FILE    write the reference to FILE instead of standard output
   --check FILE  exit with 1 if FILE differs from what would be generated
+  --rust-enums  generate the HTTP API's JSON enums (Rust) instead of the reference
 
 Examples:
   cargo run -q -p order-e2e --bin wit-docs > docs/wit-reference.md
-  cargo run -q -p order-e2e --bin wit-docs -- --check docs/wit-reference.md";
+  cargo run -q -p order-e2e --bin wit-docs -- --check docs/wit-reference.md
+  cargo run -q -p order-e2e --bin wit-docs -- --rust-enums --out host/src/http/dto/enums.rs";
 
 enum Output {
     Stdout,
@@ -33,12 +38,17 @@ enum Output {
 fn main() -> ExitCode {
     let mut wit = workspace_root().join("wit");
     let mut output = Output::Stdout;
+    let mut rust_enums = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let target = match arg.as_str() {
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
+            }
+            "--rust-enums" => {
+                rust_enums = true;
+                continue;
             }
             "--wit" | "--out" | "--check" => args.next().map(PathBuf::from),
             _ => None,
@@ -53,7 +63,7 @@ fn main() -> ExitCode {
             }
         }
     }
-    match run(&wit, &output) {
+    match run(&wit, &output, rust_enums) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("wit-docs: {e:#}");
@@ -62,8 +72,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(wit: &std::path::Path, output: &Output) -> Result<()> {
-    let markdown = wit_docs::render_dir(wit)?;
+fn run(wit: &std::path::Path, output: &Output, rust_enums: bool) -> Result<()> {
+    let (markdown, regenerate) = if rust_enums {
+        (wit_enums::render_dir(wit)?, wit_enums::REGENERATE)
+    } else {
+        (wit_docs::render_dir(wit)?, wit_docs::REGENERATE)
+    };
     match output {
         Output::Stdout => print!("{markdown}"),
         Output::File(path) => std::fs::write(path, &markdown)
@@ -75,7 +89,7 @@ fn run(wit: &std::path::Path, output: &Output) -> Result<()> {
                 bail!(
                     "{} is stale: regenerate it with `{}`",
                     path.display(),
-                    wit_docs::REGENERATE
+                    regenerate
                 );
             }
         }

@@ -14,14 +14,7 @@ use crate::util::*;
 
 fn event_types(t: &TestHost, order_id: &str) -> Vec<String> {
     let id = order_id.to_string();
-    let history = t
-        .host
-        .service
-        .call(|api, s| {
-            api.oms_order_management_queries()
-                .call_order_history(s, &id)
-        })
-        .expect("history");
+    let history = t.host.service.order_history(&id).expect("history");
     for (i, e) in history.iter().enumerate() {
         assert_eq!(e.version, i as u64 + 1, "versions are gap-free");
     }
@@ -98,10 +91,7 @@ fn concurrent_advances_and_cancels_end_in_one_consistent_outcome() {
                             reason: "changed my mind".to_string(),
                             cancelled_by: format!("worker {worker}"),
                         };
-                        let result = t.host.service.call_retrying(|api, s| {
-                            api.oms_order_management_orders()
-                                .call_cancel_order(s, &cancel)
-                        });
+                        let result = t.host.service.retrying(|svc| svc.cancel_order(&cancel));
                         if let Err(e) = result {
                             assert!(
                                 matches!(

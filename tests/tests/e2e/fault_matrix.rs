@@ -199,14 +199,7 @@ fn run_case(failing: Step, mode: Mode) {
     );
 
     let o = t.get_order(id);
-    let report = t
-        .host
-        .service
-        .call(|api, s| {
-            api.oms_order_management_fulfillment_saga()
-                .call_status(s, id)
-        })
-        .expect("status");
+    let report = t.host.service.saga_status(id).expect("status");
     let succeeds = matches!(mode, Mode::TransientThenSuccess | Mode::LostThenLearnt)
         || matches!(failing, Step::Notification);
     assert!(

@@ -32,10 +32,7 @@ fn host_with(limit: Duration, faults: FaultPlan) -> Host {
 fn a_guest_call_that_computes_too_long_is_interrupted_and_the_host_keeps_serving() {
     let host = host_with(Duration::from_millis(5), FaultPlan::default());
     let cmd = order("huge", "alice");
-    let placed = host
-        .service
-        .call(|api, s| api.oms_order_management_orders().call_place_order(s, &cmd))
-        .expect("placed");
+    let placed = host.service.place_order(&cmd).expect("placed");
     // A pathological stream: folding 300,000 events is far more guest work
     // than 5 ms allows.
     let note = NewEvent {
@@ -56,10 +53,7 @@ fn a_guest_call_that_computes_too_long_is_interrupted_and_the_host_keeps_serving
 
     let err = host
         .service
-        .call(|api, s| {
-            api.oms_order_management_queries()
-                .call_get_order(s, &cmd.order_id)
-        })
+        .get_order(&cmd.order_id)
         .expect_err("the fold outlives the time limit");
     assert!(
         format!("{err}").contains("time limit"),
@@ -69,10 +63,7 @@ fn a_guest_call_that_computes_too_long_is_interrupted_and_the_host_keeps_serving
     // The host still serves other requests, and the order is untouched.
     let other = order("small", "bob");
     host.service
-        .call(|api, s| {
-            api.oms_order_management_orders()
-                .call_place_order(s, &other)
-        })
+        .place_order(&other)
         .expect("the host keeps serving");
     assert_eq!(
         host.store
@@ -89,9 +80,7 @@ fn waiting_for_a_slow_backend_does_not_count_against_the_time_limit() {
     let faults: FaultPlan = "payment=latency:300ms".parse().expect("fault spec");
     let host = host_with(Duration::from_millis(100), faults);
     let cmd = order("slow", "alice");
-    host.service
-        .call(|api, s| api.oms_order_management_orders().call_place_order(s, &cmd))
-        .expect("placed");
+    host.service.place_order(&cmd).expect("placed");
     let report = host
         .driver
         .advance(&cmd.order_id)

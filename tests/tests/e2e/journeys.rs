@@ -33,10 +33,7 @@ fn delivered_order(t: &TestHost, name: &str) -> order_host::bindings::orders::Or
     let picked = t.host.sim.carrier.pick_up(&shipment_id).expect("pick up");
     t.host
         .service
-        .call(|api, s| {
-            api.oms_order_management_inbound()
-                .call_on_shipment_picked_up(s, &picked)
-        })
+        .on_shipment_picked_up(&picked)
         .expect("picked up");
     t.advance(Duration::from_secs(3600));
     let delivered = t
@@ -47,10 +44,7 @@ fn delivered_order(t: &TestHost, name: &str) -> order_host::bindings::orders::Or
         .expect("deliver");
     t.host
         .service
-        .call(|api, s| {
-            api.oms_order_management_inbound()
-                .call_on_shipment_delivered_by_carrier(s, &delivered)
-        })
+        .on_shipment_delivered_by_carrier(&delivered)
         .expect("delivered");
     t.get_order(&cmd.order_id)
 }
@@ -92,14 +86,7 @@ fn placing_an_order_runs_payment_allocation_shipment_and_confirmation_in_order()
         t.host.store.all_timers().expect("timers").is_empty(),
         "saga finished"
     );
-    let report = t
-        .host
-        .service
-        .call(|api, s| {
-            api.oms_order_management_fulfillment_saga()
-                .call_status(s, id)
-        })
-        .expect("status");
+    let report = t.host.service.saga_status(id).expect("status");
     assert!(report.output.success);
     assert_eq!(
         report.output.tracking_number,
@@ -126,22 +113,12 @@ fn carrier_events_deliver_the_order_and_build_the_tracking_history() {
         updated_at: START_MS,
     };
     // A late in-transit update after delivery is refused: the shipment is done.
-    let late = t.host.service.call(|api, s| {
-        api.oms_order_management_inbound()
-            .call_on_shipment_in_transit(s, &transit)
-    });
+    let late = t.host.service.on_shipment_in_transit(&transit);
     assert!(matches!(
         command_error(late),
         CommandError::InvalidTransition(_)
     ));
-    let s = t
-        .host
-        .service
-        .call(|api, st| {
-            api.oms_order_management_queries()
-                .call_get_shipment(st, &shipment_id)
-        })
-        .expect("shipment");
+    let s = t.host.service.get_shipment(&shipment_id).expect("shipment");
     assert_eq!(s.state, ShipmentState::DeliveryComplete);
     let statuses: Vec<ShipmentStatus> = s.tracking_history.iter().map(|e| e.status).collect();
     assert_eq!(
@@ -169,18 +146,12 @@ fn a_redelivered_carrier_event_is_a_duplicate_and_changes_nothing() {
     let first = t
         .host
         .service
-        .call(|api, s| {
-            api.oms_order_management_inbound()
-                .call_on_shipment_picked_up(s, &picked)
-        })
+        .on_shipment_picked_up(&picked)
         .expect("first");
     let shipment_version = |t: &TestHost| {
         t.host
             .service
-            .call(|api, s| {
-                api.oms_order_management_queries()
-                    .call_get_shipment(s, &shipment_id)
-            })
+            .get_shipment(&shipment_id)
             .expect("shipment")
             .version
     };
@@ -188,10 +159,7 @@ fn a_redelivered_carrier_event_is_a_duplicate_and_changes_nothing() {
     let second = t
         .host
         .service
-        .call(|api, s| {
-            api.oms_order_management_inbound()
-                .call_on_shipment_picked_up(s, &picked)
-        })
+        .on_shipment_picked_up(&picked)
         .expect("second");
     assert_eq!(first, InboundOutcome::Applied);
     assert_eq!(second, InboundOutcome::Duplicate);
@@ -208,23 +176,13 @@ fn a_customer_sees_all_their_orders_with_status_and_carrier() {
     t.place(&other).expect("placed");
 
     let alice = uuid("customer:alice");
-    let orders = t
-        .host
-        .service
-        .call(|api, s| {
-            api.oms_order_management_queries()
-                .call_orders_of_customer(s, &alice)
-        })
-        .expect("orders");
+    let orders = t.host.service.orders_of_customer(&alice).expect("orders");
     let statuses: Vec<OrderStatus> = orders.iter().map(|o| o.status).collect();
     assert_eq!(statuses, vec![OrderStatus::Delivered, OrderStatus::Pending]);
     let shipments = t
         .host
         .service
-        .call(|api, s| {
-            api.oms_order_management_queries()
-                .call_shipments_of_order(s, &orders[0].order_id)
-        })
+        .shipments_of_order(&orders[0].order_id)
         .expect("shipments");
     assert_eq!(shipments.len(), 1);
     assert_eq!(shipments[0].tracking_history.len(), 3);
@@ -260,12 +218,7 @@ fn a_return_is_approved_received_restocked_and_refunded() {
     let stock_before = t.host.sim.inventory.available(&mug);
     let req = request(&o, "r1", 2);
     let svc = &t.host.service;
-    let r = svc
-        .call(|api, s| {
-            api.oms_order_management_returns()
-                .call_request_return(s, &req)
-        })
-        .expect("requested");
+    let r = svc.request_return(&req).expect("requested");
     assert_eq!(r.status, ReturnStatus::Requested);
     assert_eq!(r.refund_status, RefundStatus::Pending);
     let approve = ApproveReturnCommand {
@@ -273,22 +226,14 @@ fn a_return_is_approved_received_restocked_and_refunded() {
         approved_by: "Sam".to_string(),
         return_label: Some("RMA-1".to_string()),
     };
-    svc.call(|api, s| {
-        api.oms_order_management_returns()
-            .call_approve_return(s, &approve)
-    })
-    .expect("approved");
+    svc.approve_return(&approve).expect("approved");
     let receive = ReceiveReturnCommand {
         return_id: req.return_id.clone(),
         received_at: START_MS + 10_000_000,
         condition: "as described".to_string(),
         all_items_received: true,
     };
-    svc.call(|api, s| {
-        api.oms_order_management_returns()
-            .call_receive_return(s, &receive)
-    })
-    .expect("received");
+    svc.receive_return(&receive).expect("received");
     assert_eq!(
         t.host.sim.inventory.available(&mug),
         stock_before + 2,
@@ -299,12 +244,7 @@ fn a_return_is_approved_received_restocked_and_refunded() {
         refund_amount: usd(5_000),
         refund_method: PaymentMethod::CreditCard,
     };
-    let r = svc
-        .call(|api, s| {
-            api.oms_order_management_returns()
-                .call_process_refund(s, &refund)
-        })
-        .expect("refunded");
+    let r = svc.process_refund(&refund).expect("refunded");
     assert_eq!(r.status, ReturnStatus::Refunded);
     assert_eq!(r.refund_status, RefundStatus::Processed);
     assert_eq!(t.host.sim.payment.total_refunded(), 5_000);
@@ -331,43 +271,24 @@ fn returning_everything_moves_the_order_to_returned() {
         return_reason: ReturnReason::NoLongerNeeded,
         condition: "sealed".to_string(),
     });
-    svc.call(|api, s| {
-        api.oms_order_management_returns()
-            .call_request_return(s, &req)
-    })
-    .expect("requested");
-    svc.call(|api, s| {
-        api.oms_order_management_returns().call_approve_return(
-            s,
-            &ApproveReturnCommand {
-                return_id: req.return_id.clone(),
-                approved_by: "Sam".to_string(),
-                return_label: None,
-            },
-        )
+    svc.request_return(&req).expect("requested");
+    svc.approve_return(&ApproveReturnCommand {
+        return_id: req.return_id.clone(),
+        approved_by: "Sam".to_string(),
+        return_label: None,
     })
     .expect("approved");
-    svc.call(|api, s| {
-        api.oms_order_management_returns().call_receive_return(
-            s,
-            &ReceiveReturnCommand {
-                return_id: req.return_id.clone(),
-                received_at: t.clock.now_ms() + 1,
-                condition: "fine".to_string(),
-                all_items_received: true,
-            },
-        )
+    svc.receive_return(&ReceiveReturnCommand {
+        return_id: req.return_id.clone(),
+        received_at: t.clock.now_ms() + 1,
+        condition: "fine".to_string(),
+        all_items_received: true,
     })
     .expect("received");
-    svc.call(|api, s| {
-        api.oms_order_management_returns().call_process_refund(
-            s,
-            &ProcessRefundCommand {
-                return_id: req.return_id.clone(),
-                refund_amount: usd(6_000),
-                refund_method: PaymentMethod::CreditCard,
-            },
-        )
+    svc.process_refund(&ProcessRefundCommand {
+        return_id: req.return_id.clone(),
+        refund_amount: usd(6_000),
+        refund_method: PaymentMethod::CreditCard,
     })
     .expect("refunded");
     assert_eq!(t.get_order(&o.order_id).status, OrderStatus::Returned);
@@ -385,10 +306,7 @@ fn invalid_commands_get_typed_errors_and_change_nothing() {
         CommandError::Validation(v) => assert_eq!(v.field, "items[0].sku"),
         other => panic!("unexpected {other:?}"),
     }
-    let missing = svc.call(|api, s| {
-        api.oms_order_management_queries()
-            .call_get_order(s, &bad.order_id)
-    });
+    let missing = svc.get_order(&bad.order_id);
     assert!(
         matches!(command_error(missing), CommandError::NotFound(n) if n.entity == EntityKind::Order)
     );
@@ -401,10 +319,7 @@ fn invalid_commands_get_typed_errors_and_change_nothing() {
         reason: "changed my mind".to_string(),
         cancelled_by: "customer".to_string(),
     };
-    match command_error(svc.call(|api, s| {
-        api.oms_order_management_orders()
-            .call_cancel_order(s, &cancel)
-    })) {
+    match command_error(svc.cancel_order(&cancel)) {
         CommandError::InvalidTransition(e) => {
             assert_eq!(e.state, "delivered");
             assert_eq!(e.command, "cancel-order");
@@ -414,10 +329,7 @@ fn invalid_commands_get_typed_errors_and_change_nothing() {
 
     // A return beyond what was ordered.
     let too_many = request(&o, "too-many", 3);
-    match command_error(svc.call(|api, s| {
-        api.oms_order_management_returns()
-            .call_request_return(s, &too_many)
-    })) {
+    match command_error(svc.request_return(&too_many)) {
         CommandError::RuleViolated(r) => {
             assert_eq!(r.rule, "quantity-exceeds-returnable");
             assert_eq!(r.field.as_deref(), Some("return-items[0].quantity"));
@@ -432,32 +344,18 @@ fn invalid_commands_get_typed_errors_and_change_nothing() {
 
     // A refund beyond what was paid.
     let req = request(&o, "ok", 1);
-    svc.call(|api, s| {
-        api.oms_order_management_returns()
-            .call_request_return(s, &req)
-    })
-    .expect("requested");
-    svc.call(|api, s| {
-        api.oms_order_management_returns().call_approve_return(
-            s,
-            &ApproveReturnCommand {
-                return_id: req.return_id.clone(),
-                approved_by: "Sam".to_string(),
-                return_label: None,
-            },
-        )
+    svc.request_return(&req).expect("requested");
+    svc.approve_return(&ApproveReturnCommand {
+        return_id: req.return_id.clone(),
+        approved_by: "Sam".to_string(),
+        return_label: None,
     })
     .expect("approved");
-    svc.call(|api, s| {
-        api.oms_order_management_returns().call_receive_return(
-            s,
-            &ReceiveReturnCommand {
-                return_id: req.return_id.clone(),
-                received_at: t.clock.now_ms() + 1,
-                condition: "fine".to_string(),
-                all_items_received: false,
-            },
-        )
+    svc.receive_return(&ReceiveReturnCommand {
+        return_id: req.return_id.clone(),
+        received_at: t.clock.now_ms() + 1,
+        condition: "fine".to_string(),
+        all_items_received: false,
     })
     .expect("received");
     let refunds_before = t.host.sim.payment.refunds().len();
@@ -466,10 +364,7 @@ fn invalid_commands_get_typed_errors_and_change_nothing() {
         refund_amount: usd(6_001),
         refund_method: PaymentMethod::CreditCard,
     };
-    match command_error(svc.call(|api, s| {
-        api.oms_order_management_returns()
-            .call_process_refund(s, &greedy)
-    })) {
+    match command_error(svc.process_refund(&greedy)) {
         CommandError::RuleViolated(r) => {
             assert_eq!(r.rule, "refund-exceeds-paid");
             assert_eq!(r.field.as_deref(), Some("refund-amount"));
@@ -481,12 +376,7 @@ fn invalid_commands_get_typed_errors_and_change_nothing() {
         refunds_before,
         "no refund was attempted"
     );
-    let r = svc
-        .call(|api, s| {
-            api.oms_order_management_queries()
-                .call_get_return(s, &req.return_id)
-        })
-        .expect("return");
+    let r = svc.get_return(&req.return_id).expect("return");
     assert_eq!(r.status, ReturnStatus::Received);
 }
 
@@ -496,10 +386,7 @@ fn a_return_is_refused_after_the_return_window() {
     let o = delivered_order(&t, "late");
     t.advance(Duration::from_secs(31 * 24 * 3600));
     let req = request(&o, "late", 1);
-    let result = t.host.service.call(|api, s| {
-        api.oms_order_management_returns()
-            .call_request_return(s, &req)
-    });
+    let result = t.host.service.request_return(&req);
     match command_error(result) {
         CommandError::RuleViolated(r) => assert_eq!(r.rule, "return-window-expired"),
         other => panic!("unexpected {other:?}"),

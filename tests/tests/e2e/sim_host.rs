@@ -249,9 +249,7 @@ impl World {
         match step {
             Step::Place(i) => {
                 let cmd = command(seed, i);
-                let _ = self
-                    .service
-                    .call(|api, s| api.oms_order_management_orders().call_place_order(s, &cmd));
+                let _ = self.service.place_order(&cmd);
             }
             Step::Cancel(i) => {
                 let cancel = CancelOrderCommand {
@@ -259,10 +257,7 @@ impl World {
                     reason: "changed my mind".to_string(),
                     cancelled_by: "sim".to_string(),
                 };
-                let _ = self.service.call(|api, s| {
-                    api.oms_order_management_orders()
-                        .call_cancel_order(s, &cancel)
-                });
+                let _ = self.service.cancel_order(&cancel);
             }
             Step::DriverPass => {
                 let _ = self.driver.run_due();
@@ -300,9 +295,7 @@ impl World {
     fn check(&self, seed: u64, placed: &[bool]) -> Result<(), String> {
         for (i, _) in placed.iter().enumerate().filter(|(_, p)| **p) {
             let id = command(seed, i).order_id;
-            let view = self
-                .service
-                .call(|api, s| api.oms_order_management_queries().call_get_order(s, &id));
+            let view = self.service.get_order(&id);
             let Ok(view) = view else {
                 // Never acknowledged nor written: nothing may exist for it.
                 if !self.sim.payment.charges().iter().any(|c| c.order_id == id) {

@@ -110,31 +110,19 @@ pub fn order(name: &str, customer: &str) -> PlaceOrderCommand {
 
 impl TestHost {
     pub fn place(&self, cmd: &PlaceOrderCommand) -> Result<OrderView, ServiceError> {
-        self.host.service.call(|api, store| {
-            api.oms_order_management_orders()
-                .call_place_order(store, cmd)
-        })
+        self.host.service.place_order(cmd)
     }
 
     pub fn get_order(&self, order_id: &str) -> OrderView {
         let id = order_id.to_string();
-        self.host
-            .service
-            .call(|api, store| {
-                api.oms_order_management_queries()
-                    .call_get_order(store, &id)
-            })
-            .expect("the order exists")
+        self.host.service.get_order(&id).expect("the order exists")
     }
 
     pub fn history_len(&self, order_id: &str) -> usize {
         let id = order_id.to_string();
         self.host
             .service
-            .call(|api, store| {
-                api.oms_order_management_queries()
-                    .call_order_history(store, &id)
-            })
+            .order_history(&id)
             .map(|h| h.len())
             .unwrap_or(0)
     }
