@@ -24,7 +24,7 @@ use order_host::customer::{
 use order_host::inventory::{
     AllocateStockRequest, InventoryService as _, ReleaseStockRequest, StockItem,
 };
-use order_host::load::proc_status_kib;
+use order_host::load::resident_memory_kib;
 use order_host::payment::{PaymentGateway as _, ProcessPaymentRequest, RefundPaymentRequest};
 
 fn main() -> anyhow::Result<()> {
@@ -168,12 +168,8 @@ fn main() -> anyhow::Result<()> {
         }
         if (i + 1) % step == 0 || i + 1 == orders {
             let mib = |kib: Option<u64>| kib.map_or(f64::NAN, |k| k as f64 / 1024.0);
-            println!(
-                "{:>7}  {:>7.1}  ({:.1})",
-                i + 1,
-                mib(proc_status_kib("VmRSS")),
-                mib(proc_status_kib("VmHWM"))
-            );
+            let (peak, now) = resident_memory_kib();
+            println!("{:>7}  {:>7.1}  ({:.1})", i + 1, mib(now), mib(peak));
         }
     }
     println!(

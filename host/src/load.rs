@@ -149,9 +149,21 @@ pub struct LoadSummary {
     pub rss_kib: Option<u64>,
 }
 
-/// A field of `/proc/self/status` in KiB (`VmHWM`, `VmRSS`), where there is one.
-pub fn proc_status_kib(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+/// The process's (peak, current) resident memory in KiB, read from one
+/// snapshot of `/proc/self/status` so that the two agree with each other
+/// even while other threads allocate.
+pub fn resident_memory_kib() -> (Option<u64>, Option<u64>) {
+    match std::fs::read_to_string("/proc/self/status") {
+        Ok(status) => (
+            status_field_kib(&status, "VmHWM"),
+            status_field_kib(&status, "VmRSS"),
+        ),
+        Err(_) => (None, None),
+    }
+}
+
+/// A `Name:   123 kB` line of a `/proc/<pid>/status` text, in KiB.
+fn status_field_kib(status: &str, field: &str) -> Option<u64> {
     status.lines().find_map(|line| {
         let rest = line.strip_prefix(field)?.strip_prefix(':')?;
         rest.trim().strip_suffix("kB")?.trim().parse().ok()
@@ -513,6 +525,7 @@ pub fn run(host: &Host, options: &LoadOptions) -> anyhow::Result<LoadSummary> {
             _ => None,
         })
         .collect();
+    let (peak_rss_kib, rss_kib) = resident_memory_kib();
     Ok(LoadSummary {
         orders: n,
         placed: tally.placed,
@@ -530,8 +543,8 @@ pub fn run(host: &Host, options: &LoadOptions) -> anyhow::Result<LoadSummary> {
         saga_latency_ms: Percentiles::of(saga_latency),
         errors: tally.errors,
         error_samples: tally.error_samples,
-        peak_rss_kib: proc_status_kib("VmHWM"),
-        rss_kib: proc_status_kib("VmRSS"),
+        peak_rss_kib,
+        rss_kib,
     })
 }
 
@@ -813,12 +826,18 @@ mod tests {
 
     #[test]
     fn resident_memory_is_read_where_the_system_tells_it() {
+        let status = "Name:\tx\nVmHWM:\t  31456 kB\nVmRSS:\t   31412 kB\nThreads:\t3\n";
+        assert_eq!(status_field_kib(status, "VmHWM"), Some(31456));
+        assert_eq!(status_field_kib(status, "VmRSS"), Some(31412));
+        assert_eq!(status_field_kib(status, "Threads"), None, "not in kB");
+        assert_eq!(status_field_kib(status, "NoSuchField"), None);
         if std::path::Path::new("/proc/self/status").exists() {
-            let peak = proc_status_kib("VmHWM").expect("VmHWM");
-            let now = proc_status_kib("VmRSS").expect("VmRSS");
+            // One snapshot: the kernel reports the peak as at least the
+            // resident size it reports beside it.
+            let (peak, now) = resident_memory_kib();
+            let (peak, now) = (peak.expect("VmHWM"), now.expect("VmRSS"));
             assert!(peak >= now && now > 0, "{peak} {now}");
         }
-        assert_eq!(proc_status_kib("NoSuchField"), None);
     }
 
     #[test]
