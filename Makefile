@@ -2,7 +2,7 @@
 CARGO     ?= cargo
 COMPONENT := target/wasm32-wasip2/release/order_core.wasm
 
-.PHONY: setup build test demo bench bench-memory bench-multi-host lint fmt docs package sim
+.PHONY: setup build test demo bench bench-memory bench-serve-memory bench-multi-host lint fmt docs package sim
 
 setup:
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
@@ -41,6 +41,12 @@ bench: build
 bench-memory: build
 	$(CARGO) run -q -p order-host --example sim_memory -- 100000
 	$(CARGO) run -q -p order-host -- --store memory load --orders 20000 --concurrency 4 --cancel-every 5
+
+## bench-serve-memory: resident memory of one `serve` (SQLite, --sim-state)
+## over ORDERS orders placed through POST /orders (default 100,000)
+ORDERS ?= 100000
+bench-serve-memory: build
+	python3 scripts/bench-serve-memory.py --orders $(ORDERS)
 
 ## bench-multi-host: 1, 2 and 3 hosts on one (throwaway) PostgreSQL, a table
 ## of throughput and latency (docs/performance.md)

@@ -20,9 +20,8 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
-import uuid
+
+from bench_lib import order, percentile, request, start
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -42,63 +41,6 @@ def psql(url, sql):
     )
     subprocess.run([binary, "-q", "-v", "ON_ERROR_STOP=1", url, "-c", sql], check=True,
                    stdout=subprocess.DEVNULL)
-
-
-def start(binary, args, log_path):
-    """Starts order-host with args; returns (process, base URL)."""
-    log = open(log_path, "w")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ORDER_HOST_")}
-    proc = subprocess.Popen([binary] + args, stdout=subprocess.PIPE, stderr=log, env=env, text=True)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        if line.startswith("listening on "):
-            return proc, line.split("listening on ", 1)[1].strip()
-    proc.kill()
-    raise SystemExit(f"{' '.join(args)} did not start; see {log_path}")
-
-
-def request(method, url, body=None, timeout=30):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers={"content-type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, json.loads(resp.read() or b"null")
-    except urllib.error.HTTPError as err:
-        return err.code, None
-
-
-def order(n, run):
-    def ident(name):
-        return str(uuid.uuid5(uuid.NAMESPACE_OID, f"bench:{run}:{name}"))
-    address = {"street1": "1 Market Street", "city": "San Francisco", "state_province": "CA",
-               "postal_code": "94105", "country": "US"}
-    return {
-        "order_id": ident(f"order:{n}"),
-        "customer_id": ident(f"customer:{n % 50}"),
-        "items": [{
-            "item_id": ident(f"item:{n}"),
-            "product_id": ident(f"product:{n % 20}"),
-            "sku": f"SKU-{n % 20}",
-            "product_name": "mug",
-            "quantity": 1,
-            "unit_price": {"amount": 2500, "currency": "USD"},
-        }],
-        "shipping_address": address,
-        "billing_address": address,
-        "payment_method": "credit-card",
-    }
-
-
-def percentile(values, p):
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, int(round(p / 100 * len(ordered) + 0.5)) - 1))
-    return ordered[index]
 
 
 def run(binary, server, hosts, orders, clients, workdir):
