@@ -2,8 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
+mod rng;
 pub mod wit_docs;
 pub mod wit_enums;
+
+pub use rng::Rng;
 
 /// The workspace root: the parent of this crate's directory.
 pub fn workspace_root() -> PathBuf {
