@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod guest_enums;
 mod rng;
 pub mod wit_docs;
 pub mod wit_enums;

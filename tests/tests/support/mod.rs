@@ -114,20 +114,9 @@ impl Launch {
     /// `order-host --store STORE serve --bind 127.0.0.1:0
     /// --driver-interval-ms 50`: a server on a free port with a fast driver.
     pub fn serve(store: impl AsRef<OsStr>) -> Self {
-        Launch {
-            name: "server".into(),
-            global: vec!["--store".into(), store.as_ref().to_owned()],
-            command: [
-                "serve",
-                "--bind",
-                "127.0.0.1:0",
-                "--driver-interval-ms",
-                "50",
-            ]
-            .map(OsString::from)
-            .to_vec(),
-            env: Vec::new(),
-        }
+        Launch::serve_from_settings()
+            .global(&[OsStr::new("--store"), store.as_ref()])
+            .args(&["--bind", "127.0.0.1:0"])
     }
 
     /// `order-host serve --driver-interval-ms 50`: a server whose store,

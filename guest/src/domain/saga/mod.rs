@@ -7,8 +7,6 @@
 
 mod report;
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 pub use report::{
@@ -20,35 +18,11 @@ use super::error::ExternalError;
 use super::order::{Order, OrderEvent, OrderStatus, saga_payment};
 use super::values::{CarrierCode, Money, Timestamp};
 
-/// The saga's steps, in order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SagaStep {
-    ProcessPayment,
-    AllocateInventory,
-    CreateShipment,
-    NotifyCustomer,
-}
+pub use super::cases::SagaStep;
 
 impl SagaStep {
-    pub const ALL: [SagaStep; 4] = [
-        SagaStep::ProcessPayment,
-        SagaStep::AllocateInventory,
-        SagaStep::CreateShipment,
-        SagaStep::NotifyCustomer,
-    ];
-
     pub fn index(self) -> usize {
         self as usize
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SagaStep::ProcessPayment => "process-payment",
-            SagaStep::AllocateInventory => "allocate-inventory",
-            SagaStep::CreateShipment => "create-shipment",
-            SagaStep::NotifyCustomer => "notify-customer",
-        }
     }
 
     /// The name of the step's compensating call.
@@ -73,12 +47,6 @@ impl SagaStep {
                 "action"
             }
         )
-    }
-}
-
-impl fmt::Display for SagaStep {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
