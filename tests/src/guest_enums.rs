@@ -14,7 +14,7 @@ use anyhow::Result;
 use wit_parser::Resolve;
 
 use crate::wit_docs::load_package;
-use crate::wit_enums::{camel, docs, find_enum};
+use crate::wit_enums::{camel, docs, find_enum, from_impl};
 
 /// The command that regenerates the domain's enums.
 pub const REGENERATE_DOMAIN: &str =
@@ -121,15 +121,8 @@ pub fn render_conversions(resolve: &Resolve) -> Result<String> {
         let rust = camel(name);
         let (domain, wit) = (format!("d::{rust}"), format!("{module}::{rust}"));
         for (from, to) in [(&domain, &wit), (&wit, &domain)] {
-            let _ = writeln!(
-                out,
-                "\nimpl From<{from}> for {to} {{\n    fn from(value: {from}) -> Self {{\n        match value {{"
-            );
-            for case in &e.cases {
-                let c = camel(&case.name);
-                let _ = writeln!(out, "            {from}::{c} => {to}::{c},");
-            }
-            let _ = writeln!(out, "        }}\n    }}\n}}");
+            out.push('\n');
+            from_impl(&mut out, from, to, e);
         }
     }
     Ok(out)

@@ -74,23 +74,27 @@ pub fn render(resolve: &Resolve) -> Result<String> {
             let _ = writeln!(out, "    {},", camel(&case.name));
         }
         let _ = writeln!(out, "}}\n");
-        for (from, to) in [
-            (rust.as_str(), path.as_str()),
-            (path.as_str(), rust.as_str()),
-        ] {
-            let _ = writeln!(
-                out,
-                "impl From<{from}> for {to} {{\n    fn from(value: {from}) -> Self {{\n        match value {{"
-            );
-            for case in &e.cases {
-                let c = camel(&case.name);
-                let _ = writeln!(out, "            {from}::{c} => {to}::{c},");
-            }
-            let _ = writeln!(out, "        }}\n    }}\n}}\n");
+        for (from, to) in [(&rust, &path), (&path, &rust)] {
+            from_impl(&mut out, from, to, e);
+            out.push('\n');
         }
     }
     let trimmed = out.trim_end().to_string();
     Ok(trimmed + "\n")
+}
+
+/// `impl From<FROM> for TO`, case by case of `e` (the two types have the same
+/// cases, named alike).
+pub(crate) fn from_impl(out: &mut String, from: &str, to: &str, e: &Enum) {
+    let _ = writeln!(
+        out,
+        "impl From<{from}> for {to} {{\n    fn from(value: {from}) -> Self {{\n        match value {{"
+    );
+    for case in &e.cases {
+        let c = camel(&case.name);
+        let _ = writeln!(out, "            {from}::{c} => {to}::{c},");
+    }
+    let _ = writeln!(out, "        }}\n    }}\n}}");
 }
 
 /// The enum `name` of the interface `iface`, with its type definition.

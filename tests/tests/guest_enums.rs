@@ -9,32 +9,18 @@ use order_e2e::guest_enums::{
     DOMAIN_ENUMS, REGENERATE_CONVERSIONS, REGENERATE_DOMAIN, render_conversions_dir,
     render_domain_dir,
 };
-use order_e2e::workspace_root;
-
-fn assert_current(path: &str, generated: &str, regenerate: &str) {
-    let file = workspace_root().join(path);
-    let committed = std::fs::read_to_string(&file).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e}; generate it with `{regenerate}`",
-            file.display()
-        )
-    });
-    assert!(
-        committed == generated,
-        "{path} is stale: regenerate it from the workspace root with `{regenerate}` (or `make docs`)"
-    );
-}
+use order_e2e::{assert_generated_file_is_current, workspace_root};
 
 #[test]
 fn the_domain_enums_are_generated_from_the_current_wit() {
     let generated = render_domain_dir(&workspace_root().join("wit")).expect("wit/ parses");
-    assert_current("guest/src/domain/cases.rs", &generated, REGENERATE_DOMAIN);
+    assert_generated_file_is_current("guest/src/domain/cases.rs", &generated, REGENERATE_DOMAIN);
 }
 
 #[test]
 fn the_guest_enum_conversions_are_generated_from_the_current_wit() {
     let generated = render_conversions_dir(&workspace_root().join("wit")).expect("wit/ parses");
-    assert_current(
+    assert_generated_file_is_current(
         "guest/src/bindings/cases.rs",
         &generated,
         REGENERATE_CONVERSIONS,
