@@ -14,7 +14,7 @@ use common::*;
 use order_core::app::inbound::Inbound;
 use order_core::app::ports::Unavailable;
 use order_core::domain::order::{Order, OrderStatus, PlaceOrder};
-use order_core::domain::returns::{RequestReturn, ReturnStatus};
+use order_core::domain::returns::ReturnStatus;
 use order_core::domain::saga::{CompensationStatus, Finished, SagaStep, StepStatus};
 use order_core::domain::shipment::ShipmentState;
 use order_core::domain::values::*;
@@ -448,18 +448,7 @@ fn daily_metrics_count_placed_orders_cancellations_and_refunds() {
     app.on_delivered(&shipment_id(&order), w.clock.now(), None)
         .unwrap();
     w.clock.advance(MINUTE);
-    app.request_return(RequestReturn {
-        return_id: RETURN_ID.to_string(),
-        order_id: ORDER_ID.to_string(),
-        customer_id: CUSTOMER_ID.to_string(),
-        return_items: vec![return_item(ITEM_B, PRODUCT_B, 1)],
-        return_reason: ReturnReason::Defective,
-        comments: None,
-    })
-    .unwrap();
-    app.approve_return(RETURN_ID, "csr-1", None).unwrap();
-    app.receive_return(RETURN_ID, w.clock.now(), "damaged", true)
-        .unwrap();
+    w.return_one_b_received(&app);
     let refunded = app
         .process_refund(RETURN_ID, usd(PRICE_B), PaymentMethod::CreditCard)
         .unwrap();

@@ -20,7 +20,6 @@ use order_core::app::App;
 use order_core::app::ports::{Env, PaymentGateway, PaymentReceipt};
 use order_core::domain::ExternalError;
 use order_core::domain::order::{OrderEvent, OrderStatus};
-use order_core::domain::returns::RequestReturn;
 use order_core::domain::saga::{Finished, SagaStep};
 use order_core::domain::values::*;
 
@@ -388,23 +387,7 @@ fn a_partial_stock_allocated_report_names_no_line_and_releases_none() {
 fn a_refund_retried_with_another_amount_after_a_refusal_uses_another_key() {
     let w = World::new();
     let app = w.app();
-    app.place_order(place_cmd()).unwrap();
-    let order = w.run_saga_to_the_end(&app);
-    let shipment = order.shipping.unwrap().shipment_id;
-    w.clock.advance(MINUTE);
-    app.on_delivered(&shipment, w.clock.now(), None).unwrap();
-    app.request_return(RequestReturn {
-        return_id: RETURN_ID.to_string(),
-        order_id: ORDER_ID.to_string(),
-        customer_id: CUSTOMER_ID.to_string(),
-        return_items: vec![return_item(ITEM_B, PRODUCT_B, 1)],
-        return_reason: ReturnReason::Defective,
-        comments: None,
-    })
-    .unwrap();
-    app.approve_return(RETURN_ID, "csr-1", None).unwrap();
-    app.receive_return(RETURN_ID, w.clock.now(), "damaged", true)
-        .unwrap();
+    w.received_return(&app);
 
     w.payment
         .script

@@ -710,6 +710,11 @@ impl World {
         let shipment = order.shipping.unwrap().shipment_id;
         self.clock.advance(MINUTE);
         app.on_delivered(&shipment, self.clock.now(), None).unwrap();
+        self.return_one_b_received(app);
+    }
+
+    /// Given: a return of one unit of B requested, approved and received.
+    pub fn return_one_b_received(&self, app: &App<'_>) {
         app.request_return(RequestReturn {
             return_id: RETURN_ID.to_string(),
             order_id: ORDER_ID.to_string(),
