@@ -1024,17 +1024,14 @@ pub fn after_obligation(
             },
         ],
         Err(error) => {
-            let delay = if o.attempts < policy.retry.max_attempts {
-                policy.retry.delay_ms(o.attempts, &o.key)
-            } else {
-                policy.retry.max_delay_ms.max(1)
-            };
+            let retry_at = next_try(&policy.retry, o.attempts, &o.key, now)
+                .unwrap_or_else(|| last_resort_try(&policy.retry, now));
             vec![OrderEvent::ObligationRetryScheduled {
                 key: o.key.clone(),
                 attempt: o.attempts,
                 refused: matches!(error, ExternalError::Permanent(_)),
                 error: error.to_string(),
-                retry_at: now.saturating_add(delay),
+                retry_at,
             }]
         }
     }
@@ -1064,7 +1061,6 @@ pub fn after_forward_error(
 ) -> Vec<OrderEvent> {
     let r = order.saga.step(step);
     let attempt = r.attempts;
-    let retry = policy.for_step(step);
     let definitive = matches!(error, ExternalError::Permanent(_));
     let in_doubt = error.is_in_doubt() || (r.in_doubt && !definitive);
     if definitive && let Some(outcome) = achieved(order, step) {
@@ -1074,21 +1070,23 @@ pub fn after_forward_error(
             completed_at: now,
         }];
     }
-    let schedule = |delay: u64| {
+    let schedule = |retry_at: Timestamp| {
         vec![OrderEvent::SagaStepRetryScheduled {
             step,
             attempt,
             error: error.to_string(),
-            retry_at: now.saturating_add(delay),
+            retry_at,
             in_doubt,
         }]
     };
-    if !definitive && attempt < retry.max_attempts {
-        return schedule(retry.delay_ms(attempt, &step.key(&order.order_id, false)));
+    let retry = policy.for_step(step);
+    let call_key = step.key(&order.order_id, false);
+    if !definitive && let Some(at) = next_try(retry, attempt, &call_key, now) {
+        return schedule(at);
     }
     if in_doubt && step != SagaStep::NotifyCustomer && achieved(order, step).is_some() {
         // People are told once: a second effect of the saga's own may exist.
-        let mut events = schedule(retry.max_delay_ms.max(1));
+        let mut events = schedule(last_resort_try(retry, now));
         let key = format!("order-{}/support-ticket/{step}/in-doubt", order.order_id);
         if order.saga.obligation(&key).is_none() {
             events.push(OrderEvent::ObligationRecorded {
@@ -1096,7 +1094,7 @@ pub fn after_forward_error(
                 issue: format!(
                     "order {}: the outcome of {step} under key {} is still unknown ({}); the order was {} by another path, so a second effect may exist",
                     order.order_id,
-                    step.key(&order.order_id, false),
+                    call_key,
                     error.message(),
                     match step {
                         SagaStep::ProcessPayment => "paid",
@@ -1165,13 +1163,15 @@ pub fn after_compensation_error(
 ) -> Vec<OrderEvent> {
     let attempt = order.saga.compensation(step).attempts;
     let retry = policy.for_step(step);
-    if error.is_transient() && attempt < retry.max_attempts {
-        let delay = retry.delay_ms(attempt, &step.key(&order.order_id, true));
+    let key = step.key(&order.order_id, true);
+    if error.is_transient()
+        && let Some(retry_at) = next_try(retry, attempt, &key, now)
+    {
         return vec![OrderEvent::CompensationRetryScheduled {
             step,
             attempt,
             error: error.to_string(),
-            retry_at: now.saturating_add(delay),
+            retry_at,
         }];
     }
     if step == SagaStep::NotifyCustomer {
@@ -1194,6 +1194,21 @@ pub fn after_compensation_error(
         step,
         attempt,
         error: error.to_string(),
-        retry_at: now.saturating_add(retry.max_delay_ms.max(1)),
+        retry_at: last_resort_try(retry, now),
     }]
+}
+
+/// When a failed call is asked again under the same `key`: after the
+/// policy's delay for `attempt` while attempts remain, `None` once they are
+/// spent. The one retry rule of the saga's actions, compensations and
+/// obligations.
+fn next_try(retry: &RetryPolicy, attempt: u32, key: &str, now: Timestamp) -> Option<Timestamp> {
+    (attempt < retry.max_attempts).then(|| now.saturating_add(retry.delay_ms(attempt, key)))
+}
+
+/// When a call whose attempts are spent, but which must not be given up (in
+/// doubt, a stalled compensation, an obligation), is asked again: at the
+/// policy's longest delay.
+fn last_resort_try(retry: &RetryPolicy, now: Timestamp) -> Timestamp {
+    now.saturating_add(retry.max_delay_ms.max(1))
 }
