@@ -185,6 +185,25 @@ pub struct CompensationRecord {
     pub lease_until: Option<Timestamp>,
 }
 
+impl CompensationRecord {
+    /// The compensation's call was answered: its lease ends, it stands at
+    /// `status`, keeps the answer's `error` (if any) and is asked again at
+    /// `retry_at` (if ever).
+    fn answered(
+        &mut self,
+        status: CompensationStatus,
+        error: Option<&String>,
+        retry_at: Option<Timestamp>,
+    ) {
+        self.status = status;
+        if let Some(error) = error {
+            self.last_error = Some(error.clone());
+        }
+        self.retry_at = retry_at;
+        self.lease_until = None;
+    }
+}
+
 /// A support ticket the rules require, recorded with the decision that
 /// needs it and retried until customer service has opened it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -455,17 +474,18 @@ impl SagaState {
                 r.lease_until = Some(*lease_until);
             }
             OrderEvent::CompensationCompleted { step, .. } => {
-                let r = &mut self.compensations[step.index()];
-                r.status = CompensationStatus::Completed;
-                r.retry_at = None;
-                r.lease_until = None;
+                self.compensations[step.index()].answered(
+                    CompensationStatus::Completed,
+                    None,
+                    None,
+                );
             }
             OrderEvent::CompensationSkipped { step, reason, .. } => {
-                let r = &mut self.compensations[step.index()];
-                r.status = CompensationStatus::Skipped;
-                r.retry_at = None;
-                r.lease_until = None;
-                r.last_error = Some(reason.clone());
+                self.compensations[step.index()].answered(
+                    CompensationStatus::Skipped,
+                    Some(reason),
+                    None,
+                );
             }
             OrderEvent::CompensationRetryScheduled {
                 step,
@@ -473,11 +493,11 @@ impl SagaState {
                 retry_at,
                 ..
             } => {
-                let r = &mut self.compensations[step.index()];
-                r.status = CompensationStatus::Retrying;
-                r.last_error = Some(error.clone());
-                r.retry_at = Some(*retry_at);
-                r.lease_until = None;
+                self.compensations[step.index()].answered(
+                    CompensationStatus::Retrying,
+                    Some(error),
+                    Some(*retry_at),
+                );
             }
             OrderEvent::CompensationStalled {
                 step,
@@ -485,18 +505,18 @@ impl SagaState {
                 retry_at,
                 ..
             } => {
-                let r = &mut self.compensations[step.index()];
-                r.status = CompensationStatus::Stalled;
-                r.last_error = Some(error.clone());
-                r.retry_at = Some(*retry_at);
-                r.lease_until = None;
+                self.compensations[step.index()].answered(
+                    CompensationStatus::Stalled,
+                    Some(error),
+                    Some(*retry_at),
+                );
             }
             OrderEvent::CompensationFailed { step, error, .. } => {
-                let r = &mut self.compensations[step.index()];
-                r.status = CompensationStatus::Failed;
-                r.last_error = Some(error.clone());
-                r.retry_at = None;
-                r.lease_until = None;
+                self.compensations[step.index()].answered(
+                    CompensationStatus::Failed,
+                    Some(error),
+                    None,
+                );
             }
             OrderEvent::SagaCompensationFailed {
                 failed_step,
