@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod guest_enums;
+#[path = "../../guest/tests/sim/rng.rs"]
 mod rng;
 pub mod wit_docs;
 pub mod wit_enums;
