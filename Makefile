@@ -61,11 +61,13 @@ lint: setup
 fmt:
 	$(CARGO) fmt --all
 
-## docs: regenerate the WIT reference and the API's JSON enums (tests fail
-## when either is stale)
+## docs: regenerate the WIT reference, the API's JSON enums and the guest's
+## shared enums with their conversions (tests fail when one is stale)
 docs:
 	$(CARGO) run -q -p order-e2e --bin wit-docs -- --out docs/wit-reference.md
 	$(CARGO) run -q -p order-e2e --bin wit-docs -- --rust-enums --out host/src/http/dto/enums.rs
+	$(CARGO) run -q -p order-e2e --bin wit-docs -- --domain-enums --out guest/src/domain/cases.rs
+	$(CARGO) run -q -p order-e2e --bin wit-docs -- --guest-conversions --out guest/src/bindings/cases.rs
 
 ## sim: the long run of the model-based simulation of the saga and the
 ## application layer, bounded in time (make sim SECONDS=300); prints seeds

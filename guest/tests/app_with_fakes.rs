@@ -11,11 +11,10 @@ mod common;
 
 use common::fakes::*;
 use common::*;
-use order_core::app::App;
 use order_core::app::inbound::Inbound;
 use order_core::app::ports::Unavailable;
 use order_core::domain::order::{Order, OrderStatus, PlaceOrder};
-use order_core::domain::returns::{RequestReturn, ReturnStatus};
+use order_core::domain::returns::ReturnStatus;
 use order_core::domain::saga::{CompensationStatus, Finished, SagaStep, StepStatus};
 use order_core::domain::shipment::ShipmentState;
 use order_core::domain::values::*;
@@ -46,21 +45,6 @@ fn fulfilled(w: &World) -> Order {
 
 fn shipment_id(order: &Order) -> String {
     order.shipping.as_ref().unwrap().shipment_id.clone()
-}
-
-/// Runs the saga until it is finished, following its timer.
-fn run_saga_to_the_end(w: &World, app: &App<'_>) -> Order {
-    let mut order = app.advance_saga(ORDER_ID).unwrap();
-    for _ in 0..20 {
-        match w.store.timer(ORDER_ID) {
-            None => return order,
-            Some(due) => {
-                w.clock.set(due.max(w.clock.now()));
-                order = app.advance_saga(ORDER_ID).unwrap();
-            }
-        }
-    }
-    panic!("the saga did not finish: {:?}", order.saga);
 }
 
 // ----- the saga -----------------------------------------------------------------
@@ -431,7 +415,7 @@ fn a_stalled_compensation_keeps_retrying_until_it_succeeds() {
         w.calls_of("send-order-cancellation").is_empty(),
         "held back"
     );
-    let order = run_saga_to_the_end(&w, &app);
+    let order = w.run_saga_to_the_end(&app);
     assert_eq!(w.calls_of("refund-payment").len(), 4);
     assert_eq!(w.calls_of("send-order-cancellation").len(), 1);
     assert_eq!(w.calls_of("release-stock").len(), 1);
@@ -464,18 +448,7 @@ fn daily_metrics_count_placed_orders_cancellations_and_refunds() {
     app.on_delivered(&shipment_id(&order), w.clock.now(), None)
         .unwrap();
     w.clock.advance(MINUTE);
-    app.request_return(RequestReturn {
-        return_id: RETURN_ID.to_string(),
-        order_id: ORDER_ID.to_string(),
-        customer_id: CUSTOMER_ID.to_string(),
-        return_items: vec![return_item(ITEM_B, PRODUCT_B, 1)],
-        return_reason: ReturnReason::Defective,
-        comments: None,
-    })
-    .unwrap();
-    app.approve_return(RETURN_ID, "csr-1", None).unwrap();
-    app.receive_return(RETURN_ID, w.clock.now(), "damaged", true)
-        .unwrap();
+    w.return_one_b_received(&app);
     let refunded = app
         .process_refund(RETURN_ID, usd(PRICE_B), PaymentMethod::CreditCard)
         .unwrap();
@@ -742,7 +715,7 @@ fn an_allocation_lost_in_flight_is_recovered_before_its_stock_is_released() {
         started_at: w.clock.now(),
         lease_until: w.clock.now() + 1,
     };
-    append_raw(&w, &[started]);
+    w.append_raw(&[started]);
     w.clock.advance(MINUTE);
     let before = w.calls().len();
     let order = app
@@ -766,30 +739,6 @@ fn an_allocation_lost_in_flight_is_recovered_before_its_stock_is_released() {
     ));
 }
 
-/// Appends saga events as if an advance had written them and then died.
-fn append_raw(w: &World, events: &[order_core::domain::order::OrderEvent]) {
-    use order_core::app::ports::{AppendBatch, EventStore, NewEvent, StreamAppend};
-    let stream = format!("order-{ORDER_ID}");
-    let version = w.store.events(&stream).len() as u64;
-    w.store
-        .append(&AppendBatch {
-            streams: vec![StreamAppend {
-                stream_id: stream,
-                expected_version: version,
-                tags: Vec::new(),
-                events: events
-                    .iter()
-                    .map(|e| NewEvent {
-                        event_type: e.event_type(),
-                        payload: serde_json::to_string(e).unwrap(),
-                    })
-                    .collect(),
-            }],
-            timers: Vec::new(),
-        })
-        .unwrap();
-}
-
 #[test]
 fn a_charge_lost_in_flight_while_another_payment_confirmed_the_order_is_refunded() {
     use order_core::domain::order::OrderEvent;
@@ -798,22 +747,19 @@ fn a_charge_lost_in_flight_while_another_payment_confirmed_the_order_is_refunded
     placed(&w);
     // An advance started the charge and died; meanwhile a webhook confirmed
     // the order with another transaction.
-    append_raw(
-        &w,
-        &[
-            OrderEvent::SagaStarted { started_at: T0 },
-            OrderEvent::SagaStepStarted {
-                step: SagaStep::ProcessPayment,
-                attempt: 1,
-                started_at: T0,
-                lease_until: T0 + 1,
-            },
-        ],
-    );
+    w.append_raw(&[
+        OrderEvent::SagaStarted { started_at: T0 },
+        OrderEvent::SagaStepStarted {
+            step: SagaStep::ProcessPayment,
+            attempt: 1,
+            started_at: T0,
+            lease_until: T0 + 1,
+        },
+    ]);
     app.confirm_payment(ORDER_ID, "txn-from-webhook", usd(QUOTED_TOTAL))
         .unwrap();
     w.clock.advance(MINUTE);
-    let order = run_saga_to_the_end(&w, &app);
+    let order = w.run_saga_to_the_end(&app);
     // The saga learnt its own charge (same key) and gave it back.
     let keys: Vec<String> = w
         .calls_of("refund-payment")

@@ -14,9 +14,9 @@ use common::*;
 use order_core::app::App;
 use order_core::domain::DomainError;
 use order_core::domain::order::{Order, OrderStatus};
-use order_core::domain::returns::{RequestReturn, ReturnStatus};
+use order_core::domain::returns::ReturnStatus;
 use order_core::domain::saga::{CompensationStatus, Finished, SagaStep};
-use order_core::domain::values::{PaymentMethod, ReturnReason};
+use order_core::domain::values::PaymentMethod;
 
 fn key(step: SagaStep, compensation: bool) -> String {
     step.key(ORDER_ID, compensation)
@@ -24,21 +24,6 @@ fn key(step: SagaStep, compensation: bool) -> String {
 
 fn op_key(op: &'static str, step: SagaStep, compensation: bool) -> (&'static str, String) {
     (op, key(step, compensation))
-}
-
-/// Runs the saga until it is finished, following its timer (bounded).
-fn run_to_the_end(w: &World, app: &App<'_>) -> Order {
-    let mut order = app.advance_saga(ORDER_ID).unwrap();
-    for _ in 0..30 {
-        match w.store.timer(ORDER_ID) {
-            None => return order,
-            Some(due) => {
-                w.clock.set(due.max(w.clock.now()));
-                order = app.advance_saga(ORDER_ID).unwrap();
-            }
-        }
-    }
-    panic!("the saga did not finish: {:?}", order.saga);
 }
 
 /// Follows the saga's timer `rounds` times (it need not finish).
@@ -70,7 +55,7 @@ fn a_charge_whose_answer_is_lost_is_refunded_even_when_every_retry_is_unavailabl
     w.payment.script.lost("process-payment");
     w.payment.script.transient("process-payment", "503");
     w.payment.script.transient("process-payment", "503");
-    let order = run_to_the_end(&w, &app);
+    let order = w.run_saga_to_the_end(&app);
 
     assert_eq!(order.status, OrderStatus::Cancelled);
     let reason = &order.cancellation.as_ref().unwrap().reason;
@@ -106,7 +91,7 @@ fn an_allocation_whose_answer_is_lost_is_learnt_and_released_when_the_step_gives
     w.inventory.script.lost("allocate-stock");
     w.inventory.script.transient("allocate-stock", "503");
     w.inventory.script.transient("allocate-stock", "503");
-    let order = run_to_the_end(&w, &app);
+    let order = w.run_saga_to_the_end(&app);
 
     assert_eq!(order.status, OrderStatus::Cancelled);
     let tail: Vec<_> = w
@@ -143,7 +128,7 @@ fn a_booking_whose_answer_is_lost_is_learnt_and_cancelled_when_the_step_gives_up
     w.carrier.script.lost("create-shipment");
     w.carrier.script.transient("create-shipment", "503");
     w.carrier.script.transient("create-shipment", "503");
-    let order = run_to_the_end(&w, &app);
+    let order = w.run_saga_to_the_end(&app);
 
     assert_eq!(order.status, OrderStatus::Cancelled);
     let booked = booked_shipment_id(&key(SagaStep::CreateShipment, false));
@@ -168,7 +153,7 @@ fn a_step_in_doubt_whose_repeat_is_refused_had_no_effect_and_nothing_is_undone()
     w.payment
         .script
         .permanent("process-payment", "card declined");
-    let order = run_to_the_end(&w, &app);
+    let order = w.run_saga_to_the_end(&app);
 
     assert_eq!(order.status, OrderStatus::Cancelled);
     assert_eq!(w.charges(), 0);
@@ -208,31 +193,10 @@ fn a_compensation_that_cannot_learn_the_outcome_keeps_asking_and_never_releases_
     assert!(w.store.timer(ORDER_ID).is_some(), "its timer stays");
 
     // The inventory service answers again: the allocation is learnt, then released.
-    let order = run_to_the_end(&w, &app);
+    let order = w.run_saga_to_the_end(&app);
     assert_eq!(w.calls_of("release-stock").len(), 1);
     assert_eq!(w.calls_of("refund-payment").len(), 1);
     assert!(order.saga.finished.is_some());
-}
-
-/// An order delivered, with a return of one unit of B received.
-fn received_return(w: &World, app: &App<'_>) {
-    app.place_order(place_cmd()).unwrap();
-    let order = run_to_the_end(w, app);
-    let shipment = order.shipping.unwrap().shipment_id;
-    w.clock.advance(MINUTE);
-    app.on_delivered(&shipment, w.clock.now(), None).unwrap();
-    app.request_return(RequestReturn {
-        return_id: RETURN_ID.to_string(),
-        order_id: ORDER_ID.to_string(),
-        customer_id: CUSTOMER_ID.to_string(),
-        return_items: vec![return_item(ITEM_B, PRODUCT_B, 1)],
-        return_reason: ReturnReason::Defective,
-        comments: None,
-    })
-    .unwrap();
-    app.approve_return(RETURN_ID, "csr-1", None).unwrap();
-    app.receive_return(RETURN_ID, w.clock.now(), "damaged", true)
-        .unwrap();
 }
 
 fn refund_keys(w: &World) -> Vec<String> {
@@ -246,7 +210,7 @@ fn refund_keys(w: &World) -> Vec<String> {
 fn a_refund_in_doubt_refuses_another_amount_until_its_outcome_is_learnt() {
     let w = World::new();
     let app = w.app();
-    received_return(&w, &app);
+    w.received_return(&app);
     let half = PRICE_B / 2;
 
     // Given a refund of half whose answer is lost (the gateway made it).
@@ -295,7 +259,7 @@ fn a_refund_in_doubt_refuses_another_amount_until_its_outcome_is_learnt() {
 fn a_refund_refused_for_good_is_no_longer_in_doubt_and_another_amount_may_follow() {
     let w = World::new();
     let app = w.app();
-    received_return(&w, &app);
+    w.received_return(&app);
     let half = PRICE_B / 2;
     w.payment.script.transient("refund-payment", "unavailable");
     assert!(

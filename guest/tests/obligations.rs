@@ -8,24 +8,8 @@ mod common;
 
 use common::fakes::*;
 use common::*;
-use order_core::app::App;
-use order_core::domain::order::{Order, OrderStatus};
+use order_core::domain::order::OrderStatus;
 use order_core::domain::saga::{Finished, SagaStep};
-
-/// Runs the saga until it is finished, following its timer (bounded).
-fn run_to_the_end(w: &World, app: &App<'_>) -> Order {
-    let mut order = app.advance_saga(ORDER_ID).unwrap();
-    for _ in 0..30 {
-        match w.store.timer(ORDER_ID) {
-            None => return order,
-            Some(due) => {
-                w.clock.set(due.max(w.clock.now()));
-                order = app.advance_saga(ORDER_ID).unwrap();
-            }
-        }
-    }
-    panic!("the saga did not finish: {:?}", order.saga);
-}
 
 fn stalled_key() -> String {
     format!("order-{ORDER_ID}/support-ticket/process-payment/stalled")
@@ -61,7 +45,7 @@ fn a_refused_refund_ends_compensation_failed_with_a_ticket_despite_a_failing_tic
         "the ticket is retried by the timer"
     );
 
-    let order = run_to_the_end(&w, &app);
+    let order = w.run_saga_to_the_end(&app);
     let tickets: Vec<String> = w
         .calls_of("create-support-ticket")
         .into_iter()
@@ -99,7 +83,7 @@ fn a_ticket_call_in_doubt_is_repeated_under_its_key_until_it_answers() {
     for _ in 0..5 {
         w.customer.script.lost("create-support-ticket");
     }
-    let order = run_to_the_end(&w, &app);
+    let order = w.run_saga_to_the_end(&app);
     assert_eq!(order.status, OrderStatus::Shipped);
     let key = format!("order-{ORDER_ID}/support-ticket/notify-customer/undelivered");
     let calls = w.calls_of("create-support-ticket");
@@ -146,7 +130,7 @@ fn a_stalled_refund_opens_its_ticket_while_the_refund_keeps_being_retried() {
         1,
         "the ticket does not wait for the refund"
     );
-    let order = run_to_the_end(&w, &app);
+    let order = w.run_saga_to_the_end(&app);
     assert_eq!(order.refunded, order.total);
     assert!(matches!(
         order.saga.finished,

@@ -56,6 +56,14 @@ impl Store {
         }
     }
 
+    /// Given: a delivered order with a return of every unit received.
+    fn with_every_unit_received() -> Self {
+        let mut store = Store::delivered();
+        store.request(RETURN_ID, all_units()).unwrap();
+        store.receive(RETURN_ID);
+        store
+    }
+
     fn record(&mut self, id: &str, ret: Vec<ReturnEvent>, order: Vec<OrderEvent>) {
         let before = self.returns.remove(id);
         let after = ret.iter().fold(before, Return::apply);
@@ -808,9 +816,7 @@ fn return_tracking_number_is_1_to_100_characters() {
 
 #[test]
 fn a_refund_never_exceeds_what_was_paid() {
-    let mut store = Store::delivered();
-    store.request(RETURN_ID, all_units()).unwrap();
-    store.receive(RETURN_ID);
+    let store = Store::with_every_unit_received();
     let r = store.get(RETURN_ID);
     assert_rule(
         check_refund(r, &store.order, &usd(TOTAL + 1)),
@@ -848,9 +854,7 @@ fn a_refund_never_exceeds_what_was_paid_minus_what_was_refunded() {
 
 #[test]
 fn a_refund_in_another_currency_is_rejected() {
-    let mut store = Store::delivered();
-    store.request(RETURN_ID, all_units()).unwrap();
-    store.receive(RETURN_ID);
+    let store = Store::with_every_unit_received();
     assert_validation(
         check_refund(store.get(RETURN_ID), &store.order, &money(100, "EUR")),
         "refund-amount.currency",
@@ -859,9 +863,7 @@ fn a_refund_in_another_currency_is_rejected() {
 
 #[test]
 fn a_zero_refund_is_rejected() {
-    let mut store = Store::delivered();
-    store.request(RETURN_ID, all_units()).unwrap();
-    store.receive(RETURN_ID);
+    let mut store = Store::with_every_unit_received();
     assert_validation(store.refund(RETURN_ID, usd(0)), "refund-amount.amount");
     assert!(store.refund(RETURN_ID, usd(1)).is_ok());
 }
@@ -870,9 +872,7 @@ fn a_zero_refund_is_rejected() {
 
 #[test]
 fn refunding_a_return_of_every_unit_moves_the_order_to_returned() {
-    let mut store = Store::delivered();
-    store.request(RETURN_ID, all_units()).unwrap();
-    store.receive(RETURN_ID);
+    let mut store = Store::with_every_unit_received();
     let events = store.refund(RETURN_ID, usd(SUBTOTAL)).unwrap();
     assert_eq!(
         events,
@@ -940,9 +940,7 @@ fn the_last_refunded_return_moves_the_order_to_returned() {
 
 #[test]
 fn a_returned_order_accepts_no_further_return() {
-    let mut store = Store::delivered();
-    store.request(RETURN_ID, all_units()).unwrap();
-    store.receive(RETURN_ID);
+    let mut store = Store::with_every_unit_received();
     store.refund(RETURN_ID, usd(SUBTOTAL)).unwrap();
     let cmd = request(RETURN_ID_2, vec![return_item(ITEM_A, PRODUCT_A, 1)])
         .validate()

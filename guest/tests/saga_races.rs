@@ -17,12 +17,9 @@ mod common;
 use common::fakes::*;
 use common::*;
 use order_core::app::App;
-use order_core::app::ports::{
-    AppendBatch, Env, EventStore, NewEvent, PaymentGateway, PaymentReceipt, StreamAppend,
-};
+use order_core::app::ports::{Env, PaymentGateway, PaymentReceipt};
 use order_core::domain::ExternalError;
-use order_core::domain::order::{Order, OrderEvent, OrderStatus};
-use order_core::domain::returns::RequestReturn;
+use order_core::domain::order::{OrderEvent, OrderStatus};
 use order_core::domain::saga::{Finished, SagaStep};
 use order_core::domain::values::*;
 
@@ -34,44 +31,6 @@ fn key(step: SagaStep, compensation: bool) -> String {
 
 fn duplicate_key() -> String {
     format!("order-{ORDER_ID}/process-payment/duplicate")
-}
-
-/// Runs the saga until it is finished, following its timer (bounded).
-fn run_to_the_end(w: &World, app: &App<'_>) -> Order {
-    let mut order = app.advance_saga(ORDER_ID).unwrap();
-    for _ in 0..30 {
-        match w.store.timer(ORDER_ID) {
-            None => return order,
-            Some(due) => {
-                w.clock.set(due.max(w.clock.now()));
-                order = app.advance_saga(ORDER_ID).unwrap();
-            }
-        }
-    }
-    panic!("the saga did not finish: {:?}", order.saga);
-}
-
-/// Appends saga events as if an advance had written them and then died.
-fn append_raw(w: &World, events: &[OrderEvent]) {
-    let stream = format!("order-{ORDER_ID}");
-    let version = w.store.events(&stream).len() as u64;
-    w.store
-        .append(&AppendBatch {
-            streams: vec![StreamAppend {
-                stream_id: stream,
-                expected_version: version,
-                tags: Vec::new(),
-                events: events
-                    .iter()
-                    .map(|e| NewEvent {
-                        event_type: e.event_type(),
-                        payload: serde_json::to_string(e).unwrap(),
-                    })
-                    .collect(),
-            }],
-            timers: Vec::new(),
-        })
-        .unwrap();
 }
 
 /// An advance recorded that the step's call started (lease of one minute)
@@ -88,7 +47,7 @@ fn call_started_and_host_died(w: &World, step: SagaStep, attempt: u32) {
         started_at: now,
         lease_until: now + MINUTE,
     });
-    append_raw(w, &events);
+    w.append_raw(&events);
 }
 
 /// The saga's own charge reaches the gateway (its answer never comes back).
@@ -132,7 +91,7 @@ fn an_order_shipped_by_a_clerk_while_the_booking_is_out_completes_when_the_booki
         .script
         .permanent("create-shipment", "order already shipped");
     w.clock.advance(2 * MINUTE);
-    let order = run_to_the_end(&w, &app);
+    let order = w.run_saga_to_the_end(&app);
 
     assert_eq!(order.status, OrderStatus::Shipped);
     assert_eq!(order.shipping.as_ref().unwrap().shipment_id, SHIPMENT_ID);
@@ -169,7 +128,7 @@ fn a_payment_failed_report_during_the_sagas_unanswered_charge_waits_for_it_and_r
     assert_eq!(w.store.timer(ORDER_ID), Some(lease_until));
 
     w.clock.set(lease_until);
-    let order = run_to_the_end(&w, &app);
+    let order = w.run_saga_to_the_end(&app);
     assert_eq!(
         refunds(&w),
         vec![(key(SagaStep::ProcessPayment, true), txn.clone())],
@@ -194,7 +153,7 @@ fn a_transient_answer_after_a_lost_charge_does_not_let_a_clerks_payment_hide_the
     w.payment.script.transient("process-payment", "503");
     w.payment.script.transient("process-payment", "503");
     w.clock.advance(2 * MINUTE);
-    let order = run_to_the_end(&w, &app);
+    let order = w.run_saga_to_the_end(&app);
 
     assert_eq!(order.status, OrderStatus::Shipped);
     assert_eq!(
@@ -221,7 +180,7 @@ fn an_allocation_that_outlives_its_lease_is_released_after_the_repeats_fail_tran
     // Worker two's repeat gets a transient error: the step runs out of attempts.
     w.inventory.script.transient("allocate-stock", "503");
     w.clock.advance(2 * MINUTE);
-    let order = run_to_the_end(&w, &app);
+    let order = w.run_saga_to_the_end(&app);
 
     assert_eq!(order.status, OrderStatus::Cancelled);
     let ops = w.ops();
@@ -252,7 +211,7 @@ fn a_cancellation_refunds_the_webhooks_payment_and_the_sagas_own_slow_charge() {
     let order = if order.saga.finished.is_some() {
         order
     } else {
-        run_to_the_end(&w, &app)
+        w.run_saga_to_the_end(&app)
     };
 
     let refunded = refunds(&w);
@@ -400,7 +359,7 @@ fn a_partial_allocation_releases_only_the_allocated_lines() {
         &[(ITEM_A.to_string(), true), (ITEM_B.to_string(), false)],
     )
     .unwrap();
-    run_to_the_end(&w, &app);
+    w.run_saga_to_the_end(&app);
 
     let releases = w.calls_of("release-stock");
     assert_eq!(releases.len(), 1);
@@ -415,7 +374,7 @@ fn a_partial_stock_allocated_report_names_no_line_and_releases_none() {
     w.inventory.script.transient("allocate-stock", "busy");
     app.advance_saga(ORDER_ID).unwrap();
     app.on_stock_allocated(ORDER_ID, false).unwrap();
-    run_to_the_end(&w, &app);
+    w.run_saga_to_the_end(&app);
 
     let releases = w.calls_of("release-stock");
     assert_eq!(releases.len(), 1, "the service releases what it holds");
@@ -428,23 +387,7 @@ fn a_partial_stock_allocated_report_names_no_line_and_releases_none() {
 fn a_refund_retried_with_another_amount_after_a_refusal_uses_another_key() {
     let w = World::new();
     let app = w.app();
-    app.place_order(place_cmd()).unwrap();
-    let order = run_to_the_end(&w, &app);
-    let shipment = order.shipping.unwrap().shipment_id;
-    w.clock.advance(MINUTE);
-    app.on_delivered(&shipment, w.clock.now(), None).unwrap();
-    app.request_return(RequestReturn {
-        return_id: RETURN_ID.to_string(),
-        order_id: ORDER_ID.to_string(),
-        customer_id: CUSTOMER_ID.to_string(),
-        return_items: vec![return_item(ITEM_B, PRODUCT_B, 1)],
-        return_reason: ReturnReason::Defective,
-        comments: None,
-    })
-    .unwrap();
-    app.approve_return(RETURN_ID, "csr-1", None).unwrap();
-    app.receive_return(RETURN_ID, w.clock.now(), "damaged", true)
-        .unwrap();
+    w.received_return(&app);
 
     w.payment
         .script
@@ -484,7 +427,7 @@ fn a_carrier_booking_before_the_order_is_ready_is_used_instead_of_booking_a_seco
         app.get_order(ORDER_ID).unwrap().status,
         OrderStatus::Pending
     );
-    let order = run_to_the_end(&w, &app);
+    let order = w.run_saga_to_the_end(&app);
 
     assert_eq!(order.status, OrderStatus::Shipped);
     assert_eq!(order.shipping.as_ref().unwrap().shipment_id, SHIPMENT_ID);
@@ -508,7 +451,7 @@ fn a_carrier_booking_for_an_order_cancelled_before_it_was_ready_is_cancelled_by_
     w.payment
         .script
         .permanent("process-payment", "card declined");
-    let order = run_to_the_end(&w, &app);
+    let order = w.run_saga_to_the_end(&app);
 
     assert_eq!(order.status, OrderStatus::Cancelled);
     let cancels = w.calls_of("cancel-shipment");
@@ -532,7 +475,7 @@ fn a_carrier_booking_for_an_already_cancelled_order_is_cancelled_at_once() {
     app.place_order(place_cmd()).unwrap();
     app.cancel_order(ORDER_ID, "changed my mind", "customer")
         .unwrap();
-    let order = run_to_the_end(&w, &app);
+    let order = w.run_saga_to_the_end(&app);
     assert!(order.saga.finished.is_some());
     // A failing cancel writes nothing: the carrier's redelivery tries again.
     w.carrier.script.transient("cancel-shipment", "503");
@@ -568,7 +511,7 @@ fn a_carrier_booking_for_an_order_already_shipped_with_another_shipment_is_cance
     let w = World::new();
     let app = w.app();
     app.place_order(place_cmd()).unwrap();
-    let order = run_to_the_end(&w, &app);
+    let order = w.run_saga_to_the_end(&app);
     let own = order.shipping.as_ref().unwrap().shipment_id.clone();
     assert_ne!(own, SHIPMENT_ID);
     // Given the order shipped with the saga's booking, when the carrier
@@ -624,7 +567,7 @@ fn a_second_carrier_booking_before_the_order_is_ready_is_cancelled_and_the_first
         .unwrap();
     app.on_shipment_created(second, ORDER_ID, CarrierCode::Ups, "1Z999AA10123456785")
         .unwrap();
-    let order = run_to_the_end(&w, &app);
+    let order = w.run_saga_to_the_end(&app);
 
     assert_eq!(order.status, OrderStatus::Shipped);
     assert_eq!(order.shipping.as_ref().unwrap().shipment_id, SHIPMENT_ID);
@@ -646,7 +589,7 @@ fn a_carrier_booking_it_will_not_cancel_for_a_shipped_order_is_handed_to_people(
     let w = World::new();
     let app = w.app();
     app.place_order(place_cmd()).unwrap();
-    run_to_the_end(&w, &app);
+    w.run_saga_to_the_end(&app);
     w.carrier
         .script
         .permanent("cancel-shipment", "already picked up");
@@ -684,7 +627,7 @@ fn a_duplicate_charge_whose_refund_is_refused_is_handed_to_people_with_a_ticket(
         .script
         .transient("create-support-ticket", "helpdesk down");
     w.clock.advance(2 * MINUTE);
-    let order = run_to_the_end(&w, &app);
+    let order = w.run_saga_to_the_end(&app);
 
     assert_eq!(order.status, OrderStatus::Shipped);
     let key = format!("order-{ORDER_ID}/support-ticket/process-payment/duplicate");
@@ -712,7 +655,7 @@ fn a_support_ticket_refused_for_good_is_asked_under_a_new_key_until_opened() {
     w.customer
         .script
         .permanent("create-support-ticket", "refused");
-    let order = run_to_the_end(&w, &app);
+    let order = w.run_saga_to_the_end(&app);
 
     // Then the saga finishes with a ticket opened under a new key.
     assert!(matches!(

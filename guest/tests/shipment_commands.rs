@@ -328,25 +328,29 @@ fn failure_reason_is_1_to_500_characters() {
 
 // ----- after the end --------------------------------------------------------
 
-#[test]
-fn commands_after_delivery_complete_are_rejected() {
-    let s = delivered();
-    assert_eq!(s.state, ShipmentState::DeliveryComplete);
-    let state = "delivery-complete";
+/// Then: every command on `s`, ended in `state`, is an invalid transition
+/// from it (the tracking update asks for `tracking`, the failure says
+/// `reason`).
+fn assert_every_command_is_refused(
+    s: &Shipment,
+    state: &str,
+    tracking: (ShipmentStatus, &str),
+    reason: &str,
+) {
     assert_transition(
-        decide_update_tracking(&s, ShipmentStatus::InTransit, None, "late", NOW),
+        decide_update_tracking(s, tracking.0, None, tracking.1, NOW),
         Entity::Shipment,
         state,
         "update-tracking",
     );
     assert_transition(
-        decide_mark_delivered(&s, NOW, None),
+        decide_mark_delivered(s, NOW, None),
         Entity::Shipment,
         state,
         "mark-delivered",
     );
     assert_transition(
-        decide_mark_failed(&s, "lost", NOW),
+        decide_mark_failed(s, reason, NOW),
         Entity::Shipment,
         state,
         "mark-failed",
@@ -354,27 +358,26 @@ fn commands_after_delivery_complete_are_rejected() {
 }
 
 #[test]
+fn commands_after_delivery_complete_are_rejected() {
+    let s = delivered();
+    assert_eq!(s.state, ShipmentState::DeliveryComplete);
+    assert_every_command_is_refused(
+        &s,
+        "delivery-complete",
+        (ShipmentStatus::InTransit, "late"),
+        "lost",
+    );
+}
+
+#[test]
 fn commands_after_delivery_failed_are_rejected() {
     let s = failed();
     assert_eq!(s.state, ShipmentState::DeliveryFailed);
-    let state = "delivery-failed";
-    assert_transition(
-        decide_update_tracking(&s, ShipmentStatus::ReturnedToSender, None, "back", NOW),
-        Entity::Shipment,
-        state,
-        "update-tracking",
-    );
-    assert_transition(
-        decide_mark_delivered(&s, NOW, None),
-        Entity::Shipment,
-        state,
-        "mark-delivered",
-    );
-    assert_transition(
-        decide_mark_failed(&s, "again", NOW),
-        Entity::Shipment,
-        state,
-        "mark-failed",
+    assert_every_command_is_refused(
+        &s,
+        "delivery-failed",
+        (ShipmentStatus::ReturnedToSender, "back"),
+        "again",
     );
 }
 

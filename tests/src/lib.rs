@@ -2,8 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod guest_enums;
+#[path = "../../guest/tests/sim/rng.rs"]
+mod rng;
 pub mod wit_docs;
 pub mod wit_enums;
+
+pub use rng::Rng;
 
 /// The workspace root: the parent of this crate's directory.
 pub fn workspace_root() -> PathBuf {
@@ -11,4 +16,31 @@ pub fn workspace_root() -> PathBuf {
         .parent()
         .expect("the tests crate lives inside the workspace")
         .to_path_buf()
+}
+
+/// Panics, naming `regenerate`, unless the committed file at `path` (from the
+/// workspace root) is exactly `generated`: the staleness check of every file
+/// generated from wit/.
+pub fn assert_generated_file_is_current(path: &str, generated: &str, regenerate: &str) {
+    let file = workspace_root().join(path);
+    let committed = std::fs::read_to_string(&file).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {}: {e}; generate it with `{regenerate}`",
+            file.display()
+        )
+    });
+    if committed != generated {
+        let line = committed
+            .lines()
+            .zip(generated.lines())
+            .position(|(a, b)| a != b)
+            .map_or_else(
+                || committed.lines().count().min(generated.lines().count()) + 1,
+                |i| i + 1,
+            );
+        panic!(
+            "{path} is stale (first difference at line {line}): regenerate it from the \
+             workspace root with `{regenerate}` (or `make docs`)"
+        );
+    }
 }

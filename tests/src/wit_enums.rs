@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context as _, Result, bail};
-use wit_parser::{Docs, Resolve, TypeDefKind, TypeOwner};
+use wit_parser::{Docs, Enum, Resolve, TypeDef, TypeDefKind, TypeOwner};
 
 use crate::wit_docs::load_package;
 
@@ -54,18 +54,7 @@ pub fn render(resolve: &Resolve) -> Result<String> {
          use crate::bindings::types as wit_types;\n"
     );
     for (iface, name) in API_ENUMS {
-        let (id, ty) = resolve
-            .types
-            .iter()
-            .find(|(_, t)| {
-                t.name.as_deref() == Some(*name)
-                    && matches!(t.owner, TypeOwner::Interface(i)
-                        if resolve.interfaces[i].name.as_deref() == Some(*iface))
-            })
-            .with_context(|| format!("no enum {name} in interface {iface}"))?;
-        let TypeDefKind::Enum(e) = &ty.kind else {
-            bail!("{iface}.{name} is not an enum ({id:?})");
-        };
+        let (ty, e) = find_enum(resolve, iface, name)?;
         let rust = camel(name);
         let module = match *iface {
             "types" => "wit_types",
@@ -85,26 +74,52 @@ pub fn render(resolve: &Resolve) -> Result<String> {
             let _ = writeln!(out, "    {},", camel(&case.name));
         }
         let _ = writeln!(out, "}}\n");
-        for (from, to) in [
-            (rust.as_str(), path.as_str()),
-            (path.as_str(), rust.as_str()),
-        ] {
-            let _ = writeln!(
-                out,
-                "impl From<{from}> for {to} {{\n    fn from(value: {from}) -> Self {{\n        match value {{"
-            );
-            for case in &e.cases {
-                let c = camel(&case.name);
-                let _ = writeln!(out, "            {from}::{c} => {to}::{c},");
-            }
-            let _ = writeln!(out, "        }}\n    }}\n}}\n");
+        for (from, to) in [(&rust, &path), (&path, &rust)] {
+            from_impl(&mut out, from, to, e);
+            out.push('\n');
         }
     }
     let trimmed = out.trim_end().to_string();
     Ok(trimmed + "\n")
 }
 
-fn camel(kebab: &str) -> String {
+/// `impl From<FROM> for TO`, case by case of `e` (the two types have the same
+/// cases, named alike).
+pub(crate) fn from_impl(out: &mut String, from: &str, to: &str, e: &Enum) {
+    let _ = writeln!(
+        out,
+        "impl From<{from}> for {to} {{\n    fn from(value: {from}) -> Self {{\n        match value {{"
+    );
+    for case in &e.cases {
+        let c = camel(&case.name);
+        let _ = writeln!(out, "            {from}::{c} => {to}::{c},");
+    }
+    let _ = writeln!(out, "        }}\n    }}\n}}");
+}
+
+/// The enum `name` of the interface `iface`, with its type definition.
+pub(crate) fn find_enum<'a>(
+    resolve: &'a Resolve,
+    iface: &str,
+    name: &str,
+) -> Result<(&'a TypeDef, &'a Enum)> {
+    let (id, ty) = resolve
+        .types
+        .iter()
+        .find(|(_, t)| {
+            t.name.as_deref() == Some(name)
+                && matches!(t.owner, TypeOwner::Interface(i)
+                    if resolve.interfaces[i].name.as_deref() == Some(iface))
+        })
+        .with_context(|| format!("no enum {name} in interface {iface}"))?;
+    let TypeDefKind::Enum(e) = &ty.kind else {
+        bail!("{iface}.{name} is not an enum ({id:?})");
+    };
+    Ok((ty, e))
+}
+
+/// `payment-method` -> `PaymentMethod`.
+pub(crate) fn camel(kebab: &str) -> String {
     kebab
         .split('-')
         .map(|w| {
@@ -116,7 +131,8 @@ fn camel(kebab: &str) -> String {
         .collect()
 }
 
-fn docs(out: &mut String, indent: &str, docs: &Docs) {
+/// The WIT `///` comments as Rust doc comments, indented by `indent`.
+pub(crate) fn docs(out: &mut String, indent: &str, docs: &Docs) {
     if let Some(text) = docs.contents.as_deref().map(str::trim) {
         for line in text.lines() {
             let line = line.trim_end();

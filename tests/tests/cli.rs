@@ -9,57 +9,22 @@
 //! The binary is `target/debug/order-host`, built by `make build` (or
 //! `cargo build -p order-host`).
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
-
-/// `target/debug/order-host`: the test executable lives in `target/debug/deps`.
-fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test executable's path");
-    let debug = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test executable lives in target/<profile>/deps");
-    let binary = debug.join(format!("order-host{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.is_file(),
-        "the order-host binary is not at {}: build it first with `make build` (or `cargo build -p order-host`)",
-        binary.display()
-    );
-    binary
-}
+use support::{stderr, stdout};
 
 /// The example order of the README.
 fn example() -> PathBuf {
     order_e2e::workspace_root().join("docs/examples/order.json")
 }
 
-/// Runs `order-host --store DIR/orders.db ARGS` in `dir`, with no
-/// `ORDER_HOST_*` variable of the developer's environment leaking in.
+/// Runs `order-host --store DIR/orders.db ARGS` in `dir`.
 fn run(dir: &Path, args: &[&str]) -> Output {
-    let mut command = Command::new(binary());
-    command.current_dir(dir);
-    for (name, _) in std::env::vars() {
-        if name.starts_with("ORDER_HOST_") {
-            command.env_remove(name);
-        }
-    }
-    let store = dir.join("orders.db");
-    command
-        .arg("--store")
-        .arg(&store)
-        .args(args)
-        .output()
-        .expect("order-host runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+    support::cli(dir, &dir.join("orders.db"), args)
 }
 
 /// Runs and expects success; returns stdout.

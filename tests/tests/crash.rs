@@ -48,13 +48,16 @@
 //! `cargo build -p order-host` (or `make build`) before running this test
 //! alone, or it tests the previous binary.
 
+mod support;
+
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead as _, BufReader, Read as _};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::path::Path;
+use std::process::{Child, ExitStatus, Stdio};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use order_e2e::Rng;
 use order_host::bindings::fulfillment_saga::{SagaOutcome, SagaPhase};
 use order_host::bindings::orders::OrderView;
 use order_host::bindings::types::OrderStatus;
@@ -79,46 +82,6 @@ const POLICY: &str = r#"{
   "notification-retry": {"max-attempts": 6, "base-delay-ms": 5, "max-delay-ms": 40, "jitter-permille": 200},
   "call-lease-ms": 2000
 }"#;
-
-/// The `order-host` binary cargo built beside this test (as ripgrep's
-/// tests find theirs): `target/<profile>/order-host`.
-fn host_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test's own path");
-    let mut dir = exe.parent().expect("the test's directory").to_path_buf();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let binary = dir.join(format!("order-host{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.is_file(),
-        "{} is missing: build the host first (`make build`, or `cargo build -p order-host`)",
-        binary.display()
-    );
-    // The host library rebuilt after the binary was linked means the
-    // binary is stale (cargo builds the library, then links the binary).
-    let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
-    let library = std::fs::read_dir(dir.join("deps"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|entry| entry.path())
-        .filter(|path| {
-            path.file_name()
-                .and_then(|name| name.to_str())
-                .is_some_and(|name| name.starts_with("liborder_host-") && name.ends_with(".rlib"))
-        })
-        .filter_map(|path| modified(&path))
-        .max();
-    if let (Some(built), Some(library)) = (modified(&binary), library)
-        && built < library
-    {
-        eprintln!(
-            "note: {} is older than the host library; if the host changed, run `cargo build -p order-host`",
-            binary.display()
-        );
-    }
-    binary
-}
 
 /// The test's directory: removed when the test passes, kept (and named)
 /// when it fails, for a look at the store and the simulation state.
@@ -146,14 +109,6 @@ impl Drop for Workdir {
     }
 }
 
-fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 fn seed() -> u64 {
     match std::env::var("CRASH_SEED") {
         Ok(text) => text.trim().parse().expect("CRASH_SEED must be a number"),
@@ -161,13 +116,12 @@ fn seed() -> u64 {
             let nanos = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos() as u64);
-            splitmix(&mut (nanos ^ u64::from(std::process::id()))) % 1_000_000
+            Rng::new(nanos ^ u64::from(std::process::id())).below(1_000_000)
         }
     }
 }
 
 struct Run<'a> {
-    binary: &'a Path,
     dir: &'a Path,
     seed: u64,
 }
@@ -184,7 +138,9 @@ struct Running {
 impl Run<'_> {
     fn spawn(&self, json: bool) -> Running {
         let path = |name: &str| self.dir.join(name);
-        let mut command = Command::new(self.binary);
+        // Only the flags below configure it (and no settings file: the
+        // working directory is the test's own).
+        let mut command = support::order_host(self.dir);
         command
             .arg("--store")
             .arg(path("orders.db"))
@@ -208,17 +164,9 @@ impl Run<'_> {
             .args(["--stock", &STOCK.to_string()])
             .env("RUST_LOG", "error,order_host::load=debug")
             .env("NO_COLOR", "1")
-            .current_dir(self.dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        // Only the flags above configure it (and no settings file: the
-        // working directory is the test's own).
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("ORDER_HOST_") {
-                command.env_remove(name);
-            }
-        }
         let mut child = command.spawn().expect("starting order-host");
         let stderr = child.stderr.take().expect("piped stderr");
         let (tx, settled) = mpsc::channel();
@@ -297,13 +245,11 @@ impl Running {
 
 #[test]
 fn a_host_killed_at_random_moments_loses_nothing_and_never_acts_twice() {
-    let binary = host_binary();
     let seed = seed();
     eprintln!("crash test seed: {seed} (run again with CRASH_SEED={seed})");
     let dir = Workdir(Some(tempfile::tempdir().expect("a temporary directory")));
     std::fs::write(dir.path().join("policy.json"), POLICY).expect("writing the policy");
     let run = Run {
-        binary: &binary,
         dir: dir.path(),
         seed,
     };
@@ -312,16 +258,16 @@ fn a_host_killed_at_random_moments_loses_nothing_and_never_acts_twice() {
     // Each kill lands when the work has reached a random point (so many
     // orders settled), plus a random few milliseconds: anywhere in placing,
     // cancelling, the sagas and the deliveries, which all run at once.
-    let mut random = seed ^ 0x00C0_FFEE;
+    let mut random = Rng::new(seed ^ 0x00C0_FFEE);
     let mut targets: Vec<usize> = (0..KILLS)
-        .map(|_| (splitmix(&mut random) % ORDERS as u64) as usize)
+        .map(|_| random.below(ORDERS as u64) as usize)
         .collect();
     targets.sort_unstable();
     let mut landed = 0;
     for (kill, target) in targets.into_iter().enumerate() {
         let mut running = run.spawn(false);
         let seen = running.wait_for(target, Duration::from_secs(60));
-        std::thread::sleep(Duration::from_millis(splitmix(&mut random) % 40));
+        std::thread::sleep(Duration::from_millis(random.below(40)));
         match running.child.try_wait().expect("polling order-host") {
             None => {
                 running.child.kill().expect("SIGKILL");
@@ -587,11 +533,9 @@ fn check_invariants(dir: &Path, seed: u64) {
 /// naming the process that holds the state, and changes nothing.
 #[test]
 fn a_second_host_on_the_same_simulation_state_fails_at_once_naming_the_holder() {
-    let binary = host_binary();
     let dir = Workdir(Some(tempfile::tempdir().expect("a temporary directory")));
     std::fs::write(dir.path().join("policy.json"), POLICY).expect("writing the policy");
     let run = Run {
-        binary: &binary,
         dir: dir.path(),
         seed: 11,
     };
@@ -601,14 +545,13 @@ fn a_second_host_on_the_same_simulation_state_fails_at_once_naming_the_holder() 
     let holder = first.child.id();
 
     let started = Instant::now();
-    let second = Command::new(&binary)
+    let second = support::order_host(dir.path())
         .arg("--store")
         .arg(dir.path().join("other-orders.db"))
         .arg("--sim-state")
         .arg(dir.path().join("sim.db"))
         .args(["--seed", "11", "load", "--orders", "10"])
         .env("NO_COLOR", "1")
-        .current_dir(dir.path())
         .stdin(Stdio::null())
         .output()
         .expect("running the second order-host");

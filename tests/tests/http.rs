@@ -13,212 +13,27 @@
 //! `cargo build -p order-host`); each test starts its own server on a free
 //! port with its own store in a temporary directory, and kills it at the end.
 
-use std::io::{BufRead as _, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+mod support;
+
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, Mac as _};
 use serde_json::{Value, json};
 use sha2::Sha256;
+use support::{Launch, Reply, Server, id, line, order, order_host};
 
 const SECRET: &str = "whsec_http_tests";
 
 // --- the server -------------------------------------------------------------
 
-/// `target/debug/order-host`: the test executable lives in `target/debug/deps`.
-fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test executable's path");
-    let debug = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test executable lives in target/<profile>/deps");
-    let binary = debug.join(format!("order-host{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.is_file(),
-        "the order-host binary is not at {}: build it first with `make build` (or `cargo build -p order-host`)",
-        binary.display()
-    );
-    binary
+/// A server on `store` with the test secret, a fast driver and a free port.
+fn launch(store: &Path) -> Launch {
+    Launch::serve(store).env("ORDER_HOST_WEBHOOK_SECRET", SECRET)
 }
 
-/// How to start a server.
-#[derive(Clone)]
-struct Launch {
-    /// Passed before `serve` (global flags).
-    global: Vec<String>,
-    /// Passed after `serve`.
-    serve: Vec<String>,
-    env: Vec<(String, String)>,
-}
-
-impl Launch {
-    /// A server on `store` with the test secret, a fast driver and a free port.
-    fn on(store: &Path) -> Self {
-        Launch {
-            global: vec!["--store".into(), store.display().to_string()],
-            serve: vec![
-                "--bind".into(),
-                "127.0.0.1:0".into(),
-                "--driver-interval-ms".into(),
-                "50".into(),
-            ],
-            env: vec![("ORDER_HOST_WEBHOOK_SECRET".into(), SECRET.into())],
-        }
-    }
-
-    fn global(mut self, args: &[&str]) -> Self {
-        self.global.extend(args.iter().map(|a| (*a).to_owned()));
-        self
-    }
-
-    fn serve(mut self, args: &[&str]) -> Self {
-        self.serve.extend(args.iter().map(|a| (*a).to_owned()));
-        self
-    }
-
-    fn env(mut self, name: &str, value: &str) -> Self {
-        self.env.retain(|(n, _)| n != name);
-        self.env.push((name.into(), value.into()));
-        self
-    }
-
-    fn without_env(mut self, name: &str) -> Self {
-        self.env.retain(|(n, _)| n != name);
-        self
-    }
-}
-
-/// A running `order-host serve`; killed (and waited for) when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    log: PathBuf,
-    agent: ureq::Agent,
-}
-
-/// A command for the binary, in `dir`, with no `ORDER_HOST_*` variable of
-/// the developer's environment leaking in.
-fn order_host(dir: &Path) -> Command {
-    let mut command = Command::new(binary());
-    command.current_dir(dir);
-    for (name, _) in std::env::vars() {
-        if name.starts_with("ORDER_HOST_") {
-            command.env_remove(name);
-        }
-    }
-    command
-}
-
+/// What these tests do through a server, on top of the harness's requests.
 impl Server {
-    /// Starts the server in `dir` and waits for its `listening on` line.
-    fn start(dir: &Path, launch: &Launch) -> Server {
-        let log = dir.join(format!(
-            "server-{}.log",
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ));
-        let mut command = order_host(dir);
-        command
-            .args(&launch.global)
-            .arg("serve")
-            .args(&launch.serve)
-            .envs(launch.env.iter().map(|(k, v)| (k, v)))
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap());
-        let mut child = command.spawn().expect("order-host starts");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Some(address) = line.strip_prefix("listening on ") {
-                    let _ = tx.send(address.to_owned());
-                }
-            }
-        });
-        // The first start may compile the component (it is cached after).
-        let base = match rx.recv_timeout(Duration::from_secs(120)) {
-            Ok(base) => base,
-            Err(_) => {
-                let _ = child.kill();
-                let status = child.wait();
-                panic!(
-                    "order-host serve did not print its address ({status:?}); its log:\n{}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
-            }
-        };
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .build()
-            .into();
-        Server {
-            child,
-            base,
-            log,
-            agent,
-        }
-    }
-
-    fn request(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<&str>,
-        headers: &[(&str, &str)],
-    ) -> Reply {
-        let url = format!("{}{path}", self.base);
-        let mut builder = ureq::http::Request::builder().method(method).uri(&url);
-        for (name, value) in headers {
-            builder = builder.header(*name, *value);
-        }
-        let response = match body {
-            Some(body) => {
-                let request = builder
-                    .header("content-type", "application/json")
-                    .body(body.to_owned())
-                    .unwrap();
-                self.agent.run(request)
-            }
-            None => self.agent.run(builder.body(()).unwrap()),
-        };
-        let mut response = response.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let location = response
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let text = response.body_mut().read_to_string().unwrap_or_default();
-        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply {
-            status,
-            content_type,
-            location,
-            text,
-            json,
-        }
-    }
-
-    fn get(&self, path: &str) -> Reply {
-        self.request("GET", path, None, &[])
-    }
-
-    fn post(&self, path: &str, body: &Value) -> Reply {
-        self.request("POST", path, Some(&body.to_string()), &[])
-    }
-
     /// Sends a webhook signed with `secret` at `timestamp`.
     fn webhook_signed(&self, source: &str, body: &str, secret: &str, timestamp: u64) -> Reply {
         let header = signature(secret, timestamp, body);
@@ -306,91 +121,6 @@ impl Server {
         assert_eq!(delivered.status, 200, "{}", delivered.text);
         self.order(body["order_id"].as_str().unwrap())
     }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Stops the server with SIGTERM and waits (bounded) for a clean exit.
-    fn terminate(mut self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.pid().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let exit = loop {
-            if let Some(exit) = self.child.try_wait().unwrap() {
-                break exit;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server did not stop on SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        assert!(exit.success(), "{exit:?}");
-    }
-
-    /// Kills the server (SIGKILL: as abrupt as a crash) and waits for it.
-    fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            let log = self.log();
-            let tail: Vec<&str> = log.lines().rev().take(40).collect();
-            eprintln!(
-                "--- last lines of the server's log ---\n{}",
-                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-            );
-        }
-    }
-}
-
-/// An answer.
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    content_type: String,
-    location: Option<String>,
-    text: String,
-    json: Value,
-}
-
-impl Reply {
-    /// Asserts a problem+json with `status` naming `field`.
-    fn assert_problem(&self, status: u16, field: Option<&str>, context: &str) {
-        assert_eq!(self.status, status, "{context}: {}", self.text);
-        assert_eq!(
-            self.content_type, "application/problem+json",
-            "{context}: {}",
-            self.text
-        );
-        assert_eq!(self.json["status"], status, "{context}: {}", self.text);
-        assert!(
-            self.json["type"]
-                .as_str()
-                .is_some_and(|t| t.starts_with("urn:order-host:problem:")),
-            "{context}: {}",
-            self.text
-        );
-        assert!(self.json["title"].is_string(), "{context}: {}", self.text);
-        assert!(self.json["detail"].is_string(), "{context}: {}", self.text);
-        if let Some(field) = field {
-            assert_eq!(self.json["field"], field, "{context}: {}", self.text);
-        }
-    }
 }
 
 // --- data -------------------------------------------------------------------
@@ -414,47 +144,6 @@ fn signature(secret: &str, timestamp: u64, body: &str) -> String {
         "t={timestamp},v1={}",
         hex::encode(mac.finalize().into_bytes())
     )
-}
-
-fn id(name: &str) -> String {
-    uuid::Uuid::new_v5(
-        &uuid::Uuid::NAMESPACE_OID,
-        format!("http:{name}").as_bytes(),
-    )
-    .to_string()
-}
-
-fn address() -> Value {
-    json!({
-        "street1": "1 Market Street",
-        "city": "San Francisco",
-        "state_province": "CA",
-        "postal_code": "94105",
-        "country": "US"
-    })
-}
-
-fn line(name: &str, quantity: u32, cents: u64) -> Value {
-    json!({
-        "item_id": id(&format!("item:{name}")),
-        "product_id": id(&format!("product:{name}")),
-        "sku": format!("SKU-{name}"),
-        "product_name": name,
-        "quantity": quantity,
-        "unit_price": {"amount": cents, "currency": "USD"}
-    })
-}
-
-/// A valid order of two lines: 2 x 25.00 + 1 x 10.00 = 60.00 USD.
-fn order(name: &str, customer: &str) -> Value {
-    json!({
-        "order_id": id(&format!("order:{name}")),
-        "customer_id": id(&format!("customer:{customer}")),
-        "items": [line("mug", 2, 2_500), line("tea", 1, 1_000)],
-        "shipping_address": address(),
-        "billing_address": address(),
-        "payment_method": "credit-card"
-    })
 }
 
 /// A return of `quantity` mugs of `order`.
@@ -483,7 +172,7 @@ fn str_of(v: &Value) -> &str {
 #[test]
 fn placing_an_order_runs_its_saga_and_carrier_webhooks_deliver_it() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &Launch::on(&dir.path().join("orders.db")));
+    let server = Server::start(dir.path(), &launch(&dir.path().join("orders.db")));
     let body = order("journey-1", "alice");
     let order_id = str_of(&body["order_id"]);
 
@@ -578,7 +267,7 @@ fn placing_an_order_runs_its_saga_and_carrier_webhooks_deliver_it() {
 #[test]
 fn a_customer_tracks_their_orders_and_a_shipments_history() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &Launch::on(&dir.path().join("orders.db")));
+    let server = Server::start(dir.path(), &launch(&dir.path().join("orders.db")));
     let first = order("track-1", "bob");
     let second = order("track-2", "bob");
     let shipment = server.place_and_ship(&first);
@@ -658,7 +347,7 @@ fn a_customer_tracks_their_orders_and_a_shipments_history() {
 #[test]
 fn a_delivered_order_is_returned_approved_received_and_refunded() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &Launch::on(&dir.path().join("orders.db")));
+    let server = Server::start(dir.path(), &launch(&dir.path().join("orders.db")));
     let body = order("journey-3", "carol");
     let order_id = str_of(&body["order_id"]);
     assert_eq!(server.delivered(&body)["status"], "delivered");
@@ -853,7 +542,7 @@ fn chars(n: usize) -> Value {
 fn bad_json_unknown_fields_and_every_bound_violated_answer_400_naming_the_field_and_change_nothing()
 {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &Launch::on(&dir.path().join("orders.db")));
+    let server = Server::start(dir.path(), &launch(&dir.path().join("orders.db")));
     let valid = order("bounds", "dave");
     let order_id = str_of(&valid["order_id"]).to_owned();
 
@@ -999,7 +688,9 @@ fn bad_json_unknown_fields_and_every_bound_violated_answer_400_naming_the_field_
         Some("items[1].item_id"),
         "a line listed twice",
     );
-    let lines: Vec<Value> = (0..101).map(|n| line(&format!("l{n}"), 1, 100)).collect();
+    let lines: Vec<Value> = (0..101)
+        .map(|n| line(&format!("l{n}"), &format!("l{n}"), 1, 100))
+        .collect();
     let many = with(&valid, "items", Some(Value::Array(lines)));
     server
         .post("/orders", &many)
@@ -1248,7 +939,7 @@ fn bad_json_unknown_fields_and_every_bound_violated_answer_400_naming_the_field_
 #[test]
 fn forged_stale_and_replayed_webhooks_are_refused_or_ignored() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &Launch::on(&dir.path().join("orders.db")));
+    let server = Server::start(dir.path(), &launch(&dir.path().join("orders.db")));
     let shipment = server.place_and_ship(&order("webhooks", "erin"));
     let history_len = || {
         server.get(&format!("/shipments/{shipment}")).json["tracking_history"]
@@ -1344,7 +1035,7 @@ fn forged_stale_and_replayed_webhooks_are_refused_or_ignored() {
     drop(server);
     let unconfigured = Server::start(
         dir.path(),
-        &Launch::on(&dir.path().join("orders.db")).without_env("ORDER_HOST_WEBHOOK_SECRET"),
+        &launch(&dir.path().join("orders.db")).without_env("ORDER_HOST_WEBHOOK_SECRET"),
     );
     unconfigured
         .webhook("carrier", "evt_x", "shipment-picked-up", json!({}))
@@ -1364,10 +1055,10 @@ fn a_restart_after_a_kill_keeps_every_order_remembers_webhooks_and_finishes_saga
         r#"{"retry": {"max-attempts": 20, "base-delay-ms": 1000, "max-delay-ms": 1000, "jitter-permille": 0}}"#,
     )
     .unwrap();
-    let launch = Launch::on(&store).global(&["--policy", policy.to_str().unwrap()]);
+    let launch = launch(&store).global(&["--policy", policy.to_str().unwrap()]);
     let flaky = launch.clone().global(&["--fault", "carrier=transient:1"]);
 
-    let server = Server::start(dir.path(), &launch);
+    let mut server = Server::start(dir.path(), &launch);
     let delivered = server.delivered(&order("durable-1", "frank"));
     let shipment = str_of(&delivered["shipping"]["shipment_id"]).to_owned();
     let draft = with(&order("durable-2", "frank"), "draft", Some(json!(true)));
@@ -1394,7 +1085,7 @@ fn a_restart_after_a_kill_keeps_every_order_remembers_webhooks_and_finishes_saga
         .collect();
     server.kill();
 
-    let server = Server::start(dir.path(), &flaky);
+    let mut server = Server::start(dir.path(), &flaky);
     for order in &before {
         let now = server.order(str_of(&order["order_id"]));
         assert_eq!(&now, order, "the order survived the restart unchanged");
@@ -1469,7 +1160,7 @@ fn concurrent_cancellations_of_one_order_leave_exactly_one() {
         r#"{"retry": {"max-attempts": 50, "base-delay-ms": 20, "max-delay-ms": 100}}"#,
     )
     .unwrap();
-    let launch = Launch::on(&dir.path().join("orders.db")).global(&[
+    let launch = launch(&dir.path().join("orders.db")).global(&[
         "--policy",
         policy.to_str().unwrap(),
         "--fault",
@@ -1512,7 +1203,7 @@ fn concurrent_cancellations_of_one_order_leave_exactly_one() {
 #[test]
 fn concurrent_commands_on_one_order_stay_consistent() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &Launch::on(&dir.path().join("orders.db")));
+    let server = Server::start(dir.path(), &launch(&dir.path().join("orders.db")));
 
     // Six returns claim the same two mugs at once: one gets them.
     let body = order("race-return", "gina");
@@ -1631,7 +1322,7 @@ const ROUTES: &[(&str, &str)] = &[
 #[test]
 fn the_openapi_document_lists_every_route_the_server_serves() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &Launch::on(&dir.path().join("orders.db")));
+    let server = Server::start(dir.path(), &launch(&dir.path().join("orders.db")));
     let reply = server.get("/openapi.json");
     assert_eq!(reply.status, 200);
     let doc = reply.json;
@@ -1720,11 +1411,7 @@ fn settings_come_from_the_file_then_the_environment_then_flags() {
             other => panic!("unexpected status {other}"),
         }
     };
-    let bare = Launch {
-        global: vec![],
-        serve: vec!["--driver-interval-ms".into(), "50".into()],
-        env: vec![],
-    };
+    let bare = Launch::serve_from_settings();
 
     // The file alone (found in the working directory).
     let server = Server::start(dir.path(), &bare);
@@ -1748,7 +1435,7 @@ fn settings_come_from_the_file_then_the_environment_then_flags() {
 
     // Flags override both.
     let flags = env
-        .serve(&["--webhook-secret", "flag-secret"])
+        .args(&["--webhook-secret", "flag-secret"])
         .global(&["--store", dir.path().join("from-flag.db").to_str().unwrap()]);
     let server = Server::start(dir.path(), &flags);
     assert!(accepts(&server, "flag-secret"));
@@ -1767,7 +1454,7 @@ fn settings_come_from_the_file_then_the_environment_then_flags() {
         dir.path(),
         &bare
             .global(&["--config", other.to_str().unwrap()])
-            .serve(&["--bind", "127.0.0.1:0"]),
+            .args(&["--bind", "127.0.0.1:0"]),
     );
     assert!(accepts(&server, "other-secret"));
 }
@@ -1776,13 +1463,7 @@ fn settings_come_from_the_file_then_the_environment_then_flags() {
 fn usage_errors_exit_with_2_and_domain_errors_with_1() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("orders.db");
-    let run = |args: &[&str]| {
-        order_host(dir.path())
-            .args(["--store", store.to_str().unwrap()])
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| support::cli(dir.path(), &store, args);
     for args in [
         &["serve", "--bind", "localhost"][..],
         &["--config", "missing.toml", "serve"],
@@ -1865,7 +1546,7 @@ fn the_cli_decides_returns_on_the_store_the_server_used_once_it_stopped() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("orders.db");
     let sim = dir.path().join("sim.db");
-    let launch = Launch::on(&store).global(&["--sim-state", sim.to_str().unwrap()]);
+    let launch = launch(&store).global(&["--sim-state", sim.to_str().unwrap()]);
     let server = Server::start(dir.path(), &launch);
     let body = order("cli-return", "hana");
     server.delivered(&body);
@@ -1891,7 +1572,7 @@ fn the_cli_decides_returns_on_the_store_the_server_used_once_it_stopped() {
         "{}",
         String::from_utf8_lossy(&refused.stderr)
     );
-    server.terminate();
+    server.stop();
 
     let cli = |args: &[&str]| {
         let output = cli_output(args);
@@ -1932,7 +1613,7 @@ fn the_cli_decides_returns_on_the_store_the_server_used_once_it_stopped() {
         &json!({"refund_amount": {"amount": 2_500}, "refund_method": "paypal"}),
     );
     assert_eq!(refunded.status, 200, "{}", refunded.text);
-    server.terminate();
+    server.stop();
     let shown: Value =
         serde_json::from_str(&cli(&["--json", "return", "get", &return_id])).unwrap();
     assert_eq!(shown["status"], "refunded");
@@ -1948,25 +1629,13 @@ fn the_cli_decides_returns_on_the_store_the_server_used_once_it_stopped() {
 fn sigterm_stops_the_server_cleanly_and_sagas_resume_on_the_next_start() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("orders.db");
-    let mut server = Server::start(dir.path(), &Launch::on(&store));
+    let mut server = Server::start(dir.path(), &launch(&store));
     let body = order("sigterm", "ivan");
     assert_eq!(server.post("/orders", &body).status, 201);
-    let status = Command::new("kill")
-        .args(["-TERM", &server.pid().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let exit = loop {
-        if let Some(exit) = server.child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the server did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    server.terminate();
+    let (exit, _) = server
+        .wait_exit(Duration::from_secs(20))
+        .expect("the server stops on SIGTERM");
     assert!(exit.success(), "{exit:?}");
     let log = server.log();
     assert!(
@@ -1975,6 +1644,6 @@ fn sigterm_stops_the_server_cleanly_and_sagas_resume_on_the_next_start() {
     );
     drop(server);
 
-    let server = Server::start(dir.path(), &Launch::on(&store));
+    let server = Server::start(dir.path(), &launch(&store));
     server.wait_for_status(str_of(&body["order_id"]), "shipped");
 }

@@ -4,23 +4,12 @@
 //! how to regenerate it, when the committed file is stale.
 
 use order_e2e::wit_enums::{API_ENUMS, REGENERATE, render_dir};
-use order_e2e::workspace_root;
+use order_e2e::{assert_generated_file_is_current, workspace_root};
 
 #[test]
 fn the_api_enums_are_generated_from_the_current_wit() {
-    let root = workspace_root();
-    let generated = render_dir(&root.join("wit")).expect("wit/ parses");
-    let path = root.join("host/src/http/dto/enums.rs");
-    let committed = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e}; generate it with `{REGENERATE}`",
-            path.display()
-        )
-    });
-    assert!(
-        committed == generated,
-        "host/src/http/dto/enums.rs is stale: regenerate it from the workspace root with `{REGENERATE}`"
-    );
+    let generated = render_dir(&workspace_root().join("wit")).expect("wit/ parses");
+    assert_generated_file_is_current("host/src/http/dto/enums.rs", &generated, REGENERATE);
 }
 
 #[test]

@@ -11,14 +11,15 @@
 //! and drops it at the end. The kill test is bounded by `DEADLINE` (about
 //! 20 s on a 2-core machine).
 
-use std::io::{BufRead as _, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use order_e2e::Rng;
 use serde_json::{Value, json};
+use support::{Launch, Server, id};
 
 /// How long the kill test may take from the first order to the last check.
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -93,100 +94,11 @@ impl Drop for Database {
 
 // --- the processes ----------------------------------------------------------
 
-/// `target/<profile>/order-host`, beside this test's `deps` directory.
-fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test executable's path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test executable lives in target/<profile>/deps");
-    let binary = dir.join(format!("order-host{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.is_file(),
-        "the order-host binary is not at {}: build it first with `make build`",
-        binary.display()
-    );
-    binary
-}
-
-/// A running `order-host` that printed `listening on ADDR`; killed when dropped.
-struct Process {
-    child: Child,
-    base: String,
-    log: PathBuf,
-}
-
-impl Process {
-    fn start(dir: &Path, name: &str, args: &[String]) -> Process {
-        let log = dir.join(format!(
-            "{name}-{}.log",
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ));
-        let mut command = Command::new(binary());
-        command.current_dir(dir);
-        for (key, _) in std::env::vars() {
-            if key.starts_with("ORDER_HOST_") {
-                command.env_remove(key);
-            }
-        }
-        let mut child = command
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("order-host starts");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Some(address) = line.strip_prefix("listening on ") {
-                    let _ = tx.send(address.to_owned());
-                }
-            }
-        });
-        match rx.recv_timeout(Duration::from_secs(120)) {
-            Ok(base) => Process { child, base, log },
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "{name} did not print its address; its log:\n{}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
-            }
-        }
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        self.kill();
-        if std::thread::panicking() {
-            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-            let tail: Vec<&str> = log.lines().rev().take(30).collect();
-            eprintln!(
-                "--- last lines of {} ---\n{}",
-                self.log.display(),
-                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-            );
-        }
-    }
-}
-
 /// The shared backends and how to start hosts against them.
 struct Cluster {
     dir: tempfile::TempDir,
     db: Database,
-    sim: Process,
+    sim: Server,
 }
 
 impl Cluster {
@@ -194,58 +106,36 @@ impl Cluster {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("policy.json"), POLICY).unwrap();
         let db = Database::create(label);
-        let sim = Process::start(
+        let sim_state = dir.path().join("sim.db");
+        let sim = Server::start(
             dir.path(),
-            "simulate",
-            &[
-                "--seed".into(),
-                "7".into(),
-                "--sim-state".into(),
-                dir.path().join("sim.db").display().to_string(),
-                "simulate".into(),
-                "--bind".into(),
-                "127.0.0.1:0".into(),
-            ],
+            &Launch::simulate().global(&[
+                "--seed",
+                "7",
+                "--sim-state",
+                sim_state.to_str().unwrap(),
+            ]),
         );
         Cluster { dir, db, sim }
     }
 
-    fn host(&self, name: &str) -> Process {
-        let mut args = vec![
-            "--store".to_owned(),
-            self.db.url.clone(),
-            "--policy".into(),
-            self.dir.path().join("policy.json").display().to_string(),
-        ];
+    fn host(&self, name: &str) -> Server {
+        let mut launch = Launch::serve(&self.db.url)
+            .named(name)
+            .global(&[
+                "--policy",
+                self.dir.path().join("policy.json").to_str().unwrap(),
+            ])
+            .args(&["--saga-lease-ms", SAGA_LEASE_MS]);
         for context in ["payment", "inventory", "carrier", "customer"] {
-            args.push("--backend".into());
-            args.push(format!("{context}={}", self.sim.base));
+            let backend = format!("{context}={}", self.sim.base);
+            launch = launch.global(&["--backend", backend.as_str()]);
         }
-        args.extend(
-            [
-                "serve",
-                "--bind",
-                "127.0.0.1:0",
-                "--driver-interval-ms",
-                "50",
-                "--saga-lease-ms",
-                SAGA_LEASE_MS,
-            ]
-            .map(str::to_owned),
-        );
-        Process::start(self.dir.path(), name, &args)
+        Server::start(self.dir.path(), &launch)
     }
 }
 
 // --- HTTP -------------------------------------------------------------------
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into()
-}
 
 /// `(status, body)`, or `None` when the host could not be reached or did
 /// not answer (it may have been killed mid-request).
@@ -255,77 +145,15 @@ fn send(
     url: &str,
     body: Option<&Value>,
 ) -> Option<(u16, Value)> {
-    let request = ureq::http::Request::builder().method(method).uri(url);
-    let response = match body {
-        Some(body) => agent.run(
-            request
-                .header("content-type", "application/json")
-                .body(body.to_string())
-                .unwrap(),
-        ),
-        None => agent.run(request.body(()).unwrap()),
-    };
-    let mut response = response.ok()?;
-    let status = response.status().as_u16();
-    let text = response.body_mut().read_to_string().ok()?;
-    Some((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+    let body = body.map(Value::to_string);
+    let reply = support::request(agent, method, url, body.as_deref(), &[]).ok()?;
+    Some((reply.status, reply.json))
 }
 
-fn id(name: &str) -> String {
-    uuid::Uuid::new_v5(
-        &uuid::Uuid::NAMESPACE_OID,
-        format!("multi-host:{name}").as_bytes(),
-    )
-    .to_string()
-}
-
-fn address() -> Value {
-    json!({
-        "street1": "1 Market Street",
-        "city": "San Francisco",
-        "state_province": "CA",
-        "postal_code": "94105",
-        "country": "US"
-    })
-}
-
-/// 2 mugs at 25.00 and 1 tea at 10.00, shared products so stock is contended.
+/// 2 mugs at 25.00 and 1 tea at 10.00, shared products so stock is
+/// contended; a customer of its own.
 fn order(name: &str) -> Value {
-    let line = |product: &str, quantity: u32, cents: u64| {
-        json!({
-            "item_id": id(&format!("item:{name}:{product}")),
-            "product_id": id(&format!("product:{product}")),
-            "sku": format!("SKU-{product}"),
-            "product_name": product,
-            "quantity": quantity,
-            "unit_price": {"amount": cents, "currency": "USD"}
-        })
-    };
-    json!({
-        "order_id": id(&format!("order:{name}")),
-        "customer_id": id(&format!("customer:{name}")),
-        "items": [line("mug", 2, 2_500), line("tea", 1, 1_000)],
-        "shipping_address": address(),
-        "billing_address": address(),
-        "payment_method": "credit-card"
-    })
-}
-
-/// A small deterministic generator, so a failing run can be replayed by seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
+    support::order(name, name)
 }
 
 // --- the tests --------------------------------------------------------------
@@ -349,14 +177,14 @@ fn three_hosts_with_random_kills_lose_no_order_finish_every_saga_and_never_charg
     eprintln!("multi-host seed {seed} (replay with MULTI_HOST_SEED={seed})");
     let started = Instant::now();
     let cluster = Cluster::start("kill");
-    let hosts: Vec<Mutex<Process>> = (0..HOSTS)
+    let hosts: Vec<Mutex<Server>> = (0..HOSTS)
         .map(|n| Mutex::new(cluster.host(&format!("host-{n}"))))
         .collect();
     let bases: Vec<Mutex<String>> = hosts
         .iter()
         .map(|h| Mutex::new(h.lock().unwrap().base.clone()))
         .collect();
-    let agent = agent();
+    let agent = support::agent(Duration::from_secs(10));
 
     let kills = AtomicUsize::new(0);
     // (order id, acknowledged, cancel accepted)
@@ -365,7 +193,7 @@ fn three_hosts_with_random_kills_lose_no_order_finish_every_saga_and_never_charg
     std::thread::scope(|scope| {
         // The killer: SIGKILLs a random host at a random moment, restarts it.
         scope.spawn(|| {
-            let mut rng = Rng(seed ^ 0x5eed);
+            let mut rng = Rng::new(seed ^ 0x5eed);
             for _ in 0..KILLS {
                 std::thread::sleep(Duration::from_millis(300 + rng.below(900)));
                 if started.elapsed() > DEADLINE / 2 {
@@ -386,7 +214,7 @@ fn three_hosts_with_random_kills_lose_no_order_finish_every_saga_and_never_charg
         for client in 0..2 {
             let (agent, bases, outcomes) = (&agent, &bases, &outcomes);
             clients.push(scope.spawn(move || {
-                let mut rng = Rng(seed.wrapping_add(client));
+                let mut rng = Rng::new(seed.wrapping_add(client));
                 for n in (client as usize..ORDERS).step_by(2) {
                     let body = order(&format!("{seed}-{n}"));
                     let order_id = body["order_id"].as_str().unwrap().to_owned();
@@ -602,7 +430,7 @@ fn concurrent_commands_for_one_order_through_two_hosts_leave_one_history() {
     let first = cluster.host("host-a");
     let second = cluster.host("host-b");
     let hosts = [first.base.clone(), second.base.clone()];
-    let agent = agent();
+    let agent = support::agent(Duration::from_secs(10));
 
     for round in 0..3 {
         let body = order(&format!("race-{round}-{}", std::process::id()));

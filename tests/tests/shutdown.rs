@@ -14,7 +14,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{Server, order, read_all, send};
+use support::{Launch, Server, order, read_all, send};
 
 #[test]
 fn slow_or_oversized_requests_are_cut_off_with_a_clear_answer() {
@@ -22,16 +22,14 @@ fn slow_or_oversized_requests_are_cut_off_with_a_clear_answer() {
     let store = dir.path().join("orders.db");
     let server = Server::start(
         dir.path(),
-        &store,
-        &[],
-        &[
+        &Launch::serve(&store).args(&[
             "--header-timeout-ms",
             "500",
             "--body-timeout-ms",
             "500",
             "--body-limit",
             "4096",
-        ],
+        ]),
     );
 
     // A body that stops half-way: 408 after the body time-out.
@@ -78,12 +76,17 @@ fn slow_or_oversized_requests_are_cut_off_with_a_clear_answer() {
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
 
     // The server is fine afterwards.
-    assert_eq!(server.post("/orders", &order("after-slow")).status, 201);
+    assert_eq!(
+        server
+            .post("/orders", &order("after-slow", "store-tests"))
+            .status,
+        201
+    );
 }
 
 /// Every order in `ids` reads back 200 from a fresh server on `store`.
 fn all_present(dir: &std::path::Path, store: &std::path::Path, ids: &[String]) {
-    let server = Server::start(dir, store, &[], &[]);
+    let server = Server::start(dir, &Launch::serve(store));
     for id in ids {
         let reply = server.get(&format!("/orders/{id}"));
         assert_eq!(
@@ -99,10 +102,13 @@ fn all_present(dir: &std::path::Path, store: &std::path::Path, ids: &[String]) {
 fn sigterm_with_a_half_sent_request_exits_within_the_deadline_and_keeps_every_order() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("orders.db");
-    let mut server = Server::start(dir.path(), &store, &[], &["--shutdown-deadline", "3"]);
+    let mut server = Server::start(
+        dir.path(),
+        &Launch::serve(&store).args(&["--shutdown-deadline", "3"]),
+    );
     let mut acknowledged = Vec::new();
     for i in 0..5 {
-        let body = order(&format!("half-{i}"));
+        let body = order(&format!("half-{i}"), "store-tests");
         let reply = server.post("/orders", &body);
         assert_eq!(reply.status, 201, "{}", reply.text);
         acknowledged.push(body["order_id"].as_str().unwrap().to_owned());
@@ -161,10 +167,15 @@ fn sigterm_with_a_driver_backlog_exits_within_the_deadline_and_keeps_every_order
     // A slow carrier: every saga waits for it, so a backlog builds up that
     // would take well over the deadline to work off.
     let global = ["--latency", "carrier=300ms"];
-    let mut server = Server::start(dir.path(), &store, &global, &["--shutdown-deadline", "20"]);
+    let mut server = Server::start(
+        dir.path(),
+        &Launch::serve(&store)
+            .global(&global)
+            .args(&["--shutdown-deadline", "20"]),
+    );
     let mut acknowledged = Vec::new();
     for i in 0..60 {
-        let body = order(&format!("backlog-{i}"));
+        let body = order(&format!("backlog-{i}"), "store-tests");
         let reply = server.post("/orders", &body);
         assert_eq!(reply.status, 201, "{}", reply.text);
         acknowledged.push(body["order_id"].as_str().unwrap().to_owned());
@@ -202,7 +213,7 @@ fn sigterm_with_a_driver_backlog_exits_within_the_deadline_and_keeps_every_order
     drop(server);
 
     // Every acknowledged order is kept, and the unfinished sagas resume.
-    let server = Server::start(dir.path(), &store, &[], &[]);
+    let server = Server::start(dir.path(), &Launch::serve(&store));
     for id in &acknowledged {
         let reply = server.get(&format!("/orders/{id}"));
         assert_eq!(
@@ -214,7 +225,7 @@ fn sigterm_with_a_driver_backlog_exits_within_the_deadline_and_keeps_every_order
     let last = acknowledged.last().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let order = server.get(&format!("/orders/{last}")).json();
+        let order = server.get(&format!("/orders/{last}")).json;
         if order["status"] == "shipped" {
             break;
         }

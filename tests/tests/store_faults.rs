@@ -14,27 +14,27 @@ use std::time::{Duration, Instant};
 
 use order_host::store::{AppendBatch, EventStore as _, NewEvent, StreamAppend, TimerChange};
 use order_host::{ManualClock, SqliteStore};
-use support::{Server, cli, id, order, stderr};
+use support::{Launch, Server, cli, id, order, stderr};
 
 #[test]
 fn deleting_the_store_directory_under_a_running_server_stops_every_acknowledgement() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let store = data.join("orders.db");
-    let server = Server::start(dir.path(), &store, &[], &[]);
+    let server = Server::start(dir.path(), &Launch::serve(&store));
     for i in 0..3 {
-        let placed = server.post("/orders", &order(&format!("before-{i}")));
+        let placed = server.post("/orders", &order(&format!("before-{i}"), "store-tests"));
         assert_eq!(placed.status, 201, "{}", placed.text);
     }
     assert_eq!(server.get("/readyz").status, 200);
 
     std::fs::remove_dir_all(&data).unwrap();
 
-    let placed = server.post("/orders", &order("after-0"));
+    let placed = server.post("/orders", &order("after-0", "store-tests"));
     assert_eq!(placed.status, 503, "{}", placed.text);
     assert!(placed.retry_after.is_some(), "503 carries Retry-After");
     for i in 1..5 {
-        let placed = server.post("/orders", &order(&format!("after-{i}")));
+        let placed = server.post("/orders", &order(&format!("after-{i}"), "store-tests"));
         assert_eq!(
             placed.status, 503,
             "nothing acknowledged after the delete: {placed:?}"
@@ -43,17 +43,17 @@ fn deleting_the_store_directory_under_a_running_server_stops_every_acknowledgeme
     let ready = server.get("/readyz");
     assert_eq!(ready.status, 503);
     assert!(ready.retry_after.is_some());
-    let detail = ready.json()["detail"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let detail = ready.json["detail"].as_str().unwrap_or_default().to_owned();
     assert!(
         detail.contains("deleted") && detail.contains("orders.db"),
         "/readyz says why: {detail}"
     );
     // Reads do not pretend either.
     assert_eq!(server.get("/healthz").status, 503);
-    let id = order("before-0")["order_id"].as_str().unwrap().to_owned();
+    let id = order("before-0", "store-tests")["order_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(server.get(&format!("/orders/{id}")).status, 503);
     assert!(server.log().contains("was deleted or moved"));
 }
@@ -212,8 +212,13 @@ fn a_read_command_on_a_missing_store_is_an_error_and_creates_nothing() {
 fn a_second_process_on_a_store_in_use_fails_at_once_naming_the_holder() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("orders.db");
-    let server = Server::start(dir.path(), &store, &[], &[]);
-    assert_eq!(server.post("/orders", &order("owned")).status, 201);
+    let server = Server::start(dir.path(), &Launch::serve(&store));
+    assert_eq!(
+        server
+            .post("/orders", &order("owned", "store-tests"))
+            .status,
+        201
+    );
     let holder = format!("pid {}", server.pid());
     for args in [
         &["load", "--orders", "5"][..],
@@ -244,5 +249,10 @@ fn a_second_process_on_a_store_in_use_fails_at_once_naming_the_holder() {
     // The owner is undisturbed.
     assert!(store.is_file());
     assert_eq!(server.get("/readyz").status, 200);
-    assert_eq!(server.post("/orders", &order("still-owned")).status, 201);
+    assert_eq!(
+        server
+            .post("/orders", &order("still-owned", "store-tests"))
+            .status,
+        201
+    );
 }

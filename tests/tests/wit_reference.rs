@@ -3,33 +3,12 @@
 //! regenerate it, when the committed file is stale.
 
 use order_e2e::wit_docs::{REGENERATE, render_dir};
-use order_e2e::workspace_root;
+use order_e2e::{assert_generated_file_is_current, workspace_root};
 
 #[test]
 fn wit_reference_is_up_to_date() {
-    let root = workspace_root();
-    let generated = render_dir(&root.join("wit")).expect("wit/ parses");
-    let path = root.join("docs/wit-reference.md");
-    let committed = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e}; generate it with `{REGENERATE}`",
-            path.display()
-        )
-    });
-    if committed != generated {
-        let line = committed
-            .lines()
-            .zip(generated.lines())
-            .position(|(a, b)| a != b)
-            .map_or_else(
-                || committed.lines().count().min(generated.lines().count()) + 1,
-                |i| i + 1,
-            );
-        panic!(
-            "docs/wit-reference.md is stale (first difference at line {line}): \
-             regenerate it from the workspace root with `{REGENERATE}`"
-        );
-    }
+    let generated = render_dir(&workspace_root().join("wit")).expect("wit/ parses");
+    assert_generated_file_is_current("docs/wit-reference.md", &generated, REGENERATE);
 }
 
 #[test]

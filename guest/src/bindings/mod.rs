@@ -24,12 +24,12 @@ use crate::app::inbound::Inbound;
 use crate::app::ports::{self, Env};
 use crate::app::saga::SagaInput;
 use crate::app::{App, StoredEvent};
-use crate::domain::order::{Order, OrderStatus};
-use crate::domain::returns::{RefundStatus, Return, ReturnItem, ReturnStatus};
+use crate::domain::order::Order;
+use crate::domain::returns::{Return, ReturnItem};
 use crate::domain::saga::{
-    self as dsaga, ReportOutcome, ReportOutput, ReportPhase, ReportedStatus, SagaPolicy, SagaStep,
+    self as dsaga, ReportOutcome, ReportOutput, ReportPhase, ReportedStatus, SagaPolicy,
 };
-use crate::domain::shipment::{Shipment, ShipmentItem, ShipmentState};
+use crate::domain::shipment::{Shipment, ShipmentItem};
 use crate::domain::values::{self as v, Money, Timestamp};
 use crate::domain::{DomainError, DomainResult, Entity, ExternalError};
 
@@ -37,6 +37,7 @@ struct Component;
 
 export!(Component);
 
+mod cases;
 mod convert;
 mod events;
 mod exported;

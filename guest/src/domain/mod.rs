@@ -2,6 +2,7 @@
 //! decided (`decide_*`: state + command -> events or error) and state evolves
 //! by applying events (`apply`/`fold`).
 
+pub mod cases;
 pub mod error;
 pub mod metrics;
 pub mod order;

@@ -2,41 +2,14 @@
 //! commands (`decide_*`: state + command -> events or error) and the
 //! evolution of its state (`Order::apply`: state + event -> state).
 
-use std::collections::BTreeMap;
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 use super::error::{DomainError, DomainResult, Entity};
 use super::saga::{SagaState, SagaStep, StepOutcome};
 use super::values::*;
 
-/// The states of an order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum OrderStatus {
-    Draft,
-    Pending,
-    Confirmed,
-    Shipped,
-    Delivered,
-    Cancelled,
-    Returned,
-}
-
-impl fmt::Display for OrderStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            OrderStatus::Draft => "draft",
-            OrderStatus::Pending => "pending",
-            OrderStatus::Confirmed => "confirmed",
-            OrderStatus::Shipped => "shipped",
-            OrderStatus::Delivered => "delivered",
-            OrderStatus::Cancelled => "cancelled",
-            OrderStatus::Returned => "returned",
-        })
-    }
-}
+pub use super::cases::OrderStatus;
 
 /// A quantity of one order line, as taken by a return.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,48 +3,13 @@
 //! items belong to the order and are not returned twice, and refunds never
 //! exceed what was paid minus what was already refunded.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use super::error::{DomainError, DomainResult, Entity};
 use super::order::{ItemQuantity, Order, OrderEvent, OrderStatus};
 use super::values::*;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ReturnStatus {
-    Requested,
-    Approved,
-    Shipped,
-    Received,
-    Refunded,
-    Denied,
-    Closed,
-}
-
-impl fmt::Display for ReturnStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ReturnStatus::Requested => "requested",
-            ReturnStatus::Approved => "approved",
-            ReturnStatus::Shipped => "shipped",
-            ReturnStatus::Received => "received",
-            ReturnStatus::Refunded => "refunded",
-            ReturnStatus::Denied => "denied",
-            ReturnStatus::Closed => "closed",
-        })
-    }
-}
-
-/// Where a return's refund stands, derived from its status.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RefundStatus {
-    Pending,
-    Approved,
-    Processed,
-    Denied,
-}
+pub use super::cases::{RefundStatus, ReturnStatus};
 
 /// One item coming back.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

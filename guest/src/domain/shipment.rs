@@ -1,31 +1,12 @@
 //! The Shipment entity: a parcel moving to the customer, with its tracking
 //! history.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use super::error::{DomainError, DomainResult, Entity};
 use super::values::*;
 
-/// The states of a shipment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ShipmentState {
-    Active,
-    DeliveryComplete,
-    DeliveryFailed,
-}
-
-impl fmt::Display for ShipmentState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ShipmentState::Active => "active",
-            ShipmentState::DeliveryComplete => "delivery-complete",
-            ShipmentState::DeliveryFailed => "delivery-failed",
-        })
-    }
-}
+pub use super::cases::ShipmentState;
 
 /// One order line in the parcel.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -230,77 +230,7 @@ impl Address {
     }
 }
 
-macro_rules! kebab_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "kebab-case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The kebab-case name used in WIT and in stored events.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-kebab_enum!(
-    /// How the customer pays.
-    PaymentMethod {
-        CreditCard => "credit-card",
-        DebitCard => "debit-card",
-        Paypal => "paypal",
-        BankTransfer => "bank-transfer",
-        GiftCard => "gift-card",
-    }
-);
-
-kebab_enum!(
-    /// The carrier of a shipment.
-    CarrierCode {
-        Ups => "ups",
-        Fedex => "fedex",
-        Usps => "usps",
-        Dhl => "dhl",
-        OtherCarrier => "other-carrier",
-    }
-);
-
-kebab_enum!(
-    /// Why an item comes back.
-    ReturnReason {
-        Defective => "defective",
-        WrongItem => "wrong-item",
-        NotAsDescribed => "not-as-described",
-        NoLongerNeeded => "no-longer-needed",
-        ArrivedTooLate => "arrived-too-late",
-        OtherReason => "other-reason",
-    }
-);
-
-kebab_enum!(
-    /// The statuses of a shipment's tracking history.
-    ShipmentStatus {
-        AwaitingPickup => "awaiting-pickup",
-        PickedUp => "picked-up",
-        InTransit => "in-transit",
-        OutForDelivery => "out-for-delivery",
-        Delivered => "delivered",
-        DeliveryFailed => "delivery-failed",
-        ReturnedToSender => "returned-to-sender",
-    }
-);
+pub use super::cases::{CarrierCode, PaymentMethod, ReturnReason, ShipmentStatus};
 
 /// An order line as the caller gives it (no total: that is computed).
 #[derive(Clone, Debug, PartialEq, Eq)]

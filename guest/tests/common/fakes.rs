@@ -13,7 +13,13 @@ use order_core::app::ports::*;
 use order_core::domain::ExternalError;
 use order_core::domain::values::*;
 
-use super::{T0, saga_policy};
+use order_core::domain::order::{Order, OrderEvent};
+use order_core::domain::returns::RequestReturn;
+
+use super::{
+    CUSTOMER_ID, ITEM_B, MINUTE, ORDER_ID, PRODUCT_B, RETURN_ID, T0, place_cmd, return_item,
+    saga_policy,
+};
 
 /// Tax the fake policy quotes: 8% of the subtotal, rounded down.
 pub const TAX_PERCENT: u64 = 8;
@@ -145,20 +151,27 @@ impl Clock for FakeClock {
 
 // ----- event store -----------------------------------------------------------
 
-pub struct MemStore {
-    clock: FakeClock,
+/// Streams, tags and saga timers in memory, written as the store contract
+/// says: a batch checks every stream's expected version first and is then
+/// written whole, or not at all. Shared by [`MemStore`] and the simulation.
+#[derive(Default)]
+pub struct Streams {
     streams: RefCell<BTreeMap<String, Vec<StoredEvent>>>,
     tags: RefCell<BTreeMap<String, Vec<String>>>,
     timers: RefCell<BTreeMap<String, Timestamp>>,
 }
 
-impl MemStore {
+impl Streams {
     pub fn events(&self, stream_id: &str) -> Vec<StoredEvent> {
         self.streams
             .borrow()
             .get(stream_id)
             .cloned()
             .unwrap_or_default()
+    }
+
+    pub fn version(&self, stream_id: &str) -> u64 {
+        self.streams.borrow().get(stream_id).map_or(0, Vec::len) as u64
     }
 
     /// The version of every stream: equal snapshots mean nothing was written.
@@ -170,6 +183,14 @@ impl MemStore {
             .collect()
     }
 
+    pub fn names(&self) -> Vec<String> {
+        self.streams.borrow().keys().cloned().collect()
+    }
+
+    pub fn contains(&self, stream_id: &str) -> bool {
+        self.streams.borrow().contains_key(stream_id)
+    }
+
     pub fn total_events(&self) -> usize {
         self.streams.borrow().values().map(Vec::len).sum()
     }
@@ -179,24 +200,13 @@ impl MemStore {
         self.timers.borrow().get(saga_id).copied()
     }
 
-    pub fn event_types(&self, stream_id: &str) -> Vec<String> {
-        self.events(stream_id)
-            .into_iter()
-            .map(|e| e.event_type)
-            .collect()
-    }
-}
-
-impl EventStore for MemStore {
-    fn load(&self, stream_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
-        Ok(self.events(stream_id))
+    pub fn find(&self, tag: &str) -> Vec<String> {
+        self.tags.borrow().get(tag).cloned().unwrap_or_default()
     }
 
-    fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
-        Ok(self.events(stream_id).len() as u64)
-    }
-
-    fn append(&self, batch: &AppendBatch) -> Result<(), StoreError> {
+    /// Writes `batch` recorded at `now`, or nothing if a stream's expected
+    /// version is not its current one.
+    pub fn write(&self, batch: &AppendBatch, now: Timestamp) -> Result<(), StoreError> {
         let mut streams = self.streams.borrow_mut();
         // Check every stream first: either the whole batch is written or nothing.
         let mut staged: BTreeMap<&str, u64> = BTreeMap::new();
@@ -214,7 +224,6 @@ impl EventStore for MemStore {
             }
             staged.insert(&s.stream_id, current + s.events.len() as u64);
         }
-        let now = self.clock.now();
         let mut tags = self.tags.borrow_mut();
         for s in &batch.streams {
             let stream = streams.entry(s.stream_id.clone()).or_default();
@@ -243,9 +252,56 @@ impl EventStore for MemStore {
         }
         Ok(())
     }
+}
+
+/// The event store of the given/when/then tests: [`Streams`] on the fake clock.
+pub struct MemStore {
+    clock: FakeClock,
+    streams: Streams,
+}
+
+impl MemStore {
+    pub fn events(&self, stream_id: &str) -> Vec<StoredEvent> {
+        self.streams.events(stream_id)
+    }
+
+    /// The version of every stream: equal snapshots mean nothing was written.
+    pub fn versions(&self) -> BTreeMap<String, usize> {
+        self.streams.versions()
+    }
+
+    pub fn total_events(&self) -> usize {
+        self.streams.total_events()
+    }
+
+    /// The saga timer of an order, if set.
+    pub fn timer(&self, saga_id: &str) -> Option<Timestamp> {
+        self.streams.timer(saga_id)
+    }
+
+    pub fn event_types(&self, stream_id: &str) -> Vec<String> {
+        self.events(stream_id)
+            .into_iter()
+            .map(|e| e.event_type)
+            .collect()
+    }
+}
+
+impl EventStore for MemStore {
+    fn load(&self, stream_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        Ok(self.streams.events(stream_id))
+    }
+
+    fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
+        Ok(self.streams.version(stream_id))
+    }
+
+    fn append(&self, batch: &AppendBatch) -> Result<(), StoreError> {
+        self.streams.write(batch, self.clock.now())
+    }
 
     fn find_streams(&self, tag: &str) -> Result<Vec<String>, StoreError> {
-        Ok(self.tags.borrow().get(tag).cloned().unwrap_or_default())
+        Ok(self.streams.find(tag))
     }
 }
 
@@ -535,9 +591,7 @@ impl World {
         World {
             store: MemStore {
                 clock: clock.clone(),
-                streams: RefCell::default(),
-                tags: RefCell::default(),
-                timers: RefCell::default(),
+                streams: Streams::default(),
             },
             policy: FakePolicy,
             payment: FakePayment {
@@ -607,5 +661,71 @@ impl World {
             .filter(|c| c.op == op)
             .cloned()
             .collect()
+    }
+
+    /// When: the saga runs until it is finished, following its timer
+    /// (bounded).
+    pub fn run_saga_to_the_end(&self, app: &App<'_>) -> Order {
+        let mut order = app.advance_saga(ORDER_ID).unwrap();
+        for _ in 0..30 {
+            match self.store.timer(ORDER_ID) {
+                None => return order,
+                Some(due) => {
+                    self.clock.set(due.max(self.clock.now()));
+                    order = app.advance_saga(ORDER_ID).unwrap();
+                }
+            }
+        }
+        panic!("the saga did not finish: {:?}", order.saga);
+    }
+
+    /// Given: saga events appended as if an advance had written them and
+    /// then died.
+    pub fn append_raw(&self, events: &[OrderEvent]) {
+        let stream = format!("order-{ORDER_ID}");
+        let version = self.store.events(&stream).len() as u64;
+        self.store
+            .append(&AppendBatch {
+                streams: vec![StreamAppend {
+                    stream_id: stream,
+                    expected_version: version,
+                    tags: Vec::new(),
+                    events: events
+                        .iter()
+                        .map(|e| NewEvent {
+                            event_type: e.event_type(),
+                            payload: serde_json::to_string(e).unwrap(),
+                        })
+                        .collect(),
+                }],
+                timers: Vec::new(),
+            })
+            .unwrap();
+    }
+
+    /// Given: an order delivered, with a return of one unit of B received.
+    pub fn received_return(&self, app: &App<'_>) {
+        app.place_order(place_cmd()).unwrap();
+        let order = self.run_saga_to_the_end(app);
+        let shipment = order.shipping.unwrap().shipment_id;
+        self.clock.advance(MINUTE);
+        app.on_delivered(&shipment, self.clock.now(), None).unwrap();
+        self.return_one_b_received(app);
+    }
+
+    /// Given: a return of one unit of B requested, approved and received.
+    pub fn return_one_b_received(&self, app: &App<'_>) {
+        app.request_return(RequestReturn {
+            return_id: RETURN_ID.to_string(),
+            order_id: ORDER_ID.to_string(),
+            customer_id: CUSTOMER_ID.to_string(),
+            return_items: vec![return_item(ITEM_B, PRODUCT_B, 1)],
+            return_reason: ReturnReason::Defective,
+            comments: None,
+        })
+        .unwrap();
+        app.approve_return(RETURN_ID, "csr-1", None).unwrap();
+        app.receive_return(RETURN_ID, self.clock.now(), "damaged", true)
+            .unwrap();
     }
 }

@@ -15,6 +15,7 @@ use order_core::domain::ExternalError;
 use order_core::domain::values::*;
 
 use super::model::{Op, exec};
+use crate::common::fakes::Streams;
 use crate::common::{T0, saga_policy};
 
 /// Where an armed fault strikes: the next call of this kind.
@@ -118,9 +119,7 @@ pub struct Sim {
     pub depth: Cell<u32>,
     armed: RefCell<Vec<(Target, Fault)>>,
     pub faults_on: Cell<bool>,
-    streams: RefCell<BTreeMap<String, Vec<StoredEvent>>>,
-    tags: RefCell<BTreeMap<String, Vec<String>>>,
-    timers: RefCell<BTreeMap<String, Timestamp>>,
+    streams: Streams,
     pub pay: RefCell<Payments>,
     pub inv: RefCell<Inventory>,
     pub car: RefCell<Carrier>,
@@ -153,9 +152,7 @@ impl Sim {
             depth: Cell::new(0),
             armed: RefCell::default(),
             faults_on: Cell::new(true),
-            streams: RefCell::default(),
-            tags: RefCell::default(),
-            timers: RefCell::default(),
+            streams: Streams::default(),
             pay: RefCell::default(),
             inv: RefCell::new(inv),
             car: RefCell::default(),
@@ -322,19 +319,15 @@ impl Sim {
     }
 
     pub fn stream_versions(&self) -> BTreeMap<String, usize> {
-        self.streams
-            .borrow()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.len()))
-            .collect()
+        self.streams.versions()
     }
 
     pub fn has_stream(&self, stream_id: &str) -> bool {
-        self.streams.borrow().contains_key(stream_id)
+        self.streams.contains(stream_id)
     }
 
     pub fn stream_names(&self) -> Vec<String> {
-        self.streams.borrow().keys().cloned().collect()
+        self.streams.names()
     }
 }
 
@@ -371,65 +364,17 @@ impl Policy for Sim {
 
 impl Sim {
     fn write(&self, batch: &AppendBatch) -> Result<(), StoreError> {
-        let mut streams = self.streams.borrow_mut();
-        let mut staged: BTreeMap<&str, u64> = BTreeMap::new();
-        for s in &batch.streams {
-            let current = staged
-                .get(s.stream_id.as_str())
-                .copied()
-                .unwrap_or_else(|| streams.get(&s.stream_id).map_or(0, |e| e.len() as u64));
-            if s.expected_version != current {
-                return Err(StoreError::Conflict {
-                    stream_id: s.stream_id.clone(),
-                    expected: s.expected_version,
-                    actual: current,
-                });
-            }
-            staged.insert(&s.stream_id, current + s.events.len() as u64);
-        }
-        let now = self.clock.get();
-        let mut tags = self.tags.borrow_mut();
-        for s in &batch.streams {
-            let stream = streams.entry(s.stream_id.clone()).or_default();
-            for e in &s.events {
-                stream.push(StoredEvent {
-                    stream_id: s.stream_id.clone(),
-                    version: stream.len() as u64 + 1,
-                    event_type: e.event_type.clone(),
-                    payload: e.payload.clone(),
-                    recorded_at: now,
-                });
-            }
-            for tag in &s.tags {
-                let tagged = tags.entry(tag.clone()).or_default();
-                if !tagged.contains(&s.stream_id) {
-                    tagged.push(s.stream_id.clone());
-                }
-            }
-        }
-        let mut timers = self.timers.borrow_mut();
-        for (saga, due) in &batch.timers {
-            match due {
-                Some(t) => timers.insert(saga.clone(), *t),
-                None => timers.remove(saga),
-            };
-        }
-        Ok(())
+        self.streams.write(batch, self.clock.get())
     }
 }
 
 impl EventStore for Sim {
     fn load(&self, stream_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
-        Ok(self
-            .streams
-            .borrow()
-            .get(stream_id)
-            .cloned()
-            .unwrap_or_default())
+        Ok(self.streams.events(stream_id))
     }
 
     fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
-        Ok(self.streams.borrow().get(stream_id).map_or(0, |s| s.len()) as u64)
+        Ok(self.streams.version(stream_id))
     }
 
     fn append(&self, batch: &AppendBatch) -> Result<(), StoreError> {
@@ -467,7 +412,7 @@ impl EventStore for Sim {
     }
 
     fn find_streams(&self, tag: &str) -> Result<Vec<String>, StoreError> {
-        Ok(self.tags.borrow().get(tag).cloned().unwrap_or_default())
+        Ok(self.streams.find(tag))
     }
 }
 

@@ -6,28 +6,44 @@
 //! ```
 //!
 //! With `--rust-enums` it generates the HTTP API's JSON enums
-//! (`host/src/http/dto/enums.rs`) instead.
+//! (`host/src/http/dto/enums.rs`) instead; with `--domain-enums` the guest
+//! domain's enums (`guest/src/domain/cases.rs`), with `--guest-conversions`
+//! their conversions in the guest's bindings (`guest/src/bindings/cases.rs`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
-use order_e2e::{wit_docs, wit_enums, workspace_root};
+use order_e2e::{guest_enums, wit_docs, wit_enums, workspace_root};
 
 const USAGE: &str = "\
 Generates the Markdown reference of the WIT package in wit/.
 
-Usage: wit-docs [--wit DIR] [--rust-enums] [--out FILE | --check FILE]
+Usage: wit-docs [--wit DIR] [--rust-enums | --domain-enums | --guest-conversions]
+                [--out FILE | --check FILE]
 
   --wit DIR     the WIT package to document (default: the workspace's wit/)
   --out FILE    write the reference to FILE instead of standard output
   --check FILE  exit with 1 if FILE differs from what would be generated
   --rust-enums  generate the HTTP API's JSON enums (Rust) instead of the reference
+  --domain-enums       generate the guest domain's enums (Rust) instead
+  --guest-conversions  generate the guest bindings' enum conversions (Rust) instead
 
 Examples:
   cargo run -q -p order-e2e --bin wit-docs > docs/wit-reference.md
   cargo run -q -p order-e2e --bin wit-docs -- --check docs/wit-reference.md
-  cargo run -q -p order-e2e --bin wit-docs -- --rust-enums --out host/src/http/dto/enums.rs";
+  cargo run -q -p order-e2e --bin wit-docs -- --rust-enums --out host/src/http/dto/enums.rs
+  cargo run -q -p order-e2e --bin wit-docs -- --domain-enums --out guest/src/domain/cases.rs
+  cargo run -q -p order-e2e --bin wit-docs -- --guest-conversions --out guest/src/bindings/cases.rs";
+
+/// What to generate.
+#[derive(Clone, Copy)]
+enum Kind {
+    Reference,
+    ApiEnums,
+    DomainEnums,
+    GuestConversions,
+}
 
 enum Output {
     Stdout,
@@ -38,7 +54,7 @@ enum Output {
 fn main() -> ExitCode {
     let mut wit = workspace_root().join("wit");
     let mut output = Output::Stdout;
-    let mut rust_enums = false;
+    let mut kind = Kind::Reference;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let target = match arg.as_str() {
@@ -46,8 +62,12 @@ fn main() -> ExitCode {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
             }
-            "--rust-enums" => {
-                rust_enums = true;
+            "--rust-enums" | "--domain-enums" | "--guest-conversions" => {
+                kind = match arg.as_str() {
+                    "--rust-enums" => Kind::ApiEnums,
+                    "--domain-enums" => Kind::DomainEnums,
+                    _ => Kind::GuestConversions,
+                };
                 continue;
             }
             "--wit" | "--out" | "--check" => args.next().map(PathBuf::from),
@@ -63,7 +83,7 @@ fn main() -> ExitCode {
             }
         }
     }
-    match run(&wit, &output, rust_enums) {
+    match run(&wit, &output, kind) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("wit-docs: {e:#}");
@@ -72,11 +92,18 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(wit: &std::path::Path, output: &Output, rust_enums: bool) -> Result<()> {
-    let (markdown, regenerate) = if rust_enums {
-        (wit_enums::render_dir(wit)?, wit_enums::REGENERATE)
-    } else {
-        (wit_docs::render_dir(wit)?, wit_docs::REGENERATE)
+fn run(wit: &std::path::Path, output: &Output, kind: Kind) -> Result<()> {
+    let (markdown, regenerate) = match kind {
+        Kind::Reference => (wit_docs::render_dir(wit)?, wit_docs::REGENERATE),
+        Kind::ApiEnums => (wit_enums::render_dir(wit)?, wit_enums::REGENERATE),
+        Kind::DomainEnums => (
+            guest_enums::render_domain_dir(wit)?,
+            guest_enums::REGENERATE_DOMAIN,
+        ),
+        Kind::GuestConversions => (
+            guest_enums::render_conversions_dir(wit)?,
+            guest_enums::REGENERATE_CONVERSIONS,
+        ),
     };
     match output {
         Output::Stdout => print!("{markdown}"),

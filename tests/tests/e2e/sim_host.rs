@@ -13,6 +13,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use order_e2e::Rng;
 use order_host::bindings::orders::{CancelOrderCommand, PlaceOrderCommand};
 use order_host::bindings::types::OrderStatus;
 use order_host::carrier::simulated::ShipmentState;
@@ -24,23 +25,6 @@ use order_host::store::{
 use order_host::{Context, ManualClock, OrderService, SagaDriver};
 
 use crate::util::*;
-
-/// A small deterministic generator (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// What the next append does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -372,7 +356,7 @@ impl World {
 
 /// The history of a seed: steps and the faults of the first appends.
 fn generate(seed: u64) -> (Vec<Step>, Vec<Option<AppendFault>>) {
-    let mut rng = Rng(seed ^ 0x0005_EED0_F405);
+    let mut rng = Rng::new(seed ^ 0x0005_EED0_F405);
     let mut steps = vec![Step::Place(0)];
     for _ in 0..12 + rng.below(12) {
         let i = rng.below(ORDERS as u64) as usize;

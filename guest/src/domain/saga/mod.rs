@@ -7,8 +7,6 @@
 
 mod report;
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 pub use report::{
@@ -20,35 +18,11 @@ use super::error::ExternalError;
 use super::order::{Order, OrderEvent, OrderStatus, saga_payment};
 use super::values::{CarrierCode, Money, Timestamp};
 
-/// The saga's steps, in order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SagaStep {
-    ProcessPayment,
-    AllocateInventory,
-    CreateShipment,
-    NotifyCustomer,
-}
+pub use super::cases::SagaStep;
 
 impl SagaStep {
-    pub const ALL: [SagaStep; 4] = [
-        SagaStep::ProcessPayment,
-        SagaStep::AllocateInventory,
-        SagaStep::CreateShipment,
-        SagaStep::NotifyCustomer,
-    ];
-
     pub fn index(self) -> usize {
         self as usize
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SagaStep::ProcessPayment => "process-payment",
-            SagaStep::AllocateInventory => "allocate-inventory",
-            SagaStep::CreateShipment => "create-shipment",
-            SagaStep::NotifyCustomer => "notify-customer",
-        }
     }
 
     /// The name of the step's compensating call.
@@ -73,12 +47,6 @@ impl SagaStep {
                 "action"
             }
         )
-    }
-}
-
-impl fmt::Display for SagaStep {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -215,6 +183,25 @@ pub struct CompensationRecord {
     pub retry_at: Option<Timestamp>,
     /// Until when the call in flight belongs to whoever started it.
     pub lease_until: Option<Timestamp>,
+}
+
+impl CompensationRecord {
+    /// The compensation's call was answered: its lease ends, it stands at
+    /// `status`, keeps the answer's `error` (if any) and is asked again at
+    /// `retry_at` (if ever).
+    fn answered(
+        &mut self,
+        status: CompensationStatus,
+        error: Option<&String>,
+        retry_at: Option<Timestamp>,
+    ) {
+        self.status = status;
+        if let Some(error) = error {
+            self.last_error = Some(error.clone());
+        }
+        self.retry_at = retry_at;
+        self.lease_until = None;
+    }
 }
 
 /// A support ticket the rules require, recorded with the decision that
@@ -487,17 +474,18 @@ impl SagaState {
                 r.lease_until = Some(*lease_until);
             }
             OrderEvent::CompensationCompleted { step, .. } => {
-                let r = &mut self.compensations[step.index()];
-                r.status = CompensationStatus::Completed;
-                r.retry_at = None;
-                r.lease_until = None;
+                self.compensations[step.index()].answered(
+                    CompensationStatus::Completed,
+                    None,
+                    None,
+                );
             }
             OrderEvent::CompensationSkipped { step, reason, .. } => {
-                let r = &mut self.compensations[step.index()];
-                r.status = CompensationStatus::Skipped;
-                r.retry_at = None;
-                r.lease_until = None;
-                r.last_error = Some(reason.clone());
+                self.compensations[step.index()].answered(
+                    CompensationStatus::Skipped,
+                    Some(reason),
+                    None,
+                );
             }
             OrderEvent::CompensationRetryScheduled {
                 step,
@@ -505,11 +493,11 @@ impl SagaState {
                 retry_at,
                 ..
             } => {
-                let r = &mut self.compensations[step.index()];
-                r.status = CompensationStatus::Retrying;
-                r.last_error = Some(error.clone());
-                r.retry_at = Some(*retry_at);
-                r.lease_until = None;
+                self.compensations[step.index()].answered(
+                    CompensationStatus::Retrying,
+                    Some(error),
+                    Some(*retry_at),
+                );
             }
             OrderEvent::CompensationStalled {
                 step,
@@ -517,18 +505,18 @@ impl SagaState {
                 retry_at,
                 ..
             } => {
-                let r = &mut self.compensations[step.index()];
-                r.status = CompensationStatus::Stalled;
-                r.last_error = Some(error.clone());
-                r.retry_at = Some(*retry_at);
-                r.lease_until = None;
+                self.compensations[step.index()].answered(
+                    CompensationStatus::Stalled,
+                    Some(error),
+                    Some(*retry_at),
+                );
             }
             OrderEvent::CompensationFailed { step, error, .. } => {
-                let r = &mut self.compensations[step.index()];
-                r.status = CompensationStatus::Failed;
-                r.last_error = Some(error.clone());
-                r.retry_at = None;
-                r.lease_until = None;
+                self.compensations[step.index()].answered(
+                    CompensationStatus::Failed,
+                    Some(error),
+                    None,
+                );
             }
             OrderEvent::SagaCompensationFailed {
                 failed_step,
@@ -1056,17 +1044,14 @@ pub fn after_obligation(
             },
         ],
         Err(error) => {
-            let delay = if o.attempts < policy.retry.max_attempts {
-                policy.retry.delay_ms(o.attempts, &o.key)
-            } else {
-                policy.retry.max_delay_ms.max(1)
-            };
+            let retry_at = next_try(&policy.retry, o.attempts, &o.key, now)
+                .unwrap_or_else(|| last_resort_try(&policy.retry, now));
             vec![OrderEvent::ObligationRetryScheduled {
                 key: o.key.clone(),
                 attempt: o.attempts,
                 refused: matches!(error, ExternalError::Permanent(_)),
                 error: error.to_string(),
-                retry_at: now.saturating_add(delay),
+                retry_at,
             }]
         }
     }
@@ -1096,7 +1081,6 @@ pub fn after_forward_error(
 ) -> Vec<OrderEvent> {
     let r = order.saga.step(step);
     let attempt = r.attempts;
-    let retry = policy.for_step(step);
     let definitive = matches!(error, ExternalError::Permanent(_));
     let in_doubt = error.is_in_doubt() || (r.in_doubt && !definitive);
     if definitive && let Some(outcome) = achieved(order, step) {
@@ -1106,21 +1090,23 @@ pub fn after_forward_error(
             completed_at: now,
         }];
     }
-    let schedule = |delay: u64| {
+    let schedule = |retry_at: Timestamp| {
         vec![OrderEvent::SagaStepRetryScheduled {
             step,
             attempt,
             error: error.to_string(),
-            retry_at: now.saturating_add(delay),
+            retry_at,
             in_doubt,
         }]
     };
-    if !definitive && attempt < retry.max_attempts {
-        return schedule(retry.delay_ms(attempt, &step.key(&order.order_id, false)));
+    let retry = policy.for_step(step);
+    let call_key = step.key(&order.order_id, false);
+    if !definitive && let Some(at) = next_try(retry, attempt, &call_key, now) {
+        return schedule(at);
     }
     if in_doubt && step != SagaStep::NotifyCustomer && achieved(order, step).is_some() {
         // People are told once: a second effect of the saga's own may exist.
-        let mut events = schedule(retry.max_delay_ms.max(1));
+        let mut events = schedule(last_resort_try(retry, now));
         let key = format!("order-{}/support-ticket/{step}/in-doubt", order.order_id);
         if order.saga.obligation(&key).is_none() {
             events.push(OrderEvent::ObligationRecorded {
@@ -1128,7 +1114,7 @@ pub fn after_forward_error(
                 issue: format!(
                     "order {}: the outcome of {step} under key {} is still unknown ({}); the order was {} by another path, so a second effect may exist",
                     order.order_id,
-                    step.key(&order.order_id, false),
+                    call_key,
                     error.message(),
                     match step {
                         SagaStep::ProcessPayment => "paid",
@@ -1197,13 +1183,15 @@ pub fn after_compensation_error(
 ) -> Vec<OrderEvent> {
     let attempt = order.saga.compensation(step).attempts;
     let retry = policy.for_step(step);
-    if error.is_transient() && attempt < retry.max_attempts {
-        let delay = retry.delay_ms(attempt, &step.key(&order.order_id, true));
+    let key = step.key(&order.order_id, true);
+    if error.is_transient()
+        && let Some(retry_at) = next_try(retry, attempt, &key, now)
+    {
         return vec![OrderEvent::CompensationRetryScheduled {
             step,
             attempt,
             error: error.to_string(),
-            retry_at: now.saturating_add(delay),
+            retry_at,
         }];
     }
     if step == SagaStep::NotifyCustomer {
@@ -1226,6 +1214,21 @@ pub fn after_compensation_error(
         step,
         attempt,
         error: error.to_string(),
-        retry_at: now.saturating_add(retry.max_delay_ms.max(1)),
+        retry_at: last_resort_try(retry, now),
     }]
+}
+
+/// When a failed call is asked again under the same `key`: after the
+/// policy's delay for `attempt` while attempts remain, `None` once they are
+/// spent. The one retry rule of the saga's actions, compensations and
+/// obligations.
+fn next_try(retry: &RetryPolicy, attempt: u32, key: &str, now: Timestamp) -> Option<Timestamp> {
+    (attempt < retry.max_attempts).then(|| now.saturating_add(retry.delay_ms(attempt, key)))
+}
+
+/// When a call whose attempts are spent, but which must not be given up (in
+/// doubt, a stalled compensation, an obligation), is asked again: at the
+/// policy's longest delay.
+fn last_resort_try(retry: &RetryPolicy, now: Timestamp) -> Timestamp {
+    now.saturating_add(retry.max_delay_ms.max(1))
 }
