@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use serde_json::Value;
 
+use crate::Host;
 use crate::bindings::orders::{
     CancelOrderCommand, CreateDraftCommand, OrderView, PlaceOrderCommand, UpdateDraftCommand,
 };
@@ -20,7 +21,6 @@ use crate::bindings::types::{
     Address, Money, OrderItemInput, OrderStatus, PaymentMethod, ReturnReason,
 };
 use crate::external::Operation;
-use crate::host::Host;
 use crate::service::ServiceError;
 use crate::simulation::Scripted;
 

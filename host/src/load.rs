@@ -23,12 +23,12 @@ use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
+use crate::Host;
 use crate::bindings::orders::{CancelOrderCommand, OrderView, PlaceOrderCommand};
 use crate::bindings::types::{
     Address, CommandError, Money, OrderItemInput, OrderStatus, PaymentMethod,
 };
 use crate::carrier::simulated::{CarrierSimError, ShipmentState, SimShipment};
-use crate::host::Host;
 use crate::service::ServiceError;
 use crate::simulation::rng::{Fnv64, splitmix64};
 

@@ -30,17 +30,17 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use crate::Simulation;
 use crate::carrier::ShippingCarrier as _;
 use crate::customer::CustomerService as _;
 use crate::external::ExternalError;
 use crate::inventory::{AllocateError, InventoryService as _};
 use crate::payment::PaymentGateway as _;
-use crate::simulation::Simulation;
 
 /// Members whose values are WIT enums: the contract spells them in
 /// kebab-case (`credit-card`), the generated Rust types in upper camel case.
@@ -100,27 +100,64 @@ pub fn router(sim: Arc<Simulation>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/sim/state", get(state))
-        .route("/payments", post(payments))
-        .route("/refunds", post(refunds))
-        .route("/allocations", post(allocations))
-        .route("/releases", post(releases))
-        .route("/restocks", post(restocks))
-        .route("/shipments", post(shipments))
+        .route(
+            "/payments",
+            endpoint(StatusCode::PAYMENT_REQUIRED, |s, k, r| {
+                Ok(s.payment.process_payment(k, r)?)
+            }),
+        )
+        .route(
+            "/refunds",
+            endpoint(REFUSED, |s, k, r| Ok(s.payment.refund_payment(k, r)?)),
+        )
+        .route(
+            "/allocations",
+            endpoint(REFUSED, |s, k, r| Ok(s.inventory.allocate_stock(k, r)?)),
+        )
+        .route(
+            "/releases",
+            endpoint(REFUSED, |s, k, r| Ok(s.inventory.release_stock(k, r)?)),
+        )
+        .route(
+            "/restocks",
+            endpoint(REFUSED, |s, k, r| Ok(s.inventory.restock_items(k, r)?)),
+        )
+        .route(
+            "/shipments",
+            endpoint(REFUSED, |s, k, r| Ok(s.carrier.create_shipment(k, r)?)),
+        )
         .route("/shipments/{shipment_id}/cancel", post(cancel_shipment))
         .route(
             "/notifications/order-confirmation",
-            post(order_confirmation),
+            endpoint(REFUSED, |s, k, r| {
+                Ok(s.customer.send_order_confirmation(k, r)?)
+            }),
         )
         .route(
             "/notifications/order-cancellation",
-            post(order_cancellation),
+            endpoint(REFUSED, |s, k, r| {
+                Ok(s.customer.send_order_cancellation(k, r)?)
+            }),
         )
-        .route("/notifications/shipping-update", post(shipping_update))
-        .route("/tickets", post(tickets))
+        .route(
+            "/notifications/shipping-update",
+            endpoint(REFUSED, |s, k, r| {
+                Ok(s.customer.send_shipping_update(k, r)?)
+            }),
+        )
+        .route(
+            "/tickets",
+            endpoint(REFUSED, |s, k, r| {
+                Ok(s.customer.create_support_ticket(k, r)?)
+            }),
+        )
         .with_state(sim)
 }
 
 type Sim = State<Arc<Simulation>>;
+
+/// How the contract answers a permanent refusal of anything but a charge.
+const REFUSED: StatusCode = StatusCode::UNPROCESSABLE_ENTITY;
 
 /// Runs one call of a simulated backend off the async threads (a latency
 /// fault sleeps) and turns its outcome into the contract's answer.
@@ -277,70 +314,19 @@ fn walk(value: &mut Value, convert: &dyn Fn(&str) -> String) {
     }
 }
 
-async fn payments(State(sim): Sim, headers: HeaderMap, body: Bytes) -> Response {
-    call(
-        sim,
-        headers,
-        body,
-        StatusCode::PAYMENT_REQUIRED,
-        |sim, key, request| Ok(sim.payment.process_payment(key, request)?),
-    )
-    .await
-}
-
-async fn refunds(State(sim): Sim, headers: HeaderMap, body: Bytes) -> Response {
-    call(
-        sim,
-        headers,
-        body,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        |sim, key, request| Ok(sim.payment.refund_payment(key, request)?),
-    )
-    .await
-}
-
-async fn allocations(State(sim): Sim, headers: HeaderMap, body: Bytes) -> Response {
-    call(
-        sim,
-        headers,
-        body,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        |sim, key, request| Ok(sim.inventory.allocate_stock(key, request)?),
-    )
-    .await
-}
-
-async fn releases(State(sim): Sim, headers: HeaderMap, body: Bytes) -> Response {
-    call(
-        sim,
-        headers,
-        body,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        |sim, key, request| Ok(sim.inventory.release_stock(key, request)?),
-    )
-    .await
-}
-
-async fn restocks(State(sim): Sim, headers: HeaderMap, body: Bytes) -> Response {
-    call(
-        sim,
-        headers,
-        body,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        |sim, key, request| Ok(sim.inventory.restock_items(key, request)?),
-    )
-    .await
-}
-
-async fn shipments(State(sim): Sim, headers: HeaderMap, body: Bytes) -> Response {
-    call(
-        sim,
-        headers,
-        body,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        |sim, key, request| Ok(sim.carrier.create_shipment(key, request)?),
-    )
-    .await
+/// The route of one operation: `operation` on the simulation, a refusal
+/// answered with `refused` (see [`call`]).
+fn endpoint<R, T>(
+    refused: StatusCode,
+    operation: fn(&Simulation, &str, &R) -> Result<T, Refusal>,
+) -> MethodRouter<Arc<Simulation>>
+where
+    R: DeserializeOwned + Send + 'static,
+    T: Serialize + Send + 'static,
+{
+    post(move |State(sim): Sim, headers: HeaderMap, body: Bytes| {
+        call(sim, headers, body, refused, operation)
+    })
 }
 
 async fn cancel_shipment(
@@ -353,7 +339,7 @@ async fn cancel_shipment(
         sim,
         headers,
         body,
-        StatusCode::UNPROCESSABLE_ENTITY,
+        REFUSED,
         move |sim, key, request: &crate::carrier::CancelShipmentRequest| {
             if request.shipment_id != shipment_id {
                 return Err(ExternalError::permanent(format!(
@@ -364,50 +350,6 @@ async fn cancel_shipment(
             }
             Ok(sim.carrier.cancel_shipment(key, request)?)
         },
-    )
-    .await
-}
-
-async fn order_confirmation(State(sim): Sim, headers: HeaderMap, body: Bytes) -> Response {
-    call(
-        sim,
-        headers,
-        body,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        |sim, key, request| Ok(sim.customer.send_order_confirmation(key, request)?),
-    )
-    .await
-}
-
-async fn order_cancellation(State(sim): Sim, headers: HeaderMap, body: Bytes) -> Response {
-    call(
-        sim,
-        headers,
-        body,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        |sim, key, request| Ok(sim.customer.send_order_cancellation(key, request)?),
-    )
-    .await
-}
-
-async fn shipping_update(State(sim): Sim, headers: HeaderMap, body: Bytes) -> Response {
-    call(
-        sim,
-        headers,
-        body,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        |sim, key, request| Ok(sim.customer.send_shipping_update(key, request)?),
-    )
-    .await
-}
-
-async fn tickets(State(sim): Sim, headers: HeaderMap, body: Bytes) -> Response {
-    call(
-        sim,
-        headers,
-        body,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        |sim, key, request| Ok(sim.customer.create_support_ticket(key, request)?),
     )
     .await
 }

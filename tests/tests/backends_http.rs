@@ -30,30 +30,34 @@ use order_host::bindings::types::{
     Address, CarrierCode, Money, OrderItem, OrderItemInput, OrderStatus, PaymentMethod,
     ShipmentStatus,
 };
-use order_host::carrier::http::HttpShippingCarrier;
+use order_host::carrier::remote::HttpShippingCarrier;
 use order_host::carrier::{
     CancelShipmentRequest, CreateShipmentRequest, PackageItem, ShipmentCancelled,
     ShipmentCreatedByCarrier, ShippingCarrier,
 };
 use order_host::config::{BackendKind, BackendsConfig, ContextBackend};
-use order_host::customer::http::HttpCustomerService;
+use order_host::customer::remote::HttpCustomerService;
 use order_host::customer::{
     CreateSupportTicketRequest, CustomerService, NotificationSent, NotificationType, OrderDetails,
     SendOrderCancellationRequest, SendOrderConfirmationRequest, SendShippingUpdateRequest,
     SupportTicketCreated, TicketPriority,
 };
-use order_host::http_client::{HttpBackendConfig, HttpBackendsConfig, http_backends};
-use order_host::inventory::http::HttpInventoryService;
+use order_host::inventory::remote::HttpInventoryService;
 use order_host::inventory::{
     AllocateError, AllocateStockRequest, InventoryService, ReleaseStockRequest,
     RestockItemsRequest, StockAllocated, StockAllocationFailed, StockItem, StockReleased,
     StockRestocked, UnavailableItem,
 };
-use order_host::payment::http::HttpPaymentGateway;
+use order_host::payment::remote::HttpPaymentGateway;
 use order_host::payment::{
     PaymentGateway, PaymentSucceeded, ProcessPaymentRequest, RefundCompleted, RefundPaymentRequest,
 };
-use order_host::{Context, ExternalError, Host, HostOptions};
+use order_host::remote::HttpBackendConfig;
+use order_host::wiring::{BackendSetupError, backends};
+use order_host::{
+    Backends, Context, ExternalError, Host, HostOptions, ManualClock, MemoryStore, Simulation,
+    StorePolicy,
+};
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------- the stub
@@ -633,7 +637,17 @@ fn every_operation_posts_its_record_with_the_idempotency_key_and_decodes_the_ans
 #[test]
 fn one_config_builds_all_four_backends() {
     let stub = contract_stub();
-    let backends = http_backends(&HttpBackendsConfig::single(stub.config())).unwrap();
+    let built = |config: &BackendsConfig| -> Result<Backends, BackendSetupError> {
+        let clock = Arc::new(ManualClock::new(0));
+        let sim = Simulation::new(0, clock.clone());
+        backends(
+            config,
+            &sim,
+            Arc::new(MemoryStore::new(clock)),
+            StorePolicy::default(),
+        )
+    };
+    let backends = built(&BackendsConfig::all_http(&stub.base_url())).unwrap();
     backends.payment.process_payment("p", &charge()).unwrap();
     backends
         .inventory
@@ -655,9 +669,9 @@ fn one_config_builds_all_four_backends() {
         ]
     );
 
-    let mut config = HttpBackendsConfig::single(stub.config());
-    config.carrier.base_url = "carrier.example.com".to_owned();
-    let error = http_backends(&config).err().unwrap();
+    let mut config = BackendsConfig::all_http(&stub.base_url());
+    config.carrier.base_url = Some("carrier.example.com".to_owned());
+    let error = built(&config).err().unwrap();
     assert_eq!(error.context, Context::Carrier);
     assert!(error.to_string().contains("carrier.example.com"), "{error}");
 }
@@ -1348,7 +1362,7 @@ fn host_on(fake: &FakeServices) -> Host {
         customer: context(),
         ..BackendsConfig::default()
     };
-    let policy: order_host::StorePolicy = serde_json::from_value(json!({
+    let policy: StorePolicy = serde_json::from_value(json!({
         "retry": {"max-attempts": 3, "base-delay-ms": 5, "max-delay-ms": 20, "jitter-permille": 0},
         "notification-retry": {"max-attempts": 3, "base-delay-ms": 5, "max-delay-ms": 20, "jitter-permille": 0},
         "call-lease-ms": 2000

@@ -58,13 +58,13 @@ use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use order_e2e::Rng;
+use order_host::Simulation;
 use order_host::bindings::fulfillment_saga::{SagaOutcome, SagaPhase};
 use order_host::bindings::orders::OrderView;
 use order_host::bindings::types::OrderStatus;
 use order_host::carrier::simulated::ShipmentState;
 use order_host::customer::NotificationType;
 use order_host::engine::RuntimeConfig;
-use order_host::simulation::Simulation;
 use order_host::store::SqliteStore;
 use order_host::{EventStore as _, Host, HostOptions, StoreChoice, StorePolicy, SystemClock, load};
 

@@ -31,26 +31,21 @@
 //!
 //! The backends can also be set by `ORDER_HOST_<CONTEXT>_URL` (that context
 //! over http), `--backends KIND` (every context) and `--backend
-//! CONTEXT=URL|simulated` (one context); [`plug_in_backends`] builds them.
+//! CONTEXT=URL|simulated` (one context); [`crate::wiring::backends`] builds
+//! them. This module only reads settings: it builds no backend.
 //!
 //! Every error here is a usage error ([`ConfigError`]; exit code 2).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::carrier::http::HttpShippingCarrier;
-use crate::customer::http::HttpCustomerService;
 use crate::external::Context;
-use crate::http_client::{HttpBackendConfig, HttpClient, HttpConfigError};
-use crate::inventory::http::HttpInventoryService;
-use crate::payment::http::HttpPaymentGateway;
 use crate::policy::StorePolicy;
+use crate::remote::{HttpBackendConfig, HttpClient};
 use crate::simulation::FaultPlan;
-use crate::state::Backends;
 
 /// The file read when no `--config` is given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "order-host.toml";
@@ -164,6 +159,23 @@ pub enum BackendChoice {
 }
 
 impl BackendsConfig {
+    /// Every context over http behind one server at `base_url` (their
+    /// paths do not overlap), with the default time-out.
+    pub fn all_http(base_url: &str) -> Self {
+        let context = || ContextBackend {
+            base_url: Some(base_url.to_owned()),
+            ..ContextBackend::default()
+        };
+        BackendsConfig {
+            kind: BackendKind::Http,
+            timeout_ms: None,
+            payment: context(),
+            inventory: context(),
+            carrier: context(),
+            customer: context(),
+        }
+    }
+
     /// The table of `context`.
     pub fn context(&self, context: Context) -> &ContextBackend {
         match context {
@@ -250,42 +262,6 @@ impl BackendsConfig {
             .iter()
             .all(|c| matches!(self.choice(*c), Ok(BackendChoice::Simulated)))
     }
-}
-
-/// **Where the `http` backends get plugged in.** Takes the simulated
-/// backends that [`crate::Host::start`] builds and returns the backends to
-/// run with: each context configured `simulated` keeps its simulated
-/// backend; each configured `http` is replaced by its HTTP client
-/// (`host/src/<context>/http.rs`, built from its [`BackendChoice::Http`]
-/// settings). Contexts mix freely: the payment gateway over http and the
-/// rest simulated, for example. Nothing is contacted here; a base URL that
-/// could never work is a usage error.
-pub fn plug_in_backends(
-    config: &BackendsConfig,
-    simulated: Backends,
-) -> Result<Backends, ConfigError> {
-    let mut backends = simulated;
-    for context in Context::ALL {
-        let Some(http) = config.http_config(context)? else {
-            continue;
-        };
-        let invalid = |e: HttpConfigError| error(format!("backends.{context}: {e}"));
-        match context {
-            Context::Payment => {
-                backends.payment = Arc::new(HttpPaymentGateway::new(&http).map_err(invalid)?);
-            }
-            Context::Inventory => {
-                backends.inventory = Arc::new(HttpInventoryService::new(&http).map_err(invalid)?);
-            }
-            Context::Carrier => {
-                backends.carrier = Arc::new(HttpShippingCarrier::new(&http).map_err(invalid)?);
-            }
-            Context::Customer => {
-                backends.customer = Arc::new(HttpCustomerService::new(&http).map_err(invalid)?);
-            }
-        }
-    }
-    Ok(backends)
 }
 
 /// One `--backend CONTEXT=URL|simulated` flag: a URL serves that context
@@ -411,6 +387,17 @@ pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
+/// The number in the environment variable `name`, if it is set.
+fn number(get: &dyn Fn(&str) -> Option<String>, name: &str) -> Result<Option<u64>, ConfigError> {
+    get(name)
+        .map(|text| {
+            text.trim()
+                .parse()
+                .map_err(|_| error(format!("{name} is not a number: `{text}`")))
+        })
+        .transpose()
+}
+
 fn read_policy(path: &Path) -> Result<StorePolicy, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| error(format!("cannot read the policy {}: {e}", path.display())))?;
@@ -491,13 +478,11 @@ impl Settings {
             .or_else(|| get("ORDER_HOST_COMPONENT").map(PathBuf::from))
             .or_else(|| file.component.as_deref().map(relative));
 
-        let seed = match (flags.seed, get("ORDER_HOST_SEED")) {
-            (Some(seed), _) => seed,
-            (None, Some(text)) => text
-                .trim()
-                .parse()
-                .map_err(|_| error(format!("ORDER_HOST_SEED is not a number: `{text}`")))?,
-            (None, None) => file.seed.unwrap_or(DEFAULT_SEED),
+        let seed = match flags.seed {
+            Some(seed) => seed,
+            None => number(&get, "ORDER_HOST_SEED")?
+                .or(file.seed)
+                .unwrap_or(DEFAULT_SEED),
         };
 
         let faults_spec = if !flags.faults.is_empty() {
@@ -542,27 +527,14 @@ impl Settings {
             .filter(|s| !s.is_empty())
             .or_else(|| get("ORDER_HOST_WEBHOOK_SECRET"))
             .or_else(|| file.webhooks.secret.clone().filter(|s| !s.is_empty()));
-        let tolerance = match get("ORDER_HOST_WEBHOOK_TOLERANCE_SECONDS") {
-            Some(text) => text.trim().parse().map_err(|_| {
-                error(format!(
-                    "ORDER_HOST_WEBHOOK_TOLERANCE_SECONDS is not a number: `{text}`"
-                ))
-            })?,
-            None => file.webhooks.tolerance_seconds.unwrap_or(300),
-        };
+        let tolerance = number(&get, "ORDER_HOST_WEBHOOK_TOLERANCE_SECONDS")?
+            .or(file.webhooks.tolerance_seconds)
+            .unwrap_or(300);
 
-        let shutdown_deadline = match (
-            flags.shutdown_deadline,
-            get("ORDER_HOST_SHUTDOWN_DEADLINE_SECONDS"),
-        ) {
-            (Some(seconds), _) => seconds,
-            (None, Some(text)) => text.trim().parse().map_err(|_| {
-                error(format!(
-                    "ORDER_HOST_SHUTDOWN_DEADLINE_SECONDS is not a number: `{text}`"
-                ))
-            })?,
-            (None, None) => file
-                .shutdown_deadline_seconds
+        let shutdown_deadline = match flags.shutdown_deadline {
+            Some(seconds) => seconds,
+            None => number(&get, "ORDER_HOST_SHUTDOWN_DEADLINE_SECONDS")?
+                .or(file.shutdown_deadline_seconds)
                 .unwrap_or(DEFAULT_SHUTDOWN_DEADLINE_SECONDS),
         };
 
@@ -570,12 +542,8 @@ impl Settings {
         if let Some(kind) = get("ORDER_HOST_BACKENDS") {
             backends.kind = kind.parse()?;
         }
-        if let Some(text) = get("ORDER_HOST_BACKEND_TIMEOUT_MS") {
-            backends.timeout_ms = Some(text.trim().parse().map_err(|_| {
-                error(format!(
-                    "ORDER_HOST_BACKEND_TIMEOUT_MS is not a number: `{text}`"
-                ))
-            })?);
+        if let Some(timeout_ms) = number(&get, "ORDER_HOST_BACKEND_TIMEOUT_MS")? {
+            backends.timeout_ms = Some(timeout_ms);
         }
         for context in Context::ALL {
             let name = format!("ORDER_HOST_{}_URL", context.name().to_ascii_uppercase());
@@ -981,29 +949,5 @@ mod tests {
         assert!(error.0.contains("backends.payment"), "{error}");
         assert!(error.0.contains("ftp://pay.test"), "{error}");
         assert!(resolve("payment=http://127.0.0.1:9/v1").is_ok());
-    }
-
-    #[test]
-    fn http_contexts_are_plugged_in_and_the_rest_stay_simulated() {
-        use crate::clock::ManualClock;
-        use crate::simulation::Simulation;
-        use crate::store::MemoryStore;
-
-        let clock = Arc::new(ManualClock::new(0));
-        let sim = Simulation::new(1, clock.clone());
-        let simulated = sim.backends(Arc::new(MemoryStore::new(clock)), StorePolicy::default());
-        let config = BackendsConfig {
-            payment: ContextBackend {
-                kind: Some(BackendKind::Http),
-                base_url: Some("http://127.0.0.1:9/v1".to_owned()),
-                ..ContextBackend::default()
-            },
-            ..BackendsConfig::default()
-        };
-        let plugged = plug_in_backends(&config, simulated.clone()).unwrap();
-        assert!(!Arc::ptr_eq(&plugged.payment, &simulated.payment));
-        assert!(Arc::ptr_eq(&plugged.inventory, &simulated.inventory));
-        assert!(Arc::ptr_eq(&plugged.carrier, &simulated.carrier));
-        assert!(Arc::ptr_eq(&plugged.customer, &simulated.customer));
     }
 }

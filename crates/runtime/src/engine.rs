@@ -508,8 +508,8 @@ mod tests {
     };
     use crate::clock::ManualClock;
     use crate::policy::StorePolicy;
-    use crate::simulation::Simulation;
     use crate::store::MemoryStore;
+    use crate::wiring::Simulation;
 
     /// The smallest valid component: a header and nothing else.
     const EMPTY_COMPONENT: &[u8] = b"\0asm\x0d\x00\x01\x00";

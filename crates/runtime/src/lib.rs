@@ -12,16 +12,21 @@
 //! - [`store`]: the [`EventStore`] trait with in-memory, SQLite and
 //!   PostgreSQL backends.
 //! - [`payment`], [`inventory`], [`carrier`], [`customer`]: one trait per
-//!   external context, its import on its own view, a simulated and an http
-//!   backend; [`simulation`] holds what the simulated ones share;
-//!   [`http_client`] what the http ones share.
+//!   external context, its import on its own view, a simulated backend
+//!   (`simulated.rs`) and a client of a remote service over http
+//!   (`remote.rs`); [`simulation`] holds what the simulated ones share,
+//!   [`remote`] what the remote clients share.
 //! - [`policy`]: [`StorePolicy`], pricing and retry settings.
 //! - [`driver`]: the saga driver.
-//! - [`config`]: settings (file, environment, flags) and the wiring of
-//!   backends from them; [`host`]: a runtime, service and driver built from
-//!   settings.
+//! - [`config`]: settings, read from a file, the environment and flags
+//!   (nothing is built there); [`wiring`]: the one place that builds the
+//!   store and the backends from them, the [`Simulation`] of all four
+//!   simulated contexts, and a whole [`Host`] (runtime, service, driver).
 //! - [`clock`]: the one source of time, manual in tests.
 //! - [`bindings`]: the Rust types generated from the WIT world.
+
+#[macro_use]
+mod view;
 
 pub mod bindings;
 pub mod carrier;
@@ -31,27 +36,26 @@ pub mod customer;
 pub mod driver;
 pub mod engine;
 pub mod external;
-pub mod host;
-pub mod http_client;
 pub mod inventory;
 pub mod lockfile;
 pub mod payment;
 pub mod policy;
+pub mod remote;
 pub mod service;
 pub mod simulation;
 pub mod state;
 pub mod store;
+pub mod wiring;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use driver::{DriverReport, SagaDriver};
 pub use engine::{CacheOutcome, CompileCache, Runtime, RuntimeConfig, Session};
 pub use external::{Context, ExternalError, Operation};
-pub use host::{Host, HostOptions, StoreChoice};
 pub use policy::StorePolicy;
 pub use service::{OrderService, ServiceError};
-pub use simulation::Simulation;
 pub use state::{Backends, HostState};
 pub use store::{EventStore, MemoryStore, PostgresStore, SqliteStore, StoreOpenError};
+pub use wiring::{Host, HostOptions, Simulation, StoreChoice};
 
 /// The component built by `make build`, embedded at compile time; empty
 /// when the host was built before the component (see `build.rs`).

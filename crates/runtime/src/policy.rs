@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::bindings::oms::order_management::policy as wit;
 use crate::bindings::oms::order_management::types::{Address, CarrierCode, Money, OrderItem};
-use wasmtime::component::{HasData, Linker};
 
 /// How transient failures of external calls are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,23 +174,12 @@ impl From<RetryPolicy> for wit::RetryPolicy {
     }
 }
 
-/// The `policy` import as one store serves it: the store's policy, and nothing
-/// else of the host.
-pub struct PolicyView<'a>(pub &'a StorePolicy);
-
-/// Names [`PolicyView`] for the generated linker.
-struct Policy;
-
-impl HasData for Policy {
-    type Data<'a> = PolicyView<'a>;
-}
-
-/// Links the `policy` import; `get` finds the store's policy in a store's data.
-pub fn add_to_linker<T: 'static>(
-    linker: &mut Linker<T>,
-    get: fn(&mut T) -> PolicyView<'_>,
-) -> wasmtime::Result<()> {
-    wit::add_to_linker::<T, Policy>(linker, get)
+import_view! {
+    /// The `policy` import as one store serves it: the store's policy, and nothing
+    /// else of the host.
+    PolicyView(&StorePolicy),
+    "policy",
+    "the store's policy"
 }
 
 impl wit::Host for PolicyView<'_> {

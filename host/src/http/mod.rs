@@ -52,8 +52,8 @@ use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::Host;
 use crate::bindings::types::CommandError;
-use crate::host::Host;
 use crate::service::{OrderService, ServiceError};
 
 /// How `serve` runs.

@@ -14,11 +14,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use order_e2e::Rng;
+use order_host::Simulation;
 use order_host::bindings::orders::{CancelOrderCommand, PlaceOrderCommand};
 use order_host::bindings::types::OrderStatus;
 use order_host::carrier::simulated::ShipmentState;
 use order_host::engine::Runtime;
-use order_host::simulation::{FaultConfig, FaultPlan, Simulation};
+use order_host::simulation::{FaultConfig, FaultPlan};
 use order_host::store::{
     AppendBatch, EventStore, MemoryStore, RecordedEvent, SagaTimer, StoreError, StoreStats,
 };

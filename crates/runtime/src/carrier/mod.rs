@@ -1,6 +1,6 @@
 //! The shipping carrier behind the `shipping-carrier` import.
 
-pub mod http;
+pub mod remote;
 pub mod simulated;
 
 use crate::bindings::oms::order_management::shipping_carrier as wit;
@@ -8,7 +8,6 @@ use crate::bindings::oms::order_management::types::{
     CarrierCode, ExternalError as WitExternalError,
 };
 use crate::external::ExternalError;
-use wasmtime::component::{HasData, Linker};
 
 pub use wit::{
     CancelShipmentRequest, CreateShipmentRequest, PackageItem, ShipmentCancelled,
@@ -65,23 +64,12 @@ pub fn parse_carrier(name: &str) -> Result<CarrierCode, UnknownCarrier> {
     .ok_or_else(|| UnknownCarrier(name.to_owned()))
 }
 
-/// The `shipping-carrier` import as one store serves it: the shipping carrier, and nothing
-/// else of the host.
-pub struct CarrierView<'a>(pub &'a dyn ShippingCarrier);
-
-/// Names [`CarrierView`] for the generated linker.
-struct Carrier;
-
-impl HasData for Carrier {
-    type Data<'a> = CarrierView<'a>;
-}
-
-/// Links the `shipping-carrier` import; `get` finds the shipping carrier in a store's data.
-pub fn add_to_linker<T: 'static>(
-    linker: &mut Linker<T>,
-    get: fn(&mut T) -> CarrierView<'_>,
-) -> wasmtime::Result<()> {
-    wit::add_to_linker::<T, Carrier>(linker, get)
+import_view! {
+    /// The `shipping-carrier` import as one store serves it: the shipping carrier, and nothing
+    /// else of the host.
+    CarrierView(&dyn ShippingCarrier),
+    "shipping-carrier",
+    "the shipping carrier"
 }
 
 impl wit::Host for CarrierView<'_> {

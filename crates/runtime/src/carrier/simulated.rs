@@ -12,7 +12,10 @@ use super::{
 };
 use crate::bindings::oms::order_management::types::CarrierCode;
 use crate::external::{Context, ExternalError, Operation};
-use crate::simulation::{DAY_MS, Memo, Records, SimControl, derived_id, to_json};
+use crate::simulation::{
+    CallOutcome, DAY_MS, Memo, Records, Replay, Replayed, SimControl, SimFailure, derived_id,
+    request, to_json,
+};
 
 /// Days the simulated carrier promises for a delivery.
 const PROMISED_DAYS: u64 = 3;
@@ -361,17 +364,13 @@ impl ShippingCarrier for SimulatedCarrier {
         key: &str,
         request: &CreateShipmentRequest,
     ) -> Result<ShipmentCreatedByCarrier, ExternalError> {
-        self.sim.pause(Operation::CreateShipment);
-        let now = self.sim.now_ms();
-        let mut guard = self.lock();
-        let state = &mut *guard;
-        self.sim.run(
+        self.sim.call(
             Operation::CreateShipment,
             key,
-            now,
             request,
-            &mut state.create_outcomes,
-            || state.book.create(key, request, now),
+            &self.state,
+            |s| (&mut s.create_outcomes, &mut s.book),
+            |book, now| book.create(key, request, now),
         )
     }
 
@@ -380,18 +379,44 @@ impl ShippingCarrier for SimulatedCarrier {
         key: &str,
         request: &CancelShipmentRequest,
     ) -> Result<ShipmentCancelled, ExternalError> {
-        self.sim.pause(Operation::CancelShipment);
-        let now = self.sim.now_ms();
-        let mut guard = self.lock();
-        let state = &mut *guard;
-        self.sim.run(
+        self.sim.call(
             Operation::CancelShipment,
             key,
-            now,
             request,
-            &mut state.cancel_outcomes,
-            || state.book.cancel(request, now),
+            &self.state,
+            |s| (&mut s.cancel_outcomes, &mut s.book),
+            |book, now| book.cancel(request, now),
         )
+    }
+}
+
+/// Pickups and deliveries are journaled only when they happen, so their
+/// replays must succeed; a failure reads as permanent.
+impl SimFailure for CarrierSimError {
+    fn outcome(&self) -> CallOutcome {
+        CallOutcome::Permanent
+    }
+
+    fn injected(error: ExternalError) -> Self {
+        CarrierSimError::Journal(error.to_string())
+    }
+}
+
+impl Replay for SimulatedCarrier {
+    fn replay(&self, action: &str, key: &str, json: &str) -> anyhow::Result<Replayed> {
+        Ok(match action {
+            "create-shipment" => Replayed::call(&self.create_shipment(key, &request(json)?)),
+            "cancel-shipment" => Replayed::call(&self.cancel_shipment(key, &request(json)?)),
+            "pick-up" => {
+                let shipment_id: String = request(json)?;
+                Replayed::call(&self.pick_up(&shipment_id))
+            }
+            "deliver" => {
+                let (shipment_id, signed_by): (String, Option<String>) = request(json)?;
+                Replayed::call(&self.deliver(&shipment_id, signed_by))
+            }
+            action => anyhow::bail!("unknown action carrier.{action}"),
+        })
     }
 }
 

@@ -1,12 +1,11 @@
 //! Customer service behind the `customer-service` import.
 
-pub mod http;
+pub mod remote;
 pub mod simulated;
 
 use crate::bindings::oms::order_management::customer_service as wit;
 use crate::bindings::oms::order_management::types::ExternalError as WitExternalError;
 use crate::external::ExternalError;
-use wasmtime::component::{HasData, Linker};
 
 pub use wit::{
     CreateSupportTicketRequest, NotificationSent, NotificationType, OrderDetails,
@@ -46,23 +45,12 @@ pub trait CustomerService: Send + Sync {
     ) -> Result<SupportTicketCreated, ExternalError>;
 }
 
-/// The `customer-service` import as one store serves it: customer service, and nothing
-/// else of the host.
-pub struct CustomerView<'a>(pub &'a dyn CustomerService);
-
-/// Names [`CustomerView`] for the generated linker.
-struct Customer;
-
-impl HasData for Customer {
-    type Data<'a> = CustomerView<'a>;
-}
-
-/// Links the `customer-service` import; `get` finds customer service in a store's data.
-pub fn add_to_linker<T: 'static>(
-    linker: &mut Linker<T>,
-    get: fn(&mut T) -> CustomerView<'_>,
-) -> wasmtime::Result<()> {
-    wit::add_to_linker::<T, Customer>(linker, get)
+import_view! {
+    /// The `customer-service` import as one store serves it: customer service, and nothing
+    /// else of the host.
+    CustomerView(&dyn CustomerService),
+    "customer-service",
+    "customer service"
 }
 
 impl wit::Host for CustomerView<'_> {

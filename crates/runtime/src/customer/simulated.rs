@@ -10,7 +10,7 @@ use super::{
     SupportTicketCreated, TicketPriority,
 };
 use crate::external::{ExternalError, Operation};
-use crate::simulation::{Memo, Records, SimControl, derived_id};
+use crate::simulation::{Memo, Records, Replay, Replayed, SimControl, derived_id, request};
 
 /// A message the simulated service sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,21 +111,28 @@ impl SimulatedCustomer {
         request: &R,
         message: impl FnOnce(u64) -> SentMessage,
     ) -> Result<NotificationSent, ExternalError> {
-        self.sim.pause(operation);
-        let now = self.sim.now_ms();
-        let mut guard = self.lock();
-        let state = &mut *guard;
-        let memo = state.message_outcomes.entry(operation).or_default();
-        self.sim.run(operation, key, now, request, memo, || {
-            let message = message(now);
-            let sent = NotificationSent {
-                customer_id: message.customer_id.clone(),
-                notification_type: message.kind,
-                sent_at: now,
-            };
-            state.desk.messages.push(message);
-            Ok(sent)
-        })
+        self.sim.call(
+            operation,
+            key,
+            request,
+            &self.state,
+            |s| {
+                (
+                    s.message_outcomes.entry(operation).or_default(),
+                    &mut s.desk,
+                )
+            },
+            |desk, now| {
+                let message = message(now);
+                let sent = NotificationSent {
+                    customer_id: message.customer_id.clone(),
+                    notification_type: message.kind,
+                    sent_at: now,
+                };
+                desk.messages.push(message);
+                Ok(sent)
+            },
+        )
     }
 }
 
@@ -192,17 +199,13 @@ impl CustomerService for SimulatedCustomer {
         key: &str,
         request: &CreateSupportTicketRequest,
     ) -> Result<SupportTicketCreated, ExternalError> {
-        self.sim.pause(Operation::CreateSupportTicket);
-        let now = self.sim.now_ms();
-        let mut guard = self.lock();
-        let state = &mut *guard;
-        self.sim.run(
+        self.sim.call(
             Operation::CreateSupportTicket,
             key,
-            now,
             request,
-            &mut state.ticket_outcomes,
-            || {
+            &self.state,
+            |s| (&mut s.ticket_outcomes, &mut s.desk),
+            |desk, now| {
                 let length = request.issue.chars().count();
                 if !(1..=1_000).contains(&length) {
                     return Err(ExternalError::permanent(format!(
@@ -210,7 +213,7 @@ impl CustomerService for SimulatedCustomer {
                     )));
                 }
                 let ticket_id = format!("tck_{}", derived_id("ticket", key).simple());
-                state.desk.tickets.push(Ticket {
+                desk.tickets.push(Ticket {
                     ticket_id: ticket_id.clone(),
                     order_id: request.order_id.clone(),
                     customer_id: request.customer_id.clone(),
@@ -225,6 +228,26 @@ impl CustomerService for SimulatedCustomer {
                 })
             },
         )
+    }
+}
+
+impl Replay for SimulatedCustomer {
+    fn replay(&self, action: &str, key: &str, json: &str) -> anyhow::Result<Replayed> {
+        Ok(match action {
+            "send-order-confirmation" => {
+                Replayed::call(&self.send_order_confirmation(key, &request(json)?))
+            }
+            "send-order-cancellation" => {
+                Replayed::call(&self.send_order_cancellation(key, &request(json)?))
+            }
+            "send-shipping-update" => {
+                Replayed::call(&self.send_shipping_update(key, &request(json)?))
+            }
+            "create-support-ticket" => {
+                Replayed::call(&self.create_support_ticket(key, &request(json)?))
+            }
+            action => anyhow::bail!("unknown action customer.{action}"),
+        })
     }
 }
 

@@ -1,12 +1,11 @@
 //! The inventory service behind the `inventory-service` import.
 
-pub mod http;
+pub mod remote;
 pub mod simulated;
 
 use crate::bindings::oms::order_management::inventory_service as wit;
 use crate::bindings::oms::order_management::types::ExternalError as WitExternalError;
 use crate::external::ExternalError;
-use wasmtime::component::{HasData, Linker};
 
 pub use wit::{
     AllocateStockRequest, ReleaseStockRequest, RestockItemsRequest, StockAllocated,
@@ -59,23 +58,12 @@ impl From<AllocateError> for wit::AllocationError {
     }
 }
 
-/// The `inventory-service` import as one store serves it: the inventory service, and nothing
-/// else of the host.
-pub struct InventoryView<'a>(pub &'a dyn InventoryService);
-
-/// Names [`InventoryView`] for the generated linker.
-struct Inventory;
-
-impl HasData for Inventory {
-    type Data<'a> = InventoryView<'a>;
-}
-
-/// Links the `inventory-service` import; `get` finds the inventory service in a store's data.
-pub fn add_to_linker<T: 'static>(
-    linker: &mut Linker<T>,
-    get: fn(&mut T) -> InventoryView<'_>,
-) -> wasmtime::Result<()> {
-    wit::add_to_linker::<T, Inventory>(linker, get)
+import_view! {
+    /// The `inventory-service` import as one store serves it: the inventory service, and nothing
+    /// else of the host.
+    InventoryView(&dyn InventoryService),
+    "inventory-service",
+    "the inventory service"
 }
 
 impl wit::Host for InventoryView<'_> {

@@ -10,7 +10,9 @@ use super::{
     StockRestocked, UnavailableItem,
 };
 use crate::external::{Context, ExternalError, Operation};
-use crate::simulation::{Memo, Records, SimControl};
+use crate::simulation::{
+    CallOutcome, Memo, Records, Replay, Replayed, SimControl, SimFailure, request,
+};
 
 /// Units that came back with a return.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -284,17 +286,13 @@ impl InventoryService for SimulatedInventory {
         key: &str,
         request: &AllocateStockRequest,
     ) -> Result<StockAllocated, AllocateError> {
-        self.sim.pause(Operation::AllocateStock);
-        let now = self.sim.now_ms();
-        let mut guard = self.lock();
-        let state = &mut *guard;
-        self.sim.run(
+        self.sim.call(
             Operation::AllocateStock,
             key,
-            now,
             request,
-            &mut state.allocate_outcomes,
-            || state.stock.allocate(request, now),
+            &self.state,
+            |s| (&mut s.allocate_outcomes, &mut s.stock),
+            |stock, now| stock.allocate(request, now),
         )
     }
 
@@ -303,17 +301,13 @@ impl InventoryService for SimulatedInventory {
         key: &str,
         request: &ReleaseStockRequest,
     ) -> Result<StockReleased, ExternalError> {
-        self.sim.pause(Operation::ReleaseStock);
-        let now = self.sim.now_ms();
-        let mut guard = self.lock();
-        let state = &mut *guard;
-        self.sim.run(
+        self.sim.call(
             Operation::ReleaseStock,
             key,
-            now,
             request,
-            &mut state.release_outcomes,
-            || Ok(state.stock.release(&request.order_id, now)),
+            &self.state,
+            |s| (&mut s.release_outcomes, &mut s.stock),
+            |stock, now| Ok(stock.release(&request.order_id, now)),
         )
     }
 
@@ -322,18 +316,47 @@ impl InventoryService for SimulatedInventory {
         key: &str,
         request: &RestockItemsRequest,
     ) -> Result<StockRestocked, ExternalError> {
-        self.sim.pause(Operation::RestockItems);
-        let now = self.sim.now_ms();
-        let mut guard = self.lock();
-        let state = &mut *guard;
-        self.sim.run(
+        self.sim.call(
             Operation::RestockItems,
             key,
-            now,
             request,
-            &mut state.restock_outcomes,
-            || Ok(state.stock.restock(request, now)),
+            &self.state,
+            |s| (&mut s.restock_outcomes, &mut s.stock),
+            |stock, now| Ok(stock.restock(request, now)),
         )
+    }
+}
+
+impl SimFailure for AllocateError {
+    fn outcome(&self) -> CallOutcome {
+        match self {
+            AllocateError::OutOfStock(_) => CallOutcome::Permanent,
+            AllocateError::Failed(error) => error.outcome(),
+        }
+    }
+
+    fn injected(error: ExternalError) -> Self {
+        AllocateError::Failed(error)
+    }
+}
+
+impl Replay for SimulatedInventory {
+    fn replay(&self, action: &str, key: &str, json: &str) -> anyhow::Result<Replayed> {
+        Ok(match action {
+            "allocate-stock" => Replayed::call(&self.allocate_stock(key, &request(json)?)),
+            "release-stock" => Replayed::call(&self.release_stock(key, &request(json)?)),
+            "restock-items" => Replayed::call(&self.restock_items(key, &request(json)?)),
+            "set-stock" => {
+                let (product_id, units): (String, u64) = request(json)?;
+                self.set_stock(&product_id, units);
+                Replayed::Change
+            }
+            "set-default-stock" => {
+                self.set_default_stock(request(json)?);
+                Replayed::Change
+            }
+            action => anyhow::bail!("unknown action inventory.{action}"),
+        })
     }
 }
 

@@ -1,12 +1,11 @@
 //! The payment gateway behind the `payment-gateway` import.
 
-pub mod http;
+pub mod remote;
 pub mod simulated;
 
 use crate::bindings::oms::order_management::payment_gateway as wit;
 use crate::bindings::oms::order_management::types::ExternalError as WitExternalError;
 use crate::external::ExternalError;
-use wasmtime::component::{HasData, Linker};
 
 pub use wit::{
     PaymentFailed, PaymentSucceeded, ProcessPaymentRequest, RefundCompleted, RefundPaymentRequest,
@@ -32,23 +31,12 @@ pub trait PaymentGateway: Send + Sync {
     ) -> Result<RefundCompleted, ExternalError>;
 }
 
-/// The `payment-gateway` import as one store serves it: the payment gateway, and nothing
-/// else of the host.
-pub struct PaymentView<'a>(pub &'a dyn PaymentGateway);
-
-/// Names [`PaymentView`] for the generated linker.
-struct Payment;
-
-impl HasData for Payment {
-    type Data<'a> = PaymentView<'a>;
-}
-
-/// Links the `payment-gateway` import; `get` finds the payment gateway in a store's data.
-pub fn add_to_linker<T: 'static>(
-    linker: &mut Linker<T>,
-    get: fn(&mut T) -> PaymentView<'_>,
-) -> wasmtime::Result<()> {
-    wit::add_to_linker::<T, Payment>(linker, get)
+import_view! {
+    /// The `payment-gateway` import as one store serves it: the payment gateway, and nothing
+    /// else of the host.
+    PaymentView(&dyn PaymentGateway),
+    "payment-gateway",
+    "the payment gateway"
 }
 
 impl wit::Host for PaymentView<'_> {

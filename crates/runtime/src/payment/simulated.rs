@@ -9,7 +9,7 @@ use super::{
 };
 use crate::bindings::oms::order_management::types::Money;
 use crate::external::{Context, ExternalError, Operation};
-use crate::simulation::{Memo, Records, SimControl, derived_id};
+use crate::simulation::{Memo, Records, Replay, Replayed, SimControl, derived_id, request};
 
 /// A charge the simulated gateway made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,17 +224,13 @@ impl PaymentGateway for SimulatedPayment {
         key: &str,
         request: &ProcessPaymentRequest,
     ) -> Result<PaymentSucceeded, ExternalError> {
-        self.sim.pause(Operation::ProcessPayment);
-        let now = self.sim.now_ms();
-        let mut guard = self.lock();
-        let state = &mut *guard;
-        self.sim.run(
+        self.sim.call(
             Operation::ProcessPayment,
             key,
-            now,
             request,
-            &mut state.charge_outcomes,
-            || state.ledger.charge(key, request, now),
+            &self.state,
+            |s| (&mut s.charge_outcomes, &mut s.ledger),
+            |ledger, now| ledger.charge(key, request, now),
         )
     }
 
@@ -243,18 +239,28 @@ impl PaymentGateway for SimulatedPayment {
         key: &str,
         request: &RefundPaymentRequest,
     ) -> Result<RefundCompleted, ExternalError> {
-        self.sim.pause(Operation::RefundPayment);
-        let now = self.sim.now_ms();
-        let mut guard = self.lock();
-        let state = &mut *guard;
-        self.sim.run(
+        self.sim.call(
             Operation::RefundPayment,
             key,
-            now,
             request,
-            &mut state.refund_outcomes,
-            || state.ledger.refund(request, now),
+            &self.state,
+            |s| (&mut s.refund_outcomes, &mut s.ledger),
+            |ledger, now| ledger.refund(request, now),
         )
+    }
+}
+
+impl Replay for SimulatedPayment {
+    fn replay(&self, action: &str, key: &str, json: &str) -> anyhow::Result<Replayed> {
+        Ok(match action {
+            "process-payment" => Replayed::call(&self.process_payment(key, &request(json)?)),
+            "refund-payment" => Replayed::call(&self.refund_payment(key, &request(json)?)),
+            "set-decline-above" => {
+                self.set_decline_above(request(json)?);
+                Replayed::Change
+            }
+            action => anyhow::bail!("unknown action payment.{action}"),
+        })
     }
 }
 

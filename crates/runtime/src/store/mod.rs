@@ -17,7 +17,6 @@ pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use std::collections::HashSet;
 
 use crate::bindings::oms::order_management::event_store as wit;
-use wasmtime::component::{HasData, Linker};
 
 /// An event to append: its kebab-case type and its JSON body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -359,23 +358,12 @@ impl From<StoreError> for wit::StoreError {
     }
 }
 
-/// The `event-store` import as one store serves it: the event store, and nothing
-/// else of the host.
-pub struct EventStoreView<'a>(pub &'a dyn EventStore);
-
-/// Names [`EventStoreView`] for the generated linker.
-struct EventStorage;
-
-impl HasData for EventStorage {
-    type Data<'a> = EventStoreView<'a>;
-}
-
-/// Links the `event-store` import; `get` finds the event store in a store's data.
-pub fn add_to_linker<T: 'static>(
-    linker: &mut Linker<T>,
-    get: fn(&mut T) -> EventStoreView<'_>,
-) -> wasmtime::Result<()> {
-    wit::add_to_linker::<T, EventStorage>(linker, get)
+import_view! {
+    /// The `event-store` import as one store serves it: the event store, and nothing
+    /// else of the host.
+    EventStoreView(&dyn EventStore),
+    "event-store",
+    "the event store"
 }
 
 impl wit::Host for EventStoreView<'_> {

@@ -1,5 +1,5 @@
-//! What the `http` backends of the four external contexts share: their
-//! configuration, the constructor that builds all four, and one blocking
+//! What the `http` backends of the four external contexts
+//! (`crate::<context>::remote`) share: their configuration and one blocking
 //! client that POSTs a WIT request as JSON with its idempotency key and turns
 //! what comes back (a body, a status, a network failure) into a result or an
 //! [`ExternalError`].
@@ -15,17 +15,12 @@
 //! key, or compensates whatever that key did.
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::carrier::{ShippingCarrier, http::HttpShippingCarrier};
-use crate::customer::{CustomerService, http::HttpCustomerService};
 use crate::external::{Context, ExternalError, Operation};
-use crate::inventory::{InventoryService, http::HttpInventoryService};
-use crate::payment::{PaymentGateway, http::HttpPaymentGateway};
 
 /// Where one external context is served and how long to wait for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,56 +70,6 @@ impl HttpBackendConfig {
         self.user_agent = Some(user_agent.into());
         self
     }
-}
-
-/// Where each of the four external contexts is served.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpBackendsConfig {
-    /// The payment gateway.
-    pub payment: HttpBackendConfig,
-    /// The inventory service.
-    pub inventory: HttpBackendConfig,
-    /// The shipping carrier.
-    pub carrier: HttpBackendConfig,
-    /// Customer service.
-    pub customer: HttpBackendConfig,
-}
-
-impl HttpBackendsConfig {
-    /// All four contexts behind one server (their paths do not overlap).
-    pub fn single(config: HttpBackendConfig) -> Self {
-        Self {
-            payment: config.clone(),
-            inventory: config.clone(),
-            carrier: config.clone(),
-            customer: config,
-        }
-    }
-}
-
-/// The four `http` backends, ready for [`crate::Backends`].
-#[derive(Clone)]
-pub struct HttpBackends {
-    /// The payment gateway.
-    pub payment: Arc<dyn PaymentGateway>,
-    /// The inventory service.
-    pub inventory: Arc<dyn InventoryService>,
-    /// The shipping carrier.
-    pub carrier: Arc<dyn ShippingCarrier>,
-    /// Customer service.
-    pub customer: Arc<dyn CustomerService>,
-}
-
-/// Builds the `http` backend of every external context. Fails only on a
-/// configuration that could never work (a base URL that is not an http(s)
-/// URL, a zero time-out); nothing is contacted yet.
-pub fn http_backends(config: &HttpBackendsConfig) -> Result<HttpBackends, HttpConfigError> {
-    Ok(HttpBackends {
-        payment: Arc::new(HttpPaymentGateway::new(&config.payment)?),
-        inventory: Arc::new(HttpInventoryService::new(&config.inventory)?),
-        carrier: Arc::new(HttpShippingCarrier::new(&config.carrier)?),
-        customer: Arc::new(HttpCustomerService::new(&config.customer)?),
-    })
 }
 
 /// A configuration an `http` backend cannot work with.

@@ -11,7 +11,7 @@ use super::{
     RestockItemsRequest, StockAllocated, StockAllocationFailed, StockReleased, StockRestocked,
 };
 use crate::external::{Context, ExternalError, Operation};
-use crate::http_client::{
+use crate::remote::{
     HttpBackendConfig, HttpClient, HttpConfigError, decode_derived, encode_derived, from_json,
 };
 

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::bindings::oms::order_management::types::{Money, PaymentMethod};
 use crate::external::{Context, ExternalError, Operation};
-use crate::http_client::{
+use crate::remote::{
     HttpBackendConfig, HttpClient, HttpConfigError, decode_derived, encode_derived,
 };
 

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::bindings::oms::order_management::types::{Address, CarrierCode};
 use crate::external::{Context, ExternalError, Operation};
-use crate::http_client::{
+use crate::remote::{
     HttpBackendConfig, HttpClient, HttpConfigError, decode_derived, encode_derived, path_segment,
 };
 

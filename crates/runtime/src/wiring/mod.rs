@@ -1,21 +1,34 @@
-//! Assembling a running host from its parts: the component, a store, the
-//! backends of the external contexts (simulated, or http per context) and
-//! the policy. The CLI, the demo and the tests all start here, so they run
-//! the component the same way.
+//! The one place that builds what the runtime runs on from settings: the
+//! store ([`StoreChoice`]), the backends of the external contexts, each
+//! simulated or over http ([`backends`]; the four simulated ones share one
+//! [`Simulation`]), and a whole running [`Host`]. The CLI, the demo, the
+//! examples and the tests all start here, so they run the component the
+//! same way. Settings are parsed in [`crate::config`]; nothing there builds
+//! a backend.
+
+mod simulation;
+
+pub use simulation::Simulation;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 
+use crate::carrier::remote::HttpShippingCarrier;
 use crate::clock::Clock;
-use crate::config::{BackendChoice, BackendsConfig, plug_in_backends};
+use crate::config::{BackendChoice, BackendsConfig, ConfigError};
+use crate::customer::remote::HttpCustomerService;
 use crate::driver::SagaDriver;
 use crate::engine::{Runtime, RuntimeConfig};
 use crate::external::Context;
+use crate::inventory::remote::HttpInventoryService;
+use crate::payment::remote::HttpPaymentGateway;
 use crate::policy::StorePolicy;
+use crate::remote::{HttpBackendConfig, HttpConfigError};
 use crate::service::OrderService;
-use crate::simulation::{FaultPlan, Simulation};
+use crate::simulation::FaultPlan;
+use crate::state::Backends;
 use crate::store::{EventStore, MemoryStore, PostgresStore, SqliteOptions, SqliteStore};
 
 /// Where events are stored.
@@ -133,10 +146,7 @@ impl Host {
             None => Simulation::new(options.seed, options.clock.clone()),
         });
         sim.control.set_fault_plan(options.faults);
-        let backends = plug_in_backends(
-            &options.backends,
-            sim.backends(store.clone(), options.policy),
-        )?;
+        let backends = backends(&options.backends, &sim, store.clone(), options.policy)?;
         let bytes;
         let component: &[u8] = match &options.component {
             Some(path) => {
@@ -161,5 +171,127 @@ impl Host {
     /// True when `context` is served by [`Host::sim`], false when over http.
     pub fn is_simulated(&self, context: Context) -> bool {
         matches!(self.backends.choice(context), Ok(BackendChoice::Simulated))
+    }
+}
+
+/// A context's backend that cannot be built from its settings: a usage
+/// error naming the setting.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct BackendSetupError {
+    /// The context whose backend it is.
+    pub context: Context,
+    /// What is wrong, naming the setting (`backends.<context>...`).
+    pub reason: String,
+}
+
+impl From<BackendSetupError> for ConfigError {
+    fn from(error: BackendSetupError) -> Self {
+        ConfigError(error.reason)
+    }
+}
+
+/// **Where the backends are built from settings.** Each context configured
+/// `simulated` is served by its backend in `sim` (the same objects, so the
+/// simulation sees every call); each configured `http` by its client
+/// (`crate::<context>::remote`, built from its [`BackendChoice::Http`]
+/// settings). Contexts mix freely: the payment gateway over http and the
+/// rest simulated, for example. Nothing is contacted here; a base URL that
+/// could never work is refused, naming the context.
+pub fn backends(
+    config: &BackendsConfig,
+    sim: &Simulation,
+    store: Arc<dyn EventStore>,
+    policy: StorePolicy,
+) -> Result<Backends, BackendSetupError> {
+    let simulated = sim.backends(store, policy);
+    Ok(Backends {
+        payment: served(config, Context::Payment, simulated.payment, |http| {
+            Ok(Arc::new(HttpPaymentGateway::new(http)?))
+        })?,
+        inventory: served(config, Context::Inventory, simulated.inventory, |http| {
+            Ok(Arc::new(HttpInventoryService::new(http)?))
+        })?,
+        carrier: served(config, Context::Carrier, simulated.carrier, |http| {
+            Ok(Arc::new(HttpShippingCarrier::new(http)?))
+        })?,
+        customer: served(config, Context::Customer, simulated.customer, |http| {
+            Ok(Arc::new(HttpCustomerService::new(http)?))
+        })?,
+        ..simulated
+    })
+}
+
+/// The backend of one context: `simulated` unless it is configured http,
+/// then the client `remote` builds.
+fn served<T: ?Sized>(
+    config: &BackendsConfig,
+    context: Context,
+    simulated: Arc<T>,
+    remote: impl FnOnce(&HttpBackendConfig) -> Result<Arc<T>, HttpConfigError>,
+) -> Result<Arc<T>, BackendSetupError> {
+    let http = config.http_config(context).map_err(|e| BackendSetupError {
+        context,
+        reason: e.0,
+    })?;
+    match http {
+        None => Ok(simulated),
+        Some(http) => remote(&http).map_err(|e| BackendSetupError {
+            context,
+            reason: format!("backends.{context}: {e}"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::config::{BackendKind, ContextBackend};
+
+    #[test]
+    fn http_contexts_are_plugged_in_and_the_rest_stay_simulated() {
+        let clock = Arc::new(ManualClock::new(0));
+        let sim = Simulation::new(1, clock.clone());
+        let store: Arc<dyn EventStore> = Arc::new(MemoryStore::new(clock));
+        let simulated = sim.backends(store.clone(), StorePolicy::default());
+        let config = BackendsConfig {
+            payment: ContextBackend {
+                kind: Some(BackendKind::Http),
+                base_url: Some("http://127.0.0.1:9/v1".to_owned()),
+                ..ContextBackend::default()
+            },
+            ..BackendsConfig::default()
+        };
+        let plugged = backends(&config, &sim, store, StorePolicy::default()).unwrap();
+        assert!(!Arc::ptr_eq(&plugged.payment, &simulated.payment));
+        assert!(Arc::ptr_eq(&plugged.inventory, &simulated.inventory));
+        assert!(Arc::ptr_eq(&plugged.carrier, &simulated.carrier));
+        assert!(Arc::ptr_eq(&plugged.customer, &simulated.customer));
+    }
+
+    #[test]
+    fn a_context_whose_settings_cannot_work_is_named() {
+        let clock = Arc::new(ManualClock::new(0));
+        let sim = Simulation::new(1, clock.clone());
+        let config = BackendsConfig {
+            carrier: ContextBackend {
+                kind: Some(BackendKind::Http),
+                base_url: Some("carrier.example.com".to_owned()),
+                ..ContextBackend::default()
+            },
+            ..BackendsConfig::default()
+        };
+        let error = backends(
+            &config,
+            &sim,
+            Arc::new(MemoryStore::new(clock)),
+            StorePolicy::default(),
+        )
+        .err()
+        .unwrap();
+        assert_eq!(error.context, Context::Carrier);
+        assert!(error.reason.contains("backends.carrier"), "{error}");
+        assert!(error.reason.contains("carrier.example.com"), "{error}");
     }
 }

@@ -12,7 +12,7 @@ use super::{
 };
 use crate::bindings::oms::order_management::types::ShipmentStatus;
 use crate::external::{Context, ExternalError, Operation};
-use crate::http_client::{
+use crate::remote::{
     HttpBackendConfig, HttpClient, HttpConfigError, decode_derived, encode_derived,
 };
 
