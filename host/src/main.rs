@@ -139,6 +139,10 @@ enum Command {
     /// several hosts share one set of them.
     #[command(after_help = SIMULATE_EXAMPLES)]
     Simulate(SimulateArgs),
+    /// Measure throughput (memory, SQLite, native), call latencies, storage
+    /// per order and memory, and print a table (or --json).
+    #[command(after_help = order_host::bench::EXAMPLES)]
+    Bench(order_host::bench::BenchArgs),
 }
 
 const INIT_EXAMPLES: &str = "\
@@ -653,6 +657,9 @@ fn print<T: Serialize>(
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Bench(args) = &cli.command {
+        return order_host::bench::main(&args.options(cli.component.clone()), cli.json);
+    }
     let fresh = matches!(cli.command, Command::Demo { fresh: true });
     let settings = settings(&cli)?;
     if let Command::Simulate(args) = &cli.command {
@@ -796,7 +803,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Return(command) => run_return(&host, json, command)?,
         // Served before a host is started.
-        Command::Simulate(_) => {}
+        Command::Simulate(_) | Command::Bench(_) => {}
         Command::Serve(args) => {
             // Processed webhook events are remembered beside the event store.
             let ledger: Arc<dyn WebhookLedger> = match StoreChoice::parse(&settings.store) {
