@@ -15,7 +15,7 @@ build: setup
 
 ## release: the host users run, built for speed (profile dist: opt-level 3,
 ## thin LTO) with the component inside: target/dist/order-host. The same as
-## `cargo install --path host --profile dist` after the component is built.
+## `cargo install --locked --path host --profile dist` after the component is built.
 ## CI does not build it (a second profile would double the build).
 release: setup
 	$(CARGO) build -p order-core --target wasm32-wasip2 --release
