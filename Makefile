@@ -2,7 +2,7 @@
 CARGO     ?= cargo
 COMPONENT := target/wasm32-wasip2/release/order_core.wasm
 
-.PHONY: setup build test demo bench bench-memory bench-serve-memory bench-multi-host lint fmt docs package sim
+.PHONY: setup build release test demo bench bench-calls bench-memory bench-serve-memory bench-multi-host lint fmt docs package sim
 
 setup:
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
@@ -12,6 +12,15 @@ build: setup
 	$(CARGO) build -p order-core --target wasm32-wasip2 --release
 	@echo "component: $(COMPONENT) ($$(wc -c < $(COMPONENT)) bytes)"
 	$(CARGO) build -p order-host
+
+## release: the host users run, built for speed (profile dist: opt-level 3,
+## thin LTO) with the component inside: target/dist/order-host. The same as
+## `cargo install --locked --path host --profile dist` after the component is built.
+## CI does not build it (a second profile would double the build).
+release: setup
+	$(CARGO) build -p order-core --target wasm32-wasip2 --release
+	$(CARGO) build -p order-host --profile dist
+	@echo "host: target/dist/order-host ($$(wc -c < target/dist/order-host) bytes)"
 
 ## test: lint, domain unit tests, host tests, end-to-end tests through the
 ## component (against a throwaway PostgreSQL server that scripts/pg-test.sh
@@ -33,7 +42,15 @@ package: build
 demo: build
 	$(CARGO) run -q -p order-host -- --store target/demo/orders.db demo --fresh
 
-bench: build
+## bench: the figures of docs/performance.md with the host users run:
+## the whole lifecycle on memory and SQLite, the native baseline, call
+## latencies, storage per order, RSS (make bench BENCH_FLAGS='--orders 5000 --json')
+BENCH_FLAGS ?=
+bench: release
+	target/dist/order-host bench $(BENCH_FLAGS)
+
+## bench-calls: criterion's figures of single calls into the component
+bench-calls: build
 	$(CARGO) bench -p order-host
 
 ## bench-memory: resident memory of the simulated backends over 100,000

@@ -3,6 +3,7 @@
 //! over [`order_runtime`]. The runtime's modules are re-exported under their
 //! names, so `order_host::engine` is `order_runtime::engine`.
 
+pub mod bench;
 pub mod demo;
 pub mod http;
 pub mod load;

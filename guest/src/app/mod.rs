@@ -4,6 +4,8 @@
 //! calls.
 
 pub mod inbound;
+#[cfg(feature = "memory-ports")]
+pub mod memory;
 pub mod ports;
 pub mod saga;
 pub mod store;

@@ -125,11 +125,26 @@ impl App<'_> {
         // recording its outcome loses a race, the outcome is fetched again
         // (same key, no new effect) and recorded on the new state.
         let mut held: Option<(SagaCall, Timestamp)> = None;
+        // The order as this advance's own last write left it: the next round
+        // decides on it instead of reading the stream again. A write decided
+        // on it carries its version, so if another writer came in between,
+        // that write conflicts and the round reads again; before this advance
+        // returns (nothing left to do now) it reads once more, so that it
+        // answers what the store holds, as a fresh read would.
+        let mut known: Option<Order> = None;
         for _ in 0..MAX_ROUNDS {
             let now = self.now();
-            let order = load_order(&self.env, &order_id)?
-                .ok_or_else(|| DomainError::not_found(Entity::Order, &order_id))?;
-            let (call, order) = match saga::next_action(&order, now) {
+            let folded = known.is_some();
+            let order = match known.take() {
+                Some(order) => order,
+                None => load_order(&self.env, &order_id)?
+                    .ok_or_else(|| DomainError::not_found(Entity::Order, &order_id))?,
+            };
+            let action = saga::next_action(&order, now);
+            if folded && matches!(action, SagaAction::Wait(_) | SagaAction::Finished) {
+                continue;
+            }
+            let (call, order) = match action {
                 SagaAction::Wait(t) => match held {
                     // The answer of the call this advance holds lost the race
                     // to be recorded: the call was sent and may have acted.
@@ -151,9 +166,13 @@ impl App<'_> {
                 SagaAction::Finished => return Ok(order),
                 SagaAction::Record(events) => {
                     let mut w = Write::new();
-                    w.order(Some(&order), events, now);
+                    let after = w.order(Some(&order), events, now);
                     match w.commit(&self.env) {
-                        Ok(()) | Err(DomainError::Conflict(_)) => continue,
+                        Ok(()) => {
+                            known = after;
+                            continue;
+                        }
+                        Err(DomainError::Conflict(_)) => continue,
                         Err(e) => return Err(e),
                     }
                 }
@@ -169,9 +188,13 @@ impl App<'_> {
             };
             let write = self.execute(&order, call, &policy.saga, policy.default_carrier)?;
             let keep_lease = write.keep_lease;
+            let after = write.order_after.clone();
             match write.commit(&self.env) {
-                Ok(()) if keep_lease => {}
-                Ok(()) => held = None,
+                Ok(()) if keep_lease => known = after,
+                Ok(()) => {
+                    held = None;
+                    known = after;
+                }
                 Err(DomainError::Conflict(_)) => {}
                 Err(e) => return Err(e),
             }

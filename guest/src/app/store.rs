@@ -114,6 +114,8 @@ pub(crate) struct Write {
     /// action's outcome; the caller keeps its lease and makes its own call
     /// next.
     pub keep_lease: bool,
+    /// The order as the last [`Write::order`] of this batch leaves it.
+    pub order_after: Option<Order>,
 }
 
 impl Write {
@@ -185,6 +187,7 @@ impl Write {
         self.batch
             .timers
             .push((after.order_id.clone(), saga_wake_at(&after, now)));
+        self.order_after = Some(after.clone());
         Some(after)
     }
 

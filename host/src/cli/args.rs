@@ -131,6 +131,10 @@ pub enum Command {
     /// several hosts share one set of them.
     #[command(after_help = SIMULATE_EXAMPLES)]
     Simulate(SimulateArgs),
+    /// Measure throughput (memory, SQLite, native), call latencies, storage
+    /// per order and memory, and print a table (or --json).
+    #[command(after_help = order_host::bench::EXAMPLES)]
+    Bench(order_host::bench::BenchArgs),
 }
 
 const INIT_EXAMPLES: &str = "\

@@ -26,6 +26,9 @@ use args::{Cli, Command};
 
 /// Runs the command `cli` names.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Bench(args) = &cli.command {
+        return order_host::bench::main(&args.options(cli.component.clone()), cli.json);
+    }
     let settings = settings(&cli)?;
     if let Command::Simulate(args) = &cli.command {
         return simulate::run(&cli, &settings, args);
@@ -45,7 +48,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Init => store::init(&host, &settings, json),
         Command::Serve(args) => serve::run(&host, &settings, args),
         // Served before a host is started.
-        Command::Simulate(_) => Ok(()),
+        Command::Simulate(_) | Command::Bench(_) => Ok(()),
     }
 }
 

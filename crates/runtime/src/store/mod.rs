@@ -6,6 +6,7 @@
 //! trait speaks host-side types; the conversions to and from the generated
 //! WIT types live at the bottom of this file and nowhere else.
 
+mod group_commit;
 mod memory;
 mod postgres;
 mod sqlite;

@@ -17,9 +17,16 @@
 //! a write acknowledged into it would be lost). The check runs again after
 //! each commit, so a write is only acknowledged while its file is in place.
 //!
-//! WAL mode lets the readers of the one process run beside its writer, and
-//! every append runs in an `IMMEDIATE` transaction that takes the write
-//! lock *before* reading the stream versions.
+//! WAL mode lets the readers of the one process run beside its writer (a
+//! second connection serves the reads, so a read never waits for a commit's
+//! sync to disk), and every append runs in an `IMMEDIATE` transaction that
+//! takes the write lock *before* reading the stream versions.
+//!
+//! **Group commit.** Appends that wait at once share one transaction and one
+//! sync ([`GroupCommit`]): each batch is written inside its own savepoint
+//! (a batch that conflicts is rolled back alone), the transaction commits
+//! once, and only then is each append answered. `synchronous=FULL` keeps
+//! its promise: an acknowledged append has reached the disk.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -27,6 +34,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 
+use super::group_commit::GroupCommit;
 use super::{
     AppendBatch, EventStore, RecordedEvent, SagaTimer, StoreError, StoreOpenError, StoreStats,
     validate_batch, validate_stream_id,
@@ -146,6 +154,11 @@ pub struct SqliteStore {
     // rusqlite connections are `Send` but not `Sync`; one writer at a time
     // is what SQLite allows anyway.
     conn: Mutex<Connection>,
+    /// The connection of the reads (WAL: they see every commit made before
+    /// they start, and never wait for the writer's sync).
+    reader: Mutex<Connection>,
+    /// The appends waiting for the next commit.
+    group: GroupCommit<AppendBatch>,
     /// Held for as long as the store is open: one owner per file.
     _owner: LockFile,
 }
@@ -216,6 +229,15 @@ impl SqliteStore {
             Prepare::Corrupt(reason) => anyhow::Error::from(corrupt(reason)),
             Prepare::Other(e) => e.context(format!("preparing the event store {}", path.display())),
         })?;
+        let reader = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .and_then(|reader| {
+            reader.busy_timeout(options.busy_timeout)?;
+            Ok(reader)
+        })
+        .map_err(|e| anyhow::anyhow!("opening the event store {} to read: {e}", path.display()))?;
         let opened = std::fs::metadata(&path).ok().as_ref().and_then(FileId::of);
         Ok(Self {
             path,
@@ -223,6 +245,8 @@ impl SqliteStore {
             opened,
             lost: Mutex::new(None),
             conn: Mutex::new(conn),
+            reader: Mutex::new(reader),
+            group: GroupCommit::default(),
             _owner: owner,
         })
     }
@@ -236,6 +260,11 @@ impl SqliteStore {
         // A panic while the lock was held dropped its transaction, which
         // rolled back: the connection is still usable.
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The connection of the reads.
+    fn read(&self) -> MutexGuard<'_, Connection> {
+        self.reader.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// `unavailable` once the path no longer names the opened file.
@@ -390,7 +419,7 @@ impl EventStore for SqliteStore {
     fn load(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {
         validate_stream_id(stream_id)?;
         self.still_in_place()?;
-        let conn = self.lock();
+        let conn = self.read();
         let mut statement = conn
             .prepare_cached(
                 "SELECT version, event_type, payload, recorded_at FROM events
@@ -425,7 +454,7 @@ impl EventStore for SqliteStore {
         validate_stream_id(stream_id)?;
         self.still_in_place()?;
         let version: i64 = self
-            .lock()
+            .read()
             .prepare_cached("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?1")
             .and_then(|mut s| s.query_row([stream_id], |row| row.get(0)))
             .map_err(unavailable)?;
@@ -435,85 +464,13 @@ impl EventStore for SqliteStore {
     fn append(&self, batch: &AppendBatch) -> Result<(), StoreError> {
         validate_batch(batch)?;
         self.still_in_place()?;
-        let mut conn = self.lock();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(unavailable)?;
-
-        for stream in &batch.streams {
-            let actual: i64 = tx
-                .prepare_cached("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?1")
-                .and_then(|mut s| s.query_row([&stream.stream_id], |row| row.get(0)))
-                .map_err(unavailable)?;
-            let actual = from_sql(actual)?;
-            if actual != stream.expected_version {
-                // Dropping `tx` rolls back; nothing has been written yet anyway.
-                return Err(StoreError::Conflict {
-                    stream_id: stream.stream_id.clone(),
-                    expected: stream.expected_version,
-                    actual,
-                });
-            }
-        }
-
-        let recorded_at = to_sql(self.clock.now_ms())?;
-        {
-            let mut insert_event = tx
-                .prepare_cached(
-                    "INSERT INTO events (stream_id, version, event_type, payload, recorded_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                )
-                .map_err(unavailable)?;
-            let mut insert_tag = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO stream_tags (tag, stream_id) VALUES (?1, ?2)",
-                )
-                .map_err(unavailable)?;
-            let mut set_timer = tx
-                .prepare_cached(
-                    "INSERT INTO saga_timers (saga_id, due_at) VALUES (?1, ?2)
-                     ON CONFLICT (saga_id) DO UPDATE SET due_at = excluded.due_at",
-                )
-                .map_err(unavailable)?;
-            let mut clear_timer = tx
-                .prepare_cached("DELETE FROM saga_timers WHERE saga_id = ?1")
-                .map_err(unavailable)?;
-
-            for stream in &batch.streams {
-                for (version, event) in (stream.expected_version + 1..).zip(&stream.events) {
-                    insert_event
-                        .execute(params![
-                            stream.stream_id,
-                            to_sql(version)?,
-                            event.event_type,
-                            event.payload,
-                            recorded_at
-                        ])
-                        .map_err(unavailable)?;
-                }
-                for tag in &stream.tags {
-                    insert_tag
-                        .execute(params![tag, stream.stream_id])
-                        .map_err(unavailable)?;
-                }
-            }
-            for timer in &batch.timers {
-                match timer.due_at {
-                    Some(due_at) => set_timer.execute(params![timer.saga_id, to_sql(due_at)?]),
-                    None => clear_timer.execute([&timer.saga_id]),
-                }
-                .map_err(unavailable)?;
-            }
-        }
-        tx.commit().map_err(unavailable)?;
-        // Committed into a file nobody can reach any more is not stored:
-        // say so rather than acknowledge it.
-        self.still_in_place()
+        self.group
+            .submit(batch.clone(), |group| self.commit_group(group))
     }
 
     fn find_streams(&self, tag: &str) -> Result<Vec<String>, StoreError> {
         self.still_in_place()?;
-        let conn = self.lock();
+        let conn = self.read();
         let mut statement = conn
             .prepare_cached("SELECT stream_id FROM stream_tags WHERE tag = ?1 ORDER BY seq")
             .map_err(unavailable)?;
@@ -591,13 +548,51 @@ impl EventStore for SqliteStore {
 }
 
 impl SqliteStore {
+    /// Writes `batches` in one `IMMEDIATE` transaction, each inside its own
+    /// savepoint so that one that conflicts or fails is rolled back alone,
+    /// and commits once: one sync to disk for the whole group. A batch is
+    /// `Ok` only once that commit succeeded and the file is still in place.
+    fn commit_group(&self, batches: &[AppendBatch]) -> Vec<Result<(), StoreError>> {
+        let all = |e: StoreError| vec![Err(e); batches.len()];
+        let recorded_at = match to_sql(self.clock.now_ms()) {
+            Ok(t) => t,
+            Err(e) => return all(e),
+        };
+        let mut conn = self.lock();
+        let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+            Ok(tx) => tx,
+            Err(e) => return all(unavailable(e)),
+        };
+        let mut results = Vec::with_capacity(batches.len());
+        for batch in batches {
+            let written = tx.savepoint().map_err(unavailable).and_then(|savepoint| {
+                write_batch(&savepoint, batch, recorded_at)?;
+                savepoint.commit().map_err(unavailable)
+            });
+            results.push(written);
+        }
+        let failed = |results: Vec<Result<(), StoreError>>, e: StoreError| {
+            results.into_iter().map(|r| r.and(Err(e.clone()))).collect()
+        };
+        if let Err(e) = tx.commit() {
+            return failed(results, unavailable(e));
+        }
+        drop(conn);
+        // Committed into a file nobody can reach any more is not stored:
+        // say so rather than acknowledge it.
+        if let Err(e) = self.still_in_place() {
+            return failed(results, e);
+        }
+        results
+    }
+
     fn query_timers(
         &self,
         sql: &str,
         params: impl rusqlite::Params,
     ) -> Result<Vec<SagaTimer>, StoreError> {
         self.still_in_place()?;
-        let conn = self.lock();
+        let conn = self.read();
         let mut statement = conn.prepare_cached(sql).map_err(unavailable)?;
         let rows = statement
             .query_map(params, |row| {
@@ -614,6 +609,74 @@ impl SqliteStore {
         }
         Ok(timers)
     }
+}
+
+/// Writes one batch inside the current transaction: checks every stream's
+/// expected version first, then inserts its events, tags and timers.
+fn write_batch(conn: &Connection, batch: &AppendBatch, recorded_at: i64) -> Result<(), StoreError> {
+    for stream in &batch.streams {
+        let actual: i64 = conn
+            .prepare_cached("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?1")
+            .and_then(|mut s| s.query_row([&stream.stream_id], |row| row.get(0)))
+            .map_err(unavailable)?;
+        let actual = from_sql(actual)?;
+        if actual != stream.expected_version {
+            // Nothing of this batch is written yet; its savepoint rolls back.
+            return Err(StoreError::Conflict {
+                stream_id: stream.stream_id.clone(),
+                expected: stream.expected_version,
+                actual,
+            });
+        }
+    }
+
+    {
+        let mut insert_event = conn
+            .prepare_cached(
+                "INSERT INTO events (stream_id, version, event_type, payload, recorded_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .map_err(unavailable)?;
+        let mut insert_tag = conn
+            .prepare_cached("INSERT OR IGNORE INTO stream_tags (tag, stream_id) VALUES (?1, ?2)")
+            .map_err(unavailable)?;
+        let mut set_timer = conn
+            .prepare_cached(
+                "INSERT INTO saga_timers (saga_id, due_at) VALUES (?1, ?2)
+                     ON CONFLICT (saga_id) DO UPDATE SET due_at = excluded.due_at",
+            )
+            .map_err(unavailable)?;
+        let mut clear_timer = conn
+            .prepare_cached("DELETE FROM saga_timers WHERE saga_id = ?1")
+            .map_err(unavailable)?;
+
+        for stream in &batch.streams {
+            for (version, event) in (stream.expected_version + 1..).zip(&stream.events) {
+                insert_event
+                    .execute(params![
+                        stream.stream_id,
+                        to_sql(version)?,
+                        event.event_type,
+                        event.payload,
+                        recorded_at
+                    ])
+                    .map_err(unavailable)?;
+            }
+            for tag in &stream.tags {
+                insert_tag
+                    .execute(params![tag, stream.stream_id])
+                    .map_err(unavailable)?;
+            }
+        }
+        for timer in &batch.timers {
+            match timer.due_at {
+                Some(due_at) => set_timer.execute(params![timer.saga_id, to_sql(due_at)?]),
+                None => clear_timer.execute([&timer.saga_id]),
+            }
+            .map_err(unavailable)?;
+        }
+    }
+    Ok(())
 }
 
 fn unavailable(error: rusqlite::Error) -> StoreError {

@@ -1,0 +1,445 @@
+//! In-memory ports that always answer, for running the application natively
+//! (no component, no host) at the speed of the domain itself: the baseline
+//! that `order-host bench` sets the component against. Thread-safe, so
+//! several threads can share one [`MemoryPorts`] as several host workers
+//! share one store.
+//!
+//! The store honours expected versions atomically across a batch, keeps
+//! tags and saga timers; the external contexts accept every call and give
+//! the same answer to the same idempotency key (a repeated charge returns
+//! the first receipt), as the host's simulated backends do without faults.
+//! Built only with the `memory-ports` feature.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::App;
+use super::ports::*;
+use crate::domain::ExternalError;
+use crate::domain::saga::{RetryPolicy, SagaPolicy};
+use crate::domain::values::*;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every critical section below leaves the data consistent.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Milliseconds since the Unix epoch.
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+}
+
+#[derive(Default)]
+struct Streams {
+    events: HashMap<String, Vec<StoredEvent>>,
+    tags: HashMap<String, Vec<String>>,
+    timers: HashMap<String, Timestamp>,
+}
+
+/// An event store in memory: one lock around every stream, as the host's
+/// memory store has.
+#[derive(Default)]
+pub struct MemoryEventStore {
+    clock: SystemClock,
+    inner: Mutex<Streams>,
+}
+
+impl MemoryEventStore {
+    /// The saga timer of an order, if one is set.
+    pub fn timer(&self, saga_id: &str) -> Option<Timestamp> {
+        lock(&self.inner).timers.get(saga_id).copied()
+    }
+
+    /// Events stored, over every stream.
+    pub fn total_events(&self) -> usize {
+        lock(&self.inner).events.values().map(Vec::len).sum()
+    }
+
+    /// Bytes of the stored event types and payloads (what a store has to
+    /// keep at the least, before its own overhead).
+    pub fn payload_bytes(&self) -> usize {
+        lock(&self.inner)
+            .events
+            .values()
+            .flatten()
+            .map(|e| e.event_type.len() + e.payload.len())
+            .sum()
+    }
+}
+
+impl EventStore for MemoryEventStore {
+    fn load(&self, stream_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        Ok(lock(&self.inner)
+            .events
+            .get(stream_id)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
+        Ok(lock(&self.inner)
+            .events
+            .get(stream_id)
+            .map_or(0, |e| e.len() as u64))
+    }
+
+    fn append(&self, batch: &AppendBatch) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let mut inner = lock(&self.inner);
+        // Every stream is checked before anything is written: the whole
+        // batch or nothing.
+        let mut staged: HashMap<&str, u64> = HashMap::new();
+        for s in &batch.streams {
+            let current = staged
+                .get(s.stream_id.as_str())
+                .copied()
+                .unwrap_or_else(|| inner.events.get(&s.stream_id).map_or(0, |e| e.len() as u64));
+            if s.expected_version != current {
+                return Err(StoreError::Conflict {
+                    stream_id: s.stream_id.clone(),
+                    expected: s.expected_version,
+                    actual: current,
+                });
+            }
+            staged.insert(&s.stream_id, current + s.events.len() as u64);
+        }
+        for s in &batch.streams {
+            let stream = inner.events.entry(s.stream_id.clone()).or_default();
+            for e in &s.events {
+                let version = stream.len() as u64 + 1;
+                stream.push(StoredEvent {
+                    stream_id: s.stream_id.clone(),
+                    version,
+                    event_type: e.event_type.clone(),
+                    payload: e.payload.clone(),
+                    recorded_at: now,
+                });
+            }
+            for tag in &s.tags {
+                let tagged = inner.tags.entry(tag.clone()).or_default();
+                if !tagged.contains(&s.stream_id) {
+                    tagged.push(s.stream_id.clone());
+                }
+            }
+        }
+        for (saga, due) in &batch.timers {
+            match due {
+                Some(t) => inner.timers.insert(saga.clone(), *t),
+                None => inner.timers.remove(saga),
+            };
+        }
+        Ok(())
+    }
+
+    fn find_streams(&self, tag: &str) -> Result<Vec<String>, StoreError> {
+        Ok(lock(&self.inner).tags.get(tag).cloned().unwrap_or_default())
+    }
+}
+
+/// The host's default policy: 30-day returns, UPS, the default retries,
+/// no tax and no shipping cost.
+#[derive(Debug, Default)]
+pub struct DefaultPolicy;
+
+impl Policy for DefaultPolicy {
+    fn policy(&self) -> StorePolicy {
+        StorePolicy {
+            return_window_days: 30,
+            default_carrier: CarrierCode::Ups,
+            saga: SagaPolicy {
+                retry: RetryPolicy {
+                    max_attempts: 5,
+                    base_delay_ms: 200,
+                    max_delay_ms: 30_000,
+                    jitter_permille: 200,
+                },
+                notification_retry: RetryPolicy {
+                    max_attempts: 8,
+                    base_delay_ms: 500,
+                    max_delay_ms: 60_000,
+                    jitter_permille: 200,
+                },
+                call_lease_ms: 10_000,
+            },
+        }
+    }
+
+    fn quote(&self, _items: &[OrderItem], subtotal: &Money, _to: &Address) -> (Money, Money) {
+        let zero = Money {
+            amount: 0,
+            currency: subtotal.currency.clone(),
+        };
+        (zero.clone(), zero)
+    }
+}
+
+/// An id derived from an idempotency key: the same key, the same id.
+fn id_of(what: &str, key: &str) -> String {
+    uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_OID,
+        format!("{what}/{key}").as_bytes(),
+    )
+    .to_string()
+}
+
+/// A gateway that charges every payment, once per key.
+#[derive(Default)]
+pub struct AcceptingPayment {
+    receipts: Mutex<HashMap<String, PaymentReceipt>>,
+}
+
+impl PaymentGateway for AcceptingPayment {
+    fn process_payment(
+        &self,
+        key: &str,
+        _order_id: &str,
+        amount: &Money,
+        _method: PaymentMethod,
+        _customer_id: &str,
+    ) -> Result<PaymentReceipt, ExternalError> {
+        let now = SystemClock.now();
+        Ok(lock(&self.receipts)
+            .entry(key.to_string())
+            .or_insert_with(|| PaymentReceipt {
+                transaction_id: id_of("transaction", key),
+                amount: amount.clone(),
+                processed_at: now,
+            })
+            .clone())
+    }
+
+    fn refund_payment(
+        &self,
+        _key: &str,
+        _transaction_id: &str,
+        _amount: &Money,
+        _reason: &str,
+    ) -> Result<(), ExternalError> {
+        Ok(())
+    }
+}
+
+/// An inventory with every item on the shelf.
+#[derive(Debug, Default)]
+pub struct AcceptingInventory;
+
+impl InventoryService for AcceptingInventory {
+    fn allocate_stock(
+        &self,
+        _key: &str,
+        _order_id: &str,
+        _items: &[StockItem],
+    ) -> Result<bool, AllocationError> {
+        Ok(true)
+    }
+
+    fn release_stock(
+        &self,
+        _key: &str,
+        _order_id: &str,
+        _items: &[StockItem],
+    ) -> Result<(), ExternalError> {
+        Ok(())
+    }
+
+    fn restock_items(
+        &self,
+        _key: &str,
+        _return_id: &str,
+        _order_id: &str,
+        _items: &[StockItem],
+    ) -> Result<(), ExternalError> {
+        Ok(())
+    }
+}
+
+/// A carrier that books every shipment, the same booking per key.
+#[derive(Debug, Default)]
+pub struct AcceptingCarrier;
+
+impl ShippingCarrier for AcceptingCarrier {
+    fn create_shipment(
+        &self,
+        key: &str,
+        _order_id: &str,
+        carrier: CarrierCode,
+        _address: &Address,
+        _items: &[PackageItem],
+    ) -> Result<Booking, ExternalError> {
+        let shipment_id = id_of("shipment", key);
+        Ok(Booking {
+            tracking_number: format!("1Z{}", &shipment_id[..8]),
+            shipment_id,
+            carrier,
+            estimated_delivery: None,
+        })
+    }
+
+    fn cancel_shipment(
+        &self,
+        _key: &str,
+        _shipment_id: &str,
+        _reason: &str,
+    ) -> Result<(), ExternalError> {
+        Ok(())
+    }
+}
+
+/// A customer service that sends every message.
+#[derive(Debug, Default)]
+pub struct AcceptingCustomer;
+
+impl CustomerService for AcceptingCustomer {
+    fn send_order_confirmation(
+        &self,
+        _key: &str,
+        _order_id: &str,
+        _customer_id: &str,
+        _items: &[OrderItem],
+        _total: &Money,
+        _tracking_number: Option<&str>,
+    ) -> Result<(), ExternalError> {
+        Ok(())
+    }
+
+    fn send_order_cancellation(
+        &self,
+        _key: &str,
+        _order_id: &str,
+        _customer_id: &str,
+        _reason: &str,
+    ) -> Result<(), ExternalError> {
+        Ok(())
+    }
+
+    fn send_shipping_update(
+        &self,
+        _key: &str,
+        _order_id: &str,
+        _customer_id: &str,
+        _tracking_number: &str,
+        _status: ShipmentStatus,
+    ) -> Result<(), ExternalError> {
+        Ok(())
+    }
+
+    fn create_support_ticket(
+        &self,
+        key: &str,
+        _order_id: &str,
+        _customer_id: &str,
+        _issue: &str,
+        _priority: TicketPriority,
+    ) -> Result<String, ExternalError> {
+        Ok(id_of("ticket", key))
+    }
+}
+
+/// Every port, in memory; [`MemoryPorts::app`] is the application over them.
+#[derive(Default)]
+pub struct MemoryPorts {
+    pub store: MemoryEventStore,
+    pub policy: DefaultPolicy,
+    pub payment: AcceptingPayment,
+    pub inventory: AcceptingInventory,
+    pub carrier: AcceptingCarrier,
+    pub customer: AcceptingCustomer,
+    pub clock: SystemClock,
+}
+
+impl MemoryPorts {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The application over these ports (cheap: a handful of references).
+    pub fn app(&self) -> App<'_> {
+        App::new(Env {
+            store: &self.store,
+            policy: &self.policy,
+            payment: &self.payment,
+            inventory: &self.inventory,
+            carrier: &self.carrier,
+            customer: &self.customer,
+            clock: &self.clock,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::order::{OrderStatus, PlaceOrder};
+
+    fn address() -> Address {
+        Address {
+            street1: "1 Market Street".into(),
+            street2: None,
+            city: "San Francisco".into(),
+            state_province: "CA".into(),
+            postal_code: "94105".into(),
+            country: "US".into(),
+        }
+    }
+
+    #[test]
+    fn an_order_runs_its_whole_lifecycle_over_the_memory_ports() {
+        let ports = MemoryPorts::new();
+        let app = ports.app();
+        let order_id = "0b5e2f1c-6a61-4f7e-9c43-7f0d8f2a9c11";
+        let cmd = PlaceOrder::validate(
+            order_id,
+            "5b0c3c8e-2f86-4a8e-8d6f-1b2a3c4d5e6f",
+            vec![OrderItemInput {
+                item_id: "7d9f3a10-1111-4a2b-9c3d-4e5f6a7b8c9d".into(),
+                product_id: "8e0a4b21-2222-4b3c-8d4e-5f6a7b8c9d0e".into(),
+                sku: "SKU-1".into(),
+                product_name: "Product".into(),
+                quantity: 2,
+                unit_price_amount: 1_999,
+                unit_price_currency: "USD".into(),
+            }],
+            address(),
+            address(),
+            PaymentMethod::CreditCard,
+        )
+        .unwrap();
+        app.place_order(cmd).unwrap();
+        assert!(
+            ports.store.timer(order_id).is_some(),
+            "the saga is scheduled"
+        );
+        let shipped = app.advance_saga(order_id).unwrap();
+        assert_eq!(shipped.status, OrderStatus::Shipped);
+        assert_eq!(ports.store.timer(order_id), None, "the saga finished");
+        let shipment = shipped.shipping.unwrap().shipment_id;
+        let now = ports.clock.now();
+        app.on_tracking(&shipment, ShipmentStatus::PickedUp, None, now)
+            .unwrap();
+        app.on_delivered(&shipment, now, Some("Recipient".into()))
+            .unwrap();
+        assert_eq!(
+            app.get_order(order_id).unwrap().status,
+            OrderStatus::Delivered
+        );
+        // The same charge asked again under the same key is the first one.
+        let money = Money::parse("amount", 100, "USD").unwrap();
+        let first = ports
+            .payment
+            .process_payment("k", order_id, &money, PaymentMethod::CreditCard, "c")
+            .unwrap();
+        let again = ports
+            .payment
+            .process_payment("k", order_id, &money, PaymentMethod::CreditCard, "c")
+            .unwrap();
+        assert_eq!(first, again);
+    }
+}

@@ -1,0 +1,824 @@
+//! `order-host bench`: the figures of durable throughput, in one run.
+//!
+//! 1. The whole lifecycle (place, saga, pickup, delivery) of `orders`
+//!    orders at `concurrency`, through the component, on the memory store
+//!    and on SQLite (`synchronous=FULL`), with [`load::run`], the same
+//!    workload `order-host load` runs.
+//! 2. The same lifecycle natively: the guest crate's domain and application
+//!    layer over in-memory ports ([`order_core::app::memory`]), same
+//!    commands, same threads, no component and no host.
+//! 3. One order at a time, each call timed: a fresh instance alone
+//!    (instantiate + teardown), `place-order`, `advance`, `get-order`
+//!    through the component on the memory store; `place` and `advance`
+//!    natively. Their ratio is the component's cost over the domain's.
+//! 4. What the SQLite file holds per delivered order, and the process's
+//!    resident memory.
+//!
+//! Bounded in count (the flags) and in time (`max_seconds` over the whole
+//! run: a phase that runs out stops early and says how many it did).
+//! Speed is reported, never asserted.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use order_core::app::memory::MemoryPorts;
+use order_core::domain::order::{OrderStatus as CoreStatus, PlaceOrder};
+use order_core::domain::values as core;
+use serde::Serialize;
+
+use crate::bindings::orders::PlaceOrderCommand;
+use crate::bindings::types::{OrderStatus, PaymentMethod};
+use crate::load::{self, LoadOptions, LoadSummary, resident_memory_kib};
+use crate::{Host, HostOptions, StoreChoice};
+
+/// What a bench run does.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// Orders of each lifecycle run (memory, SQLite, native).
+    pub orders: usize,
+    /// Orders placed at once and saga workers, in the lifecycle runs.
+    pub concurrency: usize,
+    /// Orders taken one at a time with every call timed.
+    pub latency_orders: usize,
+    /// The whole run stops within about this long.
+    pub max_seconds: u64,
+    /// The component to run; `None` runs the one built into the host.
+    pub component: Option<PathBuf>,
+    /// Where the SQLite files go (a fresh folder is made inside and
+    /// removed after); the system's temporary folder by default.
+    pub dir: Option<PathBuf>,
+    /// The seed of the workload.
+    pub seed: u64,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        Self {
+            orders: 2_000,
+            concurrency: 4,
+            latency_orders: 500,
+            max_seconds: 300,
+            component: None,
+            dir: None,
+            seed: 1,
+        }
+    }
+}
+
+/// `order-host bench`'s flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// Orders of each lifecycle run (memory store, SQLite, native).
+    #[arg(long, default_value_t = 2_000, value_name = "N")]
+    pub orders: usize,
+    /// Orders placed at once, and saga workers.
+    #[arg(long, default_value_t = 4, value_name = "C", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Orders taken one at a time with every call timed.
+    #[arg(long, default_value_t = 500, value_name = "N")]
+    pub latency_orders: usize,
+    /// Stop within about this many seconds (the figures say when they are partial).
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    pub max_seconds: u64,
+    /// Where the SQLite files go (a fresh folder inside, removed after).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// The examples of `order-host bench --help`.
+pub const EXAMPLES: &str = "\
+Runs the whole lifecycle (place, saga, pickup, delivery) through the
+component on the memory store and on SQLite, the same natively over
+in-memory ports, then one order at a time with every call timed. The
+store flags do not apply: the bench makes its own stores.
+
+Examples:
+  order-host bench                                   2,000 orders, concurrency 4
+  order-host bench --orders 500 --concurrency 8 --json
+  order-host --component target/wasm32-wasip2/release/order_core.wasm bench --max-seconds 60
+";
+
+impl BenchArgs {
+    /// The options of a run of the given component.
+    pub fn options(&self, component: Option<PathBuf>) -> BenchOptions {
+        BenchOptions {
+            orders: self.orders,
+            concurrency: usize::from(self.concurrency),
+            latency_orders: self.latency_orders,
+            max_seconds: self.max_seconds,
+            component,
+            dir: self.dir.clone(),
+            seed: 1,
+        }
+    }
+}
+
+/// Latency percentiles in microseconds (nearest rank).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Micros {
+    pub samples: usize,
+    pub mean: f64,
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Micros {
+    pub fn of(mut samples: Vec<f64>) -> Self {
+        if samples.is_empty() {
+            return Self::default();
+        }
+        samples.sort_by(f64::total_cmp);
+        let n = samples.len();
+        let rank = |p: f64| samples[((p * n as f64).ceil() as usize).clamp(1, n) - 1];
+        Self {
+            samples: n,
+            mean: samples.iter().sum::<f64>() / n as f64,
+            p50: rank(0.50),
+            p99: rank(0.99),
+            max: samples[n - 1],
+        }
+    }
+}
+
+/// One lifecycle run: every order placed, its saga run, delivered.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LifecycleRun {
+    /// `memory`, `sqlite` or `native`.
+    pub path: String,
+    pub orders: usize,
+    pub placed: usize,
+    pub delivered: usize,
+    /// Orders that did not end delivered (a failure or the time bound).
+    pub unfinished: usize,
+    pub errors: usize,
+    pub elapsed_ms: u64,
+    /// Delivered orders per second of the run.
+    pub orders_per_s: f64,
+    /// `place-order`, in milliseconds.
+    pub place_ms: load::Percentiles,
+    /// From placement to the saga's end, in milliseconds.
+    pub saga_ms: load::Percentiles,
+    /// The first unexpected errors.
+    pub error_samples: Vec<String>,
+}
+
+impl LifecycleRun {
+    fn from_load(path: &str, s: &LoadSummary) -> Self {
+        Self {
+            path: path.to_owned(),
+            orders: s.orders,
+            placed: s.placed,
+            delivered: s.delivered,
+            unfinished: s.orders - s.delivered,
+            errors: s.errors,
+            elapsed_ms: s.elapsed_ms,
+            orders_per_s: s.delivered as f64 / (s.elapsed_ms as f64 / 1_000.0).max(1e-3),
+            place_ms: s.place_latency_ms.clone(),
+            saga_ms: s.saga_latency_ms.clone(),
+            error_samples: s.error_samples.clone(),
+        }
+    }
+}
+
+/// Calls timed one at a time, in microseconds.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CallLatencies {
+    /// Orders taken through (fewer than asked when time ran out).
+    pub orders: usize,
+    /// A fresh instance and its teardown, without a call (component only).
+    pub instantiate_us: Micros,
+    pub place_us: Micros,
+    /// The one `advance` that runs the saga from placed to shipped.
+    pub advance_us: Micros,
+    pub get_us: Micros,
+    /// `place` + `advance` of one order.
+    pub place_and_saga_us: Micros,
+}
+
+/// What the SQLite store holds.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Storage {
+    /// The database file and its write-ahead log after the run.
+    pub sqlite_bytes: u64,
+    pub delivered_orders: usize,
+    pub bytes_per_delivered_order: f64,
+    /// The event types and payloads alone per order, natively (what any
+    /// encoding of these events has to hold, before a store's overhead).
+    pub native_payload_bytes_per_order: f64,
+    pub native_events_per_order: f64,
+}
+
+/// Everything one bench run measured.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BenchReport {
+    pub orders: usize,
+    pub concurrency: usize,
+    pub memory: LifecycleRun,
+    pub sqlite: LifecycleRun,
+    pub native: LifecycleRun,
+    pub component_calls: CallLatencies,
+    pub native_calls: CallLatencies,
+    /// Mean `place` + `advance` through the component over the same
+    /// natively.
+    pub component_native_ratio: f64,
+    pub storage: Storage,
+    pub peak_rss_kib: Option<u64>,
+    pub rss_kib: Option<u64>,
+    pub elapsed_ms: u64,
+    /// True when a phase stopped early at the time bound.
+    pub time_bound_hit: bool,
+}
+
+impl BenchReport {
+    /// Every lifecycle run delivered every order, every timed order has a
+    /// sample of each call, and nothing failed.
+    pub fn complete(&self) -> bool {
+        let runs = [&self.memory, &self.sqlite, &self.native];
+        let calls = &self.component_calls;
+        runs.iter().all(|r| {
+            r.delivered == self.orders && r.unfinished == 0 && r.errors == 0 && r.placed == r.orders
+        }) && calls.place_us.samples == calls.orders
+            && calls.advance_us.samples == calls.orders
+            && calls.get_us.samples == calls.orders
+            && calls.instantiate_us.samples == calls.orders
+            && self.native_calls.place_us.samples == self.native_calls.orders
+            && !self.time_bound_hit
+    }
+}
+
+/// The clock of the run's time bound.
+struct Budget {
+    until: Instant,
+    hit: bool,
+}
+
+impl Budget {
+    fn left(&self) -> Duration {
+        self.until.saturating_duration_since(Instant::now())
+    }
+
+    fn over(&mut self) -> bool {
+        if Instant::now() >= self.until {
+            self.hit = true;
+        }
+        self.hit
+    }
+}
+
+fn start_host(options: &BenchOptions, store: StoreChoice) -> anyhow::Result<Host> {
+    Host::start(HostOptions {
+        store,
+        component: options.component.clone(),
+        seed: options.seed,
+        ..HostOptions::in_memory()
+    })
+}
+
+/// A folder of its own for this run's SQLite files.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(base: Option<&Path>) -> anyhow::Result<Self> {
+        let base = base.map_or_else(std::env::temp_dir, Path::to_path_buf);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let dir = base.join(format!("order-bench-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(Self(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn file_size(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+/// Runs every phase and reports what it measured.
+pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
+    let started = Instant::now();
+    let mut budget = Budget {
+        until: started + Duration::from_secs(options.max_seconds),
+        hit: false,
+    };
+    let mut report = BenchReport {
+        orders: options.orders,
+        concurrency: options.concurrency.max(1),
+        ..BenchReport::default()
+    };
+    let lifecycle = |budget: &Budget| LoadOptions {
+        orders: options.orders,
+        concurrency: report.concurrency,
+        cancel_every: 0,
+        wait: budget.left(),
+        seed: options.seed,
+        // Every order delivered: stock never runs out (16 products).
+        stock: Some(options.orders as u64 * 10 + 1_000),
+        progress: false,
+        ..LoadOptions::default()
+    };
+
+    // 1. The component on the memory store, then on SQLite.
+    {
+        let host = start_host(options, StoreChoice::Memory)?;
+        let summary = load::run(&host, &lifecycle(&budget))?;
+        report.memory = LifecycleRun::from_load("memory", &summary);
+    }
+    budget.over();
+    let scratch = Scratch::new(options.dir.as_deref())?;
+    let db = scratch.0.join("bench.db");
+    {
+        let host = start_host(options, StoreChoice::Sqlite(db.clone()))?;
+        let summary = load::run(&host, &lifecycle(&budget))?;
+        report.sqlite = LifecycleRun::from_load("sqlite", &summary);
+    }
+    // The store is closed (checkpointed): what is left is what it keeps.
+    let mut wal = db.clone().into_os_string();
+    wal.push("-wal");
+    report.storage.sqlite_bytes = file_size(&db) + file_size(Path::new(&wal));
+    report.storage.delivered_orders = report.sqlite.delivered;
+    report.storage.bytes_per_delivered_order =
+        report.storage.sqlite_bytes as f64 / report.sqlite.delivered.max(1) as f64;
+    budget.over();
+
+    // 2. Natively.
+    let ports = MemoryPorts::new();
+    report.native = native_lifecycle(&ports, options, report.concurrency, &budget);
+    report.storage.native_payload_bytes_per_order =
+        ports.store.payload_bytes() as f64 / report.native.delivered.max(1) as f64;
+    report.storage.native_events_per_order =
+        ports.store.total_events() as f64 / report.native.delivered.max(1) as f64;
+    budget.over();
+
+    // 3. One order at a time, every call timed.
+    {
+        let host = start_host(options, StoreChoice::Memory)?;
+        report.component_calls = component_calls(&host, options, &mut budget)?;
+    }
+    let ports = MemoryPorts::new();
+    report.native_calls = native_calls(&ports, options, &mut budget)?;
+    report.component_native_ratio = report.component_calls.place_and_saga_us.mean
+        / report.native_calls.place_and_saga_us.mean.max(1e-9);
+
+    let (peak, now) = resident_memory_kib();
+    report.peak_rss_kib = peak;
+    report.rss_kib = now;
+    report.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    report.time_bound_hit = budget.hit
+        || [&report.memory, &report.sqlite, &report.native]
+            .iter()
+            .any(|r| r.unfinished > 0);
+    Ok(report)
+}
+
+/// `order-host bench`: runs, prints the table (or JSON), and fails when a
+/// run left orders undelivered or hit the time bound (after printing).
+pub fn main(options: &BenchOptions, json: bool) -> anyhow::Result<()> {
+    let report = run(options)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("{report}");
+    }
+    anyhow::ensure!(
+        report.complete(),
+        "the bench is incomplete (orders undelivered, errors, or the time bound): the figures above are partial"
+    );
+    Ok(())
+}
+
+/// A workload order as the domain's command.
+fn core_place(cmd: &PlaceOrderCommand) -> anyhow::Result<PlaceOrder> {
+    let address = |a: &crate::bindings::types::Address| core::Address {
+        street1: a.street1.clone(),
+        street2: a.street2.clone(),
+        city: a.city.clone(),
+        state_province: a.state_province.clone(),
+        postal_code: a.postal_code.clone(),
+        country: a.country.clone(),
+    };
+    let method = match cmd.payment_method {
+        PaymentMethod::CreditCard => core::PaymentMethod::CreditCard,
+        PaymentMethod::DebitCard => core::PaymentMethod::DebitCard,
+        PaymentMethod::Paypal => core::PaymentMethod::Paypal,
+        PaymentMethod::BankTransfer => core::PaymentMethod::BankTransfer,
+        PaymentMethod::GiftCard => core::PaymentMethod::GiftCard,
+    };
+    let items = cmd
+        .items
+        .iter()
+        .map(|i| core::OrderItemInput {
+            item_id: i.item_id.clone(),
+            product_id: i.product_id.clone(),
+            sku: i.sku.clone(),
+            product_name: i.product_name.clone(),
+            quantity: i.quantity,
+            unit_price_amount: i.unit_price.amount,
+            unit_price_currency: i.unit_price.currency.clone(),
+        })
+        .collect();
+    PlaceOrder::validate(
+        &cmd.order_id,
+        &cmd.customer_id,
+        items,
+        address(&cmd.shipping_address),
+        address(&cmd.billing_address),
+        method,
+    )
+    .map_err(|e| anyhow::anyhow!("the workload's order {} is invalid: {e:?}", cmd.order_id))
+}
+
+fn native_error(e: impl std::fmt::Debug) -> anyhow::Error {
+    anyhow::anyhow!("{e:?}")
+}
+
+/// Runs an order's saga natively until it no longer has a timer (bounded).
+fn native_saga(ports: &MemoryPorts, order_id: &str) -> anyhow::Result<()> {
+    let app = ports.app();
+    for _ in 0..20 {
+        app.advance_saga(order_id).map_err(native_error)?;
+        if ports.store.timer(order_id).is_none() {
+            return Ok(());
+        }
+    }
+    anyhow::bail!("the saga of {order_id} did not finish in 20 advances")
+}
+
+/// The rest of the lifecycle natively, as `load` does it through the
+/// component: the order's history and state are read, the carrier picks the
+/// parcel up and delivers it.
+fn native_settle(ports: &MemoryPorts, order_id: &str) -> anyhow::Result<bool> {
+    let app = ports.app();
+    app.order_history(order_id).map_err(native_error)?;
+    let order = app.get_order(order_id).map_err(native_error)?;
+    let shipment = order
+        .shipping
+        .as_ref()
+        .context("a shipped order without its shipment")?
+        .shipment_id
+        .clone();
+    let now = order_core::app::ports::Clock::now(&ports.clock);
+    app.on_tracking(&shipment, core::ShipmentStatus::PickedUp, None, now)
+        .map_err(native_error)?;
+    app.on_delivered(&shipment, now, Some("Load Test Recipient".to_owned()))
+        .map_err(native_error)?;
+    Ok(app.get_order(order_id).map_err(native_error)?.status == CoreStatus::Delivered)
+}
+
+fn native_lifecycle(
+    ports: &MemoryPorts,
+    options: &BenchOptions,
+    workers: usize,
+    budget: &Budget,
+) -> LifecycleRun {
+    let started = Instant::now();
+    let next = AtomicUsize::new(0);
+    let delivered = AtomicUsize::new(0);
+    let placed = AtomicUsize::new(0);
+    let place_ms = Mutex::new(Vec::with_capacity(options.orders));
+    let saga_ms = Mutex::new(Vec::with_capacity(options.orders));
+    let errors: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, Ordering::SeqCst);
+                    if index >= options.orders || Instant::now() >= budget.until {
+                        break;
+                    }
+                    let one = || -> anyhow::Result<(f64, f64, bool)> {
+                        let cmd = core_place(&load::order_command(options.seed, index))?;
+                        let id = cmd.order_id.clone();
+                        let began = Instant::now();
+                        ports.app().place_order(cmd).map_err(native_error)?;
+                        let place = began.elapsed();
+                        placed.fetch_add(1, Ordering::SeqCst);
+                        native_saga(ports, &id)?;
+                        let saga = began.elapsed();
+                        let done = native_settle(ports, &id)?;
+                        Ok((ms(place), ms(saga), done))
+                    };
+                    match one() {
+                        Ok((place, saga, done)) => {
+                            lock(&place_ms).push(place);
+                            lock(&saga_ms).push(saga);
+                            if done {
+                                delivered.fetch_add(1, Ordering::SeqCst);
+                            }
+                        }
+                        Err(e) => lock(&errors).push(format!("order {index}: {e:#}")),
+                    }
+                }
+            });
+        }
+    });
+    let elapsed = started.elapsed();
+    let delivered = delivered.into_inner();
+    let errors = errors.into_inner().unwrap_or_else(PoisonError::into_inner);
+    LifecycleRun {
+        path: "native".to_owned(),
+        orders: options.orders,
+        placed: placed.into_inner(),
+        delivered,
+        unfinished: options.orders - delivered,
+        errors: errors.len(),
+        elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        orders_per_s: delivered as f64 / elapsed.as_secs_f64().max(1e-6),
+        place_ms: percentiles_ms(lock(&place_ms).clone()),
+        saga_ms: percentiles_ms(lock(&saga_ms).clone()),
+        error_samples: errors.into_iter().take(10).collect(),
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1_000.0
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1_000_000.0
+}
+
+/// [`load::Percentiles`] of millisecond samples.
+fn percentiles_ms(samples: Vec<f64>) -> load::Percentiles {
+    let m = Micros::of(samples.clone());
+    let mut sorted = samples;
+    sorted.sort_by(f64::total_cmp);
+    let p95 = if sorted.is_empty() {
+        0.0
+    } else {
+        let n = sorted.len();
+        sorted[((0.95 * n as f64).ceil() as usize).clamp(1, n) - 1]
+    };
+    load::Percentiles {
+        samples: m.samples,
+        p50: m.p50,
+        p95,
+        p99: m.p99,
+        max: m.max,
+    }
+}
+
+/// Seed of the timed phases: other orders than the lifecycle runs'.
+fn timed_seed(options: &BenchOptions) -> u64 {
+    options.seed.wrapping_add(1_000_003)
+}
+
+fn component_calls(
+    host: &Host,
+    options: &BenchOptions,
+    budget: &mut Budget,
+) -> anyhow::Result<CallLatencies> {
+    let seed = timed_seed(options);
+    let (mut inst, mut place, mut advance, mut get, mut both) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut orders = 0;
+    for index in 0..options.latency_orders {
+        if budget.over() {
+            break;
+        }
+        let began = Instant::now();
+        drop(host.service.runtime().session()?);
+        inst.push(us(began.elapsed()));
+
+        let cmd = load::order_command(seed, index);
+        let began = Instant::now();
+        host.service.place_order(&cmd)?;
+        let placed = began.elapsed();
+        let began = Instant::now();
+        host.service.advance_saga(&cmd.order_id)?;
+        let saga = began.elapsed();
+        let began = Instant::now();
+        let order = host.service.get_order(&cmd.order_id)?;
+        let got = began.elapsed();
+        anyhow::ensure!(
+            order.status == OrderStatus::Shipped,
+            "order {} is {:?} after one advance, not shipped",
+            cmd.order_id,
+            order.status
+        );
+        place.push(us(placed));
+        advance.push(us(saga));
+        get.push(us(got));
+        both.push(us(placed + saga));
+        orders += 1;
+    }
+    Ok(CallLatencies {
+        orders,
+        instantiate_us: Micros::of(inst),
+        place_us: Micros::of(place),
+        advance_us: Micros::of(advance),
+        get_us: Micros::of(get),
+        place_and_saga_us: Micros::of(both),
+    })
+}
+
+fn native_calls(
+    ports: &MemoryPorts,
+    options: &BenchOptions,
+    budget: &mut Budget,
+) -> anyhow::Result<CallLatencies> {
+    let seed = timed_seed(options);
+    let app = ports.app();
+    let (mut place, mut advance, mut get, mut both) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut orders = 0;
+    for index in 0..options.latency_orders {
+        if budget.over() {
+            break;
+        }
+        let cmd = core_place(&load::order_command(seed, index))?;
+        let id = cmd.order_id.clone();
+        let began = Instant::now();
+        app.place_order(cmd).map_err(native_error)?;
+        let placed = began.elapsed();
+        let began = Instant::now();
+        let order = app.advance_saga(&id).map_err(native_error)?;
+        let saga = began.elapsed();
+        let began = Instant::now();
+        app.get_order(&id).map_err(native_error)?;
+        let got = began.elapsed();
+        anyhow::ensure!(
+            order.status == CoreStatus::Shipped,
+            "order {id} is {:?} after one advance, not shipped",
+            order.status
+        );
+        place.push(us(placed));
+        advance.push(us(saga));
+        get.push(us(got));
+        both.push(us(placed + saga));
+        orders += 1;
+    }
+    Ok(CallLatencies {
+        orders,
+        instantiate_us: Micros::default(),
+        place_us: Micros::of(place),
+        advance_us: Micros::of(advance),
+        get_us: Micros::of(get),
+        place_and_saga_us: Micros::of(both),
+    })
+}
+
+impl std::fmt::Display for BenchReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "whole lifecycle (place, saga, pickup, delivery), {} orders, concurrency {}",
+            self.orders, self.concurrency
+        )?;
+        writeln!(
+            f,
+            "| path | delivered | orders/s | place p50 ms | place p99 ms | saga p50 ms | saga p99 ms | errors |"
+        )?;
+        writeln!(f, "|---|---:|---:|---:|---:|---:|---:|---:|")?;
+        for r in [&self.memory, &self.sqlite, &self.native] {
+            let name = match r.path.as_str() {
+                "memory" => "component, memory store",
+                "sqlite" => "component, SQLite (synchronous=FULL)",
+                _ => "native (domain + app over memory ports)",
+            };
+            writeln!(
+                f,
+                "| {name} | {}/{} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",
+                r.delivered,
+                r.orders,
+                r.orders_per_s,
+                r.place_ms.p50,
+                r.place_ms.p99,
+                r.saga_ms.p50,
+                r.saga_ms.p99,
+                r.errors
+            )?;
+        }
+        writeln!(f)?;
+        writeln!(
+            f,
+            "one order at a time, {} orders (component: memory store), microseconds",
+            self.component_calls.orders
+        )?;
+        writeln!(f, "| call | component p50 | p99 | native p50 | p99 |")?;
+        writeln!(f, "|---|---:|---:|---:|---:|")?;
+        let c = &self.component_calls;
+        let n = &self.native_calls;
+        let row = |f: &mut std::fmt::Formatter<'_>, name: &str, c: &Micros, n: Option<&Micros>| {
+            let native = n.map_or_else(
+                || "| - | - |".to_owned(),
+                |n| format!("| {:.1} | {:.1} |", n.p50, n.p99),
+            );
+            writeln!(f, "| {name} | {:.1} | {:.1} {native}", c.p50, c.p99)
+        };
+        row(f, "instantiate + teardown", &c.instantiate_us, None)?;
+        row(f, "place-order", &c.place_us, Some(&n.place_us))?;
+        row(
+            f,
+            "advance (placed to shipped)",
+            &c.advance_us,
+            Some(&n.advance_us),
+        )?;
+        row(f, "get-order", &c.get_us, Some(&n.get_us))?;
+        row(
+            f,
+            "place + saga",
+            &c.place_and_saga_us,
+            Some(&n.place_and_saga_us),
+        )?;
+        writeln!(
+            f,
+            "component / native (mean place + saga): {:.2}x ({:.1} / {:.1} us)",
+            self.component_native_ratio, c.place_and_saga_us.mean, n.place_and_saga_us.mean
+        )?;
+        writeln!(f)?;
+        let s = &self.storage;
+        writeln!(
+            f,
+            "storage   SQLite {:.1} KiB per delivered order ({} bytes, {} orders); the events alone {:.0} bytes in {:.1} events per order",
+            s.bytes_per_delivered_order / 1024.0,
+            s.sqlite_bytes,
+            s.delivered_orders,
+            s.native_payload_bytes_per_order,
+            s.native_events_per_order
+        )?;
+        if let (Some(peak), Some(now)) = (self.peak_rss_kib, self.rss_kib) {
+            writeln!(
+                f,
+                "memory    peak RSS {:.1} MiB, at the end {:.1} MiB",
+                peak as f64 / 1024.0,
+                now as f64 / 1024.0
+            )?;
+        }
+        write!(f, "elapsed   {:.1} s", self.elapsed_ms as f64 / 1_000.0)?;
+        if self.time_bound_hit {
+            write!(
+                f,
+                " (the time bound cut the run short: figures are partial)"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_small_bench_reports_every_figure_and_its_counts_add_up() {
+        let options = BenchOptions {
+            orders: 6,
+            concurrency: 2,
+            latency_orders: 4,
+            max_seconds: 120,
+            ..BenchOptions::default()
+        };
+        let report = run(&options).expect("the bench runs (run `make build` first)");
+        assert!(report.complete(), "{report}\n{report:?}");
+        for r in [&report.memory, &report.sqlite, &report.native] {
+            assert_eq!((r.orders, r.placed, r.delivered), (6, 6, 6), "{r:?}");
+            assert_eq!(r.place_ms.samples, 6, "{r:?}");
+            assert_eq!(r.saga_ms.samples, 6, "{r:?}");
+            assert!(r.orders_per_s > 0.0, "{r:?}");
+        }
+        let c = &report.component_calls;
+        assert_eq!(c.orders, 4);
+        assert!(c.place_us.p50 <= c.place_us.p99 && c.place_us.p99 <= c.place_us.max);
+        assert!(c.place_and_saga_us.mean >= c.place_us.mean);
+        assert_eq!(report.native_calls.orders, 4);
+        assert!(report.component_native_ratio > 0.0);
+        assert!(report.storage.sqlite_bytes > 0);
+        assert_eq!(report.storage.delivered_orders, 6);
+        assert!(report.storage.native_events_per_order >= 5.0, "{report}");
+        assert!(report.peak_rss_kib.is_some());
+        let json = serde_json::to_value(&report).unwrap();
+        for key in ["memory", "sqlite", "native", "component_calls", "storage"] {
+            assert!(json.get(key).is_some(), "{key} in the JSON");
+        }
+        let text = report.to_string();
+        for line in [
+            "component, SQLite",
+            "native",
+            "instantiate",
+            "component / native",
+        ] {
+            assert!(text.contains(line), "{line} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn percentiles_in_microseconds_use_the_nearest_rank() {
+        let m = Micros::of((1..=100).map(f64::from).collect());
+        assert_eq!((m.p50, m.p99, m.max, m.mean), (50.0, 99.0, 100.0, 50.5));
+        assert_eq!(Micros::of(vec![]).samples, 0);
+    }
+}
