@@ -20,9 +20,13 @@ import sys
 import tempfile
 import threading
 import time
+import hashlib
 import urllib.error
 import urllib.request
 import uuid
+
+# The admin key of the benchmark's hosts (hashed into their credentials file).
+BENCH_KEY = "ohk_bench_" + "0" * 54
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -63,7 +67,8 @@ def start(binary, args, log_path):
 def request(method, url, body=None, timeout=30):
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(url, data=data, method=method,
-                                 headers={"content-type": "application/json"})
+                                 headers={"content-type": "application/json",
+                                          "authorization": f"Bearer {BENCH_KEY}"})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status, json.loads(resp.read() or b"null")
@@ -107,6 +112,10 @@ def run(binary, server, hosts, orders, clients, workdir):
     url = server.rsplit("/", 1)[0] + "/" + name
     procs = []
     try:
+        auth = os.path.join(workdir, "auth.toml")
+        with open(auth, "w") as f:
+            f.write('[[api-keys]]\nname = "bench"\nrole = "admin"\nhash = "sha256:%s"\n'
+                    % hashlib.sha256(BENCH_KEY.encode()).hexdigest())
         policy = os.path.join(workdir, "policy.json")
         with open(policy, "w") as f:
             json.dump(POLICY, f)
@@ -119,7 +128,7 @@ def run(binary, server, hosts, orders, clients, workdir):
             args = ["--store", url, "--policy", policy]
             for context in ("payment", "inventory", "carrier", "customer"):
                 args += ["--backend", f"{context}={sim_base}"]
-            args += ["serve", "--bind", "127.0.0.1:0", "--driver-interval-ms", "20"]
+            args += ["serve", "--bind", "127.0.0.1:0", "--driver-interval-ms", "20", "--auth", auth]
             proc, base = start(binary, args, os.path.join(workdir, f"host-{hosts}-{h}.log"))
             procs.append(proc)
             bases.append(base)

@@ -139,6 +139,39 @@ enum Command {
     /// several hosts share one set of them.
     #[command(after_help = SIMULATE_EXAMPLES)]
     Simulate(SimulateArgs),
+    /// API keys for `serve --auth FILE`: make a new one, or hash one.
+    #[command(subcommand, name = "api-key", after_help = API_KEY_EXAMPLES)]
+    ApiKey(ApiKeyCommand),
+}
+
+const API_KEY_EXAMPLES: &str = "\
+The key is shown once; the credentials file keeps only its hash. Several keys
+may be valid at once: to rotate one, add the new key's entry, move the
+clients to it, remove the old entry, and restart the server.
+
+Examples:
+  order-host api-key new --role support --name sam >> auth.toml
+  order-host api-key new --role customer --name web --customer-id 8b6f…
+  printf '%s' \"$KEY\" | order-host api-key hash
+";
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// A new random key: prints it on stderr (once) and its
+    /// `[[api-keys]]` entry for the credentials file on stdout.
+    New {
+        /// customer, warehouse, support, admin or reporting.
+        #[arg(long)]
+        role: String,
+        /// Who holds it (recorded as the actor of its commands), 1..=64 characters.
+        #[arg(long)]
+        name: String,
+        /// The customer of a customer key.
+        #[arg(long)]
+        customer_id: Option<String>,
+    },
+    /// The stored form (`sha256:…`) of a key read from stdin.
+    Hash,
 }
 
 const INIT_EXAMPLES: &str = "\
@@ -334,13 +367,19 @@ corrupt store is refused with exit code 4; a store file deleted or replaced
 under the server makes it answer 503 and acknowledge nothing more. The API is
 described at /openapi.json and in docs/http-api.md.
 
+Every route but /healthz, /readyz and the signed webhooks needs
+`Authorization: Bearer <API key or JWT>`: give --auth FILE (or ORDER_HOST_AUTH)
+a credentials file (API keys from `order-host api-key new`, a token issuer).
+Without one, those routes answer 401, and a non-loopback --bind is refused
+unless --no-auth says a gateway in front authenticates callers.
+
 Settings (file < ORDER_HOST_* environment < flags): store, bind, webhooks.secret,
 shutdown-deadline-seconds, seed, faults, policy, backends (--backends KIND,
 --backend CONTEXT=URL|simulated); see docs/http-api.md.
 
 Examples:
   order-host serve                                    on 127.0.0.1:8080, the default store
-  order-host --store /var/lib/order-host/orders.db serve --bind 0.0.0.0:8080
+  order-host --store /var/lib/order-host/orders.db serve --auth /etc/order-host/auth.toml --bind 0.0.0.0:8080
   ORDER_HOST_WEBHOOK_SECRET=whsec_… order-host serve  accept signed webhooks
   order-host --config /etc/order-host.toml serve
   order-host --store memory serve --bind 127.0.0.1:0  a throw-away server on a free port
@@ -394,6 +433,16 @@ struct ServeArgs {
     /// The largest request body accepted (413 above).
     #[arg(long, default_value_t = 1_048_576, value_name = "BYTES")]
     body_limit: usize,
+    /// The credentials file: API keys (stored hashed, each with a role) and
+    /// the token issuer (docs/http-api.md). Without one every route but
+    /// health, readiness and the signed webhooks answers 401.
+    #[arg(long, value_name = "FILE", env = "ORDER_HOST_AUTH")]
+    auth: Option<PathBuf>,
+    /// Turn authentication off: every request acts as an admin. Only behind
+    /// a gateway that authenticates callers itself; also lets `--bind` take
+    /// a non-loopback address without credentials.
+    #[arg(long)]
+    no_auth: bool,
     /// How long a saga this host claimed stays its own: on a shared
     /// (PostgreSQL) store, the sagas of a host that died are taken over by
     /// the others after this.
@@ -464,6 +513,83 @@ enum ReturnCommand {
         #[arg(long, default_value = "credit-card", value_parser = parse_payment_method)]
         method: dto::PaymentMethod,
     },
+}
+
+/// The credentials of `serve`: refuses a non-loopback address without any
+/// (unless `--no-auth` says so explicitly).
+fn serve_auth(
+    args: &ServeArgs,
+    bind: std::net::SocketAddr,
+) -> anyhow::Result<Arc<order_host::http::auth::Authenticator>> {
+    use order_host::http::auth::Authenticator;
+    if args.no_auth && args.auth.is_some() {
+        return Err(ConfigError("--no-auth and --auth exclude each other".to_owned()).into());
+    }
+    let authenticator = match &args.auth {
+        Some(path) => Authenticator::from_file(path).map_err(|e| ConfigError(e.0))?,
+        None if args.no_auth => Authenticator::open(),
+        None => Authenticator::none(),
+    };
+    if !authenticator.configured() && !bind.ip().is_loopback() {
+        return Err(ConfigError(format!(
+            "refusing to serve {bind} with no credential configured: anyone could read and \
+             change every order. Give `serve --auth FILE` API keys or a token issuer \
+             (docs/http-api.md), or pass --no-auth if a gateway in front authenticates callers"
+        ))
+        .into());
+    }
+    if authenticator.is_open() {
+        tracing::warn!("authentication is off (--no-auth): every request acts as an admin");
+    } else if !authenticator.configured() {
+        tracing::warn!(
+            "no credential is configured (serve --auth FILE): every route but /healthz, \
+             /readyz and the signed webhooks answers 401"
+        );
+    }
+    Ok(Arc::new(authenticator))
+}
+
+/// `order-host api-key new|hash`.
+fn api_key(command: &ApiKeyCommand) -> anyhow::Result<()> {
+    use order_host::http::auth::{AuthFile, Authenticator, hash_key, new_key};
+    match command {
+        ApiKeyCommand::New {
+            role,
+            name,
+            customer_id,
+        } => {
+            let key = new_key().context("reading random bytes for the key")?;
+            let mut entry = format!(
+                "[[api-keys]]\nname = {}\nrole = {}\nhash = \"{}\"\n",
+                toml_string(name),
+                toml_string(role),
+                hash_key(&key)
+            );
+            if let Some(customer) = customer_id {
+                entry.push_str(&format!("customer-id = {}\n", toml_string(customer)));
+            }
+            // Check the entry as the server will read it.
+            let file: AuthFile =
+                toml::from_str(&entry).map_err(|e| ConfigError(e.message().to_owned()))?;
+            Authenticator::from_settings(file, std::path::Path::new("."))
+                .map_err(|e| ConfigError(e.0))?;
+            eprintln!("the new key (shown once, keep it secret): {key}");
+            print!("{entry}");
+        }
+        ApiKeyCommand::Hash => {
+            let mut key = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut key)?;
+            if key.trim().is_empty() {
+                return Err(ConfigError("no key on stdin".to_owned()).into());
+            }
+            println!("{}", hash_key(&key));
+        }
+    }
+    Ok(())
+}
+
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_owned()).to_string()
 }
 
 fn parse_payment_method(text: &str) -> Result<dto::PaymentMethod, String> {
@@ -658,6 +784,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Simulate(args) = &cli.command {
         return simulate(&cli, &settings, args);
     }
+    if let Command::ApiKey(command) = &cli.command {
+        return api_key(command);
+    }
+    let authenticator = match &cli.command {
+        Command::Serve(args) => Some(serve_auth(args, settings.bind)?),
+        _ => None,
+    };
     let host = start(&cli, &settings, fresh)?;
     let json = cli.json;
     let svc = &host.service;
@@ -796,7 +929,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Return(command) => run_return(&host, json, command)?,
         // Served before a host is started.
-        Command::Simulate(_) => {}
+        Command::Simulate(_) | Command::ApiKey(_) => {}
         Command::Serve(args) => {
             // Processed webhook events are remembered beside the event store.
             let ledger: Arc<dyn WebhookLedger> = match StoreChoice::parse(&settings.store) {
@@ -817,6 +950,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 header_timeout: Duration::from_millis(args.header_timeout_ms.max(1)),
                 body_timeout: Duration::from_millis(args.body_timeout_ms.max(1)),
                 body_limit: args.body_limit,
+                auth: authenticator.clone().unwrap_or_default(),
             };
             let mut host = host.clone();
             host.driver = host

@@ -11,6 +11,8 @@
 //! and drops it at the end. The kill test is bounded by `DEADLINE` (about
 //! 20 s on a 2-core machine).
 
+mod support;
+
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -233,6 +235,12 @@ impl Cluster {
             ]
             .map(str::to_owned),
         );
+        args.push("--auth".into());
+        args.push(
+            support::test_auth_file(self.dir.path())
+                .display()
+                .to_string(),
+        );
         Process::start(self.dir.path(), name, &args)
     }
 }
@@ -255,7 +263,10 @@ fn send(
     url: &str,
     body: Option<&Value>,
 ) -> Option<(u16, Value)> {
-    let request = ureq::http::Request::builder().method(method).uri(url);
+    let request = ureq::http::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("authorization", support::admin_bearer());
     let response = match body {
         Some(body) => agent.run(
             request

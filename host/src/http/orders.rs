@@ -1,10 +1,12 @@
 //! `/orders`: place (or open a draft), read, edit a draft, history, saga,
 //! cancel, shipments.
 
+use axum::Extension;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
 
+use super::auth::Principal;
 use super::dto::{
     CancelOrderRequest, HistoryEntry, Order, PlaceOrderRequest, Placement, SagaReport, Shipment,
     UpdateDraftRequest,
@@ -156,9 +158,10 @@ pub async fn saga(
 pub async fn cancel(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Extension(principal): Extension<Principal>,
     JsonBody(request): JsonBody<CancelOrderRequest>,
 ) -> Result<Json<Order>, Problem> {
-    let cmd = request.into_command(id.clone());
+    let cmd = request.into_command(id.clone(), principal.actor())?;
     let order = state
         .on_order(Some(&id), move |host| {
             host.service.retrying(|svc| svc.cancel_order(&cmd))

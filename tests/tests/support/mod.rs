@@ -55,6 +55,29 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// The API key of the admin that the test servers accept (see
+/// [`test_auth_file`]).
+pub const ADMIN_KEY: &str = "ohk_test_admin_0000000000000000000000000000000000000000000000000000";
+
+/// The `Authorization` header value of [`ADMIN_KEY`].
+pub fn admin_bearer() -> String {
+    format!("Bearer {ADMIN_KEY}")
+}
+
+/// Writes a credentials file with [`ADMIN_KEY`] (hashed, as a server keeps
+/// it) into `dir` and returns its path, for `serve --auth`.
+pub fn test_auth_file(dir: &Path) -> PathBuf {
+    use sha2::Digest as _;
+    let hash = hex::encode(sha2::Sha256::digest(ADMIN_KEY.as_bytes()));
+    let path = dir.join("test-auth.toml");
+    std::fs::write(
+        &path,
+        format!("[[api-keys]]\nname = \"tests\"\nrole = \"admin\"\nhash = \"sha256:{hash}\"\n"),
+    )
+    .unwrap();
+    path
+}
+
 /// A running `order-host serve`; killed (and waited for) when dropped.
 pub struct Server {
     pub child: Child,
@@ -80,7 +103,8 @@ impl Reply {
 
 impl Server {
     /// Starts `order-host --store STORE GLOBAL… serve --bind 127.0.0.1:0 SERVE…`
-    /// in `dir` and waits (up to 120 s: the first start may compile the
+    /// (with `--auth` of [`test_auth_file`] unless `SERVE` names its own
+    /// `--auth` or `--no-auth`) in `dir` and waits (up to 120 s: the first start may compile the
     /// component) for its address.
     pub fn start(dir: &Path, store: &Path, global: &[&str], serve: &[&str]) -> Server {
         let log = dir.join(format!("server-{}.log", unique()));
@@ -96,6 +120,16 @@ impl Server {
                 "50",
             ])
             .args(serve)
+            .args(
+                if serve.iter().any(|a| *a == "--auth" || *a == "--no-auth") {
+                    Vec::new()
+                } else {
+                    vec![
+                        "--auth".to_owned(),
+                        test_auth_file(dir).display().to_string(),
+                    ]
+                },
+            )
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -160,6 +194,7 @@ impl Server {
         Self::reply(
             self.agent
                 .get(format!("http://{}{path}", self.address))
+                .header("authorization", admin_bearer())
                 .call(),
         )
     }
@@ -168,6 +203,7 @@ impl Server {
         Self::reply(
             self.agent
                 .post(format!("http://{}{path}", self.address))
+                .header("authorization", admin_bearer())
                 .header("content-type", "application/json")
                 .send(body.to_string()),
         )
