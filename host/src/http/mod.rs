@@ -19,6 +19,7 @@
 
 pub mod auth;
 pub mod dto;
+pub mod idempotency;
 pub mod ledger;
 pub mod problem;
 pub mod webhooks;
@@ -404,6 +405,10 @@ pub fn router(state: AppState) -> (Router, OpenApi) {
     let router = router
         .fallback(system::no_route)
         .method_not_allowed_fallback(system::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::idempotent,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authorize,
