@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 
-from bench_lib import order, percentile, request, start
+from bench_lib import order, percentile, request, start, write_auth_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -49,6 +49,7 @@ def run(binary, server, hosts, orders, clients, workdir):
     url = server.rsplit("/", 1)[0] + "/" + name
     procs = []
     try:
+        auth = write_auth_file(workdir)
         policy = os.path.join(workdir, "policy.json")
         with open(policy, "w") as f:
             json.dump(POLICY, f)
@@ -61,7 +62,7 @@ def run(binary, server, hosts, orders, clients, workdir):
             args = ["--store", url, "--policy", policy]
             for context in ("payment", "inventory", "carrier", "customer"):
                 args += ["--backend", f"{context}={sim_base}"]
-            args += ["serve", "--bind", "127.0.0.1:0", "--driver-interval-ms", "20"]
+            args += ["serve", "--bind", "127.0.0.1:0", "--driver-interval-ms", "20", "--auth", auth]
             proc, base = start(binary, args, os.path.join(workdir, f"host-{hosts}-{h}.log"))
             procs.append(proc)
             bases.append(base)

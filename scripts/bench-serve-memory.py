@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 
-from bench_lib import order, request, resident_kib, start
+from bench_lib import BENCH_KEY, order, request, resident_kib, start, write_auth_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -34,7 +34,9 @@ def unfinished_sagas(base):
     """Sagas with a timer set (not finished), from the Prometheus text."""
     import urllib.request
 
-    with urllib.request.urlopen(f"{base}/metrics", timeout=30) as resp:
+    req = urllib.request.Request(f"{base}/metrics",
+                                 headers={"authorization": f"Bearer {BENCH_KEY}"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
         for line in resp.read().decode().splitlines():
             if line.startswith("order_host_store_saga_timers "):
                 return int(float(line.split()[1]))
@@ -56,7 +58,8 @@ def main():
         store = os.path.join(workdir, "orders.db")
         sim = os.path.join(workdir, "sim.db")
         proc, base = start(binary, ["--store", store, "--sim-state", sim,
-                                    "serve", "--bind", "127.0.0.1:0"],
+                                    "serve", "--bind", "127.0.0.1:0",
+                                    "--auth", write_auth_file(workdir)],
                            os.path.join(workdir, "serve.log"))
         try:
             run(proc, base, args, store)

@@ -543,7 +543,12 @@ impl Run {
                 body.as_object_mut().map(|m| m.remove("order_id"));
                 let request: dto::CancelOrderRequest =
                     serde_json::from_value(body).expect("a cancel request");
-                let cmd = request.into_command(order_id);
+                // The kit names the actor in the body; the HTTP API takes it
+                // from the credential instead.
+                let actor = request.cancelled_by.clone().unwrap_or_default();
+                let cmd = request
+                    .into_command(order_id, actor)
+                    .expect("a well-formed cancel request");
                 answer(service.cancel_order(&cmd), |o| json!(dto::Order::from(o)))
             }
             "get-order" => {

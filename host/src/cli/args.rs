@@ -135,6 +135,39 @@ pub enum Command {
     /// per order and memory, and print a table (or --json).
     #[command(after_help = order_host::bench::EXAMPLES)]
     Bench(order_host::bench::BenchArgs),
+    /// API keys for `serve --auth FILE`: make a new one, or hash one.
+    #[command(subcommand, name = "api-key", after_help = API_KEY_EXAMPLES)]
+    ApiKey(ApiKeyCommand),
+}
+
+const API_KEY_EXAMPLES: &str = "\
+The key is shown once; the credentials file keeps only its hash. Several keys
+may be valid at once: to rotate one, add the new key's entry, move the
+clients to it, remove the old entry, and restart the server.
+
+Examples:
+  order-host api-key new --role support --name sam >> auth.toml
+  order-host api-key new --role customer --name web --customer-id 8b6f…
+  printf '%s' \"$KEY\" | order-host api-key hash
+";
+
+#[derive(Subcommand)]
+pub enum ApiKeyCommand {
+    /// A new random key: prints it on stderr (once) and its
+    /// `[[api-keys]]` entry for the credentials file on stdout.
+    New {
+        /// customer, warehouse, support, admin or reporting.
+        #[arg(long)]
+        role: String,
+        /// Who holds it (recorded as the actor of its commands), 1..=64 characters.
+        #[arg(long)]
+        name: String,
+        /// The customer of a customer key.
+        #[arg(long)]
+        customer_id: Option<String>,
+    },
+    /// The stored form (`sha256:…`) of a key read from stdin.
+    Hash,
 }
 
 const INIT_EXAMPLES: &str = "\

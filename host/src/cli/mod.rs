@@ -5,6 +5,7 @@
 //! module holds what they share: the settings in force, the host they run
 //! on, and how a result is printed. [`exit`] maps a failure to its exit code.
 
+mod api_key;
 pub mod args;
 pub mod exit;
 mod load;
@@ -29,10 +30,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Bench(args) = &cli.command {
         return order_host::bench::main(&args.options(cli.component.clone()), cli.json);
     }
+    if let Command::ApiKey(command) = &cli.command {
+        return api_key::run(command);
+    }
     let settings = settings(&cli)?;
     if let Command::Simulate(args) = &cli.command {
         return simulate::run(&cli, &settings, args);
     }
+    // Credentials are checked before the store is opened or created.
+    let auth = match &cli.command {
+        Command::Serve(args) => Some(serve::authenticator(args, settings.bind)?),
+        _ => None,
+    };
     let fresh = matches!(cli.command, Command::Demo { fresh: true });
     let host = start(&cli, &settings, fresh)?;
     let json = cli.json;
@@ -46,9 +55,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Return(command) => returns::run(&host, json, command),
         Command::Load(args) => load::run(&host, &settings, json, args),
         Command::Init => store::init(&host, &settings, json),
-        Command::Serve(args) => serve::run(&host, &settings, args),
+        Command::Serve(args) => serve::run(&host, &settings, args, auth.unwrap_or_default()),
         // Served before a host is started.
-        Command::Simulate(_) | Command::Bench(_) => Ok(()),
+        Command::Simulate(_) | Command::Bench(_) | Command::ApiKey(_) => Ok(()),
     }
 }
 

@@ -17,7 +17,9 @@
 //! optimistic concurrency plus [`OrderService::retrying`] keep updates
 //! from being lost. The saga driver runs on its own thread while serving.
 
+pub mod auth;
 pub mod dto;
+pub mod idempotency;
 pub mod ledger;
 pub mod problem;
 pub mod webhooks;
@@ -77,6 +79,9 @@ pub struct ServeOptions {
     pub body_timeout: Duration,
     /// The largest request body accepted, in bytes (413 above).
     pub body_limit: usize,
+    /// The credentials accepted; [`auth::Authenticator::none`] refuses every
+    /// protected route (401).
+    pub auth: Arc<auth::Authenticator>,
 }
 
 impl ServeOptions {
@@ -92,6 +97,7 @@ impl ServeOptions {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(10),
             body_limit: 1 << 20,
+            auth: Arc::new(auth::Authenticator::none()),
         }
     }
 }
@@ -152,6 +158,7 @@ struct Shared {
     idle: tokio::sync::Notify,
     body_timeout: Duration,
     body_limit: usize,
+    auth: Arc<auth::Authenticator>,
 }
 
 /// What every handler shares.
@@ -182,6 +189,7 @@ impl AppState {
             idle: tokio::sync::Notify::new(),
             body_timeout: options.body_timeout,
             body_limit: options.body_limit,
+            auth: options.auth.clone(),
         }))
     }
 
@@ -217,6 +225,10 @@ impl AppState {
 
     pub fn metrics(&self) -> &Metrics {
         &self.0.metrics
+    }
+
+    pub(crate) fn authenticator(&self) -> &auth::Authenticator {
+        &self.0.auth
     }
 
     pub fn locks(&self) -> &KeyedLocks {
@@ -393,6 +405,14 @@ pub fn router(state: AppState) -> (Router, OpenApi) {
     let router = router
         .fallback(system::no_route)
         .method_not_allowed_fallback(system::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::idempotent,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authorize,
+        ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), admit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), track))
         .with_state(state);

@@ -1,10 +1,12 @@
 //! `/orders`: place (or open a draft), read, edit a draft, history, saga,
 //! cancel, shipments.
 
+use axum::Extension;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
 
+use super::auth::Principal;
 use super::dto::{
     CancelOrderRequest, HistoryEntry, Order, PlaceOrderRequest, Placement, SagaReport, Shipment,
     UpdateDraftRequest,
@@ -19,8 +21,9 @@ use super::{AppState, created};
 /// order. The fulfilment saga (payment, stock allocation, shipment,
 /// confirmation) is scheduled in the same write and runs in the background:
 /// poll `GET /orders/{id}` (or `/orders/{id}/saga`) to follow it. Placing a
-/// draft's id places the draft; repeating the same placement returns the
-/// order unchanged.
+/// draft's id places the draft. Repeating a placement with the same id and
+/// content answers 200 with the order as it is now, whatever its state;
+/// the same id with other content is 409 `id-already-used`.
 ///
 /// With `"draft": true`, opens a cart in `draft` (`create-draft`) instead;
 /// addresses and payment method may be missing and the items empty.
@@ -32,6 +35,7 @@ use super::{AppState, created};
     responses(
         (status = 201, description = "Placed (pending; the saga runs in the background) or drafted", body = Order,
          headers(("Location" = String, description = "/orders/{id}"))),
+        (status = 200, description = "The same placement again: the order as it is now", body = Order),
         CommandProblems
     )
 )]
@@ -40,32 +44,143 @@ pub async fn place(
     JsonBody(request): JsonBody<PlaceOrderRequest>,
 ) -> Result<Response, Problem> {
     let order_id = request.order_id.clone();
-    let placement = request.into_placement().map_err(|field| {
+    let placement = request.clone().into_placement().map_err(|field| {
         Problem::validation(
             field,
             "is required to place an order (or send \"draft\": true)",
         )
     })?;
-    let order = match placement {
+    let placed = match placement {
         Placement::Draft(cmd) => {
             state
                 .on_order(Some(&order_id), move |host| {
-                    host.service.retrying(|svc| svc.create_draft(&cmd))
+                    if let Some(existing) = placed_already(host, &cmd.order_id)? {
+                        return Ok(Err(existing));
+                    }
+                    host.service.retrying(|svc| svc.create_draft(&cmd)).map(Ok)
                 })
                 .await?
         }
         Placement::Place(cmd) => {
-            let order = state
+            let placed = state
                 .on_order(Some(&order_id), move |host| {
-                    host.service.retrying(|svc| svc.place_order(&cmd))
+                    if let Some(existing) = placed_already(host, &cmd.order_id)? {
+                        return Ok(Err(existing));
+                    }
+                    host.service.retrying(|svc| svc.place_order(&cmd)).map(Ok)
                 })
                 .await?;
             state.wake_driver();
-            order
+            placed
         }
     };
-    let order = Order::from(order);
-    Ok(created(format!("/orders/{}", order.order_id), order))
+    match placed {
+        Ok(order) => {
+            let order = Order::from(order);
+            Ok(created(format!("/orders/{}", order.order_id), order))
+        }
+        // The order was placed before: the same content is a retry, answered
+        // with the order as it is now; other content is another order.
+        Err(existing) => {
+            if !request.draft && same_placement(&request, &existing) {
+                Ok(axum::response::IntoResponse::into_response(Json(existing)))
+            } else {
+                Err(Problem::new(
+                    axum::http::StatusCode::CONFLICT,
+                    "id-already-used",
+                    "Order id already used",
+                    format!(
+                        "the order {} was already placed with other content; choose a new \
+                         order_id for a new order (a repeat of the same placement answers 200 \
+                         with the order as it is now)",
+                        existing.order_id
+                    ),
+                )
+                .with_field("order_id"))
+            }
+        }
+    }
+}
+
+/// The order `order_id` when it exists and is no longer a draft (a draft is
+/// placed, or replaced by a new draft, by the component itself).
+fn placed_already(
+    host: &crate::Host,
+    order_id: &str,
+) -> Result<Option<Order>, crate::service::ServiceError> {
+    use crate::bindings::types::CommandError;
+    use crate::service::ServiceError;
+    match host.service.get_order(order_id) {
+        Ok(order) => {
+            let order = Order::from(order);
+            Ok((order.status != super::dto::OrderStatus::Draft).then_some(order))
+        }
+        Err(ServiceError::Domain(CommandError::NotFound(_))) => Ok(None),
+        // A malformed id: the placement itself names the field.
+        Err(ServiceError::Domain(CommandError::Validation(_))) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
+/// Whether `request` asks for what `order` was placed with: the customer,
+/// the lines, the addresses and the payment method (ids and currencies
+/// compared as the component normalises them).
+fn same_placement(request: &PlaceOrderRequest, order: &Order) -> bool {
+    let norm = |s: &str| s.trim().to_ascii_lowercase();
+    let currency = |c: &str| {
+        if c.trim().is_empty() {
+            "usd".to_owned()
+        } else {
+            norm(c)
+        }
+    };
+    let address = |a: &Option<super::dto::Address>| {
+        a.as_ref().map(|a| {
+            (
+                norm(&a.street1),
+                a.street2.as_deref().map(norm),
+                norm(&a.city),
+                norm(&a.state_province),
+                norm(&a.postal_code),
+                norm(&a.country),
+            )
+        })
+    };
+    let asked: Vec<_> = request
+        .items
+        .iter()
+        .map(|i| {
+            (
+                norm(&i.item_id),
+                norm(&i.product_id),
+                i.sku.trim().to_owned(),
+                i.product_name.trim().to_owned(),
+                i.quantity,
+                i.unit_price.amount,
+                currency(&i.unit_price.currency),
+            )
+        })
+        .collect();
+    let held: Vec<_> = order
+        .items
+        .iter()
+        .map(|i| {
+            (
+                norm(&i.item_id),
+                norm(&i.product_id),
+                i.sku.trim().to_owned(),
+                i.product_name.trim().to_owned(),
+                i.quantity,
+                i.unit_price.amount,
+                currency(&i.unit_price.currency),
+            )
+        })
+        .collect();
+    norm(&request.customer_id) == norm(&order.customer_id)
+        && asked == held
+        && address(&request.shipping_address) == address(&order.shipping_address)
+        && address(&request.billing_address) == address(&order.billing_address)
+        && request.payment_method == order.payment_method
 }
 
 /// An order as it stands.
@@ -156,9 +271,10 @@ pub async fn saga(
 pub async fn cancel(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Extension(principal): Extension<Principal>,
     JsonBody(request): JsonBody<CancelOrderRequest>,
 ) -> Result<Json<Order>, Problem> {
-    let cmd = request.into_command(id.clone());
+    let cmd = request.into_command(id.clone(), principal.actor())?;
     let order = state
         .on_order(Some(&id), move |host| {
             host.service.retrying(|svc| svc.cancel_order(&cmd))

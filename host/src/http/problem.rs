@@ -5,7 +5,8 @@
 //! | status | `type` (suffix) | when |
 //! |---|---|---|
 //! | 400 | `validation` | a field is malformed, out of bounds, unknown or missing (`field` names it) |
-//! | 401 | `unauthorized` | a webhook's signature is missing, wrong or out of its time window |
+//! | 401 | `unauthorized` | no bearer credential, or a refused one; a webhook's signature is missing, wrong or out of its time window |
+//! | 403 | `forbidden` | the credential's role may not call the route (see `auth.rs`) |
 //! | 404 | `not-found` | no order, shipment or return with that id (or no such route) |
 //! | 405 | `method-not-allowed` | the route exists but not with that method |
 //! | 409 | `invalid-transition` | the entity's state does not allow the command (`state`, `command`) |

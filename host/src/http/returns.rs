@@ -2,10 +2,12 @@
 //! service's decisions, receipt and refund. Each command is serialised on
 //! the return's order, like every other command on that order.
 
+use axum::Extension;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
 
+use super::auth::Principal;
 use super::dto::{
     ApproveReturnRequest, CloseReturnRequest, DenyReturnRequest, HistoryEntry,
     ProcessRefundRequest, ReceiveReturnRequest, RequestReturnRequest, Return, ShipReturnRequest,
@@ -124,9 +126,10 @@ pub async fn events(
 pub async fn approve(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Extension(principal): Extension<Principal>,
     JsonBody(request): JsonBody<ApproveReturnRequest>,
 ) -> Result<Json<Return>, Problem> {
-    let cmd = request.into_command(id.clone());
+    let cmd = request.into_command(id.clone(), principal.actor())?;
     on_return(&state, &id, cmd, OrderService::approve_return).await
 }
 
@@ -142,9 +145,10 @@ pub async fn approve(
 pub async fn deny(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Extension(principal): Extension<Principal>,
     JsonBody(request): JsonBody<DenyReturnRequest>,
 ) -> Result<Json<Return>, Problem> {
-    let cmd = request.into_command(id.clone());
+    let cmd = request.into_command(id.clone(), principal.actor())?;
     on_return(&state, &id, cmd, OrderService::deny_return).await
 }
 

@@ -98,6 +98,30 @@ pub fn stderr(output: &Output) -> String {
 
 // --- a running server -------------------------------------------------------
 
+/// The API key of the admin that the test servers accept (see
+/// [`test_auth_file`]); every request of [`request`] sends it unless the
+/// test gives its own `authorization` header.
+pub const ADMIN_KEY: &str = "ohk_test_admin_0000000000000000000000000000000000000000000000000000";
+
+/// The `Authorization` header value of [`ADMIN_KEY`].
+pub fn admin_bearer() -> String {
+    format!("Bearer {ADMIN_KEY}")
+}
+
+/// Writes a credentials file with [`ADMIN_KEY`] (hashed, as a server keeps
+/// it) into `dir` and returns its path, for `serve --auth`.
+pub fn test_auth_file(dir: &Path) -> PathBuf {
+    use sha2::Digest as _;
+    let hash = hex::encode(sha2::Sha256::digest(ADMIN_KEY.as_bytes()));
+    let path = dir.join("test-auth.toml");
+    std::fs::write(
+        &path,
+        format!("[[api-keys]]\nname = \"tests\"\nrole = \"admin\"\nhash = \"sha256:{hash}\"\n"),
+    )
+    .unwrap();
+    path
+}
+
 /// How to start a process that serves HTTP: `order-host GLOBAL… COMMAND…`.
 #[derive(Clone)]
 pub struct Launch {
@@ -196,9 +220,23 @@ impl Server {
             .unwrap()
             .as_nanos();
         let log = dir.join(format!("{}-{nanos}.log", launch.name));
+        // A server accepts the tests' admin key unless the test says how it
+        // authenticates (its own --auth, --no-auth or ORDER_HOST_AUTH).
+        let names_auth = launch
+            .command
+            .iter()
+            .any(|a| a == "--auth" || a == "--no-auth")
+            || launch.env.iter().any(|(name, _)| name == "ORDER_HOST_AUTH");
+        let auth: Vec<OsString> =
+            if launch.command.first().is_some_and(|c| c == "serve") && !names_auth {
+                vec!["--auth".into(), test_auth_file(dir).into_os_string()]
+            } else {
+                Vec::new()
+            };
         let mut child = order_host(dir)
             .args(&launch.global)
             .args(&launch.command)
+            .args(&auth)
             .envs(launch.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -391,6 +429,12 @@ pub fn request(
     headers: &[(&str, &str)],
 ) -> Result<Reply, String> {
     let mut builder = ureq::http::Request::builder().method(method).uri(url);
+    if !headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+    {
+        builder = builder.header("authorization", admin_bearer());
+    }
     for (name, value) in headers {
         builder = builder.header(*name, *value);
     }

@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use super::{
-    AppendBatch, EventStore, NewEvent, SagaTimer, StoreError, StoreStats, StreamAppend, TimerChange,
+    AppendBatch, EventStore, IdempotencyRecord, IdempotencyWindow, NewEvent, SagaTimer, StoreError,
+    StoreStats, StreamAppend, TimerChange,
 };
 use crate::clock::ManualClock;
 
@@ -27,6 +28,9 @@ macro_rules! conformance_tests {
             racing_writers_get_exactly_one_success,
             stats_count_streams_events_and_timers,
             a_readiness_probe_succeeds_and_changes_no_stream,
+            an_idempotency_key_is_held_once_then_replays_its_response,
+            idempotency_records_expire_and_abandoned_ones_free_the_key,
+            racing_requests_with_one_idempotency_key_start_once,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -413,4 +417,110 @@ pub(crate) fn a_readiness_probe_succeeds_and_changes_no_stream(
     store.probe().unwrap();
     assert_eq!(store.stats().unwrap(), before);
     assert_eq!(versions(store, "order-1"), [1]);
+}
+
+fn window(now_ms: u64) -> IdempotencyWindow {
+    IdempotencyWindow {
+        now_ms,
+        retention_ms: 86_400_000,
+        running_ms: 60_000,
+    }
+}
+
+pub(crate) fn an_idempotency_key_is_held_once_then_replays_its_response(
+    store: &dyn EventStore,
+    _: &Arc<ManualClock>,
+) {
+    assert_eq!(
+        store.begin_idempotent("k1", "fp-a", window(1_000)),
+        Ok(IdempotencyRecord::Started)
+    );
+    // While it runs, the next caller learns so, with the first fingerprint.
+    assert_eq!(
+        store.begin_idempotent("k1", "fp-b", window(2_000)),
+        Ok(IdempotencyRecord::Running {
+            fingerprint: "fp-a".to_owned()
+        })
+    );
+    store.finish_idempotent("k1", "{\"status\":201}").unwrap();
+    let finished = IdempotencyRecord::Finished {
+        fingerprint: "fp-a".to_owned(),
+        response: "{\"status\":201}".to_owned(),
+    };
+    assert_eq!(
+        store.begin_idempotent("k1", "fp-a", window(3_000)),
+        Ok(finished.clone())
+    );
+    // Abandoning a finished key changes nothing.
+    store.abandon_idempotent("k1").unwrap();
+    assert_eq!(
+        store.begin_idempotent("k1", "fp-a", window(4_000)),
+        Ok(finished)
+    );
+    // Another key is another record.
+    assert_eq!(
+        store.begin_idempotent("k2", "fp-a", window(4_000)),
+        Ok(IdempotencyRecord::Started)
+    );
+    // No stream is touched.
+    assert_eq!(store.stats().unwrap().streams, 0);
+}
+
+pub(crate) fn idempotency_records_expire_and_abandoned_ones_free_the_key(
+    store: &dyn EventStore,
+    _: &Arc<ManualClock>,
+) {
+    let day = 86_400_000;
+    assert_eq!(
+        store.begin_idempotent("old", "fp-a", window(1_000)),
+        Ok(IdempotencyRecord::Started)
+    );
+    store.finish_idempotent("old", "first").unwrap();
+    // Just before the retention ends it still replays; at its end, it is forgotten.
+    assert!(matches!(
+        store.begin_idempotent("old", "fp-b", window(1_000 + day - 1)),
+        Ok(IdempotencyRecord::Finished { .. })
+    ));
+    assert_eq!(
+        store.begin_idempotent("old", "fp-b", window(1_000 + day)),
+        Ok(IdempotencyRecord::Started)
+    );
+    // A request that never finished frees its key after the running limit.
+    assert_eq!(
+        store.begin_idempotent("stuck", "fp-a", window(0)),
+        Ok(IdempotencyRecord::Started)
+    );
+    assert!(matches!(
+        store.begin_idempotent("stuck", "fp-a", window(59_999)),
+        Ok(IdempotencyRecord::Running { .. })
+    ));
+    assert_eq!(
+        store.begin_idempotent("stuck", "fp-a", window(60_000)),
+        Ok(IdempotencyRecord::Started)
+    );
+    // An abandoned one at once.
+    store.abandon_idempotent("stuck").unwrap();
+    assert_eq!(
+        store.begin_idempotent("stuck", "fp-c", window(60_001)),
+        Ok(IdempotencyRecord::Started)
+    );
+}
+
+pub(crate) fn racing_requests_with_one_idempotency_key_start_once(
+    store: &dyn EventStore,
+    _: &Arc<ManualClock>,
+) {
+    let started = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..8 {
+            scope.spawn(|| {
+                if store.begin_idempotent("race", "fp", window(1_000))
+                    == Ok(IdempotencyRecord::Started)
+                {
+                    started.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    assert_eq!(started.into_inner(), 1, "exactly one request holds the key");
 }

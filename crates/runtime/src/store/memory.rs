@@ -5,8 +5,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::{
-    AppendBatch, EventStore, RecordedEvent, SagaTimer, StoreError, StoreStats, validate_batch,
-    validate_stream_id,
+    AppendBatch, EventStore, IdempotencyRecord, IdempotencyWindow, RecordedEvent, SagaTimer,
+    StoreError, StoreStats, validate_batch, validate_stream_id,
 };
 use crate::clock::Clock;
 
@@ -21,6 +21,8 @@ struct Inner {
     streams: HashMap<String, Vec<RecordedEvent>>,
     tags: HashMap<String, Tagged>,
     timers: HashMap<String, u64>,
+    /// Idempotency records: key -> (fingerprint, begun at, response).
+    idempotency: HashMap<String, (String, u64, Option<String>)>,
 }
 
 /// The streams of one tag, in first-tagged order, with a set for de-duplication.
@@ -161,6 +163,50 @@ impl EventStore for MemoryStore {
             events: inner.streams.values().map(|e| e.len() as u64).sum(),
             timers: inner.timers.len() as u64,
         })
+    }
+
+    fn begin_idempotent(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        window: IdempotencyWindow,
+    ) -> Result<IdempotencyRecord, StoreError> {
+        let mut inner = self.lock();
+        match inner.idempotency.get(key) {
+            Some((held, started, response)) if !window.expired(*started, response.is_some()) => {
+                Ok(match response {
+                    Some(response) => IdempotencyRecord::Finished {
+                        fingerprint: held.clone(),
+                        response: response.clone(),
+                    },
+                    None => IdempotencyRecord::Running {
+                        fingerprint: held.clone(),
+                    },
+                })
+            }
+            _ => {
+                inner.idempotency.insert(
+                    key.to_owned(),
+                    (fingerprint.to_owned(), window.now_ms, None),
+                );
+                Ok(IdempotencyRecord::Started)
+            }
+        }
+    }
+
+    fn finish_idempotent(&self, key: &str, response: &str) -> Result<(), StoreError> {
+        if let Some(record) = self.lock().idempotency.get_mut(key) {
+            record.2 = Some(response.to_owned());
+        }
+        Ok(())
+    }
+
+    fn abandon_idempotent(&self, key: &str) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        if inner.idempotency.get(key).is_some_and(|r| r.2.is_none()) {
+            inner.idempotency.remove(key);
+        }
+        Ok(())
     }
 }
 

@@ -107,6 +107,47 @@ pub struct StoreStats {
     pub timers: u64,
 }
 
+/// What [`EventStore::begin_idempotent`] found under a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyRecord {
+    /// Nothing (or only an expired record, now replaced): this caller holds
+    /// the key and runs the request, then finishes or abandons it.
+    Started,
+    /// Another request with this key is running.
+    Running {
+        /// The fingerprint that request was begun with.
+        fingerprint: String,
+    },
+    /// A request with this key finished; its response is kept.
+    Finished {
+        /// The fingerprint of that request.
+        fingerprint: String,
+        /// Its response, as the caller stored it.
+        response: String,
+    },
+}
+
+/// How long idempotency records are kept, and when a running one counts as
+/// abandoned (its process died before finishing it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdempotencyWindow {
+    /// The time of the call, in milliseconds since the Unix epoch.
+    pub now_ms: u64,
+    /// A record begun longer ago than this is forgotten.
+    pub retention_ms: u64,
+    /// A record still running after this long is taken over.
+    pub running_ms: u64,
+}
+
+impl IdempotencyWindow {
+    /// True when a record begun at `started_at` (`finished` or not) no
+    /// longer holds its key.
+    pub fn expired(&self, started_at: u64, finished: bool) -> bool {
+        let age = self.now_ms.saturating_sub(started_at);
+        age >= self.retention_ms || (!finished && age >= self.running_ms)
+    }
+}
+
 /// Why a storage call failed; in every case nothing was written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -203,6 +244,37 @@ pub trait EventStore: Send + Sync {
         let _ = claim;
         Ok(true)
     }
+
+    /// Takes the idempotency `key` for a request with `fingerprint`, or says
+    /// who holds it, atomically: of concurrent callers exactly one gets
+    /// [`IdempotencyRecord::Started`]. An expired record (see
+    /// [`IdempotencyWindow::expired`]) is replaced. Durable like the events.
+    fn begin_idempotent(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        window: IdempotencyWindow,
+    ) -> Result<IdempotencyRecord, StoreError> {
+        let _ = (key, fingerprint, window);
+        Err(no_idempotency())
+    }
+
+    /// Stores the `response` of the request that began `key`.
+    fn finish_idempotent(&self, key: &str, response: &str) -> Result<(), StoreError> {
+        let _ = (key, response);
+        Err(no_idempotency())
+    }
+
+    /// Forgets a running `key` (the request failed in a way worth
+    /// retrying); a finished record is left alone.
+    fn abandon_idempotent(&self, key: &str) -> Result<(), StoreError> {
+        let _ = key;
+        Err(no_idempotency())
+    }
+}
+
+fn no_idempotency() -> StoreError {
+    StoreError::Unavailable("this event store keeps no idempotency records".to_owned())
 }
 
 /// Why a store could not be opened.

@@ -30,6 +30,7 @@ use super::{
     AppendBatch, EventStore, RecordedEvent, SagaClaim, SagaTimer, StoreError, StoreStats,
     validate_batch, validate_stream_id,
 };
+use super::{IdempotencyRecord, IdempotencyWindow};
 use crate::clock::Clock;
 
 /// The migrations this code knows, in order: (version, name, SQL).
@@ -43,6 +44,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         2,
         "saga_leases",
         include_str!("../../migrations/postgres/V2__saga_leases.sql"),
+    ),
+    (
+        3,
+        "idempotency_keys",
+        include_str!("../../migrations/postgres/V3__idempotency_keys.sql"),
     ),
 ];
 
@@ -512,6 +518,76 @@ impl EventStore for PostgresStore {
             )
             .map_err(unavailable)?;
         Ok(released == 1)
+    }
+
+    fn begin_idempotent(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        window: IdempotencyWindow,
+    ) -> Result<IdempotencyRecord, StoreError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction().map_err(unavailable)?;
+        let now = to_sql(window.now_ms)?;
+        // Of concurrent inserters one wins; the others wait for its commit
+        // and then see its row.
+        let inserted = tx
+            .execute(
+                "INSERT INTO idempotency_keys (key, fingerprint, started_at, response)
+                 VALUES ($1, $2, $3, NULL) ON CONFLICT (key) DO NOTHING",
+                &[&key, &fingerprint, &now],
+            )
+            .map_err(unavailable)?;
+        if inserted == 1 {
+            tx.commit().map_err(unavailable)?;
+            return Ok(IdempotencyRecord::Started);
+        }
+        let row = tx
+            .query_one(
+                "SELECT fingerprint, started_at, response FROM idempotency_keys
+                 WHERE key = $1 FOR UPDATE",
+                &[&key],
+            )
+            .map_err(unavailable)?;
+        let (held, started, response): (String, i64, Option<String>) =
+            (row.get(0), row.get(1), row.get(2));
+        if !window.expired(from_sql(started)?, response.is_some()) {
+            return Ok(match response {
+                Some(response) => IdempotencyRecord::Finished {
+                    fingerprint: held,
+                    response,
+                },
+                None => IdempotencyRecord::Running { fingerprint: held },
+            });
+        }
+        tx.execute(
+            "UPDATE idempotency_keys SET fingerprint = $2, started_at = $3, response = NULL
+             WHERE key = $1",
+            &[&key, &fingerprint, &now],
+        )
+        .map_err(unavailable)?;
+        tx.commit().map_err(unavailable)?;
+        Ok(IdempotencyRecord::Started)
+    }
+
+    fn finish_idempotent(&self, key: &str, response: &str) -> Result<(), StoreError> {
+        self.conn()?
+            .execute(
+                "UPDATE idempotency_keys SET response = $2 WHERE key = $1",
+                &[&key, &response],
+            )
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    fn abandon_idempotent(&self, key: &str) -> Result<(), StoreError> {
+        self.conn()?
+            .execute(
+                "DELETE FROM idempotency_keys WHERE key = $1 AND response IS NULL",
+                &[&key],
+            )
+            .map_err(unavailable)?;
+        Ok(())
     }
 }
 

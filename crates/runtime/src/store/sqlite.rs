@@ -32,12 +32,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension as _, TransactionBehavior, params};
 
 use super::group_commit::GroupCommit;
 use super::{
-    AppendBatch, EventStore, RecordedEvent, SagaTimer, StoreError, StoreOpenError, StoreStats,
-    validate_batch, validate_stream_id,
+    AppendBatch, EventStore, IdempotencyRecord, IdempotencyWindow, RecordedEvent, SagaTimer,
+    StoreError, StoreOpenError, StoreStats, validate_batch, validate_stream_id,
 };
 use crate::clock::Clock;
 use crate::lockfile::LockFile;
@@ -81,6 +81,17 @@ CREATE TABLE IF NOT EXISTS store_probe (
     id       INTEGER PRIMARY KEY CHECK (id = 1),
     probe_at INTEGER NOT NULL
 );
+";
+
+/// The HTTP API's idempotency records. Like the probe, not part of the
+/// versioned schema: an older file gets the table on open.
+const IDEMPOTENCY_TABLE: &str = "
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    key         TEXT    PRIMARY KEY,
+    fingerprint TEXT    NOT NULL,
+    started_at  INTEGER NOT NULL,
+    response    TEXT
+) WITHOUT ROWID;
 ";
 
 /// The first 16 bytes of every SQLite database file.
@@ -411,6 +422,7 @@ fn configure(conn: &mut Connection, options: SqliteOptions, existed: bool) -> Re
         }
     }
     tx.execute_batch(PROBE_TABLE)?;
+    tx.execute_batch(IDEMPOTENCY_TABLE)?;
     tx.commit()?;
     Ok(())
 }
@@ -544,6 +556,70 @@ impl EventStore for SqliteStore {
             )));
         }
         self.still_in_place()
+    }
+
+    fn begin_idempotent(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        window: IdempotencyWindow,
+    ) -> Result<IdempotencyRecord, StoreError> {
+        self.still_in_place()?;
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(unavailable)?;
+        let found: Option<(String, i64, Option<String>)> = tx
+            .query_row(
+                "SELECT fingerprint, started_at, response FROM idempotency_keys WHERE key = ?1",
+                [key],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .optional()
+            .map_err(unavailable)?;
+        if let Some((held, started, response)) = found
+            && !window.expired(from_sql(started)?, response.is_some())
+        {
+            return Ok(match response {
+                Some(response) => IdempotencyRecord::Finished {
+                    fingerprint: held,
+                    response,
+                },
+                None => IdempotencyRecord::Running { fingerprint: held },
+            });
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO idempotency_keys (key, fingerprint, started_at, response)
+             VALUES (?1, ?2, ?3, NULL)",
+            params![key, fingerprint, to_sql(window.now_ms)?],
+        )
+        .map_err(unavailable)?;
+        tx.commit().map_err(unavailable)?;
+        drop(conn);
+        self.still_in_place()?;
+        Ok(IdempotencyRecord::Started)
+    }
+
+    fn finish_idempotent(&self, key: &str, response: &str) -> Result<(), StoreError> {
+        self.still_in_place()?;
+        self.lock()
+            .execute(
+                "UPDATE idempotency_keys SET response = ?2 WHERE key = ?1",
+                params![key, response],
+            )
+            .map_err(unavailable)?;
+        self.still_in_place()
+    }
+
+    fn abandon_idempotent(&self, key: &str) -> Result<(), StoreError> {
+        self.still_in_place()?;
+        self.lock()
+            .execute(
+                "DELETE FROM idempotency_keys WHERE key = ?1 AND response IS NULL",
+                [key],
+            )
+            .map_err(unavailable)?;
+        Ok(())
     }
 }
 

@@ -15,13 +15,19 @@ corrupt store is refused with exit code 4; a store file deleted or replaced
 under the server makes it answer 503 and acknowledge nothing more. The API is
 described at /openapi.json and in docs/http-api.md.
 
+Every route but /healthz, /readyz and the signed webhooks needs
+`Authorization: Bearer <API key or JWT>`: give --auth FILE (or ORDER_HOST_AUTH)
+a credentials file (API keys from `order-host api-key new`, a token issuer).
+Without one, those routes answer 401, and a non-loopback --bind is refused
+unless --no-auth says a gateway in front authenticates callers.
+
 Settings (file < ORDER_HOST_* environment < flags): store, bind, webhooks.secret,
 shutdown-deadline-seconds, seed, faults, policy, backends (--backends KIND,
 --backend CONTEXT=URL|simulated); see docs/http-api.md.
 
 Examples:
   order-host serve                                    on 127.0.0.1:8080, the default store
-  order-host --store /var/lib/order-host/orders.db serve --bind 0.0.0.0:8080
+  order-host --store /var/lib/order-host/orders.db serve --auth /etc/order-host/auth.toml --bind 0.0.0.0:8080
   ORDER_HOST_WEBHOOK_SECRET=whsec_… order-host serve  accept signed webhooks
   order-host --config /etc/order-host.toml serve
   order-host --store memory serve --bind 127.0.0.1:0  a throw-away server on a free port
@@ -54,6 +60,16 @@ pub struct ServeArgs {
     /// The largest request body accepted (413 above).
     #[arg(long, default_value_t = 1_048_576, value_name = "BYTES")]
     pub body_limit: usize,
+    /// The credentials file: API keys (stored hashed, each with a role) and
+    /// the token issuer (docs/http-api.md). Without one every route but
+    /// health, readiness and the signed webhooks answers 401.
+    #[arg(long, value_name = "FILE", env = "ORDER_HOST_AUTH")]
+    pub auth: Option<std::path::PathBuf>,
+    /// Turn authentication off: every request acts as an admin. Only behind
+    /// a gateway that authenticates callers itself; also lets `--bind` take
+    /// a non-loopback address without credentials.
+    #[arg(long)]
+    pub no_auth: bool,
     /// How long a saga this host claimed stays its own: on a shared
     /// (PostgreSQL) store, the sagas of a host that died are taken over by
     /// the others after this.

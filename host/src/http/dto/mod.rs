@@ -204,6 +204,21 @@ impl From<queries::HistoryEntry> for HistoryEntry {
     }
 }
 
+/// A body's `*_by` field, which older clients send and which is no longer
+/// recorded (the authenticated caller is): still refused when malformed, as
+/// before, so that a client's mistake does not go unnoticed.
+pub(crate) fn check_legacy_actor(
+    field: &str,
+    value: Option<&str>,
+) -> Result<(), crate::http::Problem> {
+    match value {
+        Some(v) if v.trim().is_empty() || v.chars().count() > 100 => Err(
+            crate::http::Problem::validation(field, "must be 1..=100 characters"),
+        ),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

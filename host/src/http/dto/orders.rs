@@ -98,17 +98,27 @@ impl UpdateDraftRequest {
 pub struct CancelOrderRequest {
     /// Why, 1..=500 characters.
     pub reason: String,
-    /// Who cancels, 1..=100 characters.
-    pub cancelled_by: String,
+    /// Ignored: the order records the authenticated caller as who
+    /// cancelled it. Accepted (1..=100 characters) so that older clients
+    /// are not refused.
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 100, deprecated)]
+    pub cancelled_by: Option<String>,
 }
 
 impl CancelOrderRequest {
-    pub fn into_command(self, order_id: String) -> wit_orders::CancelOrderCommand {
-        wit_orders::CancelOrderCommand {
+    /// The command, with `actor` (the authenticated caller) as who cancels.
+    pub fn into_command(
+        self,
+        order_id: String,
+        actor: String,
+    ) -> Result<wit_orders::CancelOrderCommand, crate::http::Problem> {
+        super::check_legacy_actor("cancelled_by", self.cancelled_by.as_deref())?;
+        Ok(wit_orders::CancelOrderCommand {
             order_id,
             reason: self.reason,
-            cancelled_by: self.cancelled_by,
-        }
+            cancelled_by: actor,
+        })
     }
 }
 

@@ -101,20 +101,29 @@ impl From<RequestReturnFile> for wit_returns::RequestReturnCommand {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApproveReturnRequest {
-    /// Who approves, 1..=100 characters.
-    pub approved_by: String,
+    /// Ignored: the return records the authenticated caller as who
+    /// approved it. Accepted (1..=100 characters) for older clients.
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 100, deprecated)]
+    pub approved_by: Option<String>,
     /// The return label (URL or code), 1..=500 characters.
     #[serde(default)]
     pub return_label: Option<String>,
 }
 
 impl ApproveReturnRequest {
-    pub fn into_command(self, return_id: String) -> wit_returns::ApproveReturnCommand {
-        wit_returns::ApproveReturnCommand {
+    /// The command, with `actor` (the authenticated caller) as who approves.
+    pub fn into_command(
+        self,
+        return_id: String,
+        actor: String,
+    ) -> Result<wit_returns::ApproveReturnCommand, crate::http::Problem> {
+        super::check_legacy_actor("approved_by", self.approved_by.as_deref())?;
+        Ok(wit_returns::ApproveReturnCommand {
             return_id,
-            approved_by: self.approved_by,
+            approved_by: actor,
             return_label: self.return_label,
-        }
+        })
     }
 }
 
@@ -122,19 +131,28 @@ impl ApproveReturnRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DenyReturnRequest {
-    /// Who denies, 1..=100 characters.
-    pub denied_by: String,
+    /// Ignored: the return records the authenticated caller as who denied
+    /// it. Accepted (1..=100 characters) for older clients.
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 100, deprecated)]
+    pub denied_by: Option<String>,
     /// Why, 1..=500 characters.
     pub reason: String,
 }
 
 impl DenyReturnRequest {
-    pub fn into_command(self, return_id: String) -> wit_returns::DenyReturnCommand {
-        wit_returns::DenyReturnCommand {
+    /// The command, with `actor` (the authenticated caller) as who denies.
+    pub fn into_command(
+        self,
+        return_id: String,
+        actor: String,
+    ) -> Result<wit_returns::DenyReturnCommand, crate::http::Problem> {
+        super::check_legacy_actor("denied_by", self.denied_by.as_deref())?;
+        Ok(wit_returns::DenyReturnCommand {
             return_id,
-            denied_by: self.denied_by,
+            denied_by: actor,
             reason: self.reason,
-        }
+        })
     }
 }
 
