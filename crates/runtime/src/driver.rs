@@ -128,7 +128,8 @@ impl SagaDriver {
                     .is_none_or(|(until, _)| *until <= instant)
             });
         // Held back here: another host may try it meanwhile.
-        for claim in waiting.iter().chain(ready.iter().skip(self.batch)) {
+        let beyond_batch = ready.get(self.batch..).unwrap_or_default();
+        for claim in waiting.iter().chain(beyond_batch) {
             self.release(claim);
         }
         let queue = Mutex::new(ready.into_iter().take(self.batch).collect::<VecDeque<_>>());

@@ -146,38 +146,28 @@ fn same_placement(request: &PlaceOrderRequest, order: &Order) -> bool {
             )
         })
     };
-    let asked: Vec<_> = request
-        .items
-        .iter()
-        .map(|i| {
-            (
-                norm(&i.item_id),
-                norm(&i.product_id),
-                i.sku.trim().to_owned(),
-                i.product_name.trim().to_owned(),
-                i.quantity,
-                i.unit_price.amount,
-                currency(&i.unit_price.currency),
-            )
-        })
-        .collect();
-    let held: Vec<_> = order
-        .items
-        .iter()
-        .map(|i| {
-            (
-                norm(&i.item_id),
-                norm(&i.product_id),
-                i.sku.trim().to_owned(),
-                i.product_name.trim().to_owned(),
-                i.quantity,
-                i.unit_price.amount,
-                currency(&i.unit_price.currency),
-            )
-        })
-        .collect();
+    // The request's lines and the order's are different types with the
+    // same fields: one expression compares them.
+    macro_rules! lines {
+        ($items:expr) => {
+            $items
+                .iter()
+                .map(|i| {
+                    (
+                        norm(&i.item_id),
+                        norm(&i.product_id),
+                        i.sku.trim().to_owned(),
+                        i.product_name.trim().to_owned(),
+                        i.quantity,
+                        i.unit_price.amount,
+                        currency(&i.unit_price.currency),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+    }
     norm(&request.customer_id) == norm(&order.customer_id)
-        && asked == held
+        && lines!(request.items) == lines!(order.items)
         && address(&request.shipping_address) == address(&order.shipping_address)
         && address(&request.billing_address) == address(&order.billing_address)
         && request.payment_method == order.payment_method
