@@ -67,7 +67,15 @@ pub async fn place(
                     if let Some(existing) = placed_already(host, &cmd.order_id)? {
                         return Ok(Err(existing));
                     }
-                    host.service.retrying(|svc| svc.place_order(&cmd)).map(Ok)
+                    match host.service.retrying(|svc| svc.place_order(&cmd)) {
+                        Ok(order) => Ok(Ok(order)),
+                        // Another host wrote the order between the look
+                        // above and this placement: answered as a repeat.
+                        Err(error) => match placed_already(host, &cmd.order_id)? {
+                            Some(existing) => Ok(Err(existing)),
+                            None => Err(error),
+                        },
+                    }
                 })
                 .await?;
             state.wake_driver();
