@@ -27,6 +27,7 @@ mod orders;
 mod returns;
 mod saga;
 mod shipments;
+pub mod time;
 mod webhooks;
 
 pub use enums::*;
