@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::{
     AppendBatch, EventStore, IdempotencyRecord, IdempotencyWindow, NewEvent, SagaTimer, StoreError,
-    StoreStats, StreamAppend, TimerChange,
+    StoreStats, StreamAppend, TimerChange, WebhookDelivery, WebhookEndpoint,
 };
 use crate::clock::ManualClock;
 
@@ -31,6 +31,9 @@ macro_rules! conformance_tests {
             an_idempotency_key_is_held_once_then_replays_its_response,
             idempotency_records_expire_and_abandoned_ones_free_the_key,
             racing_requests_with_one_idempotency_key_start_once,
+            the_feed_numbers_every_stored_event_in_commit_order,
+            concurrent_appenders_never_show_a_position_out_of_order,
+            webhook_endpoints_are_kept_advanced_and_logged,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -523,4 +526,260 @@ pub(crate) fn racing_requests_with_one_idempotency_key_start_once(
         }
     });
     assert_eq!(started.into_inner(), 1, "exactly one request holds the key");
+}
+
+pub(crate) fn the_feed_numbers_every_stored_event_in_commit_order(
+    store: &dyn EventStore,
+    clock: &Arc<ManualClock>,
+) {
+    assert_eq!(store.feed_head().unwrap(), 0);
+    assert!(store.read_feed(0, 10).unwrap().is_empty());
+    store
+        .append(&batch(
+            vec![append("order-a", 0, &["order-placed", "payment-confirmed"])],
+            vec![],
+        ))
+        .unwrap();
+    clock.advance(std::time::Duration::from_millis(5));
+    store
+        .append(&batch(
+            vec![append("return-r", 0, &["return-requested"])],
+            vec![],
+        ))
+        .unwrap();
+    // A conflicting batch and a tag-only append take no position.
+    assert!(
+        store
+            .append(&batch(
+                vec![append("order-a", 0, &["order-placed"])],
+                vec![]
+            ))
+            .is_err()
+    );
+    store
+        .append(&batch(
+            vec![append("order-a", 2, &[])],
+            vec![timer("order-a", Some(9))],
+        ))
+        .unwrap();
+    store
+        .append(&batch(
+            vec![append("order-a", 2, &["order-shipped"])],
+            vec![],
+        ))
+        .unwrap();
+
+    let feed = store.read_feed(0, 100).unwrap();
+    let seen: Vec<(u64, &str, u64, &str)> = feed
+        .iter()
+        .map(|f| {
+            (
+                f.position,
+                f.event.stream_id.as_str(),
+                f.event.version,
+                f.event.event_type.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (1, "order-a", 1, "order-placed"),
+            (2, "order-a", 2, "payment-confirmed"),
+            (3, "return-r", 1, "return-requested"),
+            (4, "order-a", 3, "order-shipped"),
+        ]
+    );
+    assert_eq!(feed[0].event.payload, r#"{"type":"order-placed"}"#);
+    assert_eq!(feed[0].event.recorded_at, 1_000);
+    assert_eq!(feed[2].event.recorded_at, 1_005);
+    assert_eq!(store.feed_head().unwrap(), 4);
+    // Pages continue after the last position read.
+    let page: Vec<u64> = store
+        .read_feed(1, 2)
+        .unwrap()
+        .iter()
+        .map(|f| f.position)
+        .collect();
+    assert_eq!(page, [2, 3]);
+    assert!(store.read_feed(4, 10).unwrap().is_empty());
+    assert!(store.read_feed(u64::MAX, 10).unwrap().is_empty());
+}
+
+pub(crate) fn concurrent_appenders_never_show_a_position_out_of_order(
+    store: &dyn EventStore,
+    _: &Arc<ManualClock>,
+) {
+    const WRITERS: usize = 4;
+    const EVENTS: u64 = 25;
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for writer in 0..WRITERS {
+            let done = &done;
+            scope.spawn(move || {
+                let stream = format!("order-{writer}");
+                for version in 0..EVENTS {
+                    store
+                        .append(&batch(
+                            vec![append(&stream, version, &["order-placed"])],
+                            vec![],
+                        ))
+                        .unwrap();
+                }
+                done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            });
+        }
+        // A reader polling while they write: every read is the previous
+        // one plus new events above it, without holes to be filled later.
+        let mut previous: Vec<(u64, String, u64)> = Vec::new();
+        let mut polls = 0;
+        loop {
+            let finished = done.load(std::sync::atomic::Ordering::SeqCst) == WRITERS;
+            let now: Vec<(u64, String, u64)> = store
+                .read_feed(0, 10_000)
+                .unwrap()
+                .into_iter()
+                .map(|f| (f.position, f.event.stream_id, f.event.version))
+                .collect();
+            let positions: Vec<u64> = now.iter().map(|e| e.0).collect();
+            let expected: Vec<u64> = (1..=now.len() as u64).collect();
+            assert_eq!(positions, expected, "no gap and no reordering");
+            assert_eq!(
+                &now[..previous.len()],
+                &previous[..],
+                "an event appeared below a position already read"
+            );
+            previous = now;
+            polls += 1;
+            if finished || polls > 100_000 {
+                break;
+            }
+        }
+    });
+    assert_eq!(previous_len(store), WRITERS * EVENTS as usize);
+    // Each stream's events are in version order along the feed.
+    let feed = store.read_feed(0, 10_000).unwrap();
+    for writer in 0..WRITERS {
+        let stream = format!("order-{writer}");
+        let versions: Vec<u64> = feed
+            .iter()
+            .filter(|f| f.event.stream_id == stream)
+            .map(|f| f.event.version)
+            .collect();
+        assert_eq!(versions, (1..=EVENTS).collect::<Vec<_>>());
+    }
+}
+
+fn previous_len(store: &dyn EventStore) -> usize {
+    store.read_feed(0, 10_000).unwrap().len()
+}
+
+fn endpoint(id: &str, created_at: u64) -> WebhookEndpoint {
+    WebhookEndpoint {
+        id: id.to_owned(),
+        url: format!("http://127.0.0.1:9/{id}"),
+        event_types: vec!["order.placed".to_owned(), "order.paid".to_owned()],
+        secret: format!("whsec_{id}"),
+        created_at,
+        position: 3,
+    }
+}
+
+fn attempt(endpoint_id: &str, position: u64, attempt: u32, status: Option<u16>) -> WebhookDelivery {
+    WebhookDelivery {
+        seq: 0,
+        endpoint_id: endpoint_id.to_owned(),
+        event_id: format!("evt_{position}"),
+        position,
+        attempt,
+        status,
+        error: status.is_none().then(|| "connection refused".to_owned()),
+        attempted_at: 2_000 + u64::from(attempt),
+    }
+}
+
+pub(crate) fn webhook_endpoints_are_kept_advanced_and_logged(
+    store: &dyn EventStore,
+    _: &Arc<ManualClock>,
+) {
+    assert!(store.webhook_endpoints().unwrap().is_empty());
+    store
+        .create_webhook_endpoint(&endpoint("we_b", 10))
+        .unwrap();
+    store
+        .create_webhook_endpoint(&endpoint("we_a", 20))
+        .unwrap();
+    let mut all_types = endpoint("we_c", 20);
+    all_types.event_types.clear();
+    store.create_webhook_endpoint(&all_types).unwrap();
+    assert!(matches!(
+        store.create_webhook_endpoint(&endpoint("we_a", 30)),
+        Err(StoreError::Invalid(m)) if m.contains("we_a")
+    ));
+    let mut no_secret = endpoint("we_d", 1);
+    no_secret.secret.clear();
+    assert!(matches!(
+        store.create_webhook_endpoint(&no_secret),
+        Err(StoreError::Invalid(m)) if m.contains("secret")
+    ));
+    let ids: Vec<String> = store
+        .webhook_endpoints()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(ids, ["we_b", "we_a", "we_c"], "oldest first, ties by id");
+    assert_eq!(
+        store.webhook_endpoint("we_a").unwrap(),
+        Some(endpoint("we_a", 20))
+    );
+    assert_eq!(store.webhook_endpoint("we_c").unwrap(), Some(all_types));
+    assert_eq!(store.webhook_endpoint("we_x").unwrap(), None);
+
+    // The saved position only moves forward.
+    assert!(store.advance_webhook_endpoint("we_a", 7).unwrap());
+    assert!(store.advance_webhook_endpoint("we_a", 5).unwrap());
+    assert_eq!(store.webhook_endpoint("we_a").unwrap().unwrap().position, 7);
+    assert!(!store.advance_webhook_endpoint("we_x", 7).unwrap());
+
+    let first = store
+        .record_webhook_delivery(&attempt("we_a", 4, 1, Some(500)))
+        .unwrap();
+    let second = store
+        .record_webhook_delivery(&attempt("we_a", 4, 2, None))
+        .unwrap();
+    store
+        .record_webhook_delivery(&attempt("we_b", 4, 1, Some(200)))
+        .unwrap();
+    let third = store
+        .record_webhook_delivery(&attempt("we_a", 4, 3, Some(204)))
+        .unwrap();
+    assert!(first < second && second < third);
+    let log = store.webhook_deliveries("we_a", 0, 10).unwrap();
+    let seen: Vec<(u64, u32, Option<u16>, bool)> = log
+        .iter()
+        .map(|d| (d.seq, d.attempt, d.status, d.error.is_some()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (first, 1, Some(500), false),
+            (second, 2, None, true),
+            (third, 3, Some(204), false)
+        ]
+    );
+    assert_eq!(log[1].event_id, "evt_4");
+    assert_eq!(log[1].attempted_at, 2_002);
+    assert!(log[2].succeeded() && !log[0].succeeded());
+    let page = store.webhook_deliveries("we_a", first, 1).unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].seq, second);
+
+    assert!(store.delete_webhook_endpoint("we_a").unwrap());
+    assert!(!store.delete_webhook_endpoint("we_a").unwrap());
+    assert_eq!(store.webhook_endpoint("we_a").unwrap(), None);
+    assert!(store.webhook_deliveries("we_a", 0, 10).unwrap().is_empty());
+    assert_eq!(store.webhook_deliveries("we_b", 0, 10).unwrap().len(), 1);
+    // A new endpoint starts from the position it is given.
+    assert_eq!(store.webhook_endpoints().unwrap().len(), 2);
 }

@@ -4,9 +4,11 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use super::feed::validate_endpoint;
 use super::{
-    AppendBatch, EventStore, IdempotencyRecord, IdempotencyWindow, RecordedEvent, SagaTimer,
-    StoreError, StoreStats, validate_batch, validate_stream_id,
+    AppendBatch, EventStore, FeedEvent, IdempotencyRecord, IdempotencyWindow, RecordedEvent,
+    SagaTimer, StoreError, StoreStats, WebhookDelivery, WebhookEndpoint, validate_batch,
+    validate_stream_id,
 };
 use crate::clock::Clock;
 
@@ -23,6 +25,12 @@ struct Inner {
     timers: HashMap<String, u64>,
     /// Idempotency records: key -> (fingerprint, begun at, response).
     idempotency: HashMap<String, (String, u64, Option<String>)>,
+    /// The feed: position `i + 1` is the `index`th event of `stream`.
+    feed: Vec<(String, usize)>,
+    /// The webhook endpoints, in creation order.
+    endpoints: Vec<WebhookEndpoint>,
+    /// Every endpoint's delivery log, `seq` order.
+    deliveries: Vec<WebhookDelivery>,
 }
 
 /// The streams of one tag, in first-tagged order, with a set for de-duplication.
@@ -92,6 +100,7 @@ impl EventStore for MemoryStore {
             if !stream.events.is_empty() {
                 let events = inner.streams.entry(stream.stream_id.clone()).or_default();
                 for (version, event) in (stream.expected_version + 1..).zip(&stream.events) {
+                    inner.feed.push((stream.stream_id.clone(), events.len()));
                     events.push(RecordedEvent {
                         stream_id: stream.stream_id.clone(),
                         version,
@@ -207,6 +216,112 @@ impl EventStore for MemoryStore {
             inner.idempotency.remove(key);
         }
         Ok(())
+    }
+
+    fn read_feed(&self, after: u64, limit: usize) -> Result<Vec<FeedEvent>, StoreError> {
+        Ok(self.read_feed_impl(after, limit))
+    }
+
+    fn feed_head(&self) -> Result<u64, StoreError> {
+        Ok(self.lock().feed.len() as u64)
+    }
+
+    fn create_webhook_endpoint(&self, endpoint: &WebhookEndpoint) -> Result<(), StoreError> {
+        validate_endpoint(endpoint)?;
+        let mut inner = self.lock();
+        if inner.endpoints.iter().any(|e| e.id == endpoint.id) {
+            return Err(StoreError::Invalid(format!(
+                "webhook endpoint `{}` exists already",
+                endpoint.id
+            )));
+        }
+        inner.endpoints.push(endpoint.clone());
+        Ok(())
+    }
+
+    fn webhook_endpoints(&self) -> Result<Vec<WebhookEndpoint>, StoreError> {
+        let mut all = self.lock().endpoints.clone();
+        all.sort_by(|a, b| {
+            a.created_at
+                .cmp(&b.created_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok(all)
+    }
+
+    fn webhook_endpoint(&self, id: &str) -> Result<Option<WebhookEndpoint>, StoreError> {
+        Ok(self.lock().endpoints.iter().find(|e| e.id == id).cloned())
+    }
+
+    fn delete_webhook_endpoint(&self, id: &str) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let before = inner.endpoints.len();
+        inner.endpoints.retain(|e| e.id != id);
+        inner.deliveries.retain(|d| d.endpoint_id != id);
+        Ok(inner.endpoints.len() != before)
+    }
+
+    fn advance_webhook_endpoint(&self, id: &str, position: u64) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        Ok(match inner.endpoints.iter_mut().find(|e| e.id == id) {
+            Some(endpoint) => {
+                endpoint.position = endpoint.position.max(position);
+                true
+            }
+            None => false,
+        })
+    }
+
+    fn record_webhook_delivery(&self, delivery: &WebhookDelivery) -> Result<u64, StoreError> {
+        let mut inner = self.lock();
+        let seq = inner.deliveries.last().map_or(0, |d| d.seq) + 1;
+        inner.deliveries.push(WebhookDelivery {
+            seq,
+            ..delivery.clone()
+        });
+        Ok(seq)
+    }
+
+    fn webhook_deliveries(
+        &self,
+        endpoint_id: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<WebhookDelivery>, StoreError> {
+        Ok(self
+            .lock()
+            .deliveries
+            .iter()
+            .filter(|d| d.endpoint_id == endpoint_id && d.seq > after)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+}
+
+impl MemoryStore {
+    fn feed_event(inner: &Inner, position: usize) -> Option<FeedEvent> {
+        let (stream, index) = inner.feed.get(position.checked_sub(1)?)?;
+        let event = inner.streams.get(stream)?.get(*index)?.clone();
+        Some(FeedEvent {
+            position: position as u64,
+            event,
+        })
+    }
+}
+
+impl MemoryStore {
+    /// The feed and webhook part of [`EventStore`], kept apart from the
+    /// append path.
+    fn read_feed_impl(&self, after: u64, limit: usize) -> Vec<FeedEvent> {
+        let inner = self.lock();
+        let first = usize::try_from(after)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1);
+        (first..=inner.feed.len())
+            .take(limit)
+            .filter_map(|position| Self::feed_event(&inner, position))
+            .collect()
     }
 }
 

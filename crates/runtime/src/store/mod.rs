@@ -6,11 +6,15 @@
 //! trait speaks host-side types; the conversions to and from the generated
 //! WIT types live at the bottom of this file and nowhere else.
 
+mod feed;
+mod feed_postgres;
+mod feed_sqlite;
 mod group_commit;
 mod memory;
 mod postgres;
 mod sqlite;
 
+pub use feed::{FeedEvent, WebhookDelivery, WebhookEndpoint};
 pub use memory::MemoryStore;
 pub use postgres::{PostgresOptions, PostgresStore};
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
@@ -270,6 +274,86 @@ pub trait EventStore: Send + Sync {
     fn abandon_idempotent(&self, key: &str) -> Result<(), StoreError> {
         let _ = key;
         Err(no_idempotency())
+    }
+
+    // --- the feed and the webhook endpoints (see `feed.rs`) ---------------
+
+    /// Up to `limit` events with a position above `after`, in position
+    /// order. Positions are assigned in the append's transaction and grow
+    /// in commit order: an event this returns was stored, and no event
+    /// stored later can appear below the last position returned.
+    fn read_feed(&self, after: u64, limit: usize) -> Result<Vec<FeedEvent>, StoreError> {
+        let _ = (after, limit);
+        Err(feed::no_feed())
+    }
+
+    /// The highest position of the feed (0 when it is empty).
+    fn feed_head(&self) -> Result<u64, StoreError> {
+        Err(feed::no_feed())
+    }
+
+    /// Stores a new endpoint; an id already used is [`StoreError::Invalid`].
+    fn create_webhook_endpoint(&self, endpoint: &WebhookEndpoint) -> Result<(), StoreError> {
+        let _ = endpoint;
+        Err(feed::no_feed())
+    }
+
+    /// Every endpoint, oldest first (ties by id).
+    fn webhook_endpoints(&self) -> Result<Vec<WebhookEndpoint>, StoreError> {
+        Err(feed::no_feed())
+    }
+
+    /// One endpoint, `None` when there is none with this id.
+    fn webhook_endpoint(&self, id: &str) -> Result<Option<WebhookEndpoint>, StoreError> {
+        let _ = id;
+        Err(feed::no_feed())
+    }
+
+    /// Deletes an endpoint with its lease and delivery log; `false` when
+    /// there was none.
+    fn delete_webhook_endpoint(&self, id: &str) -> Result<bool, StoreError> {
+        let _ = id;
+        Err(feed::no_feed())
+    }
+
+    /// Moves an endpoint's saved position forward to `position` (never
+    /// back); `false` when the endpoint is gone.
+    fn advance_webhook_endpoint(&self, id: &str, position: u64) -> Result<bool, StoreError> {
+        let _ = (id, position);
+        Err(feed::no_feed())
+    }
+
+    /// Appends one attempt to the endpoint's delivery log (its `seq` is
+    /// assigned by the store) and returns the `seq`.
+    fn record_webhook_delivery(&self, delivery: &WebhookDelivery) -> Result<u64, StoreError> {
+        let _ = delivery;
+        Err(feed::no_feed())
+    }
+
+    /// Up to `limit` attempts of the endpoint's log with a `seq` above
+    /// `after`, oldest first.
+    fn webhook_deliveries(
+        &self,
+        endpoint_id: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<WebhookDelivery>, StoreError> {
+        let _ = (endpoint_id, after, limit);
+        Err(feed::no_feed())
+    }
+
+    /// Takes or renews the right to deliver to endpoint `id` for `lease_ms`
+    /// as `owner`: `false` while another owner's lease runs. The default,
+    /// for stores that one process owns, always grants it.
+    fn lease_webhook_endpoint(
+        &self,
+        id: &str,
+        owner: &str,
+        now_ms: u64,
+        lease_ms: u64,
+    ) -> Result<bool, StoreError> {
+        let _ = (id, owner, now_ms, lease_ms);
+        Ok(true)
     }
 }
 

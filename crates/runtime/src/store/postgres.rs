@@ -26,11 +26,12 @@ use postgres::{Client, NoTls, Transaction};
 use r2d2::{Pool, PooledConnection};
 use r2d2_postgres::PostgresConnectionManager;
 
+use super::feed_postgres as feed;
 use super::{
     AppendBatch, EventStore, RecordedEvent, SagaClaim, SagaTimer, StoreError, StoreStats,
     validate_batch, validate_stream_id,
 };
-use super::{IdempotencyRecord, IdempotencyWindow};
+use super::{FeedEvent, IdempotencyRecord, IdempotencyWindow, WebhookDelivery, WebhookEndpoint};
 use crate::clock::Clock;
 
 /// The migrations this code knows, in order: (version, name, SQL).
@@ -49,6 +50,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         3,
         "idempotency_keys",
         include_str!("../../migrations/postgres/V3__idempotency_keys.sql"),
+    ),
+    (
+        5,
+        "event_feed_and_webhooks",
+        include_str!("../../migrations/postgres/V5__event_feed_and_webhooks.sql"),
     ),
 ];
 
@@ -281,6 +287,9 @@ impl PostgresStore {
                  FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) AS e(s, v, t, p)",
                 &[&event_streams, &versions, &types, &payloads, &recorded_at],
             )?;
+            // Last before the commit: the feed's counter row stays locked
+            // for as short a time as the append allows.
+            feed::assign_positions(&mut tx, &event_streams, &versions)?;
         }
         if !tag_names.is_empty() {
             // WITH ORDINALITY keeps the batch's order in `seq`.
@@ -588,6 +597,57 @@ impl EventStore for PostgresStore {
             )
             .map_err(unavailable)?;
         Ok(())
+    }
+
+    fn read_feed(&self, after: u64, limit: usize) -> Result<Vec<FeedEvent>, StoreError> {
+        feed::read_feed(&mut *self.conn()?, after, limit)
+    }
+
+    fn feed_head(&self) -> Result<u64, StoreError> {
+        feed::feed_head(&mut *self.conn()?)
+    }
+
+    fn create_webhook_endpoint(&self, endpoint: &WebhookEndpoint) -> Result<(), StoreError> {
+        feed::create_endpoint(&mut *self.conn()?, endpoint)
+    }
+
+    fn webhook_endpoints(&self) -> Result<Vec<WebhookEndpoint>, StoreError> {
+        feed::endpoints(&mut *self.conn()?)
+    }
+
+    fn webhook_endpoint(&self, id: &str) -> Result<Option<WebhookEndpoint>, StoreError> {
+        feed::endpoint(&mut *self.conn()?, id)
+    }
+
+    fn delete_webhook_endpoint(&self, id: &str) -> Result<bool, StoreError> {
+        feed::delete_endpoint(&mut *self.conn()?, id)
+    }
+
+    fn advance_webhook_endpoint(&self, id: &str, position: u64) -> Result<bool, StoreError> {
+        feed::advance_endpoint(&mut *self.conn()?, id, position)
+    }
+
+    fn record_webhook_delivery(&self, delivery: &WebhookDelivery) -> Result<u64, StoreError> {
+        feed::record_delivery(&mut *self.conn()?, delivery)
+    }
+
+    fn webhook_deliveries(
+        &self,
+        endpoint_id: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<WebhookDelivery>, StoreError> {
+        feed::deliveries(&mut *self.conn()?, endpoint_id, after, limit)
+    }
+
+    fn lease_webhook_endpoint(
+        &self,
+        id: &str,
+        owner: &str,
+        now_ms: u64,
+        lease_ms: u64,
+    ) -> Result<bool, StoreError> {
+        feed::lease_endpoint(&mut *self.conn()?, id, owner, now_ms, lease_ms)
     }
 }
 

@@ -34,10 +34,12 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, TransactionBehavior, params};
 
+use super::feed_sqlite as feed;
 use super::group_commit::GroupCommit;
 use super::{
-    AppendBatch, EventStore, IdempotencyRecord, IdempotencyWindow, RecordedEvent, SagaTimer,
-    StoreError, StoreOpenError, StoreStats, validate_batch, validate_stream_id,
+    AppendBatch, EventStore, FeedEvent, IdempotencyRecord, IdempotencyWindow, RecordedEvent,
+    SagaTimer, StoreError, StoreOpenError, StoreStats, WebhookDelivery, WebhookEndpoint,
+    validate_batch, validate_stream_id,
 };
 use crate::clock::Clock;
 use crate::lockfile::LockFile;
@@ -423,6 +425,7 @@ fn configure(conn: &mut Connection, options: SqliteOptions, existed: bool) -> Re
     }
     tx.execute_batch(PROBE_TABLE)?;
     tx.execute_batch(IDEMPOTENCY_TABLE)?;
+    feed::prepare(&tx)?;
     tx.commit()?;
     Ok(())
 }
@@ -621,6 +624,67 @@ impl EventStore for SqliteStore {
             .map_err(unavailable)?;
         Ok(())
     }
+
+    fn read_feed(&self, after: u64, limit: usize) -> Result<Vec<FeedEvent>, StoreError> {
+        self.still_in_place()?;
+        feed::read_feed(&self.read(), after, limit)
+    }
+
+    fn feed_head(&self) -> Result<u64, StoreError> {
+        self.still_in_place()?;
+        feed::feed_head(&self.read())
+    }
+
+    fn create_webhook_endpoint(&self, endpoint: &WebhookEndpoint) -> Result<(), StoreError> {
+        self.still_in_place()?;
+        feed::create_endpoint(&self.lock(), endpoint)?;
+        self.still_in_place()
+    }
+
+    fn webhook_endpoints(&self) -> Result<Vec<WebhookEndpoint>, StoreError> {
+        self.still_in_place()?;
+        feed::endpoints(&self.read())
+    }
+
+    fn webhook_endpoint(&self, id: &str) -> Result<Option<WebhookEndpoint>, StoreError> {
+        self.still_in_place()?;
+        feed::endpoint(&self.read(), id)
+    }
+
+    fn delete_webhook_endpoint(&self, id: &str) -> Result<bool, StoreError> {
+        self.still_in_place()?;
+        let mut conn = self.lock();
+        let tx = conn.transaction().map_err(unavailable)?;
+        let deleted = feed::delete_endpoint(&tx, id)?;
+        tx.commit().map_err(unavailable)?;
+        drop(conn);
+        self.still_in_place()?;
+        Ok(deleted)
+    }
+
+    fn advance_webhook_endpoint(&self, id: &str, position: u64) -> Result<bool, StoreError> {
+        self.still_in_place()?;
+        let advanced = feed::advance_endpoint(&self.lock(), id, position)?;
+        self.still_in_place()?;
+        Ok(advanced)
+    }
+
+    fn record_webhook_delivery(&self, delivery: &WebhookDelivery) -> Result<u64, StoreError> {
+        self.still_in_place()?;
+        let seq = feed::record_delivery(&self.lock(), delivery)?;
+        self.still_in_place()?;
+        Ok(seq)
+    }
+
+    fn webhook_deliveries(
+        &self,
+        endpoint_id: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<WebhookDelivery>, StoreError> {
+        self.still_in_place()?;
+        feed::deliveries(&self.read(), endpoint_id, after, limit)
+    }
 }
 
 impl SqliteStore {
@@ -737,6 +801,7 @@ fn write_batch(conn: &Connection, batch: &AppendBatch, recorded_at: i64) -> Resu
                         recorded_at
                     ])
                     .map_err(unavailable)?;
+                feed::insert_position(conn, &stream.stream_id, to_sql(version)?)?;
             }
             for tag in &stream.tags {
                 insert_tag

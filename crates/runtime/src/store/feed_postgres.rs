@@ -1,0 +1,275 @@
+//! The feed and the webhook tables of [`super::PostgresStore`] (migration
+//! V5).
+//!
+//! Positions come from the one-row `event_feed_head`, updated by the append
+//! transaction after its events are written: the row lock is held until the
+//! commit, so the appends of every host take positions one after another in
+//! the order they commit, and a reader never finds a new event below a
+//! position it has read. The price is that appends with events commit one
+//! at a time (docs/decisions/0014-event-feed-and-webhooks.md).
+
+use postgres::error::SqlState;
+use postgres::{Client, Transaction};
+
+use super::feed::{join_types, split_types, validate_endpoint};
+use super::{FeedEvent, RecordedEvent, StoreError, WebhookDelivery, WebhookEndpoint};
+
+/// The append's hook: positions for the events just inserted, in the
+/// order given.
+pub(super) fn assign_positions(
+    tx: &mut Transaction<'_>,
+    streams: &[&str],
+    versions: &[i64],
+) -> Result<(), postgres::Error> {
+    if streams.is_empty() {
+        return Ok(());
+    }
+    let count = streams.len() as i64;
+    let last: i64 = tx
+        .query_one(
+            "UPDATE event_feed_head SET position = position + $1 WHERE id = 1 RETURNING position",
+            &[&count],
+        )?
+        .get(0);
+    let first = last - count + 1;
+    tx.execute(
+        "INSERT INTO event_feed (position, stream_id, version)
+         SELECT $1 + n - 1, s, v FROM unnest($2::text[], $3::bigint[]) WITH ORDINALITY AS x(s, v, n)",
+        &[&first, &streams, &versions],
+    )?;
+    Ok(())
+}
+
+pub(super) fn read_feed(
+    client: &mut Client,
+    after: u64,
+    limit: usize,
+) -> Result<Vec<FeedEvent>, StoreError> {
+    let after = i64::try_from(after).unwrap_or(i64::MAX);
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = client
+        .query(
+            "SELECT f.position, e.stream_id, e.version, e.event_type, e.payload, e.recorded_at
+             FROM event_feed f JOIN events e ON e.stream_id = f.stream_id AND e.version = f.version
+             WHERE f.position > $1 ORDER BY f.position LIMIT $2",
+            &[&after, &limit],
+        )
+        .map_err(unavailable)?;
+    rows.iter()
+        .map(|row| {
+            Ok(FeedEvent {
+                position: from_sql(row.get(0))?,
+                event: RecordedEvent {
+                    stream_id: row.get(1),
+                    version: from_sql(row.get(2))?,
+                    event_type: row.get(3),
+                    payload: row.get(4),
+                    recorded_at: from_sql(row.get(5))?,
+                },
+            })
+        })
+        .collect()
+}
+
+pub(super) fn feed_head(client: &mut Client) -> Result<u64, StoreError> {
+    let row = client
+        .query_one("SELECT position FROM event_feed_head WHERE id = 1", &[])
+        .map_err(unavailable)?;
+    from_sql(row.get(0))
+}
+
+pub(super) fn create_endpoint(
+    client: &mut Client,
+    endpoint: &WebhookEndpoint,
+) -> Result<(), StoreError> {
+    validate_endpoint(endpoint)?;
+    let inserted = client
+        .execute(
+            "INSERT INTO webhook_endpoints (id, url, event_types, secret, created_at, position)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+            &[
+                &endpoint.id,
+                &endpoint.url,
+                &join_types(&endpoint.event_types),
+                &endpoint.secret,
+                &to_sql(endpoint.created_at)?,
+                &to_sql(endpoint.position)?,
+            ],
+        )
+        .map_err(unavailable)?;
+    if inserted == 0 {
+        return Err(StoreError::Invalid(format!(
+            "webhook endpoint `{}` exists already",
+            endpoint.id
+        )));
+    }
+    Ok(())
+}
+
+fn endpoint_of(row: &postgres::Row) -> Result<WebhookEndpoint, StoreError> {
+    Ok(WebhookEndpoint {
+        id: row.get(0),
+        url: row.get(1),
+        event_types: split_types(row.get(2)),
+        secret: row.get(3),
+        created_at: from_sql(row.get(4))?,
+        position: from_sql(row.get(5))?,
+    })
+}
+
+pub(super) fn endpoints(client: &mut Client) -> Result<Vec<WebhookEndpoint>, StoreError> {
+    client
+        .query(
+            "SELECT id, url, event_types, secret, created_at, position FROM webhook_endpoints
+             ORDER BY created_at, id",
+            &[],
+        )
+        .map_err(unavailable)?
+        .iter()
+        .map(endpoint_of)
+        .collect()
+}
+
+pub(super) fn endpoint(
+    client: &mut Client,
+    id: &str,
+) -> Result<Option<WebhookEndpoint>, StoreError> {
+    client
+        .query_opt(
+            "SELECT id, url, event_types, secret, created_at, position FROM webhook_endpoints
+             WHERE id = $1",
+            &[&id],
+        )
+        .map_err(unavailable)?
+        .as_ref()
+        .map(endpoint_of)
+        .transpose()
+}
+
+pub(super) fn delete_endpoint(client: &mut Client, id: &str) -> Result<bool, StoreError> {
+    // The lease and the delivery log go with it (ON DELETE CASCADE).
+    let deleted = client
+        .execute("DELETE FROM webhook_endpoints WHERE id = $1", &[&id])
+        .map_err(unavailable)?;
+    Ok(deleted == 1)
+}
+
+pub(super) fn advance_endpoint(
+    client: &mut Client,
+    id: &str,
+    position: u64,
+) -> Result<bool, StoreError> {
+    let updated = client
+        .execute(
+            "UPDATE webhook_endpoints SET position = GREATEST(position, $2) WHERE id = $1",
+            &[&id, &to_sql(position)?],
+        )
+        .map_err(unavailable)?;
+    Ok(updated == 1)
+}
+
+pub(super) fn record_delivery(
+    client: &mut Client,
+    delivery: &WebhookDelivery,
+) -> Result<u64, StoreError> {
+    let attempt = i32::try_from(delivery.attempt).unwrap_or(i32::MAX);
+    let status = delivery.status.map(i32::from);
+    let row = client
+        .query_one(
+            "INSERT INTO webhook_deliveries
+                 (endpoint_id, event_id, position, attempt, status, error, attempted_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq",
+            &[
+                &delivery.endpoint_id,
+                &delivery.event_id,
+                &to_sql(delivery.position)?,
+                &attempt,
+                &status,
+                &delivery.error,
+                &to_sql(delivery.attempted_at)?,
+            ],
+        )
+        .map_err(|e| match e.code() {
+            Some(code) if *code == SqlState::FOREIGN_KEY_VIOLATION => StoreError::Invalid(format!(
+                "webhook endpoint `{}` does not exist",
+                delivery.endpoint_id
+            )),
+            _ => unavailable(e),
+        })?;
+    from_sql(row.get(0))
+}
+
+pub(super) fn deliveries(
+    client: &mut Client,
+    endpoint_id: &str,
+    after: u64,
+    limit: usize,
+) -> Result<Vec<WebhookDelivery>, StoreError> {
+    let after = i64::try_from(after).unwrap_or(i64::MAX);
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = client
+        .query(
+            "SELECT seq, event_id, position, attempt, status, error, attempted_at
+             FROM webhook_deliveries WHERE endpoint_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            &[&endpoint_id, &after, &limit],
+        )
+        .map_err(unavailable)?;
+    rows.iter()
+        .map(|row| {
+            let attempt: i32 = row.get(3);
+            let status: Option<i32> = row.get(4);
+            Ok(WebhookDelivery {
+                seq: from_sql(row.get(0))?,
+                endpoint_id: endpoint_id.to_owned(),
+                event_id: row.get(1),
+                position: from_sql(row.get(2))?,
+                attempt: u32::try_from(attempt).unwrap_or(0),
+                status: status.and_then(|s| u16::try_from(s).ok()),
+                error: row.get(5),
+                attempted_at: from_sql(row.get(6))?,
+            })
+        })
+        .collect()
+}
+
+/// Takes or renews the lease of an endpoint: granted when nobody holds it,
+/// when the holder's lease ran out, or when `owner` holds it already. The
+/// ON CONFLICT condition reads the newest lease row, so two hosts never
+/// both hold one endpoint.
+pub(super) fn lease_endpoint(
+    client: &mut Client,
+    id: &str,
+    owner: &str,
+    now_ms: u64,
+    lease_ms: u64,
+) -> Result<bool, StoreError> {
+    let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
+    let expires = to_sql(now_ms.saturating_add(lease_ms).min(i64::MAX as u64))?;
+    let granted = client.query_opt(
+        "INSERT INTO webhook_leases (endpoint_id, owner, expires_at) VALUES ($1, $2, $3)
+         ON CONFLICT (endpoint_id) DO UPDATE
+             SET owner = excluded.owner, expires_at = excluded.expires_at
+             WHERE webhook_leases.expires_at <= $4 OR webhook_leases.owner = $2
+         RETURNING endpoint_id",
+        &[&id, &owner, &expires, &now],
+    );
+    match granted {
+        Ok(row) => Ok(row.is_some()),
+        // The endpoint was deleted: nobody delivers to it any more.
+        Err(e) if e.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) => Ok(false),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
+fn unavailable(error: postgres::Error) -> StoreError {
+    StoreError::Unavailable(format!("postgres: {error}"))
+}
+
+fn to_sql(value: u64) -> Result<i64, StoreError> {
+    i64::try_from(value).map_err(|_| StoreError::Invalid(format!("{value} is too large to store")))
+}
+
+fn from_sql(value: i64) -> Result<u64, StoreError> {
+    u64::try_from(value)
+        .map_err(|_| StoreError::Unavailable(format!("corrupt store: negative number {value}")))
+}
