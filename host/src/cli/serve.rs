@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use order_host::config::{ConfigError, Settings};
 use order_host::http::auth::Authenticator;
+use order_host::http::outbound::DispatchOptions;
 use order_host::http::{MemoryLedger, ServeOptions, SqliteLedger, WebhookLedger};
 use order_host::{Host, StoreChoice};
 
@@ -71,6 +72,18 @@ pub fn run(
         body_timeout: Duration::from_millis(args.body_timeout_ms.max(1)),
         body_limit: args.body_limit,
         auth,
+        dispatch: DispatchOptions {
+            poll_interval: Duration::from_millis(args.webhook_poll_ms.max(1)),
+            retry_base: Duration::from_millis(args.webhook_retry_base_ms.max(1)),
+            retry_max: Duration::from_millis(
+                args.webhook_retry_max_ms
+                    .max(args.webhook_retry_base_ms.max(1)),
+            ),
+            timeout: Duration::from_millis(args.webhook_timeout_ms.max(1)),
+            lease: DispatchOptions::default().lease.max(Duration::from_millis(
+                args.webhook_timeout_ms.saturating_mul(3),
+            )),
+        },
     };
     let mut host = host.clone();
     host.driver = host

@@ -19,9 +19,12 @@
 
 pub mod auth;
 pub mod dto;
+pub mod feed;
 pub mod idempotency;
 pub mod ledger;
+pub mod outbound;
 pub mod problem;
+pub mod webhook_endpoints;
 pub mod webhooks;
 
 mod customers;
@@ -82,6 +85,8 @@ pub struct ServeOptions {
     /// The credentials accepted; [`auth::Authenticator::none`] refuses every
     /// protected route (401).
     pub auth: Arc<auth::Authenticator>,
+    /// How the outbound webhooks are delivered and retried.
+    pub dispatch: outbound::DispatchOptions,
 }
 
 impl ServeOptions {
@@ -98,6 +103,7 @@ impl ServeOptions {
             body_timeout: Duration::from_secs(10),
             body_limit: 1 << 20,
             auth: Arc::new(auth::Authenticator::none()),
+            dispatch: outbound::DispatchOptions::default(),
         }
     }
 }
@@ -159,6 +165,7 @@ struct Shared {
     body_timeout: Duration,
     body_limit: usize,
     auth: Arc<auth::Authenticator>,
+    dispatch_timeout: Duration,
 }
 
 /// What every handler shares.
@@ -190,6 +197,7 @@ impl AppState {
             body_timeout: options.body_timeout,
             body_limit: options.body_limit,
             auth: options.auth.clone(),
+            dispatch_timeout: options.dispatch.timeout,
         }))
     }
 
@@ -245,6 +253,11 @@ impl AppState {
 
     pub(crate) fn webhook_tolerance(&self) -> Duration {
         self.0.webhook_tolerance
+    }
+
+    /// How long one outbound webhook delivery may take.
+    pub(crate) fn dispatch_timeout(&self) -> Duration {
+        self.0.dispatch_timeout
     }
 
     pub(crate) fn now_ms(&self) -> u64 {
@@ -364,6 +377,8 @@ times in milliseconds since the Unix epoch. Errors are RFC 9457 problem details 
         (name = "returns", description = "Returns and refunds"),
         (name = "metrics", description = "Daily business metrics and Prometheus metrics"),
         (name = "webhooks", description = "Signed events of the payment gateway, the inventory service and the carrier"),
+        (name = "events", description = "Every public event of the store, in order, for polling"),
+        (name = "webhook-endpoints", description = "Outbound webhooks: subscriptions, delivery log, redelivery"),
         (name = "system", description = "Health and this document"),
     )
 )]
@@ -395,6 +410,11 @@ pub fn router(state: AppState) -> (Router, OpenApi) {
         .routes(routes!(webhooks::payment))
         .routes(routes!(webhooks::inventory))
         .routes(routes!(webhooks::carrier))
+        .routes(routes!(feed::list))
+        .routes(routes!(webhook_endpoints::create, webhook_endpoints::list))
+        .routes(routes!(webhook_endpoints::get, webhook_endpoints::delete))
+        .routes(routes!(webhook_endpoints::deliveries))
+        .routes(routes!(webhook_endpoints::redeliver))
         .routes(routes!(system::healthz))
         .routes(routes!(system::readyz))
         .routes(routes!(system::openapi))
@@ -673,6 +693,13 @@ async fn serve_async(host: Host, options: ServeOptions) -> anyhow::Result<()> {
         .driver
         .lock()
         .unwrap_or_else(PoisonError::into_inner) = Some(driver.thread().clone());
+    let dispatcher = outbound::Dispatcher::start(
+        host.store.clone(),
+        host.clock.clone(),
+        options.dispatch,
+        host.driver.owner().to_owned(),
+    )
+    .context("starting the webhook dispatcher")?;
 
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(hyper_util::rt::TokioTimer::new())
@@ -753,7 +780,10 @@ async fn serve_async(host: Host, options: ServeOptions) -> anyhow::Result<()> {
         tracing::info!("closing the connections still open (idle or half-sent)");
     }
 
-    let joined = tokio::task::spawn_blocking(move || driver.join().is_ok());
+    let joined = tokio::task::spawn_blocking(move || {
+        dispatcher.stop();
+        driver.join().is_ok()
+    });
     let left = deadline.saturating_duration_since(tokio::time::Instant::now());
     match tokio::time::timeout(left, joined).await {
         Ok(Ok(true)) => {}

@@ -80,4 +80,18 @@ pub struct ServeArgs {
         env = "ORDER_HOST_SAGA_LEASE_MS"
     )]
     pub saga_lease_ms: u64,
+    /// Outbound webhooks: the wait after a first failed delivery, doubled
+    /// after each further failure up to --webhook-retry-max-ms.
+    #[arg(long, default_value_t = 10_000, value_name = "MS")]
+    pub webhook_retry_base_ms: u64,
+    /// Outbound webhooks: the longest wait between two attempts (retries go
+    /// on until the endpoint answers 2xx or is deleted).
+    #[arg(long, default_value_t = 3_600_000, value_name = "MS")]
+    pub webhook_retry_max_ms: u64,
+    /// Outbound webhooks: how often an idle endpoint looks for new events.
+    #[arg(long, default_value_t = 500, value_name = "MS")]
+    pub webhook_poll_ms: u64,
+    /// Outbound webhooks: how long one delivery may take.
+    #[arg(long, default_value_t = 10_000, value_name = "MS")]
+    pub webhook_timeout_ms: u64,
 }
