@@ -181,7 +181,10 @@ fn settled_events(server: &Server) -> Vec<Value> {
         if now.len() == last.len() {
             return now;
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "the feed kept growing");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the feed kept growing"
+        );
         last = now;
     }
 }
@@ -208,7 +211,10 @@ fn a_failing_then_recovering_receiver_hears_every_event_in_order_across_a_restar
     assert_eq!(created.json["event_types"], json!(["*"]));
     let shown = server.get(&format!("/webhook-endpoints/{endpoint}"));
     assert_eq!(shown.status, 200);
-    assert!(!shown.text.contains(&secret), "the secret is shown only once");
+    assert!(
+        !shown.text.contains(&secret),
+        "the secret is shown only once"
+    );
     let listed = server.get("/webhook-endpoints");
     assert_eq!(listed.json["items"][0]["id"], endpoint.as_str());
     assert!(!listed.text.contains(&secret));
@@ -222,7 +228,11 @@ fn a_failing_then_recovering_receiver_hears_every_event_in_order_across_a_restar
     wait_until("every event acknowledged", Duration::from_secs(30), || {
         receiver.accepted_ids().len() >= expected.len()
     });
-    assert_eq!(receiver.accepted_ids(), expected, "every event once, in feed order");
+    assert_eq!(
+        receiver.accepted_ids(),
+        expected,
+        "every event once, in feed order"
+    );
 
     // The first three attempts failed: all of the first event, same id.
     let received = receiver.received();
@@ -236,7 +246,11 @@ fn a_failing_then_recovering_receiver_hears_every_event_in_order_across_a_restar
     let mut per_order: std::collections::HashMap<String, Vec<String>> = Default::default();
     for r in &received {
         let body: Value = serde_json::from_str(&r.body).unwrap();
-        assert_eq!(body["id"], r.event_id_header.as_str(), "the id is in the body too");
+        assert_eq!(
+            body["id"],
+            r.event_id_header.as_str(),
+            "the id is in the body too"
+        );
         assert!(body["type"].as_str().unwrap().contains('.'));
         assert!(body["occurred_at"].as_str().unwrap().ends_with('Z'));
         order_host::http::webhooks::verify(
@@ -259,7 +273,10 @@ fn a_failing_then_recovering_receiver_hears_every_event_in_order_across_a_restar
     }
     assert_eq!(per_order.len(), 3);
     for types in per_order.values() {
-        assert_eq!(types[0], "order.placed", "placed comes first per order: {types:?}");
+        assert_eq!(
+            types[0], "order.placed",
+            "placed comes first per order: {types:?}"
+        );
     }
 
     // The log shows the failures, then the success.
@@ -286,11 +303,17 @@ fn a_failing_then_recovering_receiver_hears_every_event_in_order_across_a_restar
             (4, json!(200), true)
         ]
     );
-    assert!(log.json["next_cursor"].is_string(), "more of the log follows");
+    assert!(
+        log.json["next_cursor"].is_string(),
+        "more of the log follows"
+    );
 
     // Redeliver sends the first event again, as attempt 5.
     let again = server.post(
-        &format!("/webhook-endpoints/{endpoint}/deliveries/{}/redeliver", expected[0]),
+        &format!(
+            "/webhook-endpoints/{endpoint}/deliveries/{}/redeliver",
+            expected[0]
+        ),
         &json!({}),
     );
     assert_eq!(again.status, 200, "{}", again.text);
@@ -308,11 +331,21 @@ fn a_failing_then_recovering_receiver_hears_every_event_in_order_across_a_restar
     let before_restart = receiver.accepted_ids().len();
     let placed = server.post("/orders", &order("hear-4", "hearer"));
     assert_eq!(placed.status, 201, "{}", placed.text);
-    wait_until("a failed attempt of the new order", Duration::from_secs(30), || {
-        receiver.received().last().is_some_and(|r| r.answered == 500)
-    });
+    wait_until(
+        "a failed attempt of the new order",
+        Duration::from_secs(30),
+        || {
+            receiver
+                .received()
+                .last()
+                .is_some_and(|r| r.answered == 500)
+        },
+    );
     server.terminate();
-    assert!(server.wait_exit(Duration::from_secs(30)).is_some(), "the server stopped");
+    assert!(
+        server.wait_exit(Duration::from_secs(30)).is_some(),
+        "the server stopped"
+    );
     receiver.failing.store(false, Ordering::SeqCst);
     let server = Server::start(dir.path(), &launch(&store));
     let after = ids(&settled_events(&server));
@@ -334,7 +367,10 @@ fn the_feed_pages_over_hundreds_of_events_without_gaps_or_duplicates() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &Launch::serve("memory"));
     for i in 0..70 {
-        let placed = server.post("/orders", &order(&format!("page-{i}"), &format!("c{}", i % 7)));
+        let placed = server.post(
+            "/orders",
+            &order(&format!("page-{i}"), &format!("c{}", i % 7)),
+        );
         assert_eq!(placed.status, 201, "{}", placed.text);
     }
     let whole = settled_events(&server);

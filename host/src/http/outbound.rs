@@ -352,8 +352,7 @@ impl Worker {
         };
         let events = public_events(self.store.as_ref(), &feed)?;
         for (position, event) in events {
-            if !endpoint.event_types.is_empty()
-                && !endpoint.event_types.iter().any(|t| *t == event.event_type)
+            if !endpoint.event_types.is_empty() && !endpoint.event_types.contains(&event.event_type)
             {
                 continue;
             }

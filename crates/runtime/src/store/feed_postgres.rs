@@ -273,3 +273,66 @@ fn from_sql(value: i64) -> Result<u64, StoreError> {
     u64::try_from(value)
         .map_err(|_| StoreError::Unavailable(format!("corrupt store: negative number {value}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::clock::ManualClock;
+    use crate::store::postgres::test_store;
+    use crate::store::{EventStore as _, WebhookEndpoint};
+
+    #[test]
+    fn an_endpoint_is_delivered_by_one_host_until_its_lease_runs_out() {
+        let (store, _schema) = test_store(Arc::new(ManualClock::new(0)));
+        store
+            .create_webhook_endpoint(&WebhookEndpoint {
+                id: "we_1".to_owned(),
+                url: "http://127.0.0.1:9/".to_owned(),
+                event_types: Vec::new(),
+                secret: "whsec_1".to_owned(),
+                created_at: 0,
+                position: 0,
+            })
+            .unwrap();
+        assert!(
+            store
+                .lease_webhook_endpoint("we_1", "host-a", 1_000, 500)
+                .unwrap()
+        );
+        assert!(
+            !store
+                .lease_webhook_endpoint("we_1", "host-b", 1_200, 500)
+                .unwrap()
+        );
+        // The holder renews its own lease.
+        assert!(
+            store
+                .lease_webhook_endpoint("we_1", "host-a", 1_400, 500)
+                .unwrap()
+        );
+        assert!(
+            !store
+                .lease_webhook_endpoint("we_1", "host-b", 1_800, 500)
+                .unwrap()
+        );
+        // Run out: another host takes over, and the first one is refused.
+        assert!(
+            store
+                .lease_webhook_endpoint("we_1", "host-b", 1_900, 500)
+                .unwrap()
+        );
+        assert!(
+            !store
+                .lease_webhook_endpoint("we_1", "host-a", 2_000, 500)
+                .unwrap()
+        );
+        // A deleted endpoint is leased by nobody.
+        assert!(store.delete_webhook_endpoint("we_1").unwrap());
+        assert!(
+            !store
+                .lease_webhook_endpoint("we_1", "host-a", 9_000, 500)
+                .unwrap()
+        );
+    }
+}
