@@ -1318,6 +1318,16 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/openapi.json"),
+    ("get", "/events"),
+    ("post", "/webhook-endpoints"),
+    ("get", "/webhook-endpoints"),
+    ("get", "/webhook-endpoints/{id}"),
+    ("delete", "/webhook-endpoints/{id}"),
+    ("get", "/webhook-endpoints/{id}/deliveries"),
+    (
+        "post",
+        "/webhook-endpoints/{id}/deliveries/{event_id}/redeliver",
+    ),
 ];
 
 #[test]
@@ -1369,7 +1379,9 @@ fn the_openapi_document_lists_every_route_the_server_serves() {
         .collect();
     assert_eq!(documented.len(), ROUTES.len(), "{documented:?}");
     for (method, path) in &documented {
-        let concrete = path.replace("{id}", &id("nothing"));
+        let concrete = path
+            .replace("{id}", &id("nothing"))
+            .replace("{event_id}", "evt_order-nothing.1");
         let body = (method != "get").then_some("{}");
         let reply = server.request(&method.to_uppercase(), &concrete, body, &[]);
         assert_ne!(
