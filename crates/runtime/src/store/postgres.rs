@@ -26,6 +26,7 @@ use postgres::{Client, NoTls, Transaction};
 use r2d2::{Pool, PooledConnection};
 use r2d2_postgres::PostgresConnectionManager;
 
+use super::read_model::{self, OrderQuery, OrderSummary};
 use super::{
     AppendBatch, EventStore, RecordedEvent, SagaClaim, SagaTimer, StoreError, StoreStats,
     validate_batch, validate_stream_id,
@@ -49,6 +50,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         3,
         "idempotency_keys",
         include_str!("../../migrations/postgres/V3__idempotency_keys.sql"),
+    ),
+    (
+        4,
+        "order_summaries",
+        include_str!("../../migrations/postgres/V4__order_summaries.sql"),
     ),
 ];
 
@@ -201,6 +207,10 @@ impl PostgresStore {
         for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > applied) {
             tx.batch_execute(sql)
                 .with_context(|| format!("applying migration V{version}__{name}"))?;
+            if *version == read_model::postgres::MIGRATION {
+                read_model::postgres::backfill(&mut tx)
+                    .context("back-filling the order read model from the stored events")?;
+            }
             tx.execute(
                 "INSERT INTO order_host_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
                 &[version, name, &now],
@@ -305,6 +315,7 @@ impl PostgresStore {
                 ),
             }?;
         }
+        read_model::postgres::apply(&mut tx, batch, from_sql(recorded_at)?)?;
         commit(tx)
     }
 
@@ -588,6 +599,15 @@ impl EventStore for PostgresStore {
             )
             .map_err(unavailable)?;
         Ok(())
+    }
+
+    fn list_orders(&self, query: &OrderQuery) -> Result<Vec<OrderSummary>, StoreError> {
+        query.validate()?;
+        read_model::postgres::list(&mut *self.conn()?, query)
+    }
+
+    fn order_summary(&self, order_id: &str) -> Result<Option<OrderSummary>, StoreError> {
+        read_model::postgres::summary(&mut *self.conn()?, order_id)
     }
 }
 
