@@ -767,6 +767,66 @@ mod tests {
     }
 
     #[test]
+    fn a_database_migrated_before_the_read_model_is_back_filled_by_v4() {
+        let clock = Arc::new(ManualClock::new(0));
+        let (first, schema) = test_store(clock.clone());
+        for (order, customer) in [("o-1", "c-1"), ("o-2", "c-2")] {
+            let payload = format!(
+                r#"{{"type":"order-placed","order_id":"{order}","customer_id":"{customer}","placed_at":7,"total":{{"amount":5,"currency":"EUR"}}}}"#
+            );
+            first
+                .append(&AppendBatch {
+                    streams: vec![StreamAppend {
+                        stream_id: format!("order-{order}"),
+                        expected_version: 0,
+                        tags: vec![],
+                        events: vec![
+                            NewEvent {
+                                event_type: "order-placed".to_owned(),
+                                payload,
+                            },
+                            NewEvent {
+                                event_type: "order-cancelled".to_owned(),
+                                payload: r#"{"type":"order-cancelled"}"#.to_owned(),
+                            },
+                        ],
+                    }],
+                    timers: vec![],
+                })
+                .unwrap();
+        }
+        let query = crate::store::OrderQuery {
+            limit: 10,
+            ..Default::default()
+        };
+        let before = first.list_orders(&query).unwrap();
+        assert_eq!(before.len(), 2);
+        // The database as a host before V4 left it.
+        first
+            .conn()
+            .unwrap()
+            .batch_execute(
+                "DROP TABLE order_summaries; DELETE FROM order_host_migrations WHERE version = 4",
+            )
+            .unwrap();
+        assert_eq!(first.schema_version().unwrap(), 3);
+
+        let mut config = postgres::Config::from_str(&test_url()).unwrap();
+        config.options(&format!("-c search_path={}", schema.schema));
+        let second = PostgresStore::open_config(
+            &mut config,
+            "second".into(),
+            clock,
+            PostgresOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(second.schema_version().unwrap(), 4);
+        let after = second.list_orders(&query).unwrap();
+        assert_eq!(after, before, "back-filled from the events");
+        assert_eq!(after[0].status, "cancelled");
+    }
+
+    #[test]
     fn a_claimed_saga_is_not_claimed_by_another_host_until_its_lease_runs_out() {
         let clock = Arc::new(ManualClock::new(0));
         let (store, _schema) = test_store(clock);
