@@ -49,11 +49,7 @@ fn agrees(t: &TestHost, order_id: &str, step: &str) -> (String, Option<SagaState
         "{step}: total"
     );
     assert_eq!(summary.placed_at, view.placed_at, "{step}: placed at");
-    let history = t
-        .host
-        .service
-        .order_history(&order_id.to_string())
-        .expect("history");
+    let history = t.host.service.order_history(order_id).expect("history");
     assert_eq!(summary.version, history.len() as u64, "{step}: version");
     assert_eq!(
         Some(summary.updated_at),
@@ -63,11 +59,7 @@ fn agrees(t: &TestHost, order_id: &str, step: &str) -> (String, Option<SagaState
     let expected_saga = if view.placed_at.is_none() {
         None
     } else {
-        let report = t
-            .host
-            .service
-            .saga_status(&order_id.to_string())
-            .expect("saga report");
+        let report = t.host.service.saga_status(order_id).expect("saga report");
         Some(match report.outcome {
             None => SagaState::Running,
             Some(SagaOutcome::Completed(_)) => SagaState::Completed,
