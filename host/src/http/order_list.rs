@@ -12,9 +12,37 @@ use order_runtime::store::{OrderQuery, SagaState, StoreError, read_model::ORDER_
 
 use super::AppState;
 use super::auth::Principal;
-use super::dto::{OrderPage, OrderSummary};
-use super::page::{self, QueryParams};
+use super::dto::{OrderPage, OrderStatus, OrderSummary, SagaState as DtoSagaState};
+use super::page::{self, PageParams, QueryParams};
 use super::problem::{Problem, ReadProblems};
+
+/// The query parameters of `GET /orders`, for the OpenAPI document (the
+/// handler reads them with [`QueryParams`], which accepts comma lists too).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct OrderFilters {
+    /// Only this customer's orders (a UUID).
+    customer_id: Option<String>,
+    /// Only these statuses (repeat the parameter, or give a comma list).
+    status: Option<Vec<OrderStatus>>,
+    /// Only these saga states (repeat the parameter, or give a comma list).
+    saga: Option<Vec<DtoSagaState>>,
+    /// Placed at or after this time (RFC 3339).
+    #[param(format = DateTime)]
+    placed_from: Option<String>,
+    /// Placed before this time (RFC 3339).
+    #[param(format = DateTime)]
+    placed_to: Option<String>,
+    /// The last event recorded at or after this time (RFC 3339).
+    #[param(format = DateTime)]
+    updated_since: Option<String>,
+    /// Page size, 1..=200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
 
 const FILTERS: &[&str] = &[
     "customer_id",
@@ -42,16 +70,7 @@ const FILTERS: &[&str] = &[
     path = "/orders",
     operation_id = "listOrders",
     tag = "orders",
-    params(
-        ("customer_id" = Option<String>, Query, description = "Only this customer's orders (UUID)"),
-        ("status" = Option<Vec<String>>, Query, description = "Only these statuses: draft, pending, confirmed, shipped, delivered, cancelled, returned (repeatable or comma-separated)"),
-        ("saga" = Option<Vec<String>>, Query, description = "Only these saga states: running, completed, compensated, compensation-failed (repeatable or comma-separated)"),
-        ("placed_from" = Option<String>, Query, description = "Placed at or after this RFC 3339 time"),
-        ("placed_to" = Option<String>, Query, description = "Placed before this RFC 3339 time"),
-        ("updated_since" = Option<String>, Query, description = "Last changed at or after this RFC 3339 time"),
-        ("limit" = Option<u32>, Query, description = "Page size, 1..=200 (default 50)"),
-        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
-    ),
+    params(OrderFilters),
     responses(
         (status = 200, description = "A page of orders, newest first", body = OrderPage,
          headers(("Link" = String, description = "`<...>; rel=\"next\"` when there is a next page"))),
@@ -130,8 +149,7 @@ pub async fn list(
     tag = "customers",
     params(
         ("id" = String, Path, description = "Customer id (UUID)"),
-        ("limit" = Option<u32>, Query, description = "Page size, 1..=200 (default 50)"),
-        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
+        PageParams,
     ),
     responses(
         (status = 200, description = "A page of the customer's orders, newest first", body = OrderPage,

@@ -29,7 +29,8 @@ pub struct PageParams {
     /// Page size, 1..=200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
-    /// Where the next page starts: the `cursor` of the previous page's `Link` header.
+    /// Where the next page starts: the previous page's `next_cursor` (or the
+    /// `cursor` of its `Link` header).
     cursor: Option<String>,
 }
 
