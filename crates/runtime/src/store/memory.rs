@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::feed::validate_endpoint;
+use super::read_model::{self, OrderQuery, OrderSummary};
 use super::{
     AppendBatch, EventStore, FeedEvent, IdempotencyRecord, IdempotencyWindow, RecordedEvent,
     SagaTimer, StoreError, StoreStats, WebhookDelivery, WebhookEndpoint, validate_batch,
@@ -31,6 +32,8 @@ struct Inner {
     endpoints: Vec<WebhookEndpoint>,
     /// Every endpoint's delivery log, `seq` order.
     deliveries: Vec<WebhookDelivery>,
+    /// The order read model: order id -> summary.
+    orders: HashMap<String, OrderSummary>,
 }
 
 /// The streams of one tag, in first-tagged order, with a set for de-duplication.
@@ -108,6 +111,22 @@ impl EventStore for MemoryStore {
                         payload: event.payload.clone(),
                         recorded_at,
                     });
+                }
+            }
+            if let Some(order_id) = read_model::order_id_of_stream(&stream.stream_id) {
+                let mut summary = inner.orders.remove(order_id);
+                for (version, event) in (stream.expected_version + 1..).zip(&stream.events) {
+                    summary = OrderSummary::evolve(
+                        summary,
+                        order_id,
+                        &event.event_type,
+                        &event.payload,
+                        version,
+                        recorded_at,
+                    );
+                }
+                if let Some(summary) = summary {
+                    inner.orders.insert(order_id.to_owned(), summary);
                 }
             }
             for tag in &stream.tags {
@@ -297,6 +316,14 @@ impl EventStore for MemoryStore {
             .cloned()
             .collect())
     }
+
+    fn list_orders(&self, query: &OrderQuery) -> Result<Vec<OrderSummary>, StoreError> {
+        self.list(query)
+    }
+
+    fn order_summary(&self, order_id: &str) -> Result<Option<OrderSummary>, StoreError> {
+        Ok(self.lock().orders.get(order_id).cloned())
+    }
 }
 
 impl MemoryStore {
@@ -322,6 +349,22 @@ impl MemoryStore {
             .take(limit)
             .filter_map(|position| Self::feed_event(&inner, position))
             .collect()
+    }
+}
+
+impl MemoryStore {
+    fn list(&self, query: &OrderQuery) -> Result<Vec<OrderSummary>, StoreError> {
+        query.validate()?;
+        let mut found: Vec<OrderSummary> = self
+            .lock()
+            .orders
+            .values()
+            .filter(|s| query.matches(s))
+            .cloned()
+            .collect();
+        read_model::sort_newest_first(&mut found);
+        found.truncate(query.limit);
+        Ok(found)
     }
 }
 

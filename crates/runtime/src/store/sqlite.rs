@@ -36,6 +36,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension as _, TransactionBehavio
 
 use super::feed_sqlite as feed;
 use super::group_commit::GroupCommit;
+use super::read_model::{self, OrderQuery, OrderSummary};
 use super::{
     AppendBatch, EventStore, FeedEvent, IdempotencyRecord, IdempotencyWindow, RecordedEvent,
     SagaTimer, StoreError, StoreOpenError, StoreStats, WebhookDelivery, WebhookEndpoint,
@@ -426,6 +427,9 @@ fn configure(conn: &mut Connection, options: SqliteOptions, existed: bool) -> Re
     tx.execute_batch(PROBE_TABLE)?;
     tx.execute_batch(IDEMPOTENCY_TABLE)?;
     feed::prepare(&tx)?;
+    // The order read model, like the probe, is created on open; a file
+    // written before it existed is back-filled from its events, once.
+    read_model::sqlite::create(&tx, tables.iter().any(|t| t == "order_summaries"))?;
     tx.commit()?;
     Ok(())
 }
@@ -685,6 +689,17 @@ impl EventStore for SqliteStore {
         self.still_in_place()?;
         feed::deliveries(&self.read(), endpoint_id, after, limit)
     }
+
+    fn list_orders(&self, query: &OrderQuery) -> Result<Vec<OrderSummary>, StoreError> {
+        query.validate()?;
+        self.still_in_place()?;
+        read_model::sqlite::list(&self.read(), query)
+    }
+
+    fn order_summary(&self, order_id: &str) -> Result<Option<OrderSummary>, StoreError> {
+        self.still_in_place()?;
+        read_model::sqlite::summary(&self.read(), order_id)
+    }
 }
 
 impl SqliteStore {
@@ -817,7 +832,7 @@ fn write_batch(conn: &Connection, batch: &AppendBatch, recorded_at: i64) -> Resu
             .map_err(unavailable)?;
         }
     }
-    Ok(())
+    read_model::sqlite::apply(conn, batch, from_sql(recorded_at)?)
 }
 
 fn unavailable(error: rusqlite::Error) -> StoreError {
