@@ -11,6 +11,7 @@ use super::problem::{Problem, ReadProblems};
 #[utoipa::path(
     get,
     path = "/customers/{id}/orders",
+    operation_id = "listCustomerOrders",
     tag = "customers",
     params(("id" = String, Path, description = "Customer id (UUID)")),
     responses((status = 200, body = Vec<Order>), ReadProblems)

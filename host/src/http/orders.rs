@@ -30,6 +30,7 @@ use super::{AppState, created};
 #[utoipa::path(
     post,
     path = "/orders",
+    operation_id = "placeOrder",
     tag = "orders",
     request_body = PlaceOrderRequest,
     responses(
@@ -185,6 +186,7 @@ fn same_placement(request: &PlaceOrderRequest, order: &Order) -> bool {
 #[utoipa::path(
     get,
     path = "/orders/{id}",
+    operation_id = "getOrder",
     tag = "orders",
     params(("id" = String, Path, description = "Order id (UUID)")),
     responses((status = 200, body = Order), ReadProblems)
@@ -201,6 +203,7 @@ pub async fn get(
 #[utoipa::path(
     patch,
     path = "/orders/{id}",
+    operation_id = "updateDraft",
     tag = "orders",
     params(("id" = String, Path, description = "Order id of a draft")),
     request_body = UpdateDraftRequest,
@@ -224,6 +227,7 @@ pub async fn update_draft(
 #[utoipa::path(
     get,
     path = "/orders/{id}/events",
+    operation_id = "listOrderEvents",
     tag = "orders",
     params(("id" = String, Path, description = "Order id")),
     responses((status = 200, body = Vec<HistoryEntry>), ReadProblems)
@@ -240,6 +244,7 @@ pub async fn events(
 #[utoipa::path(
     get,
     path = "/orders/{id}/saga",
+    operation_id = "getOrderSaga",
     tag = "orders",
     params(("id" = String, Path, description = "Order id")),
     responses((status = 200, body = SagaReport), ReadProblems)
@@ -261,6 +266,7 @@ pub async fn saga(
 #[utoipa::path(
     post,
     path = "/orders/{id}/cancel",
+    operation_id = "cancelOrder",
     tag = "orders",
     params(("id" = String, Path, description = "Order id")),
     request_body = CancelOrderRequest,
@@ -286,6 +292,7 @@ pub async fn cancel(
 #[utoipa::path(
     get,
     path = "/orders/{id}/shipments",
+    operation_id = "listOrderShipments",
     tag = "orders",
     params(("id" = String, Path, description = "Order id")),
     responses((status = 200, body = Vec<Shipment>), ReadProblems)
@@ -294,6 +301,12 @@ pub async fn shipments(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<Shipment>>, Problem> {
-    let shipments = state.query(move |svc| svc.shipments_of_order(&id)).await?;
+    let shipments = state
+        .query(move |svc| {
+            // An unknown order is a 404, not an empty list.
+            svc.get_order(&id)?;
+            svc.shipments_of_order(&id)
+        })
+        .await?;
     Ok(Json(shipments.into_iter().map(Into::into).collect()))
 }

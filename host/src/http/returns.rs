@@ -37,6 +37,7 @@ async fn on_return<C: Send + 'static>(
 #[utoipa::path(
     get,
     path = "/orders/{id}/returns",
+    operation_id = "listOrderReturns",
     tag = "returns",
     params(("id" = String, Path, description = "Order id")),
     responses((status = 200, body = Vec<Return>), ReadProblems)
@@ -45,7 +46,13 @@ pub async fn list_for_order(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<Return>>, Problem> {
-    let returns = state.query(move |svc| svc.returns_of_order(&id)).await?;
+    let returns = state
+        .query(move |svc| {
+            // An unknown order is a 404, not an empty list.
+            svc.get_order(&id)?;
+            svc.returns_of_order(&id)
+        })
+        .await?;
     Ok(Json(returns.into_iter().map(Into::into).collect()))
 }
 
@@ -58,6 +65,7 @@ pub async fn list_for_order(
 #[utoipa::path(
     post,
     path = "/orders/{id}/returns",
+    operation_id = "requestReturn",
     tag = "returns",
     params(("id" = String, Path, description = "Order id")),
     request_body = RequestReturnRequest,
@@ -86,6 +94,7 @@ pub async fn request(
 #[utoipa::path(
     get,
     path = "/returns/{id}",
+    operation_id = "getReturn",
     tag = "returns",
     params(("id" = String, Path, description = "Return id (UUID)")),
     responses((status = 200, body = Return), ReadProblems)
@@ -102,6 +111,7 @@ pub async fn get(
 #[utoipa::path(
     get,
     path = "/returns/{id}/events",
+    operation_id = "listReturnEvents",
     tag = "returns",
     params(("id" = String, Path, description = "Return id")),
     responses((status = 200, body = Vec<HistoryEntry>), ReadProblems)
@@ -118,6 +128,7 @@ pub async fn events(
 #[utoipa::path(
     post,
     path = "/returns/{id}/approve",
+    operation_id = "approveReturn",
     tag = "returns",
     params(("id" = String, Path, description = "Return id")),
     request_body = ApproveReturnRequest,
@@ -137,6 +148,7 @@ pub async fn approve(
 #[utoipa::path(
     post,
     path = "/returns/{id}/deny",
+    operation_id = "denyReturn",
     tag = "returns",
     params(("id" = String, Path, description = "Return id")),
     request_body = DenyReturnRequest,
@@ -156,6 +168,7 @@ pub async fn deny(
 #[utoipa::path(
     post,
     path = "/returns/{id}/ship",
+    operation_id = "shipReturn",
     tag = "returns",
     params(("id" = String, Path, description = "Return id")),
     request_body = ShipReturnRequest,
@@ -175,6 +188,7 @@ pub async fn ship(
 #[utoipa::path(
     post,
     path = "/returns/{id}/receive",
+    operation_id = "receiveReturn",
     tag = "returns",
     params(("id" = String, Path, description = "Return id")),
     request_body = ReceiveReturnRequest,
@@ -197,6 +211,7 @@ pub async fn receive(
 #[utoipa::path(
     post,
     path = "/returns/{id}/refund",
+    operation_id = "refundReturn",
     tag = "returns",
     params(("id" = String, Path, description = "Return id")),
     request_body = ProcessRefundRequest,
@@ -215,6 +230,7 @@ pub async fn refund(
 #[utoipa::path(
     post,
     path = "/returns/{id}/close",
+    operation_id = "closeReturn",
     tag = "returns",
     params(("id" = String, Path, description = "Return id")),
     request_body = CloseReturnRequest,

@@ -11,6 +11,7 @@ use super::problem::{Problem, ReadProblems};
 #[utoipa::path(
     get,
     path = "/shipments/{id}",
+    operation_id = "getShipment",
     tag = "shipments",
     params(("id" = String, Path, description = "Shipment id (UUID)")),
     responses((status = 200, body = Shipment), ReadProblems)
@@ -27,6 +28,7 @@ pub async fn get(
 #[utoipa::path(
     get,
     path = "/shipments/{id}/events",
+    operation_id = "listShipmentEvents",
     tag = "shipments",
     params(("id" = String, Path, description = "Shipment id")),
     responses((status = 200, body = Vec<HistoryEntry>), ReadProblems)

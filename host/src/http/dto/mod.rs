@@ -45,10 +45,12 @@ pub use webhooks::*;
 pub struct Money {
     /// Minor units.
     #[schema(example = 1250)]
+    #[schema(maximum = 9_999_999_999_u64)]
     pub amount: u64,
     /// ISO 4217 code, three letters.
     #[serde(default)]
     #[schema(example = "USD")]
+    #[schema(pattern = "^([A-Za-z]{3})?$")]
     pub currency: String,
 }
 
@@ -75,18 +77,24 @@ impl From<wit::Money> for Money {
 #[serde(deny_unknown_fields)]
 pub struct Address {
     /// 1..=100.
+    #[schema(min_length = 1, max_length = 100)]
     pub street1: String,
     /// 1..=100 when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 100)]
     pub street2: Option<String>,
     /// 1..=50.
+    #[schema(min_length = 1, max_length = 50)]
     pub city: String,
     /// 1..=50.
+    #[schema(min_length = 1, max_length = 50)]
     pub state_province: String,
     /// 1..=20.
+    #[schema(min_length = 1, max_length = 20)]
     pub postal_code: String,
     /// ISO 3166-1 alpha-2 or alpha-3.
     #[schema(example = "US")]
+    #[schema(min_length = 2, max_length = 3, pattern = "^[A-Za-z]{2,3}$")]
     pub country: String,
 }
 
@@ -121,14 +129,19 @@ impl From<wit::Address> for Address {
 #[serde(deny_unknown_fields)]
 pub struct OrderItemInput {
     /// Line id (UUID), unique within the order.
+    #[schema(format = "uuid")]
     pub item_id: String,
     /// Product (UUID).
+    #[schema(format = "uuid")]
     pub product_id: String,
     /// 1..=50 characters.
+    #[schema(min_length = 1, max_length = 50)]
     pub sku: String,
     /// 1..=200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub product_name: String,
     /// > 0.
+    #[schema(value_type = i64, minimum = 1, maximum = 4_294_967_295_u32)]
     pub quantity: u32,
     /// Price of one unit.
     pub unit_price: Money,
@@ -189,6 +202,8 @@ pub struct HistoryEntry {
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
     /// When it was stored.
+    #[serde(with = "time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub recorded_at: u64,
 }
 

@@ -10,6 +10,8 @@ pub struct PaymentSucceeded {
     pub transaction_id: String,
     pub order_id: String,
     pub payment_amount: Money,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub processed_at: u64,
 }
 
@@ -30,6 +32,8 @@ impl From<PaymentSucceeded> for payment::PaymentSucceeded {
 pub struct PaymentFailed {
     pub order_id: String,
     pub reason: String,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub failed_at: u64,
 }
 
@@ -49,6 +53,8 @@ impl From<PaymentFailed> for payment::PaymentFailed {
 pub struct RefundCompleted {
     pub transaction_id: String,
     pub refund_amount: Money,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub refunded_at: u64,
 }
 
@@ -68,6 +74,8 @@ impl From<RefundCompleted> for payment::RefundCompleted {
 pub struct StockAllocated {
     pub order_id: String,
     pub all_items_allocated: bool,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub allocated_at: u64,
 }
 
@@ -96,6 +104,8 @@ pub struct UnavailableItem {
 pub struct StockAllocationFailed {
     pub order_id: String,
     pub unavailable_items: Vec<UnavailableItem>,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub failed_at: u64,
 }
 
@@ -126,7 +136,11 @@ pub struct ShipmentCreatedByCarrier {
     pub carrier: CarrierCode,
     pub tracking_number: String,
     #[serde(default)]
+    #[serde(with = "super::time::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub estimated_delivery: Option<u64>,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: u64,
 }
 
@@ -150,6 +164,8 @@ pub struct ShipmentPickedUp {
     pub shipment_id: String,
     #[serde(default)]
     pub location: Option<String>,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub picked_up_at: u64,
 }
 
@@ -170,6 +186,8 @@ pub struct ShipmentInTransit {
     pub shipment_id: String,
     #[serde(default)]
     pub current_location: Option<String>,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: u64,
 }
 
@@ -190,6 +208,8 @@ pub struct ShipmentOutForDelivery {
     pub shipment_id: String,
     #[serde(default)]
     pub location: Option<String>,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: u64,
 }
 
@@ -208,6 +228,8 @@ impl From<ShipmentOutForDelivery> for carrier::ShipmentOutForDelivery {
 #[serde(deny_unknown_fields)]
 pub struct ShipmentDeliveredByCarrier {
     pub shipment_id: String,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub delivered_at: u64,
     #[serde(default)]
     pub signed_by: Option<String>,
@@ -229,6 +251,8 @@ impl From<ShipmentDeliveredByCarrier> for carrier::ShipmentDeliveredByCarrier {
 pub struct ShipmentDeliveryFailed {
     pub shipment_id: String,
     pub reason: String,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub failed_at: u64,
 }
 
@@ -247,6 +271,8 @@ impl From<ShipmentDeliveryFailed> for carrier::ShipmentDeliveryFailed {
 #[serde(deny_unknown_fields)]
 pub struct ShipmentCancelled {
     pub shipment_id: String,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub cancelled_at: u64,
 }
 
