@@ -96,9 +96,7 @@ provider, sent as `Authorization: Bearer <credential>`; see docs/http-api.md for
                 }
             }),
         );
-        let responses = components
-            .entry("responses")
-            .or_insert_with(|| json!({}));
+        let responses = components.entry("responses").or_insert_with(|| json!({}));
         if let Value::Object(responses) = responses {
             for (name, _, description) in SHARED {
                 responses.insert((*name).to_owned(), problem_response(description));
@@ -198,9 +196,7 @@ fn finish_operation(path: &str, method: &str, operation: &mut Map<String, Value>
         );
     }
 
-    let parameters = operation
-        .entry("parameters")
-        .or_insert_with(|| json!([]));
+    let parameters = operation.entry("parameters").or_insert_with(|| json!([]));
     if let Value::Array(parameters) = parameters {
         let uuid_id = ["/orders/", "/returns/", "/customers/"]
             .iter()
@@ -217,8 +213,8 @@ fn finish_operation(path: &str, method: &str, operation: &mut Map<String, Value>
                 "in": "header",
                 "required": false,
                 "description": "A key chosen by the client: the same key with the same request \
-within 24 hours answers the first response again (without running the request twice); \
-the same key with another request is 422; while the first is still running, 409.",
+            within 24 hours answers the first response again (without running the request twice); \
+            the same key with another request is 422; while the first is still running, 409.",
                 "schema": {
                     "type": "string",
                     "minLength": 1,
@@ -277,15 +273,17 @@ pub fn check(doc: &Value) -> Vec<String> {
                     }
                 ));
             }
-            let responses = operation["responses"].as_object().cloned().unwrap_or_default();
+            let responses = operation["responses"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
             for (status, response) in &responses {
                 if !(status.starts_with('4') || status.starts_with('5')) {
                     continue;
                 }
                 let schema = if let Some(name) = response["$ref"].as_str() {
                     let name = name.rsplit('/').next().unwrap_or_default();
-                    doc["components"]["responses"][name]["content"][PROBLEM_JSON]["schema"]
-                        .clone()
+                    doc["components"]["responses"][name]["content"][PROBLEM_JSON]["schema"].clone()
                 } else {
                     response["content"][PROBLEM_JSON]["schema"].clone()
                 };
@@ -334,7 +332,10 @@ mod tests {
     fn protected_routes_need_the_bearer_scheme_and_open_ones_do_not() {
         let doc = document();
         assert_eq!(doc["components"]["securitySchemes"][BEARER]["type"], "http");
-        assert_eq!(doc["components"]["securitySchemes"][BEARER]["scheme"], "bearer");
+        assert_eq!(
+            doc["components"]["securitySchemes"][BEARER]["scheme"],
+            "bearer"
+        );
         let get_order = &doc["paths"]["/orders/{id}"]["get"];
         assert_eq!(get_order["security"], json!([{ BEARER: [] }]));
         assert!(get_order["responses"]["401"].is_object());
@@ -383,10 +384,22 @@ mod tests {
         assert_eq!(quantity["format"], "int64", "{quantity}");
         assert_eq!(quantity["maximum"], 4_294_967_295_u64);
         assert_eq!(quantity["minimum"], 1);
-        assert_eq!(schemas["OrderItemInput"]["properties"]["sku"]["maxLength"], 50);
-        assert_eq!(schemas["PlaceOrderRequest"]["properties"]["order_id"]["format"], "uuid");
-        assert_eq!(schemas["PlaceOrderRequest"]["properties"]["items"]["maxItems"], 100);
-        assert_eq!(schemas["Money"]["properties"]["amount"]["maximum"], 9_999_999_999_u64);
+        assert_eq!(
+            schemas["OrderItemInput"]["properties"]["sku"]["maxLength"],
+            50
+        );
+        assert_eq!(
+            schemas["PlaceOrderRequest"]["properties"]["order_id"]["format"],
+            "uuid"
+        );
+        assert_eq!(
+            schemas["PlaceOrderRequest"]["properties"]["items"]["maxItems"],
+            100
+        );
+        assert_eq!(
+            schemas["Money"]["properties"]["amount"]["maximum"],
+            9_999_999_999_u64
+        );
         let created = &schemas["Order"]["properties"]["created_at"];
         assert_eq!(created["type"], "string");
         assert_eq!(created["format"], "date-time");

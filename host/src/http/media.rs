@@ -21,8 +21,9 @@ pub const JSON: &str = "application/json";
 pub fn refusal(headers: &HeaderMap, empty: bool) -> Option<Problem> {
     let detail = match headers.get(header::CONTENT_TYPE) {
         None if empty => return None,
-        None => "the request has a body but no Content-Type; send it as application/json"
-            .to_owned(),
+        None => {
+            "the request has a body but no Content-Type; send it as application/json".to_owned()
+        }
         Some(value) => {
             let text = value.to_str().unwrap_or("").trim().to_ascii_lowercase();
             let essence = text.split(';').next().unwrap_or("").trim();
@@ -76,7 +77,11 @@ mod tests {
 
     #[test]
     fn other_types_and_an_untyped_body_are_415() {
-        for kind in ["application/merge-patch+json", "text/plain", "application/x-www-form-urlencoded"] {
+        for kind in [
+            "application/merge-patch+json",
+            "text/plain",
+            "application/x-www-form-urlencoded",
+        ] {
             let problem = refusal(&with_type(kind), false).expect(kind);
             assert_eq!(problem.status, 415, "{kind}");
             assert!(problem.detail.contains(kind), "{}", problem.detail);
@@ -85,6 +90,10 @@ mod tests {
         assert_eq!(refusal(&with_type("text/plain"), true).unwrap().status, 415);
         let problem = refusal(&HeaderMap::new(), false).unwrap();
         assert_eq!(problem.status, 415);
-        assert!(problem.detail.contains("no Content-Type"), "{}", problem.detail);
+        assert!(
+            problem.detail.contains("no Content-Type"),
+            "{}",
+            problem.detail
+        );
     }
 }

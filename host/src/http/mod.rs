@@ -422,7 +422,8 @@ pub fn openapi_document() -> serde_json::Value {
 pub fn router(state: AppState) -> (Router, OpenApi) {
     let (router, mut api) = routes().split_for_parts();
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    let document = serde_json::to_string_pretty(&document(&api)).unwrap_or_else(|_| "{}".to_owned());
+    let document =
+        serde_json::to_string_pretty(&document(&api)).unwrap_or_else(|_| "{}".to_owned());
     let _ = state.0.openapi.set(document);
     let router = router
         .fallback(system::no_route)

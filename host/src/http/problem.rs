@@ -418,14 +418,15 @@ pub fn plain_words(field: &str, message: &str) -> String {
         return format!("{subject} must be a JSON object with named fields, not an array");
     }
     for prefix in ["invalid type: ", "invalid value: "] {
-        if let Some(rest) = message.strip_prefix(prefix) {
-            if let Some((found, expected)) = rest.rsplit_once(", expected ") {
-                return format!(
-                    "{subject} must be {}, not {}",
-                    expectation(leaf, expected),
-                    found_value(found)
-                );
-            }
+        if let Some((found, expected)) = message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.rsplit_once(", expected "))
+        {
+            return format!(
+                "{subject} must be {}, not {}",
+                expectation(leaf, expected),
+                found_value(found)
+            );
         }
     }
     if field.is_empty() {
@@ -663,21 +664,30 @@ mod tests {
         );
         let unknown = detail_of(r#"{"order_id": "o", "customer_id": "c", "colour": "red"}"#);
         assert!(
-            unknown.starts_with("`colour` is not a field here; the fields are order_id, customer_id"),
+            unknown
+                .starts_with("`colour` is not a field here; the fields are order_id, customer_id"),
             "{unknown}"
         );
         assert_eq!(
             detail_of(r#"{"order_id": "o"}"#),
             "`customer_id` is required"
         );
-        let variant = detail_of(r#"{"order_id": "o", "customer_id": "c", "payment_method": "cash"}"#);
+        let variant =
+            detail_of(r#"{"order_id": "o", "customer_id": "c", "payment_method": "cash"}"#);
         assert!(
             variant.starts_with("`payment_method` must be one of credit-card, "),
             "{variant}"
         );
         assert!(variant.ends_with(", not \"cash\""), "{variant}");
         for detail in [unknown, variant, detail_of("[1]"), detail_of(&line("-1"))] {
-            for internal in ["struct", "u32", "u64", "expected", "`PlaceOrderRequest`", "elements"] {
+            for internal in [
+                "struct",
+                "u32",
+                "u64",
+                "expected",
+                "`PlaceOrderRequest`",
+                "elements",
+            ] {
                 assert!(!detail.contains(internal), "{internal} in {detail}");
             }
         }

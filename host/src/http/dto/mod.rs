@@ -198,7 +198,7 @@ pub struct HistoryEntry {
     pub version: u64,
     /// Kebab-case type, for example `order-placed`.
     pub event_type: String,
-    /// The event's body.
+    /// The event's body as stored, its times (`*_at`, `timestamp`) in RFC 3339.
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
     /// When it was stored.
@@ -209,14 +209,40 @@ pub struct HistoryEntry {
 
 impl From<queries::HistoryEntry> for HistoryEntry {
     fn from(e: queries::HistoryEntry) -> Self {
-        let payload =
+        let mut payload =
             serde_json::from_str(&e.payload).unwrap_or(serde_json::Value::String(e.payload));
+        times_as_rfc3339(&mut payload);
         Self {
             version: e.version,
             event_type: e.event_type,
             payload,
             recorded_at: e.recorded_at,
         }
+    }
+}
+
+/// Writes the times in a stored event's body as the API writes every time:
+/// the component records them as milliseconds in fields named `*_at`,
+/// `timestamp` and `estimated_delivery` (the WIT's `timestamp` type), at any
+/// depth; other numbers are left as they are.
+pub fn times_as_rfc3339(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(fields) => {
+            for (key, field) in fields.iter_mut() {
+                let is_time = key.ends_with("_at")
+                    || key.ends_with("-at")
+                    || key == "timestamp"
+                    || key == "estimated_delivery"
+                    || key == "estimated-delivery";
+                match field.as_u64() {
+                    Some(ms) if is_time => *field = Value::String(time::format(ms)),
+                    _ => times_as_rfc3339(field),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(times_as_rfc3339),
+        _ => {}
     }
 }
 
@@ -260,6 +286,25 @@ mod tests {
             error.to_string().contains("unknown field `colour`"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn the_times_of_a_stored_event_are_written_as_rfc_3339() {
+        let mut payload = serde_json::json!({
+            "placed_at": 1_796_136_720_123_u64,
+            "total": {"amount": 1250, "currency": "USD"},
+            "tracking": [{"timestamp": 0, "attempts": 2}],
+            "estimated_delivery": null,
+        });
+        times_as_rfc3339(&mut payload);
+        assert_eq!(payload["placed_at"], "2026-12-01T14:52:00.123Z");
+        assert_eq!(payload["total"]["amount"], 1250);
+        assert_eq!(
+            payload["tracking"][0]["timestamp"],
+            "1970-01-01T00:00:00.000Z"
+        );
+        assert_eq!(payload["tracking"][0]["attempts"], 2);
+        assert!(payload["estimated_delivery"].is_null());
     }
 
     #[test]

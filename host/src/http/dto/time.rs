@@ -121,11 +121,18 @@ mod tests {
         }
         let error = serde_json::from_str::<At>(r#"{"at": 1796136720123}"#).unwrap_err();
         assert!(
-            error.to_string().contains("expected an RFC 3339 time such as"),
+            error
+                .to_string()
+                .contains("expected an RFC 3339 time such as"),
             "{error}"
         );
         let error = serde_json::from_str::<At>(r#"{"at": "yesterday"}"#).unwrap_err();
-        assert!(error.to_string().contains("`yesterday` is not an RFC 3339 time"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("`yesterday` is not an RFC 3339 time"),
+            "{error}"
+        );
         let at: At = serde_json::from_str(r#"{"at": "2026-12-01T14:52:00.123Z"}"#).unwrap();
         assert_eq!(at.at, 1_796_136_720_123);
     }
