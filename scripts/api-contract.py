@@ -80,7 +80,8 @@ class Server:
             f'[[api-keys]]\nname = "contract"\nrole = "admin"\nhash = "{hashed}"\n'
         )
         env = dict(os.environ)
-        env["ORDER_HOST_WEBHOOK_SECRET"] = secrets.token_hex(16)
+        self.webhook_secret = secrets.token_hex(16)
+        env["ORDER_HOST_WEBHOOK_SECRET"] = self.webhook_secret
         env.setdefault("RUST_LOG", "warn")
         self.process = subprocess.Popen(
             [
@@ -131,8 +132,8 @@ class Server:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=str(ROOT / "target" / "debug" / "order-host"))
-    parser.add_argument("--max-examples", type=int, default=8)
-    parser.add_argument("--budget", type=int, default=120, help="seconds for schemathesis")
+    parser.add_argument("--max-examples", type=int, default=20)
+    parser.add_argument("--budget", type=int, default=300, help="seconds for schemathesis")
     args = parser.parse_args()
 
     started = time.monotonic()
@@ -171,7 +172,7 @@ def main():
                 "--header", f"Authorization: Bearer {key}",
                 "--checks", ",".join(CHECKS),
                 "--max-examples", str(args.max_examples),
-                "--phases", "examples,coverage,fuzzing",
+                "--phases", "examples,coverage,fuzzing,stateful",
                 *os.environ.get("API_CONTRACT_EXTRA", "").split(),
                 "--seed", "1",
                 "--request-timeout", "10",
@@ -180,8 +181,15 @@ def main():
                 "--generation-database", "none",
                 "--workers", "1",
             ]
+            # The hooks sign the webhook deliveries with the server's secret.
+            env = dict(
+                os.environ,
+                SCHEMATHESIS_HOOKS="api_contract_hooks",
+                PYTHONPATH=str(ROOT / "scripts"),
+                API_CONTRACT_WEBHOOK_SECRET=server.webhook_secret,
+            )
             try:
-                run = subprocess.run(command, timeout=args.budget, cwd=workdir)
+                run = subprocess.run(command, timeout=args.budget, cwd=workdir, env=env)
             except subprocess.TimeoutExpired:
                 raise SystemExit(
                     f"api-contract: schemathesis did not finish within {args.budget} s"
