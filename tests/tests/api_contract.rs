@@ -270,6 +270,20 @@ fn a_malformed_body_is_a_problem_in_plain_words_naming_the_field() {
     let detail = reply.json["detail"].as_str().unwrap();
     assert!(detail.contains("an RFC 3339 time such as"), "{detail}");
 
+    let reply = server.get("/metrics/daily?dat=2026-12-01");
+    reply.assert_problem(400, Some("dat"), "a misspelt query parameter");
+    assert_eq!(
+        reply.json["detail"],
+        "`?dat` is not a field here; the fields are date"
+    );
+
+    let reply = server.request("POST", "/orders", Some(""), &[]);
+    reply.assert_problem(400, None, "an empty body");
+    assert_eq!(
+        reply.json["detail"],
+        "the body is empty; send a JSON object"
+    );
+
     for reply in [
         server.post("/orders", &json!({"order_id": "x"})),
         server.request("POST", "/orders", Some("[1]"), &[]),

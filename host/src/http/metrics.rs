@@ -228,6 +228,11 @@ pub async fn daily(
         let message = text
             .strip_prefix("Failed to deserialize query string: ")
             .unwrap_or(&text);
+        // serde_urlencoded puts the parameter's name first: `dat: unknown ...`.
+        let message = match message.split_once(": ") {
+            Some((name, rest)) if !name.contains(' ') => rest,
+            _ => message,
+        };
         let field = message
             .split('`')
             .nth(1)

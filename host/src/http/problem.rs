@@ -311,6 +311,11 @@ pub fn body_problem(rejection: BytesRejection) -> Problem {
 
 /// Parses `bytes` as a `T`, naming the field where parsing stopped.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Problem::bad_request(
+            "the body is empty; send a JSON object",
+        ));
+    }
     // Every body is an object: serde would read an array as the fields in
     // order, which no client means.
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
@@ -714,6 +719,7 @@ mod tests {
         assert!(problem.detail.contains("not valid JSON"), "{problem:?}");
         let problem = parse_json::<PlaceOrderRequest>(b"").unwrap_err();
         assert_eq!(problem.status, 400);
+        assert_eq!(problem.detail, "the body is empty; send a JSON object");
     }
 
     #[test]
