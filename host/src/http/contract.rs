@@ -23,6 +23,7 @@ use serde_json::{Map, Value, json};
 
 use super::auth;
 use super::problem::PROBLEM_JSON;
+use super::webhooks;
 
 /// The name of the security scheme.
 pub const BEARER: &str = "bearer";
@@ -106,6 +107,22 @@ provider, sent as `Authorization: Bearer <credential>`; see docs/http-api.md for
     let Some(Value::Object(paths)) = doc.get_mut("paths") else {
         return;
     };
+    for source in [
+        webhooks::Source::Payment,
+        webhooks::Source::Inventory,
+        webhooks::Source::Carrier,
+    ] {
+        let path = format!("/webhooks/{}", source.name());
+        let body = paths
+            .get_mut(&path)
+            .and_then(|item| item.get_mut("post"))
+            .and_then(|op| op.get_mut("requestBody"))
+            .and_then(|body| body.get_mut("content"))
+            .and_then(|content| content.get_mut("application/json"));
+        if let Some(Value::Object(body)) = body {
+            body.insert("schema".to_owned(), envelopes(source));
+        }
+    }
     for (path, item) in paths.iter_mut() {
         let Value::Object(item) = item else { continue };
         for method in METHODS {
@@ -114,6 +131,41 @@ provider, sent as `Authorization: Bearer <credential>`; see docs/http-api.md for
             }
         }
     }
+}
+
+/// The deliveries `source` sends: one envelope per event type, its `data`
+/// the event's schema (`payment-succeeded` is `PaymentSucceeded`).
+fn envelopes(source: webhooks::Source) -> Value {
+    let variants: Vec<Value> = source
+        .event_types()
+        .iter()
+        .map(|event_type| {
+            let schema: String = event_type
+                .split('-')
+                .map(|word| {
+                    let mut chars = word.chars();
+                    chars.next().map_or_else(String::new, |first| {
+                        first.to_ascii_uppercase().to_string() + chars.as_str()
+                    })
+                })
+                .collect();
+            json!({
+                "type": "object",
+                "title": schema,
+                "required": ["id", "type", "data"],
+                "additionalProperties": false,
+                "properties": {
+                    "id": {
+                        "type": "string", "minLength": 1, "maxLength": 200,
+                        "description": "The sender's id of this event; a redelivery carries the same id."
+                    },
+                    "type": { "type": "string", "enum": [event_type] },
+                    "data": { "$ref": format!("#/components/schemas/{schema}") }
+                }
+            })
+        })
+        .collect();
+    json!({ "oneOf": variants })
 }
 
 fn problem_response(description: &str) -> Value {
@@ -374,6 +426,23 @@ mod tests {
                 .as_array()
                 .is_none_or(|p| p.iter().all(|p| p["name"] != "Idempotency-Key"))
         );
+    }
+
+    #[test]
+    fn a_webhook_body_is_one_envelope_per_event_type_with_its_data_schema() {
+        let doc = document();
+        let schema = &doc["paths"]["/webhooks/inventory"]["post"]["requestBody"]["content"]["application/json"]
+            ["schema"];
+        let variants = schema["oneOf"].as_array().expect("oneOf");
+        assert_eq!(variants.len(), 2, "{schema}");
+        assert_eq!(
+            variants[0]["properties"]["type"]["enum"],
+            json!(["stock-allocated"])
+        );
+        let data = variants[1]["properties"]["data"]["$ref"].as_str().unwrap();
+        assert_eq!(data, "#/components/schemas/StockAllocationFailed");
+        let name = data.rsplit('/').next().unwrap();
+        assert!(doc["components"]["schemas"][name].is_object(), "{name}");
     }
 
     #[test]

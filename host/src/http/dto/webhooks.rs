@@ -7,7 +7,9 @@ use super::*;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentSucceeded {
+    #[schema(min_length = 1, max_length = 100)]
     pub transaction_id: String,
+    #[schema(format = "uuid")]
     pub order_id: String,
     pub payment_amount: Money,
     #[serde(with = "super::time::rfc3339")]
@@ -30,6 +32,7 @@ impl From<PaymentSucceeded> for payment::PaymentSucceeded {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentFailed {
+    #[schema(format = "uuid")]
     pub order_id: String,
     pub reason: String,
     #[serde(with = "super::time::rfc3339")]
@@ -51,6 +54,7 @@ impl From<PaymentFailed> for payment::PaymentFailed {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefundCompleted {
+    #[schema(min_length = 1, max_length = 100)]
     pub transaction_id: String,
     pub refund_amount: Money,
     #[serde(with = "super::time::rfc3339")]
@@ -72,6 +76,7 @@ impl From<RefundCompleted> for payment::RefundCompleted {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StockAllocated {
+    #[schema(format = "uuid")]
     pub order_id: String,
     pub all_items_allocated: bool,
     #[serde(with = "super::time::rfc3339")]
@@ -93,6 +98,7 @@ impl From<StockAllocated> for inventory::StockAllocated {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnavailableItem {
+    #[schema(format = "uuid")]
     pub product_id: String,
     pub requested_quantity: u32,
     pub available_quantity: u32,
@@ -102,6 +108,7 @@ pub struct UnavailableItem {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StockAllocationFailed {
+    #[schema(format = "uuid")]
     pub order_id: String,
     pub unavailable_items: Vec<UnavailableItem>,
     #[serde(with = "super::time::rfc3339")]
@@ -132,8 +139,10 @@ impl From<StockAllocationFailed> for inventory::StockAllocationFailed {
 #[serde(deny_unknown_fields)]
 pub struct ShipmentCreatedByCarrier {
     pub shipment_id: String,
+    #[schema(format = "uuid")]
     pub order_id: String,
     pub carrier: CarrierCode,
+    #[schema(min_length = 1, max_length = 100)]
     pub tracking_number: String,
     #[serde(default)]
     #[serde(with = "super::time::rfc3339::option")]
