@@ -31,6 +31,7 @@ mod metrics;
 mod orders;
 mod returns;
 mod shipments;
+mod strict;
 mod system;
 
 pub use ledger::{MemoryLedger, SqliteLedger, WebhookLedger};

@@ -327,6 +327,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| from_serde(&e))?;
     de.end()
         .map_err(|e| Problem::bad_request(format!("the body is not JSON: {e}")))?;
+    // Read once more, refusing a record given as an array at any depth (the
+    // first pass kept serde's checks of duplicate keys).
+    let tree: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| Problem::bad_request(format!("the body is not JSON: {e}")))?;
+    let _: T = serde_path_to_error::deserialize(super::strict::Strict(tree))
+        .map_err(|e| from_serde(&e))?;
     Ok(value)
 }
 
@@ -336,7 +342,8 @@ pub fn from_value<T: DeserializeOwned>(
     value: serde_json::Value,
     prefix: &str,
 ) -> Result<T, Problem> {
-    serde_path_to_error::deserialize(value).map_err(|e| from_serde_at(&e, prefix))
+    serde_path_to_error::deserialize(super::strict::Strict(value))
+        .map_err(|e| from_serde_at(&e, prefix))
 }
 
 fn from_serde(error: &serde_path_to_error::Error<serde_json::Error>) -> Problem {
@@ -365,7 +372,7 @@ fn from_serde_at(error: &serde_path_to_error::Error<serde_json::Error>, prefix: 
     }
     // serde reports an unknown or missing field at the object holding it:
     // name the field itself.
-    let named = ["unknown field `", "missing field `"]
+    let named = ["unknown field `", "missing field `", "duplicate field `"]
         .iter()
         .find_map(|prefix| message.strip_prefix(prefix))
         .and_then(|rest| rest.split('`').next());
@@ -696,6 +703,30 @@ mod tests {
                 assert!(!detail.contains(internal), "{internal} in {detail}");
             }
         }
+    }
+
+    #[test]
+    fn a_record_given_as_an_array_is_refused_at_any_depth() {
+        let body = r#"{"order_id": "o", "customer_id": "c", "items": [
+            {"item_id": "i", "product_id": "p", "sku": "s", "product_name": "n",
+             "quantity": 1, "unit_price": [1250, "USD"]}]}"#;
+        let problem = parse_json::<PlaceOrderRequest>(body.as_bytes()).unwrap_err();
+        assert_eq!(problem.field.as_deref(), Some("items[0].unit_price"));
+        assert_eq!(
+            problem.detail,
+            "`items[0].unit_price` must be a JSON object, not an array"
+        );
+        // Duplicate keys are still refused, and a good body still parses.
+        let twice = r#"{"order_id": "o", "order_id": "p", "customer_id": "c"}"#;
+        assert_eq!(field_of(twice).as_deref(), Some("order_id"));
+        let good = r#"{"order_id": "o", "customer_id": "c", "draft": true, "items": [
+            {"item_id": "i", "product_id": "p", "sku": "s", "product_name": "n",
+             "quantity": 1, "unit_price": {"amount": 1250}}]}"#;
+        let parsed = parse_json::<PlaceOrderRequest>(good.as_bytes()).unwrap();
+        assert_eq!(parsed.items[0].unit_price.amount, 1250);
+        let money = from_value::<crate::http::dto::Money>(serde_json::json!([5, "USD"]), "data.x")
+            .unwrap_err();
+        assert_eq!(money.field.as_deref(), Some("data.x"));
     }
 
     #[test]
