@@ -7,7 +7,8 @@
 //!   does not list as open, with its 401 and 403 answers and the roles that
 //!   may call it in its description;
 //! - the answers of the middleware every request passes: 400, 408, 413 and
-//!   415 for a route that takes a body; the `Idempotency-Key` header with
+//!   415 for a route that takes a body; 400 for a route with query
+//!   parameters; 404 for a route whose path names something (`{id}`); the `Idempotency-Key` header with
 //!   its 409 and 422 on every POST but the webhooks; 500 and 503 (the
 //!   server is shutting down, or the storage is unavailable) everywhere;
 //! - `format: uuid` for the `{id}` of orders, returns and customers.
@@ -44,6 +45,11 @@ const SHARED: &[(&str, u16, &str)] = &[
         "Forbidden",
         403,
         "The credential's role may not call this route",
+    ),
+    (
+        "NotFound",
+        404,
+        "Nothing with that id (an order, shipment, return, or what the path names)",
     ),
     (
         "RequestTimeout",
@@ -185,6 +191,11 @@ fn finish_operation(path: &str, method: &str, operation: &mut Map<String, Value>
         .ok()
         .and_then(|m| auth::allowed(&m, path));
     let has_body = operation.contains_key("requestBody");
+    let has_query = operation
+        .get("parameters")
+        .and_then(Value::as_array)
+        .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+    let names_an_entity = path.contains('{');
     let responses = operation
         .entry("responses")
         .or_insert_with(|| json!({}))
@@ -203,6 +214,12 @@ fn finish_operation(path: &str, method: &str, operation: &mut Map<String, Value>
     if !open {
         add(401, "Unauthorized");
         add(403, "Forbidden");
+    }
+    if has_query {
+        add(400, "BadRequest");
+    }
+    if names_an_entity {
+        add(404, "NotFound");
     }
     if has_body {
         add(400, "BadRequest");
@@ -419,6 +436,13 @@ mod tests {
         assert_eq!(key["schema"]["maxLength"], 255);
         let patch = &doc["paths"]["/orders/{id}"]["patch"];
         assert!(patch["responses"]["415"].is_object());
+        let daily = &doc["paths"]["/metrics/daily"]["get"];
+        assert!(daily["responses"]["400"].is_object(), "a query parameter");
+        let saga = &doc["paths"]["/orders/{id}/saga"]["get"];
+        assert!(
+            saga["responses"]["404"].is_object(),
+            "a path naming an order"
+        );
         let webhook = &doc["paths"]["/webhooks/carrier"]["post"];
         assert!(webhook["responses"]["415"].is_object());
         assert!(
