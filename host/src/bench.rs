@@ -13,6 +13,10 @@
 //!    natively. Their ratio is the component's cost over the domain's.
 //! 4. What the SQLite file holds per delivered order, and the process's
 //!    resident memory.
+//! 5. Finding orders: the first page (and the next) of the order read model
+//!    in SQLite for one customer with `list_orders` orders, by status, by
+//!    saga state and unfiltered, over a store of twice that many orders
+//!    (written straight into the store, not through the component).
 //!
 //! Bounded in count (the flags) and in time (`max_seconds` over the whole
 //! run: a phase that runs out stops early and says how many it did).
@@ -52,6 +56,9 @@ pub struct BenchOptions {
     pub dir: Option<PathBuf>,
     /// The seed of the workload.
     pub seed: u64,
+    /// Orders of the one customer in the listing phase (as many again of
+    /// other customers); 0 skips the phase.
+    pub list_orders: usize,
 }
 
 impl Default for BenchOptions {
@@ -64,6 +71,7 @@ impl Default for BenchOptions {
             component: None,
             dir: None,
             seed: 1,
+            list_orders: 10_000,
         }
     }
 }
@@ -86,6 +94,10 @@ pub struct BenchArgs {
     /// Where the SQLite files go (a fresh folder inside, removed after).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// Orders of one customer in the order-listing phase (as many again of
+    /// other customers); 0 skips it.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub list_orders: usize,
 }
 
 /// The examples of `order-host bench --help`.
@@ -112,6 +124,7 @@ impl BenchArgs {
             component,
             dir: self.dir.clone(),
             seed: 1,
+            list_orders: self.list_orders,
         }
     }
 }
@@ -226,6 +239,8 @@ pub struct BenchReport {
     /// natively.
     pub component_native_ratio: f64,
     pub storage: Storage,
+    /// The order read model's pages (phase 5).
+    pub listing: Listing,
     pub peak_rss_kib: Option<u64>,
     pub rss_kib: Option<u64>,
     pub elapsed_ms: u64,
@@ -368,6 +383,11 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
     report.native_calls = native_calls(&ports, options, &mut budget)?;
     report.component_native_ratio = report.component_calls.place_and_saga_us.mean
         / report.native_calls.place_and_saga_us.mean.max(1e-9);
+
+    // 5. Finding orders in the read model.
+    if options.list_orders > 0 && !budget.over() {
+        report.listing = listing(options)?;
+    }
 
     let (peak, now) = resident_memory_kib();
     report.peak_rss_kib = peak;
@@ -750,6 +770,23 @@ impl std::fmt::Display for BenchReport {
             s.native_payload_bytes_per_order,
             s.native_events_per_order
         )?;
+        let l = &self.listing;
+        if l.store_orders > 0 {
+            writeln!(
+                f,
+                "finding orders (SQLite read model, {} orders, {} of one customer), first page of {} rows, microseconds",
+                l.store_orders, l.customer_orders, l.page
+            )?;
+            writeln!(f, "| query | rows | p50 | p99 |")?;
+            writeln!(f, "|---|---:|---:|---:|")?;
+            for q in &l.queries {
+                writeln!(
+                    f,
+                    "| {} | {} | {:.1} | {:.1} |",
+                    q.query, q.rows, q.latency_us.p50, q.latency_us.p99
+                )?;
+            }
+        }
         if let (Some(peak), Some(now)) = (self.peak_rss_kib, self.rss_kib) {
             writeln!(
                 f,
@@ -780,6 +817,7 @@ mod tests {
             concurrency: 2,
             latency_orders: 4,
             max_seconds: 120,
+            list_orders: 120,
             ..BenchOptions::default()
         };
         let report = run(&options).expect("the bench runs (run `make build` first)");
@@ -801,7 +839,31 @@ mod tests {
         assert!(report.storage.native_events_per_order >= 5.0, "{report}");
         assert!(report.peak_rss_kib.is_some());
         let json = serde_json::to_value(&report).unwrap();
-        for key in ["memory", "sqlite", "native", "component_calls", "storage"] {
+        let l = &report.listing;
+        assert_eq!((l.store_orders, l.customer_orders), (240, 120));
+        let rows = |name: &str| {
+            l.queries
+                .iter()
+                .find(|q| q.query == name)
+                .map(|q| (q.rows, q.latency_us.samples))
+        };
+        assert_eq!(rows("status=shipped"), Some((48, 200)), "{report}");
+        assert_eq!(rows("saga=compensation-failed"), Some((3, 200)));
+        assert_eq!(rows("(no filter)"), Some((50, 200)));
+        assert_eq!(rows("(no filter), second page"), Some((50, 200)));
+        assert!(
+            l.queries
+                .iter()
+                .any(|q| q.query.starts_with("customer_id=") && q.rows == 50)
+        );
+        for key in [
+            "memory",
+            "sqlite",
+            "native",
+            "component_calls",
+            "storage",
+            "listing",
+        ] {
             assert!(json.get(key).is_some(), "{key} in the JSON");
         }
         let text = report.to_string();
@@ -821,4 +883,173 @@ mod tests {
         assert_eq!((m.p50, m.p99, m.max, m.mean), (50.0, 99.0, 100.0, 50.5));
         assert_eq!(Micros::of(vec![]).samples, 0);
     }
+}
+
+/// Phase 5: pages of the order read model.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Listing {
+    /// Orders in the store.
+    pub store_orders: usize,
+    /// Of which the one customer's.
+    pub customer_orders: usize,
+    /// The page size asked for.
+    pub page: usize,
+    /// One row per query.
+    pub queries: Vec<ListingQuery>,
+}
+
+/// One query of [`Listing`], timed over repeated calls.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ListingQuery {
+    /// The query, as the `GET /orders` parameters that ask for it.
+    pub query: String,
+    /// Rows of the last answer.
+    pub rows: usize,
+    pub latency_us: Micros,
+}
+
+/// Writes `options.list_orders` orders of one customer and as many of 500
+/// others into a fresh SQLite store (statuses spread over the lifecycle, 1 %
+/// with a failed compensation), then times first pages of the read model.
+fn listing(options: &BenchOptions) -> anyhow::Result<Listing> {
+    use order_runtime::store::{AppendBatch, NewEvent, OrderQuery, SagaState, StreamAppend};
+    use order_runtime::{EventStore as _, SqliteStore, SystemClock};
+
+    let scratch = Scratch::new(options.dir.as_deref())?;
+    let store = SqliteStore::open(
+        scratch.0.join("listing.db"),
+        std::sync::Arc::new(SystemClock),
+    )?;
+    let one = uuid::Uuid::from_u128(1).to_string();
+    let total = options.list_orders * 2;
+    let event = |event_type: &str, body: String| NewEvent {
+        event_type: event_type.to_owned(),
+        payload: format!(r#"{{"type":"{event_type}"{body}}}"#),
+    };
+    let placed_base: u64 = 1_780_000_000_000;
+    for chunk in (0..total).collect::<Vec<_>>().chunks(500) {
+        let mut batch = AppendBatch::default();
+        for &n in chunk {
+            let customer = if n % 2 == 0 {
+                one.clone()
+            } else {
+                uuid::Uuid::from_u128(2 + (n as u128 % 500)).to_string()
+            };
+            let order = uuid::Uuid::from_u128(1 << 64 | n as u128).to_string();
+            let mut events = vec![
+                event(
+                    "order-placed",
+                    format!(
+                        r#","order_id":"{order}","customer_id":"{customer}","placed_at":{},"total":{{"amount":6000,"currency":"USD"}}"#,
+                        placed_base + n as u64 * 1_000
+                    ),
+                ),
+                event("saga-started", String::new()),
+            ];
+            let steps: &[&str] = match n % 5 {
+                0 => &[],
+                1 => &["payment-confirmed"],
+                2 => &["payment-confirmed", "order-shipped", "saga-completed"],
+                3 => &[
+                    "payment-confirmed",
+                    "order-shipped",
+                    "saga-completed",
+                    "order-delivered",
+                ],
+                _ => &["order-cancelled", "saga-compensated"],
+            };
+            events.extend(steps.iter().map(|t| event(t, String::new())));
+            if n % 100 == 1 {
+                events.push(event(
+                    "compensation-stalled",
+                    r#","step":"process-payment""#.to_owned(),
+                ));
+            }
+            batch.streams.push(StreamAppend {
+                stream_id: format!("order-{order}"),
+                expected_version: 0,
+                tags: Vec::new(),
+                events,
+            });
+        }
+        store.append(&batch)?;
+    }
+
+    let page = 50;
+    let base = OrderQuery {
+        limit: page + 1,
+        ..OrderQuery::default()
+    };
+    let cases: Vec<(String, OrderQuery)> = vec![
+        (
+            format!("customer_id={one}"),
+            OrderQuery {
+                customer_id: Some(one.clone()),
+                ..base.clone()
+            },
+        ),
+        (
+            "status=shipped".to_owned(),
+            OrderQuery {
+                statuses: vec!["shipped".to_owned()],
+                ..base.clone()
+            },
+        ),
+        (
+            "status=pending,confirmed".to_owned(),
+            OrderQuery {
+                statuses: vec!["pending".to_owned(), "confirmed".to_owned()],
+                ..base.clone()
+            },
+        ),
+        (
+            "saga=compensation-failed".to_owned(),
+            OrderQuery {
+                sagas: vec![SagaState::CompensationFailed],
+                ..base.clone()
+            },
+        ),
+        ("(no filter)".to_owned(), base.clone()),
+    ];
+    let mut queries = Vec::new();
+    for (name, query) in cases {
+        let mut samples = Vec::new();
+        let mut rows = 0;
+        let mut second = None;
+        for _ in 0..200 {
+            let started = Instant::now();
+            let found = store.list_orders(&query)?;
+            samples.push(us(started.elapsed()));
+            rows = found.len().min(page);
+            second = found.get(page - 1).map(|last| last.cursor());
+        }
+        queries.push(ListingQuery {
+            query: name.clone(),
+            rows,
+            latency_us: Micros::of(samples),
+        });
+        if let Some(after) = second {
+            let next = OrderQuery {
+                after: Some(after),
+                ..query
+            };
+            let mut samples = Vec::new();
+            for _ in 0..200 {
+                let started = Instant::now();
+                rows = store.list_orders(&next)?.len().min(page);
+                samples.push(us(started.elapsed()));
+            }
+            queries.push(ListingQuery {
+                query: format!("{name}, second page"),
+                rows,
+                latency_us: Micros::of(samples),
+            });
+        }
+    }
+    Ok(Listing {
+        store_orders: total,
+        customer_orders: options.list_orders,
+        page,
+        queries,
+    })
 }

@@ -372,7 +372,7 @@ fn a_customer_sees_and_changes_only_its_own_orders() {
         None,
     );
     assert_eq!(list.status, 200);
-    assert_eq!(list.json.as_array().map(Vec::len), Some(1));
+    assert_eq!(list.json["items"].as_array().map(Vec::len), Some(1));
 
     // Its own cancellation records the key, whatever the body says.
     let cancelled = call(

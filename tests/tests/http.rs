@@ -294,20 +294,20 @@ fn a_customer_tracks_their_orders_and_a_shipments_history() {
 
     let orders = server.get(&format!("/customers/{}/orders", id("customer:bob")));
     assert_eq!(orders.status, 200, "{}", orders.text);
-    let ids: Vec<&str> = orders
-        .json
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| str_of(&o["order_id"]))
-        .collect();
-    assert_eq!(
-        ids,
-        [str_of(&first["order_id"]), str_of(&second["order_id"])],
-        "oldest first"
+    let items = orders.json["items"].as_array().unwrap();
+    let mut ids: Vec<&str> = items.iter().map(|o| str_of(&o["order_id"])).collect();
+    let placed: Vec<&str> = items.iter().map(|o| str_of(&o["placed_at"])).collect();
+    assert!(
+        placed.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {placed:?}"
     );
+    assert_eq!(orders.json["next_cursor"], Value::Null, "one page");
+    ids.sort_unstable();
+    let mut expected = [str_of(&first["order_id"]), str_of(&second["order_id"])];
+    expected.sort_unstable();
+    assert_eq!(ids, expected);
     let nobody = server.get(&format!("/customers/{}/orders", id("customer:nobody")));
-    assert_eq!(nobody.json, json!([]));
+    assert_eq!(nobody.json, json!({"items": [], "next_cursor": null}));
 
     let tracked = server.get(&format!("/shipments/{shipment}"));
     assert_eq!(tracked.status, 200, "{}", tracked.text);
@@ -729,7 +729,7 @@ fn bad_json_unknown_fields_and_every_bound_violated_answer_400_naming_the_field_
         server
             .get(&format!("/customers/{}/orders", id("customer:dave")))
             .json,
-        json!([])
+        json!({"items": [], "next_cursor": null})
     );
 
     // Commands on an existing order and its return change nothing when refused.
@@ -1099,7 +1099,7 @@ fn a_restart_after_a_kill_keeps_every_order_remembers_webhooks_and_finishes_saga
     assert_eq!(before[1]["status"], "draft");
     assert_eq!(before[2]["status"], "cancelled");
     let orders = server.get(&format!("/customers/{}/orders", id("customer:frank")));
-    assert_eq!(orders.json.as_array().unwrap().len(), 3);
+    assert_eq!(orders.json["items"].as_array().unwrap().len(), 3);
     // The webhook ledger is durable too.
     let redelivered = server.webhook(
         "carrier",
@@ -1296,6 +1296,7 @@ fn concurrent_commands_on_one_order_stay_consistent() {
 /// Every route of the API, as the documentation promises it.
 const ROUTES: &[(&str, &str)] = &[
     ("post", "/orders"),
+    ("get", "/orders"),
     ("get", "/orders/{id}"),
     ("patch", "/orders/{id}"),
     ("get", "/orders/{id}/events"),

@@ -104,6 +104,7 @@ const STAFF_READERS: &[Role] = &[Warehouse, Support, Admin, Reporting];
 /// documentation). The same table is in docs/http-api.md.
 pub const RULES: &[(&str, &str, Allowed)] = &[
     ("POST", "/orders", Some(&[Customer, Support, Admin])),
+    ("GET", "/orders", Some(READERS)),
     ("GET", "/orders/{id}", Some(READERS)),
     ("PATCH", "/orders/{id}", Some(&[Customer, Support, Admin])),
     ("GET", "/orders/{id}/events", Some(READERS)),

@@ -4,7 +4,7 @@
 //! - [`problem`]: RFC 9457 errors and the JSON body extractor.
 //! - [`webhooks`]: signed inbound events of the external contexts; [`ledger`]
 //!   remembers which were processed.
-//! - `orders`, `customers`, `shipments`, `returns`, `metrics`, `system`: the
+//! - `orders`, `order_list` (the order lists), `shipments`, `returns`, `metrics`, `system`: the
 //!   routes of each area, each documented with `#[utoipa::path]`; the router
 //!   and the OpenAPI document are built together by [`router`], so a route
 //!   cannot be served without being documented.
@@ -25,10 +25,11 @@ pub mod ledger;
 pub mod problem;
 pub mod webhooks;
 
-mod customers;
 mod media;
 mod metrics;
+mod order_list;
 mod orders;
+pub mod page;
 mod returns;
 mod shipments;
 mod strict;
@@ -376,14 +377,14 @@ struct ApiDoc;
 /// Every route with its documentation, before the state is given.
 fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(orders::place))
+        .routes(routes!(orders::place, order_list::list))
         .routes(routes!(orders::get, orders::update_draft))
         .routes(routes!(orders::events))
         .routes(routes!(orders::saga))
         .routes(routes!(orders::cancel))
         .routes(routes!(orders::shipments))
         .routes(routes!(returns::list_for_order, returns::request))
-        .routes(routes!(customers::orders))
+        .routes(routes!(order_list::of_customer))
         .routes(routes!(shipments::get))
         .routes(routes!(shipments::events))
         .routes(routes!(returns::get))

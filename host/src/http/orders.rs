@@ -4,6 +4,7 @@
 use axum::Extension;
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::Uri;
 use axum::response::Response;
 
 use super::auth::Principal;
@@ -11,6 +12,7 @@ use super::dto::{
     CancelOrderRequest, HistoryEntry, Order, PlaceOrderRequest, Placement, SagaReport, Shipment,
     UpdateDraftRequest,
 };
+use super::page::{self, PageParams};
 use super::problem::{CommandProblems, JsonBody, Problem, ReadProblems};
 use super::{AppState, created};
 
@@ -229,15 +231,16 @@ pub async fn update_draft(
     path = "/orders/{id}/events",
     operation_id = "listOrderEvents",
     tag = "orders",
-    params(("id" = String, Path, description = "Order id")),
-    responses((status = 200, body = Vec<HistoryEntry>), ReadProblems)
+    params(("id" = String, Path, description = "Order id"), PageParams),
+    responses((status = 200, body = Vec<HistoryEntry>, headers(("Link" = String, description = "The next page, `<...>; rel=\"next\"`, when there is one"))), ReadProblems)
 )]
 pub async fn events(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Vec<HistoryEntry>>, Problem> {
+    uri: Uri,
+) -> Result<Response, Problem> {
     let events = state.query(move |svc| svc.order_history(&id)).await?;
-    Ok(Json(events.into_iter().map(Into::into).collect()))
+    page::sub_list(events.into_iter().map(HistoryEntry::from).collect(), &uri)
 }
 
 /// Where the order's fulfilment saga stands (without running it).
@@ -294,13 +297,14 @@ pub async fn cancel(
     path = "/orders/{id}/shipments",
     operation_id = "listOrderShipments",
     tag = "orders",
-    params(("id" = String, Path, description = "Order id")),
-    responses((status = 200, body = Vec<Shipment>), ReadProblems)
+    params(("id" = String, Path, description = "Order id"), PageParams),
+    responses((status = 200, body = Vec<Shipment>, headers(("Link" = String, description = "The next page, `<...>; rel=\"next\"`, when there is one"))), ReadProblems)
 )]
 pub async fn shipments(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Vec<Shipment>>, Problem> {
+    uri: Uri,
+) -> Result<Response, Problem> {
     let shipments = state
         .query(move |svc| {
             // An unknown order is a 404, not an empty list.
@@ -308,5 +312,5 @@ pub async fn shipments(
             svc.shipments_of_order(&id)
         })
         .await?;
-    Ok(Json(shipments.into_iter().map(Into::into).collect()))
+    page::sub_list(shipments.into_iter().map(Shipment::from).collect(), &uri)
 }

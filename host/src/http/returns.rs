@@ -5,6 +5,7 @@
 use axum::Extension;
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::Uri;
 use axum::response::Response;
 
 use super::auth::Principal;
@@ -12,6 +13,7 @@ use super::dto::{
     ApproveReturnRequest, CloseReturnRequest, DenyReturnRequest, HistoryEntry,
     ProcessRefundRequest, ReceiveReturnRequest, RequestReturnRequest, Return, ShipReturnRequest,
 };
+use super::page::{self, PageParams};
 use super::problem::{CommandProblems, JsonBody, Problem, ReadProblems};
 use super::{AppState, created};
 use crate::bindings::returns::ReturnView;
@@ -39,13 +41,14 @@ async fn on_return<C: Send + 'static>(
     path = "/orders/{id}/returns",
     operation_id = "listOrderReturns",
     tag = "returns",
-    params(("id" = String, Path, description = "Order id")),
-    responses((status = 200, body = Vec<Return>), ReadProblems)
+    params(("id" = String, Path, description = "Order id"), PageParams),
+    responses((status = 200, body = Vec<Return>, headers(("Link" = String, description = "The next page, `<...>; rel=\"next\"`, when there is one"))), ReadProblems)
 )]
 pub async fn list_for_order(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Vec<Return>>, Problem> {
+    uri: Uri,
+) -> Result<Response, Problem> {
     let returns = state
         .query(move |svc| {
             // An unknown order is a 404, not an empty list.
@@ -53,7 +56,7 @@ pub async fn list_for_order(
             svc.returns_of_order(&id)
         })
         .await?;
-    Ok(Json(returns.into_iter().map(Into::into).collect()))
+    page::sub_list(returns.into_iter().map(Return::from).collect(), &uri)
 }
 
 /// Request a return of items of a delivered order (`request-return`).
@@ -113,15 +116,16 @@ pub async fn get(
     path = "/returns/{id}/events",
     operation_id = "listReturnEvents",
     tag = "returns",
-    params(("id" = String, Path, description = "Return id")),
-    responses((status = 200, body = Vec<HistoryEntry>), ReadProblems)
+    params(("id" = String, Path, description = "Return id"), PageParams),
+    responses((status = 200, body = Vec<HistoryEntry>, headers(("Link" = String, description = "The next page, `<...>; rel=\"next\"`, when there is one"))), ReadProblems)
 )]
 pub async fn events(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Vec<HistoryEntry>>, Problem> {
+    uri: Uri,
+) -> Result<Response, Problem> {
     let events = state.query(move |svc| svc.return_history(&id)).await?;
-    Ok(Json(events.into_iter().map(Into::into).collect()))
+    page::sub_list(events.into_iter().map(HistoryEntry::from).collect(), &uri)
 }
 
 /// Approve a requested return (`approve-return`), optionally with a return label.

@@ -2,9 +2,12 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::Uri;
+use axum::response::Response;
 
 use super::AppState;
 use super::dto::{HistoryEntry, Shipment};
+use super::page::{self, PageParams};
 use super::problem::{Problem, ReadProblems};
 
 /// A shipment with its tracking history, oldest entry first.
@@ -30,13 +33,14 @@ pub async fn get(
     path = "/shipments/{id}/events",
     operation_id = "listShipmentEvents",
     tag = "shipments",
-    params(("id" = String, Path, description = "Shipment id")),
-    responses((status = 200, body = Vec<HistoryEntry>), ReadProblems)
+    params(("id" = String, Path, description = "Shipment id"), PageParams),
+    responses((status = 200, body = Vec<HistoryEntry>, headers(("Link" = String, description = "The next page, `<...>; rel=\"next\"`, when there is one"))), ReadProblems)
 )]
 pub async fn events(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Vec<HistoryEntry>>, Problem> {
+    uri: Uri,
+) -> Result<Response, Problem> {
     let events = state.query(move |svc| svc.shipment_history(&id)).await?;
-    Ok(Json(events.into_iter().map(Into::into).collect()))
+    page::sub_list(events.into_iter().map(HistoryEntry::from).collect(), &uri)
 }

@@ -7,5 +7,6 @@ mod driver;
 mod fault_matrix;
 mod isolation;
 mod journeys;
+mod read_model;
 mod sim_host;
 mod util;

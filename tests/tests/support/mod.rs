@@ -387,6 +387,8 @@ pub struct Reply {
     pub content_type: String,
     pub location: Option<String>,
     pub retry_after: Option<String>,
+    /// The `Link` header (the next page of a list).
+    pub link: Option<String>,
     pub text: String,
     /// The body as JSON (`Null` when it is not JSON).
     pub json: Value,
@@ -458,6 +460,7 @@ pub fn request(
     let content_type = header("content-type").unwrap_or_default();
     let location = header("location");
     let retry_after = header("retry-after");
+    let link = header("link");
     let status = response.status().as_u16();
     let text = response
         .body_mut()
@@ -469,6 +472,7 @@ pub fn request(
         content_type,
         location,
         retry_after,
+        link,
         text,
         json,
     })

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use super::{
-    AppendBatch, EventStore, IdempotencyRecord, IdempotencyWindow, NewEvent, SagaTimer, StoreError,
-    StoreStats, StreamAppend, TimerChange,
+    AppendBatch, EventStore, IdempotencyRecord, IdempotencyWindow, NewEvent, OrderQuery, SagaState,
+    SagaTimer, StoreError, StoreStats, StreamAppend, TimerChange,
 };
 use crate::clock::ManualClock;
 
@@ -31,6 +31,10 @@ macro_rules! conformance_tests {
             an_idempotency_key_is_held_once_then_replays_its_response,
             idempotency_records_expire_and_abandoned_ones_free_the_key,
             racing_requests_with_one_idempotency_key_start_once,
+            the_order_read_model_follows_every_append_of_an_order,
+            a_failed_append_leaves_the_order_read_model_alone,
+            order_listings_filter_and_page_newest_first_without_gaps,
+            a_malformed_order_query_is_invalid,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -523,4 +527,265 @@ pub(crate) fn racing_requests_with_one_idempotency_key_start_once(
         }
     });
     assert_eq!(started.into_inner(), 1, "exactly one request holds the key");
+}
+
+fn order_event(event_type: &str, body: &str) -> NewEvent {
+    NewEvent {
+        event_type: event_type.to_owned(),
+        payload: format!(r#"{{"type":"{event_type}"{body}}}"#),
+    }
+}
+
+fn placed_event(order: &str, customer: &str, placed_at: u64, total: u64) -> NewEvent {
+    order_event(
+        "order-placed",
+        &format!(
+            r#","order_id":"{order}","customer_id":"{customer}","placed_at":{placed_at},"total":{{"amount":{total},"currency":"EUR"}}"#
+        ),
+    )
+}
+
+fn order_append(order: &str, expected: u64, events: Vec<NewEvent>) -> AppendBatch {
+    batch(
+        vec![StreamAppend {
+            stream_id: format!("order-{order}"),
+            expected_version: expected,
+            tags: Vec::new(),
+            events,
+        }],
+        vec![],
+    )
+}
+
+pub(crate) fn the_order_read_model_follows_every_append_of_an_order(
+    store: &dyn EventStore,
+    clock: &Arc<ManualClock>,
+) {
+    assert_eq!(store.order_summary("o-1").unwrap(), None);
+    store
+        .append(&order_append(
+            "o-1",
+            0,
+            vec![
+                placed_event("o-1", "c-1", 900, 4_250),
+                order_event("saga-started", ""),
+            ],
+        ))
+        .unwrap();
+    let placed = store.order_summary("o-1").unwrap().expect("a summary");
+    assert_eq!(
+        (placed.status.as_str(), placed.saga, placed.version),
+        ("pending", Some(SagaState::Running), 2)
+    );
+    assert_eq!((placed.customer_id.as_str(), placed.total), ("c-1", 4_250));
+    assert_eq!(
+        (placed.currency.as_str(), placed.placed_at),
+        ("EUR", Some(900))
+    );
+    assert_eq!(placed.updated_at, 1_000);
+
+    clock.advance(std::time::Duration::from_millis(500));
+    store
+        .append(&order_append(
+            "o-1",
+            2,
+            vec![
+                order_event("payment-confirmed", ""),
+                order_event("order-shipped", ""),
+                order_event("saga-completed", ""),
+            ],
+        ))
+        .unwrap();
+    let shipped = store.order_summary("o-1").unwrap().expect("a summary");
+    assert_eq!(
+        (shipped.status.as_str(), shipped.saga, shipped.version),
+        ("shipped", Some(SagaState::Completed), 5)
+    );
+    assert_eq!((shipped.updated_at, shipped.placed_at), (1_500, Some(900)));
+    // Other streams never make a summary.
+    store
+        .append(&batch(
+            vec![append("shipment-1", 0, &["shipment-created"])],
+            vec![],
+        ))
+        .unwrap();
+    assert_eq!(store.order_summary("1").unwrap(), None);
+    let listed = store
+        .list_orders(&OrderQuery {
+            limit: 10,
+            ..OrderQuery::default()
+        })
+        .unwrap();
+    assert_eq!(listed, vec![shipped]);
+}
+
+pub(crate) fn a_failed_append_leaves_the_order_read_model_alone(
+    store: &dyn EventStore,
+    _: &Arc<ManualClock>,
+) {
+    store
+        .append(&order_append(
+            "o-1",
+            0,
+            vec![placed_event("o-1", "c-1", 5, 1)],
+        ))
+        .unwrap();
+    let before = store.order_summary("o-1").unwrap();
+    let mut conflicting = order_append("o-2", 0, vec![placed_event("o-2", "c-1", 6, 1)]);
+    conflicting.streams.push(StreamAppend {
+        stream_id: "order-o-1".to_owned(),
+        expected_version: 0,
+        tags: Vec::new(),
+        events: vec![order_event("order-cancelled", "")],
+    });
+    assert!(matches!(
+        store.append(&conflicting),
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(store.order_summary("o-2").unwrap(), None);
+    assert_eq!(store.order_summary("o-1").unwrap(), before);
+    let all = store
+        .list_orders(&OrderQuery {
+            limit: 10,
+            ..OrderQuery::default()
+        })
+        .unwrap();
+    assert_eq!(all.len(), 1);
+}
+
+pub(crate) fn order_listings_filter_and_page_newest_first_without_gaps(
+    store: &dyn EventStore,
+    clock: &Arc<ManualClock>,
+) {
+    // 30 orders of two customers; placement times repeat so that ties are
+    // broken by the order id; every third is shipped, every fifth cancelled.
+    for n in 0..30u64 {
+        let order = format!("o-{n:02}");
+        let customer = if n % 2 == 0 { "c-even" } else { "c-odd" };
+        let mut events = vec![placed_event(&order, customer, 100 + n / 3, n)];
+        if n % 3 == 0 {
+            events.push(order_event("payment-confirmed", ""));
+            events.push(order_event("order-shipped", ""));
+        } else if n % 5 == 0 {
+            events.push(order_event("order-cancelled", ""));
+            events.push(order_event("saga-compensated", ""));
+        }
+        clock.advance(std::time::Duration::from_millis(10));
+        store.append(&order_append(&order, 0, events)).unwrap();
+    }
+    let everything = store
+        .list_orders(&OrderQuery {
+            limit: 100,
+            ..OrderQuery::default()
+        })
+        .unwrap();
+    assert_eq!(everything.len(), 30);
+    let keys: Vec<(u64, String)> = everything
+        .iter()
+        .map(|s| (s.listed_at(), s.order_id.clone()))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(keys, sorted, "newest first, ties by order id descending");
+
+    // Pages of 7 by cursor: every order once, in the same order.
+    let mut paged = Vec::new();
+    let mut query = OrderQuery {
+        limit: 7,
+        ..OrderQuery::default()
+    };
+    for _ in 0..10 {
+        let page = store.list_orders(&query).unwrap();
+        assert!(page.len() <= 7);
+        let Some(last) = page.last() else { break };
+        query.after = Some(last.cursor());
+        paged.extend(page);
+    }
+    assert_eq!(paged, everything);
+
+    let ids = |query: OrderQuery| -> Vec<String> {
+        store
+            .list_orders(&OrderQuery {
+                limit: 100,
+                ..query
+            })
+            .unwrap()
+            .into_iter()
+            .map(|s| s.order_id)
+            .collect()
+    };
+    let expect = |keep: &dyn Fn(u64) -> bool| -> Vec<String> {
+        (0..30u64)
+            .rev()
+            .filter(|n| keep(*n))
+            .map(|n| format!("o-{n:02}"))
+            .collect()
+    };
+    assert_eq!(
+        ids(OrderQuery {
+            customer_id: Some("c-odd".into()),
+            ..OrderQuery::default()
+        }),
+        expect(&|n| n % 2 == 1)
+    );
+    assert_eq!(
+        ids(OrderQuery {
+            statuses: vec!["shipped".into()],
+            ..OrderQuery::default()
+        }),
+        expect(&|n| n % 3 == 0)
+    );
+    assert_eq!(
+        ids(OrderQuery {
+            customer_id: Some("c-even".into()),
+            statuses: vec!["cancelled".into(), "pending".into()],
+            ..OrderQuery::default()
+        }),
+        expect(&|n| n % 2 == 0 && n % 3 != 0)
+    );
+    assert_eq!(
+        ids(OrderQuery {
+            sagas: vec![SagaState::Compensated],
+            ..OrderQuery::default()
+        }),
+        expect(&|n| n % 3 != 0 && n % 5 == 0)
+    );
+    assert_eq!(
+        ids(OrderQuery {
+            placed_from: Some(102),
+            placed_to: Some(104),
+            ..OrderQuery::default()
+        }),
+        expect(&|n| (6..12).contains(&n))
+    );
+    // Order n was recorded at 1_000 + 10 (n + 1).
+    assert_eq!(
+        ids(OrderQuery {
+            updated_since: Some(1_000 + 10 * 26),
+            ..OrderQuery::default()
+        }),
+        expect(&|n| n >= 25)
+    );
+}
+
+pub(crate) fn a_malformed_order_query_is_invalid(store: &dyn EventStore, _: &Arc<ManualClock>) {
+    let error = store
+        .list_orders(&OrderQuery {
+            statuses: vec!["lost".into()],
+            limit: 1,
+            ..OrderQuery::default()
+        })
+        .unwrap_err();
+    assert!(
+        matches!(&error, StoreError::Invalid(m) if m.contains("`lost`")),
+        "{error}"
+    );
+    let error = store
+        .list_orders(&OrderQuery {
+            updated_since: Some(u64::MAX),
+            limit: 1,
+            ..OrderQuery::default()
+        })
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Invalid(_)));
 }

@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use super::read_model::{self, OrderQuery, OrderSummary};
 use super::{
     AppendBatch, EventStore, IdempotencyRecord, IdempotencyWindow, RecordedEvent, SagaTimer,
     StoreError, StoreStats, validate_batch, validate_stream_id,
@@ -23,6 +24,8 @@ struct Inner {
     timers: HashMap<String, u64>,
     /// Idempotency records: key -> (fingerprint, begun at, response).
     idempotency: HashMap<String, (String, u64, Option<String>)>,
+    /// The order read model: order id -> summary.
+    orders: HashMap<String, OrderSummary>,
 }
 
 /// The streams of one tag, in first-tagged order, with a set for de-duplication.
@@ -99,6 +102,22 @@ impl EventStore for MemoryStore {
                         payload: event.payload.clone(),
                         recorded_at,
                     });
+                }
+            }
+            if let Some(order_id) = read_model::order_id_of_stream(&stream.stream_id) {
+                let mut summary = inner.orders.remove(order_id);
+                for (version, event) in (stream.expected_version + 1..).zip(&stream.events) {
+                    summary = OrderSummary::evolve(
+                        summary,
+                        order_id,
+                        &event.event_type,
+                        &event.payload,
+                        version,
+                        recorded_at,
+                    );
+                }
+                if let Some(summary) = summary {
+                    inner.orders.insert(order_id.to_owned(), summary);
                 }
             }
             for tag in &stream.tags {
@@ -207,6 +226,30 @@ impl EventStore for MemoryStore {
             inner.idempotency.remove(key);
         }
         Ok(())
+    }
+
+    fn list_orders(&self, query: &OrderQuery) -> Result<Vec<OrderSummary>, StoreError> {
+        self.list(query)
+    }
+
+    fn order_summary(&self, order_id: &str) -> Result<Option<OrderSummary>, StoreError> {
+        Ok(self.lock().orders.get(order_id).cloned())
+    }
+}
+
+impl MemoryStore {
+    fn list(&self, query: &OrderQuery) -> Result<Vec<OrderSummary>, StoreError> {
+        query.validate()?;
+        let mut found: Vec<OrderSummary> = self
+            .lock()
+            .orders
+            .values()
+            .filter(|s| query.matches(s))
+            .cloned()
+            .collect();
+        read_model::sort_newest_first(&mut found);
+        found.truncate(query.limit);
+        Ok(found)
     }
 }
 

@@ -9,10 +9,12 @@
 mod group_commit;
 mod memory;
 mod postgres;
+pub mod read_model;
 mod sqlite;
 
 pub use memory::MemoryStore;
 pub use postgres::{PostgresOptions, PostgresStore};
+pub use read_model::{OrderCursor, OrderQuery, OrderSummary, SagaState};
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
 use std::collections::HashSet;
@@ -271,6 +273,25 @@ pub trait EventStore: Send + Sync {
         let _ = key;
         Err(no_idempotency())
     }
+
+    /// Up to `query.limit` order summaries of the read model that `query`
+    /// selects, newest first (by placement, a draft by its creation; ties
+    /// by order id, descending). The read model is written in the same
+    /// transaction as the order's events: it is never behind or ahead.
+    fn list_orders(&self, query: &OrderQuery) -> Result<Vec<OrderSummary>, StoreError> {
+        let _ = query;
+        Err(no_read_model())
+    }
+
+    /// The read model's summary of one order; `None` when there is none.
+    fn order_summary(&self, order_id: &str) -> Result<Option<OrderSummary>, StoreError> {
+        let _ = order_id;
+        Err(no_read_model())
+    }
+}
+
+fn no_read_model() -> StoreError {
+    StoreError::Unavailable("this event store keeps no order read model".to_owned())
 }
 
 fn no_idempotency() -> StoreError {

@@ -26,6 +26,7 @@ use postgres::{Client, NoTls, Transaction};
 use r2d2::{Pool, PooledConnection};
 use r2d2_postgres::PostgresConnectionManager;
 
+use super::read_model::{self, OrderQuery, OrderSummary};
 use super::{
     AppendBatch, EventStore, RecordedEvent, SagaClaim, SagaTimer, StoreError, StoreStats,
     validate_batch, validate_stream_id,
@@ -49,6 +50,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         3,
         "idempotency_keys",
         include_str!("../../migrations/postgres/V3__idempotency_keys.sql"),
+    ),
+    (
+        4,
+        "order_summaries",
+        include_str!("../../migrations/postgres/V4__order_summaries.sql"),
     ),
 ];
 
@@ -201,6 +207,10 @@ impl PostgresStore {
         for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > applied) {
             tx.batch_execute(sql)
                 .with_context(|| format!("applying migration V{version}__{name}"))?;
+            if *version == read_model::postgres::MIGRATION {
+                read_model::postgres::backfill(&mut tx)
+                    .context("back-filling the order read model from the stored events")?;
+            }
             tx.execute(
                 "INSERT INTO order_host_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
                 &[version, name, &now],
@@ -305,6 +315,7 @@ impl PostgresStore {
                 ),
             }?;
         }
+        read_model::postgres::apply(&mut tx, batch, from_sql(recorded_at)?)?;
         commit(tx)
     }
 
@@ -589,6 +600,15 @@ impl EventStore for PostgresStore {
             .map_err(unavailable)?;
         Ok(())
     }
+
+    fn list_orders(&self, query: &OrderQuery) -> Result<Vec<OrderSummary>, StoreError> {
+        query.validate()?;
+        read_model::postgres::list(&mut *self.conn()?, query)
+    }
+
+    fn order_summary(&self, order_id: &str) -> Result<Option<OrderSummary>, StoreError> {
+        read_model::postgres::summary(&mut *self.conn()?, order_id)
+    }
 }
 
 fn unavailable(error: postgres::Error) -> StoreError {
@@ -744,6 +764,66 @@ mod tests {
             second.schema_version().unwrap(),
             MIGRATIONS.last().map_or(0, |m| m.0)
         );
+    }
+
+    #[test]
+    fn a_database_migrated_before_the_read_model_is_back_filled_by_v4() {
+        let clock = Arc::new(ManualClock::new(0));
+        let (first, schema) = test_store(clock.clone());
+        for (order, customer) in [("o-1", "c-1"), ("o-2", "c-2")] {
+            let payload = format!(
+                r#"{{"type":"order-placed","order_id":"{order}","customer_id":"{customer}","placed_at":7,"total":{{"amount":5,"currency":"EUR"}}}}"#
+            );
+            first
+                .append(&AppendBatch {
+                    streams: vec![StreamAppend {
+                        stream_id: format!("order-{order}"),
+                        expected_version: 0,
+                        tags: vec![],
+                        events: vec![
+                            NewEvent {
+                                event_type: "order-placed".to_owned(),
+                                payload,
+                            },
+                            NewEvent {
+                                event_type: "order-cancelled".to_owned(),
+                                payload: r#"{"type":"order-cancelled"}"#.to_owned(),
+                            },
+                        ],
+                    }],
+                    timers: vec![],
+                })
+                .unwrap();
+        }
+        let query = crate::store::OrderQuery {
+            limit: 10,
+            ..Default::default()
+        };
+        let before = first.list_orders(&query).unwrap();
+        assert_eq!(before.len(), 2);
+        // The database as a host before V4 left it.
+        first
+            .conn()
+            .unwrap()
+            .batch_execute(
+                "DROP TABLE order_summaries; DELETE FROM order_host_migrations WHERE version = 4",
+            )
+            .unwrap();
+        assert_eq!(first.schema_version().unwrap(), 3);
+
+        let mut config = postgres::Config::from_str(&test_url()).unwrap();
+        config.options(&format!("-c search_path={}", schema.schema));
+        let second = PostgresStore::open_config(
+            &mut config,
+            "second".into(),
+            clock,
+            PostgresOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(second.schema_version().unwrap(), 4);
+        let after = second.list_orders(&query).unwrap();
+        assert_eq!(after, before, "back-filled from the events");
+        assert_eq!(after[0].status, "cancelled");
     }
 
     #[test]

@@ -35,6 +35,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, TransactionBehavior, params};
 
 use super::group_commit::GroupCommit;
+use super::read_model::{self, OrderQuery, OrderSummary};
 use super::{
     AppendBatch, EventStore, IdempotencyRecord, IdempotencyWindow, RecordedEvent, SagaTimer,
     StoreError, StoreOpenError, StoreStats, validate_batch, validate_stream_id,
@@ -423,6 +424,9 @@ fn configure(conn: &mut Connection, options: SqliteOptions, existed: bool) -> Re
     }
     tx.execute_batch(PROBE_TABLE)?;
     tx.execute_batch(IDEMPOTENCY_TABLE)?;
+    // The order read model, like the probe, is created on open; a file
+    // written before it existed is back-filled from its events, once.
+    read_model::sqlite::create(&tx, tables.iter().any(|t| t == "order_summaries"))?;
     tx.commit()?;
     Ok(())
 }
@@ -621,6 +625,17 @@ impl EventStore for SqliteStore {
             .map_err(unavailable)?;
         Ok(())
     }
+
+    fn list_orders(&self, query: &OrderQuery) -> Result<Vec<OrderSummary>, StoreError> {
+        query.validate()?;
+        self.still_in_place()?;
+        read_model::sqlite::list(&self.read(), query)
+    }
+
+    fn order_summary(&self, order_id: &str) -> Result<Option<OrderSummary>, StoreError> {
+        self.still_in_place()?;
+        read_model::sqlite::summary(&self.read(), order_id)
+    }
 }
 
 impl SqliteStore {
@@ -752,7 +767,7 @@ fn write_batch(conn: &Connection, batch: &AppendBatch, recorded_at: i64) -> Resu
             .map_err(unavailable)?;
         }
     }
-    Ok(())
+    read_model::sqlite::apply(conn, batch, from_sql(recorded_at)?)
 }
 
 fn unavailable(error: rusqlite::Error) -> StoreError {

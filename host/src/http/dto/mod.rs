@@ -22,6 +22,7 @@ use crate::bindings::{
 };
 
 mod enums;
+mod list;
 mod metrics;
 mod orders;
 mod returns;
@@ -31,6 +32,7 @@ pub mod time;
 mod webhooks;
 
 pub use enums::*;
+pub use list::*;
 pub use metrics::*;
 pub use orders::*;
 pub use returns::*;
