@@ -2,7 +2,7 @@
 CARGO     ?= cargo
 COMPONENT := target/wasm32-wasip2/release/order_core.wasm
 
-.PHONY: setup build release test demo bench bench-calls bench-memory bench-serve-memory bench-multi-host lint fmt docs package sim
+.PHONY: setup build release test api-contract demo bench bench-calls bench-memory bench-serve-memory bench-multi-host lint fmt docs package sim
 
 setup:
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
@@ -26,11 +26,19 @@ release: setup
 ## component (against a throwaway PostgreSQL server that scripts/pg-test.sh
 ## starts, or the one ORDER_TEST_POSTGRES names), then the same component
 ## embedded in Node.js through jco (with the conformance kit and the
-## package), and as a Worker in workerd
+## package), and as a Worker in workerd; then the API contract against a
+## live server: /openapi.json validated and fuzzed (scripts/api-contract.py)
 test: build lint
 	scripts/pg-test.sh $(CARGO) test --workspace --all-targets
+	python3 scripts/api-contract.py
 	cd tests/js && npm ci --no-audit --no-fund && npm test
 	cd edge && npm ci --no-audit --no-fund && npm test
+
+## api-contract: only the contract check of `make test` (a virtualenv with
+## openapi-spec-validator and schemathesis under target/api-contract, a live
+## server on 127.0.0.1, bounded in examples and time)
+api-contract: build
+	python3 scripts/api-contract.py
 
 ## package: the component for embedders, one versioned npm tarball (the
 ## transpiled module with TypeScript types, the .wasm, wit/, the conformance

@@ -57,6 +57,59 @@ export function fromWire(value, path = '') {
   return value;
 }
 
+/** Field names (snake_case) whose values are WIT timestamps. */
+export function isTimeField(key) {
+  return key.endsWith('_at') || key === 'estimated_delivery' || key === 'timestamp';
+}
+
+/** RFC 3339 with a `Z` or an offset (what the order API accepts). */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** `data` (JSON) with the times in milliseconds written as RFC 3339 in UTC with milliseconds. */
+export function apiTimes(data) {
+  if (Array.isArray(data)) return data.map(apiTimes);
+  if (data !== null && typeof data === 'object') {
+    const out = {};
+    for (const [k, v] of Object.entries(data)) {
+      out[k] = isTimeField(k) && Number.isSafeInteger(v) && v >= 0 ? new Date(v).toISOString() : apiTimes(v);
+    }
+    return out;
+  }
+  return data;
+}
+
+/** A WIT value as the order API writes it: `toWire`, with RFC 3339 times. */
+export function toApi(value) {
+  return apiTimes(toWire(value));
+}
+
+/** Request JSON of the order API with its RFC 3339 times as milliseconds (for `fromWire`). */
+function apiMillis(data, path) {
+  if (Array.isArray(data)) return data.map((v, i) => apiMillis(v, `${path}[${i}]`));
+  if (data !== null && typeof data === 'object') {
+    const out = {};
+    for (const [k, v] of Object.entries(data)) {
+      const here = path ? `${path}.${k}` : k;
+      if (isTimeField(k) && v !== null && v !== undefined) {
+        const ms = typeof v === 'string' && RFC3339.test(v) ? Date.parse(v) : NaN;
+        if (!Number.isSafeInteger(ms) || ms < 0) {
+          throw new FieldError(here, 'must be an RFC 3339 time from 1970 on, such as 2026-12-01T14:52:00Z');
+        }
+        out[k] = ms;
+      } else {
+        out[k] = apiMillis(v, here);
+      }
+    }
+    return out;
+  }
+  return data;
+}
+
+/** Request JSON of the order API as a WIT value (`fromWire` after its times are read). */
+export function fromApi(value, path = '') {
+  return fromWire(apiMillis(value, path), path);
+}
+
 /** A request field that cannot be read. */
 export class FieldError extends Error {
   constructor(field, reason) {

@@ -12,7 +12,7 @@ import { instantiate } from './gen/order-core.js';
 import cores from './cores.js';
 import { DurableEventStore, ImportError } from './store.js';
 import { httpBackends } from './backends.js';
-import { FieldError, fromWire, toWire } from './values.js';
+import { FieldError, apiTimes, fromApi, toApi, toWire } from './values.js';
 
 const WASI = {
   'wasi:cli/environment': cli.environment,
@@ -153,12 +153,12 @@ class HttpError extends Error {
  * beside its fields (`{"kind": "compensated", "failed_step", "reason"}`).
  */
 function sagaJson(report) {
-  const wire = toWire(report);
+  const wire = toApi(report);
   const outcome = report.outcome;
   if (outcome) {
     wire.outcome = outcome.tag === 'completed'
-      ? { kind: 'completed', output: toWire(outcome.val) }
-      : { kind: outcome.tag, ...toWire(outcome.val) };
+      ? { kind: 'completed', output: toApi(outcome.val) }
+      : { kind: outcome.tag, ...toApi(outcome.val) };
   }
   return wire;
 }
@@ -228,34 +228,34 @@ export class OrderStore extends DurableObject {
     const oms = () => this.component();
     if (method === 'POST' && path.length === 1 && path[0] === 'orders') {
       const { body } = await readJson(request);
-      return answer(async () => (await oms()).orders.placeOrder(fromWire(body)), (order) =>
-        json(201, toWire(order), { location: `/orders/${order.orderId}` }));
+      return answer(async () => (await oms()).orders.placeOrder(fromApi(body)), (order) =>
+        json(201, toApi(order), { location: `/orders/${order.orderId}` }));
     }
     if (path[0] === 'orders' && path.length >= 2) {
       const orderId = decodeURIComponent(path[1]);
       if (method === 'GET' && path.length === 2) {
-        return answer(async () => (await oms()).queries.getOrder(orderId), (o) => json(200, toWire(o)));
+        return answer(async () => (await oms()).queries.getOrder(orderId), (o) => json(200, toApi(o)));
       }
       if (method === 'GET' && path.length === 3 && path[2] === 'saga') {
         return answer(async () => (await oms()).fulfillmentSaga.status(orderId), (r) => json(200, sagaJson(r)));
       }
       if (method === 'GET' && path.length === 3 && path[2] === 'events') {
         return answer(async () => (await oms()).queries.orderHistory(orderId), (h) =>
-          json(200, h.map((e) => ({ ...toWire(e), payload: JSON.parse(e.payload) }))));
+          json(200, h.map((e) => ({ ...toApi(e), payload: apiTimes(JSON.parse(e.payload)) }))));
       }
       if (method === 'GET' && path.length === 3 && path[2] === 'shipments') {
-        return answer(async () => (await oms()).queries.shipmentsOfOrder(orderId), (s) => json(200, toWire(s)));
+        return answer(async () => (await oms()).queries.shipmentsOfOrder(orderId), (s) => json(200, toApi(s)));
       }
       if (method === 'POST' && path.length === 3 && path[2] === 'cancel') {
         const { body } = await readJson(request);
         return answer(
-          async () => (await oms()).orders.cancelOrder(fromWire({ ...body, order_id: orderId })),
-          (o) => json(200, toWire(o)),
+          async () => (await oms()).orders.cancelOrder(fromApi({ ...body, order_id: orderId })),
+          (o) => json(200, toApi(o)),
         );
       }
     }
     if (method === 'GET' && path[0] === 'shipments' && path.length === 2) {
-      return answer(async () => (await oms()).queries.getShipment(decodeURIComponent(path[1])), (s) => json(200, toWire(s)));
+      return answer(async () => (await oms()).queries.getShipment(decodeURIComponent(path[1])), (s) => json(200, toApi(s)));
     }
     if (method === 'POST' && path[0] === 'webhooks' && path[1] === 'carrier' && path.length === 2) {
       return this.carrierWebhook(request);
@@ -286,7 +286,7 @@ export class OrderStore extends DurableObject {
     if (this.store.seenWebhook('carrier', id)) return json(200, { status: 'duplicate', id });
     return answer(
       async () => {
-        const outcome = await (await this.component()).inbound[exported](fromWire(data ?? {}, 'data'));
+        const outcome = await (await this.component()).inbound[exported](fromApi(data ?? {}, 'data'));
         this.store.rememberWebhook('carrier', id);
         return outcome;
       },

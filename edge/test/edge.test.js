@@ -166,9 +166,9 @@ test('a placed order is shipped by the alarm-driven saga and delivered by signed
   assert.equal(saga.next_wake_at, null, 'a finished saga waits for nothing');
 
   const shipmentId = shipped.shipping.shipment_id;
-  const pickup = await carrier('shipment-picked-up', { shipment_id: shipmentId, location: 'Springfield depot', picked_up_at: Date.now() });
+  const pickup = await carrier('shipment-picked-up', { shipment_id: shipmentId, location: 'Springfield depot', picked_up_at: new Date().toISOString() });
   assert.deepEqual(pickup.body?.status, 'applied', JSON.stringify(pickup.body));
-  const deliveredEvent = { shipment_id: shipmentId, delivered_at: Date.now() + 1, signed_by: 'J. Doe' };
+  const deliveredEvent = { shipment_id: shipmentId, delivered_at: new Date(Date.now() + 1).toISOString(), signed_by: 'J. Doe' };
   const delivered = await carrier('shipment-delivered-by-carrier', deliveredEvent, 'evt_delivered_1');
   assert.equal(delivered.status, 200, JSON.stringify(delivered.body));
   assert.deepEqual(delivered.body, { status: 'applied', id: 'evt_delivered_1' });
@@ -178,8 +178,15 @@ test('a placed order is shipped by the alarm-driven saga and delivered by signed
   const order = await api('GET', `/orders/${request.order_id}`);
   assert.equal(order.body.status, 'delivered');
   assert.equal(order.body.delivery.signed_by, 'J. Doe');
+  // Times are RFC 3339, as the order API writes them.
+  assert.equal(order.body.delivery.delivered_at, deliveredEvent.delivered_at);
+  assert.match(order.body.created_at, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
   const shipment = await api('GET', `/shipments/${shipmentId}`);
   assert.deepEqual(shipment.body.tracking_history.map((e) => e.status), ['awaiting-pickup', 'picked-up', 'delivered']);
+  assert.ok(shipment.body.tracking_history.every((e) => !Number.isNaN(Date.parse(e.timestamp))), JSON.stringify(shipment.body));
+  const numbered = await carrier('shipment-picked-up', { shipment_id: shipmentId, picked_up_at: Date.now() }, 'evt_numbered');
+  assert.equal(numbered.status, 400, 'a time in milliseconds is refused');
+  assert.equal(numbered.body.field, 'data.picked_up_at');
   const updates = stub.callsTo('/notifications/shipping-update').filter((c) => c.body.order_id === request.order_id);
   assert.deepEqual(updates.map((c) => c.body.shipping_status), ['picked-up', 'delivered']);
 });

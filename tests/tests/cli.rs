@@ -151,7 +151,12 @@ fn an_order_placed_from_the_example_file_reads_as_text_and_as_the_apis_json() {
     assert!(orders.contains(&total_text), "{orders}");
     let orders = json(dir, &["customer", "orders", customer_id]);
     assert_eq!(orders[0]["order_id"], order_id);
-    let date = &order_host::text::time(order["created_at"].as_u64().unwrap())[..10];
+    // `--json` prints the API's shapes: times are RFC 3339.
+    let date = &order["created_at"].as_str().expect("an RFC 3339 time")[..10];
+    assert!(
+        order_host::http::dto::time::parse(order["created_at"].as_str().unwrap()).is_some(),
+        "{order}"
+    );
     let metrics = ok(dir, &["metrics", "daily", date]);
     assert!(metrics.contains(&format!("metrics of {date}")), "{metrics}");
     assert!(metrics.contains(&total_text), "{metrics}");

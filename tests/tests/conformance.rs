@@ -573,7 +573,11 @@ impl Run {
                     .into_iter()
                     .find(|s| s.event_types().contains(&event_type.as_str()))
                     .expect("a known event type");
-                let event = InboundEvent::parse(source, &event_type, input["data"].clone())
+                // The kit's data are the WIT's (times in milliseconds); the
+                // parser is the HTTP API's, whose times are RFC 3339.
+                let mut data = input["data"].clone();
+                dto::times_as_rfc3339(&mut data);
+                let event = InboundEvent::parse(source, &event_type, data)
                     .expect("the event's data is well formed");
                 answer(event.dispatch(service), |o| match o {
                     InboundOutcome::Applied => json!("applied"),

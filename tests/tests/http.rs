@@ -109,14 +109,14 @@ impl Server {
             "carrier",
             &format!("pick-{shipment}"),
             "shipment-picked-up",
-            json!({"shipment_id": shipment, "location": "Origin depot", "picked_up_at": at}),
+            json!({"shipment_id": shipment, "location": "Origin depot", "picked_up_at": rfc(at)}),
         );
         assert_eq!(picked.status, 200, "{}", picked.text);
         let delivered = self.webhook(
             "carrier",
             &format!("deliver-{shipment}"),
             "shipment-delivered-by-carrier",
-            json!({"shipment_id": shipment, "delivered_at": at + 1, "signed_by": "A. Customer"}),
+            json!({"shipment_id": shipment, "delivered_at": rfc(at + 1), "signed_by": "A. Customer"}),
         );
         assert_eq!(delivered.status, 200, "{}", delivered.text);
         self.order(body["order_id"].as_str().unwrap())
@@ -130,6 +130,11 @@ fn now_ms() -> u64 {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_millis() as u64
+}
+
+/// `ms` as the API writes times (RFC 3339, UTC, milliseconds).
+fn rfc(ms: u64) -> String {
+    order_host::http::dto::time::format(ms)
 }
 
 fn now_secs() -> u64 {
@@ -214,19 +219,19 @@ fn placing_an_order_runs_its_saga_and_carrier_webhooks_deliver_it() {
     let events = [
         (
             "shipment-picked-up",
-            json!({"shipment_id": shipment, "location": "Origin depot", "picked_up_at": at}),
+            json!({"shipment_id": shipment, "location": "Origin depot", "picked_up_at": rfc(at)}),
         ),
         (
             "shipment-in-transit",
-            json!({"shipment_id": shipment, "current_location": "Oakland hub", "updated_at": at + 1}),
+            json!({"shipment_id": shipment, "current_location": "Oakland hub", "updated_at": rfc(at + 1)}),
         ),
         (
             "shipment-out-for-delivery",
-            json!({"shipment_id": shipment, "location": "San Francisco", "updated_at": at + 2}),
+            json!({"shipment_id": shipment, "location": "San Francisco", "updated_at": rfc(at + 2)}),
         ),
         (
             "shipment-delivered-by-carrier",
-            json!({"shipment_id": shipment, "delivered_at": at + 3, "signed_by": "A. Customer"}),
+            json!({"shipment_id": shipment, "delivered_at": rfc(at + 3), "signed_by": "A. Customer"}),
         ),
     ];
     for (n, (event_type, data)) in events.into_iter().enumerate() {
@@ -240,7 +245,7 @@ fn placing_an_order_runs_its_saga_and_carrier_webhooks_deliver_it() {
     let delivered = server.order(order_id);
     assert_eq!(delivered["status"], "delivered");
     assert_eq!(delivered["delivery"]["signed_by"], "A. Customer");
-    assert_eq!(delivered["delivery"]["delivered_at"], at + 3);
+    assert_eq!(delivered["delivery"]["delivered_at"], rfc(at + 3));
 
     let history = server.event_types(order_id);
     for expected in [
@@ -275,14 +280,14 @@ fn a_customer_tracks_their_orders_and_a_shipments_history() {
     assert_eq!(
         server
             .webhook("carrier", "t1", "shipment-picked-up",
-                json!({"shipment_id": shipment, "location": "Origin depot", "picked_up_at": now_ms()}))
+                json!({"shipment_id": shipment, "location": "Origin depot", "picked_up_at": rfc(now_ms())}))
             .status,
         200
     );
     assert_eq!(
         server
             .webhook("carrier", "t2", "shipment-in-transit",
-                json!({"shipment_id": shipment, "current_location": "Reno hub", "updated_at": now_ms() + 1}))
+                json!({"shipment_id": shipment, "current_location": "Reno hub", "updated_at": rfc(now_ms() + 1)}))
             .status,
         200
     );
@@ -901,10 +906,10 @@ fn bad_json_unknown_fields_and_every_bound_violated_answer_400_naming_the_field_
             "data.picked_up_at",
         ),
         (
-            json!({"shipment_id": shipment, "picked_up_at": 1, "speed": 3}),
+            json!({"shipment_id": shipment, "picked_up_at": rfc(1), "speed": 3}),
             "data.speed",
         ),
-        (json!({"picked_up_at": 1}), "data.shipment_id"),
+        (json!({"picked_up_at": rfc(1)}), "data.shipment_id"),
     ] {
         server
             .webhook("carrier", "bad-data", "shipment-picked-up", data)
@@ -918,7 +923,7 @@ fn bad_json_unknown_fields_and_every_bound_violated_answer_400_naming_the_field_
             "carrier",
             "",
             "shipment-picked-up",
-            json!({"shipment_id": shipment, "picked_up_at": 1}),
+            json!({"shipment_id": shipment, "picked_up_at": rfc(1)}),
         )
         .assert_problem(400, Some("id"), "an empty event id");
     server
@@ -950,7 +955,7 @@ fn forged_stale_and_replayed_webhooks_are_refused_or_ignored() {
     };
     let picked = |location: &str, at: u64| {
         json!({"id": "evt_pick", "type": "shipment-picked-up",
-               "data": {"shipment_id": shipment, "location": location, "picked_up_at": at}})
+               "data": {"shipment_id": shipment, "location": location, "picked_up_at": rfc(at)}})
         .to_string()
     };
     let body = picked("Origin depot", now_ms());
@@ -1100,7 +1105,7 @@ fn a_restart_after_a_kill_keeps_every_order_remembers_webhooks_and_finishes_saga
         "carrier",
         &format!("pick-{shipment}"),
         "shipment-picked-up",
-        json!({"shipment_id": shipment, "location": "Somewhere else", "picked_up_at": now_ms()}),
+        json!({"shipment_id": shipment, "location": "Somewhere else", "picked_up_at": rfc(now_ms())}),
     );
     assert_eq!(
         redelivered.json["status"], "duplicate",
@@ -1269,7 +1274,7 @@ fn concurrent_commands_on_one_order_stay_consistent() {
             "carrier",
             &format!("transit-{i}"),
             "shipment-in-transit",
-            json!({"shipment_id": shipment, "current_location": format!("hub {i}"), "updated_at": base + i as u64}),
+            json!({"shipment_id": shipment, "current_location": format!("hub {i}"), "updated_at": rfc(base + i as u64)}),
         )
     });
     assert!(
@@ -1414,7 +1419,7 @@ fn settings_come_from_the_file_then_the_environment_then_flags() {
     // know the shipment (404); one it refuses is a 401.
     let accepts = |server: &Server, secret: &str| {
         let body = json!({"id": "e", "type": "shipment-cancelled",
-                          "data": {"shipment_id": id("unknown"), "cancelled_at": 1}})
+                          "data": {"shipment_id": id("unknown"), "cancelled_at": rfc(1)}})
         .to_string();
         match server
             .webhook_signed("carrier", &body, secret, now_secs())

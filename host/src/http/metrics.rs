@@ -205,7 +205,7 @@ impl Metrics {
 #[into_params(parameter_in = Query)]
 pub struct DailyQuery {
     /// The UTC day, `YYYY-MM-DD`.
-    #[param(example = "2026-11-24")]
+    #[param(example = "2026-11-24", required = true, value_type = String, format = Date)]
     date: Option<String>,
 }
 
@@ -214,6 +214,7 @@ pub struct DailyQuery {
 #[utoipa::path(
     get,
     path = "/metrics/daily",
+    operation_id = "getDailyMetrics",
     tag = "metrics",
     params(DailyQuery),
     responses((status = 200, body = DailyMetrics), ReadProblems)
@@ -224,13 +225,22 @@ pub async fn daily(
 ) -> Result<Json<DailyMetrics>, Problem> {
     let Query(query) = query.map_err(|rejection| {
         let text = rejection.body_text();
-        let field = text
+        let message = text
+            .strip_prefix("Failed to deserialize query string: ")
+            .unwrap_or(&text);
+        // serde_urlencoded puts the parameter's name first: `dat: unknown ...`.
+        let message = match message.split_once(": ") {
+            Some((name, rest)) if !name.contains(' ') => rest,
+            _ => message,
+        };
+        let field = message
             .split('`')
             .nth(1)
-            .filter(|_| text.contains("unknown field") || text.contains("missing field"))
+            .filter(|_| message.contains("unknown field") || message.contains("missing field"))
             .unwrap_or("date")
             .to_owned();
-        Problem::validation(field, text)
+        let detail = super::problem::plain_words(&format!("?{field}"), message);
+        Problem::validation(field, detail)
     })?;
     let date = query
         .date
@@ -244,6 +254,7 @@ pub async fn daily(
 #[utoipa::path(
     get,
     path = "/metrics",
+    operation_id = "getPrometheusMetrics",
     tag = "metrics",
     responses((status = 200, description = "Prometheus text exposition format 0.0.4", body = String, content_type = "text/plain"))
 )]

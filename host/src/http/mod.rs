@@ -18,6 +18,7 @@
 //! from being lost. The saga driver runs on its own thread while serving.
 
 pub mod auth;
+pub mod contract;
 pub mod dto;
 pub mod feed;
 pub mod idempotency;
@@ -27,12 +28,14 @@ pub mod problem;
 pub mod webhook_endpoints;
 pub mod webhooks;
 
+mod media;
 mod metrics;
 mod order_list;
 mod orders;
 pub mod page;
 mod returns;
 mod shipments;
+mod strict;
 mod system;
 
 pub use ledger::{MemoryLedger, SqliteLedger, WebhookLedger};
@@ -353,7 +356,8 @@ impl AppState {
         description = "The order-management component as a JSON HTTP API: orders, shipments, \
 returns and refunds, daily metrics, and signed webhooks for payment, inventory and carrier \
 events. Fields are snake_case, enumeration values kebab-case, money in integer minor units, \
-times in milliseconds since the Unix epoch. Errors are RFC 9457 problem details \
+times in RFC 3339 (UTC, milliseconds: `2026-12-01T14:52:00.123Z`). Every route but \
+/healthz, /readyz and the signed webhooks needs a bearer credential (an API key or a JWT). Errors are RFC 9457 problem details \
 (application/problem+json). See docs/http-api.md."
     ),
     components(schemas(
@@ -385,9 +389,9 @@ times in milliseconds since the Unix epoch. Errors are RFC 9457 problem details 
 )]
 struct ApiDoc;
 
-/// The router and the OpenAPI document, built from the same list of routes.
-pub fn router(state: AppState) -> (Router, OpenApi) {
-    let (router, mut api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// Every route with its documentation, before the state is given.
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(orders::place, order_list::list))
         .routes(routes!(orders::get, orders::update_draft))
         .routes(routes!(orders::events))
@@ -419,9 +423,29 @@ pub fn router(state: AppState) -> (Router, OpenApi) {
         .routes(routes!(system::healthz))
         .routes(routes!(system::readyz))
         .routes(routes!(system::openapi))
-        .split_for_parts();
+}
+
+/// The served OpenAPI document as JSON: the routes' own documentation and
+/// what [`contract::finish`] adds to every operation.
+fn document(api: &OpenApi) -> serde_json::Value {
+    let mut doc = serde_json::to_value(api).unwrap_or_default();
+    doc["info"]["version"] = serde_json::Value::String(env!("CARGO_PKG_VERSION").to_owned());
+    contract::finish(&mut doc);
+    doc
+}
+
+/// The OpenAPI document `/openapi.json` serves (without a running server).
+pub fn openapi_document() -> serde_json::Value {
+    let (_, api) = routes().split_for_parts();
+    document(&api)
+}
+
+/// The router and the OpenAPI document, built from the same list of routes.
+pub fn router(state: AppState) -> (Router, OpenApi) {
+    let (router, mut api) = routes().split_for_parts();
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    let document = api.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
+    let document =
+        serde_json::to_string_pretty(&document(&api)).unwrap_or_else(|_| "{}".to_owned());
     let _ = state.0.openapi.set(document);
     let router = router
         .fallback(system::no_route)
@@ -430,6 +454,7 @@ pub fn router(state: AppState) -> (Router, OpenApi) {
             state.clone(),
             idempotency::idempotent,
         ))
+        .layer(axum::middleware::from_fn(media::json_only))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authorize,

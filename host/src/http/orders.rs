@@ -32,6 +32,7 @@ use super::{AppState, created};
 #[utoipa::path(
     post,
     path = "/orders",
+    operation_id = "placeOrder",
     tag = "orders",
     request_body = PlaceOrderRequest,
     responses(
@@ -187,6 +188,7 @@ fn same_placement(request: &PlaceOrderRequest, order: &Order) -> bool {
 #[utoipa::path(
     get,
     path = "/orders/{id}",
+    operation_id = "getOrder",
     tag = "orders",
     params(("id" = String, Path, description = "Order id (UUID)")),
     responses((status = 200, body = Order), ReadProblems)
@@ -203,6 +205,7 @@ pub async fn get(
 #[utoipa::path(
     patch,
     path = "/orders/{id}",
+    operation_id = "updateDraft",
     tag = "orders",
     params(("id" = String, Path, description = "Order id of a draft")),
     request_body = UpdateDraftRequest,
@@ -226,6 +229,7 @@ pub async fn update_draft(
 #[utoipa::path(
     get,
     path = "/orders/{id}/events",
+    operation_id = "listOrderEvents",
     tag = "orders",
     params(("id" = String, Path, description = "Order id"), PageParams),
     responses((status = 200, body = Vec<HistoryEntry>, headers(("Link" = String, description = "The next page, `<...>; rel=\"next\"`, when there is one"))), ReadProblems)
@@ -243,6 +247,7 @@ pub async fn events(
 #[utoipa::path(
     get,
     path = "/orders/{id}/saga",
+    operation_id = "getOrderSaga",
     tag = "orders",
     params(("id" = String, Path, description = "Order id")),
     responses((status = 200, body = SagaReport), ReadProblems)
@@ -264,6 +269,7 @@ pub async fn saga(
 #[utoipa::path(
     post,
     path = "/orders/{id}/cancel",
+    operation_id = "cancelOrder",
     tag = "orders",
     params(("id" = String, Path, description = "Order id")),
     request_body = CancelOrderRequest,
@@ -289,6 +295,7 @@ pub async fn cancel(
 #[utoipa::path(
     get,
     path = "/orders/{id}/shipments",
+    operation_id = "listOrderShipments",
     tag = "orders",
     params(("id" = String, Path, description = "Order id"), PageParams),
     responses((status = 200, body = Vec<Shipment>, headers(("Link" = String, description = "The next page, `<...>; rel=\"next\"`, when there is one"))), ReadProblems)
@@ -298,6 +305,12 @@ pub async fn shipments(
     Path(id): Path<String>,
     uri: Uri,
 ) -> Result<Response, Problem> {
-    let shipments = state.query(move |svc| svc.shipments_of_order(&id)).await?;
+    let shipments = state
+        .query(move |svc| {
+            // An unknown order is a 404, not an empty list.
+            svc.get_order(&id)?;
+            svc.shipments_of_order(&id)
+        })
+        .await?;
     page::sub_list(shipments.into_iter().map(Shipment::from).collect(), &uri)
 }

@@ -286,17 +286,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = Problem;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
-        if let Some(kind) = req.headers().get(header::CONTENT_TYPE) {
-            let kind = kind.to_str().unwrap_or_default().to_ascii_lowercase();
-            let essence = kind.split(';').next().unwrap_or_default().trim();
-            if essence != "application/json" && !essence.ends_with("+json") {
-                return Err(Problem::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported-media-type",
-                    "Unsupported media type",
-                    format!("the body must be application/json, not {essence}"),
-                ));
-            }
+        if let Some(problem) = super::media::refusal(req.headers(), false)
+            .filter(|_| req.headers().contains_key(header::CONTENT_TYPE))
+        {
+            return Err(problem);
         }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
@@ -318,10 +311,28 @@ pub fn body_problem(rejection: BytesRejection) -> Problem {
 
 /// Parses `bytes` as a `T`, naming the field where parsing stopped.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Problem::bad_request(
+            "the body is empty; send a JSON object",
+        ));
+    }
+    // Every body is an object: serde would read an array as the fields in
+    // order, which no client means.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(Problem::bad_request(
+            "the body must be a JSON object, not an array",
+        ));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| from_serde(&e))?;
     de.end()
         .map_err(|e| Problem::bad_request(format!("the body is not JSON: {e}")))?;
+    // Read once more, refusing a record given as an array at any depth (the
+    // first pass kept serde's checks of duplicate keys).
+    let tree: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| Problem::bad_request(format!("the body is not JSON: {e}")))?;
+    let _: T = serde_path_to_error::deserialize(super::strict::Strict(tree))
+        .map_err(|e| from_serde(&e))?;
     Ok(value)
 }
 
@@ -331,23 +342,26 @@ pub fn from_value<T: DeserializeOwned>(
     value: serde_json::Value,
     prefix: &str,
 ) -> Result<T, Problem> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let mut problem = from_serde(&e);
-        let inner = problem.field.take();
-        problem.field = Some(match inner.as_deref() {
-            None | Some("") => prefix.to_owned(),
-            Some(inner) if inner.starts_with('[') => format!("{prefix}{inner}"),
-            Some(inner) => format!("{prefix}.{inner}"),
-        });
-        problem
-    })
+    serde_path_to_error::deserialize(super::strict::Strict(value))
+        .map_err(|e| from_serde_at(&e, prefix))
 }
 
 fn from_serde(error: &serde_path_to_error::Error<serde_json::Error>) -> Problem {
+    from_serde_at(error, "")
+}
+
+/// The problem of `error`, its path below `prefix` (a part of a body).
+fn from_serde_at(error: &serde_path_to_error::Error<serde_json::Error>, prefix: &str) -> Problem {
     let inner = error.inner();
     let message = inner.to_string();
     let path = error.path().to_string();
     let path = if path == "." { String::new() } else { path };
+    let path = match (prefix, path.as_str()) {
+        ("", _) => path,
+        (prefix, "") => prefix.to_owned(),
+        (prefix, inner) if inner.starts_with('[') => format!("{prefix}{inner}"),
+        (prefix, inner) => format!("{prefix}.{inner}"),
+    };
     if inner.is_syntax() || inner.is_eof() {
         let problem = Problem::bad_request(format!("the body is not valid JSON: {message}"));
         return if path.is_empty() {
@@ -358,7 +372,7 @@ fn from_serde(error: &serde_path_to_error::Error<serde_json::Error>) -> Problem 
     }
     // serde reports an unknown or missing field at the object holding it:
     // name the field itself.
-    let named = ["unknown field `", "missing field `"]
+    let named = ["unknown field `", "missing field `", "duplicate field `"]
         .iter()
         .find_map(|prefix| message.strip_prefix(prefix))
         .and_then(|rest| rest.split('`').next());
@@ -370,14 +384,129 @@ fn from_serde(error: &serde_path_to_error::Error<serde_json::Error>) -> Problem 
         Some(name) => format!("{path}.{name}"),
         None => path,
     };
-    let detail = message
+    let message = message
         .rsplit_once(" at line ")
         .map_or(message.as_str(), |(head, _)| head)
         .to_owned();
+    let detail = plain_words(&field, &message);
     if field.is_empty() {
         Problem::bad_request(detail)
     } else {
         Problem::validation(field, detail)
+    }
+}
+
+/// serde's message about `field` (`items[0].quantity`, empty for the whole
+/// body) in plain words: the field, what it must be, and what it was, with
+/// no Rust type names (`u32`, `struct PlaceOrderRequest`). A message of
+/// our own (a time that is not RFC 3339) is kept, after the field's name.
+pub fn plain_words(field: &str, message: &str) -> String {
+    let subject = if field.is_empty() {
+        "the body".to_owned()
+    } else {
+        format!("`{field}`")
+    };
+    let leaf = field.rsplit('.').next().unwrap_or(field);
+    let leaf = leaf.split('[').next().unwrap_or(leaf);
+    if message.starts_with("missing field `") {
+        return format!("{subject} is required");
+    }
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let expected = one_of(rest.split_once('`').map_or("", |(_, r)| r));
+        return match expected {
+            Some(list) => format!("{subject} is not a field here; the fields are {list}"),
+            None => format!("{subject} is not a field here; this object takes no fields"),
+        };
+    }
+    if message.starts_with("duplicate field `") {
+        return format!("{subject} is given twice");
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant `") {
+        let (value, tail) = rest.split_once('`').unwrap_or((rest, ""));
+        let list = one_of(tail).unwrap_or_default();
+        return format!("{subject} must be one of {list}, not \"{value}\"");
+    }
+    if message.starts_with("invalid length ") {
+        return format!("{subject} must be a JSON object with named fields, not an array");
+    }
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some((found, expected)) = message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.rsplit_once(", expected "))
+        {
+            return format!(
+                "{subject} must be {}, not {}",
+                expectation(leaf, expected),
+                found_value(found)
+            );
+        }
+    }
+    if field.is_empty() {
+        message.to_owned()
+    } else {
+        format!("{subject}: {message}")
+    }
+}
+
+/// `expected one of `a`, `b`` as `a, b`.
+fn one_of(rest: &str) -> Option<String> {
+    let list = rest
+        .split_once("expected one of ")
+        .map(|(_, l)| l)
+        .or_else(|| rest.split_once("expected ").map(|(_, l)| l))?;
+    Some(list.replace('`', ""))
+}
+
+/// What serde expected, for a person: the bounds of the integers the API
+/// takes, `text`, `true or false`, `an object`, `an array`.
+fn expectation(leaf: &str, expected: &str) -> String {
+    let bounds = match leaf {
+        "quantity" => Some("1 to 4294967295"),
+        "amount" | "refund_amount" => Some("0 to 9999999999"),
+        _ => None,
+    };
+    let whole = |max: &str| {
+        format!(
+            "a whole number from {} (written without a fraction)",
+            bounds.map_or_else(|| format!("0 to {max}"), str::to_owned)
+        )
+    };
+    match expected.trim() {
+        "u8" => whole("255"),
+        "u16" => whole("65535"),
+        "u32" => whole("4294967295"),
+        "u64" => whole("18446744073709551615"),
+        "i64" | "i32" => "a whole number".to_owned(),
+        "a string" | "a borrowed string" => "text (a JSON string)".to_owned(),
+        "a boolean" => "true or false".to_owned(),
+        "a sequence" => "a JSON array".to_owned(),
+        other if other.starts_with("struct ") || other == "a map" => "a JSON object".to_owned(),
+        other if other.starts_with("enum ") => "one of its listed values".to_owned(),
+        other => other.replace('`', ""),
+    }
+}
+
+/// What serde found, for a person.
+fn found_value(found: &str) -> String {
+    let found = found.trim();
+    let quoted = |text: &str| text.trim_matches('`').to_owned();
+    if let Some(v) = found.strip_prefix("floating point ") {
+        return quoted(v);
+    }
+    if let Some(v) = found.strip_prefix("integer ") {
+        return quoted(v);
+    }
+    if let Some(v) = found.strip_prefix("boolean ") {
+        return quoted(v);
+    }
+    if let Some(v) = found.strip_prefix("string ") {
+        return format!("the text {v}");
+    }
+    match found {
+        "map" => "an object".to_owned(),
+        "sequence" => "an array".to_owned(),
+        "null" | "unit value" => "null".to_owned(),
+        other => other.to_owned(),
     }
 }
 
@@ -505,6 +634,115 @@ mod tests {
         assert_eq!(field_of(body).as_deref(), Some("payment_method"));
     }
 
+    fn detail_of(body: &str) -> String {
+        parse_json::<PlaceOrderRequest>(body.as_bytes())
+            .unwrap_err()
+            .detail
+            .clone()
+    }
+
+    #[test]
+    fn details_are_plain_words_without_rust_types() {
+        let line = |quantity: &str| {
+            format!(
+                r#"{{"order_id": "o", "customer_id": "c", "items": [
+                {{"item_id": "i", "product_id": "p", "sku": "s", "product_name": "n",
+                 "quantity": {quantity}, "unit_price": {{"amount": 1}}}}]}}"#
+            )
+        };
+        assert_eq!(
+            detail_of(&line("-1")),
+            "`items[0].quantity` must be a whole number from 1 to 4294967295 (written without a fraction), not -1"
+        );
+        assert_eq!(
+            detail_of(&line("2.5")),
+            "`items[0].quantity` must be a whole number from 1 to 4294967295 (written without a fraction), not 2.5"
+        );
+        assert_eq!(
+            detail_of(&line("\"two\"")),
+            "`items[0].quantity` must be a whole number from 1 to 4294967295 (written without a fraction), not the text \"two\""
+        );
+        assert_eq!(
+            detail_of("[1, 2]"),
+            "the body must be a JSON object, not an array"
+        );
+        assert_eq!(
+            detail_of(r#"{"order_id": 7, "customer_id": "c"}"#),
+            "`order_id` must be text (a JSON string), not 7"
+        );
+        assert_eq!(
+            detail_of(r#"{"order_id": "o", "customer_id": "c", "draft": "yes"}"#),
+            "`draft` must be true or false, not the text \"yes\""
+        );
+        let unknown = detail_of(r#"{"order_id": "o", "customer_id": "c", "colour": "red"}"#);
+        assert!(
+            unknown
+                .starts_with("`colour` is not a field here; the fields are order_id, customer_id"),
+            "{unknown}"
+        );
+        assert_eq!(
+            detail_of(r#"{"order_id": "o"}"#),
+            "`customer_id` is required"
+        );
+        let variant =
+            detail_of(r#"{"order_id": "o", "customer_id": "c", "payment_method": "cash"}"#);
+        assert!(
+            variant.starts_with("`payment_method` must be one of credit-card, "),
+            "{variant}"
+        );
+        assert!(variant.ends_with(", not \"cash\""), "{variant}");
+        for detail in [unknown, variant, detail_of("[1]"), detail_of(&line("-1"))] {
+            for internal in [
+                "struct",
+                "u32",
+                "u64",
+                "expected",
+                "`PlaceOrderRequest`",
+                "elements",
+            ] {
+                assert!(!detail.contains(internal), "{internal} in {detail}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_record_given_as_an_array_is_refused_at_any_depth() {
+        let body = r#"{"order_id": "o", "customer_id": "c", "items": [
+            {"item_id": "i", "product_id": "p", "sku": "s", "product_name": "n",
+             "quantity": 1, "unit_price": [1250, "USD"]}]}"#;
+        let problem = parse_json::<PlaceOrderRequest>(body.as_bytes()).unwrap_err();
+        assert_eq!(problem.field.as_deref(), Some("items[0].unit_price"));
+        assert_eq!(
+            problem.detail,
+            "`items[0].unit_price` must be a JSON object, not an array"
+        );
+        // Duplicate keys are still refused, and a good body still parses.
+        let twice = r#"{"order_id": "o", "order_id": "p", "customer_id": "c"}"#;
+        assert_eq!(field_of(twice).as_deref(), Some("order_id"));
+        let good = r#"{"order_id": "o", "customer_id": "c", "draft": true, "items": [
+            {"item_id": "i", "product_id": "p", "sku": "s", "product_name": "n",
+             "quantity": 1, "unit_price": {"amount": 1250}}]}"#;
+        let parsed = parse_json::<PlaceOrderRequest>(good.as_bytes()).unwrap();
+        assert_eq!(parsed.items[0].unit_price.amount, 1250);
+        let money = from_value::<crate::http::dto::Money>(serde_json::json!([5, "USD"]), "data.x")
+            .unwrap_err();
+        assert_eq!(money.field.as_deref(), Some("data.x"));
+    }
+
+    #[test]
+    fn a_field_below_a_prefix_is_named_in_the_detail_too() {
+        let problem = from_value::<crate::http::dto::Money>(
+            serde_json::json!({"amount": 1.5}),
+            "data.payment_amount",
+        )
+        .unwrap_err();
+        assert_eq!(problem.field.as_deref(), Some("data.payment_amount.amount"));
+        assert_eq!(
+            problem.detail,
+            "`data.payment_amount.amount` must be a whole number from 0 to 9999999999 (written without a fraction), not 1.5"
+        );
+    }
+
     #[test]
     fn malformed_json_is_a_400() {
         let problem = parse_json::<PlaceOrderRequest>(b"{\"order_id\": ").unwrap_err();
@@ -512,6 +750,7 @@ mod tests {
         assert!(problem.detail.contains("not valid JSON"), "{problem:?}");
         let problem = parse_json::<PlaceOrderRequest>(b"").unwrap_err();
         assert_eq!(problem.status, 400);
+        assert_eq!(problem.detail, "the body is empty; send a JSON object");
     }
 
     #[test]

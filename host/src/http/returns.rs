@@ -39,6 +39,7 @@ async fn on_return<C: Send + 'static>(
 #[utoipa::path(
     get,
     path = "/orders/{id}/returns",
+    operation_id = "listOrderReturns",
     tag = "returns",
     params(("id" = String, Path, description = "Order id"), PageParams),
     responses((status = 200, body = Vec<Return>, headers(("Link" = String, description = "The next page, `<...>; rel=\"next\"`, when there is one"))), ReadProblems)
@@ -48,7 +49,13 @@ pub async fn list_for_order(
     Path(id): Path<String>,
     uri: Uri,
 ) -> Result<Response, Problem> {
-    let returns = state.query(move |svc| svc.returns_of_order(&id)).await?;
+    let returns = state
+        .query(move |svc| {
+            // An unknown order is a 404, not an empty list.
+            svc.get_order(&id)?;
+            svc.returns_of_order(&id)
+        })
+        .await?;
     page::sub_list(returns.into_iter().map(Return::from).collect(), &uri)
 }
 
@@ -61,6 +68,7 @@ pub async fn list_for_order(
 #[utoipa::path(
     post,
     path = "/orders/{id}/returns",
+    operation_id = "requestReturn",
     tag = "returns",
     params(("id" = String, Path, description = "Order id")),
     request_body = RequestReturnRequest,
@@ -89,6 +97,7 @@ pub async fn request(
 #[utoipa::path(
     get,
     path = "/returns/{id}",
+    operation_id = "getReturn",
     tag = "returns",
     params(("id" = String, Path, description = "Return id (UUID)")),
     responses((status = 200, body = Return), ReadProblems)
@@ -105,6 +114,7 @@ pub async fn get(
 #[utoipa::path(
     get,
     path = "/returns/{id}/events",
+    operation_id = "listReturnEvents",
     tag = "returns",
     params(("id" = String, Path, description = "Return id"), PageParams),
     responses((status = 200, body = Vec<HistoryEntry>, headers(("Link" = String, description = "The next page, `<...>; rel=\"next\"`, when there is one"))), ReadProblems)
@@ -122,6 +132,7 @@ pub async fn events(
 #[utoipa::path(
     post,
     path = "/returns/{id}/approve",
+    operation_id = "approveReturn",
     tag = "returns",
     params(("id" = String, Path, description = "Return id")),
     request_body = ApproveReturnRequest,
@@ -141,6 +152,7 @@ pub async fn approve(
 #[utoipa::path(
     post,
     path = "/returns/{id}/deny",
+    operation_id = "denyReturn",
     tag = "returns",
     params(("id" = String, Path, description = "Return id")),
     request_body = DenyReturnRequest,
@@ -160,6 +172,7 @@ pub async fn deny(
 #[utoipa::path(
     post,
     path = "/returns/{id}/ship",
+    operation_id = "shipReturn",
     tag = "returns",
     params(("id" = String, Path, description = "Return id")),
     request_body = ShipReturnRequest,
@@ -179,6 +192,7 @@ pub async fn ship(
 #[utoipa::path(
     post,
     path = "/returns/{id}/receive",
+    operation_id = "receiveReturn",
     tag = "returns",
     params(("id" = String, Path, description = "Return id")),
     request_body = ReceiveReturnRequest,
@@ -201,6 +215,7 @@ pub async fn receive(
 #[utoipa::path(
     post,
     path = "/returns/{id}/refund",
+    operation_id = "refundReturn",
     tag = "returns",
     params(("id" = String, Path, description = "Return id")),
     request_body = ProcessRefundRequest,
@@ -219,6 +234,7 @@ pub async fn refund(
 #[utoipa::path(
     post,
     path = "/returns/{id}/close",
+    operation_id = "closeReturn",
     tag = "returns",
     params(("id" = String, Path, description = "Return id")),
     request_body = CloseReturnRequest,

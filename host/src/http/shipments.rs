@@ -14,6 +14,7 @@ use super::problem::{Problem, ReadProblems};
 #[utoipa::path(
     get,
     path = "/shipments/{id}",
+    operation_id = "getShipment",
     tag = "shipments",
     params(("id" = String, Path, description = "Shipment id (UUID)")),
     responses((status = 200, body = Shipment), ReadProblems)
@@ -30,6 +31,7 @@ pub async fn get(
 #[utoipa::path(
     get,
     path = "/shipments/{id}/events",
+    operation_id = "listShipmentEvents",
     tag = "shipments",
     params(("id" = String, Path, description = "Shipment id"), PageParams),
     responses((status = 200, body = Vec<HistoryEntry>, headers(("Link" = String, description = "The next page, `<...>; rel=\"next\"`, when there is one"))), ReadProblems)

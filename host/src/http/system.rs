@@ -25,6 +25,7 @@ pub struct Health {
 #[utoipa::path(
     get,
     path = "/healthz",
+    operation_id = "getHealth",
     tag = "system",
     responses(
         (status = 200, body = Health),
@@ -65,6 +66,7 @@ pub struct Ready {
 #[utoipa::path(
     get,
     path = "/readyz",
+    operation_id = "getReadiness",
     tag = "system",
     responses(
         (status = 200, body = Ready),
@@ -93,6 +95,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Ready>, Proble
 #[utoipa::path(
     get,
     path = "/openapi.json",
+    operation_id = "getOpenApiDocument",
     tag = "system",
     responses((status = 200, description = "The OpenAPI document", content_type = "application/json"))
 )]

@@ -164,7 +164,7 @@ pub fn verify(
 pub struct WebhookEnvelope {
     /// The sender's id of this event, 1..=200 characters; a redelivery
     /// carries the same id.
-    #[schema(example = "evt_01J9Z3")]
+    #[schema(example = "evt_01J9Z3", min_length = 1, max_length = 200)]
     pub id: String,
     /// The event type, in kebab-case (`shipment-picked-up`).
     #[serde(rename = "type")]
@@ -425,6 +425,7 @@ const SIGNATURE_DOC: &str =
 #[utoipa::path(
     post,
     path = "/webhooks/payment",
+    operation_id = "receivePaymentEvent",
     tag = "webhooks",
     params(("Order-Signature" = String, Header, description = SIGNATURE_DOC)),
     request_body = WebhookEnvelope,
@@ -455,6 +456,7 @@ pub async fn payment(
 #[utoipa::path(
     post,
     path = "/webhooks/inventory",
+    operation_id = "receiveInventoryEvent",
     tag = "webhooks",
     params(("Order-Signature" = String, Header, description = SIGNATURE_DOC)),
     request_body = WebhookEnvelope,
@@ -487,6 +489,7 @@ pub async fn inventory(
 #[utoipa::path(
     post,
     path = "/webhooks/carrier",
+    operation_id = "receiveCarrierEvent",
     tag = "webhooks",
     params(("Order-Signature" = String, Header, description = SIGNATURE_DOC)),
     request_body = WebhookEnvelope,

@@ -47,10 +47,12 @@ pub use webhooks::*;
 pub struct Money {
     /// Minor units.
     #[schema(example = 1250)]
+    #[schema(maximum = 9_999_999_999_u64)]
     pub amount: u64,
     /// ISO 4217 code, three letters.
     #[serde(default)]
     #[schema(example = "USD")]
+    #[schema(pattern = "^([A-Za-z]{3})?$")]
     pub currency: String,
 }
 
@@ -77,18 +79,24 @@ impl From<wit::Money> for Money {
 #[serde(deny_unknown_fields)]
 pub struct Address {
     /// 1..=100.
+    #[schema(min_length = 1, max_length = 100)]
     pub street1: String,
     /// 1..=100 when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 100)]
     pub street2: Option<String>,
     /// 1..=50.
+    #[schema(min_length = 1, max_length = 50)]
     pub city: String,
     /// 1..=50.
+    #[schema(min_length = 1, max_length = 50)]
     pub state_province: String,
     /// 1..=20.
+    #[schema(min_length = 1, max_length = 20)]
     pub postal_code: String,
     /// ISO 3166-1 alpha-2 or alpha-3.
     #[schema(example = "US")]
+    #[schema(min_length = 2, max_length = 3, pattern = "^[A-Za-z]{2,3}$")]
     pub country: String,
 }
 
@@ -123,14 +131,19 @@ impl From<wit::Address> for Address {
 #[serde(deny_unknown_fields)]
 pub struct OrderItemInput {
     /// Line id (UUID), unique within the order.
+    #[schema(format = "uuid")]
     pub item_id: String,
     /// Product (UUID).
+    #[schema(format = "uuid")]
     pub product_id: String,
     /// 1..=50 characters.
+    #[schema(min_length = 1, max_length = 50)]
     pub sku: String,
     /// 1..=200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub product_name: String,
     /// > 0.
+    #[schema(value_type = i64, minimum = 1, maximum = 4_294_967_295_u32)]
     pub quantity: u32,
     /// Price of one unit.
     pub unit_price: Money,
@@ -187,23 +200,51 @@ pub struct HistoryEntry {
     pub version: u64,
     /// Kebab-case type, for example `order-placed`.
     pub event_type: String,
-    /// The event's body.
+    /// The event's body as stored, its times (`*_at`, `timestamp`) in RFC 3339.
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
     /// When it was stored.
+    #[serde(with = "time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub recorded_at: u64,
 }
 
 impl From<queries::HistoryEntry> for HistoryEntry {
     fn from(e: queries::HistoryEntry) -> Self {
-        let payload =
+        let mut payload =
             serde_json::from_str(&e.payload).unwrap_or(serde_json::Value::String(e.payload));
+        times_as_rfc3339(&mut payload);
         Self {
             version: e.version,
             event_type: e.event_type,
             payload,
             recorded_at: e.recorded_at,
         }
+    }
+}
+
+/// Writes the times in a stored event's body as the API writes every time:
+/// the component records them as milliseconds in fields named `*_at`,
+/// `timestamp` and `estimated_delivery` (the WIT's `timestamp` type), at any
+/// depth; other numbers are left as they are.
+pub fn times_as_rfc3339(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(fields) => {
+            for (key, field) in fields.iter_mut() {
+                let is_time = key.ends_with("_at")
+                    || key.ends_with("-at")
+                    || key == "timestamp"
+                    || key == "estimated_delivery"
+                    || key == "estimated-delivery";
+                match field.as_u64() {
+                    Some(ms) if is_time => *field = Value::String(time::format(ms)),
+                    _ => times_as_rfc3339(field),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(times_as_rfc3339),
+        _ => {}
     }
 }
 
@@ -247,6 +288,25 @@ mod tests {
             error.to_string().contains("unknown field `colour`"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn the_times_of_a_stored_event_are_written_as_rfc_3339() {
+        let mut payload = serde_json::json!({
+            "placed_at": 1_796_136_720_123_u64,
+            "total": {"amount": 1250, "currency": "USD"},
+            "tracking": [{"timestamp": 0, "attempts": 2}],
+            "estimated_delivery": null,
+        });
+        times_as_rfc3339(&mut payload);
+        assert_eq!(payload["placed_at"], "2026-12-01T14:52:00.123Z");
+        assert_eq!(payload["total"]["amount"], 1250);
+        assert_eq!(
+            payload["tracking"][0]["timestamp"],
+            "1970-01-01T00:00:00.000Z"
+        );
+        assert_eq!(payload["tracking"][0]["attempts"], 2);
+        assert!(payload["estimated_delivery"].is_null());
     }
 
     #[test]

@@ -11,11 +11,14 @@ use super::*;
 pub struct PlaceOrderRequest {
     /// New order id (UUID) chosen by the caller, so a retried request is
     /// recognised; or the id of a draft to place.
+    #[schema(format = "uuid")]
     pub order_id: String,
     /// The customer (UUID).
+    #[schema(format = "uuid")]
     pub customer_id: String,
     /// The lines: at least one to place; a draft may start empty.
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub items: Vec<OrderItemInput>,
     /// Where to ship; required unless `draft`.
     #[serde(default)]
@@ -71,6 +74,7 @@ impl PlaceOrderRequest {
 pub struct UpdateDraftRequest {
     /// New lines, replacing all of them.
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub items: Option<Vec<OrderItemInput>>,
     #[serde(default)]
     pub shipping_address: Option<Address>,
@@ -97,6 +101,7 @@ impl UpdateDraftRequest {
 #[serde(deny_unknown_fields)]
 pub struct CancelOrderRequest {
     /// Why, 1..=500 characters.
+    #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
     /// Ignored: the order records the authenticated caller as who
     /// cancelled it. Accepted (1..=100 characters) so that older clients
@@ -127,6 +132,8 @@ impl CancelOrderRequest {
 pub struct PaymentInfo {
     pub transaction_id: String,
     pub amount_paid: Money,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub confirmed_at: u64,
 }
 
@@ -135,6 +142,8 @@ pub struct PaymentInfo {
 pub struct AllocationInfo {
     pub all_items_allocated: bool,
     pub allocated_items: Vec<String>,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub allocated_at: u64,
 }
 
@@ -144,12 +153,16 @@ pub struct ShippingInfo {
     pub shipment_id: String,
     pub carrier: CarrierCode,
     pub tracking_number: String,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub shipped_at: u64,
 }
 
 /// Delivery details.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct DeliveryInfo {
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub delivered_at: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signed_by: Option<String>,
@@ -160,6 +173,8 @@ pub struct DeliveryInfo {
 pub struct CancellationInfo {
     pub reason: String,
     pub cancelled_by: String,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub cancelled_at: u64,
 }
 
@@ -178,7 +193,11 @@ pub struct Order {
     pub shipping_address: Option<Address>,
     pub billing_address: Option<Address>,
     pub payment_method: Option<PaymentMethod>,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: u64,
+    #[serde(with = "super::time::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub placed_at: Option<u64>,
     pub payment: Option<PaymentInfo>,
     pub allocation: Option<AllocationInfo>,

@@ -8,13 +8,17 @@ use super::*;
 #[serde(deny_unknown_fields)]
 pub struct ReturnItem {
     /// The order line (UUID).
+    #[schema(format = "uuid")]
     pub item_id: String,
     /// Its product (UUID); must match the line.
+    #[schema(format = "uuid")]
     pub product_id: String,
     /// Units returned, > 0.
+    #[schema(value_type = i64, minimum = 1, maximum = 4_294_967_295_u32)]
     pub quantity: u32,
     pub return_reason: ReturnReason,
     /// The customer's description of its condition, 1..=100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     pub condition: String,
 }
 
@@ -47,14 +51,18 @@ impl From<wit_returns::ReturnItem> for ReturnItem {
 #[serde(deny_unknown_fields)]
 pub struct RequestReturnRequest {
     /// New return id (UUID) chosen by the caller.
+    #[schema(format = "uuid")]
     pub return_id: String,
     /// The customer; must be the order's.
+    #[schema(format = "uuid")]
     pub customer_id: String,
     /// At least one item.
+    #[schema(min_items = 1)]
     pub return_items: Vec<ReturnItem>,
     pub return_reason: ReturnReason,
     /// 1..=1000 characters.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 1000)]
     pub comments: Option<String>,
 }
 
@@ -108,6 +116,7 @@ pub struct ApproveReturnRequest {
     pub approved_by: Option<String>,
     /// The return label (URL or code), 1..=500 characters.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 500)]
     pub return_label: Option<String>,
 }
 
@@ -137,6 +146,7 @@ pub struct DenyReturnRequest {
     #[schema(min_length = 1, max_length = 100, deprecated)]
     pub denied_by: Option<String>,
     /// Why, 1..=500 characters.
+    #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
 }
 
@@ -162,6 +172,7 @@ impl DenyReturnRequest {
 pub struct ShipReturnRequest {
     pub carrier: CarrierCode,
     /// 1..=100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     pub tracking_number: String,
 }
 
@@ -181,8 +192,11 @@ impl ShipReturnRequest {
 pub struct ReceiveReturnRequest {
     /// When they arrived; now when absent.
     #[serde(default)]
+    #[serde(with = "super::time::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub received_at: Option<u64>,
     /// Their condition as inspected, 1..=200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub condition: String,
     /// True restocks the returned units through the inventory service.
     pub all_items_received: bool,
@@ -223,6 +237,7 @@ impl ProcessRefundRequest {
 #[serde(deny_unknown_fields)]
 pub struct CloseReturnRequest {
     /// Why, 1..=500 characters.
+    #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
 }
 
@@ -246,17 +261,25 @@ pub struct Return {
     pub return_items: Vec<ReturnItem>,
     pub return_reason: ReturnReason,
     pub comments: Option<String>,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub requested_at: u64,
     pub decided_by: Option<String>,
+    #[serde(with = "super::time::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub decided_at: Option<u64>,
     pub denial_reason: Option<String>,
     pub return_label: Option<String>,
     pub return_tracking_number: Option<String>,
+    #[serde(with = "super::time::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub received_at: Option<u64>,
     pub received_condition: Option<String>,
     pub all_items_received: Option<bool>,
     pub refund_amount: Option<Money>,
     pub refund_method: Option<PaymentMethod>,
+    #[serde(with = "super::time::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub refunded_at: Option<u64>,
     /// Whether the gateway confirmed the refund (`refund-completed`).
     pub refund_confirmed: bool,

@@ -76,6 +76,8 @@ pub struct SagaReport {
     pub phase: SagaPhase,
     pub steps: Vec<StepReport>,
     /// When the saga runs again; absent when nothing is due.
+    #[serde(with = "super::time::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub next_wake_at: Option<u64>,
     pub output: SagaOutput,
     pub outcome: Option<SagaOutcome>,

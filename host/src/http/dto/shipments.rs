@@ -15,6 +15,8 @@ pub struct ShipmentItem {
 pub struct TrackingEntry {
     pub status: ShipmentStatus,
     pub location: Option<String>,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub timestamp: u64,
     pub description: String,
 }
@@ -31,7 +33,11 @@ pub struct Shipment {
     pub state: ShipmentState,
     pub status: ShipmentStatus,
     pub tracking_history: Vec<TrackingEntry>,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: u64,
+    #[serde(with = "super::time::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub delivered_at: Option<u64>,
     pub signed_by: Option<String>,
     pub failure_reason: Option<String>,

@@ -29,26 +29,48 @@ pub fn parse(text: &str) -> Option<u64> {
     u64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()
 }
 
+/// An RFC 3339 time read as milliseconds (what the `with` modules parse).
+struct Millis(u64);
+
+impl<'de> serde::Deserialize<'de> for Millis {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(TimeVisitor).map(Millis)
+    }
+}
+
+struct TimeVisitor;
+
+impl serde::de::Visitor<'_> for TimeVisitor {
+    type Value = u64;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an RFC 3339 time such as 2026-12-01T14:52:00Z")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<u64, E> {
+        parse(text).ok_or_else(|| {
+            E::custom(format!(
+                "`{text}` is not an RFC 3339 time from 1970 on, such as 2026-12-01T14:52:00Z"
+            ))
+        })
+    }
+}
+
 /// `#[serde(with = "...")]` for a `u64` of milliseconds written as RFC 3339.
 pub mod rfc3339 {
-    use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+    use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(ms: &u64, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&super::format(*ms))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        super::parse(&text).ok_or_else(|| {
-            D::Error::custom(format!(
-                "`{text}` is not an RFC 3339 time such as 2026-12-01T14:52:00Z"
-            ))
-        })
+        super::Millis::deserialize(deserializer).map(|m| m.0)
     }
 
     /// The same for an `Option<u64>` (absent or null is `None`).
     pub mod option {
-        use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+        use serde::{Deserialize, Deserializer, Serializer};
 
         pub fn serialize<S: Serializer>(
             ms: &Option<u64>,
@@ -63,14 +85,7 @@ pub mod rfc3339 {
         pub fn deserialize<'de, D: Deserializer<'de>>(
             deserializer: D,
         ) -> Result<Option<u64>, D::Error> {
-            match Option::<String>::deserialize(deserializer)? {
-                None => Ok(None),
-                Some(text) => super::super::parse(&text).map(Some).ok_or_else(|| {
-                    D::Error::custom(format!(
-                        "`{text}` is not an RFC 3339 time such as 2026-12-01T14:52:00Z"
-                    ))
-                }),
-            }
+            Option::<super::super::Millis>::deserialize(deserializer).map(|o| o.map(|m| m.0))
         }
     }
 }
@@ -94,5 +109,31 @@ mod tests {
         assert_eq!(parse("2026-12-01T15:52:00+01:00"), Some(1_796_136_720_000));
         assert_eq!(parse("2026-12-01"), None);
         assert_eq!(parse("1969-12-31T23:59:59Z"), None);
+    }
+
+    #[test]
+    fn a_number_or_a_malformed_time_is_refused_in_plain_words() {
+        #[derive(Debug, serde::Deserialize)]
+        struct At {
+            #[serde(with = "rfc3339")]
+            #[allow(dead_code)]
+            at: u64,
+        }
+        let error = serde_json::from_str::<At>(r#"{"at": 1796136720123}"#).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("expected an RFC 3339 time such as"),
+            "{error}"
+        );
+        let error = serde_json::from_str::<At>(r#"{"at": "yesterday"}"#).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("`yesterday` is not an RFC 3339 time"),
+            "{error}"
+        );
+        let at: At = serde_json::from_str(r#"{"at": "2026-12-01T14:52:00.123Z"}"#).unwrap();
+        assert_eq!(at.at, 1_796_136_720_123);
     }
 }

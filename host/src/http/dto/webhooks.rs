@@ -7,9 +7,13 @@ use super::*;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentSucceeded {
+    #[schema(min_length = 1, max_length = 100)]
     pub transaction_id: String,
+    #[schema(format = "uuid")]
     pub order_id: String,
     pub payment_amount: Money,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub processed_at: u64,
 }
 
@@ -28,8 +32,11 @@ impl From<PaymentSucceeded> for payment::PaymentSucceeded {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentFailed {
+    #[schema(format = "uuid")]
     pub order_id: String,
     pub reason: String,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub failed_at: u64,
 }
 
@@ -47,8 +54,11 @@ impl From<PaymentFailed> for payment::PaymentFailed {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefundCompleted {
+    #[schema(min_length = 1, max_length = 100)]
     pub transaction_id: String,
     pub refund_amount: Money,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub refunded_at: u64,
 }
 
@@ -66,8 +76,11 @@ impl From<RefundCompleted> for payment::RefundCompleted {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StockAllocated {
+    #[schema(format = "uuid")]
     pub order_id: String,
     pub all_items_allocated: bool,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub allocated_at: u64,
 }
 
@@ -85,6 +98,7 @@ impl From<StockAllocated> for inventory::StockAllocated {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnavailableItem {
+    #[schema(format = "uuid")]
     pub product_id: String,
     pub requested_quantity: u32,
     pub available_quantity: u32,
@@ -94,8 +108,11 @@ pub struct UnavailableItem {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StockAllocationFailed {
+    #[schema(format = "uuid")]
     pub order_id: String,
     pub unavailable_items: Vec<UnavailableItem>,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub failed_at: u64,
 }
 
@@ -122,11 +139,17 @@ impl From<StockAllocationFailed> for inventory::StockAllocationFailed {
 #[serde(deny_unknown_fields)]
 pub struct ShipmentCreatedByCarrier {
     pub shipment_id: String,
+    #[schema(format = "uuid")]
     pub order_id: String,
     pub carrier: CarrierCode,
+    #[schema(min_length = 1, max_length = 100)]
     pub tracking_number: String,
     #[serde(default)]
+    #[serde(with = "super::time::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub estimated_delivery: Option<u64>,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: u64,
 }
 
@@ -150,6 +173,8 @@ pub struct ShipmentPickedUp {
     pub shipment_id: String,
     #[serde(default)]
     pub location: Option<String>,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub picked_up_at: u64,
 }
 
@@ -170,6 +195,8 @@ pub struct ShipmentInTransit {
     pub shipment_id: String,
     #[serde(default)]
     pub current_location: Option<String>,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: u64,
 }
 
@@ -190,6 +217,8 @@ pub struct ShipmentOutForDelivery {
     pub shipment_id: String,
     #[serde(default)]
     pub location: Option<String>,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: u64,
 }
 
@@ -208,6 +237,8 @@ impl From<ShipmentOutForDelivery> for carrier::ShipmentOutForDelivery {
 #[serde(deny_unknown_fields)]
 pub struct ShipmentDeliveredByCarrier {
     pub shipment_id: String,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub delivered_at: u64,
     #[serde(default)]
     pub signed_by: Option<String>,
@@ -229,6 +260,8 @@ impl From<ShipmentDeliveredByCarrier> for carrier::ShipmentDeliveredByCarrier {
 pub struct ShipmentDeliveryFailed {
     pub shipment_id: String,
     pub reason: String,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub failed_at: u64,
 }
 
@@ -247,6 +280,8 @@ impl From<ShipmentDeliveryFailed> for carrier::ShipmentDeliveryFailed {
 #[serde(deny_unknown_fields)]
 pub struct ShipmentCancelled {
     pub shipment_id: String,
+    #[serde(with = "super::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub cancelled_at: u64,
 }
 
