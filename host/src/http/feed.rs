@@ -172,7 +172,7 @@ pub struct FeedQuery {
     /// The same as `after` (the name the other lists use).
     cursor: Option<String>,
     /// Events per page, 1..=200.
-    #[param(minimum = 1, maximum = 200, default = 50)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200, default = 50)]
     limit: Option<String>,
 }
 

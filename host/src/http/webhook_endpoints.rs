@@ -138,7 +138,7 @@ pub struct PageQuery {
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,
     /// Items per page, 1..=200.
-    #[param(minimum = 1, maximum = 200, default = 50)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200, default = 50)]
     limit: Option<String>,
 }
 
