@@ -31,6 +31,7 @@ macro_rules! conformance_tests {
             an_idempotency_key_is_held_once_then_replays_its_response,
             idempotency_records_expire_and_abandoned_ones_free_the_key,
             racing_requests_with_one_idempotency_key_start_once,
+            stream_ids_are_listed_by_prefix_in_byte_order_after_a_cursor,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -523,4 +524,36 @@ pub(crate) fn racing_requests_with_one_idempotency_key_start_once(
         }
     });
     assert_eq!(started.into_inner(), 1, "exactly one request holds the key");
+}
+
+pub(crate) fn stream_ids_are_listed_by_prefix_in_byte_order_after_a_cursor(
+    store: &dyn EventStore,
+    _: &Arc<ManualClock>,
+) {
+    for stream in ["order-b", "return-a", "order-a", "order-c", "orders"] {
+        store
+            .append(&batch(vec![append(stream, 0, &["e", "f"])], vec![]))
+            .unwrap();
+    }
+    assert_eq!(
+        store.stream_ids("order-", None, 10).unwrap(),
+        ["order-a", "order-b", "order-c"],
+        "one id per stream, only those with the prefix"
+    );
+    assert_eq!(
+        store.stream_ids("order-", None, 2).unwrap(),
+        ["order-a", "order-b"]
+    );
+    assert_eq!(
+        store.stream_ids("order-", Some("order-b"), 10).unwrap(),
+        ["order-c"],
+        "the cursor is exclusive"
+    );
+    assert!(
+        store
+            .stream_ids("order-", Some("order-c"), 10)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.stream_ids("shipment-", None, 10).unwrap().is_empty());
 }
