@@ -328,6 +328,7 @@ async fn sign_in_page(headers: HeaderMap, Query(query): Query<SignInQuery>) -> R
 #[derive(Deserialize)]
 struct SignInForm {
     credential: String,
+    #[serde(default)]
     csrf: String,
 }
 
@@ -403,6 +404,7 @@ async fn sign_in(
 
 #[derive(Deserialize)]
 struct TokenForm {
+    #[serde(default)]
     csrf: String,
 }
 

@@ -927,6 +927,7 @@ fn allow(staff: &Staff, route: &str, what: &str) -> Result<(), Response> {
 
 #[derive(Deserialize)]
 pub(super) struct ReasonForm {
+    #[serde(default)]
     csrf: String,
     #[serde(default)]
     reason: String,
@@ -972,6 +973,7 @@ pub(super) async fn cancel(
 
 #[derive(Deserialize)]
 pub(super) struct TokenOnly {
+    #[serde(default)]
     csrf: String,
 }
 
@@ -1020,6 +1022,7 @@ async fn on_return(
 
 #[derive(Deserialize)]
 pub(super) struct ApproveForm {
+    #[serde(default)]
     csrf: String,
     #[serde(default)]
     return_label: String,
@@ -1086,6 +1089,7 @@ pub(super) async fn deny(
 
 #[derive(Deserialize)]
 pub(super) struct ReceiveForm {
+    #[serde(default)]
     csrf: String,
     #[serde(default)]
     condition: String,
@@ -1126,6 +1130,7 @@ pub(super) async fn receive(
 
 #[derive(Deserialize)]
 pub(super) struct RefundForm {
+    #[serde(default)]
     csrf: String,
     #[serde(default)]
     amount: String,
