@@ -151,9 +151,9 @@ impl Console {
     /// The principal behind the request's cookie, checked now by the API's
     /// authenticator; otherwise the answer to give (the sign-in page, or
     /// 403 for a customer).
-    fn staff(&self, headers: &HeaderMap) -> Result<Staff, Response> {
+    fn staff(&self, headers: &HeaderMap) -> Result<Staff, Box<Response>> {
         let Some(credential) = cookie(headers, COOKIE) else {
-            return Err(to_sign_in(None));
+            return Err(Box::new(to_sign_in(None)));
         };
         let now_s = self.app.host().clock.now_ms() / 1000;
         match self
@@ -165,16 +165,16 @@ impl Console {
                 csrf: self.token(&credential),
                 principal,
             }),
-            Ok(principal) => Err(customer_refused(&principal)),
-            Err(refusal) => Err(to_sign_in(Some(refusal_words(&refusal)))),
+            Ok(principal) => Err(Box::new(customer_refused(&principal))),
+            Err(refusal) => Err(Box::new(to_sign_in(Some(refusal_words(&refusal))))),
         }
     }
 
     /// [`Console::staff`] for a form: also checks its token.
-    fn staff_posting(&self, headers: &HeaderMap, token: &str) -> Result<Staff, Response> {
+    fn staff_posting(&self, headers: &HeaderMap, token: &str) -> Result<Staff, Box<Response>> {
         let staff = self.staff(headers)?;
         if !same(token.as_bytes(), staff.csrf.as_bytes()) {
-            return Err(csrf_refused());
+            return Err(Box::new(csrf_refused()));
         }
         Ok(staff)
     }

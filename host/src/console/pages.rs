@@ -99,7 +99,7 @@ pub(super) fn sign_in(token: &str, notice: Option<&Notice>, status: StatusCode) 
 pub(super) async fn home(State(console): State<Console>, headers: HeaderMap) -> Response {
     match console.staff(&headers) {
         Ok(_) => see_other("/console/orders"),
-        Err(response) => response,
+        Err(response) => *response,
     }
 }
 
@@ -147,7 +147,7 @@ pub(super) async fn orders(
 ) -> Response {
     let staff = match console.staff(&headers) {
         Ok(staff) => staff,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let order_id = query.order_id.trim();
     if !order_id.is_empty() {
@@ -366,7 +366,7 @@ pub(super) async fn order(
 ) -> Response {
     let staff = match console.staff(&headers) {
         Ok(staff) => staff,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let notice = done_notice(&query.done);
     order_response(&console, &staff, id, notice, StatusCode::OK).await
@@ -917,11 +917,11 @@ async fn act(
 }
 
 /// Whether `staff` may call the API route; the refusal page otherwise.
-fn allow(staff: &Staff, route: &str, what: &str) -> Result<(), Response> {
+fn allow(staff: &Staff, route: &str, what: &str) -> Result<(), Box<Response>> {
     if may(staff.principal.role, "POST", route) {
         Ok(())
     } else {
-        Err(role_refused(&staff.principal, what))
+        Err(Box::new(role_refused(&staff.principal, what)))
     }
 }
 
@@ -941,10 +941,10 @@ pub(super) async fn cancel(
 ) -> Response {
     let staff = match console.staff_posting(&headers, &form.csrf) {
         Ok(staff) => staff,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if let Err(response) = allow(&staff, "/orders/{id}/cancel", "cancel orders") {
-        return response;
+        return *response;
     }
     let request = dto::CancelOrderRequest {
         reason: form.reason,
@@ -985,10 +985,10 @@ pub(super) async fn retry_saga(
 ) -> Response {
     let staff = match console.staff_posting(&headers, &form.csrf) {
         Ok(staff) => staff,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if let Err(response) = allow(&staff, "/orders/{id}/saga/retry", "retry sagas") {
-        return response;
+        return *response;
     }
     let order_id = id.clone();
     act(&console, staff, id, "retried", move |host| {
@@ -1036,10 +1036,10 @@ pub(super) async fn approve(
 ) -> Response {
     let staff = match console.staff_posting(&headers, &form.csrf) {
         Ok(staff) => staff,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if let Err(response) = allow(&staff, "/returns/{id}/approve", "approve returns") {
-        return response;
+        return *response;
     }
     let label = form.return_label.trim();
     let request = dto::ApproveReturnRequest {
@@ -1066,10 +1066,10 @@ pub(super) async fn deny(
 ) -> Response {
     let staff = match console.staff_posting(&headers, &form.csrf) {
         Ok(staff) => staff,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if let Err(response) = allow(&staff, "/returns/{id}/deny", "deny returns") {
-        return response;
+        return *response;
     }
     let request = dto::DenyReturnRequest {
         denied_by: None,
@@ -1105,14 +1105,14 @@ pub(super) async fn receive(
 ) -> Response {
     let staff = match console.staff_posting(&headers, &form.csrf) {
         Ok(staff) => staff,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if let Err(response) = allow(
         &staff,
         "/returns/{id}/receive",
         "record returns as received",
     ) {
-        return response;
+        return *response;
     }
     let request = dto::ReceiveReturnRequest {
         received_at: None,
@@ -1146,10 +1146,10 @@ pub(super) async fn refund(
 ) -> Response {
     let staff = match console.staff_posting(&headers, &form.csrf) {
         Ok(staff) => staff,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if let Err(response) = allow(&staff, "/returns/{id}/refund", "refund returns") {
-        return response;
+        return *response;
     }
     let return_id = id.clone();
     let order = console
@@ -1382,7 +1382,7 @@ fn attention_list(host: &Host) -> Result<(Vec<Attention>, usize), ServiceError> 
 pub(super) async fn attention(State(console): State<Console>, headers: HeaderMap) -> Response {
     let staff = match console.staff(&headers) {
         Ok(staff) => staff,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let found = console
         .app
@@ -1539,7 +1539,7 @@ pub(super) async fn warehouse(
 ) -> Response {
     let staff = match console.staff(&headers) {
         Ok(staff) => staff,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let cursor = query.cursor.trim().to_owned();
     let found = console
@@ -1697,7 +1697,7 @@ const DAYS: u64 = 30;
 pub(super) async fn metrics(State(console): State<Console>, headers: HeaderMap) -> Response {
     let staff = match console.staff(&headers) {
         Ok(staff) => staff,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if !may(staff.principal.role, "GET", "/metrics/daily") {
         return role_refused(&staff.principal, "read the daily metrics");

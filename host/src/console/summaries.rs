@@ -38,7 +38,7 @@ pub struct OrderFilter {
 impl OrderFilter {
     fn matches(&self, order: &dto::Order) -> bool {
         let status = text::kebab(&order.status);
-        if !self.statuses.is_empty() && !self.statuses.iter().any(|s| *s == status) {
+        if !self.statuses.is_empty() && !self.statuses.contains(&status) {
             return false;
         }
         if let Some(day) = &self.day {
