@@ -2,7 +2,7 @@
 CARGO     ?= cargo
 COMPONENT := target/wasm32-wasip2/release/order_core.wasm
 
-.PHONY: setup build release test api-contract demo bench bench-calls bench-memory bench-serve-memory bench-multi-host lint fmt docs package sim
+.PHONY: setup build release test api-contract demo bench bench-calls bench-memory bench-serve-memory bench-multi-host lint fmt docs package sim console-screenshots
 
 setup:
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
@@ -27,12 +27,19 @@ release: setup
 ## starts, or the one ORDER_TEST_POSTGRES names), then the same component
 ## embedded in Node.js through jco (with the conformance kit and the
 ## package), and as a Worker in workerd; then the API contract against a
-## live server: /openapi.json validated and fuzzed (scripts/api-contract.py)
+## live server: /openapi.json validated and fuzzed (scripts/api-contract.py);
+## the web console in Chromium (installed when missing) through playwright-core
 test: build lint
 	scripts/pg-test.sh $(CARGO) test --workspace --all-targets
 	python3 scripts/api-contract.py
+	tests/console/run.sh test
 	cd tests/js && npm ci --no-audit --no-fund && npm test
 	cd edge && npm ci --no-audit --no-fund && npm test
+
+## console-screenshots: the pictures of the web console in docs/console/,
+## taken in Chromium on seeded data (installs chromium when missing)
+console-screenshots: build
+	tests/console/run.sh screenshots
 
 ## api-contract: only the contract check of `make test` (a virtualenv with
 ## openapi-spec-validator and schemathesis under target/api-contract, a live

@@ -4,6 +4,7 @@
 //! names, so `order_host::engine` is `order_runtime::engine`.
 
 pub mod bench;
+pub mod console;
 pub mod demo;
 pub mod http;
 pub mod load;

@@ -1301,6 +1301,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("patch", "/orders/{id}"),
     ("get", "/orders/{id}/events"),
     ("get", "/orders/{id}/saga"),
+    ("post", "/orders/{id}/saga/retry"),
     ("post", "/orders/{id}/cancel"),
     ("get", "/orders/{id}/shipments"),
     ("get", "/orders/{id}/returns"),

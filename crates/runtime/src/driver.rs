@@ -100,6 +100,44 @@ impl SagaDriver {
         self.service.advance_saga(&id)
     }
 
+    /// "Retry now" for one saga, as support asks for a stuck one: forgets
+    /// its hold-back (so the next pass takes it again at once) and advances
+    /// it now, as far as it goes. A wait the saga itself decided (a step's
+    /// back-off before its next attempt) is kept: the report's
+    /// `next_wake_at` says when that is. A failed advance is held back
+    /// again, as in a pass.
+    pub fn retry_now(&self, order_id: &str) -> Result<SagaReport, ServiceError> {
+        let key = order_id.trim().to_ascii_lowercase();
+        if let Ok(mut held) = self.held_back.lock() {
+            held.remove(&key);
+            held.remove(order_id);
+        }
+        let result = self.advance(order_id);
+        if result.is_err()
+            && let Ok(mut held) = self.held_back.lock()
+        {
+            held.insert(key, (Instant::now() + FIRST_HOLD_BACK, 1));
+        }
+        result
+    }
+
+    /// The sagas this driver holds back after failed advances: `(order id,
+    /// failures in a row, how long until the next try)`, most failures first.
+    pub fn held_back(&self) -> Vec<(String, u32, Duration)> {
+        let now = Instant::now();
+        let mut held: Vec<(String, u32, Duration)> = self
+            .held_back
+            .lock()
+            .map(|h| {
+                h.iter()
+                    .map(|(id, (until, n))| (id.clone(), *n, until.saturating_duration_since(now)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        held.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        held
+    }
+
     /// One pass: claims every saga due now (up to the batch size) and
     /// advances them.
     pub fn run_due(&self) -> anyhow::Result<DriverReport> {

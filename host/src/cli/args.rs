@@ -284,9 +284,12 @@ pub enum MetricsCommand {
 
 #[derive(Subcommand)]
 pub enum SagaCommand {
-    /// Advance every saga that is due until none is (waits up to --wait seconds for retries).
+    /// Advance every saga that is due until none is (waits up to --wait seconds for retries);
+    /// with an order id, retry that one saga now.
     #[command(after_help = SAGA_EXAMPLES)]
     Resume {
+        /// Retry only this order's saga, now (a stuck one), and print where it stands.
+        order_id: Option<String>,
         #[arg(long, default_value_t = 60)]
         wait: u64,
     },
@@ -334,6 +337,7 @@ const SAGA_EXAMPLES: &str = "\
 Examples:
   order-host saga resume                      finish every due saga (after a crash or restart)
   order-host saga resume --wait 5             give up waiting for retries after 5 s
+  order-host saga resume 6f1c…                retry that one (stuck) saga now
   order-host saga status 6f1c…                where an order's saga stands
 ";
 

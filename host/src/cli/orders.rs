@@ -101,7 +101,17 @@ pub fn metrics(host: &Host, json: bool, command: &MetricsCommand) -> anyhow::Res
 /// `saga resume|status`.
 pub fn saga(host: &Host, json: bool, command: &SagaCommand) -> anyhow::Result<()> {
     match command {
-        SagaCommand::Resume { wait } => {
+        SagaCommand::Resume {
+            order_id: Some(order_id),
+            ..
+        } => {
+            let report = host.driver.retry_now(order_id)?;
+            print(json, &dto::SagaReport::from(report), text::saga)
+        }
+        SagaCommand::Resume {
+            order_id: None,
+            wait,
+        } => {
             let report = host.driver.run_until_idle(Duration::from_secs(*wait))?;
             let pending = host.store.all_timers()?.len();
             if json {

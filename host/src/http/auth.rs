@@ -109,6 +109,7 @@ pub const RULES: &[(&str, &str, Allowed)] = &[
     ("PATCH", "/orders/{id}", Some(&[Customer, Support, Admin])),
     ("GET", "/orders/{id}/events", Some(READERS)),
     ("GET", "/orders/{id}/saga", Some(STAFF_READERS)),
+    ("POST", "/orders/{id}/saga/retry", Some(&[Support, Admin])),
     (
         "POST",
         "/orders/{id}/cancel",

@@ -396,6 +396,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::get, orders::update_draft))
         .routes(routes!(orders::events))
         .routes(routes!(orders::saga))
+        .routes(routes!(orders::retry_saga))
         .routes(routes!(orders::cancel))
         .routes(routes!(orders::shipments))
         .routes(routes!(returns::list_for_order, returns::request))
@@ -459,6 +460,10 @@ pub fn router(state: AppState) -> (Router, OpenApi) {
             state.clone(),
             auth::authorize,
         ))
+        // The web console (HTML, signed in by cookie): beside the API, not
+        // under its bearer middleware; it checks the same credentials and
+        // role table itself (crate::console).
+        .merge(crate::console::router(state.clone()))
         .layer(axum::middleware::from_fn_with_state(state.clone(), admit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), track))
         .with_state(state);

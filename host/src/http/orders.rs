@@ -260,6 +260,31 @@ pub async fn saga(
     Ok(Json(report.into()))
 }
 
+/// Retry the order's saga now (for a stuck one): the server forgets its
+/// hold-back after failed advances and advances the saga at once, as far
+/// as it goes, as the saga driver would on its timer. A back-off the saga
+/// decided itself (a step waiting for its next attempt) is kept; the
+/// report's `next_wake_at` says until when.
+#[utoipa::path(
+    post,
+    path = "/orders/{id}/saga/retry",
+    operation_id = "retrySaga",
+    tag = "orders",
+    params(("id" = String, Path, description = "Order id")),
+    responses((status = 200, body = SagaReport), CommandProblems)
+)]
+pub async fn retry_saga(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<SagaReport>, Problem> {
+    let order_id = id.clone();
+    let report = state
+        .on_order(Some(&id), move |host| host.driver.retry_now(&order_id))
+        .await?;
+    state.wake_driver();
+    Ok(Json(report.into()))
+}
+
 /// Cancel an order (`cancel-order`), allowed in draft, pending and confirmed.
 ///
 /// The order is `cancelled` when this answers; the compensations (refund of

@@ -372,6 +372,22 @@ pub trait EventStore: Send + Sync {
         let _ = order_id;
         Err(no_read_model())
     }
+
+    /// Up to `limit` ids of streams that start with `prefix` and sort after
+    /// `after` (all of them when `None`), in ascending byte order: a scan of
+    /// the orders (`order-`) for the console's lists until an indexed read
+    /// model replaces it. The default refuses, for stores that cannot list.
+    fn stream_ids(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let _ = (prefix, after, limit);
+        Err(StoreError::Unavailable(
+            "this event store cannot list its streams".to_owned(),
+        ))
+    }
 }
 
 fn no_read_model() -> StoreError {
