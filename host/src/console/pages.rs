@@ -18,6 +18,7 @@ use crate::Host;
 use crate::bindings::types::CommandError;
 use crate::http::{Problem, dto};
 use crate::service::ServiceError;
+use crate::store::SagaState;
 use crate::text;
 
 /// The navigation: `(key, href, label)`, each shown when the role may open it.
@@ -201,6 +202,7 @@ pub(super) async fn orders(
             vec![status.clone()]
         },
         day: (!day.is_empty()).then_some(day.clone()),
+        ..OrderFilter::default()
     };
     let cursor_arg = (!cursor.is_empty()).then_some(cursor);
     let page = console
@@ -1274,15 +1276,15 @@ fn attention_list(host: &Host) -> Result<(Vec<Attention>, usize), ServiceError> 
         }
     }
     // A saga that ended compensation-failed has no timer left (its ticket
-    // is open): those are found among the cancelled orders, a bounded scan.
-    let cancelled = OrderFilter {
-        statuses: vec!["cancelled".into()],
+    // is open): the order read model lists them.
+    let failed = OrderFilter {
+        sagas: vec![SagaState::CompensationFailed],
         ..OrderFilter::default()
     };
     let ended = summaries::orders_page(
         &host.service,
         host.store.as_ref(),
-        &cancelled,
+        &failed,
         None,
         summaries::MAX_LIMIT,
     )?;

@@ -375,8 +375,9 @@ pub trait EventStore: Send + Sync {
 
     /// Up to `limit` ids of streams that start with `prefix` and sort after
     /// `after` (all of them when `None`), in ascending byte order: a scan of
-    /// the orders (`order-`) for the console's lists until an indexed read
-    /// model replaces it. The default refuses, for stores that cannot list.
+    /// every stream of a kind (`order-`, `return-`) for maintenance tools;
+    /// lists of orders come from [`EventStore::list_orders`]. The default
+    /// refuses, for stores that cannot list.
     fn stream_ids(
         &self,
         prefix: &str,
