@@ -391,7 +391,7 @@ fn the_feed_pages_over_hundreds_of_events_without_gaps_or_duplicates() {
     assert_eq!(
         link,
         format!(
-            "</events?after={}&limit=5>; rel=\"next\"",
+            "</events?limit=5&after={}>; rel=\"next\"",
             page["next_cursor"].as_str().unwrap()
         )
     );

@@ -9,15 +9,15 @@
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse as _, Response};
+use axum::extract::State;
+use axum::http::Uri;
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::dto::time;
+use super::page::{self, QueryParams};
 use super::problem::{Problem, ReadProblems};
 use crate::store::{EventStore, FeedEvent, StoreError};
 
@@ -157,14 +157,11 @@ fn times_to_rfc3339(value: &mut serde_json::Value) {
     }
 }
 
-/// The largest page.
-pub const MAX_LIMIT: usize = 200;
-const DEFAULT_LIMIT: usize = 50;
-
-/// A page of the feed.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
+/// A page of the feed (for the OpenAPI document; the handler reads the
+/// query with [`QueryParams`]).
+#[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
+#[allow(dead_code)]
 pub struct FeedQuery {
     /// Where to continue: the `next_cursor` of the previous page (absent:
     /// from the first event).
@@ -172,8 +169,8 @@ pub struct FeedQuery {
     /// The same as `after` (the name the other lists use).
     cursor: Option<String>,
     /// Events per page, 1..=200.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 200, default = 50)]
-    limit: Option<String>,
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    limit: Option<u32>,
 }
 
 /// A page of public events.
@@ -183,20 +180,6 @@ pub struct EventPage {
     /// Pass as `after` to read on; `null` only when this page is empty (new
     /// events may arrive at any time: keep the last cursor and poll).
     pub next_cursor: Option<String>,
-}
-
-/// `limit` of a list query: 1..=200, 50 when absent.
-pub fn parse_limit(text: Option<&str>) -> Result<usize, Problem> {
-    match text {
-        None => Ok(DEFAULT_LIMIT),
-        Some(text) => match text.trim().parse::<usize>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            _ => Err(Problem::validation(
-                "limit",
-                format!("must be a whole number from 1 to {MAX_LIMIT}, not `{text}`"),
-            )),
-        },
-    }
 }
 
 /// A cursor of this module: the feed position, as text.
@@ -215,17 +198,6 @@ pub fn cursor_of(position: u64) -> String {
     format!("p{position}")
 }
 
-pub fn query_problem(rejection: &QueryRejection) -> Problem {
-    let text = rejection.body_text();
-    let field = text
-        .split('`')
-        .nth(1)
-        .filter(|_| text.contains("unknown field"))
-        .unwrap_or("query")
-        .to_owned();
-    Problem::validation(field, text)
-}
-
 /// The store's events as public events, oldest first, a page at a time.
 #[utoipa::path(
     get,
@@ -238,13 +210,10 @@ pub fn query_problem(rejection: &QueryRejection) -> Problem {
         ReadProblems
     )
 )]
-pub async fn list(
-    State(state): State<AppState>,
-    query: Result<Query<FeedQuery>, QueryRejection>,
-) -> Result<Response, Problem> {
-    let Query(query) = query.map_err(|r| query_problem(&r))?;
-    let limit = parse_limit(query.limit.as_deref())?;
-    let after = match (&query.after, &query.cursor) {
+pub async fn list(State(state): State<AppState>, uri: Uri) -> Result<Response, Problem> {
+    let params = QueryParams::of(&uri, &["after", "cursor", "limit"])?;
+    let limit = params.limit()?;
+    let after = match (params.one("after")?, params.one("cursor")?) {
         (Some(_), Some(_)) => {
             return Err(Problem::validation(
                 "cursor",
@@ -259,18 +228,16 @@ pub async fn list(
         .blocking(move |host| read_public(host.store.as_ref(), after, limit).map_err(store_problem))
         .await?;
     let next_cursor = last.map(cursor_of);
-    let mut response = Json(EventPage {
+    let body = Json(EventPage {
         items,
         next_cursor: next_cursor.clone(),
-    })
-    .into_response();
-    if let Some(cursor) = next_cursor {
-        let link = format!("</events?after={cursor}&limit={limit}>; rel=\"next\"");
-        if let Ok(value) = HeaderValue::from_str(&link) {
-            response.headers_mut().insert(header::LINK, value);
-        }
-    }
-    Ok(response)
+    });
+    Ok(page::with_next_as(
+        body,
+        &uri,
+        "after",
+        next_cursor.as_deref(),
+    ))
 }
 
 /// Up to `limit` public events after `after`, and the position the page
@@ -359,15 +326,7 @@ mod tests {
     }
 
     #[test]
-    fn limits_and_cursors_outside_their_bounds_name_the_parameter() {
-        assert_eq!(parse_limit(None).unwrap(), 50);
-        assert_eq!(parse_limit(Some("200")).unwrap(), 200);
-        for bad in ["0", "201", "-1", "ten"] {
-            assert_eq!(
-                parse_limit(Some(bad)).unwrap_err().field.as_deref(),
-                Some("limit")
-            );
-        }
+    fn cursors_that_this_server_did_not_issue_name_the_parameter() {
         assert_eq!(parse_cursor("after", "p42").unwrap(), 42);
         assert_eq!(
             parse_cursor("after", "42").unwrap_err().field.as_deref(),

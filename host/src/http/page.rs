@@ -215,26 +215,39 @@ pub fn by_position<T>(
     Ok((items, next))
 }
 
-/// `uri` with its `cursor` parameter replaced by `cursor`.
-pub fn next_link(uri: &Uri, cursor: &str) -> String {
+/// `uri` with its `cursor` (or `after`) parameter replaced by `name=cursor`.
+pub fn next_link(uri: &Uri, name: &str, cursor: &str) -> String {
     let mut query: Vec<String> = uri
         .query()
         .unwrap_or_default()
         .split('&')
         .filter(|p| !p.is_empty())
-        .filter(|p| p.split('=').next().and_then(|n| decode(n).ok()).as_deref() != Some("cursor"))
+        .filter(|p| {
+            let param = p.split('=').next().and_then(|n| decode(n).ok());
+            !matches!(param.as_deref(), Some("cursor" | "after"))
+        })
         .map(str::to_owned)
         .collect();
-    query.push(format!("cursor={}", encode(cursor)));
+    query.push(format!("{name}={}", encode(cursor)));
     format!("{}?{}", uri.path(), query.join("&"))
 }
 
 /// `body` with the `Link` header of the next page when there is one.
 pub fn with_next(body: impl IntoResponse, uri: &Uri, next: Option<&str>) -> Response {
+    with_next_as(body, uri, "cursor", next)
+}
+
+/// [`with_next`] for a list whose cursor parameter is called `name`.
+pub fn with_next_as(
+    body: impl IntoResponse,
+    uri: &Uri,
+    name: &str,
+    next: Option<&str>,
+) -> Response {
     let mut response = body.into_response();
     if let Some(cursor) = next
         && let Ok(value) =
-            HeaderValue::from_str(&format!("<{}>; rel=\"next\"", next_link(uri, cursor)))
+            HeaderValue::from_str(&format!("<{}>; rel=\"next\"", next_link(uri, name, cursor)))
     {
         response.headers_mut().insert(header::LINK, value);
     }
@@ -326,7 +339,14 @@ mod tests {
         assert_eq!((third, next), (vec![6], None));
         assert!(by_position(all, Some("k1"), 3).is_err());
 
-        let link = next_link(&uri("/orders?status=shipped&cursor=00&limit=5"), "abc");
+        let link = next_link(
+            &uri("/orders?status=shipped&cursor=00&limit=5"),
+            "cursor",
+            "abc",
+        );
         assert_eq!(link, "/orders?status=shipped&limit=5&cursor=abc");
+        // A list whose cursor is `after` (the feed) drops both names.
+        let link = next_link(&uri("/events?cursor=p1&limit=5"), "after", "p9");
+        assert_eq!(link, "/events?limit=5&after=p9");
     }
 }

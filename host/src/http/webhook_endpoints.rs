@@ -8,20 +8,17 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse as _, Response};
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::AppState;
 use super::dto::time;
-use super::feed::{
-    MAX_LIMIT, event_id, is_public_type, parse_event_id, parse_limit, public_events, query_problem,
-    store_problem,
-};
+use super::feed::{event_id, is_public_type, parse_event_id, public_events, store_problem};
 use super::outbound;
+use super::page::{self, PageParams, QueryParams};
 use super::problem::{CommandProblems, Problem, ReadProblems, parse_json};
 use crate::store::{FeedEvent, WebhookDelivery, WebhookEndpoint};
 
@@ -130,25 +127,12 @@ pub struct WebhookDeliveryPage {
     pub next_cursor: Option<String>,
 }
 
-/// A page of a list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// Items per page, 1..=200.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 200, default = 50)]
-    limit: Option<String>,
-}
-
-fn page_query(
-    query: Result<Query<PageQuery>, QueryRejection>,
-    prefix: &str,
-) -> Result<(u64, usize), Problem> {
-    let Query(query) = query.map_err(|r| query_problem(&r))?;
-    let limit = parse_limit(query.limit.as_deref())?;
-    let after = match query.cursor {
+/// `limit` and `cursor` of a list, and where the page starts (the number
+/// after `prefix` in the cursor, 0 without one).
+fn page_query(uri: &Uri, prefix: &str) -> Result<(u64, usize), Problem> {
+    let params = QueryParams::of(uri, &["limit", "cursor"])?;
+    let limit = params.limit()?;
+    let after = match params.one("cursor")? {
         None => 0,
         Some(text) => text
             .strip_prefix(prefix)
@@ -161,17 +145,6 @@ fn page_query(
             })?,
     };
     Ok((after, limit))
-}
-
-fn with_link(body: impl Serialize, next: Option<&str>, path: &str, limit: usize) -> Response {
-    let mut response = Json(body).into_response();
-    if let Some(cursor) = next {
-        let link = format!("<{path}?cursor={cursor}&limit={limit}>; rel=\"next\"");
-        if let Ok(value) = HeaderValue::from_str(&link) {
-            response.headers_mut().insert(header::LINK, value);
-        }
-    }
-    response
 }
 
 fn not_found(id: &str) -> Problem {
@@ -295,14 +268,11 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<Respon
     path = "/webhook-endpoints",
     operation_id = "listWebhookEndpoints",
     tag = "webhook-endpoints",
-    params(PageQuery),
+    params(PageParams),
     responses((status = 200, body = WebhookEndpointPage), ReadProblems)
 )]
-pub async fn list(
-    State(state): State<AppState>,
-    query: Result<Query<PageQuery>, QueryRejection>,
-) -> Result<Response, Problem> {
-    let (offset, limit) = page_query(query, "o")?;
+pub async fn list(State(state): State<AppState>, uri: Uri) -> Result<Response, Problem> {
+    let (offset, limit) = page_query(&uri, "o")?;
     let all = state
         .blocking(|host| host.store.webhook_endpoints().map_err(store_problem))
         .await?;
@@ -310,14 +280,13 @@ pub async fn list(
     let end = start.saturating_add(limit).min(all.len());
     let next = (end < all.len()).then(|| format!("o{end}"));
     let items = all[start..end].iter().cloned().map(Into::into).collect();
-    Ok(with_link(
-        WebhookEndpointPage {
+    Ok(page::with_next(
+        Json(WebhookEndpointPage {
             items,
             next_cursor: next.clone(),
-        },
+        }),
+        &uri,
         next.as_deref(),
-        "/webhook-endpoints",
-        limit,
     ))
 }
 
@@ -380,16 +349,15 @@ pub async fn delete(
     path = "/webhook-endpoints/{id}/deliveries",
     operation_id = "listWebhookDeliveries",
     tag = "webhook-endpoints",
-    params(("id" = String, Path, description = "Endpoint id"), PageQuery),
+    params(("id" = String, Path, description = "Endpoint id"), PageParams),
     responses((status = 200, body = WebhookDeliveryPage), ReadProblems)
 )]
 pub async fn deliveries(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    query: Result<Query<PageQuery>, QueryRejection>,
+    uri: Uri,
 ) -> Result<Response, Problem> {
-    let (after, limit) = page_query(query, "s")?;
-    let path = format!("/webhook-endpoints/{id}/deliveries");
+    let (after, limit) = page_query(&uri, "s")?;
     let log = state
         .blocking(move |host| {
             if host
@@ -401,7 +369,7 @@ pub async fn deliveries(
                 return Err(not_found(&id));
             }
             host.store
-                .webhook_deliveries(&id, after, limit.min(MAX_LIMIT))
+                .webhook_deliveries(&id, after, limit)
                 .map_err(store_problem)
         })
         .await?;
@@ -409,14 +377,13 @@ pub async fn deliveries(
         .then(|| log.last().map(|d| format!("s{}", d.seq)))
         .flatten();
     let items = log.into_iter().map(Into::into).collect();
-    Ok(with_link(
-        WebhookDeliveryPage {
+    Ok(page::with_next(
+        Json(WebhookDeliveryPage {
             items,
             next_cursor: next.clone(),
-        },
+        }),
+        &uri,
         next.as_deref(),
-        &path,
-        limit,
     ))
 }
 
