@@ -162,8 +162,9 @@ export async function seed(server) {
   const shipped = await until("shipping", orderOf(server, returned.order_id), (o) => o.status === "shipped");
   const shipment = shipped.shipping.shipment_id;
   const at = Date.now();
-  await webhook(server, "carrier", "shipment-picked-up", { shipment_id: shipment, location: "Origin depot", picked_up_at: at });
-  await webhook(server, "carrier", "shipment-delivered-by-carrier", { shipment_id: shipment, delivered_at: at + 1, signed_by: "A. Customer" });
+  const time = (ms) => new Date(ms).toISOString();
+  await webhook(server, "carrier", "shipment-picked-up", { shipment_id: shipment, location: "Origin depot", picked_up_at: time(at) });
+  await webhook(server, "carrier", "shipment-delivered-by-carrier", { shipment_id: shipment, delivered_at: time(at + 1), signed_by: "A. Customer" });
   await until("delivery", orderOf(server, returned.order_id), (o) => o.status === "delivered");
   const request = await api(server, "POST", `/orders/${returned.order_id}/returns`, {
     return_id: randomUUID(),

@@ -292,6 +292,9 @@ pub enum SagaCommand {
         order_id: Option<String>,
         #[arg(long, default_value_t = 60)]
         wait: u64,
+        /// Who asks for the retry of one saga (recorded as `requested-by`), 1..=100 characters.
+        #[arg(long = "by", default_value = "customer-service")]
+        requested_by: String,
     },
     /// Where a saga stands.
     #[command(after_help = SAGA_EXAMPLES)]
