@@ -341,6 +341,7 @@ Examples:
   order-host saga resume                      finish every due saga (after a crash or restart)
   order-host saga resume --wait 5             give up waiting for retries after 5 s
   order-host saga resume 6f1c…                retry that one (stuck) saga now
+  order-host saga resume 6f1c… --by \"Sam (support)\"   the same, recorded as asked by Sam
   order-host saga status 6f1c…                where an order's saga stands
 ";
 
