@@ -128,7 +128,10 @@ impl App<'_> {
             let now = self.now();
             let order = load_order(&self.env, &id)?
                 .ok_or_else(|| DomainError::not_found(Entity::Order, &id))?;
-            let event = saga::request_retry(&order, requested_by, now)?;
+            let Some(event) = saga::request_retry(&order, requested_by, now)? else {
+                // Finished: nothing to retry, nothing written.
+                return Ok(order);
+            };
             let mut w = Write::new();
             w.order(Some(&order), vec![event], now);
             match w.commit(&self.env) {

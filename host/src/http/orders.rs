@@ -268,8 +268,9 @@ pub async fn saga(
 /// at once, as far as it goes. Attempt counts and the retry policy's limit
 /// still hold, and an in-doubt call is repeated under its idempotency key.
 /// A saga with nothing to wait out records the request too and is advanced.
-/// A finished saga (state
-/// `finished`) and a draft answer 409; an unknown order 404.
+/// A finished saga is answered
+/// as it stands (phase `finished`, nothing written); a draft answers 409,
+/// an unknown order 404.
 #[utoipa::path(
     post,
     path = "/orders/{id}/saga/retry",

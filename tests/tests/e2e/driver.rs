@@ -2,8 +2,8 @@
 //! event in its stream) is held back with a growing delay instead of being
 //! retried in a tight loop, and healthy sagas still advance meanwhile;
 //! "retry now" makes a saga's next attempt happen without its back-off
-//! passing, under the same key, within the retry policy's attempts, and is
-//! refused for a finished saga.
+//! passing, under the same key, within the retry policy's attempts, and
+//! answers a finished saga as it stands.
 
 use order_host::store::{AppendBatch, NewEvent, StreamAppend, TimerChange};
 
@@ -58,7 +58,7 @@ fn a_saga_that_keeps_failing_is_held_back_and_others_still_advance() {
 }
 
 #[test]
-fn retry_now_makes_the_next_attempt_now_and_a_finished_saga_is_refused() {
+fn retry_now_makes_the_next_attempt_now_and_leaves_a_finished_saga_as_it_is() {
     let faults = "payment.process-payment=transient:1"
         .parse()
         .expect("faults");
@@ -113,12 +113,17 @@ fn retry_now_makes_the_next_attempt_now_and_a_finished_saga_is_refused() {
     let report = t.host.service.saga_status(&cmd.order_id).expect("status");
     assert_eq!(report.phase, SagaPhase::Finished);
     let calls = t.calls().len();
-    let refused = command_error(t.host.driver.retry_now(&cmd.order_id, "support:sam"));
-    match refused {
-        CommandError::InvalidTransition(e) => assert_eq!(e.state, "finished"),
-        other => panic!("expected invalid-transition, got {other:?}"),
-    }
+    let events = t.history_len(&cmd.order_id);
+    let again = t
+        .host
+        .driver
+        .retry_now(&cmd.order_id, "support:sam")
+        .expect("answered");
+    assert_eq!(again.phase, SagaPhase::Finished);
     assert_eq!(t.calls().len(), calls, "a finished saga makes no call");
+    assert_eq!(t.history_len(&cmd.order_id), events, "nor any write");
+    let unknown = command_error(t.host.driver.retry_now(&uuid("nowhere"), "support:sam"));
+    assert!(matches!(unknown, CommandError::NotFound(_)), "{unknown:?}");
     assert!(
         t.host.driver.held_back().is_empty(),
         "a refusal is not held back"

@@ -634,8 +634,10 @@ pub enum SagaAction {
 }
 
 /// Decides "retry now" (`retry-now` of the saga, asked by `requested_by`):
-/// an order without a saga (a draft) and a finished saga refuse it, naming
-/// the state; any other saga records [`OrderEvent::SagaRetryRequested`],
+/// an order without a saga (a draft) refuses it, naming its state; a
+/// finished saga needs nothing (`None`: it is never restarted, and its
+/// report, phase `finished`, is the answer); any other saga records
+/// [`OrderEvent::SagaRetryRequested`],
 /// which makes every back-off it waits out (a step's, a compensation's, an
 /// owed obligation's) due now. It is recorded also when nothing waits, so
 /// that who asked for a retry, and when, is always in the order's history.
@@ -647,14 +649,10 @@ pub fn request_retry(
     order: &Order,
     requested_by: &str,
     now: Timestamp,
-) -> Result<OrderEvent, DomainError> {
+) -> Result<Option<OrderEvent>, DomainError> {
     check_len("requested-by", requested_by.trim(), 1, 100)?;
     if order.saga.finished.is_some() {
-        return Err(DomainError::transition(
-            Entity::Saga,
-            "finished",
-            "retry-now",
-        ));
+        return Ok(None);
     }
     if !order.saga.started && order.placed_at.is_none() {
         return Err(DomainError::transition(
@@ -663,10 +661,10 @@ pub fn request_retry(
             "retry-now",
         ));
     }
-    Ok(OrderEvent::SagaRetryRequested {
+    Ok(Some(OrderEvent::SagaRetryRequested {
         requested_by: requested_by.trim().to_string(),
         requested_at: now,
-    })
+    }))
 }
 
 /// True while the saga undoes its work: a step failed or the order was cancelled.
