@@ -239,6 +239,16 @@ export class OrderStore extends DurableObject {
       if (method === 'GET' && path.length === 3 && path[2] === 'saga') {
         return answer(async () => (await oms()).fulfillmentSaga.status(orderId), (r) => json(200, sagaJson(r)));
       }
+      if (method === 'POST' && path.length === 4 && path[2] === 'saga' && path[3] === 'retry') {
+        // "Retry now": forgets this object's hold-back of the saga and calls
+        // `retry-now`, which ends the saga's own back-off and advances it.
+        const { body } = await readJson(request);
+        this.store.release(orderId);
+        return answer(
+          async () => (await oms()).fulfillmentSaga.retryNow(orderId, String(body.requested_by ?? '')),
+          (r) => json(200, sagaJson(r)),
+        );
+      }
       if (method === 'GET' && path.length === 3 && path[2] === 'events') {
         return answer(async () => (await oms()).queries.orderHistory(orderId), (h) =>
           json(200, h.map((e) => ({ ...toApi(e), payload: apiTimes(JSON.parse(e.payload)) }))));

@@ -220,6 +220,22 @@ test('a transient backend failure is retried on the alarm under the same key', a
   assert.equal(new Set(allocations.map((c) => c.key)).size, 1, 'the retry carries the same key');
 });
 
+test('retry now answers a finished saga as it stands, and refuses an unknown order and no requester by name', async () => {
+  const request = orderRequest();
+  assert.equal((await api('POST', '/orders', request)).status, 201);
+  await sagaFinishes(request.order_id);
+  const finished = await api('POST', `/orders/${request.order_id}/saga/retry`, { requested_by: 'support:sam' });
+  assert.equal(finished.status, 200, JSON.stringify(finished.body));
+  assert.equal(finished.body.phase, 'finished');
+  const unknown = await api('POST', `/orders/${randomUUID()}/saga/retry`, { requested_by: 'support:sam' });
+  assert.equal(unknown.status, 404);
+  const nobody = await api('POST', `/orders/${request.order_id}/saga/retry`, {});
+  assert.equal(nobody.status, 400);
+  assert.equal(nobody.body.field, 'requested-by');
+  const history = (await api('GET', `/orders/${request.order_id}/events`)).body;
+  assert.ok(!history.some((e) => e.event_type === 'saga-retry-requested'), 'a finished saga and a refused retry write nothing');
+});
+
 test('refused requests answer problem+json naming the field or state, and change nothing', async () => {
   const bad = orderRequest();
   bad.items[0].sku = '';

@@ -131,6 +131,7 @@ pub fn describe_event(event_type: &str, payload: &str) -> String {
         ),
         "draft-updated" => "cart edited".to_string(),
         "saga-started" => "fulfilment saga started".to_string(),
+        "saga-retry-requested" => format!("saga retry requested by {}", field(&v, "requested_by")),
         "payment-confirmed" => format!(
             "paid {} (transaction {})",
             amount(&v, "amount_paid"),

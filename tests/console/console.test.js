@@ -6,7 +6,21 @@
 // retried; the order page updates without a reload.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { api, browser, seed, signIn, startServer, until } from "./harness.js";
+import { KEYS, NAMES, api, browser, seed, signIn, startServer, until } from "./harness.js";
+
+/** Every event of an order, oldest first, following its pages (at most 20). */
+async function orderEvents(server, id) {
+  const events = [];
+  let route = `/orders/${id}/events?limit=200`;
+  for (let page = 0; route && page < 20; page += 1) {
+    const response = await fetch(server.url + route, { headers: { authorization: `Bearer ${KEYS.admin}` } });
+    assert.equal(response.status, 200);
+    events.push(...(await response.json()));
+    const next = /<([^>]+)>;\s*rel="next"/.exec(response.headers.get("link") ?? "");
+    route = next ? next[1].replace(/^https?:\/\/[^/]+/, "") : null;
+  }
+  return events;
+}
 
 describe("the console", { timeout: 240_000 }, () => {
   let server;
@@ -155,5 +169,14 @@ describe("the console", { timeout: 240_000 }, () => {
     const afterRetry = (await api(server, "GET", `/orders/${data.stuck.order_id}/saga`)).json;
     assert.equal(afterRetry.phase, "compensating", "still stuck: the notice keeps failing");
     assert.ok(afterRetry.next_wake_at >= before.next_wake_at, "the saga is scheduled again");
+    // The retry cut the saga's own back-off: it is recorded with the
+    // signed-in principal, and the notice's next attempt followed it.
+    const history = await orderEvents(server, data.stuck.order_id);
+    const requests = history.filter((e) => e.event_type === "saga-retry-requested");
+    assert.equal(requests.length, 1, "one retry requested");
+    assert.equal(requests[0].payload.requested_by, `support:${NAMES.support}`);
+    const attempt = history.find((e) =>
+      e.event_type === "compensation-started" && e.payload.step === "notify-customer" && e.version > requests[0].version);
+    assert.ok(attempt, "the cancellation notice was attempted again after the request");
   });
 });

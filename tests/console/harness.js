@@ -161,12 +161,10 @@ export async function seed(server) {
   const returned = await place(server, [line(MUG, "Mug", 2, 2500), line(TEA, "Tea", 1, 1000)]);
   const shipped = await until("shipping", orderOf(server, returned.order_id), (o) => o.status === "shipped");
   const shipment = shipped.shipping.shipment_id;
-  // The API takes times as RFC 3339.
   const at = Date.now();
-  const pickedUp = new Date(at).toISOString();
-  const delivered = new Date(at + 1).toISOString();
-  await webhook(server, "carrier", "shipment-picked-up", { shipment_id: shipment, location: "Origin depot", picked_up_at: pickedUp });
-  await webhook(server, "carrier", "shipment-delivered-by-carrier", { shipment_id: shipment, delivered_at: delivered, signed_by: "A. Customer" });
+  const time = (ms) => new Date(ms).toISOString();
+  await webhook(server, "carrier", "shipment-picked-up", { shipment_id: shipment, location: "Origin depot", picked_up_at: time(at) });
+  await webhook(server, "carrier", "shipment-delivered-by-carrier", { shipment_id: shipment, delivered_at: time(at + 1), signed_by: "A. Customer" });
   await until("delivery", orderOf(server, returned.order_id), (o) => o.status === "delivered");
   const request = await api(server, "POST", `/orders/${returned.order_id}/returns`, {
     return_id: randomUUID(),

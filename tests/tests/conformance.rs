@@ -593,6 +593,20 @@ impl Run {
                     "timer_after_now": timer.is_some_and(|(_, at)| at > self.clock.now_ms()),
                 })
             }
+            "retry-saga-now" => {
+                let id = input_str(&input, "order_id");
+                let by = input_str(&input, "requested_by");
+                match service.retry_saga_now(&id, &by) {
+                    Ok(report) => {
+                        let timer = self.timers().into_iter().find(|(s, _)| *s == id);
+                        json!({
+                            "saga": saga_summary(report),
+                            "timer_after_now": timer.is_some_and(|(_, at)| at > self.clock.now_ms()),
+                        })
+                    }
+                    Err(e) => json!({ "error": error_summary(e) }),
+                }
+            }
             "saga-status" => {
                 let id = input_str(&input, "order_id");
                 let report = service.saga_status(&id).expect("the saga's status");

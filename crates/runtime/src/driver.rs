@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::bindings::fulfillment_saga::SagaReport;
+use crate::bindings::types::CommandError;
 use crate::service::{OrderService, ServiceError};
 use crate::store::SagaClaim;
 
@@ -100,20 +101,28 @@ impl SagaDriver {
         self.service.advance_saga(&id)
     }
 
-    /// "Retry now" for one saga, as support asks for a stuck one: forgets
-    /// its hold-back (so the next pass takes it again at once) and advances
-    /// it now, as far as it goes. A wait the saga itself decided (a step's
-    /// back-off before its next attempt) is kept: the report's
-    /// `next_wake_at` says when that is. A failed advance is held back
-    /// again, as in a pass.
-    pub fn retry_now(&self, order_id: &str) -> Result<SagaReport, ServiceError> {
+    /// "Retry now" for one saga, as support asks for a stuck one, asked by
+    /// `actor`: forgets its hold-back (so the next pass takes it again at
+    /// once) and calls the component's `retry-now`, which ends the waits
+    /// the saga decided itself (a step's, a compensation's or a support
+    /// ticket's back-off) and advances it, so its next attempt happens now.
+    /// A failed call is held back again, as in a pass.
+    pub fn retry_now(&self, order_id: &str, actor: &str) -> Result<SagaReport, ServiceError> {
         let key = order_id.trim().to_ascii_lowercase();
         if let Ok(mut held) = self.held_back.lock() {
             held.remove(&key);
             held.remove(order_id);
         }
-        let result = self.advance(order_id);
-        if result.is_err()
+        let result = self.service.retry_saga_now(order_id, actor);
+        if let Err(e) = &result
+            && e.command_error().is_none_or(|c| {
+                !matches!(
+                    c,
+                    CommandError::NotFound(_)
+                        | CommandError::InvalidTransition(_)
+                        | CommandError::Validation(_)
+                )
+            })
             && let Ok(mut held) = self.held_back.lock()
         {
             held.insert(key, (Instant::now() + FIRST_HOLD_BACK, 1));

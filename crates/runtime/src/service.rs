@@ -126,6 +126,23 @@ impl OrderService {
     }
 }
 
+impl OrderService {
+    /// `retry-now`: "retry now" for the saga of an order, asked by `actor`
+    /// (the authenticated principal): every back-off the saga waits out
+    /// ends now, and it advances as far as it goes.
+    pub fn retry_saga_now(
+        &self,
+        order_id: &str,
+        actor: &str,
+    ) -> Result<saga::SagaReport, ServiceError> {
+        let (order_id, actor) = (order_id.to_owned(), actor.to_owned());
+        self.call(|api, store| {
+            api.oms_order_management_fulfillment_saga()
+                .call_retry_now(store, &order_id, &actor)
+        })
+    }
+}
+
 /// One typed method per export of the component: `service.get_order(&id)`,
 /// `service.place_order(&cmd)`. Each runs once in a fresh instance; wrap a
 /// command in [`OrderService::retrying`] to decide it again after a version

@@ -117,6 +117,32 @@ impl App<'_> {
         self.advance_saga(&order.order_id)
     }
 
+    /// "Retry now", asked by `requested_by`: records that the saga's
+    /// pending back-offs end now (the event and the saga's timer, due now,
+    /// in one write with the order's expected version), then advances it
+    /// as `advance_saga` does. A lost race decides again on the new state.
+    /// See `saga::request_retry` for what each state answers.
+    pub fn retry_saga_now(&self, order_id: &str, requested_by: &str) -> DomainResult<Order> {
+        let id = parse_uuid("order-id", order_id)?;
+        for _ in 0..MAX_ROUNDS {
+            let now = self.now();
+            let order = load_order(&self.env, &id)?
+                .ok_or_else(|| DomainError::not_found(Entity::Order, &id))?;
+            let Some(event) = saga::request_retry(&order, requested_by, now)? else {
+                // Finished: nothing to retry, nothing written.
+                return Ok(order);
+            };
+            let mut w = Write::new();
+            w.order(Some(&order), vec![event], now);
+            match w.commit(&self.env) {
+                Ok(()) => break,
+                Err(DomainError::Conflict(_)) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        self.advance_saga(&id)
+    }
+
     /// Runs the saga of an order until it finishes or must wait.
     pub fn advance_saga(&self, order_id: &str) -> DomainResult<Order> {
         let order_id = parse_uuid("order-id", order_id)?;

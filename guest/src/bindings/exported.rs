@@ -258,6 +258,16 @@ impl fs::Guest for Component {
         with_app(|app| app.advance_saga(&order_id).map(|o| saga_report(&o)))
     }
 
+    fn retry_now(
+        order_id: String,
+        requested_by: String,
+    ) -> Result<fs::SagaReport, t::CommandError> {
+        with_app(|app| {
+            app.retry_saga_now(&order_id, &requested_by)
+                .map(|o| saga_report(&o))
+        })
+    }
+
     fn status(order_id: String) -> Result<fs::SagaReport, t::CommandError> {
         with_app(|app| app.get_order(&order_id).map(|o| saga_report(&o)))
     }

@@ -249,6 +249,13 @@ pub enum OrderEvent {
         pending: Vec<String>,
         completed_at: Timestamp,
     },
+    /// Someone asked the saga to retry now: every back-off it is waiting
+    /// out (a step's, a compensation's, an obligation's) ends at
+    /// `requested_at`. Attempts, leases and in-doubt calls are kept.
+    SagaRetryRequested {
+        requested_by: String,
+        requested_at: Timestamp,
+    },
 }
 
 impl OrderEvent {

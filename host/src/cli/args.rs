@@ -292,6 +292,9 @@ pub enum SagaCommand {
         order_id: Option<String>,
         #[arg(long, default_value_t = 60)]
         wait: u64,
+        /// Who asks for the retry of one saga (recorded as `requested-by`), 1..=100 characters.
+        #[arg(long = "by", default_value = "customer-service")]
+        requested_by: String,
     },
     /// Where a saga stands.
     #[command(after_help = SAGA_EXAMPLES)]
@@ -338,6 +341,7 @@ Examples:
   order-host saga resume                      finish every due saga (after a crash or restart)
   order-host saga resume --wait 5             give up waiting for retries after 5 s
   order-host saga resume 6f1c…                retry that one (stuck) saga now
+  order-host saga resume 6f1c… --by \"Sam (support)\"   the same, recorded as asked by Sam
   order-host saga status 6f1c…                where an order's saga stands
 ";
 

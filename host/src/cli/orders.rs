@@ -103,14 +103,16 @@ pub fn saga(host: &Host, json: bool, command: &SagaCommand) -> anyhow::Result<()
     match command {
         SagaCommand::Resume {
             order_id: Some(order_id),
+            requested_by,
             ..
         } => {
-            let report = host.driver.retry_now(order_id)?;
+            let report = host.driver.retry_now(order_id, requested_by)?;
             print(json, &dto::SagaReport::from(report), text::saga)
         }
         SagaCommand::Resume {
             order_id: None,
             wait,
+            ..
         } => {
             let report = host.driver.run_until_idle(Duration::from_secs(*wait))?;
             let pending = host.store.all_timers()?.len();

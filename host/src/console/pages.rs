@@ -993,8 +993,9 @@ pub(super) async fn retry_saga(
         return *response;
     }
     let order_id = id.clone();
+    let actor = staff.principal.actor();
     act(&console, staff, id, "retried", move |host| {
-        host.driver.retry_now(&order_id).map(drop)
+        host.driver.retry_now(&order_id, &actor).map(drop)
     })
     .await
 }

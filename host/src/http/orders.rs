@@ -260,11 +260,17 @@ pub async fn saga(
     Ok(Json(report.into()))
 }
 
-/// Retry the order's saga now (for a stuck one): the server forgets its
-/// hold-back after failed advances and advances the saga at once, as far
-/// as it goes, as the saga driver would on its timer. A back-off the saga
-/// decided itself (a step waiting for its next attempt) is kept; the
-/// report's `next_wake_at` says until when.
+/// Retry the order's saga now (for a stuck one, `retry-now`): the server
+/// forgets its hold-back after failed advances, and a back-off the saga
+/// decided itself (a step's, a compensation's or a support ticket's wait
+/// before its next attempt) ends now, recorded as `saga-retry-requested`
+/// with the caller (`role:name`) as `requested-by`; the saga then advances
+/// at once, as far as it goes. Attempt counts and the retry policy's limit
+/// still hold, and an in-doubt call is repeated under its idempotency key.
+/// A saga with nothing to wait out records the request too and is advanced.
+/// A finished saga is answered
+/// as it stands (phase `finished`, nothing written); a draft answers 409,
+/// an unknown order 404.
 #[utoipa::path(
     post,
     path = "/orders/{id}/saga/retry",
@@ -275,11 +281,15 @@ pub async fn saga(
 )]
 pub async fn retry_saga(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
 ) -> Result<Json<SagaReport>, Problem> {
     let order_id = id.clone();
+    let actor = principal.actor();
     let report = state
-        .on_order(Some(&id), move |host| host.driver.retry_now(&order_id))
+        .on_order(Some(&id), move |host| {
+            host.driver.retry_now(&order_id, &actor)
+        })
         .await?;
     state.wake_driver();
     Ok(Json(report.into()))

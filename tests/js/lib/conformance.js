@@ -248,6 +248,16 @@ async function step(oms, store, clock, s) {
       const timer = store.timers.get(input.orderId);
       return { saga: sagaSummary(report), timer_after_now: timer !== undefined && timer > clock.now() };
     }
+    case 'retry-saga-now': {
+      let report;
+      try {
+        report = oms.fulfillmentSaga.retryNow(input.orderId, input.requestedBy);
+      } catch (e) {
+        return { error: errorSummary(e) };
+      }
+      const timer = store.timers.get(input.orderId);
+      return { saga: sagaSummary(report), timer_after_now: timer !== undefined && timer > clock.now() };
+    }
     case 'saga-status':
       return { saga: sagaSummary(oms.fulfillmentSaga.status(input.orderId)) };
     case 'drive': {

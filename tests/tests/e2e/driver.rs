@@ -1,8 +1,15 @@
 //! The saga driver: a saga whose advance keeps failing (here, an unreadable
 //! event in its stream) is held back with a growing delay instead of being
-//! retried in a tight loop, and healthy sagas still advance meanwhile.
+//! retried in a tight loop, and healthy sagas still advance meanwhile;
+//! "retry now" makes a saga's next attempt happen without its back-off
+//! passing, under the same key, within the retry policy's attempts, and
+//! answers a finished saga as it stands.
 
 use order_host::store::{AppendBatch, NewEvent, StreamAppend, TimerChange};
+
+use order_host::bindings::fulfillment_saga::SagaPhase;
+use order_host::bindings::types::CommandError;
+use order_host::{Clock as _, StoreChoice};
 
 use crate::util::*;
 
@@ -48,4 +55,77 @@ fn a_saga_that_keeps_failing_is_held_back_and_others_still_advance() {
     let timers = t.host.store.all_timers().expect("timers");
     assert_eq!(timers.len(), 1);
     assert_eq!(timers[0].saga_id, broken);
+}
+
+#[test]
+fn retry_now_makes_the_next_attempt_now_and_leaves_a_finished_saga_as_it_is() {
+    let faults = "payment.process-payment=transient:1"
+        .parse()
+        .expect("faults");
+    let t = start_with(StoreChoice::Memory, fast_policy(), faults);
+    let cmd = order("stuck", "carol");
+    t.place(&cmd).expect("placed");
+    t.host.driver.run_due().expect("pass");
+    let payments = |t: &TestHost| {
+        t.calls()
+            .into_iter()
+            .filter(|c| c.starts_with("process-payment "))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(payments(&t).len(), 1);
+    let due = t.host.store.all_timers().expect("timers")[0].due_at;
+    assert!(due > t.clock.now_ms(), "the saga waits out its back-off");
+
+    let report = t
+        .host
+        .driver
+        .retry_now(&cmd.order_id, "support:sam")
+        .expect("retried");
+    // The clock has not moved: the attempt was made because of the request.
+    assert_eq!(t.clock.now_ms(), START_MS);
+    let calls = payments(&t);
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert_eq!(calls[0], calls[1], "the same idempotency key");
+    assert_eq!(report.steps[0].attempts, 2);
+    let history = t
+        .host
+        .service
+        .order_history(&cmd.order_id)
+        .expect("history");
+    let request = history
+        .iter()
+        .find(|e| e.event_type == "saga-retry-requested")
+        .expect("the request is recorded");
+    assert!(
+        request.payload.contains("support:sam"),
+        "{}",
+        request.payload
+    );
+
+    // The third attempt is the policy's last: the step fails and the order
+    // is compensated, and no retry brings it back.
+    t.host
+        .driver
+        .retry_now(&cmd.order_id, "support:sam")
+        .expect("retried");
+    assert_eq!(payments(&t).len(), 3);
+    t.drive();
+    let report = t.host.service.saga_status(&cmd.order_id).expect("status");
+    assert_eq!(report.phase, SagaPhase::Finished);
+    let calls = t.calls().len();
+    let events = t.history_len(&cmd.order_id);
+    let again = t
+        .host
+        .driver
+        .retry_now(&cmd.order_id, "support:sam")
+        .expect("answered");
+    assert_eq!(again.phase, SagaPhase::Finished);
+    assert_eq!(t.calls().len(), calls, "a finished saga makes no call");
+    assert_eq!(t.history_len(&cmd.order_id), events, "nor any write");
+    let unknown = command_error(t.host.driver.retry_now(&uuid("nowhere"), "support:sam"));
+    assert!(matches!(unknown, CommandError::NotFound(_)), "{unknown:?}");
+    assert!(
+        t.host.driver.held_back().is_empty(),
+        "a refusal is not held back"
+    );
 }

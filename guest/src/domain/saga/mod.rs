@@ -14,9 +14,9 @@ pub use report::{
     first_open_step, report,
 };
 
-use super::error::ExternalError;
+use super::error::{DomainError, Entity, ExternalError};
 use super::order::{Order, OrderEvent, OrderStatus, saga_payment};
-use super::values::{CarrierCode, Money, Timestamp};
+use super::values::{CarrierCode, Money, Timestamp, check_len};
 
 pub use super::cases::SagaStep;
 
@@ -383,6 +383,27 @@ impl SagaState {
                 }
             }
             OrderEvent::SagaStarted { .. } => self.started = true,
+            OrderEvent::SagaRetryRequested { requested_at, .. } => {
+                let now = *requested_at;
+                let cut = |t: &mut Option<Timestamp>| {
+                    if t.is_some_and(|t| t > now) {
+                        *t = Some(now);
+                    }
+                };
+                for r in &mut self.steps {
+                    cut(&mut r.retry_at);
+                }
+                for c in &mut self.compensations {
+                    cut(&mut c.retry_at);
+                }
+                for o in self
+                    .obligations
+                    .iter_mut()
+                    .filter(|o| o.ticket_id.is_none())
+                {
+                    cut(&mut o.retry_at);
+                }
+            }
             OrderEvent::SagaStepStarted {
                 step,
                 attempt,
@@ -610,6 +631,40 @@ pub enum SagaAction {
     Record(Vec<OrderEvent>),
     /// Make this external call (after recording that it started).
     Call(SagaCall),
+}
+
+/// Decides "retry now" (`retry-now` of the saga, asked by `requested_by`):
+/// an order without a saga (a draft) refuses it, naming its state; a
+/// finished saga needs nothing (`None`: it is never restarted, and its
+/// report, phase `finished`, is the answer); any other saga records
+/// [`OrderEvent::SagaRetryRequested`],
+/// which makes every back-off it waits out (a step's, a compensation's, an
+/// owed obligation's) due now. It is recorded also when nothing waits, so
+/// that who asked for a retry, and when, is always in the order's history.
+/// The attempt counts, the retry policy's
+/// limits, the leases of calls in flight and the keys of in-doubt calls
+/// are untouched: an early retry repeats a call under the same key, so it
+/// never doubles an effect.
+pub fn request_retry(
+    order: &Order,
+    requested_by: &str,
+    now: Timestamp,
+) -> Result<Option<OrderEvent>, DomainError> {
+    check_len("requested-by", requested_by.trim(), 1, 100)?;
+    if order.saga.finished.is_some() {
+        return Ok(None);
+    }
+    if !order.saga.started && order.placed_at.is_none() {
+        return Err(DomainError::transition(
+            Entity::Order,
+            order.status,
+            "retry-now",
+        ));
+    }
+    Ok(Some(OrderEvent::SagaRetryRequested {
+        requested_by: requested_by.trim().to_string(),
+        requested_at: now,
+    }))
 }
 
 /// True while the saga undoes its work: a step failed or the order was cancelled.
