@@ -95,7 +95,7 @@ pub fn page(
          <title>{} · order console</title>\
          <link rel=\"stylesheet\" href=\"/console/assets/console.css\">\
          <script src=\"/console/assets/console.js\" defer></script></head><body>\
-         <a class=\"skip\" href=\"#main\">Skip to content</a>",
+         <a class=\"to-content\" href=\"#main\">Skip to content</a>",
         esc(title)
     );
     out.push_str("<header class=\"top\"><span class=\"brand\">Order console</span>");

@@ -208,10 +208,13 @@ pub fn by_position<T>(
             .and_then(|n| n.parse::<usize>().ok())
             .ok_or_else(bad_cursor)?,
     };
+    let mut all = all;
     let total = all.len();
+    let start = start.min(total);
     let end = start.saturating_add(limit).min(total);
     let next = (end < total).then(|| hex::encode(format!("{POSITION_PREFIX}{end}")));
-    let items = all.into_iter().skip(start).take(limit).collect();
+    all.truncate(end);
+    let items = all.split_off(start);
     Ok((items, next))
 }
 

@@ -38,7 +38,6 @@ macro_rules! conformance_tests {
             a_failed_append_leaves_the_order_read_model_alone,
             order_listings_filter_and_page_newest_first_without_gaps,
             a_malformed_order_query_is_invalid,
-            stream_ids_are_listed_by_prefix_in_byte_order_after_a_cursor,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -1048,36 +1047,4 @@ pub(crate) fn a_malformed_order_query_is_invalid(store: &dyn EventStore, _: &Arc
         })
         .unwrap_err();
     assert!(matches!(error, StoreError::Invalid(_)));
-}
-
-pub(crate) fn stream_ids_are_listed_by_prefix_in_byte_order_after_a_cursor(
-    store: &dyn EventStore,
-    _: &Arc<ManualClock>,
-) {
-    for stream in ["order-b", "return-a", "order-a", "order-c", "orders"] {
-        store
-            .append(&batch(vec![append(stream, 0, &["e", "f"])], vec![]))
-            .unwrap();
-    }
-    assert_eq!(
-        store.stream_ids("order-", None, 10).unwrap(),
-        ["order-a", "order-b", "order-c"],
-        "one id per stream, only those with the prefix"
-    );
-    assert_eq!(
-        store.stream_ids("order-", None, 2).unwrap(),
-        ["order-a", "order-b"]
-    );
-    assert_eq!(
-        store.stream_ids("order-", Some("order-b"), 10).unwrap(),
-        ["order-c"],
-        "the cursor is exclusive"
-    );
-    assert!(
-        store
-            .stream_ids("order-", Some("order-c"), 10)
-            .unwrap()
-            .is_empty()
-    );
-    assert!(store.stream_ids("shipment-", None, 10).unwrap().is_empty());
 }

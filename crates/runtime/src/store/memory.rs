@@ -154,27 +154,6 @@ impl EventStore for MemoryStore {
             .unwrap_or_default())
     }
 
-    fn stream_ids(
-        &self,
-        prefix: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<String>, StoreError> {
-        let inner = self.lock();
-        let mut ids: Vec<&String> = inner
-            .streams
-            .iter()
-            .filter(|(id, events)| {
-                !events.is_empty()
-                    && id.starts_with(prefix)
-                    && after.is_none_or(|after| id.as_str() > after)
-            })
-            .map(|(id, _)| id)
-            .collect();
-        ids.sort_unstable();
-        Ok(ids.into_iter().take(limit).cloned().collect())
-    }
-
     fn due_timers(&self, now_ms: u64, limit: usize) -> Result<Vec<SagaTimer>, StoreError> {
         let mut due: Vec<SagaTimer> = self
             .lock()

@@ -372,23 +372,6 @@ pub trait EventStore: Send + Sync {
         let _ = order_id;
         Err(no_read_model())
     }
-
-    /// Up to `limit` ids of streams that start with `prefix` and sort after
-    /// `after` (all of them when `None`), in ascending byte order: a scan of
-    /// every stream of a kind (`order-`, `return-`) for maintenance tools;
-    /// lists of orders come from [`EventStore::list_orders`]. The default
-    /// refuses, for stores that cannot list.
-    fn stream_ids(
-        &self,
-        prefix: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<String>, StoreError> {
-        let _ = (prefix, after, limit);
-        Err(StoreError::Unavailable(
-            "this event store cannot list its streams".to_owned(),
-        ))
-    }
 }
 
 fn no_read_model() -> StoreError {

@@ -444,27 +444,6 @@ impl EventStore for PostgresStore {
         Ok(rows.iter().map(|row| row.get(0)).collect())
     }
 
-    fn stream_ids(
-        &self,
-        prefix: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<String>, StoreError> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        // Byte order (COLLATE "C"), as the other stores sort.
-        let rows = self
-            .conn()?
-            .query(
-                "SELECT DISTINCT stream_id COLLATE \"C\" AS id FROM events
-                 WHERE left(stream_id, length($1)) = $1
-                   AND stream_id COLLATE \"C\" > $2
-                 ORDER BY id LIMIT $3",
-                &[&prefix, &after.unwrap_or(""), &limit],
-            )
-            .map_err(unavailable)?;
-        Ok(rows.iter().map(|row| row.get(0)).collect())
-    }
-
     fn due_timers(&self, now_ms: u64, limit: usize) -> Result<Vec<SagaTimer>, StoreError> {
         let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);

@@ -499,33 +499,6 @@ impl EventStore for SqliteStore {
         rows.collect::<Result<_, _>>().map_err(unavailable)
     }
 
-    fn stream_ids(
-        &self,
-        prefix: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<String>, StoreError> {
-        self.still_in_place()?;
-        let conn = self.read();
-        // A range of the primary key (stream_id, version): no table scan.
-        let mut statement = conn
-            .prepare_cached(
-                "SELECT DISTINCT stream_id FROM events
-                 WHERE stream_id >= ?1 AND stream_id > ?2
-                   AND substr(stream_id, 1, length(?1)) = ?1
-                 ORDER BY stream_id LIMIT ?3",
-            )
-            .map_err(unavailable)?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = statement
-            .query_map(
-                rusqlite::params![prefix, after.unwrap_or(""), limit],
-                |row| row.get(0),
-            )
-            .map_err(unavailable)?;
-        rows.collect::<Result<_, _>>().map_err(unavailable)
-    }
-
     fn due_timers(&self, now_ms: u64, limit: usize) -> Result<Vec<SagaTimer>, StoreError> {
         // Past the largest storable time every timer is due.
         let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
