@@ -97,7 +97,7 @@ fmt:
 ## shared enums with their conversions (tests fail when one is stale)
 docs:
 	$(CARGO) run -q -p order-e2e --bin wit-docs -- --out docs/wit-reference.md
-	$(CARGO) run -q -p order-e2e --bin wit-docs -- --rust-enums --out host/src/http/dto/enums.rs
+	$(CARGO) run -q -p order-e2e --bin wit-docs -- --rust-enums --out crates/server/src/dto/enums.rs
 	$(CARGO) run -q -p order-e2e --bin wit-docs -- --domain-enums --out guest/src/domain/cases.rs
 	$(CARGO) run -q -p order-e2e --bin wit-docs -- --guest-conversions --out guest/src/bindings/cases.rs
 

@@ -487,7 +487,7 @@ pub fn run(host: &Host) -> anyhow::Result<()> {
     t.heading("A customer cancels a paid order while the carrier is unavailable");
     history(host, &carol_order, 0, &mut t)?;
 
-    let today = crate::text::date(host.clock.now_ms());
+    let today = order_server::text::date(host.clock.now_ms());
     let date = today.clone();
     let metrics = host.service.get_daily_metrics(&date)?;
     t.heading(&format!("Daily metrics for {today}"));

@@ -1,5 +1,5 @@
 //! The WIT enumerations as the HTTP API's JSON enums, generated into
-//! `host/src/http/dto/enums.rs`: one Rust enum per WIT enum the API shows,
+//! `crates/server/src/dto/enums.rs`: one Rust enum per WIT enum the API shows,
 //! its values in the WIT's kebab-case, its docs from the WIT's `///`
 //! comments, and `From` both ways to the binding type. A case added in WIT
 //! reaches the API by regenerating this file (a test fails while it is
@@ -16,7 +16,7 @@ use crate::wit_docs::load_package;
 /// The command that regenerates the file, quoted in its header and in the
 /// staleness test's message.
 pub const REGENERATE: &str =
-    "cargo run -q -p order-e2e --bin wit-docs -- --rust-enums --out host/src/http/dto/enums.rs";
+    "cargo run -q -p order-e2e --bin wit-docs -- --rust-enums --out crates/server/src/dto/enums.rs";
 
 /// The WIT enums the API shows, as (interface, enum).
 pub const API_ENUMS: &[(&str, &str)] = &[
@@ -50,8 +50,8 @@ pub fn render(resolve: &Resolve) -> Result<String> {
          use serde::{{Deserialize, Serialize}};\n\
          use utoipa::ToSchema;\n\
          \n\
-         use crate::bindings::fulfillment_saga as wit_saga;\n\
-         use crate::bindings::types as wit_types;\n"
+         use order_runtime::bindings::fulfillment_saga as wit_saga;\n\
+         use order_runtime::bindings::types as wit_types;\n"
     );
     for (iface, name) in API_ENUMS {
         let (ty, e) = find_enum(resolve, iface, name)?;

@@ -200,7 +200,7 @@ fn every_route_but_health_and_webhooks_needs_a_valid_credential() {
     for (method, path) in routes(&server) {
         let template = path.replace(&id("some-entity"), "{id}");
         assert!(
-            order_host::http::auth::RULES
+            order_server::auth::RULES
                 .iter()
                 .any(|(m, r, _)| *m == method && *r == template),
             "{method} {template} is not in the role table"

@@ -11,7 +11,7 @@ mod support;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
-use order_host::http::dto::time;
+use order_server::dto::time;
 use serde_json::{Value, json};
 use sha2::Sha256;
 use support::{Launch, Server, admin_bearer, id, order, read_all, send};
@@ -301,7 +301,7 @@ fn the_served_document_holds_the_contracts_rules() {
     let server = start(dir.path());
     let reply = server.get("/openapi.json");
     assert_eq!(reply.status, 200, "{}", reply.text);
-    let broken = order_host::http::contract::check(&reply.json);
+    let broken = order_server::contract::check(&reply.json);
     assert!(broken.is_empty(), "{}", broken.join("\n"));
     let anonymous = server.request("GET", "/openapi.json", None, &[("authorization", "")]);
     assert_eq!(anonymous.status, 401, "{}", anonymous.text);

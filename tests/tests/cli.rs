@@ -154,7 +154,7 @@ fn an_order_placed_from_the_example_file_reads_as_text_and_as_the_apis_json() {
     // `--json` prints the API's shapes: times are RFC 3339.
     let date = &order["created_at"].as_str().expect("an RFC 3339 time")[..10];
     assert!(
-        order_host::http::dto::time::parse(order["created_at"].as_str().unwrap()).is_some(),
+        order_server::dto::time::parse(order["created_at"].as_str().unwrap()).is_some(),
         "{order}"
     );
     let metrics = ok(dir, &["metrics", "daily", date]);

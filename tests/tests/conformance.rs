@@ -19,8 +19,6 @@ use order_host::bindings::types::{CarrierCode, CommandError};
 use order_host::carrier::ShippingCarrier;
 use order_host::customer::CustomerService;
 use order_host::engine::{CompileCache, RuntimeConfig};
-use order_host::http::dto;
-use order_host::http::webhooks::{InboundEvent, Source};
 use order_host::inventory::{AllocateError, InventoryService};
 use order_host::payment::PaymentGateway;
 use order_host::policy::{Pricing, RetryPolicy};
@@ -29,6 +27,8 @@ use order_host::{
     Backends, Clock as _, EventStore, ExternalError, ManualClock, MemoryStore, OrderService,
     Runtime, ServiceError, StorePolicy,
 };
+use order_server::dto;
+use order_server::webhooks::{InboundEvent, Source};
 use serde::Serialize;
 use serde_json::{Value, json};
 

@@ -134,7 +134,7 @@ fn now_ms() -> u64 {
 
 /// `ms` as the API writes times (RFC 3339, UTC, milliseconds).
 fn rfc(ms: u64) -> String {
-    order_host::http::dto::time::format(ms)
+    order_server::dto::time::format(ms)
 }
 
 fn now_secs() -> u64 {

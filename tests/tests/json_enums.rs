@@ -1,4 +1,4 @@
-//! Proves that the HTTP API's JSON enums (`host/src/http/dto/enums.rs`) are
+//! Proves that the HTTP API's JSON enums (`crates/server/src/dto/enums.rs`) are
 //! what the generator makes of wit/ today, so a case added in WIT cannot be
 //! missing from the API: it regenerates the file in memory and fails, saying
 //! how to regenerate it, when the committed file is stale.
@@ -9,7 +9,7 @@ use order_e2e::{assert_generated_file_is_current, workspace_root};
 #[test]
 fn the_api_enums_are_generated_from_the_current_wit() {
     let generated = render_dir(&workspace_root().join("wit")).expect("wit/ parses");
-    assert_generated_file_is_current("host/src/http/dto/enums.rs", &generated, REGENERATE);
+    assert_generated_file_is_current("crates/server/src/dto/enums.rs", &generated, REGENERATE);
 }
 
 #[test]

@@ -253,7 +253,7 @@ fn a_failing_then_recovering_receiver_hears_every_event_in_order_across_a_restar
         );
         assert!(body["type"].as_str().unwrap().contains('.'));
         assert!(body["occurred_at"].as_str().unwrap().ends_with('Z'));
-        order_host::http::webhooks::verify(
+        order_server::webhooks::verify(
             secret.as_bytes(),
             Some(&r.signature),
             r.body.as_bytes(),

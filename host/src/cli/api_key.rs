@@ -2,7 +2,7 @@
 
 use anyhow::Context as _;
 use order_host::config::ConfigError;
-use order_host::http::auth::{AuthFile, Authenticator, hash_key, new_key};
+use order_server::auth::{AuthFile, Authenticator, hash_key, new_key};
 
 use super::args::ApiKeyCommand;
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use order_host::config::{BackendFlag, BackendKind};
-use order_host::http::dto;
+use order_server::dto;
 
 pub mod serve;
 

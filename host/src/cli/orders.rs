@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use order_host::bindings::orders::CancelOrderCommand;
-use order_host::http::dto;
-use order_host::{Host, demo, text};
+use order_host::{Host, demo};
+use order_server::dto;
+use order_server::text;
 
 use super::args::{CustomerCommand, MetricsCommand, OrderCommand, SagaCommand, ShipmentCommand};
 use super::{print, read_file_or_stdin};

@@ -2,13 +2,14 @@
 //! command on a return, printed as the return stands afterwards.
 
 use anyhow::Context as _;
+use order_host::Host;
 use order_host::bindings::returns::{
     ApproveReturnCommand, DenyReturnCommand, ProcessRefundCommand, ReceiveReturnCommand,
     RequestReturnCommand,
 };
 use order_host::bindings::types::Money;
-use order_host::http::dto;
-use order_host::{Host, text};
+use order_server::dto;
+use order_server::text;
 
 use super::args::ReturnCommand;
 use super::{print, read_file_or_stdin};

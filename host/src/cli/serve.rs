@@ -4,10 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use order_host::config::{ConfigError, Settings};
-use order_host::http::auth::Authenticator;
-use order_host::http::outbound::DispatchOptions;
-use order_host::http::{MemoryLedger, ServeOptions, SqliteLedger, WebhookLedger};
 use order_host::{Host, StoreChoice};
+use order_server::auth::Authenticator;
+use order_server::outbound::DispatchOptions;
+use order_server::{MemoryLedger, ServeOptions, SqliteLedger, WebhookLedger};
 
 use super::args::ServeArgs;
 
@@ -89,5 +89,5 @@ pub fn run(
     host.driver = host
         .driver
         .with_lease(Duration::from_millis(args.saga_lease_ms));
-    order_host::http::serve(host, options)
+    order_server::serve(host, options)
 }

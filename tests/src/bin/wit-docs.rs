@@ -6,7 +6,7 @@
 //! ```
 //!
 //! With `--rust-enums` it generates the HTTP API's JSON enums
-//! (`host/src/http/dto/enums.rs`) instead; with `--domain-enums` the guest
+//! (`crates/server/src/dto/enums.rs`) instead; with `--domain-enums` the guest
 //! domain's enums (`guest/src/domain/cases.rs`), with `--guest-conversions`
 //! their conversions in the guest's bindings (`guest/src/bindings/cases.rs`).
 
@@ -32,7 +32,7 @@ Usage: wit-docs [--wit DIR] [--rust-enums | --domain-enums | --guest-conversions
 Examples:
   cargo run -q -p order-e2e --bin wit-docs > docs/wit-reference.md
   cargo run -q -p order-e2e --bin wit-docs -- --check docs/wit-reference.md
-  cargo run -q -p order-e2e --bin wit-docs -- --rust-enums --out host/src/http/dto/enums.rs
+  cargo run -q -p order-e2e --bin wit-docs -- --rust-enums --out crates/server/src/dto/enums.rs
   cargo run -q -p order-e2e --bin wit-docs -- --domain-enums --out guest/src/domain/cases.rs
   cargo run -q -p order-e2e --bin wit-docs -- --guest-conversions --out guest/src/bindings/cases.rs";
 

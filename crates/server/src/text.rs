@@ -1,6 +1,6 @@
 //! The CLI's text for people: orders, shipments, sagas, returns and daily
 //! metrics as a few aligned lines. It reads the HTTP API's shapes
-//! ([`crate::http::dto`]), which are also what `--json` prints, so the text
+//! ([`crate::dto`]), which are also what `--json` prints, so the text
 //! and the JSON always show the same thing.
 //!
 //! Amounts are shown in major units with their currency (`32.05 USD`; the
@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::http::dto;
+use crate::dto;
 
 /// Width of the labels in the left column.
 const LABEL: usize = 11;

@@ -28,8 +28,8 @@ use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
 use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
 
-use crate::bindings::types::{CommandError, EntityKind, ExternalError};
-use crate::service::{ServiceError, describe};
+use order_runtime::bindings::types::{CommandError, EntityKind, ExternalError};
+use order_runtime::service::{ServiceError, describe};
 
 /// The media type of every error response.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -605,7 +605,7 @@ impl utoipa::IntoResponses for WebhookProblems {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::dto::PlaceOrderRequest;
+    use crate::dto::PlaceOrderRequest;
 
     fn field_of(body: &str) -> Option<String> {
         parse_json::<PlaceOrderRequest>(body.as_bytes())
@@ -724,14 +724,14 @@ mod tests {
              "quantity": 1, "unit_price": {"amount": 1250}}]}"#;
         let parsed = parse_json::<PlaceOrderRequest>(good.as_bytes()).unwrap();
         assert_eq!(parsed.items[0].unit_price.amount, 1250);
-        let money = from_value::<crate::http::dto::Money>(serde_json::json!([5, "USD"]), "data.x")
-            .unwrap_err();
+        let money =
+            from_value::<crate::dto::Money>(serde_json::json!([5, "USD"]), "data.x").unwrap_err();
         assert_eq!(money.field.as_deref(), Some("data.x"));
     }
 
     #[test]
     fn a_field_below_a_prefix_is_named_in_the_detail_too() {
-        let problem = from_value::<crate::http::dto::Money>(
+        let problem = from_value::<crate::dto::Money>(
             serde_json::json!({"amount": 1.5}),
             "data.payment_amount",
         )

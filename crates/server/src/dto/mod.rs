@@ -12,12 +12,12 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::bindings::fulfillment_saga as wit_saga;
-use crate::bindings::inventory_service as inventory;
-use crate::bindings::payment_gateway as payment;
-use crate::bindings::shipping_carrier as carrier;
-use crate::bindings::types as wit;
-use crate::bindings::{
+use order_runtime::bindings::fulfillment_saga as wit_saga;
+use order_runtime::bindings::inventory_service as inventory;
+use order_runtime::bindings::payment_gateway as payment;
+use order_runtime::bindings::shipping_carrier as carrier;
+use order_runtime::bindings::types as wit;
+use order_runtime::bindings::{
     orders as wit_orders, queries, returns as wit_returns, shipments as wit_shipments,
 };
 
@@ -251,13 +251,10 @@ pub fn times_as_rfc3339(value: &mut serde_json::Value) {
 /// A body's `*_by` field, which older clients send and which is no longer
 /// recorded (the authenticated caller is): still refused when malformed, as
 /// before, so that a client's mistake does not go unnoticed.
-pub(crate) fn check_legacy_actor(
-    field: &str,
-    value: Option<&str>,
-) -> Result<(), crate::http::Problem> {
+pub(crate) fn check_legacy_actor(field: &str, value: Option<&str>) -> Result<(), crate::Problem> {
     match value {
         Some(v) if v.trim().is_empty() || v.chars().count() > 100 => Err(
-            crate::http::Problem::validation(field, "must be 1..=100 characters"),
+            crate::Problem::validation(field, "must be 1..=100 characters"),
         ),
         _ => Ok(()),
     }

@@ -16,8 +16,8 @@ use super::dto::{
 use super::page::{self, PageParams};
 use super::problem::{CommandProblems, JsonBody, Problem, ReadProblems};
 use super::{AppState, created};
-use crate::bindings::returns::ReturnView;
-use crate::service::{OrderService, ServiceError};
+use order_runtime::bindings::returns::ReturnView;
+use order_runtime::service::{OrderService, ServiceError};
 
 /// Runs a command of the return `return_id`, serialised on its order.
 async fn on_return<C: Send + 'static>(

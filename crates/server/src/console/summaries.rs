@@ -9,10 +9,10 @@
 //! money and addresses. A page costs `limit` order reads however large the
 //! store is.
 
-use crate::http::dto;
-use crate::http::page;
-use crate::service::{OrderService, ServiceError};
-use crate::store::{EventStore, OrderCursor, OrderQuery, SagaState};
+use crate::dto;
+use crate::page;
+use order_runtime::service::{OrderService, ServiceError};
+use order_runtime::store::{EventStore, OrderCursor, OrderQuery, SagaState};
 
 /// The largest page.
 pub const MAX_LIMIT: usize = 200;

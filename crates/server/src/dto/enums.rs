@@ -1,11 +1,11 @@
-// Generated from wit/ by `cargo run -q -p order-e2e --bin wit-docs -- --rust-enums --out host/src/http/dto/enums.rs`; do not edit.
+// Generated from wit/ by `cargo run -q -p order-e2e --bin wit-docs -- --rust-enums --out crates/server/src/dto/enums.rs`; do not edit.
 //! The WIT enumerations as JSON: kebab-case values, `From` both ways.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::bindings::fulfillment_saga as wit_saga;
-use crate::bindings::types as wit_types;
+use order_runtime::bindings::fulfillment_saga as wit_saga;
+use order_runtime::bindings::types as wit_types;
 
 /// How the customer pays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

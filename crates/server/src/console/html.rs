@@ -4,8 +4,8 @@
 
 use std::fmt::Write as _;
 
-use crate::http::auth::Principal;
-use crate::http::dto;
+use crate::auth::Principal;
+use crate::dto;
 use crate::text;
 
 /// `text` with `& < > " '` escaped, safe inside elements and quoted attributes.

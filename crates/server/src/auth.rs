@@ -23,8 +23,8 @@ use sha2::{Digest as _, Sha256};
 
 use super::AppState;
 use super::problem::Problem;
-use crate::bindings::types::CommandError;
-use crate::service::ServiceError;
+use order_runtime::bindings::types::CommandError;
+use order_runtime::service::ServiceError;
 
 /// A role: what a principal may do (the table is [`RULES`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]

@@ -14,12 +14,12 @@ use serde::Deserialize;
 use super::html::{self, Frame, Notice, NoticeKind, badge, esc, money, time, url_part};
 use super::summaries::{self, OrderFilter};
 use super::{Console, Staff, may, refused, role_refused, see_other};
-use crate::Host;
-use crate::bindings::types::CommandError;
-use crate::http::{Problem, dto};
-use crate::service::ServiceError;
-use crate::store::SagaState;
 use crate::text;
+use crate::{Problem, dto};
+use order_runtime::Host;
+use order_runtime::bindings::types::CommandError;
+use order_runtime::service::ServiceError;
+use order_runtime::store::SagaState;
 
 /// The navigation: `(key, href, label)`, each shown when the role may open it.
 fn nav(staff: &Staff) -> Vec<(&'static str, &'static str, &'static str)> {

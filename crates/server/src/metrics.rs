@@ -19,7 +19,7 @@ use utoipa::IntoParams;
 use super::AppState;
 use super::dto::DailyMetrics;
 use super::problem::{Problem, ReadProblems};
-use crate::driver::DriverReport;
+use order_runtime::driver::DriverReport;
 
 /// Upper bounds of the latency histogram's buckets, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -90,7 +90,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition of every counter, and `store`'s size.
-    pub fn render(&self, store: Option<crate::store::StoreStats>) -> String {
+    pub fn render(&self, store: Option<order_runtime::store::StoreStats>) -> String {
         let mut out = String::new();
         let escape = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
         out.push_str("# HELP order_host_http_requests_total HTTP requests answered, by method, route and status.\n");
@@ -289,7 +289,7 @@ mod tests {
             failed: 0,
             finished: 1,
         });
-        let text = metrics.render(Some(crate::store::StoreStats {
+        let text = metrics.render(Some(order_runtime::store::StoreStats {
             streams: 3,
             events: 10,
             timers: 1,

@@ -26,8 +26,8 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::dto;
 use super::problem::{Problem, WebhookProblems, body_problem, from_value, parse_json};
-use crate::bindings::inbound::InboundOutcome;
-use crate::service::{OrderService, ServiceError};
+use order_runtime::bindings::inbound::InboundOutcome;
+use order_runtime::service::{OrderService, ServiceError};
 
 /// The header carrying the signature.
 pub const SIGNATURE_HEADER: &str = "Order-Signature";

@@ -1,5 +1,9 @@
-//! `order-host serve`: the order service as a JSON HTTP API (axum on tokio).
+//! `order-server`: the order service as a JSON HTTP API (axum on tokio)
+//! and the web console for people at `/console`, over [`order_runtime`];
+//! `order-host serve` runs it.
 //!
+//! - [`console`]: the server-rendered console; [`text`]: the words and
+//!   figures for people that the console and the CLI share.
 //! - [`dto`]: the JSON shapes and their conversions to and from the WIT types.
 //! - [`problem`]: RFC 9457 errors and the JSON body extractor.
 //! - [`webhooks`]: signed inbound events of the external contexts; [`ledger`]
@@ -18,6 +22,7 @@
 //! from being lost. The saga driver runs on its own thread while serving.
 
 pub mod auth;
+pub mod console;
 pub mod contract;
 pub mod dto;
 pub mod feed;
@@ -37,6 +42,7 @@ mod returns;
 mod shipments;
 mod strict;
 mod system;
+pub mod text;
 
 pub use ledger::{MemoryLedger, SqliteLedger, WebhookLedger};
 pub use metrics::Metrics;
@@ -61,9 +67,9 @@ use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::Host;
-use crate::bindings::types::CommandError;
-use crate::service::{OrderService, ServiceError};
+use order_runtime::Host;
+use order_runtime::bindings::types::CommandError;
+use order_runtime::service::{OrderService, ServiceError};
 
 /// How `serve` runs.
 pub struct ServeOptions {

@@ -23,8 +23,8 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::clock::Clock;
-use crate::store::{EventStore, FeedEvent, WebhookDelivery, WebhookEndpoint};
+use order_runtime::clock::Clock;
+use order_runtime::store::{EventStore, FeedEvent, WebhookDelivery, WebhookEndpoint};
 
 use super::feed::{PublicEvent, public_events};
 use super::webhooks::{SIGNATURE_HEADER, sign};
@@ -329,7 +329,7 @@ impl Worker {
         &self,
         agent: &ureq::Agent,
         failing: &mut Option<(u64, u32)>,
-    ) -> Result<Round, crate::store::StoreError> {
+    ) -> Result<Round, order_runtime::store::StoreError> {
         let lease_ms = u64::try_from(self.options.lease.as_millis()).unwrap_or(u64::MAX);
         if !self.store.lease_webhook_endpoint(
             &self.id,

@@ -5,7 +5,7 @@
 //! Server-rendered HTML ([`html`], [`pages`]) with one small script that
 //! polls the live pages, and a style sheet, both compiled into the binary.
 //! Sign-in takes an API key or a JWT and checks it with the API's
-//! [`Authenticator`](crate::http::auth::Authenticator) on every request;
+//! [`Authenticator`](crate::auth::Authenticator) on every request;
 //! the credential is kept in an HttpOnly, SameSite=Strict cookie (Secure
 //! unless the console is reached on a loopback address). Every form
 //! carries a token derived from the credential with a key of this process
@@ -30,8 +30,8 @@ use hmac::{Hmac, Mac as _};
 use serde::Deserialize;
 use sha2::Sha256;
 
-use crate::http::auth::{self, Principal, Refusal, Role};
-use crate::http::{AppState, Problem, dto};
+use crate::auth::{self, Principal, Refusal, Role};
+use crate::{AppState, Problem, dto};
 use html::{Notice, NoticeKind};
 
 /// The cookie that holds the credential.
@@ -445,6 +445,6 @@ fn done(title: &str, detail: String) -> Notice {
 }
 
 /// Used by the pages for the order of a return.
-pub(crate) fn return_dto(view: crate::bindings::queries::ReturnView) -> dto::Return {
+pub(crate) fn return_dto(view: order_runtime::bindings::queries::ReturnView) -> dto::Return {
     view.into()
 }

@@ -20,7 +20,7 @@ use super::feed::{event_id, is_public_type, parse_event_id, public_events, store
 use super::outbound;
 use super::page::{self, PageParams, QueryParams};
 use super::problem::{CommandProblems, Problem, ReadProblems, parse_json};
-use crate::store::{FeedEvent, WebhookDelivery, WebhookEndpoint};
+use order_runtime::store::{FeedEvent, WebhookDelivery, WebhookEndpoint};
 
 /// The longest URL accepted.
 const MAX_URL: usize = 2000;

@@ -117,7 +117,7 @@ impl CancelOrderRequest {
         self,
         order_id: String,
         actor: String,
-    ) -> Result<wit_orders::CancelOrderCommand, crate::http::Problem> {
+    ) -> Result<wit_orders::CancelOrderCommand, crate::Problem> {
         super::check_legacy_actor("cancelled_by", self.cancelled_by.as_deref())?;
         Ok(wit_orders::CancelOrderCommand {
             order_id,

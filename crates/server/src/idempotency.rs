@@ -21,7 +21,7 @@ use sha2::{Digest as _, Sha256};
 use super::AppState;
 use super::auth::Principal;
 use super::problem::Problem;
-use crate::store::{IdempotencyRecord, IdempotencyWindow};
+use order_runtime::store::{IdempotencyRecord, IdempotencyWindow};
 
 /// The request header.
 pub const HEADER: &str = "idempotency-key";
@@ -174,7 +174,7 @@ async fn keep(state: &AppState, scoped: String, response: Response) -> Response 
 }
 
 /// A store failure: 503 `storage` (retrying may succeed).
-fn store_problem(error: crate::store::StoreError) -> Problem {
+fn store_problem(error: order_runtime::store::StoreError) -> Problem {
     Problem::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "storage",

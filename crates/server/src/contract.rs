@@ -370,7 +370,7 @@ mod tests {
     use super::*;
 
     fn document() -> Value {
-        crate::http::openapi_document()
+        crate::openapi_document()
     }
 
     #[test]

@@ -126,7 +126,7 @@ impl ApproveReturnRequest {
         self,
         return_id: String,
         actor: String,
-    ) -> Result<wit_returns::ApproveReturnCommand, crate::http::Problem> {
+    ) -> Result<wit_returns::ApproveReturnCommand, crate::Problem> {
         super::check_legacy_actor("approved_by", self.approved_by.as_deref())?;
         Ok(wit_returns::ApproveReturnCommand {
             return_id,
@@ -156,7 +156,7 @@ impl DenyReturnRequest {
         self,
         return_id: String,
         actor: String,
-    ) -> Result<wit_returns::DenyReturnCommand, crate::http::Problem> {
+    ) -> Result<wit_returns::DenyReturnCommand, crate::Problem> {
         super::check_legacy_actor("denied_by", self.denied_by.as_deref())?;
         Ok(wit_returns::DenyReturnCommand {
             return_id,

@@ -19,7 +19,7 @@ use super::AppState;
 use super::dto::time;
 use super::page::{self, QueryParams};
 use super::problem::{Problem, ReadProblems};
-use crate::store::{EventStore, FeedEvent, StoreError};
+use order_runtime::store::{EventStore, FeedEvent, StoreError};
 
 /// Stored event type → public event type.
 pub const PUBLIC_TYPES: &[(&str, &str)] = &[

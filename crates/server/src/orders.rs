@@ -116,11 +116,11 @@ pub async fn place(
 /// The order `order_id` when it exists and is no longer a draft (a draft is
 /// placed, or replaced by a new draft, by the component itself).
 fn placed_already(
-    host: &crate::Host,
+    host: &order_runtime::Host,
     order_id: &str,
-) -> Result<Option<Order>, crate::service::ServiceError> {
-    use crate::bindings::types::CommandError;
-    use crate::service::ServiceError;
+) -> Result<Option<Order>, order_runtime::service::ServiceError> {
+    use order_runtime::bindings::types::CommandError;
+    use order_runtime::service::ServiceError;
     match host.service.get_order(order_id) {
         Ok(order) => {
             let order = Order::from(order);
