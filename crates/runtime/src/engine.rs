@@ -318,7 +318,7 @@ pub struct Runtime {
 }
 
 /// What became of the runtime's instances so far.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct InstanceStats {
     /// Fresh instances made.
     pub instantiated: u64,
