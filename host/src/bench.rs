@@ -8,7 +8,8 @@
 //!    layer over in-memory ports ([`order_core::app::memory`]), same
 //!    commands, same threads, no component and no host.
 //! 3. One order at a time, each call timed: a fresh instance alone
-//!    (instantiate + teardown), `place-order`, `advance`, `get-order`
+//!    (instantiate + teardown), a reused one alone (taken from the pool,
+//!    an empty call, returned), `place-order`, `advance`, `get-order`
 //!    through the component on the memory store; `place` and `advance`
 //!    natively. Their ratio is the component's cost over the domain's.
 //! 4. What the SQLite file holds per delivered order, and the process's
@@ -621,7 +622,7 @@ fn component_calls(
     let seed = timed_seed(options);
     let runtime = host.service.runtime();
     Timings::run(options.latency_orders, budget, |index, t| {
-        let ((), fresh) = timed(|| Ok(drop(runtime.session()?)))?;
+        let ((), fresh) = timed(|| runtime.session().map(drop))?;
         t.instantiate.push(us(fresh));
         let ((), reused) = timed(|| runtime.call(|_, _| Ok(())))?;
         t.reused_instance.push(us(reused));
@@ -726,27 +727,29 @@ impl std::fmt::Display for BenchReport {
             );
             writeln!(f, "| {name} | {:.1} | {:.1} {native}", c.p50, c.p99)
         };
-        row(f, "instantiate + teardown", &c.instantiate_us, None)?;
-        row(
-            f,
-            "reused instance (take, empty call, return)",
-            &c.reused_instance_us,
-            None,
-        )?;
-        row(f, "place-order", &c.place_us, Some(&n.place_us))?;
-        row(
-            f,
-            "advance (placed to shipped)",
-            &c.advance_us,
-            Some(&n.advance_us),
-        )?;
-        row(f, "get-order", &c.get_us, Some(&n.get_us))?;
-        row(
-            f,
-            "place + saga",
-            &c.place_and_saga_us,
-            Some(&n.place_and_saga_us),
-        )?;
+        let rows: [(&str, &Micros, Option<&Micros>); 6] = [
+            ("instantiate + teardown", &c.instantiate_us, None),
+            (
+                "reused instance (take, empty call, return)",
+                &c.reused_instance_us,
+                None,
+            ),
+            ("place-order", &c.place_us, Some(&n.place_us)),
+            (
+                "advance (placed to shipped)",
+                &c.advance_us,
+                Some(&n.advance_us),
+            ),
+            ("get-order", &c.get_us, Some(&n.get_us)),
+            (
+                "place + saga",
+                &c.place_and_saga_us,
+                Some(&n.place_and_saga_us),
+            ),
+        ];
+        for (name, c, n) in rows {
+            row(f, name, c, n)?;
+        }
         writeln!(
             f,
             "component / native (mean place + saga): {:.2}x ({:.1} / {:.1} us)",
