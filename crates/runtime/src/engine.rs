@@ -1,17 +1,26 @@
 //! The wasmtime embedding: one [`Runtime`] per process (an `Engine`, the
-//! compiled component, a `Linker` and one pre-instantiated component), and a
-//! fresh [`Session`] (a `Store` plus an instance) per request.
+//! compiled component, a `Linker` and one pre-instantiated component), and
+//! [`Session`]s (a `Store` plus an instance) that serve the calls.
+//!
+//! [`Runtime::call`] runs one call on a ready session taken from a small
+//! pool of idle ones, and puts it back afterwards when it is still sound:
+//! its call returned, its guest memory stayed under
+//! [`RuntimeConfig::reuse_memory_limit`], and the guest holds no resources
+//! between calls. Otherwise the session is dropped and the next call gets a
+//! fresh instance (decision 0018). The component keeps no state between
+//! calls, so a reused instance answers exactly as a fresh one would.
 //!
 //! Guest calls run under limits: an epoch deadline bounds each call's time
-//! and `StoreLimits` bound its memory. A call that hits a limit, or traps,
-//! fails with an error; its session is then unusable, but the runtime keeps
-//! serving new sessions.
+//! (restarted for every call, on a reused instance too) and `StoreLimits`
+//! bound its memory. A call that hits a limit, or traps, fails with an
+//! error; its session is then never used again, and the runtime keeps
+//! serving with fresh ones.
 
 use std::hash::Hasher;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -19,8 +28,8 @@ use anyhow::Context as _;
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{
-    CallHook, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
-    StoreLimitsBuilder, Trap,
+    CallHook, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter,
+    Store, StoreLimitsBuilder, Trap,
 };
 
 use crate::bindings::{
@@ -96,6 +105,13 @@ pub struct RuntimeConfig {
     pub pooling: bool,
     /// Where to cache the compiled component.
     pub cache: CompileCache,
+    /// How many idle instances are kept ready for the next calls (at most
+    /// `max_instances`); 0 makes a fresh instance for every call.
+    pub reuse_instances: u32,
+    /// An instance whose guest memory has grown past this many bytes is
+    /// dropped after its call instead of reused, so one large answer does
+    /// not keep its heap resident in the pool.
+    pub reuse_memory_limit: usize,
 }
 
 impl Default for RuntimeConfig {
@@ -106,6 +122,8 @@ impl Default for RuntimeConfig {
             max_instances: 256,
             pooling: true,
             cache: CompileCache::Default,
+            reuse_instances: 16,
+            reuse_memory_limit: 8 << 20,
         }
     }
 }
@@ -284,7 +302,7 @@ impl Drop for EpochTicker {
     }
 }
 
-/// The component compiled and linked once, ready to instantiate per request.
+/// The component compiled and linked once, with a pool of ready instances.
 /// Share it between threads with `Arc`.
 pub struct Runtime {
     engine: Engine,
@@ -293,7 +311,50 @@ pub struct Runtime {
     config: RuntimeConfig,
     cache_outcome: CacheOutcome,
     deadline_ticks: u64,
+    idle: Mutex<Vec<Session>>,
+    idle_capacity: usize,
+    counts: InstanceCounts,
     _ticker: EpochTicker,
+}
+
+/// What became of the runtime's instances so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct InstanceStats {
+    /// Fresh instances made.
+    pub instantiated: u64,
+    /// Calls served by an instance that had served a call before.
+    pub reused: u64,
+    /// Instances dropped because their call failed (a trap, the time
+    /// limit, the memory limit).
+    pub dropped_after_failure: u64,
+    /// Instances dropped because their guest memory grew past
+    /// [`RuntimeConfig::reuse_memory_limit`].
+    pub dropped_for_memory: u64,
+    /// Instances dropped because the guest kept resources (WASI handles)
+    /// open after its call.
+    pub dropped_holding_resources: u64,
+    /// Ready instances in the pool now.
+    pub idle: usize,
+}
+
+#[derive(Default)]
+struct InstanceCounts {
+    instantiated: AtomicU64,
+    reused: AtomicU64,
+    failed: AtomicU64,
+    memory: AtomicU64,
+    resources: AtomicU64,
+}
+
+/// Why a session may not serve another call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Spent {
+    /// A call failed: the instance may be half way through anything.
+    Failed,
+    /// The guest's memory grew past the reuse limit.
+    Memory,
+    /// The guest holds resources between calls.
+    Resources,
 }
 
 impl Runtime {
@@ -323,6 +384,11 @@ impl Runtime {
 
         let deadline_ticks = ticks_for(config.call_time_limit);
         let ticker = EpochTicker::start(engine.clone())?;
+        let mut idle_capacity = config.reuse_instances;
+        if config.pooling {
+            idle_capacity = idle_capacity.min(config.max_instances);
+        }
+        let idle_capacity = usize::try_from(idle_capacity).unwrap_or(usize::MAX);
         Ok(Self {
             engine,
             pre,
@@ -330,17 +396,114 @@ impl Runtime {
             config,
             cache_outcome,
             deadline_ticks,
+            idle: Mutex::new(Vec::with_capacity(idle_capacity)),
+            idle_capacity,
+            counts: InstanceCounts::default(),
             _ticker: ticker,
         })
     }
 
-    /// A fresh store and instance for one request.
+    /// Runs one call of the component on a ready instance (a reused one
+    /// when the pool has one, else a fresh one), with the time limit
+    /// restarted, and puts the instance back in the pool afterwards if it
+    /// is still sound (see the module's documentation). A panic in `call`
+    /// drops the instance.
+    ///
+    /// ```ignore
+    /// let order = runtime.call(|api, store| {
+    ///     api.oms_order_management_queries().call_get_order(store, &id)
+    /// })?;
+    /// ```
+    pub fn call<R>(
+        &self,
+        call: impl FnOnce(&OrderManagement, &mut Store<HostState>) -> wasmtime::Result<R>,
+    ) -> anyhow::Result<R> {
+        let mut session = self.checkout()?;
+        let result = session.call(call);
+        self.check_in(session);
+        result
+    }
+
+    /// A ready instance: the most recently returned idle one, else a fresh
+    /// one.
+    fn checkout(&self) -> anyhow::Result<Session> {
+        let ready = lock(&self.idle).pop();
+        if let Some(session) = ready {
+            self.counts.reused.fetch_add(1, Ordering::Relaxed);
+            return Ok(session);
+        }
+        match self.session() {
+            Ok(session) => Ok(session),
+            Err(error) => {
+                // The pooling allocator's slots may all be taken, some by
+                // idle instances other calls returned meanwhile: free them
+                // and try once more.
+                let idle = std::mem::take(&mut *lock(&self.idle));
+                if idle.is_empty() {
+                    return Err(error);
+                }
+                drop(idle);
+                self.session()
+            }
+        }
+    }
+
+    /// Puts `session` back in the pool, or drops it (outside the pool's
+    /// lock: a teardown takes a while) when it may not serve again or the
+    /// pool is full.
+    fn check_in(&self, mut session: Session) {
+        let spent = session.spent.or_else(|| {
+            let state = session.store.data();
+            if state.memory_peak > self.config.reuse_memory_limit {
+                Some(Spent::Memory)
+            } else if state.holds_resources() {
+                Some(Spent::Resources)
+            } else {
+                None
+            }
+        });
+        if let Some(spent) = spent {
+            let counter = match spent {
+                Spent::Failed => &self.counts.failed,
+                Spent::Memory => &self.counts.memory,
+                Spent::Resources => &self.counts.resources,
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        // Nothing of the call is left but what the guest's heap holds, which
+        // the guest does not read again (it keeps no state between calls).
+        session.store.data_mut().guest_time = Default::default();
+        let mut idle = lock(&self.idle);
+        if idle.len() < self.idle_capacity {
+            idle.push(session);
+            return;
+        }
+        drop(idle);
+        drop(session);
+    }
+
+    /// What became of the runtime's instances so far.
+    pub fn instance_stats(&self) -> InstanceStats {
+        let count = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        InstanceStats {
+            instantiated: count(&self.counts.instantiated),
+            reused: count(&self.counts.reused),
+            dropped_after_failure: count(&self.counts.failed),
+            dropped_for_memory: count(&self.counts.memory),
+            dropped_holding_resources: count(&self.counts.resources),
+            idle: lock(&self.idle).len(),
+        }
+    }
+
+    /// A fresh store and instance, outside the pool: dropping it tears the
+    /// instance down. [`Runtime::call`] is the usual way through.
     pub fn session(&self) -> anyhow::Result<Session> {
         let limits = StoreLimitsBuilder::new()
             .memory_size(self.config.memory_limit)
             .build();
         let mut store = Store::new(&self.engine, HostState::new(self.backends.clone(), limits));
-        store.limiter(|state| state.limits_mut());
+        store.limiter(|state| state);
         store.set_epoch_deadline(self.deadline_ticks);
         // Count guest time only: on every return from the host, the epoch
         // deadline is moved to what is left of the call's guest budget.
@@ -377,11 +540,13 @@ impl Runtime {
             .pre
             .instantiate(&mut store)
             .wasm_context("instantiating the component")?;
+        self.counts.instantiated.fetch_add(1, Ordering::Relaxed);
         Ok(Session {
             store,
             api,
             deadline_ticks: self.deadline_ticks,
             time_limit: self.config.call_time_limit,
+            spent: None,
         })
     }
 
@@ -406,6 +571,48 @@ impl Runtime {
     }
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // The pool's list stays consistent whatever panicked while it was held.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The store's memory limits, with a record of how large the guest's
+/// memory has grown (wasmtime asks before creating and before growing a
+/// memory), which decides whether the instance may be reused.
+impl ResourceLimiter for HostState {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self
+            .limits_mut()
+            .memory_growing(current, desired, maximum)?;
+        if allowed {
+            self.memory_peak = self.memory_peak.max(desired);
+        }
+        Ok(allowed)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.limits_mut().memory_grow_failed(error)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits_mut().table_growing(current, desired, maximum)
+    }
+
+    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.limits_mut().table_grow_failed(error)
+    }
+}
+
 /// Ticks for `limit`, plus one because the first tick may come at once.
 fn ticks_for(limit: Duration) -> u64 {
     let tick = EPOCH_TICK.as_nanos();
@@ -416,7 +623,8 @@ fn ticks_for(limit: Duration) -> u64 {
 
 /// One instance of the component in its own store.
 ///
-/// Each accessor ([`Session::orders`], [`Session::saga`], ...) restarts the
+/// [`Session::call`] runs one call and remembers whether it failed (the
+/// runtime's pool only ever serves calls this way). Each accessor ([`Session::orders`], [`Session::saga`], ...) restarts the
 /// call time limit and returns the export together with the store, so a call
 /// reads `let (orders, store) = session.orders(); orders.call_place_order(store, &cmd)?`.
 /// After a call fails with an error (a trap or the time limit, not a
@@ -426,6 +634,7 @@ pub struct Session {
     api: OrderManagement,
     deadline_ticks: u64,
     time_limit: Duration,
+    spent: Option<Spent>,
 }
 
 impl Session {
@@ -438,13 +647,18 @@ impl Session {
     }
 
     /// Runs `call` with the time limit restarted, and explains a time-out.
+    /// A failed call marks the session spent.
     pub fn call<R>(
         &mut self,
         call: impl FnOnce(&OrderManagement, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> anyhow::Result<R> {
         let time_limit = self.time_limit;
         let (api, store) = self.parts();
-        call(api, store).map_err(|error| {
+        let result = call(api, store);
+        if result.is_err() {
+            self.spent = Some(Spent::Failed);
+        }
+        result.map_err(|error| {
             let timed_out = error.downcast_ref::<Trap>() == Some(&Trap::Interrupt);
             let error = anyhow::Error::from(error);
             if timed_out {
@@ -502,13 +716,16 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bindings::exports::oms::order_management::orders::PlaceOrderCommand;
+    use crate::bindings::exports::oms::order_management::orders::{
+        CancelOrderCommand, OrderView, PlaceOrderCommand,
+    };
     use crate::bindings::oms::order_management::types::{
-        Address, CommandError, Money, OrderItemInput, PaymentMethod,
+        Address, CommandError, Money, OrderItemInput, OrderStatus, PaymentMethod,
     };
     use crate::clock::ManualClock;
     use crate::policy::StorePolicy;
     use crate::store::MemoryStore;
+    use crate::store::{AppendBatch, NewEvent, StreamAppend};
     use crate::wiring::Simulation;
 
     /// The smallest valid component: a header and nothing else.
@@ -706,5 +923,252 @@ mod tests {
         // A second runtime over the same cache loads the compiled artifact.
         let again = Runtime::new(component, backends, cached_in(dir.path())).unwrap();
         assert_eq!(again.cache_outcome(), CacheOutcome::Hit);
+    }
+
+    /// A runtime over `backends` that keeps at most `reuse` idle instances.
+    fn pooled(backends: &Backends, reuse: u32, tweak: impl FnOnce(&mut RuntimeConfig)) -> Runtime {
+        let mut config = RuntimeConfig {
+            cache: CompileCache::Default,
+            max_instances: 8,
+            reuse_instances: reuse,
+            ..RuntimeConfig::default()
+        };
+        tweak(&mut config);
+        Runtime::new(built_component(), backends.clone(), config).unwrap()
+    }
+
+    fn order_id(n: usize) -> String {
+        format!("5d1e2f3a-0000-4000-8000-{:012}", 0x200 + n)
+    }
+
+    fn get_order(runtime: &Runtime, id: &str) -> anyhow::Result<Result<OrderView, CommandError>> {
+        let id = id.to_owned();
+        runtime.call(|api, store| {
+            api.oms_order_management_queries()
+                .call_get_order(store, &id)
+        })
+    }
+
+    fn place(runtime: &Runtime, id: &String) -> OrderView {
+        runtime
+            .call(|api, store| {
+                api.oms_order_management_orders()
+                    .call_place_order(store, &place_order(id))
+            })
+            .unwrap()
+            .unwrap()
+    }
+
+    /// An order id far larger than the guest may allocate: lowering it into
+    /// the guest's memory fails, and the guest aborts (a trap).
+    fn oversized_id(bytes: usize) -> String {
+        "x".repeat(bytes)
+    }
+
+    #[test]
+    fn one_reused_instance_serves_many_calls_with_the_state_of_the_store() {
+        let (_, backends, _) = simulated_backends();
+        let runtime = pooled(&backends, 1, |_| {});
+        for n in 0..40 {
+            let placed = place(&runtime, &order_id(n));
+            assert_eq!(
+                (placed.order_id.as_str(), placed.version),
+                (order_id(n).as_str(), 1)
+            );
+        }
+        // Every order reads back as the store has it, not as the instance
+        // last saw an order.
+        for n in (0..40).rev() {
+            let order = get_order(&runtime, &order_id(n)).unwrap().unwrap();
+            assert_eq!(order.order_id, order_id(n));
+            assert_eq!(order.status, OrderStatus::Pending);
+        }
+        // A write the reused instance did not make is seen by its next call.
+        let cancel = CancelOrderCommand {
+            order_id: order_id(7),
+            reason: "changed my mind".to_owned(),
+            cancelled_by: "customer".to_owned(),
+        };
+        let elsewhere = pooled(&backends, 0, |_| {});
+        elsewhere
+            .call(|api, store| {
+                api.oms_order_management_orders()
+                    .call_cancel_order(store, &cancel)
+            })
+            .unwrap()
+            .unwrap();
+        let order = get_order(&runtime, &order_id(7)).unwrap().unwrap();
+        assert_eq!(order.status, OrderStatus::Cancelled);
+        assert!(order.version > 1, "{order:?}");
+        let missing = get_order(&runtime, &order_id(99)).unwrap();
+        assert!(
+            matches!(missing, Err(CommandError::NotFound(_))),
+            "{missing:?}"
+        );
+
+        let stats = runtime.instance_stats();
+        assert_eq!(
+            (stats.instantiated, stats.reused, stats.idle),
+            (1, 81, 1),
+            "{stats:?}"
+        );
+        assert_eq!(elsewhere.instance_stats().instantiated, 1);
+        assert_eq!(elsewhere.instance_stats().idle, 0);
+    }
+
+    #[test]
+    fn without_reuse_every_call_gets_a_fresh_instance() {
+        let (_, backends, _) = simulated_backends();
+        let runtime = pooled(&backends, 0, |_| {});
+        for n in 0..3 {
+            place(&runtime, &order_id(n));
+        }
+        let stats = runtime.instance_stats();
+        assert_eq!(
+            (stats.instantiated, stats.reused, stats.idle),
+            (3, 0, 0),
+            "{stats:?}"
+        );
+    }
+
+    #[test]
+    fn a_call_that_traps_drops_its_instance_and_the_next_call_gets_a_fresh_one() {
+        let (_, backends, _) = simulated_backends();
+        let runtime = pooled(&backends, 4, |c| c.memory_limit = 16 << 20);
+        place(&runtime, &order_id(1));
+        assert_eq!(runtime.instance_stats().idle, 1);
+
+        // The memory limit holds on the reused instance: the guest cannot
+        // take 32 MiB to receive this argument, and aborts.
+        let error = get_order(&runtime, &oversized_id(32 << 20)).unwrap_err();
+        assert!(
+            format!("{error:#}").contains("the component call failed"),
+            "{error:#}"
+        );
+        let stats = runtime.instance_stats();
+        assert_eq!(
+            (
+                stats.instantiated,
+                stats.reused,
+                stats.dropped_after_failure,
+                stats.idle
+            ),
+            (1, 1, 1, 0),
+            "{stats:?}"
+        );
+
+        let order = get_order(&runtime, &order_id(1)).unwrap().unwrap();
+        assert_eq!(order.order_id, order_id(1));
+        let stats = runtime.instance_stats();
+        assert_eq!((stats.instantiated, stats.idle), (2, 1), "{stats:?}");
+    }
+
+    #[test]
+    fn an_instance_whose_memory_grew_past_the_reuse_limit_is_not_reused() {
+        let (_, backends, _) = simulated_backends();
+        let runtime = pooled(&backends, 4, |c| c.reuse_memory_limit = 2 << 20);
+        place(&runtime, &order_id(1));
+        assert_eq!(
+            runtime.instance_stats().idle,
+            1,
+            "a fresh instance is under the limit"
+        );
+
+        // A 4 MiB argument grows the guest's heap; the call itself answers.
+        let answer = get_order(&runtime, &oversized_id(4 << 20)).unwrap();
+        assert!(answer.is_err(), "no such order: {answer:?}");
+        let stats = runtime.instance_stats();
+        assert_eq!((stats.dropped_for_memory, stats.idle), (1, 0), "{stats:?}");
+
+        get_order(&runtime, &order_id(1)).unwrap().unwrap();
+        let stats = runtime.instance_stats();
+        assert_eq!(
+            (stats.instantiated, stats.reused, stats.idle),
+            (2, 1, 1),
+            "{stats:?}"
+        );
+    }
+
+    /// Writes a stream far longer than the guest folds within `limit`.
+    fn pathological_order(runtime: &Runtime, backends: &Backends) -> String {
+        let id = order_id(500);
+        let placed = place(runtime, &id);
+        let note = NewEvent {
+            event_type: "note-recorded".to_owned(),
+            payload: r#"{"type":"note-recorded","note":"n","recorded_at":0}"#.to_owned(),
+        };
+        backends
+            .store
+            .append(&AppendBatch {
+                streams: vec![StreamAppend {
+                    stream_id: format!("order-{id}"),
+                    expected_version: placed.version,
+                    tags: Vec::new(),
+                    events: vec![note; 300_000],
+                }],
+                timers: Vec::new(),
+            })
+            .unwrap();
+        id
+    }
+
+    #[test]
+    fn the_time_limit_restarts_and_still_fires_on_a_reused_instance() {
+        let (_, backends, _) = simulated_backends();
+        let limit = Duration::from_millis(50);
+        let runtime = pooled(&backends, 1, |c| {
+            c.call_time_limit = limit;
+            c.memory_limit = 512 << 20;
+            c.reuse_memory_limit = 512 << 20;
+        });
+        let slow = pathological_order(&runtime, &backends);
+
+        // Idle time between calls does not count: had the deadline been
+        // left where the previous call set it, the epoch would be past it.
+        for n in 0..3 {
+            std::thread::sleep(limit * 3);
+            place(&runtime, &order_id(n));
+        }
+        assert_eq!(runtime.instance_stats().reused, 3);
+
+        let error = get_order(&runtime, &slow).unwrap_err();
+        assert!(format!("{error:#}").contains("time limit"), "{error:#}");
+        let stats = runtime.instance_stats();
+        assert_eq!(
+            (
+                stats.instantiated,
+                stats.reused,
+                stats.dropped_after_failure
+            ),
+            (1, 4, 1),
+            "the call that timed out ran on the reused instance: {stats:?}"
+        );
+
+        let order = get_order(&runtime, &order_id(0)).unwrap().unwrap();
+        assert_eq!(order.order_id, order_id(0));
+        assert_eq!(runtime.instance_stats().instantiated, 2);
+    }
+
+    #[test]
+    fn concurrent_calls_share_the_pool_and_every_answer_is_its_own() {
+        let (_, backends, _) = simulated_backends();
+        let runtime = pooled(&backends, 2, |_| {});
+        std::thread::scope(|scope| {
+            for worker in 0..4 {
+                let runtime = &runtime;
+                scope.spawn(move || {
+                    for n in 0..10 {
+                        let id = order_id(worker * 100 + n);
+                        place(runtime, &id);
+                        let order = get_order(runtime, &id).unwrap().unwrap();
+                        assert_eq!(order.order_id, id);
+                    }
+                });
+            }
+        });
+        let stats = runtime.instance_stats();
+        assert_eq!(stats.instantiated + stats.reused, 80, "{stats:?}");
+        assert!(stats.instantiated <= 4 + 80 / 2, "{stats:?}");
+        assert!(stats.idle <= 2, "{stats:?}");
     }
 }

@@ -4,8 +4,8 @@
 //! backends and calls its exports through a typed service. What an embedder
 //! needs, and nothing of HTTP serving or the CLI.
 //!
-//! - [`engine`]: [`Runtime`] (engine, compiled component, linker) and the
-//!   per-request [`Session`].
+//! - [`engine`]: [`Runtime`] (engine, compiled component, linker, a pool of
+//!   ready instances) and the [`Session`] that serves calls.
 //! - [`service`]: [`OrderService`], one typed method per export.
 //! - [`state`]: the per-store [`HostState`], the shared [`Backends`], and
 //!   the linking of every import.
@@ -49,7 +49,7 @@ pub mod wiring;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use driver::{DriverReport, SagaDriver};
-pub use engine::{CacheOutcome, CompileCache, Runtime, RuntimeConfig, Session};
+pub use engine::{CacheOutcome, CompileCache, InstanceStats, Runtime, RuntimeConfig, Session};
 pub use external::{Context, ExternalError, Operation};
 pub use policy::StorePolicy;
 pub use service::{OrderService, ServiceError};

@@ -1,6 +1,7 @@
-//! The order service: the component behind typed calls. Each call runs in a
-//! fresh instance (the component keeps nothing between calls), so the
-//! service is cheap to share between threads.
+//! The order service: the component behind typed calls. Each call runs on an
+//! instance of the runtime's pool (the component keeps nothing between
+//! calls, and an instance whose call failed is never reused), so the service
+//! is cheap to share between threads.
 
 use std::sync::Arc;
 
@@ -89,7 +90,7 @@ impl OrderService {
         &self.runtime
     }
 
-    /// Calls the component once in a fresh instance. The typed methods
+    /// Calls the component once, on a ready instance. The typed methods
     /// below (`get_order`, `place_order`, ...) are the way through; this is
     /// what they are made of, for a caller that needs the raw bindings.
     pub fn call<R>(
@@ -99,8 +100,7 @@ impl OrderService {
             &mut wasmtime::Store<HostState>,
         ) -> wasmtime::Result<Result<R, CommandError>>,
     ) -> Result<R, ServiceError> {
-        let mut session = self.runtime.session()?;
-        session.call(f)?.map_err(ServiceError::Domain)
+        self.runtime.call(f)?.map_err(ServiceError::Domain)
     }
 
     /// Runs `command` again after a version conflict, a few times: a
@@ -144,7 +144,7 @@ impl OrderService {
 }
 
 /// One typed method per export of the component: `service.get_order(&id)`,
-/// `service.place_order(&cmd)`. Each runs once in a fresh instance; wrap a
+/// `service.place_order(&cmd)`. Each runs once on a ready instance; wrap a
 /// command in [`OrderService::retrying`] to decide it again after a version
 /// conflict. Written as a table so that a new export is one line here.
 macro_rules! exports {

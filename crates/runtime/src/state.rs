@@ -43,13 +43,17 @@ pub struct Backends {
     pub clock: Arc<dyn Clock>,
 }
 
-/// The data of one `wasmtime::Store`: one per session, dropped with it.
+/// The data of one `wasmtime::Store`: one per session, dropped with it. The
+/// backends are the runtime's, the same for every call the session serves.
 pub struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
     limits: StoreLimits,
     backends: Arc<Backends>,
     pub(crate) guest_time: GuestTime,
+    /// The largest size, in bytes, any of the guest's memories has been
+    /// allowed to reach (memories never shrink).
+    pub(crate) memory_peak: usize,
 }
 
 /// The time a call spends running guest code, as opposed to waiting for
@@ -108,6 +112,7 @@ impl HostState {
             limits,
             backends,
             guest_time: GuestTime::default(),
+            memory_peak: 0,
         }
     }
 
@@ -118,6 +123,11 @@ impl HostState {
 
     pub(crate) fn limits_mut(&mut self) -> &mut StoreLimits {
         &mut self.limits
+    }
+
+    /// Whether the guest holds WASI resources (streams, descriptors) open.
+    pub(crate) fn holds_resources(&self) -> bool {
+        !self.table.is_empty()
     }
 }
 
