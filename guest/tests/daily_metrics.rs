@@ -106,6 +106,12 @@ fn legacy_fact(json: &str) -> NewEvent {
     }
 }
 
+fn legacy_order(order_id: &str, amount: u64, currency: &str) -> NewEvent {
+    legacy_fact(&format!(
+        r#"{{"type":"order-counted","order_id":"{order_id}","total":{{"amount":{amount},"currency":"{currency}"}}}}"#
+    ))
+}
+
 fn append_legacy(w: &World, day: &str, facts: Vec<NewEvent>) {
     let stream_id = format!("metrics-{day}");
     let expected_version = w.store.stream_version(&stream_id).unwrap();
@@ -242,15 +248,9 @@ fn facts_of_the_single_day_stream_of_earlier_versions_still_count_once_each() {
         &w,
         &today,
         vec![
-            legacy_fact(
-                r#"{"type":"order-counted","order_id":"o-1","total":{"amount":1000,"currency":"USD"}}"#,
-            ),
-            legacy_fact(
-                r#"{"type":"order-counted","order_id":"o-2","total":{"amount":1001,"currency":"USD"}}"#,
-            ),
-            legacy_fact(
-                r#"{"type":"order-counted","order_id":"o-3","total":{"amount":700,"currency":"EUR"}}"#,
-            ),
+            legacy_order("o-1", 1000, "USD"),
+            legacy_order("o-2", 1001, "USD"),
+            legacy_order("o-3", 700, "EUR"),
             legacy_fact(r#"{"type":"cancellation-counted","order_id":"o-2","currency":"USD"}"#),
             legacy_fact(
                 r#"{"type":"refund-counted","return_id":"r-1","amount":{"amount":250,"currency":"EUR"}}"#,
@@ -294,12 +294,8 @@ fn the_average_order_value_rounds_half_up() {
         &w,
         &today,
         vec![
-            legacy_fact(
-                r#"{"type":"order-counted","order_id":"o-1","total":{"amount":1000,"currency":"USD"}}"#,
-            ),
-            legacy_fact(
-                r#"{"type":"order-counted","order_id":"o-2","total":{"amount":1001,"currency":"USD"}}"#,
-            ),
+            legacy_order("o-1", 1000, "USD"),
+            legacy_order("o-2", 1001, "USD"),
         ],
     );
     let day = w.app().daily_metrics(&today).unwrap();

@@ -126,8 +126,9 @@ fn measure(name: &str, store: StoreChoice, orders: usize) -> anyhow::Result<()> 
     );
 
     let (min, median) = time(|| {
-        for back in 0..30u64 {
-            let date = utc_date(DAY_MS - back * 86_400_000);
+        // 2026-11-02 ..= 2026-12-01.
+        let days = (2..=30).map(|d| format!("2026-11-{d:02}"));
+        for date in days.chain([DAY.to_owned()]) {
             host.service.get_daily_metrics(&date)?;
         }
         Ok(())
@@ -184,20 +185,6 @@ fn time(mut work: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<(Duratio
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1_000.0
-}
-
-fn utc_date(ms: u64) -> String {
-    // Days since 1970-01-01 to a civil date (proleptic Gregorian).
-    let z = (ms / 86_400_000) as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
 }
 
 fn order(i: usize) -> PlaceOrderCommand {
