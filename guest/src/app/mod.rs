@@ -503,7 +503,7 @@ impl<'a> App<'a> {
 
     pub fn daily_metrics(&self, date: &str) -> DomainResult<DailyMetrics> {
         let date = parse_date("date", date)?;
-        let events = store::load_metrics(&self.env, &format!("metrics-{date}"))?;
+        let events = store::load_metrics(&self.env, &date)?;
         Ok(DailyMetrics::fold(date, &events))
     }
 }

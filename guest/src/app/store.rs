@@ -1,18 +1,18 @@
 //! Loading entities from their streams and writing decided events back in
 //! one atomic batch, with the expected version of every stream, the saga's
 //! durable timer, the tags that make streams findable, and the daily-metrics
-//! facts derived from the events.
+//! facts derived from the events (each in a stream of its own).
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::ports::{AppendBatch, Env, NewEvent, StoreError, StoredEvent, StreamAppend};
-use crate::domain::metrics::{MetricEvent, metrics_stream};
+use crate::domain::metrics::{MetricEvent, metrics_tag};
 use crate::domain::order::{Order, OrderEvent};
 use crate::domain::returns::{Return, ReturnEvent};
 use crate::domain::saga::{SagaAction, next_action};
 use crate::domain::shipment::{Shipment, ShipmentEvent};
-use crate::domain::values::Timestamp;
+use crate::domain::values::{Timestamp, utc_date};
 use crate::domain::{DomainError, DomainResult};
 
 pub fn order_stream(order_id: &str) -> String {
@@ -91,9 +91,30 @@ pub(crate) fn load_return(env: &Env<'_>, return_id: &str) -> DomainResult<Option
     Ok(Return::fold(&decode::<ReturnEvent>(&events)?))
 }
 
-pub(crate) fn load_metrics(env: &Env<'_>, stream: &str) -> DomainResult<Vec<MetricEvent>> {
-    let events = env.store.load(stream).map_err(storage)?;
-    decode(&events)
+/// Every metrics fact of `date` (`yyyy-mm-dd`): those of the streams
+/// tagged `metrics-<date>`, after those of the day's single stream of the
+/// same name that earlier versions appended to. A fact may be read twice
+/// (the fold counts it once), never missed.
+pub(crate) fn load_metrics(env: &Env<'_>, date: &str) -> DomainResult<Vec<MetricEvent>> {
+    let tag = metrics_tag(date);
+    let mut facts = decode(&env.store.load(&tag).map_err(storage)?)?;
+    for stream in env.store.find_streams(&tag).map_err(storage)? {
+        facts.extend(decode::<MetricEvent>(
+            &env.store.load(&stream).map_err(storage)?,
+        )?);
+    }
+    Ok(facts)
+}
+
+/// The append that records `fact`, of the day of `at`: the only event of
+/// the fact's own stream, which must not exist yet, tagged with its day.
+pub fn metric_append(at: Timestamp, fact: &MetricEvent) -> StreamAppend {
+    StreamAppend {
+        stream_id: fact.stream(at),
+        expected_version: 0,
+        tags: vec![metrics_tag(&utc_date(at))],
+        events: vec![encode(fact.event_type(), fact)],
+    }
 }
 
 /// When the saga of this order should run next (`None`: never).
@@ -250,46 +271,14 @@ impl Write {
         after
     }
 
-    /// Writes everything atomically. A conflict on a metrics stream (many
-    /// writers add to one day) is resolved here by reading its version
-    /// again: metrics facts commute. A conflict on an entity's stream is
-    /// returned as [`DomainError::Conflict`].
+    /// Writes everything atomically, the metrics facts in streams of their
+    /// own. A conflict (on an entity's stream, or on a fact's stream that
+    /// an earlier write of the same event created) is returned as
+    /// [`DomainError::Conflict`]: nothing was written.
     pub fn commit(mut self, env: &Env<'_>) -> DomainResult<()> {
-        let base = self.batch.streams.len();
-        let mut by_stream: Vec<(String, Vec<NewEvent>)> = Vec::new();
-        for (at, m) in &self.metrics {
-            let stream = metrics_stream(*at);
-            let event = encode(m.event_type(), m);
-            match by_stream.iter_mut().find(|(s, _)| *s == stream) {
-                Some((_, events)) => events.push(event),
-                None => by_stream.push((stream, vec![event])),
-            }
+        for (at, fact) in &self.metrics {
+            self.batch.streams.push(metric_append(*at, fact));
         }
-        for (stream_id, events) in by_stream {
-            self.batch.streams.push(StreamAppend {
-                stream_id,
-                expected_version: 0,
-                tags: Vec::new(),
-                events,
-            });
-        }
-        const ATTEMPTS: usize = 20;
-        for _ in 0..ATTEMPTS {
-            for s in &mut self.batch.streams[base..] {
-                s.expected_version = env.store.stream_version(&s.stream_id).map_err(storage)?;
-            }
-            match env.store.append(&self.batch) {
-                Ok(()) => return Ok(()),
-                Err(StoreError::Conflict { stream_id, .. })
-                    if stream_id.starts_with("metrics-") =>
-                {
-                    continue;
-                }
-                Err(e) => return Err(storage(e)),
-            }
-        }
-        Err(DomainError::Conflict(
-            "the daily metrics stream is too busy; retry".to_string(),
-        ))
+        env.store.append(&self.batch).map_err(storage)
     }
 }

@@ -1,9 +1,15 @@
-//! The daily-metrics projection. Each day has a stream `metrics-YYYY-MM-DD`
-//! of small facts written in the same atomic batch as the events they
-//! come from (`order-placed`, `order-cancelled`, `refund-processed`); the
-//! day's metrics are their fold.
+//! The daily-metrics projection. Every `order-placed`, `order-cancelled`
+//! (of a placed order) and `refund-processed` gives one small fact, written
+//! in the same atomic batch as the event it comes from, as the only event
+//! of its own stream (`metrics-<day>-placed-<order-id>`, ...), created with
+//! expected version 0 and tagged `metrics-<day>`. No two orders' commands
+//! write to one stream, and a repeated fact is a conflict instead of a
+//! second count. The day's metrics are the fold of the facts carrying the
+//! day's tag, plus those of the day's single stream `metrics-<day>` that
+//! earlier versions wrote (decision 0019); a fact counts once however
+//! often it is read.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -34,11 +40,29 @@ impl MetricEvent {
             MetricEvent::RefundCounted { .. } => "refund-counted",
         }
     }
+
+    /// What the fact counts: a kind and the id of the order or return it
+    /// is about. Two facts with one key are one fact told twice.
+    pub fn key(&self) -> (&'static str, &str) {
+        match self {
+            MetricEvent::OrderCounted { order_id, .. } => ("placed", order_id),
+            MetricEvent::CancellationCounted { order_id, .. } => ("cancelled", order_id),
+            MetricEvent::RefundCounted { return_id, .. } => ("refunded", return_id),
+        }
+    }
+
+    /// The fact's own stream, for a fact of the day of `at`:
+    /// `metrics-<yyyy-mm-dd>-<kind>-<id>`.
+    pub fn stream(&self, at: Timestamp) -> String {
+        let (kind, id) = self.key();
+        format!("{}-{kind}-{id}", metrics_tag(&utc_date(at)))
+    }
 }
 
-/// The stream holding the metrics of the day of `at`.
-pub fn metrics_stream(at: Timestamp) -> String {
-    format!("metrics-{}", utc_date(at))
+/// The tag every fact stream of `date` (`yyyy-mm-dd`) carries, and the
+/// name of the day's single stream of facts that earlier versions wrote.
+pub fn metrics_tag(date: &str) -> String {
+    format!("metrics-{date}")
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -68,12 +92,17 @@ pub struct DailyMetrics {
 }
 
 impl DailyMetrics {
+    /// The metrics of the facts, each [`MetricEvent::key`] counted once.
     pub fn fold<'a>(date: String, events: impl IntoIterator<Item = &'a MetricEvent>) -> Self {
         let mut m = DailyMetrics {
             date,
             by_currency: BTreeMap::new(),
         };
+        let mut seen = BTreeSet::new();
         for e in events {
+            if !seen.insert(e.key()) {
+                continue;
+            }
             match e {
                 MetricEvent::OrderCounted { total, .. } => {
                     let t = m.entry(&total.currency);
