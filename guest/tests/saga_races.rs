@@ -17,7 +17,7 @@ mod common;
 use common::fakes::*;
 use common::*;
 use order_core::app::App;
-use order_core::app::ports::{Env, PaymentGateway, PaymentReceipt};
+use order_core::app::ports::{ChargeRequest, Env, PaymentGateway, PaymentReceipt, RefundRequest};
 use order_core::domain::ExternalError;
 use order_core::domain::order::{OrderEvent, OrderStatus};
 use order_core::domain::saga::{Finished, SagaStep};
@@ -55,10 +55,12 @@ fn charge_lands(w: &World) -> String {
     w.payment
         .process_payment(
             &key(SagaStep::ProcessPayment, false),
-            ORDER_ID,
-            &usd(QUOTED_TOTAL),
-            PaymentMethod::CreditCard,
-            CUSTOMER_ID,
+            &ChargeRequest {
+                order_id: ORDER_ID,
+                amount: &usd(QUOTED_TOTAL),
+                method: PaymentMethod::CreditCard,
+                customer_id: CUSTOMER_ID,
+            },
         )
         .unwrap()
         .transaction_id
@@ -248,19 +250,14 @@ impl PaymentGateway for SlowFirstCharge<'_> {
     fn process_payment(
         &self,
         key: &str,
-        order_id: &str,
-        amount: &Money,
-        method: PaymentMethod,
-        customer_id: &str,
+        req: &ChargeRequest,
     ) -> Result<PaymentReceipt, ExternalError> {
         let during = self.during.borrow_mut().take();
         let slow = during.is_some();
         if let Some(during) = during {
             during();
         }
-        let answer = self
-            .inner
-            .process_payment(key, order_id, amount, method, customer_id);
+        let answer = self.inner.process_payment(key, req);
         if slow {
             self.inner
                 .script
@@ -269,15 +266,8 @@ impl PaymentGateway for SlowFirstCharge<'_> {
         answer
     }
 
-    fn refund_payment(
-        &self,
-        key: &str,
-        transaction_id: &str,
-        amount: &Money,
-        reason: &str,
-    ) -> Result<(), ExternalError> {
-        self.inner
-            .refund_payment(key, transaction_id, amount, reason)
+    fn refund_payment(&self, key: &str, req: &RefundRequest) -> Result<(), ExternalError> {
+        self.inner.refund_payment(key, req)
     }
 }
 

@@ -440,11 +440,11 @@ impl PaymentGateway for Sim {
     fn process_payment(
         &self,
         key: &str,
-        order_id: &str,
-        amount: &Money,
-        _method: PaymentMethod,
-        _customer_id: &str,
+        req: &ChargeRequest,
     ) -> Result<PaymentReceipt, ExternalError> {
+        let ChargeRequest {
+            order_id, amount, ..
+        } = *req;
         self.request(key, format!("charge {order_id} {amount}"));
         let result = self.call(
             Target::Charge,
@@ -470,13 +470,12 @@ impl PaymentGateway for Sim {
         result
     }
 
-    fn refund_payment(
-        &self,
-        key: &str,
-        transaction_id: &str,
-        amount: &Money,
-        _reason: &str,
-    ) -> Result<(), ExternalError> {
+    fn refund_payment(&self, key: &str, req: &RefundRequest) -> Result<(), ExternalError> {
+        let RefundRequest {
+            transaction_id,
+            amount,
+            ..
+        } = *req;
         self.request(key, format!("refund {transaction_id} {amount}"));
         let done = || {
             self.pay
@@ -539,12 +538,8 @@ fn items_text(items: &[StockItem]) -> String {
 }
 
 impl InventoryService for Sim {
-    fn allocate_stock(
-        &self,
-        key: &str,
-        order_id: &str,
-        items: &[StockItem],
-    ) -> Result<bool, AllocationError> {
+    fn allocate_stock(&self, key: &str, req: &StockRequest) -> Result<bool, AllocationError> {
+        let StockRequest { order_id, items } = *req;
         self.request(key, format!("allocate {order_id} {}", items_text(items)));
         let done = || self.inv.borrow().allocations.get(key).cloned();
         let result = self.call(
@@ -599,12 +594,8 @@ impl InventoryService for Sim {
         result
     }
 
-    fn release_stock(
-        &self,
-        key: &str,
-        order_id: &str,
-        items: &[StockItem],
-    ) -> Result<(), ExternalError> {
+    fn release_stock(&self, key: &str, req: &StockRequest) -> Result<(), ExternalError> {
+        let StockRequest { order_id, items } = *req;
         self.request(key, format!("release {order_id} {}", items_text(items)));
         let done = || self.inv.borrow().releases.get(key).copied();
         let result = self.call(Target::Release, key, done, || {
@@ -658,13 +649,12 @@ impl InventoryService for Sim {
         result
     }
 
-    fn restock_items(
-        &self,
-        key: &str,
-        return_id: &str,
-        order_id: &str,
-        items: &[StockItem],
-    ) -> Result<(), ExternalError> {
+    fn restock_items(&self, key: &str, req: &RestockRequest) -> Result<(), ExternalError> {
+        let RestockRequest {
+            return_id,
+            order_id,
+            items,
+        } = *req;
         self.request(
             key,
             format!("restock {return_id} {order_id} {}", items_text(items)),
@@ -709,14 +699,13 @@ impl Sim {
 }
 
 impl ShippingCarrier for Sim {
-    fn create_shipment(
-        &self,
-        key: &str,
-        order_id: &str,
-        carrier: CarrierCode,
-        _address: &Address,
-        items: &[PackageItem],
-    ) -> Result<Booking, ExternalError> {
+    fn create_shipment(&self, key: &str, req: &ShipmentRequest) -> Result<Booking, ExternalError> {
+        let ShipmentRequest {
+            order_id,
+            carrier,
+            items,
+            ..
+        } = *req;
         let parcel: Vec<String> = items
             .iter()
             .map(|i| format!("{}x{}", i.quantity, i.product_id))
@@ -751,12 +740,8 @@ impl ShippingCarrier for Sim {
         result
     }
 
-    fn cancel_shipment(
-        &self,
-        key: &str,
-        shipment_id: &str,
-        _reason: &str,
-    ) -> Result<(), ExternalError> {
+    fn cancel_shipment(&self, key: &str, req: &CancelShipmentRequest) -> Result<(), ExternalError> {
+        let shipment_id = req.shipment_id;
         self.request(key, format!("cancel {shipment_id}"));
         let find = |cancelled: bool| {
             self.car
@@ -814,11 +799,7 @@ impl CustomerService for Sim {
     fn send_order_confirmation(
         &self,
         key: &str,
-        _order_id: &str,
-        _customer_id: &str,
-        _items: &[OrderItem],
-        _total: &Money,
-        _tracking_number: Option<&str>,
+        _req: &ConfirmationRequest,
     ) -> Result<(), ExternalError> {
         self.message("send-order-confirmation", key)
     }
@@ -826,9 +807,7 @@ impl CustomerService for Sim {
     fn send_order_cancellation(
         &self,
         key: &str,
-        _order_id: &str,
-        _customer_id: &str,
-        _reason: &str,
+        _req: &CancellationRequest,
     ) -> Result<(), ExternalError> {
         self.message("send-order-cancellation", key)
     }
@@ -836,10 +815,7 @@ impl CustomerService for Sim {
     fn send_shipping_update(
         &self,
         key: &str,
-        _order_id: &str,
-        _customer_id: &str,
-        _tracking_number: &str,
-        _status: ShipmentStatus,
+        _req: &ShippingUpdateRequest,
     ) -> Result<(), ExternalError> {
         self.message("send-shipping-update", key)
     }
@@ -847,10 +823,7 @@ impl CustomerService for Sim {
     fn create_support_ticket(
         &self,
         key: &str,
-        _order_id: &str,
-        _customer_id: &str,
-        _issue: &str,
-        _priority: TicketPriority,
+        _req: &TicketRequest,
     ) -> Result<String, ExternalError> {
         self.message("create-support-ticket", key)?;
         self.tickets.borrow_mut().push(key.to_string());
