@@ -34,6 +34,17 @@ fn retry_events(w: &World) -> Vec<OrderEvent> {
         .collect()
 }
 
+/// Exactly one retry request is recorded: support's, at the start.
+fn assert_one_retry_request_by_support(w: &World) {
+    assert_eq!(
+        retry_events(w),
+        vec![OrderEvent::SagaRetryRequested {
+            requested_by: SUPPORT.to_string(),
+            requested_at: T0,
+        }]
+    );
+}
+
 #[test]
 fn a_step_waiting_on_its_back_off_is_attempted_at_once_with_the_same_key() {
     let w = World::new();
@@ -54,13 +65,7 @@ fn a_step_waiting_on_its_back_off_is_attempted_at_once_with_the_same_key() {
     assert_eq!(order.saga.step(SagaStep::ProcessPayment).attempts, 2);
     assert_eq!(order.status, OrderStatus::Shipped);
     assert_eq!(w.charges(), 1);
-    assert_eq!(
-        retry_events(&w),
-        vec![OrderEvent::SagaRetryRequested {
-            requested_by: SUPPORT.to_string(),
-            requested_at: T0,
-        }]
-    );
+    assert_one_retry_request_by_support(&w);
 }
 
 #[test]
@@ -215,13 +220,7 @@ fn a_scheduled_saga_records_who_asked_and_is_advanced() {
     placed(&w);
     let order = w.app().retry_saga_now(ORDER_ID, SUPPORT).unwrap();
     assert_eq!(order.status, OrderStatus::Shipped);
-    assert_eq!(
-        retry_events(&w),
-        vec![OrderEvent::SagaRetryRequested {
-            requested_by: SUPPORT.to_string(),
-            requested_at: T0,
-        }]
-    );
+    assert_one_retry_request_by_support(&w);
 }
 
 #[test]

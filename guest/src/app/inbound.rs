@@ -351,15 +351,7 @@ impl App<'_> {
                 carrier,
                 tracking_number: tracking_number.to_string(),
                 shipping_address: address,
-                items: o
-                    .items
-                    .iter()
-                    .map(|i| ShipmentItem {
-                        item_id: i.item_id.clone(),
-                        product_id: i.product_id.clone(),
-                        quantity: i.quantity,
-                    })
-                    .collect(),
+                items: ShipmentItem::all_of(&o.items),
             }
             .validate()?;
             let mut events = shipment::decide_init_shipment(None, cmd, self.now())?;

@@ -522,15 +522,7 @@ impl App<'_> {
                                         carrier: b.carrier,
                                         tracking_number: b.tracking_number.clone(),
                                         shipping_address: address.clone(),
-                                        items: order
-                                            .items
-                                            .iter()
-                                            .map(|i| ShipmentItem {
-                                                item_id: i.item_id.clone(),
-                                                product_id: i.product_id.clone(),
-                                                quantity: i.quantity,
-                                            })
-                                            .collect(),
+                                        items: ShipmentItem::all_of(&order.items),
                                         created_at: now,
                                     }],
                                 );
