@@ -572,6 +572,50 @@ impl World {
         })
     }
 
+    /// The script of the context that serves `op` (its WIT function name).
+    pub fn script(&self, op: &str) -> &Script {
+        match op {
+            "process-payment" | "refund-payment" => &self.payment.script,
+            "allocate-stock" | "release-stock" | "restock-items" => &self.inventory.script,
+            "create-shipment" | "cancel-shipment" => &self.carrier.script,
+            "send-order-confirmation"
+            | "send-order-cancellation"
+            | "send-shipping-update"
+            | "create-support-ticket" => &self.customer.script,
+            _ => panic!("no context serves `{op}`"),
+        }
+    }
+
+    /// Given: the next call of `op` fails, as told.
+    pub fn fails(&self, op: &'static str, failure: Failure) {
+        self.script(op).fail(op, failure);
+    }
+
+    /// Given: the next call of `op` fails transiently.
+    pub fn transient(&self, op: &'static str, message: &str) {
+        self.script(op).transient(op, message);
+    }
+
+    /// Given: the next call of `op` is refused for good.
+    pub fn permanent(&self, op: &'static str, message: &str) {
+        self.script(op).permanent(op, message);
+    }
+
+    /// Given: the next call of `op` acts, and its answer is lost.
+    pub fn lost(&self, op: &'static str) {
+        self.script(op).lost(op);
+    }
+
+    /// Given: the next call of `op` does nothing and answers `in-doubt`.
+    pub fn in_doubt(&self, op: &'static str, message: &str) {
+        self.script(op).in_doubt(op, message);
+    }
+
+    /// Given: an order placed (its saga not advanced yet).
+    pub fn placed(&self) -> Order {
+        self.app().place_order(place_cmd()).unwrap()
+    }
+
     /// The charges made so far: one per idempotency key that charged.
     pub fn charges(&self) -> usize {
         self.payment.receipts.borrow().len()
@@ -604,6 +648,11 @@ impl World {
             .filter(|c| c.op == op)
             .cloned()
             .collect()
+    }
+
+    /// The idempotency keys of one operation's calls, in order.
+    pub fn keys_of(&self, op: &str) -> Vec<String> {
+        self.calls_of(op).into_iter().map(|c| c.key).collect()
     }
 
     /// When: the saga runs until it is finished, following its timer

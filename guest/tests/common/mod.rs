@@ -9,7 +9,7 @@ pub mod fakes;
 
 use order_core::domain::order::{ItemQuantity, Order, OrderEvent, OrderStatus, PlaceOrder};
 use order_core::domain::returns::{Return, ReturnEvent, ReturnItem};
-use order_core::domain::saga::{RetryPolicy, SagaPolicy};
+use order_core::domain::saga::{Finished, RetryPolicy, SagaPolicy};
 use order_core::domain::shipment::{Shipment, ShipmentEvent, ShipmentItem};
 use order_core::domain::values::*;
 use order_core::domain::{DomainError, DomainResult, Entity};
@@ -411,6 +411,26 @@ pub fn saga_policy() -> SagaPolicy {
 pub const LEASE_MS: u64 = 30_000;
 
 // ----- assertions -----------------------------------------------------------
+
+/// Then: the saga finished the named way (`completed`, `compensated` or
+/// `compensation-failed`).
+pub fn assert_finished(order: &Order, how: &str) {
+    let finished = order.saga.finished.as_ref().map(|f| match f {
+        Finished::Completed { .. } => "completed",
+        Finished::Compensated { .. } => "compensated",
+        Finished::CompensationFailed { .. } => "compensation-failed",
+    });
+    assert_eq!(finished, Some(how), "{:?}", order.saga.finished);
+}
+
+/// Then: one of the order's notes contains `text`.
+pub fn assert_noted(order: &Order, text: &str) {
+    assert!(
+        order.notes.iter().any(|n| n.contains(text)),
+        "no note contains {text:?}: {:?}",
+        order.notes
+    );
+}
 
 /// Asserts a `Validation` error naming `field`.
 #[track_caller]
