@@ -1,7 +1,8 @@
 //! The simulated world: one value that is every port of the application at
-//! once (event store, clock, policy, payment gateway, inventory, carrier,
-//! customer service), so that a backend's call can run other operations of
-//! the application before it answers. Each external context keeps the
+//! once but the policy (event store, clock, payment gateway, inventory,
+//! carrier, customer service; the prices are the fakes' policy), so that a
+//! backend's call can run other operations of the application before it
+//! answers. Each external context keeps the
 //! ground truth (charges, refunds, stock held per order, bookings) that the
 //! invariants are checked against, honours idempotency keys, and takes its
 //! faults from a queue that the operation list arms.
@@ -15,8 +16,8 @@ use order_core::domain::ExternalError;
 use order_core::domain::values::*;
 
 use super::model::{Op, exec};
-use crate::common::fakes::Streams;
-use crate::common::{T0, saga_policy};
+use crate::common::T0;
+use crate::common::fakes::{FakePolicy, Streams};
 
 /// Where an armed fault strikes: the next call of this kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -170,7 +171,8 @@ impl Sim {
     pub fn app(&self) -> App<'_> {
         App::new(Env {
             store: self,
-            policy: self,
+            // The same prices and saga policy as the given/when/then tests.
+            policy: &FakePolicy,
             payment: self,
             inventory: self,
             carrier: self,
@@ -331,34 +333,11 @@ impl Sim {
     }
 }
 
-// ----- store, clock, policy --------------------------------------------------
+// ----- store and clock --------------------------------------------------
 
 impl Clock for Sim {
     fn now(&self) -> Timestamp {
         self.clock.get()
-    }
-}
-
-impl Policy for Sim {
-    fn policy(&self) -> StorePolicy {
-        StorePolicy {
-            return_window_days: 30,
-            default_carrier: CarrierCode::Ups,
-            saga: saga_policy(),
-        }
-    }
-
-    fn quote(&self, _items: &[OrderItem], subtotal: &Money, _to: &Address) -> (Money, Money) {
-        (
-            Money {
-                amount: subtotal.amount * 8 / 100,
-                currency: subtotal.currency.clone(),
-            },
-            Money {
-                amount: 500,
-                currency: subtotal.currency.clone(),
-            },
-        )
     }
 }
 

@@ -160,6 +160,24 @@ impl StepRecord {
     pub fn unsettled(&self) -> bool {
         self.in_flight || self.in_doubt
     }
+
+    /// The step's call was answered (or given up): its lease ends, it
+    /// stands at `status`, keeps the answer's `error` (if any) and is asked
+    /// again at `retry_at` (if ever).
+    fn answered(
+        &mut self,
+        status: StepStatus,
+        error: Option<&String>,
+        retry_at: Option<Timestamp>,
+    ) {
+        self.status = status;
+        self.in_flight = false;
+        self.lease_until = None;
+        if let Some(error) = error {
+            self.last_error = Some(error.clone());
+        }
+        self.retry_at = retry_at;
+    }
 }
 
 /// Where one compensation stands.
@@ -260,6 +278,74 @@ pub enum Finished {
     },
 }
 
+impl Finished {
+    /// The end an event records, if it is one.
+    fn recorded_by(event: &OrderEvent) -> Option<Finished> {
+        Some(match event {
+            OrderEvent::SagaCompensationFailed {
+                failed_step,
+                reason,
+                pending,
+                ..
+            } => Finished::CompensationFailed {
+                failed_step: *failed_step,
+                reason: reason.clone(),
+                pending: pending.clone(),
+            },
+            OrderEvent::SagaCompleted {
+                shipment_id,
+                tracking_number,
+                ..
+            } => Finished::Completed {
+                shipment_id: shipment_id.clone(),
+                tracking_number: tracking_number.clone(),
+            },
+            OrderEvent::SagaCompensated {
+                failed_step,
+                reason,
+                ..
+            } => Finished::Compensated {
+                failed_step: *failed_step,
+                reason: reason.clone(),
+            },
+            _ => return None,
+        })
+    }
+}
+
+/// A compensation's answer an event records: the step, where it stands,
+/// the answer's error and when it is asked again.
+type CompensationAnswer<'e> = (
+    SagaStep,
+    CompensationStatus,
+    Option<&'e String>,
+    Option<Timestamp>,
+);
+
+fn compensation_answer(event: &OrderEvent) -> Option<CompensationAnswer<'_>> {
+    use CompensationStatus as C;
+    Some(match event {
+        OrderEvent::CompensationCompleted { step, .. } => (*step, C::Completed, None, None),
+        OrderEvent::CompensationSkipped { step, reason, .. } => {
+            (*step, C::Skipped, Some(reason), None)
+        }
+        OrderEvent::CompensationRetryScheduled {
+            step,
+            error,
+            retry_at,
+            ..
+        } => (*step, C::Retrying, Some(error), Some(*retry_at)),
+        OrderEvent::CompensationStalled {
+            step,
+            error,
+            retry_at,
+            ..
+        } => (*step, C::Stalled, Some(error), Some(*retry_at)),
+        OrderEvent::CompensationFailed { step, error, .. } => (*step, C::Failed, Some(error), None),
+        _ => return None,
+    })
+}
+
 /// The saga folded from the order's events.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SagaState {
@@ -321,6 +407,14 @@ impl SagaState {
     }
 
     pub(crate) fn apply(&mut self, event: &OrderEvent) {
+        if let Some((step, status, error, retry_at)) = compensation_answer(event) {
+            self.compensations[step.index()].answered(status, error, retry_at);
+            return;
+        }
+        if let Some(finished) = Finished::recorded_by(event) {
+            self.finished = Some(finished);
+            return;
+        }
         match event {
             OrderEvent::CarrierBookingReceived {
                 shipment_id,
@@ -419,11 +513,8 @@ impl SagaState {
             }
             OrderEvent::SagaStepCompleted { step, outcome, .. } => {
                 let r = &mut self.steps[step.index()];
-                r.status = StepStatus::Completed;
-                r.in_flight = false;
+                r.answered(StepStatus::Completed, None, None);
                 r.in_doubt = false;
-                r.lease_until = None;
-                r.retry_at = None;
                 r.outcome = Some(outcome.clone());
             }
             OrderEvent::SagaStepRetryScheduled {
@@ -434,12 +525,8 @@ impl SagaState {
                 ..
             } => {
                 let r = &mut self.steps[step.index()];
-                r.status = StepStatus::Retrying;
+                r.answered(StepStatus::Retrying, Some(error), Some(*retry_at));
                 r.in_doubt = *in_doubt;
-                r.in_flight = false;
-                r.lease_until = None;
-                r.last_error = Some(error.clone());
-                r.retry_at = Some(*retry_at);
             }
             OrderEvent::SagaStepFailed {
                 step,
@@ -449,18 +536,17 @@ impl SagaState {
                 ..
             } => {
                 let r = &mut self.steps[step.index()];
-                r.status = StepStatus::Failed;
+                let (in_flight, lease_until) = (r.in_flight, r.lease_until);
+                r.answered(StepStatus::Failed, Some(reason), None);
                 if *call_out {
                     // The saga's own call is still out: it keeps its lease
                     // and its outcome is learnt before anything is undone.
+                    r.in_flight = in_flight;
+                    r.lease_until = lease_until;
                     r.in_doubt = true;
                 } else {
-                    r.in_flight = false;
-                    r.lease_until = None;
                     r.in_doubt = *in_doubt;
                 }
-                r.retry_at = None;
-                r.last_error = Some(reason.clone());
                 self.failure.get_or_insert((*step, reason.clone()));
             }
             OrderEvent::NotificationGaveUp { step, reason, .. } => {
@@ -476,12 +562,7 @@ impl SagaState {
                     }
                 ));
                 if *step == SagaStep::NotifyCustomer && !cancellation && self.failure.is_none() {
-                    let r = &mut self.steps[step.index()];
-                    r.status = StepStatus::GaveUp;
-                    r.in_flight = false;
-                    r.lease_until = None;
-                    r.retry_at = None;
-                    r.last_error = Some(reason.clone());
+                    self.steps[step.index()].answered(StepStatus::GaveUp, Some(reason), None);
                 }
             }
             OrderEvent::CompensationStarted {
@@ -493,83 +574,6 @@ impl SagaState {
                 let r = &mut self.compensations[step.index()];
                 r.attempts = (*attempt).max(r.attempts);
                 r.lease_until = Some(*lease_until);
-            }
-            OrderEvent::CompensationCompleted { step, .. } => {
-                self.compensations[step.index()].answered(
-                    CompensationStatus::Completed,
-                    None,
-                    None,
-                );
-            }
-            OrderEvent::CompensationSkipped { step, reason, .. } => {
-                self.compensations[step.index()].answered(
-                    CompensationStatus::Skipped,
-                    Some(reason),
-                    None,
-                );
-            }
-            OrderEvent::CompensationRetryScheduled {
-                step,
-                error,
-                retry_at,
-                ..
-            } => {
-                self.compensations[step.index()].answered(
-                    CompensationStatus::Retrying,
-                    Some(error),
-                    Some(*retry_at),
-                );
-            }
-            OrderEvent::CompensationStalled {
-                step,
-                error,
-                retry_at,
-                ..
-            } => {
-                self.compensations[step.index()].answered(
-                    CompensationStatus::Stalled,
-                    Some(error),
-                    Some(*retry_at),
-                );
-            }
-            OrderEvent::CompensationFailed { step, error, .. } => {
-                self.compensations[step.index()].answered(
-                    CompensationStatus::Failed,
-                    Some(error),
-                    None,
-                );
-            }
-            OrderEvent::SagaCompensationFailed {
-                failed_step,
-                reason,
-                pending,
-                ..
-            } => {
-                self.finished = Some(Finished::CompensationFailed {
-                    failed_step: *failed_step,
-                    reason: reason.clone(),
-                    pending: pending.clone(),
-                })
-            }
-            OrderEvent::SagaCompleted {
-                shipment_id,
-                tracking_number,
-                ..
-            } => {
-                self.finished = Some(Finished::Completed {
-                    shipment_id: shipment_id.clone(),
-                    tracking_number: tracking_number.clone(),
-                })
-            }
-            OrderEvent::SagaCompensated {
-                failed_step,
-                reason,
-                ..
-            } => {
-                self.finished = Some(Finished::Compensated {
-                    failed_step: *failed_step,
-                    reason: reason.clone(),
-                })
             }
             _ => {}
         }
