@@ -204,15 +204,7 @@ fn return_in(status: ReturnStatus) -> Return {
     r
 }
 
-const ALL_RETURN_STATUSES: [ReturnStatus; 7] = [
-    ReturnStatus::Requested,
-    ReturnStatus::Approved,
-    ReturnStatus::Shipped,
-    ReturnStatus::Received,
-    ReturnStatus::Refunded,
-    ReturnStatus::Denied,
-    ReturnStatus::Closed,
-];
+const ALL_RETURN_STATUSES: [ReturnStatus; 7] = ReturnStatus::ALL;
 
 fn return_statuses_except(allowed: &[ReturnStatus]) -> Vec<ReturnStatus> {
     ALL_RETURN_STATUSES

@@ -9,7 +9,7 @@ pub mod fakes;
 
 use order_core::domain::order::{ItemQuantity, Order, OrderEvent, OrderStatus, PlaceOrder};
 use order_core::domain::returns::{Return, ReturnEvent, ReturnItem};
-use order_core::domain::saga::{Finished, RetryPolicy, SagaPolicy};
+use order_core::domain::saga::{Finished, RetryPolicy, SagaPolicy, SagaStep};
 use order_core::domain::shipment::{Shipment, ShipmentEvent, ShipmentItem};
 use order_core::domain::values::*;
 use order_core::domain::{DomainError, DomainResult, Entity};
@@ -309,15 +309,8 @@ pub fn order_in(status: OrderStatus) -> Order {
     order
 }
 
-pub const ALL_STATUSES: [OrderStatus; 7] = [
-    OrderStatus::Draft,
-    OrderStatus::Pending,
-    OrderStatus::Confirmed,
-    OrderStatus::Shipped,
-    OrderStatus::Delivered,
-    OrderStatus::Cancelled,
-    OrderStatus::Returned,
-];
+/// Every status, in the WIT's order (the generated list).
+pub const ALL_STATUSES: [OrderStatus; 7] = OrderStatus::ALL;
 
 /// Every status except `allowed`.
 pub fn statuses_except(allowed: &[OrderStatus]) -> Vec<OrderStatus> {
@@ -421,6 +414,18 @@ pub fn assert_finished(order: &Order, how: &str) {
         Finished::CompensationFailed { .. } => "compensation-failed",
     });
     assert_eq!(finished, Some(how), "{:?}", order.saga.finished);
+}
+
+/// Then: the saga was compensated after `step` failed.
+pub fn assert_compensated_after(order: &Order, step: SagaStep) {
+    assert!(
+        matches!(
+            &order.saga.finished,
+            Some(Finished::Compensated { failed_step: Some(s), .. }) if *s == step
+        ),
+        "{:?}",
+        order.saga.finished
+    );
 }
 
 /// Then: one of the order's notes contains `text`.
