@@ -37,16 +37,16 @@ pub struct SagaInput {
     pub shipping_address: Address,
 }
 
+fn stock_item(i: &OrderItem) -> StockItem {
+    StockItem {
+        product_id: i.product_id.clone(),
+        sku: i.sku.clone(),
+        quantity: i.quantity,
+    }
+}
+
 fn stock_items(order: &Order) -> Vec<StockItem> {
-    order
-        .items
-        .iter()
-        .map(|i| StockItem {
-            product_id: i.product_id.clone(),
-            sku: i.sku.clone(),
-            quantity: i.quantity,
-        })
-        .collect()
+    order.items.iter().map(stock_item).collect()
 }
 
 /// Exactly the lines recorded allocated: every line after a full
@@ -79,11 +79,7 @@ fn allocated_items(order: &Order) -> Vec<StockItem> {
         .items
         .iter()
         .filter(|i| lines.contains(&i.item_id))
-        .map(|i| StockItem {
-            product_id: i.product_id.clone(),
-            sku: i.sku.clone(),
-            quantity: i.quantity,
-        })
+        .map(stock_item)
         .collect()
 }
 

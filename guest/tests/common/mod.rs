@@ -405,6 +405,19 @@ pub const LEASE_MS: u64 = 30_000;
 
 // ----- assertions -----------------------------------------------------------
 
+/// Then: an optional text field takes nothing or 1..=`max` characters,
+/// and an empty or longer text is refused naming `field`.
+pub fn assert_optional_text<T: std::fmt::Debug>(
+    decide: impl Fn(Option<String>) -> DomainResult<T>,
+    max: usize,
+    field: &str,
+) {
+    assert!(decide(None).is_ok(), "{field} left out");
+    assert!(decide(Some(text(max))).is_ok(), "{field} of {max}");
+    assert_validation(decide(Some(text(max + 1))), field);
+    assert_validation(decide(Some(String::new())), field);
+}
+
 /// Then: the saga finished the named way (`completed`, `compensated` or
 /// `compensation-failed`).
 pub fn assert_finished(order: &Order, how: &str) {
