@@ -405,6 +405,17 @@ pub const LEASE_MS: u64 = 30_000;
 
 // ----- assertions -----------------------------------------------------------
 
+/// Then: an instant is taken from `earliest` on, and one just before it is
+/// refused naming `field`.
+pub fn assert_not_before<T: std::fmt::Debug>(
+    decide: impl Fn(Timestamp) -> DomainResult<T>,
+    earliest: Timestamp,
+    field: &str,
+) {
+    assert!(decide(earliest).is_ok(), "{field} at {earliest}");
+    assert_validation(decide(earliest - 1), field);
+}
+
 /// Then: an optional text field takes nothing or 1..=`max` characters,
 /// and an empty or longer text is refused naming `field`.
 pub fn assert_optional_text<T: std::fmt::Debug>(
