@@ -31,14 +31,9 @@ fn op_key(op: &'static str, step: SagaStep, compensation: bool) -> (&'static str
     (op, key(step, compensation))
 }
 
-/// An order placed through the application.
-fn placed(w: &World) -> Order {
-    w.app().place_order(place_cmd()).unwrap()
-}
-
 /// An order placed and taken through its whole saga.
 fn fulfilled(w: &World) -> Order {
-    placed(w);
+    w.placed();
     w.clock.advance(MINUTE);
     w.app().advance_saga(ORDER_ID).unwrap()
 }
@@ -52,7 +47,7 @@ fn shipment_id(order: &Order) -> String {
 #[test]
 fn placing_an_order_prices_it_and_schedules_its_saga() {
     let w = World::new();
-    let order = placed(&w);
+    let order = w.placed();
     assert_eq!(order.status, OrderStatus::Pending);
     assert_eq!(order.subtotal, usd(SUBTOTAL));
     assert_eq!(order.tax, usd(SUBTOTAL * TAX_PERCENT / 100));
@@ -133,10 +128,8 @@ fn rerunning_a_finished_saga_makes_no_external_call_and_writes_nothing() {
 #[test]
 fn a_transient_payment_failure_is_retried_at_the_timer_with_the_same_key() {
     let w = World::new();
-    placed(&w);
-    w.payment
-        .script
-        .transient("process-payment", "gateway timeout");
+    w.placed();
+    w.transient("process-payment", "gateway timeout");
     let app = w.app();
     let order = app.advance_saga(ORDER_ID).unwrap();
     assert_eq!(order.status, OrderStatus::Pending);
@@ -164,10 +157,8 @@ fn a_transient_payment_failure_is_retried_at_the_timer_with_the_same_key() {
 #[test]
 fn a_declined_payment_cancels_the_order_and_sends_the_notice_without_a_refund() {
     let w = World::new();
-    placed(&w);
-    w.payment
-        .script
-        .permanent("process-payment", "card declined");
+    w.placed();
+    w.permanent("process-payment", "card declined");
     let order = w.app().advance_saga(ORDER_ID).unwrap();
     assert_eq!(
         w.op_keys(),
@@ -196,8 +187,8 @@ fn a_declined_payment_cancels_the_order_and_sends_the_notice_without_a_refund() 
 #[test]
 fn an_out_of_stock_allocation_refunds_exactly_once_and_cancels() {
     let w = World::new();
-    placed(&w);
-    w.inventory.script.fail(
+    w.placed();
+    w.fails(
         "allocate-stock",
         Failure::OutOfStock(vec![Unavailable {
             product_id: PRODUCT_A.to_string(),
@@ -254,7 +245,7 @@ fn an_out_of_stock_allocation_refunds_exactly_once_and_cancels() {
 fn cancelling_a_confirmed_allocated_order_releases_stock_and_refunds() {
     let w = World::new();
     let app = w.app();
-    placed(&w);
+    w.placed();
     app.confirm_payment(ORDER_ID, "txn-manual", usd(QUOTED_TOTAL))
         .unwrap();
     app.allocate_inventory(
@@ -303,7 +294,7 @@ fn cancelling_a_confirmed_allocated_order_releases_stock_and_refunds() {
 #[test]
 fn cancelling_a_pending_order_only_sends_the_notice() {
     let w = World::new();
-    placed(&w);
+    w.placed();
     let order = w
         .app()
         .cancel_order(ORDER_ID, "duplicate", "customer")
@@ -316,16 +307,11 @@ fn cancelling_a_pending_order_only_sends_the_notice() {
 #[test]
 fn a_failing_confirmation_gives_up_and_the_order_stays_shipped() {
     let w = World::new();
-    placed(&w);
-    w.customer
-        .script
-        .permanent("send-order-confirmation", "no email on file");
+    w.placed();
+    w.permanent("send-order-confirmation", "no email on file");
     let order = w.app().advance_saga(ORDER_ID).unwrap();
     assert_eq!(order.status, OrderStatus::Shipped);
-    assert!(matches!(
-        order.saga.finished,
-        Some(Finished::Completed { .. })
-    ));
+    assert_finished(&order, "completed");
     assert_eq!(
         order.notes[0],
         "the order confirmation could not be sent to the customer: no email on file"
@@ -336,11 +322,7 @@ fn a_failing_confirmation_gives_up_and_the_order_stays_shipped() {
         "{:?}",
         order.notes
     );
-    let tickets: Vec<String> = w
-        .calls_of("create-support-ticket")
-        .into_iter()
-        .map(|c| c.key)
-        .collect();
+    let tickets = w.keys_of("create-support-ticket");
     assert_eq!(
         tickets,
         vec![format!(
@@ -353,13 +335,9 @@ fn a_failing_confirmation_gives_up_and_the_order_stays_shipped() {
 #[test]
 fn a_cancellation_notice_that_cannot_be_sent_is_noted_and_the_saga_ends() {
     let w = World::new();
-    placed(&w);
-    w.payment
-        .script
-        .permanent("process-payment", "card declined");
-    w.customer
-        .script
-        .permanent("send-order-cancellation", "no email on file");
+    w.placed();
+    w.permanent("process-payment", "card declined");
+    w.permanent("send-order-cancellation", "no email on file");
     let order = w.app().advance_saga(ORDER_ID).unwrap();
     assert_eq!(order.status, OrderStatus::Cancelled);
     assert_eq!(
@@ -373,10 +351,7 @@ fn a_cancellation_notice_that_cannot_be_sent_is_noted_and_the_saga_ends() {
         order.saga.notes,
         vec!["send-order-cancellation gave up: no email on file".to_string()]
     );
-    assert!(matches!(
-        order.saga.finished,
-        Some(Finished::Compensated { .. })
-    ));
+    assert_finished(&order, "compensated");
     assert_eq!(w.store.timer(ORDER_ID), None);
 }
 
@@ -384,12 +359,10 @@ fn a_cancellation_notice_that_cannot_be_sent_is_noted_and_the_saga_ends() {
 fn a_stalled_compensation_keeps_retrying_until_it_succeeds() {
     let w = World::new();
     let app = w.app();
-    placed(&w);
-    w.carrier
-        .script
-        .permanent("create-shipment", "no carrier serves the area");
+    w.placed();
+    w.permanent("create-shipment", "no carrier serves the area");
     for _ in 0..3 {
-        w.payment.script.transient("refund-payment", "gateway down");
+        w.transient("refund-payment", "gateway down");
     }
     let mut order = app.advance_saga(ORDER_ID).unwrap();
     assert_eq!(order.status, OrderStatus::Cancelled);
@@ -420,13 +393,7 @@ fn a_stalled_compensation_keeps_retrying_until_it_succeeds() {
     assert_eq!(w.calls_of("send-order-cancellation").len(), 1);
     assert_eq!(w.calls_of("release-stock").len(), 1);
     assert_eq!(order.refunded, usd(QUOTED_TOTAL));
-    assert!(matches!(
-        order.saga.finished,
-        Some(Finished::Compensated {
-            failed_step: Some(SagaStep::CreateShipment),
-            ..
-        })
-    ));
+    assert_compensated_after(&order, SagaStep::CreateShipment);
 }
 
 // ----- metrics ------------------------------------------------------------------
@@ -501,7 +468,7 @@ fn a_cancelled_draft_is_not_counted() {
 fn a_repeated_payment_succeeded_is_a_duplicate_and_writes_nothing() {
     let w = World::new();
     let app = w.app();
-    placed(&w);
+    w.placed();
     assert_eq!(
         app.on_payment_succeeded(ORDER_ID, "txn-hook", usd(QUOTED_TOTAL)),
         Ok(Inbound::Applied)
@@ -634,7 +601,7 @@ fn inbound_events_for_unknown_entities_are_not_found() {
 fn a_payment_failed_event_cancels_the_order_once() {
     let w = World::new();
     let app = w.app();
-    placed(&w);
+    w.placed();
     assert_eq!(
         app.on_payment_failed(ORDER_ID, "insufficient funds"),
         Ok(Inbound::Applied)
@@ -700,8 +667,8 @@ fn an_allocation_lost_in_flight_is_recovered_before_its_stock_is_released() {
 
     let w = World::new();
     let app = w.app();
-    placed(&w);
-    w.inventory.script.transient("allocate-stock", "busy");
+    w.placed();
+    w.transient("allocate-stock", "busy");
     let order = app.advance_saga(ORDER_ID).unwrap();
     assert_eq!(
         order.status,
@@ -733,10 +700,7 @@ fn an_allocation_lost_in_flight_is_recovered_before_its_stock_is_released() {
             op_key("send-order-cancellation", SagaStep::NotifyCustomer, true),
         ]
     );
-    assert!(matches!(
-        order.saga.finished,
-        Some(Finished::Compensated { .. })
-    ));
+    assert_finished(&order, "compensated");
 }
 
 #[test]
@@ -744,7 +708,7 @@ fn a_charge_lost_in_flight_while_another_payment_confirmed_the_order_is_refunded
     use order_core::domain::order::OrderEvent;
     let w = World::new();
     let app = w.app();
-    placed(&w);
+    w.placed();
     // An advance started the charge and died; meanwhile a webhook confirmed
     // the order with another transaction.
     w.append_raw(&[
@@ -761,11 +725,7 @@ fn a_charge_lost_in_flight_while_another_payment_confirmed_the_order_is_refunded
     w.clock.advance(MINUTE);
     let order = w.run_saga_to_the_end(&app);
     // The saga learnt its own charge (same key) and gave it back.
-    let keys: Vec<String> = w
-        .calls_of("refund-payment")
-        .into_iter()
-        .map(|c| c.key)
-        .collect();
+    let keys = w.keys_of("refund-payment");
     assert_eq!(
         keys,
         vec![format!("order-{ORDER_ID}/process-payment/duplicate")]
@@ -774,11 +734,7 @@ fn a_charge_lost_in_flight_while_another_payment_confirmed_the_order_is_refunded
         order.payment.as_ref().unwrap().transaction_id,
         "txn-from-webhook"
     );
-    assert!(
-        order.notes.iter().any(|n| n.contains("duplicate charge")),
-        "{:?}",
-        order.notes
-    );
+    assert_noted(&order, "duplicate charge");
     assert_eq!(order.status, OrderStatus::Shipped);
 }
 
@@ -786,10 +742,8 @@ fn a_charge_lost_in_flight_while_another_payment_confirmed_the_order_is_refunded
 fn a_stale_out_of_stock_report_after_allocation_is_refused() {
     let w = World::new();
     let app = w.app();
-    placed(&w);
-    w.carrier
-        .script
-        .transient("create-shipment", "carrier down");
+    w.placed();
+    w.transient("create-shipment", "carrier down");
     let order = app.advance_saga(ORDER_ID).unwrap();
     assert!(order.allocation.as_ref().unwrap().all_items_allocated);
     let result = app.on_stock_allocation_failed(ORDER_ID, "sku-1 (2 requested, 0 available)");

@@ -15,7 +15,7 @@ use order_core::app::App;
 use order_core::domain::DomainError;
 use order_core::domain::order::{Order, OrderStatus};
 use order_core::domain::returns::ReturnStatus;
-use order_core::domain::saga::{CompensationStatus, Finished, SagaStep};
+use order_core::domain::saga::{CompensationStatus, SagaStep};
 use order_core::domain::values::PaymentMethod;
 
 fn key(step: SagaStep, compensation: bool) -> String {
@@ -52,9 +52,9 @@ fn a_charge_whose_answer_is_lost_is_refunded_even_when_every_retry_is_unavailabl
     let app = w.app();
     app.place_order(place_cmd()).unwrap();
     // Attempt 1 charges and its answer is lost; attempts 2 and 3 get 503.
-    w.payment.script.lost("process-payment");
-    w.payment.script.transient("process-payment", "503");
-    w.payment.script.transient("process-payment", "503");
+    w.lost("process-payment");
+    w.transient("process-payment", "503");
+    w.transient("process-payment", "503");
     let order = w.run_saga_to_the_end(&app);
 
     assert_eq!(order.status, OrderStatus::Cancelled);
@@ -74,13 +74,7 @@ fn a_charge_whose_answer_is_lost_is_refunded_even_when_every_retry_is_unavailabl
     assert!(learn < refund, "the outcome is learnt before the refund");
     assert_eq!(refund_details(&w), vec![format!("txn-1 {}", order.total)]);
     assert_eq!(order.refunded, order.total);
-    assert!(matches!(
-        order.saga.finished,
-        Some(Finished::Compensated {
-            failed_step: Some(SagaStep::ProcessPayment),
-            ..
-        })
-    ));
+    assert_compensated_after(&order, SagaStep::ProcessPayment);
 }
 
 #[test]
@@ -88,9 +82,9 @@ fn an_allocation_whose_answer_is_lost_is_learnt_and_released_when_the_step_gives
     let w = World::new();
     let app = w.app();
     app.place_order(place_cmd()).unwrap();
-    w.inventory.script.lost("allocate-stock");
-    w.inventory.script.transient("allocate-stock", "503");
-    w.inventory.script.transient("allocate-stock", "503");
+    w.lost("allocate-stock");
+    w.transient("allocate-stock", "503");
+    w.transient("allocate-stock", "503");
     let order = w.run_saga_to_the_end(&app);
 
     assert_eq!(order.status, OrderStatus::Cancelled);
@@ -125,9 +119,9 @@ fn a_booking_whose_answer_is_lost_is_learnt_and_cancelled_when_the_step_gives_up
     let w = World::new();
     let app = w.app();
     app.place_order(place_cmd()).unwrap();
-    w.carrier.script.lost("create-shipment");
-    w.carrier.script.transient("create-shipment", "503");
-    w.carrier.script.transient("create-shipment", "503");
+    w.lost("create-shipment");
+    w.transient("create-shipment", "503");
+    w.transient("create-shipment", "503");
     let order = w.run_saga_to_the_end(&app);
 
     assert_eq!(order.status, OrderStatus::Cancelled);
@@ -148,11 +142,9 @@ fn a_step_in_doubt_whose_repeat_is_refused_had_no_effect_and_nothing_is_undone()
     // The outcome is unknown three times, then the gateway declines the key
     // for good: nothing was charged under it.
     for _ in 0..3 {
-        w.payment.script.in_doubt("process-payment", "time-out");
+        w.in_doubt("process-payment", "time-out");
     }
-    w.payment
-        .script
-        .permanent("process-payment", "card declined");
+    w.permanent("process-payment", "card declined");
     let order = w.run_saga_to_the_end(&app);
 
     assert_eq!(order.status, OrderStatus::Cancelled);
@@ -171,10 +163,10 @@ fn a_compensation_that_cannot_learn_the_outcome_keeps_asking_and_never_releases_
     let w = World::new();
     let app = w.app();
     app.place_order(place_cmd()).unwrap();
-    w.inventory.script.lost("allocate-stock");
+    w.lost("allocate-stock");
     // Every later allocate call is unavailable, far beyond the retry policy.
     for _ in 0..20 {
-        w.inventory.script.transient("allocate-stock", "503");
+        w.transient("allocate-stock", "503");
     }
     let order = run_rounds(&w, &app, 12);
 
@@ -214,7 +206,7 @@ fn a_refund_in_doubt_refuses_another_amount_until_its_outcome_is_learnt() {
     let half = PRICE_B / 2;
 
     // Given a refund of half whose answer is lost (the gateway made it).
-    w.payment.script.lost("refund-payment");
+    w.lost("refund-payment");
     assert!(matches!(
         app.process_refund(RETURN_ID, usd(half), PaymentMethod::CreditCard),
         Err(DomainError::External(_))
@@ -261,7 +253,7 @@ fn a_refund_refused_for_good_is_no_longer_in_doubt_and_another_amount_may_follow
     let app = w.app();
     w.received_return(&app);
     let half = PRICE_B / 2;
-    w.payment.script.transient("refund-payment", "unavailable");
+    w.transient("refund-payment", "unavailable");
     assert!(
         app.process_refund(RETURN_ID, usd(half), PaymentMethod::CreditCard)
             .is_err()
@@ -273,9 +265,7 @@ fn a_refund_refused_for_good_is_no_longer_in_doubt_and_another_amount_may_follow
         "refund-in-doubt",
         Some("refund-amount"),
     );
-    w.payment
-        .script
-        .permanent("refund-payment", "card account closed");
+    w.permanent("refund-payment", "card account closed");
     assert!(
         app.process_refund(RETURN_ID, usd(half), PaymentMethod::CreditCard)
             .is_err()

@@ -9,7 +9,7 @@ mod common;
 use common::fakes::*;
 use common::*;
 use order_core::domain::order::OrderStatus;
-use order_core::domain::saga::{Finished, SagaStep};
+use order_core::domain::saga::SagaStep;
 
 fn stalled_key() -> String {
     format!("order-{ORDER_ID}/support-ticket/process-payment/stalled")
@@ -22,15 +22,9 @@ fn a_refused_refund_ends_compensation_failed_with_a_ticket_despite_a_failing_tic
     app.place_order(place_cmd()).unwrap();
     // Paid, then out of stock; the refund is refused for good and the first
     // ticket call fails transiently.
-    w.inventory
-        .script
-        .permanent("allocate-stock", "discontinued");
-    w.payment
-        .script
-        .permanent("refund-payment", "charge disputed");
-    w.customer
-        .script
-        .transient("create-support-ticket", "helpdesk down");
+    w.permanent("allocate-stock", "discontinued");
+    w.permanent("refund-payment", "charge disputed");
+    w.transient("create-support-ticket", "helpdesk down");
     let first = app.advance_saga(ORDER_ID).unwrap();
     assert_eq!(first.status, OrderStatus::Cancelled);
     let owed = first.saga.obligation(&stalled_key()).expect("recorded");
@@ -46,11 +40,7 @@ fn a_refused_refund_ends_compensation_failed_with_a_ticket_despite_a_failing_tic
     );
 
     let order = w.run_saga_to_the_end(&app);
-    let tickets: Vec<String> = w
-        .calls_of("create-support-ticket")
-        .into_iter()
-        .map(|c| c.key)
-        .collect();
+    let tickets = w.keys_of("create-support-ticket");
     assert_eq!(
         tickets,
         vec![stalled_key(), stalled_key()],
@@ -66,10 +56,7 @@ fn a_refused_refund_ends_compensation_failed_with_a_ticket_despite_a_failing_tic
         "{:?}",
         order.notes
     );
-    assert!(matches!(
-        order.saga.finished,
-        Some(Finished::CompensationFailed { .. })
-    ));
+    assert_finished(&order, "compensation-failed");
 }
 
 #[test]
@@ -77,11 +64,9 @@ fn a_ticket_call_in_doubt_is_repeated_under_its_key_until_it_answers() {
     let w = World::new();
     let app = w.app();
     app.place_order(place_cmd()).unwrap();
-    w.customer
-        .script
-        .permanent("send-order-confirmation", "no email on file");
+    w.permanent("send-order-confirmation", "no email on file");
     for _ in 0..5 {
-        w.customer.script.lost("create-support-ticket");
+        w.lost("create-support-ticket");
     }
     let order = w.run_saga_to_the_end(&app);
     assert_eq!(order.status, OrderStatus::Shipped);
@@ -90,10 +75,7 @@ fn a_ticket_call_in_doubt_is_repeated_under_its_key_until_it_answers() {
     assert_eq!(calls.len(), 6, "five lost answers, then the ticket");
     assert!(calls.iter().all(|c| c.key == key));
     assert_eq!(order.saga.tickets().len(), 1);
-    assert!(matches!(
-        order.saga.finished,
-        Some(Finished::Completed { .. })
-    ));
+    assert_finished(&order, "completed");
 }
 
 #[test]
@@ -101,11 +83,9 @@ fn a_stalled_refund_opens_its_ticket_while_the_refund_keeps_being_retried() {
     let w = World::new();
     let app = w.app();
     app.place_order(place_cmd()).unwrap();
-    w.inventory
-        .script
-        .permanent("allocate-stock", "discontinued");
+    w.permanent("allocate-stock", "discontinued");
     for _ in 0..4 {
-        w.payment.script.transient("refund-payment", "503");
+        w.transient("refund-payment", "503");
     }
     let mut order = app.advance_saga(ORDER_ID).unwrap();
     for _ in 0..4 {
@@ -132,8 +112,5 @@ fn a_stalled_refund_opens_its_ticket_while_the_refund_keeps_being_retried() {
     );
     let order = w.run_saga_to_the_end(&app);
     assert_eq!(order.refunded, order.total);
-    assert!(matches!(
-        order.saga.finished,
-        Some(Finished::Compensated { .. })
-    ));
+    assert_finished(&order, "compensated");
 }

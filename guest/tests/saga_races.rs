@@ -17,10 +17,10 @@ mod common;
 use common::fakes::*;
 use common::*;
 use order_core::app::App;
-use order_core::app::ports::{Env, PaymentGateway, PaymentReceipt};
+use order_core::app::ports::{ChargeRequest, Env, PaymentGateway, PaymentReceipt, RefundRequest};
 use order_core::domain::ExternalError;
 use order_core::domain::order::{OrderEvent, OrderStatus};
-use order_core::domain::saga::{Finished, SagaStep};
+use order_core::domain::saga::SagaStep;
 use order_core::domain::values::*;
 
 const QUOTED_TOTAL: u64 = SUBTOTAL + SUBTOTAL * TAX_PERCENT / 100 + FLAT_SHIPPING;
@@ -55,10 +55,12 @@ fn charge_lands(w: &World) -> String {
     w.payment
         .process_payment(
             &key(SagaStep::ProcessPayment, false),
-            ORDER_ID,
-            &usd(QUOTED_TOTAL),
-            PaymentMethod::CreditCard,
-            CUSTOMER_ID,
+            &ChargeRequest {
+                order_id: ORDER_ID,
+                amount: &usd(QUOTED_TOTAL),
+                method: PaymentMethod::CreditCard,
+                customer_id: CUSTOMER_ID,
+            },
         )
         .unwrap()
         .transaction_id
@@ -78,7 +80,7 @@ fn an_order_shipped_by_a_clerk_while_the_booking_is_out_completes_when_the_booki
     let w = World::new();
     let app = w.app();
     app.place_order(place_cmd()).unwrap();
-    w.carrier.script.transient("create-shipment", "503");
+    w.transient("create-shipment", "503");
     let order = app.advance_saga(ORDER_ID).unwrap();
     assert!(order.allocation.is_some());
     // The retry's advance started the booking and died; a clerk ships the order.
@@ -87,9 +89,7 @@ fn an_order_shipped_by_a_clerk_while_the_booking_is_out_completes_when_the_booki
     app.ship_order(ORDER_ID, SHIPMENT_ID, CarrierCode::Ups, TRACKING_NUMBER)
         .unwrap();
     // The carrier refuses the saga's repeated booking: nothing under its key.
-    w.carrier
-        .script
-        .permanent("create-shipment", "order already shipped");
+    w.permanent("create-shipment", "order already shipped");
     w.clock.advance(2 * MINUTE);
     let order = w.run_saga_to_the_end(&app);
 
@@ -99,10 +99,7 @@ fn an_order_shipped_by_a_clerk_while_the_booking_is_out_completes_when_the_booki
     assert!(w.calls_of("release-stock").is_empty());
     assert!(w.calls_of("refund-payment").is_empty());
     assert_eq!(w.calls_of("send-order-confirmation").len(), 1);
-    assert!(matches!(
-        order.saga.finished,
-        Some(Finished::Completed { .. })
-    ));
+    assert_finished(&order, "completed");
 }
 
 // ----- 2. a failure report during the saga's own unanswered charge ----------------
@@ -150,8 +147,8 @@ fn a_transient_answer_after_a_lost_charge_does_not_let_a_clerks_payment_hide_the
     app.confirm_payment(ORDER_ID, "txn-by-clerk", usd(QUOTED_TOTAL))
         .unwrap();
     // Attempts 2 and 3 get transient errors.
-    w.payment.script.transient("process-payment", "503");
-    w.payment.script.transient("process-payment", "503");
+    w.transient("process-payment", "503");
+    w.transient("process-payment", "503");
     w.clock.advance(2 * MINUTE);
     let order = w.run_saga_to_the_end(&app);
 
@@ -172,13 +169,13 @@ fn an_allocation_that_outlives_its_lease_is_released_after_the_repeats_fail_tran
     let w = World::new();
     let app = w.app();
     app.place_order(place_cmd()).unwrap();
-    w.inventory.script.transient("allocate-stock", "busy");
+    w.transient("allocate-stock", "busy");
     app.advance_saga(ORDER_ID).unwrap();
     // Worker one's attempt 2 is slow and outlives its lease.
     w.clock.advance(MINUTE);
     call_started_and_host_died(&w, SagaStep::AllocateInventory, 2);
     // Worker two's repeat gets a transient error: the step runs out of attempts.
-    w.inventory.script.transient("allocate-stock", "503");
+    w.transient("allocate-stock", "503");
     w.clock.advance(2 * MINUTE);
     let order = w.run_saga_to_the_end(&app);
 
@@ -248,19 +245,14 @@ impl PaymentGateway for SlowFirstCharge<'_> {
     fn process_payment(
         &self,
         key: &str,
-        order_id: &str,
-        amount: &Money,
-        method: PaymentMethod,
-        customer_id: &str,
+        req: &ChargeRequest,
     ) -> Result<PaymentReceipt, ExternalError> {
         let during = self.during.borrow_mut().take();
         let slow = during.is_some();
         if let Some(during) = during {
             during();
         }
-        let answer = self
-            .inner
-            .process_payment(key, order_id, amount, method, customer_id);
+        let answer = self.inner.process_payment(key, req);
         if slow {
             self.inner
                 .script
@@ -269,15 +261,8 @@ impl PaymentGateway for SlowFirstCharge<'_> {
         answer
     }
 
-    fn refund_payment(
-        &self,
-        key: &str,
-        transaction_id: &str,
-        amount: &Money,
-        reason: &str,
-    ) -> Result<(), ExternalError> {
-        self.inner
-            .refund_payment(key, transaction_id, amount, reason)
+    fn refund_payment(&self, key: &str, req: &RefundRequest) -> Result<(), ExternalError> {
+        self.inner.refund_payment(key, req)
     }
 }
 
@@ -324,11 +309,7 @@ fn a_charge_whose_answer_loses_the_race_to_a_cancellation_is_refunded_after_a_tr
     // Then the charge is learnt under its key and refunded in full.
     assert_eq!(order.status, OrderStatus::Cancelled);
     assert!(order.saga.finished.is_some(), "{:?}", order.saga);
-    let charge_keys: Vec<String> = w
-        .calls_of("process-payment")
-        .into_iter()
-        .map(|c| c.key)
-        .collect();
+    let charge_keys = w.keys_of("process-payment");
     assert!(
         charge_keys
             .iter()
@@ -352,7 +333,7 @@ fn a_partial_allocation_releases_only_the_allocated_lines() {
     let w = World::new();
     let app = w.app();
     app.place_order(place_cmd()).unwrap();
-    w.inventory.script.transient("allocate-stock", "busy");
+    w.transient("allocate-stock", "busy");
     app.advance_saga(ORDER_ID).unwrap();
     app.allocate_inventory(
         ORDER_ID,
@@ -371,7 +352,7 @@ fn a_partial_stock_allocated_report_names_no_line_and_releases_none() {
     let w = World::new();
     let app = w.app();
     app.place_order(place_cmd()).unwrap();
-    w.inventory.script.transient("allocate-stock", "busy");
+    w.transient("allocate-stock", "busy");
     app.advance_saga(ORDER_ID).unwrap();
     app.on_stock_allocated(ORDER_ID, false).unwrap();
     w.run_saga_to_the_end(&app);
@@ -389,14 +370,12 @@ fn a_refund_retried_with_another_amount_after_a_refusal_uses_another_key() {
     let app = w.app();
     w.received_return(&app);
 
-    w.payment
-        .script
-        .permanent("refund-payment", "amount above the refundable balance");
+    w.permanent("refund-payment", "amount above the refundable balance");
     assert!(
         app.process_refund(RETURN_ID, usd(PRICE_B), PaymentMethod::CreditCard)
             .is_err()
     );
-    w.payment.script.in_doubt("refund-payment", "time-out");
+    w.in_doubt("refund-payment", "time-out");
     assert!(
         app.process_refund(RETURN_ID, usd(PRICE_B - 100), PaymentMethod::CreditCard)
             .is_err()
@@ -404,11 +383,7 @@ fn a_refund_retried_with_another_amount_after_a_refusal_uses_another_key() {
     // The same amount again: the same key, so a refund that landed is not repeated.
     app.process_refund(RETURN_ID, usd(PRICE_B - 100), PaymentMethod::CreditCard)
         .unwrap();
-    let keys: Vec<String> = w
-        .calls_of("refund-payment")
-        .into_iter()
-        .map(|c| c.key)
-        .collect();
+    let keys = w.keys_of("refund-payment");
     let first = format!("return-{RETURN_ID}/refund/{PRICE_B}-USD");
     let second = format!("return-{RETURN_ID}/refund/{}-USD", PRICE_B - 100);
     assert_eq!(keys, vec![first, second.clone(), second]);
@@ -435,10 +410,7 @@ fn a_carrier_booking_before_the_order_is_ready_is_used_instead_of_booking_a_seco
         w.calls_of("create-shipment").is_empty(),
         "no second booking"
     );
-    assert!(matches!(
-        order.saga.finished,
-        Some(Finished::Completed { .. })
-    ));
+    assert_finished(&order, "completed");
 }
 
 #[test]
@@ -448,9 +420,7 @@ fn a_carrier_booking_for_an_order_cancelled_before_it_was_ready_is_cancelled_by_
     app.place_order(place_cmd()).unwrap();
     app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
         .unwrap();
-    w.payment
-        .script
-        .permanent("process-payment", "card declined");
+    w.permanent("process-payment", "card declined");
     let order = w.run_saga_to_the_end(&app);
 
     assert_eq!(order.status, OrderStatus::Cancelled);
@@ -478,7 +448,7 @@ fn a_carrier_booking_for_an_already_cancelled_order_is_cancelled_at_once() {
     let order = w.run_saga_to_the_end(&app);
     assert!(order.saga.finished.is_some());
     // A failing cancel writes nothing: the carrier's redelivery tries again.
-    w.carrier.script.transient("cancel-shipment", "503");
+    w.transient("cancel-shipment", "503");
     assert!(
         app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
             .is_err()
@@ -496,14 +466,7 @@ fn a_carrier_booking_for_an_already_cancelled_order_is_cancelled_at_once() {
         order_core::domain::shipment::ShipmentState::DeliveryFailed
     );
     let order = app.get_order(ORDER_ID).unwrap();
-    assert!(
-        order
-            .notes
-            .iter()
-            .any(|n| n.contains("booked by the carrier was cancelled")),
-        "{:?}",
-        order.notes
-    );
+    assert_noted(&order, "booked by the carrier was cancelled");
 }
 
 #[test]
@@ -517,7 +480,7 @@ fn a_carrier_booking_for_an_order_already_shipped_with_another_shipment_is_cance
     // Given the order shipped with the saga's booking, when the carrier
     // reports a booking of its own (the first report fails to cancel and
     // is redelivered).
-    w.carrier.script.transient("cancel-shipment", "503");
+    w.transient("cancel-shipment", "503");
     assert!(
         app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
             .is_err()
@@ -543,13 +506,10 @@ fn a_carrier_booking_for_an_order_already_shipped_with_another_shipment_is_cance
     );
     let order = app.get_order(ORDER_ID).unwrap();
     assert_eq!(order.status, OrderStatus::Shipped);
-    assert_eq!(order.shipping.unwrap().shipment_id, own);
-    assert!(
-        order.notes.iter().any(|n| n.contains(&format!(
-            "booked by the carrier was cancelled (the order ships with shipment {own})"
-        ))),
-        "{:?}",
-        order.notes
+    assert_eq!(order.shipping.as_ref().unwrap().shipment_id, own);
+    assert_noted(
+        &order,
+        &format!("booked by the carrier was cancelled (the order ships with shipment {own})"),
     );
     // A redelivery afterwards is a duplicate.
     app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
@@ -590,9 +550,7 @@ fn a_carrier_booking_it_will_not_cancel_for_a_shipped_order_is_handed_to_people(
     let app = w.app();
     app.place_order(place_cmd()).unwrap();
     w.run_saga_to_the_end(&app);
-    w.carrier
-        .script
-        .permanent("cancel-shipment", "already picked up");
+    w.permanent("cancel-shipment", "already picked up");
     app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
         .unwrap();
 
@@ -620,22 +578,14 @@ fn a_duplicate_charge_whose_refund_is_refused_is_handed_to_people_with_a_ticket(
     charge_lands(&w);
     app.confirm_payment(ORDER_ID, "txn-by-clerk", usd(QUOTED_TOTAL))
         .unwrap();
-    w.payment
-        .script
-        .permanent("refund-payment", "refunds disabled");
-    w.customer
-        .script
-        .transient("create-support-ticket", "helpdesk down");
+    w.permanent("refund-payment", "refunds disabled");
+    w.transient("create-support-ticket", "helpdesk down");
     w.clock.advance(2 * MINUTE);
     let order = w.run_saga_to_the_end(&app);
 
     assert_eq!(order.status, OrderStatus::Shipped);
     let key = format!("order-{ORDER_ID}/support-ticket/process-payment/duplicate");
-    let tickets: Vec<String> = w
-        .calls_of("create-support-ticket")
-        .into_iter()
-        .map(|c| c.key)
-        .collect();
+    let tickets = w.keys_of("create-support-ticket");
     assert_eq!(tickets, vec![key.clone(), key.clone()]);
     assert_eq!(
         order.saga.obligation(&key).unwrap().ticket_id.as_deref(),
@@ -649,25 +599,14 @@ fn a_support_ticket_refused_for_good_is_asked_under_a_new_key_until_opened() {
     let app = w.app();
     app.place_order(place_cmd()).unwrap();
     // Given the order confirmation is refused and so is the first ticket.
-    w.customer
-        .script
-        .permanent("send-order-confirmation", "refused");
-    w.customer
-        .script
-        .permanent("create-support-ticket", "refused");
+    w.permanent("send-order-confirmation", "refused");
+    w.permanent("create-support-ticket", "refused");
     let order = w.run_saga_to_the_end(&app);
 
     // Then the saga finishes with a ticket opened under a new key.
-    assert!(matches!(
-        order.saga.finished,
-        Some(Finished::Completed { .. })
-    ));
+    assert_finished(&order, "completed");
     let key = format!("order-{ORDER_ID}/support-ticket/notify-customer/undelivered");
-    let asked: Vec<String> = w
-        .calls_of("create-support-ticket")
-        .into_iter()
-        .map(|c| c.key)
-        .collect();
+    let asked = w.keys_of("create-support-ticket");
     let second = format!("{key}/after-refusal-1");
     assert_eq!(asked, vec![key.clone(), second.clone()]);
     assert_eq!(

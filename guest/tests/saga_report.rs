@@ -32,6 +32,26 @@ fn step_started(step: SagaStep) -> OrderEvent {
     }
 }
 
+/// A placed order whose saga charged it, then had the allocation refused
+/// for good (answered, nothing held).
+fn paid_then_allocation_failed() -> Vec<OrderEvent> {
+    and(
+        pending_events(),
+        [
+            saga_started(),
+            paid(),
+            payment_confirmed(),
+            OrderEvent::SagaStepFailed {
+                step: SagaStep::AllocateInventory,
+                reason: "out of stock".to_string(),
+                failed_at: NOW,
+                in_doubt: false,
+                call_out: false,
+            },
+        ],
+    )
+}
+
 fn paid() -> OrderEvent {
     OrderEvent::SagaStepCompleted {
         step: SagaStep::ProcessPayment,
@@ -125,18 +145,8 @@ fn a_step_failure_compensates_refunds_and_skips_the_steps_that_never_ran() {
     // Given a payment taken, an allocation that failed for good, and the
     // refund done
     let order = given(and(
-        pending_events(),
+        paid_then_allocation_failed(),
         [
-            saga_started(),
-            paid(),
-            payment_confirmed(),
-            OrderEvent::SagaStepFailed {
-                step: SagaStep::AllocateInventory,
-                reason: "out of stock".to_string(),
-                failed_at: NOW,
-                in_doubt: false,
-                call_out: false,
-            },
             OrderEvent::CompensationCompleted {
                 step: SagaStep::ProcessPayment,
                 detail: "refunded".to_string(),
@@ -238,25 +248,13 @@ fn a_compensation_that_failed_names_what_is_left_to_do() {
 fn a_stalled_compensation_is_reported_as_failed_while_the_saga_keeps_trying() {
     // Given a refund that stalled after the allocation failed
     let order = given(and(
-        pending_events(),
-        [
-            saga_started(),
-            paid(),
-            payment_confirmed(),
-            OrderEvent::SagaStepFailed {
-                step: SagaStep::AllocateInventory,
-                reason: "out of stock".to_string(),
-                failed_at: NOW,
-                in_doubt: false,
-                call_out: false,
-            },
-            OrderEvent::CompensationStalled {
-                step: SagaStep::ProcessPayment,
-                attempt: 5,
-                error: "gateway down".to_string(),
-                retry_at: NOW + MINUTE,
-            },
-        ],
+        paid_then_allocation_failed(),
+        [OrderEvent::CompensationStalled {
+            step: SagaStep::ProcessPayment,
+            attempt: 5,
+            error: "gateway down".to_string(),
+            retry_at: NOW + MINUTE,
+        }],
     ));
     let r = report(&order, NOW);
     // Then the saga is compensating, not finished, and its outcome already

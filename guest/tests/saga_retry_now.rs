@@ -17,10 +17,6 @@ use order_core::domain::{DomainError, Entity};
 
 const SUPPORT: &str = "support@example.com";
 
-fn placed(w: &World) -> Order {
-    w.app().place_order(place_cmd()).unwrap()
-}
-
 fn order_stream() -> String {
     format!("order-{ORDER_ID}")
 }
@@ -34,13 +30,22 @@ fn retry_events(w: &World) -> Vec<OrderEvent> {
         .collect()
 }
 
+/// Exactly one retry request is recorded: support's, at the start.
+fn assert_one_retry_request_by_support(w: &World) {
+    assert_eq!(
+        retry_events(w),
+        vec![OrderEvent::SagaRetryRequested {
+            requested_by: SUPPORT.to_string(),
+            requested_at: T0,
+        }]
+    );
+}
+
 #[test]
 fn a_step_waiting_on_its_back_off_is_attempted_at_once_with_the_same_key() {
     let w = World::new();
-    placed(&w);
-    w.payment
-        .script
-        .transient("process-payment", "gateway timeout");
+    w.placed();
+    w.transient("process-payment", "gateway timeout");
     let app = w.app();
     app.advance_saga(ORDER_ID).unwrap();
     let due = w.store.timer(ORDER_ID).expect("a retry is scheduled");
@@ -54,23 +59,15 @@ fn a_step_waiting_on_its_back_off_is_attempted_at_once_with_the_same_key() {
     assert_eq!(order.saga.step(SagaStep::ProcessPayment).attempts, 2);
     assert_eq!(order.status, OrderStatus::Shipped);
     assert_eq!(w.charges(), 1);
-    assert_eq!(
-        retry_events(&w),
-        vec![OrderEvent::SagaRetryRequested {
-            requested_by: SUPPORT.to_string(),
-            requested_at: T0,
-        }]
-    );
+    assert_one_retry_request_by_support(&w);
 }
 
 #[test]
 fn retry_now_counts_attempts_and_the_policy_limit_still_fails_the_step() {
     let w = World::new();
-    placed(&w);
+    w.placed();
     for _ in 0..retry_policy().max_attempts {
-        w.payment
-            .script
-            .transient("process-payment", "gateway timeout");
+        w.transient("process-payment", "gateway timeout");
     }
     let app = w.app();
     app.advance_saga(ORDER_ID).unwrap();
@@ -94,9 +91,9 @@ fn retry_now_counts_attempts_and_the_policy_limit_still_fails_the_step() {
 #[test]
 fn an_in_doubt_call_retried_now_is_repeated_under_its_key_and_charges_once() {
     let w = World::new();
-    placed(&w);
+    w.placed();
     // The gateway charges, and its answer is lost.
-    w.payment.script.lost("process-payment");
+    w.lost("process-payment");
     let app = w.app();
     let order = app.advance_saga(ORDER_ID).unwrap();
     assert!(order.saga.step(SagaStep::ProcessPayment).in_doubt);
@@ -114,11 +111,9 @@ fn an_in_doubt_call_retried_now_is_repeated_under_its_key_and_charges_once() {
 #[test]
 fn a_compensation_waiting_on_its_back_off_is_attempted_at_once() {
     let w = World::new();
-    placed(&w);
-    w.carrier
-        .script
-        .permanent("create-shipment", "no carrier serves the area");
-    w.payment.script.transient("refund-payment", "gateway down");
+    w.placed();
+    w.permanent("create-shipment", "no carrier serves the area");
+    w.transient("refund-payment", "gateway down");
     let app = w.app();
     let order = app.advance_saga(ORDER_ID).unwrap();
     assert_eq!(
@@ -141,7 +136,7 @@ fn a_compensation_waiting_on_its_back_off_is_attempted_at_once() {
 #[test]
 fn an_obligation_waiting_on_its_back_off_is_due_at_once_after_the_request() {
     let w = World::new();
-    placed(&w);
+    w.placed();
     let order = w.run_saga_to_the_end(&w.app());
     let key = format!("order-{ORDER_ID}/support-ticket/notify-customer/test");
     let now = w.clock.now();
@@ -190,7 +185,7 @@ fn an_obligation_waiting_on_its_back_off_is_due_at_once_after_the_request() {
 #[test]
 fn a_call_in_flight_keeps_its_lease() {
     let w = World::new();
-    placed(&w);
+    w.placed();
     let now = w.clock.now();
     let order = w.app().get_order(ORDER_ID).unwrap();
     let order = Order::apply(Some(order), &OrderEvent::SagaStarted { started_at: now });
@@ -212,22 +207,16 @@ fn a_call_in_flight_keeps_its_lease() {
 #[test]
 fn a_scheduled_saga_records_who_asked_and_is_advanced() {
     let w = World::new();
-    placed(&w);
+    w.placed();
     let order = w.app().retry_saga_now(ORDER_ID, SUPPORT).unwrap();
     assert_eq!(order.status, OrderStatus::Shipped);
-    assert_eq!(
-        retry_events(&w),
-        vec![OrderEvent::SagaRetryRequested {
-            requested_by: SUPPORT.to_string(),
-            requested_at: T0,
-        }]
-    );
+    assert_one_retry_request_by_support(&w);
 }
 
 #[test]
 fn a_finished_saga_is_not_restarted() {
     let w = World::new();
-    placed(&w);
+    w.placed();
     let app = w.app();
     w.run_saga_to_the_end(&app);
     let calls = w.calls().len();
@@ -263,7 +252,7 @@ fn an_unknown_order_is_not_found() {
 #[test]
 fn a_blank_or_over_long_requester_is_refused_by_name() {
     let w = World::new();
-    placed(&w);
+    w.placed();
     assert_validation(w.app().retry_saga_now(ORDER_ID, "  "), "requested-by");
     assert_validation(w.app().retry_saga_now(ORDER_ID, &text(101)), "requested-by");
     assert!(w.calls().is_empty());

@@ -3,7 +3,7 @@
 //! redelivery answers `Duplicate` and writes nothing.
 
 use super::App;
-use super::ports::TicketPriority;
+use super::ports::{CancelShipmentRequest, ShippingUpdateRequest, TicketPriority, TicketRequest};
 use super::store::{
     Write, load_order, load_return, load_shipment, order_returns_tag, storage, transaction_tag,
 };
@@ -254,8 +254,10 @@ impl App<'_> {
             };
             cancelled = match self.env.carrier.cancel_shipment(
                 &booking.cancel_key(&o.order_id),
-                &shipment_id,
-                &why,
+                &CancelShipmentRequest {
+                    shipment_id: &shipment_id,
+                    reason: &why,
+                },
             ) {
                 Ok(()) => Some(Ok(())),
                 Err(ExternalError::Permanent(m)) => Some(Err(m)),
@@ -292,13 +294,15 @@ impl App<'_> {
                                 "order-{}/support-ticket/create-shipment/carrier-{shipment_id}",
                                 o.order_id
                             ),
-                            &o.order_id,
-                            &o.customer_id,
-                            &format!("order {}: {note} {with}", o.order_id)
-                                .chars()
-                                .take(1000)
-                                .collect::<String>(),
-                            TicketPriority::Urgent,
+                            &TicketRequest {
+                                order_id: &o.order_id,
+                                customer_id: &o.customer_id,
+                                issue: &format!("order {}: {note} {with}", o.order_id)
+                                    .chars()
+                                    .take(1000)
+                                    .collect::<String>(),
+                                priority: TicketPriority::Urgent,
+                            },
                         )
                         .map_err(DomainError::External)?;
                     order_events.push(order::OrderEvent::NoteRecorded {
@@ -347,15 +351,7 @@ impl App<'_> {
                 carrier,
                 tracking_number: tracking_number.to_string(),
                 shipping_address: address,
-                items: o
-                    .items
-                    .iter()
-                    .map(|i| ShipmentItem {
-                        item_id: i.item_id.clone(),
-                        product_id: i.product_id.clone(),
-                        quantity: i.quantity,
-                    })
-                    .collect(),
+                items: ShipmentItem::all_of(&o.items),
             }
             .validate()?;
             let mut events = shipment::decide_init_shipment(None, cmd, self.now())?;
@@ -464,10 +460,12 @@ impl App<'_> {
         if let Ok(Some(o)) = load_order(&self.env, &s.order_id) {
             let _ = self.env.customer.send_shipping_update(
                 &format!("shipment-{}/shipping-update/{status}/{at}", s.shipment_id),
-                &o.order_id,
-                &o.customer_id,
-                &s.tracking_number,
-                status,
+                &ShippingUpdateRequest {
+                    order_id: &o.order_id,
+                    customer_id: &o.customer_id,
+                    tracking_number: &s.tracking_number,
+                    status,
+                },
             );
         }
     }

@@ -200,29 +200,20 @@ impl PaymentGateway for AcceptingPayment {
     fn process_payment(
         &self,
         key: &str,
-        _order_id: &str,
-        amount: &Money,
-        _method: PaymentMethod,
-        _customer_id: &str,
+        req: &ChargeRequest,
     ) -> Result<PaymentReceipt, ExternalError> {
         let now = SystemClock.now();
         Ok(lock(&self.receipts)
             .entry(key.to_string())
             .or_insert_with(|| PaymentReceipt {
                 transaction_id: id_of("transaction", key),
-                amount: amount.clone(),
+                amount: req.amount.clone(),
                 processed_at: now,
             })
             .clone())
     }
 
-    fn refund_payment(
-        &self,
-        _key: &str,
-        _transaction_id: &str,
-        _amount: &Money,
-        _reason: &str,
-    ) -> Result<(), ExternalError> {
+    fn refund_payment(&self, _key: &str, _req: &RefundRequest) -> Result<(), ExternalError> {
         Ok(())
     }
 }
@@ -232,31 +223,15 @@ impl PaymentGateway for AcceptingPayment {
 pub struct AcceptingInventory;
 
 impl InventoryService for AcceptingInventory {
-    fn allocate_stock(
-        &self,
-        _key: &str,
-        _order_id: &str,
-        _items: &[StockItem],
-    ) -> Result<bool, AllocationError> {
+    fn allocate_stock(&self, _key: &str, _req: &StockRequest) -> Result<bool, AllocationError> {
         Ok(true)
     }
 
-    fn release_stock(
-        &self,
-        _key: &str,
-        _order_id: &str,
-        _items: &[StockItem],
-    ) -> Result<(), ExternalError> {
+    fn release_stock(&self, _key: &str, _req: &StockRequest) -> Result<(), ExternalError> {
         Ok(())
     }
 
-    fn restock_items(
-        &self,
-        _key: &str,
-        _return_id: &str,
-        _order_id: &str,
-        _items: &[StockItem],
-    ) -> Result<(), ExternalError> {
+    fn restock_items(&self, _key: &str, _req: &RestockRequest) -> Result<(), ExternalError> {
         Ok(())
     }
 }
@@ -266,19 +241,12 @@ impl InventoryService for AcceptingInventory {
 pub struct AcceptingCarrier;
 
 impl ShippingCarrier for AcceptingCarrier {
-    fn create_shipment(
-        &self,
-        key: &str,
-        _order_id: &str,
-        carrier: CarrierCode,
-        _address: &Address,
-        _items: &[PackageItem],
-    ) -> Result<Booking, ExternalError> {
+    fn create_shipment(&self, key: &str, req: &ShipmentRequest) -> Result<Booking, ExternalError> {
         let shipment_id = id_of("shipment", key);
         Ok(Booking {
             tracking_number: format!("1Z{}", &shipment_id[..8]),
             shipment_id,
-            carrier,
+            carrier: req.carrier,
             estimated_delivery: None,
         })
     }
@@ -286,8 +254,7 @@ impl ShippingCarrier for AcceptingCarrier {
     fn cancel_shipment(
         &self,
         _key: &str,
-        _shipment_id: &str,
-        _reason: &str,
+        _req: &CancelShipmentRequest,
     ) -> Result<(), ExternalError> {
         Ok(())
     }
@@ -301,11 +268,7 @@ impl CustomerService for AcceptingCustomer {
     fn send_order_confirmation(
         &self,
         _key: &str,
-        _order_id: &str,
-        _customer_id: &str,
-        _items: &[OrderItem],
-        _total: &Money,
-        _tracking_number: Option<&str>,
+        _req: &ConfirmationRequest,
     ) -> Result<(), ExternalError> {
         Ok(())
     }
@@ -313,9 +276,7 @@ impl CustomerService for AcceptingCustomer {
     fn send_order_cancellation(
         &self,
         _key: &str,
-        _order_id: &str,
-        _customer_id: &str,
-        _reason: &str,
+        _req: &CancellationRequest,
     ) -> Result<(), ExternalError> {
         Ok(())
     }
@@ -323,10 +284,7 @@ impl CustomerService for AcceptingCustomer {
     fn send_shipping_update(
         &self,
         _key: &str,
-        _order_id: &str,
-        _customer_id: &str,
-        _tracking_number: &str,
-        _status: ShipmentStatus,
+        _req: &ShippingUpdateRequest,
     ) -> Result<(), ExternalError> {
         Ok(())
     }
@@ -334,10 +292,7 @@ impl CustomerService for AcceptingCustomer {
     fn create_support_ticket(
         &self,
         key: &str,
-        _order_id: &str,
-        _customer_id: &str,
-        _issue: &str,
-        _priority: TicketPriority,
+        _req: &TicketRequest,
     ) -> Result<String, ExternalError> {
         Ok(id_of("ticket", key))
     }
@@ -432,14 +387,14 @@ mod tests {
         );
         // The same charge asked again under the same key is the first one.
         let money = Money::parse("amount", 100, "USD").unwrap();
-        let first = ports
-            .payment
-            .process_payment("k", order_id, &money, PaymentMethod::CreditCard, "c")
-            .unwrap();
-        let again = ports
-            .payment
-            .process_payment("k", order_id, &money, PaymentMethod::CreditCard, "c")
-            .unwrap();
+        let charge = ChargeRequest {
+            order_id,
+            amount: &money,
+            method: PaymentMethod::CreditCard,
+            customer_id: "c",
+        };
+        let first = ports.payment.process_payment("k", &charge).unwrap();
+        let again = ports.payment.process_payment("k", &charge).unwrap();
         assert_eq!(first, again);
     }
 }

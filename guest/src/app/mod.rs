@@ -320,9 +320,11 @@ impl<'a> App<'a> {
                 .inventory
                 .restock_items(
                     &format!("return-{}/restock", r.return_id),
-                    &r.return_id,
-                    &r.order_id,
-                    &items,
+                    &ports::RestockRequest {
+                        return_id: &r.return_id,
+                        order_id: &r.order_id,
+                        items: &items,
+                    },
                 )
                 .map_err(DomainError::External)?;
         }
@@ -369,9 +371,11 @@ impl<'a> App<'a> {
         };
         match self.env.payment.refund_payment(
             &key,
-            &transaction_id,
-            &amount,
-            &format!("return {}", r.return_id),
+            &ports::RefundRequest {
+                transaction_id: &transaction_id,
+                amount: &amount,
+                reason: &format!("return {}", r.return_id),
+            },
         ) {
             Ok(()) => {}
             // Refused for good: nothing was refunded under the key.

@@ -81,22 +81,32 @@ pub struct PaymentReceipt {
     pub processed_at: Timestamp,
 }
 
+/// A charge for an order (WIT `process-payment-request`).
+#[derive(Clone, Copy, Debug)]
+pub struct ChargeRequest<'a> {
+    pub order_id: &'a str,
+    pub amount: &'a Money,
+    pub method: PaymentMethod,
+    pub customer_id: &'a str,
+}
+
+/// Money given back on a transaction (WIT `refund-payment-request`).
+#[derive(Clone, Copy, Debug)]
+pub struct RefundRequest<'a> {
+    pub transaction_id: &'a str,
+    pub amount: &'a Money,
+    pub reason: &'a str,
+}
+
+/// Every call takes its idempotency key first and its request second, as
+/// the WIT functions do: a port's signature is written once, here.
 pub trait PaymentGateway {
     fn process_payment(
         &self,
         key: &str,
-        order_id: &str,
-        amount: &Money,
-        method: PaymentMethod,
-        customer_id: &str,
+        req: &ChargeRequest,
     ) -> Result<PaymentReceipt, ExternalError>;
-    fn refund_payment(
-        &self,
-        key: &str,
-        transaction_id: &str,
-        amount: &Money,
-        reason: &str,
-    ) -> Result<(), ExternalError>;
+    fn refund_payment(&self, key: &str, req: &RefundRequest) -> Result<(), ExternalError>;
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -119,27 +129,27 @@ pub enum AllocationError {
     Failed(ExternalError),
 }
 
+/// Stock held or given back for an order (WIT `allocate-stock-request`
+/// and `release-stock-request`).
+#[derive(Clone, Copy, Debug)]
+pub struct StockRequest<'a> {
+    pub order_id: &'a str,
+    pub items: &'a [StockItem],
+}
+
+/// Returned items put back on the shelf (WIT `restock-items-request`).
+#[derive(Clone, Copy, Debug)]
+pub struct RestockRequest<'a> {
+    pub return_id: &'a str,
+    pub order_id: &'a str,
+    pub items: &'a [StockItem],
+}
+
 pub trait InventoryService {
     /// Ok(true) when everything was reserved.
-    fn allocate_stock(
-        &self,
-        key: &str,
-        order_id: &str,
-        items: &[StockItem],
-    ) -> Result<bool, AllocationError>;
-    fn release_stock(
-        &self,
-        key: &str,
-        order_id: &str,
-        items: &[StockItem],
-    ) -> Result<(), ExternalError>;
-    fn restock_items(
-        &self,
-        key: &str,
-        return_id: &str,
-        order_id: &str,
-        items: &[StockItem],
-    ) -> Result<(), ExternalError>;
+    fn allocate_stock(&self, key: &str, req: &StockRequest) -> Result<bool, AllocationError>;
+    fn release_stock(&self, key: &str, req: &StockRequest) -> Result<(), ExternalError>;
+    fn restock_items(&self, key: &str, req: &RestockRequest) -> Result<(), ExternalError>;
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -156,21 +166,25 @@ pub struct Booking {
     pub estimated_delivery: Option<Timestamp>,
 }
 
+/// A parcel to book (WIT `create-shipment-request`).
+#[derive(Clone, Copy, Debug)]
+pub struct ShipmentRequest<'a> {
+    pub order_id: &'a str,
+    pub carrier: CarrierCode,
+    pub address: &'a Address,
+    pub items: &'a [PackageItem],
+}
+
+/// A booking to call off (WIT `cancel-shipment-request`).
+#[derive(Clone, Copy, Debug)]
+pub struct CancelShipmentRequest<'a> {
+    pub shipment_id: &'a str,
+    pub reason: &'a str,
+}
+
 pub trait ShippingCarrier {
-    fn create_shipment(
-        &self,
-        key: &str,
-        order_id: &str,
-        carrier: CarrierCode,
-        address: &Address,
-        items: &[PackageItem],
-    ) -> Result<Booking, ExternalError>;
-    fn cancel_shipment(
-        &self,
-        key: &str,
-        shipment_id: &str,
-        reason: &str,
-    ) -> Result<(), ExternalError>;
+    fn create_shipment(&self, key: &str, req: &ShipmentRequest) -> Result<Booking, ExternalError>;
+    fn cancel_shipment(&self, key: &str, req: &CancelShipmentRequest) -> Result<(), ExternalError>;
 }
 
 /// How urgent a support ticket is.
@@ -182,38 +196,62 @@ pub enum TicketPriority {
     Urgent,
 }
 
+/// The order confirmation (WIT `send-order-confirmation-request`).
+#[derive(Clone, Copy, Debug)]
+pub struct ConfirmationRequest<'a> {
+    pub order_id: &'a str,
+    pub customer_id: &'a str,
+    pub items: &'a [OrderItem],
+    pub total: &'a Money,
+    pub tracking_number: Option<&'a str>,
+}
+
+/// The cancellation notice (WIT `send-order-cancellation-request`).
+#[derive(Clone, Copy, Debug)]
+pub struct CancellationRequest<'a> {
+    pub order_id: &'a str,
+    pub customer_id: &'a str,
+    pub reason: &'a str,
+}
+
+/// A tracking notice (WIT `send-shipping-update-request`).
+#[derive(Clone, Copy, Debug)]
+pub struct ShippingUpdateRequest<'a> {
+    pub order_id: &'a str,
+    pub customer_id: &'a str,
+    pub tracking_number: &'a str,
+    pub status: ShipmentStatus,
+}
+
+/// A ticket for people to act on (WIT `create-support-ticket-request`).
+#[derive(Clone, Copy, Debug)]
+pub struct TicketRequest<'a> {
+    pub order_id: &'a str,
+    pub customer_id: &'a str,
+    pub issue: &'a str,
+    pub priority: TicketPriority,
+}
+
 pub trait CustomerService {
     fn send_order_confirmation(
         &self,
         key: &str,
-        order_id: &str,
-        customer_id: &str,
-        items: &[OrderItem],
-        total: &Money,
-        tracking_number: Option<&str>,
+        req: &ConfirmationRequest,
     ) -> Result<(), ExternalError>;
     fn send_order_cancellation(
         &self,
         key: &str,
-        order_id: &str,
-        customer_id: &str,
-        reason: &str,
+        req: &CancellationRequest,
     ) -> Result<(), ExternalError>;
     fn send_shipping_update(
         &self,
         key: &str,
-        order_id: &str,
-        customer_id: &str,
-        tracking_number: &str,
-        status: ShipmentStatus,
+        req: &ShippingUpdateRequest,
     ) -> Result<(), ExternalError>;
     fn create_support_ticket(
         &self,
         key: &str,
-        order_id: &str,
-        customer_id: &str,
-        issue: &str,
-        priority: TicketPriority,
+        req: &TicketRequest,
     ) -> Result<String, ExternalError>;
 }
 

@@ -6,7 +6,11 @@
 //! repeating the call with the same key.
 
 use super::App;
-use super::ports::{AllocationError, PackageItem, StockItem, TicketPriority};
+use super::ports::{
+    AllocationError, CancelShipmentRequest, CancellationRequest, ChargeRequest,
+    ConfirmationRequest, PackageItem, RefundRequest, ShipmentRequest, StockItem, StockRequest,
+    TicketPriority, TicketRequest,
+};
 use super::store::{Write, load_order, load_shipment};
 use crate::domain::order::{Order, OrderEvent, OrderStatus, saga_payment};
 use crate::domain::saga::{
@@ -33,16 +37,16 @@ pub struct SagaInput {
     pub shipping_address: Address,
 }
 
+fn stock_item(i: &OrderItem) -> StockItem {
+    StockItem {
+        product_id: i.product_id.clone(),
+        sku: i.sku.clone(),
+        quantity: i.quantity,
+    }
+}
+
 fn stock_items(order: &Order) -> Vec<StockItem> {
-    order
-        .items
-        .iter()
-        .map(|i| StockItem {
-            product_id: i.product_id.clone(),
-            sku: i.sku.clone(),
-            quantity: i.quantity,
-        })
-        .collect()
+    order.items.iter().map(stock_item).collect()
 }
 
 /// Exactly the lines recorded allocated: every line after a full
@@ -75,11 +79,7 @@ fn allocated_items(order: &Order) -> Vec<StockItem> {
         .items
         .iter()
         .filter(|i| lines.contains(&i.item_id))
-        .map(|i| StockItem {
-            product_id: i.product_id.clone(),
-            sku: i.sku.clone(),
-            quantity: i.quantity,
-        })
+        .map(stock_item)
         .collect()
 }
 
@@ -285,10 +285,12 @@ impl App<'_> {
                 };
                 let result = self.env.customer.create_support_ticket(
                     &o.call_key(),
-                    &order.order_id,
-                    &order.customer_id,
-                    &o.issue,
-                    priority,
+                    &TicketRequest {
+                        order_id: &order.order_id,
+                        customer_id: &order.customer_id,
+                        issue: &o.issue,
+                        priority,
+                    },
                 );
                 after_obligation(order, index, result, policy, now)
             }
@@ -319,10 +321,12 @@ impl App<'_> {
                 env.payment
                     .process_payment(
                         &key,
-                        &order.order_id,
-                        &order.total,
-                        method,
-                        &order.customer_id,
+                        &ChargeRequest {
+                            order_id: &order.order_id,
+                            amount: &order.total,
+                            method,
+                            customer_id: &order.customer_id,
+                        },
                     )
                     .map(|receipt| {
                         let mut events = vec![OrderEvent::SagaStepCompleted {
@@ -354,9 +358,11 @@ impl App<'_> {
                                             "order-{}/process-payment/duplicate",
                                             order.order_id
                                         ),
-                                        &receipt.transaction_id,
-                                        &receipt.amount,
-                                        "duplicate charge",
+                                        &RefundRequest {
+                                            transaction_id: &receipt.transaction_id,
+                                            amount: &receipt.amount,
+                                            reason: "duplicate charge",
+                                        },
                                     )
                                 },
                             ));
@@ -380,10 +386,13 @@ impl App<'_> {
                     })
             }
             SagaStep::AllocateInventory => {
-                match env
-                    .inventory
-                    .allocate_stock(&key, &order.order_id, &stock_items(order))
-                {
+                match env.inventory.allocate_stock(
+                    &key,
+                    &StockRequest {
+                        order_id: &order.order_id,
+                        items: &stock_items(order),
+                    },
+                ) {
                     Ok(all) => {
                         let mut events = vec![OrderEvent::SagaStepCompleted {
                             step,
@@ -438,10 +447,15 @@ impl App<'_> {
                         quantity: i.quantity,
                     })
                     .collect();
-                match env
-                    .carrier
-                    .create_shipment(&key, &order.order_id, carrier, address, &items)
-                {
+                match env.carrier.create_shipment(
+                    &key,
+                    &ShipmentRequest {
+                        order_id: &order.order_id,
+                        carrier,
+                        address,
+                        items: &items,
+                    },
+                ) {
                     Ok(b)
                         if order
                             .shipping
@@ -457,8 +471,10 @@ impl App<'_> {
                             || {
                                 env.carrier.cancel_shipment(
                                     &format!("order-{}/create-shipment/duplicate", order.order_id),
-                                    &b.shipment_id,
-                                    "duplicate booking",
+                                    &CancelShipmentRequest {
+                                        shipment_id: &b.shipment_id,
+                                        reason: "duplicate booking",
+                                    },
                                 )
                             },
                         );
@@ -502,15 +518,7 @@ impl App<'_> {
                                         carrier: b.carrier,
                                         tracking_number: b.tracking_number.clone(),
                                         shipping_address: address.clone(),
-                                        items: order
-                                            .items
-                                            .iter()
-                                            .map(|i| ShipmentItem {
-                                                item_id: i.item_id.clone(),
-                                                product_id: i.product_id.clone(),
-                                                quantity: i.quantity,
-                                            })
-                                            .collect(),
+                                        items: ShipmentItem::all_of(&order.items),
                                         created_at: now,
                                     }],
                                 );
@@ -532,11 +540,16 @@ impl App<'_> {
                 .customer
                 .send_order_confirmation(
                     &key,
-                    &order.order_id,
-                    &order.customer_id,
-                    &order.items,
-                    &order.total,
-                    order.shipping.as_ref().map(|s| s.tracking_number.as_str()),
+                    &ConfirmationRequest {
+                        order_id: &order.order_id,
+                        customer_id: &order.customer_id,
+                        items: &order.items,
+                        total: &order.total,
+                        tracking_number: order
+                            .shipping
+                            .as_ref()
+                            .map(|s| s.tracking_number.as_str()),
+                    },
                 )
                 .map(|()| {
                     vec![OrderEvent::SagaStepCompleted {
@@ -653,7 +666,13 @@ impl App<'_> {
                 }
                 let items = allocated_items(order);
                 env.inventory
-                    .release_stock(&key, &order.order_id, &items)
+                    .release_stock(
+                        &key,
+                        &StockRequest {
+                            order_id: &order.order_id,
+                            items: &items,
+                        },
+                    )
                     .map(|()| {
                         let detail = if items.is_empty() {
                             "stock released (no line was recorded allocated)".to_string()
@@ -686,10 +705,14 @@ impl App<'_> {
                 let mut events = Vec::new();
                 let mut details = Vec::new();
                 if refund.amount > 0 {
-                    if let Err(e) =
-                        env.payment
-                            .refund_payment(&key, &transaction_id, &refund, &reason)
-                    {
+                    if let Err(e) = env.payment.refund_payment(
+                        &key,
+                        &RefundRequest {
+                            transaction_id: &transaction_id,
+                            amount: &refund,
+                            reason: &reason,
+                        },
+                    ) {
                         return Ok(Err(e));
                     }
                     details.push(format!("refunded {refund} of {transaction_id}"));
@@ -707,9 +730,11 @@ impl App<'_> {
                     let dup_key = format!("order-{}/process-payment/duplicate", order.order_id);
                     if let Err(e) = env.payment.refund_payment(
                         &dup_key,
-                        &own_id,
-                        &own_amount,
-                        "duplicate charge",
+                        &RefundRequest {
+                            transaction_id: &own_id,
+                            amount: &own_amount,
+                            reason: "duplicate charge",
+                        },
                     ) {
                         return Ok(Err(e));
                     }
@@ -725,7 +750,14 @@ impl App<'_> {
             }
             SagaStep::NotifyCustomer => env
                 .customer
-                .send_order_cancellation(&key, &order.order_id, &order.customer_id, &reason)
+                .send_order_cancellation(
+                    &key,
+                    &CancellationRequest {
+                        order_id: &order.order_id,
+                        customer_id: &order.customer_id,
+                        reason: &reason,
+                    },
+                )
                 .map(|()| vec![done("cancellation notice sent".to_string())]),
         })
     }
@@ -757,7 +789,11 @@ impl App<'_> {
                 skipped_at: now,
             }]));
         }
-        Ok(match env.carrier.cancel_shipment(key, &booking, reason) {
+        let cancel = CancelShipmentRequest {
+            shipment_id: &booking,
+            reason,
+        };
+        Ok(match env.carrier.cancel_shipment(key, &cancel) {
             Ok(()) => {
                 if let Some(s) = &shipment {
                     w.shipment(
@@ -818,8 +854,10 @@ impl App<'_> {
         }
         let note = match self.env.carrier.cancel_shipment(
             &booking.cancel_key(&order.order_id),
-            id,
-            reason,
+            &CancelShipmentRequest {
+                shipment_id: id,
+                reason,
+            },
         ) {
             Ok(()) => {
                 if let Some(s) = &shipment {

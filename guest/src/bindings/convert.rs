@@ -50,23 +50,12 @@ pub(super) fn item_to(i: &v::OrderItem) -> t::OrderItem {
     }
 }
 
-pub(super) fn item_input_from(i: t::OrderItemInput) -> v::OrderItemInput {
-    v::OrderItemInput {
-        item_id: i.item_id,
-        product_id: i.product_id,
-        sku: i.sku,
-        product_name: i.product_name,
-        quantity: i.quantity,
-        unit_price_amount: i.unit_price.amount,
-        unit_price_currency: i.unit_price.currency,
-    }
-}
-
-/// Trusted items (already in an order): recomputes and checks the totals.
-pub(super) fn items_from(field: &str, items: Vec<t::OrderItem>) -> DomainResult<Vec<v::OrderItem>> {
-    let inputs = items
-        .into_iter()
-        .map(|i| v::OrderItemInput {
+/// An input line from either WIT line record (`order-item-input`, or an
+/// `order-item` whose totals are recomputed): the fields they share.
+macro_rules! item_input {
+    ($i:expr) => {{
+        let i = $i;
+        v::OrderItemInput {
             item_id: i.item_id,
             product_id: i.product_id,
             sku: i.sku,
@@ -74,8 +63,17 @@ pub(super) fn items_from(field: &str, items: Vec<t::OrderItem>) -> DomainResult<
             quantity: i.quantity,
             unit_price_amount: i.unit_price.amount,
             unit_price_currency: i.unit_price.currency,
-        })
-        .collect();
+        }
+    }};
+}
+
+pub(super) fn item_input_from(i: t::OrderItemInput) -> v::OrderItemInput {
+    item_input!(i)
+}
+
+/// Trusted items (already in an order): recomputes and checks the totals.
+pub(super) fn items_from(field: &str, items: Vec<t::OrderItem>) -> DomainResult<Vec<v::OrderItem>> {
+    let inputs = items.into_iter().map(|i| item_input!(i)).collect();
     v::validate_items(field, inputs, true)
 }
 

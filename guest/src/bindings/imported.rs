@@ -128,18 +128,15 @@ impl ports::PaymentGateway for Ports {
     fn process_payment(
         &self,
         key: &str,
-        order_id: &str,
-        amount: &Money,
-        method: v::PaymentMethod,
-        customer_id: &str,
+        req: &ports::ChargeRequest,
     ) -> Result<ports::PaymentReceipt, ExternalError> {
         let r = pg::process_payment(
             key,
             &pg::ProcessPaymentRequest {
-                order_id: order_id.to_string(),
-                payment_amount: money_to(amount),
-                payment_method: method.into(),
-                customer_id: customer_id.to_string(),
+                order_id: req.order_id.to_string(),
+                payment_amount: money_to(req.amount),
+                payment_method: req.method.into(),
+                customer_id: req.customer_id.to_string(),
             },
         )
         .map_err(ext_from)?;
@@ -156,19 +153,13 @@ impl ports::PaymentGateway for Ports {
         })
     }
 
-    fn refund_payment(
-        &self,
-        key: &str,
-        transaction_id: &str,
-        amount: &Money,
-        reason: &str,
-    ) -> Result<(), ExternalError> {
+    fn refund_payment(&self, key: &str, req: &ports::RefundRequest) -> Result<(), ExternalError> {
         pg::refund_payment(
             key,
             &pg::RefundPaymentRequest {
-                transaction_id: transaction_id.to_string(),
-                refund_amount: money_to(amount),
-                reason: reason.chars().take(500).collect(),
+                transaction_id: req.transaction_id.to_string(),
+                refund_amount: money_to(req.amount),
+                reason: req.reason.chars().take(500).collect(),
             },
         )
         .map(|_| ())
@@ -191,14 +182,13 @@ impl ports::InventoryService for Ports {
     fn allocate_stock(
         &self,
         key: &str,
-        order_id: &str,
-        items: &[ports::StockItem],
+        req: &ports::StockRequest,
     ) -> Result<bool, ports::AllocationError> {
         inv::allocate_stock(
             key,
             &inv::AllocateStockRequest {
-                order_id: order_id.to_string(),
-                stock_items: stock_to(items),
+                order_id: req.order_id.to_string(),
+                stock_items: stock_to(req.items),
             },
         )
         .map(|a| a.all_items_allocated)
@@ -217,36 +207,25 @@ impl ports::InventoryService for Ports {
         })
     }
 
-    fn release_stock(
-        &self,
-        key: &str,
-        order_id: &str,
-        items: &[ports::StockItem],
-    ) -> Result<(), ExternalError> {
+    fn release_stock(&self, key: &str, req: &ports::StockRequest) -> Result<(), ExternalError> {
         inv::release_stock(
             key,
             &inv::ReleaseStockRequest {
-                order_id: order_id.to_string(),
-                stock_items: stock_to(items),
+                order_id: req.order_id.to_string(),
+                stock_items: stock_to(req.items),
             },
         )
         .map(|_| ())
         .map_err(ext_from)
     }
 
-    fn restock_items(
-        &self,
-        key: &str,
-        return_id: &str,
-        order_id: &str,
-        items: &[ports::StockItem],
-    ) -> Result<(), ExternalError> {
+    fn restock_items(&self, key: &str, req: &ports::RestockRequest) -> Result<(), ExternalError> {
         inv::restock_items(
             key,
             &inv::RestockItemsRequest {
-                return_id: return_id.to_string(),
-                order_id: order_id.to_string(),
-                stock_items: stock_to(items),
+                return_id: req.return_id.to_string(),
+                order_id: req.order_id.to_string(),
+                stock_items: stock_to(req.items),
             },
         )
         .map(|_| ())
@@ -258,18 +237,16 @@ impl ports::ShippingCarrier for Ports {
     fn create_shipment(
         &self,
         key: &str,
-        order_id: &str,
-        carrier: v::CarrierCode,
-        address: &v::Address,
-        items: &[ports::PackageItem],
+        req: &ports::ShipmentRequest,
     ) -> Result<ports::Booking, ExternalError> {
         let b = sc::create_shipment(
             key,
             &sc::CreateShipmentRequest {
-                order_id: order_id.to_string(),
-                carrier: carrier.into(),
-                shipping_address: address_to(address),
-                package_items: items
+                order_id: req.order_id.to_string(),
+                carrier: req.carrier.into(),
+                shipping_address: address_to(req.address),
+                package_items: req
+                    .items
                     .iter()
                     .map(|i| sc::PackageItem {
                         product_id: i.product_id.clone(),
@@ -296,14 +273,13 @@ impl ports::ShippingCarrier for Ports {
     fn cancel_shipment(
         &self,
         key: &str,
-        shipment_id: &str,
-        reason: &str,
+        req: &ports::CancelShipmentRequest,
     ) -> Result<(), ExternalError> {
         sc::cancel_shipment(
             key,
             &sc::CancelShipmentRequest {
-                shipment_id: shipment_id.to_string(),
-                reason: reason.chars().take(500).collect(),
+                shipment_id: req.shipment_id.to_string(),
+                reason: req.reason.chars().take(500).collect(),
             },
         )
         .map(|_| ())
@@ -315,21 +291,17 @@ impl ports::CustomerService for Ports {
     fn send_order_confirmation(
         &self,
         key: &str,
-        order_id: &str,
-        customer_id: &str,
-        items: &[v::OrderItem],
-        total: &Money,
-        tracking_number: Option<&str>,
+        req: &ports::ConfirmationRequest,
     ) -> Result<(), ExternalError> {
         cs::send_order_confirmation(
             key,
             &cs::SendOrderConfirmationRequest {
-                order_id: order_id.to_string(),
-                customer_id: customer_id.to_string(),
+                order_id: req.order_id.to_string(),
+                customer_id: req.customer_id.to_string(),
                 order_details: cs::OrderDetails {
-                    items: items.iter().map(item_to).collect(),
-                    total: money_to(total),
-                    tracking_number: tracking_number.map(str::to_string),
+                    items: req.items.iter().map(item_to).collect(),
+                    total: money_to(req.total),
+                    tracking_number: req.tracking_number.map(str::to_string),
                 },
             },
         )
@@ -340,16 +312,14 @@ impl ports::CustomerService for Ports {
     fn send_order_cancellation(
         &self,
         key: &str,
-        order_id: &str,
-        customer_id: &str,
-        reason: &str,
+        req: &ports::CancellationRequest,
     ) -> Result<(), ExternalError> {
         cs::send_order_cancellation(
             key,
             &cs::SendOrderCancellationRequest {
-                order_id: order_id.to_string(),
-                customer_id: customer_id.to_string(),
-                reason: reason.to_string(),
+                order_id: req.order_id.to_string(),
+                customer_id: req.customer_id.to_string(),
+                reason: req.reason.to_string(),
             },
         )
         .map(|_| ())
@@ -359,18 +329,15 @@ impl ports::CustomerService for Ports {
     fn send_shipping_update(
         &self,
         key: &str,
-        order_id: &str,
-        customer_id: &str,
-        tracking_number: &str,
-        status: v::ShipmentStatus,
+        req: &ports::ShippingUpdateRequest,
     ) -> Result<(), ExternalError> {
         cs::send_shipping_update(
             key,
             &cs::SendShippingUpdateRequest {
-                order_id: order_id.to_string(),
-                customer_id: customer_id.to_string(),
-                tracking_number: tracking_number.to_string(),
-                shipping_status: status.into(),
+                order_id: req.order_id.to_string(),
+                customer_id: req.customer_id.to_string(),
+                tracking_number: req.tracking_number.to_string(),
+                shipping_status: req.status.into(),
             },
         )
         .map(|_| ())
@@ -380,18 +347,15 @@ impl ports::CustomerService for Ports {
     fn create_support_ticket(
         &self,
         key: &str,
-        order_id: &str,
-        customer_id: &str,
-        issue: &str,
-        priority: ports::TicketPriority,
+        req: &ports::TicketRequest,
     ) -> Result<String, ExternalError> {
         cs::create_support_ticket(
             key,
             &cs::CreateSupportTicketRequest {
-                order_id: order_id.to_string(),
-                customer_id: customer_id.to_string(),
-                issue: issue.chars().take(1000).collect(),
-                priority: match priority {
+                order_id: req.order_id.to_string(),
+                customer_id: req.customer_id.to_string(),
+                issue: req.issue.chars().take(1000).collect(),
+                priority: match req.priority {
                     ports::TicketPriority::Low => cs::TicketPriority::Low,
                     ports::TicketPriority::Normal => cs::TicketPriority::Normal,
                     ports::TicketPriority::High => cs::TicketPriority::High,

@@ -16,6 +16,20 @@ pub struct ShipmentItem {
     pub quantity: u32,
 }
 
+impl ShipmentItem {
+    /// Every line of an order, in one parcel.
+    pub fn all_of(items: &[OrderItem]) -> Vec<ShipmentItem> {
+        items
+            .iter()
+            .map(|i| ShipmentItem {
+                item_id: i.item_id.clone(),
+                product_id: i.product_id.clone(),
+                quantity: i.quantity,
+            })
+            .collect()
+    }
+}
+
 /// One entry of the tracking history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrackingEntry {

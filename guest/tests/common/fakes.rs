@@ -345,11 +345,14 @@ impl PaymentGateway for FakePayment {
     fn process_payment(
         &self,
         key: &str,
-        order_id: &str,
-        amount: &Money,
-        method: PaymentMethod,
-        _customer_id: &str,
+        req: &ChargeRequest,
     ) -> Result<PaymentReceipt, ExternalError> {
+        let ChargeRequest {
+            order_id,
+            amount,
+            method,
+            ..
+        } = req;
         log(
             &self.log,
             "process-payment",
@@ -364,26 +367,16 @@ impl PaymentGateway for FakePayment {
                 .entry(key.to_string())
                 .or_insert_with(|| PaymentReceipt {
                     transaction_id: format!("txn-{n}"),
-                    amount: amount.clone(),
+                    amount: (*amount).clone(),
                     processed_at: self.clock.now(),
                 })
                 .clone()
         })
     }
 
-    fn refund_payment(
-        &self,
-        key: &str,
-        transaction_id: &str,
-        amount: &Money,
-        _reason: &str,
-    ) -> Result<(), ExternalError> {
-        log(
-            &self.log,
-            "refund-payment",
-            key,
-            format!("{transaction_id} {amount}"),
-        );
+    fn refund_payment(&self, key: &str, req: &RefundRequest) -> Result<(), ExternalError> {
+        let detail = format!("{} {}", req.transaction_id, req.amount);
+        log(&self.log, "refund-payment", key, detail);
         self.script.external("refund-payment")
     }
 }
@@ -402,13 +395,8 @@ fn stock_detail(items: &[StockItem]) -> String {
 }
 
 impl InventoryService for FakeInventory {
-    fn allocate_stock(
-        &self,
-        key: &str,
-        _order_id: &str,
-        items: &[StockItem],
-    ) -> Result<bool, AllocationError> {
-        log(&self.log, "allocate-stock", key, stock_detail(items));
+    fn allocate_stock(&self, key: &str, req: &StockRequest) -> Result<bool, AllocationError> {
+        log(&self.log, "allocate-stock", key, stock_detail(req.items));
         match self.script.next("allocate-stock") {
             None => Ok(true),
             Some(Failure::External(e)) => Err(AllocationError::Failed(e)),
@@ -419,24 +407,13 @@ impl InventoryService for FakeInventory {
         }
     }
 
-    fn release_stock(
-        &self,
-        key: &str,
-        _order_id: &str,
-        items: &[StockItem],
-    ) -> Result<(), ExternalError> {
-        log(&self.log, "release-stock", key, stock_detail(items));
+    fn release_stock(&self, key: &str, req: &StockRequest) -> Result<(), ExternalError> {
+        log(&self.log, "release-stock", key, stock_detail(req.items));
         self.script.external("release-stock")
     }
 
-    fn restock_items(
-        &self,
-        key: &str,
-        _return_id: &str,
-        _order_id: &str,
-        items: &[StockItem],
-    ) -> Result<(), ExternalError> {
-        log(&self.log, "restock-items", key, stock_detail(items));
+    fn restock_items(&self, key: &str, req: &RestockRequest) -> Result<(), ExternalError> {
+        log(&self.log, "restock-items", key, stock_detail(req.items));
         self.script.external("restock-items")
     }
 }
@@ -452,37 +429,26 @@ pub fn booked_shipment_id(key: &str) -> String {
 }
 
 impl ShippingCarrier for FakeCarrier {
-    fn create_shipment(
-        &self,
-        key: &str,
-        order_id: &str,
-        carrier: CarrierCode,
-        _address: &Address,
-        _items: &[PackageItem],
-    ) -> Result<Booking, ExternalError> {
-        log(
-            &self.log,
-            "create-shipment",
-            key,
-            format!("{order_id} {carrier}"),
-        );
+    fn create_shipment(&self, key: &str, req: &ShipmentRequest) -> Result<Booking, ExternalError> {
+        let detail = format!("{} {}", req.order_id, req.carrier);
+        log(&self.log, "create-shipment", key, detail);
         self.script.external("create-shipment")?;
         let shipment_id = booked_shipment_id(key);
         Ok(Booking {
             tracking_number: format!("TRK-{}", &shipment_id[..8]),
             shipment_id,
-            carrier,
+            carrier: req.carrier,
             estimated_delivery: None,
         })
     }
 
-    fn cancel_shipment(
-        &self,
-        key: &str,
-        shipment_id: &str,
-        _reason: &str,
-    ) -> Result<(), ExternalError> {
-        log(&self.log, "cancel-shipment", key, shipment_id.to_string());
+    fn cancel_shipment(&self, key: &str, req: &CancelShipmentRequest) -> Result<(), ExternalError> {
+        log(
+            &self.log,
+            "cancel-shipment",
+            key,
+            req.shipment_id.to_string(),
+        );
         self.script.external("cancel-shipment")
     }
 }
@@ -492,73 +458,50 @@ pub struct FakeCustomer {
     pub script: Script,
 }
 
+impl FakeCustomer {
+    /// Logs the message and answers as scripted.
+    fn send(&self, op: &'static str, key: &str, detail: String) -> Result<(), ExternalError> {
+        log(&self.log, op, key, detail);
+        self.script.external(op)
+    }
+}
+
 impl CustomerService for FakeCustomer {
     fn send_order_confirmation(
         &self,
         key: &str,
-        order_id: &str,
-        _customer_id: &str,
-        _items: &[OrderItem],
-        total: &Money,
-        tracking_number: Option<&str>,
+        req: &ConfirmationRequest,
     ) -> Result<(), ExternalError> {
-        log(
-            &self.log,
-            "send-order-confirmation",
-            key,
-            format!("{order_id} {total} {}", tracking_number.unwrap_or("-")),
-        );
-        self.script.external("send-order-confirmation")
+        let tracking = req.tracking_number.unwrap_or("-");
+        let detail = format!("{} {} {tracking}", req.order_id, req.total);
+        self.send("send-order-confirmation", key, detail)
     }
 
     fn send_order_cancellation(
         &self,
         key: &str,
-        order_id: &str,
-        _customer_id: &str,
-        reason: &str,
+        req: &CancellationRequest,
     ) -> Result<(), ExternalError> {
-        log(
-            &self.log,
-            "send-order-cancellation",
-            key,
-            format!("{order_id} {reason}"),
-        );
-        self.script.external("send-order-cancellation")
+        let detail = format!("{} {}", req.order_id, req.reason);
+        self.send("send-order-cancellation", key, detail)
     }
 
     fn send_shipping_update(
         &self,
         key: &str,
-        _order_id: &str,
-        _customer_id: &str,
-        tracking_number: &str,
-        status: ShipmentStatus,
+        req: &ShippingUpdateRequest,
     ) -> Result<(), ExternalError> {
-        log(
-            &self.log,
-            "send-shipping-update",
-            key,
-            format!("{tracking_number} {status}"),
-        );
-        self.script.external("send-shipping-update")
+        let detail = format!("{} {}", req.tracking_number, req.status);
+        self.send("send-shipping-update", key, detail)
     }
 
     fn create_support_ticket(
         &self,
         key: &str,
-        order_id: &str,
-        _customer_id: &str,
-        issue: &str,
-        _priority: TicketPriority,
+        req: &TicketRequest,
     ) -> Result<String, ExternalError> {
-        log(
-            &self.log,
-            "create-support-ticket",
-            key,
-            format!("{order_id} {issue}"),
-        );
-        self.script.external("create-support-ticket")?;
+        let detail = format!("{} {}", req.order_id, req.issue);
+        self.send("create-support-ticket", key, detail)?;
         Ok(format!("ticket-{key}"))
     }
 }
@@ -629,6 +572,50 @@ impl World {
         })
     }
 
+    /// The script of the context that serves `op` (its WIT function name).
+    pub fn script(&self, op: &str) -> &Script {
+        match op {
+            "process-payment" | "refund-payment" => &self.payment.script,
+            "allocate-stock" | "release-stock" | "restock-items" => &self.inventory.script,
+            "create-shipment" | "cancel-shipment" => &self.carrier.script,
+            "send-order-confirmation"
+            | "send-order-cancellation"
+            | "send-shipping-update"
+            | "create-support-ticket" => &self.customer.script,
+            _ => panic!("no context serves `{op}`"),
+        }
+    }
+
+    /// Given: the next call of `op` fails, as told.
+    pub fn fails(&self, op: &'static str, failure: Failure) {
+        self.script(op).fail(op, failure);
+    }
+
+    /// Given: the next call of `op` fails transiently.
+    pub fn transient(&self, op: &'static str, message: &str) {
+        self.script(op).transient(op, message);
+    }
+
+    /// Given: the next call of `op` is refused for good.
+    pub fn permanent(&self, op: &'static str, message: &str) {
+        self.script(op).permanent(op, message);
+    }
+
+    /// Given: the next call of `op` acts, and its answer is lost.
+    pub fn lost(&self, op: &'static str) {
+        self.script(op).lost(op);
+    }
+
+    /// Given: the next call of `op` does nothing and answers `in-doubt`.
+    pub fn in_doubt(&self, op: &'static str, message: &str) {
+        self.script(op).in_doubt(op, message);
+    }
+
+    /// Given: an order placed (its saga not advanced yet).
+    pub fn placed(&self) -> Order {
+        self.app().place_order(place_cmd()).unwrap()
+    }
+
     /// The charges made so far: one per idempotency key that charged.
     pub fn charges(&self) -> usize {
         self.payment.receipts.borrow().len()
@@ -661,6 +648,11 @@ impl World {
             .filter(|c| c.op == op)
             .cloned()
             .collect()
+    }
+
+    /// The idempotency keys of one operation's calls, in order.
+    pub fn keys_of(&self, op: &str) -> Vec<String> {
+        self.calls_of(op).into_iter().map(|c| c.key).collect()
     }
 
     /// When: the saga runs until it is finished, following its timer

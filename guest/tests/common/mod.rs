@@ -9,7 +9,7 @@ pub mod fakes;
 
 use order_core::domain::order::{ItemQuantity, Order, OrderEvent, OrderStatus, PlaceOrder};
 use order_core::domain::returns::{Return, ReturnEvent, ReturnItem};
-use order_core::domain::saga::{RetryPolicy, SagaPolicy};
+use order_core::domain::saga::{Finished, RetryPolicy, SagaPolicy, SagaStep};
 use order_core::domain::shipment::{Shipment, ShipmentEvent, ShipmentItem};
 use order_core::domain::values::*;
 use order_core::domain::{DomainError, DomainResult, Entity};
@@ -309,15 +309,8 @@ pub fn order_in(status: OrderStatus) -> Order {
     order
 }
 
-pub const ALL_STATUSES: [OrderStatus; 7] = [
-    OrderStatus::Draft,
-    OrderStatus::Pending,
-    OrderStatus::Confirmed,
-    OrderStatus::Shipped,
-    OrderStatus::Delivered,
-    OrderStatus::Cancelled,
-    OrderStatus::Returned,
-];
+/// Every status, in the WIT's order (the generated list).
+pub const ALL_STATUSES: [OrderStatus; 7] = OrderStatus::ALL;
 
 /// Every status except `allowed`.
 pub fn statuses_except(allowed: &[OrderStatus]) -> Vec<OrderStatus> {
@@ -411,6 +404,62 @@ pub fn saga_policy() -> SagaPolicy {
 pub const LEASE_MS: u64 = 30_000;
 
 // ----- assertions -----------------------------------------------------------
+
+/// Then: an instant is taken from `earliest` on, and one just before it is
+/// refused naming `field`.
+pub fn assert_not_before<T: std::fmt::Debug>(
+    decide: impl Fn(Timestamp) -> DomainResult<T>,
+    earliest: Timestamp,
+    field: &str,
+) {
+    assert!(decide(earliest).is_ok(), "{field} at {earliest}");
+    assert_validation(decide(earliest - 1), field);
+}
+
+/// Then: an optional text field takes nothing or 1..=`max` characters,
+/// and an empty or longer text is refused naming `field`.
+pub fn assert_optional_text<T: std::fmt::Debug>(
+    decide: impl Fn(Option<String>) -> DomainResult<T>,
+    max: usize,
+    field: &str,
+) {
+    assert!(decide(None).is_ok(), "{field} left out");
+    assert!(decide(Some(text(max))).is_ok(), "{field} of {max}");
+    assert_validation(decide(Some(text(max + 1))), field);
+    assert_validation(decide(Some(String::new())), field);
+}
+
+/// Then: the saga finished the named way (`completed`, `compensated` or
+/// `compensation-failed`).
+pub fn assert_finished(order: &Order, how: &str) {
+    let finished = order.saga.finished.as_ref().map(|f| match f {
+        Finished::Completed { .. } => "completed",
+        Finished::Compensated { .. } => "compensated",
+        Finished::CompensationFailed { .. } => "compensation-failed",
+    });
+    assert_eq!(finished, Some(how), "{:?}", order.saga.finished);
+}
+
+/// Then: the saga was compensated after `step` failed.
+pub fn assert_compensated_after(order: &Order, step: SagaStep) {
+    assert!(
+        matches!(
+            &order.saga.finished,
+            Some(Finished::Compensated { failed_step: Some(s), .. }) if *s == step
+        ),
+        "{:?}",
+        order.saga.finished
+    );
+}
+
+/// Then: one of the order's notes contains `text`.
+pub fn assert_noted(order: &Order, text: &str) {
+    assert!(
+        order.notes.iter().any(|n| n.contains(text)),
+        "no note contains {text:?}: {:?}",
+        order.notes
+    );
+}
 
 /// Asserts a `Validation` error naming `field`.
 #[track_caller]

@@ -1,7 +1,8 @@
 //! The simulated world: one value that is every port of the application at
-//! once (event store, clock, policy, payment gateway, inventory, carrier,
-//! customer service), so that a backend's call can run other operations of
-//! the application before it answers. Each external context keeps the
+//! once but the policy (event store, clock, payment gateway, inventory,
+//! carrier, customer service; the prices are the fakes' policy), so that a
+//! backend's call can run other operations of the application before it
+//! answers. Each external context keeps the
 //! ground truth (charges, refunds, stock held per order, bookings) that the
 //! invariants are checked against, honours idempotency keys, and takes its
 //! faults from a queue that the operation list arms.
@@ -15,8 +16,8 @@ use order_core::domain::ExternalError;
 use order_core::domain::values::*;
 
 use super::model::{Op, exec};
-use crate::common::fakes::Streams;
-use crate::common::{T0, saga_policy};
+use crate::common::T0;
+use crate::common::fakes::{FakePolicy, Streams};
 
 /// Where an armed fault strikes: the next call of this kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -170,7 +171,8 @@ impl Sim {
     pub fn app(&self) -> App<'_> {
         App::new(Env {
             store: self,
-            policy: self,
+            // The same prices and saga policy as the given/when/then tests.
+            policy: &FakePolicy,
             payment: self,
             inventory: self,
             carrier: self,
@@ -331,34 +333,11 @@ impl Sim {
     }
 }
 
-// ----- store, clock, policy --------------------------------------------------
+// ----- store and clock --------------------------------------------------
 
 impl Clock for Sim {
     fn now(&self) -> Timestamp {
         self.clock.get()
-    }
-}
-
-impl Policy for Sim {
-    fn policy(&self) -> StorePolicy {
-        StorePolicy {
-            return_window_days: 30,
-            default_carrier: CarrierCode::Ups,
-            saga: saga_policy(),
-        }
-    }
-
-    fn quote(&self, _items: &[OrderItem], subtotal: &Money, _to: &Address) -> (Money, Money) {
-        (
-            Money {
-                amount: subtotal.amount * 8 / 100,
-                currency: subtotal.currency.clone(),
-            },
-            Money {
-                amount: 500,
-                currency: subtotal.currency.clone(),
-            },
-        )
     }
 }
 
@@ -440,11 +419,11 @@ impl PaymentGateway for Sim {
     fn process_payment(
         &self,
         key: &str,
-        order_id: &str,
-        amount: &Money,
-        _method: PaymentMethod,
-        _customer_id: &str,
+        req: &ChargeRequest,
     ) -> Result<PaymentReceipt, ExternalError> {
+        let ChargeRequest {
+            order_id, amount, ..
+        } = *req;
         self.request(key, format!("charge {order_id} {amount}"));
         let result = self.call(
             Target::Charge,
@@ -470,13 +449,12 @@ impl PaymentGateway for Sim {
         result
     }
 
-    fn refund_payment(
-        &self,
-        key: &str,
-        transaction_id: &str,
-        amount: &Money,
-        _reason: &str,
-    ) -> Result<(), ExternalError> {
+    fn refund_payment(&self, key: &str, req: &RefundRequest) -> Result<(), ExternalError> {
+        let RefundRequest {
+            transaction_id,
+            amount,
+            ..
+        } = *req;
         self.request(key, format!("refund {transaction_id} {amount}"));
         let done = || {
             self.pay
@@ -539,12 +517,8 @@ fn items_text(items: &[StockItem]) -> String {
 }
 
 impl InventoryService for Sim {
-    fn allocate_stock(
-        &self,
-        key: &str,
-        order_id: &str,
-        items: &[StockItem],
-    ) -> Result<bool, AllocationError> {
+    fn allocate_stock(&self, key: &str, req: &StockRequest) -> Result<bool, AllocationError> {
+        let StockRequest { order_id, items } = *req;
         self.request(key, format!("allocate {order_id} {}", items_text(items)));
         let done = || self.inv.borrow().allocations.get(key).cloned();
         let result = self.call(
@@ -599,12 +573,8 @@ impl InventoryService for Sim {
         result
     }
 
-    fn release_stock(
-        &self,
-        key: &str,
-        order_id: &str,
-        items: &[StockItem],
-    ) -> Result<(), ExternalError> {
+    fn release_stock(&self, key: &str, req: &StockRequest) -> Result<(), ExternalError> {
+        let StockRequest { order_id, items } = *req;
         self.request(key, format!("release {order_id} {}", items_text(items)));
         let done = || self.inv.borrow().releases.get(key).copied();
         let result = self.call(Target::Release, key, done, || {
@@ -658,13 +628,12 @@ impl InventoryService for Sim {
         result
     }
 
-    fn restock_items(
-        &self,
-        key: &str,
-        return_id: &str,
-        order_id: &str,
-        items: &[StockItem],
-    ) -> Result<(), ExternalError> {
+    fn restock_items(&self, key: &str, req: &RestockRequest) -> Result<(), ExternalError> {
+        let RestockRequest {
+            return_id,
+            order_id,
+            items,
+        } = *req;
         self.request(
             key,
             format!("restock {return_id} {order_id} {}", items_text(items)),
@@ -709,14 +678,13 @@ impl Sim {
 }
 
 impl ShippingCarrier for Sim {
-    fn create_shipment(
-        &self,
-        key: &str,
-        order_id: &str,
-        carrier: CarrierCode,
-        _address: &Address,
-        items: &[PackageItem],
-    ) -> Result<Booking, ExternalError> {
+    fn create_shipment(&self, key: &str, req: &ShipmentRequest) -> Result<Booking, ExternalError> {
+        let ShipmentRequest {
+            order_id,
+            carrier,
+            items,
+            ..
+        } = *req;
         let parcel: Vec<String> = items
             .iter()
             .map(|i| format!("{}x{}", i.quantity, i.product_id))
@@ -751,12 +719,8 @@ impl ShippingCarrier for Sim {
         result
     }
 
-    fn cancel_shipment(
-        &self,
-        key: &str,
-        shipment_id: &str,
-        _reason: &str,
-    ) -> Result<(), ExternalError> {
+    fn cancel_shipment(&self, key: &str, req: &CancelShipmentRequest) -> Result<(), ExternalError> {
+        let shipment_id = req.shipment_id;
         self.request(key, format!("cancel {shipment_id}"));
         let find = |cancelled: bool| {
             self.car
@@ -814,11 +778,7 @@ impl CustomerService for Sim {
     fn send_order_confirmation(
         &self,
         key: &str,
-        _order_id: &str,
-        _customer_id: &str,
-        _items: &[OrderItem],
-        _total: &Money,
-        _tracking_number: Option<&str>,
+        _req: &ConfirmationRequest,
     ) -> Result<(), ExternalError> {
         self.message("send-order-confirmation", key)
     }
@@ -826,9 +786,7 @@ impl CustomerService for Sim {
     fn send_order_cancellation(
         &self,
         key: &str,
-        _order_id: &str,
-        _customer_id: &str,
-        _reason: &str,
+        _req: &CancellationRequest,
     ) -> Result<(), ExternalError> {
         self.message("send-order-cancellation", key)
     }
@@ -836,10 +794,7 @@ impl CustomerService for Sim {
     fn send_shipping_update(
         &self,
         key: &str,
-        _order_id: &str,
-        _customer_id: &str,
-        _tracking_number: &str,
-        _status: ShipmentStatus,
+        _req: &ShippingUpdateRequest,
     ) -> Result<(), ExternalError> {
         self.message("send-shipping-update", key)
     }
@@ -847,10 +802,7 @@ impl CustomerService for Sim {
     fn create_support_ticket(
         &self,
         key: &str,
-        _order_id: &str,
-        _customer_id: &str,
-        _issue: &str,
-        _priority: TicketPriority,
+        _req: &TicketRequest,
     ) -> Result<String, ExternalError> {
         self.message("create-support-ticket", key)?;
         self.tickets.borrow_mut().push(key.to_string());
