@@ -97,14 +97,7 @@ pub(crate) fn validate_endpoint(endpoint: &WebhookEndpoint) -> Result<(), StoreE
 }
 
 /// The event types as stored in one column: separated by spaces (types
-/// never contain one).
+/// never contain one; `rows::endpoint` splits them again).
 pub(crate) fn join_types(types: &[String]) -> String {
     types.join(" ")
-}
-
-pub(crate) fn split_types(text: &str) -> Vec<String> {
-    text.split(' ')
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
