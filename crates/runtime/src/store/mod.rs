@@ -270,7 +270,7 @@ pub trait EventStore: Send + Sync {
         Ok(self
             .due_timers(now_ms, limit)?
             .into_iter()
-            .map(|timer| SagaClaim::unleased(timer))
+            .map(SagaClaim::unleased)
             .collect())
     }
 
