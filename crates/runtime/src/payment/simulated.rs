@@ -2,14 +2,15 @@
 //! refunds, so tests can assert that nothing was charged or refunded twice.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::{
     PaymentGateway, PaymentSucceeded, ProcessPaymentRequest, RefundCompleted, RefundPaymentRequest,
 };
 use crate::bindings::oms::order_management::types::Money;
 use crate::external::{Context, ExternalError, Operation};
-use crate::simulation::{Memo, Records, Replay, Replayed, SimControl, derived_id, request};
+use crate::simulation::{
+    Memo, Records, Replay, Replayed, SimBackend, SimControl, derived_id, request,
+};
 
 /// A charge the simulated gateway made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,8 +40,7 @@ pub struct Refund {
 
 /// The simulated [`PaymentGateway`].
 pub struct SimulatedPayment {
-    sim: SimControl,
-    state: Mutex<State>,
+    core: SimBackend<State>,
 }
 
 #[derive(Default)]
@@ -66,33 +66,37 @@ impl SimulatedPayment {
     /// A gateway without charges, sharing `sim`'s seed, clock, log and faults.
     pub fn new(sim: SimControl) -> Self {
         Self {
-            sim,
-            state: Mutex::new(State::default()),
+            core: SimBackend::new(sim),
         }
     }
 
     /// Declines (permanently) every charge above `amount` minor units, as a
     /// card limit would; `None` accepts any amount.
     pub fn set_decline_above(&self, amount: Option<u64>) {
-        let now = self.sim.now_ms();
-        let mut state = self.lock();
+        let now = self.core.sim.now_ms();
+        let mut state = self.core.lock();
         state.ledger.decline_above = amount;
         // A failure is logged and makes every later call fail transiently.
-        let _ =
-            self.sim
-                .journal_change(Context::Payment, "set-decline-above", now, &amount, "null");
+        let _ = self.core.sim.journal_change(
+            Context::Payment,
+            "set-decline-above",
+            now,
+            &amount,
+            "null",
+        );
     }
 
     /// Every charge made, oldest first (the most recent 20,000: a gateway
     /// that ran longer has forgotten the oldest, and refuses refunds of them
     /// as unknown transactions).
     pub fn charges(&self) -> Vec<Charge> {
-        self.lock().ledger.charges.to_vec()
+        self.core.lock().ledger.charges.to_vec()
     }
 
     /// How many charges were made for `order_id`.
     pub fn charges_for_order(&self, order_id: &str) -> usize {
-        self.lock()
+        self.core
+            .lock()
             .ledger
             .charges
             .iter()
@@ -102,17 +106,18 @@ impl SimulatedPayment {
 
     /// The sum of all charges ever made, in minor units (whatever their currency).
     pub fn total_charged(&self) -> u64 {
-        self.lock().ledger.total_charged
+        self.core.lock().ledger.total_charged
     }
 
     /// Every refund made, oldest first (the most recent 20,000).
     pub fn refunds(&self) -> Vec<Refund> {
-        self.lock().ledger.refunds.to_vec()
+        self.core.lock().ledger.refunds.to_vec()
     }
 
     /// The amounts refunded on `transaction_id`, oldest first.
     pub fn refunds_for(&self, transaction_id: &str) -> Vec<u64> {
-        self.lock()
+        self.core
+            .lock()
             .ledger
             .refunds
             .iter()
@@ -123,12 +128,7 @@ impl SimulatedPayment {
 
     /// The sum of all refunds ever made, in minor units.
     pub fn total_refunded(&self) -> u64 {
-        self.lock().ledger.total_refunded
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // State changes are single pushes and inserts after all checks.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.core.lock().ledger.total_refunded
     }
 }
 
@@ -224,11 +224,10 @@ impl PaymentGateway for SimulatedPayment {
         key: &str,
         request: &ProcessPaymentRequest,
     ) -> Result<PaymentSucceeded, ExternalError> {
-        self.sim.call(
+        self.core.call(
             Operation::ProcessPayment,
             key,
             request,
-            &self.state,
             |s| (&mut s.charge_outcomes, &mut s.ledger),
             |ledger, now| ledger.charge(key, request, now),
         )
@@ -239,11 +238,10 @@ impl PaymentGateway for SimulatedPayment {
         key: &str,
         request: &RefundPaymentRequest,
     ) -> Result<RefundCompleted, ExternalError> {
-        self.sim.call(
+        self.core.call(
             Operation::RefundPayment,
             key,
             request,
-            &self.state,
             |s| (&mut s.refund_outcomes, &mut s.ledger),
             |ledger, now| ledger.refund(request, now),
         )
@@ -266,15 +264,13 @@ impl Replay for SimulatedPayment {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
     use crate::bindings::oms::order_management::types::PaymentMethod;
-    use crate::clock::ManualClock;
+    use crate::simulation::test_control;
     use crate::simulation::{CallOutcome, Scripted};
 
     fn gateway() -> (SimulatedPayment, SimControl) {
-        let sim = SimControl::new(1, Arc::new(ManualClock::new(5_000)));
+        let sim = test_control(5_000);
         (SimulatedPayment::new(sim.clone()), sim)
     }
 
