@@ -414,32 +414,15 @@ impl Replay for SimulatedCarrier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bindings::oms::order_management::types::Address;
-    use crate::carrier::PackageItem;
+    use crate::simulation::fixtures;
     use crate::simulation::test_control;
+
+    fn book(order: &str) -> CreateShipmentRequest {
+        fixtures::book(order, CarrierCode::Ups, Some(500))
+    }
 
     fn carrier() -> SimulatedCarrier {
         SimulatedCarrier::new(test_control(1_000))
-    }
-
-    fn book(order: &str) -> CreateShipmentRequest {
-        CreateShipmentRequest {
-            order_id: order.to_owned(),
-            carrier: CarrierCode::Ups,
-            shipping_address: Address {
-                street1: "1 Main St".to_owned(),
-                street2: None,
-                city: "Springfield".to_owned(),
-                state_province: "IL".to_owned(),
-                postal_code: "62701".to_owned(),
-                country: "US".to_owned(),
-            },
-            package_items: vec![PackageItem {
-                product_id: "p1".to_owned(),
-                quantity: 1,
-                weight_grams: Some(500),
-            }],
-        }
     }
 
     fn cancel(shipment_id: &str) -> CancelShipmentRequest {

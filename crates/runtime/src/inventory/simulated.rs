@@ -363,26 +363,12 @@ impl Replay for SimulatedInventory {
 mod tests {
     use super::*;
     use crate::simulation::Scripted;
+    use crate::simulation::fixtures::{allocate, stock_items};
     use crate::simulation::test_control;
 
     fn inventory() -> (SimulatedInventory, SimControl) {
         let sim = test_control(9);
         (SimulatedInventory::new(sim.clone()), sim)
-    }
-
-    fn item(product: &str, quantity: u32) -> StockItem {
-        StockItem {
-            product_id: product.to_owned(),
-            sku: format!("SKU-{product}"),
-            quantity,
-        }
-    }
-
-    fn allocate(order: &str, items: Vec<StockItem>) -> AllocateStockRequest {
-        AllocateStockRequest {
-            order_id: order.to_owned(),
-            stock_items: items,
-        }
     }
 
     fn release(order: &str) -> ReleaseStockRequest {
@@ -396,7 +382,7 @@ mod tests {
     fn allocation_takes_stock_once_per_key() {
         let (inventory, _) = inventory();
         inventory.set_stock("p1", 10);
-        let request = allocate("order-1", vec![item("p1", 3), item("p2", 2), item("p1", 1)]);
+        let request = allocate("order-1", &[("p1", 3), ("p2", 2), ("p1", 1)]);
         let allocated = inventory.allocate_stock("k", &request).unwrap();
         assert!(allocated.all_items_allocated);
         inventory.allocate_stock("k", &request).unwrap();
@@ -416,10 +402,7 @@ mod tests {
         let (inventory, _) = inventory();
         inventory.set_stock("p1", 2);
         inventory.set_stock("p3", 0);
-        let request = allocate(
-            "order-1",
-            vec![item("p1", 2), item("p2", 1), item("p3", 1), item("p1", 1)],
-        );
+        let request = allocate("order-1", &[("p1", 2), ("p2", 1), ("p3", 1), ("p1", 1)]);
         let Err(AllocateError::OutOfStock(failed)) = inventory.allocate_stock("k", &request) else {
             panic!("expected out of stock");
         };
@@ -448,10 +431,10 @@ mod tests {
         let (inventory, _) = inventory();
         inventory.set_default_stock(5);
         inventory
-            .allocate_stock("a", &allocate("order-1", vec![item("p1", 4)]))
+            .allocate_stock("a", &allocate("order-1", &[("p1", 4)]))
             .unwrap();
         inventory
-            .allocate_stock("b", &allocate("order-2", vec![item("p1", 1)]))
+            .allocate_stock("b", &allocate("order-2", &[("p1", 1)]))
             .unwrap();
         assert_eq!(inventory.available("p1"), 0);
         inventory.release_stock("r1", &release("order-1")).unwrap();
@@ -470,7 +453,7 @@ mod tests {
         let request = RestockItemsRequest {
             return_id: "return-1".to_owned(),
             order_id: "order-1".to_owned(),
-            stock_items: vec![item("p1", 2)],
+            stock_items: stock_items(&[("p1", 2)]),
         };
         inventory.restock_items("k", &request).unwrap();
         inventory.restock_items("k", &request).unwrap();
@@ -485,7 +468,7 @@ mod tests {
             Operation::AllocateStock,
             [Scripted::Transient, Scripted::Permanent],
         );
-        let request = allocate("order-1", vec![item("p1", 1)]);
+        let request = allocate("order-1", &[("p1", 1)]);
         assert!(matches!(
             inventory.allocate_stock("k1", &request),
             Err(AllocateError::Failed(ExternalError::Transient(_)))

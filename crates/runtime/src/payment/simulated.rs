@@ -265,29 +265,13 @@ impl Replay for SimulatedPayment {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bindings::oms::order_management::types::PaymentMethod;
+    use crate::simulation::fixtures::{charge, usd};
     use crate::simulation::test_control;
     use crate::simulation::{CallOutcome, Scripted};
 
     fn gateway() -> (SimulatedPayment, SimControl) {
         let sim = test_control(5_000);
         (SimulatedPayment::new(sim.clone()), sim)
-    }
-
-    fn usd(amount: u64) -> Money {
-        Money {
-            amount,
-            currency: "USD".to_owned(),
-        }
-    }
-
-    fn charge_request(order: &str, amount: u64) -> ProcessPaymentRequest {
-        ProcessPaymentRequest {
-            order_id: order.to_owned(),
-            payment_amount: usd(amount),
-            payment_method: PaymentMethod::CreditCard,
-            customer_id: "customer-1".to_owned(),
-        }
     }
 
     fn refund_request(transaction_id: &str, amount: u64) -> RefundPaymentRequest {
@@ -302,10 +286,10 @@ mod tests {
     fn a_repeated_key_charges_once_and_answers_the_same() {
         let (gateway, sim) = gateway();
         let first = gateway
-            .process_payment("order-1/pay", &charge_request("order-1", 2_500))
+            .process_payment("order-1/pay", &charge("order-1", 2_500))
             .unwrap();
         let again = gateway
-            .process_payment("order-1/pay", &charge_request("order-1", 2_500))
+            .process_payment("order-1/pay", &charge("order-1", 2_500))
             .unwrap();
         assert_eq!(first, again);
         assert_eq!(first.processed_at, 5_000);
@@ -319,7 +303,7 @@ mod tests {
     fn transaction_ids_are_deterministic_per_key() {
         let (one, _) = gateway();
         let (two, _) = gateway();
-        let request = charge_request("order-1", 100);
+        let request = charge("order-1", 100);
         assert_eq!(
             one.process_payment("k", &request).unwrap().transaction_id,
             two.process_payment("k", &request).unwrap().transaction_id
@@ -334,7 +318,7 @@ mod tests {
     fn refunds_never_exceed_what_is_left() {
         let (gateway, _) = gateway();
         let txn = gateway
-            .process_payment("pay", &charge_request("order-1", 1_000))
+            .process_payment("pay", &charge("order-1", 1_000))
             .unwrap()
             .transaction_id;
         gateway
@@ -360,12 +344,12 @@ mod tests {
         let unknown = gateway.refund_payment("r", &refund_request("txn_nope", 1));
         assert!(matches!(unknown, Err(ExternalError::Permanent(_))));
         gateway.set_decline_above(Some(10_000));
-        let declined = gateway.process_payment("big", &charge_request("order-2", 10_001));
+        let declined = gateway.process_payment("big", &charge("order-2", 10_001));
         assert!(matches!(&declined, Err(ExternalError::Permanent(m)) if m.contains("declined")));
         gateway.set_decline_above(None);
         // The key's first outcome stands, even though the limit is gone.
         assert_eq!(
-            gateway.process_payment("big", &charge_request("order-2", 10_001)),
+            gateway.process_payment("big", &charge("order-2", 10_001)),
             declined
         );
         assert_eq!(gateway.total_charged(), 0);
@@ -383,7 +367,7 @@ mod tests {
             Operation::ProcessPayment,
             [Scripted::Transient, Scripted::Transient, Scripted::Ok],
         );
-        let request = charge_request("order-1", 700);
+        let request = charge("order-1", 700);
         assert!(
             gateway
                 .process_payment("k", &request)

@@ -25,6 +25,8 @@ mod backend;
 mod bounded;
 mod control;
 mod faults;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub(crate) mod journal;
 mod log;
 pub mod rng;

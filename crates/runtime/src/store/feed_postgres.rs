@@ -11,7 +11,7 @@
 use postgres::error::SqlState;
 use postgres::{Client, Transaction};
 
-use super::feed::{join_types, validate_endpoint};
+use super::feed::{endpoint_exists, validate_endpoint};
 use super::rows::{
     self, DELIVERY_COLUMNS, ENDPOINT_COLUMNS, bound, from_sql, postgres_unavailable as unavailable,
     to_sql,
@@ -69,25 +69,18 @@ pub(super) fn create_endpoint(
     endpoint: &WebhookEndpoint,
 ) -> Result<(), StoreError> {
     validate_endpoint(endpoint)?;
+    let (id, url, types, secret, created_at, position) = rows::endpoint_values(endpoint)?;
     let inserted = client
         .execute(
-            "INSERT INTO webhook_endpoints (id, url, event_types, secret, created_at, position)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
-            &[
-                &endpoint.id,
-                &endpoint.url,
-                &join_types(&endpoint.event_types),
-                &endpoint.secret,
-                &to_sql(endpoint.created_at)?,
-                &to_sql(endpoint.position)?,
-            ],
+            &format!(
+                "INSERT INTO webhook_endpoints ({ENDPOINT_COLUMNS})
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING"
+            ),
+            &[&id, &url, &types, &secret, &created_at, &position],
         )
         .map_err(unavailable)?;
     if inserted == 0 {
-        return Err(StoreError::Invalid(format!(
-            "webhook endpoint `{}` exists already",
-            endpoint.id
-        )));
+        return Err(endpoint_exists(endpoint));
     }
     Ok(())
 }

@@ -7,7 +7,7 @@
 
 use rusqlite::{Connection, params};
 
-use super::feed::{join_types, validate_endpoint};
+use super::feed::{endpoint_exists, validate_endpoint};
 use super::rows::{
     self, DELIVERY_COLUMNS, ENDPOINT_COLUMNS, bound, from_sql, sqlite_unavailable as unavailable,
     to_sql,
@@ -109,25 +109,18 @@ pub(super) fn create_endpoint(
     endpoint: &WebhookEndpoint,
 ) -> Result<(), StoreError> {
     validate_endpoint(endpoint)?;
+    let (id, url, types, secret, created_at, position) = rows::endpoint_values(endpoint)?;
     let inserted = conn
         .execute(
-            "INSERT INTO webhook_endpoints (id, url, event_types, secret, created_at, position)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
-            params![
-                endpoint.id,
-                endpoint.url,
-                join_types(&endpoint.event_types),
-                endpoint.secret,
-                to_sql(endpoint.created_at)?,
-                to_sql(endpoint.position)?
-            ],
+            &format!(
+                "INSERT INTO webhook_endpoints ({ENDPOINT_COLUMNS})
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING"
+            ),
+            params![id, url, types, secret, created_at, position],
         )
         .map_err(unavailable)?;
     if inserted == 0 {
-        return Err(StoreError::Invalid(format!(
-            "webhook endpoint `{}` exists already",
-            endpoint.id
-        )));
+        return Err(endpoint_exists(endpoint));
     }
     Ok(())
 }

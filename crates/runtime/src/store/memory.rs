@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::feed::validate_endpoint;
+use super::feed::{endpoint_exists, validate_endpoint};
 use super::read_model::{self, OrderQuery, OrderSummary};
 use super::{
     AppendBatch, EventStore, FeedEvent, IdempotencyRecord, IdempotencyWindow, RecordedEvent,
@@ -209,10 +209,7 @@ impl EventStore for MemoryStore {
         validate_endpoint(endpoint)?;
         let mut inner = self.lock();
         if inner.endpoints.iter().any(|e| e.id == endpoint.id) {
-            return Err(StoreError::Invalid(format!(
-                "webhook endpoint `{}` exists already",
-                endpoint.id
-            )));
+            return Err(endpoint_exists(endpoint));
         }
         inner.endpoints.push(endpoint.clone());
         Ok(())

@@ -717,6 +717,22 @@ pub(crate) struct TestSchema {
 }
 
 #[cfg(test)]
+impl TestSchema {
+    /// Another host's store on the same schema.
+    pub(crate) fn second_host(&self, clock: Arc<dyn Clock>) -> PostgresStore {
+        let mut config = postgres::Config::from_str(&test_url()).unwrap();
+        config.options(&format!("-c search_path={}", self.schema));
+        PostgresStore::open_config(
+            &mut config,
+            "second".into(),
+            clock,
+            PostgresOptions::default(),
+        )
+        .unwrap()
+    }
+}
+
+#[cfg(test)]
 impl Drop for TestSchema {
     fn drop(&mut self) {
         let _ = self
@@ -755,15 +771,7 @@ mod tests {
     fn a_second_host_on_the_same_schema_sees_the_writes_and_conflicts() {
         let clock = Arc::new(ManualClock::new(0));
         let (first, schema) = test_store(clock.clone());
-        let mut config = postgres::Config::from_str(&test_url()).unwrap();
-        config.options(&format!("-c search_path={}", schema.schema));
-        let second = PostgresStore::open_config(
-            &mut config,
-            "second".into(),
-            clock,
-            PostgresOptions::default(),
-        )
-        .unwrap();
+        let second = schema.second_host(clock);
         first.append(&timer_batch("order-a", 5)).unwrap();
         assert_eq!(second.load("order-a").unwrap().len(), 1);
         let error = second.append(&timer_batch("order-a", 5)).unwrap_err();
@@ -829,15 +837,7 @@ mod tests {
             .unwrap();
         assert_eq!(first.schema_version().unwrap(), 3);
 
-        let mut config = postgres::Config::from_str(&test_url()).unwrap();
-        config.options(&format!("-c search_path={}", schema.schema));
-        let second = PostgresStore::open_config(
-            &mut config,
-            "second".into(),
-            clock,
-            PostgresOptions::default(),
-        )
-        .unwrap();
+        let second = schema.second_host(clock);
         assert_eq!(
             second.schema_version().unwrap(),
             MIGRATIONS.last().map_or(0, |m| m.0),

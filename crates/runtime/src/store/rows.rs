@@ -162,11 +162,26 @@ pub(super) fn endpoint(row: &(impl Columns + ?Sized)) -> Result<WebhookEndpoint,
     Ok(WebhookEndpoint {
         id: row.text(0)?,
         url: row.text(1)?,
+        // Event types never contain a space.
         event_types: split(&row.text(2)?, ' '),
         secret: row.text(3)?,
         created_at: row.number(4)?,
         position: row.number(5)?,
     })
+}
+
+/// The values of `endpoint` in the order of [`ENDPOINT_COLUMNS`].
+pub(super) fn endpoint_values(
+    endpoint: &WebhookEndpoint,
+) -> Result<(&str, &str, String, &str, i64, i64), StoreError> {
+    Ok((
+        &endpoint.id,
+        &endpoint.url,
+        endpoint.event_types.join(" "),
+        &endpoint.secret,
+        to_sql(endpoint.created_at)?,
+        to_sql(endpoint.position)?,
+    ))
 }
 
 /// The columns [`delivery`] reads.
@@ -255,19 +270,14 @@ pub(super) fn sqlite_rows<T>(
     Ok(found)
 }
 
-/// The first row `sql` selects from SQLite, if any, mapped by `map`.
+/// The row `sql` selects from SQLite by a unique key, if any, mapped by `map`.
 pub(super) fn sqlite_row<T>(
     conn: &rusqlite::Connection,
     sql: &str,
     params: impl rusqlite::Params,
     map: impl Fn(&dyn Columns) -> Result<T, StoreError>,
 ) -> Result<Option<T>, StoreError> {
-    let mut statement = conn.prepare_cached(sql).map_err(sqlite_unavailable)?;
-    let mut rows = statement.query(params).map_err(sqlite_unavailable)?;
-    match rows.next().map_err(sqlite_unavailable)? {
-        Some(row) => map(row as &dyn Columns).map(Some),
-        None => Ok(None),
-    }
+    Ok(sqlite_rows(conn, sql, params, map)?.into_iter().next())
 }
 
 /// Every row `sql` selects from PostgreSQL, each mapped by `map`.
