@@ -50,7 +50,6 @@ pub use layers::{
     BackendKind, BackendsConfig, ContextBackend, FaultSpecs, FileConfig, Flags, WebhooksConfig,
 };
 
-use crate::external::Context;
 use crate::policy::StorePolicy;
 use crate::simulation::FaultPlan;
 

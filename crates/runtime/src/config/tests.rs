@@ -1,7 +1,12 @@
+//! The settings' layering (flags over environment over file over defaults,
+//! relative paths from the file's directory) and the usage errors of
+//! settings that cannot work.
+
 use std::collections::HashMap;
 
 use super::*;
 use crate::bindings::types::CarrierCode;
+use crate::external::Context;
 
 fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
     let vars: HashMap<String, String> = vars

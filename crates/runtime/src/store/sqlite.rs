@@ -944,29 +944,34 @@ mod tests {
         file.write_all(bytes).unwrap();
     }
 
-    #[test]
-    fn a_zeroed_page_is_refused_as_corrupt() {
+    /// Why a filled store is refused once `damage` changed its file.
+    fn open_error_once_damaged(damage: impl FnOnce(&Path)) -> StoreOpenError {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("events.db");
         filled_store(&path);
-        let page_size = 4096;
-        overwrite(&path, page_size, &vec![0; page_size as usize]);
-        let error = open_error(&path, true);
+        damage(&path);
+        open_error(&path, true)
+    }
+
+    #[test]
+    fn a_zeroed_page_is_refused_as_corrupt() {
+        let error = open_error_once_damaged(|path| {
+            let page_size = 4096;
+            overwrite(path, page_size, &vec![0; page_size as usize]);
+        });
         assert!(matches!(&error, StoreOpenError::Corrupt { .. }), "{error}");
     }
 
     #[test]
     fn garbage_in_two_pages_is_refused_as_corrupt() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("events.db");
-        filled_store(&path);
-        let garbage: Vec<u8> = (0..4096_u32).map(|i| (i * 7 + 13) as u8).collect();
-        // Whole pages: their b-tree headers are garbage too. (Bytes changed
-        // inside a record's payload, with the page structure intact, are
-        // beyond what `quick_check` can see.)
-        overwrite(&path, 2 * 4096, &garbage);
-        overwrite(&path, 5 * 4096, &garbage);
-        let error = open_error(&path, true);
+        let error = open_error_once_damaged(|path| {
+            let garbage: Vec<u8> = (0..4096_u32).map(|i| (i * 7 + 13) as u8).collect();
+            // Whole pages: their b-tree headers are garbage too. (Bytes changed
+            // inside a record's payload, with the page structure intact, are
+            // beyond what `quick_check` can see.)
+            overwrite(path, 2 * 4096, &garbage);
+            overwrite(path, 5 * 4096, &garbage);
+        });
         assert!(matches!(&error, StoreOpenError::Corrupt { .. }), "{error}");
     }
 
