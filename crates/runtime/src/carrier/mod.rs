@@ -15,25 +15,6 @@ pub use wit::{
     ShipmentInTransit, ShipmentOutForDelivery, ShipmentPickedUp,
 };
 
-/// Books and cancels shipments. Every call carries an idempotency key: the
-/// first completed outcome for a key is the outcome of every later call with it.
-pub trait ShippingCarrier: Send + Sync {
-    /// Books a shipment; the carrier assigns its id and tracking number.
-    fn create_shipment(
-        &self,
-        key: &str,
-        request: &CreateShipmentRequest,
-    ) -> Result<ShipmentCreatedByCarrier, ExternalError>;
-
-    /// Cancels a shipment. [`ExternalError::Permanent`] once it was picked
-    /// up, or if it is unknown.
-    fn cancel_shipment(
-        &self,
-        key: &str,
-        request: &CancelShipmentRequest,
-    ) -> Result<ShipmentCancelled, ExternalError>;
-}
-
 /// The WIT name of a carrier (`ups`, `fedex`, `usps`, `dhl`, `other-carrier`).
 pub fn carrier_name(code: CarrierCode) -> &'static str {
     match code {
@@ -64,29 +45,17 @@ pub fn parse_carrier(name: &str) -> Result<CarrierCode, UnknownCarrier> {
     .ok_or_else(|| UnknownCarrier(name.to_owned()))
 }
 
-import_view! {
-    /// The `shipping-carrier` import as one store serves it: the shipping carrier, and nothing
-    /// else of the host.
-    CarrierView(&dyn ShippingCarrier),
-    "shipping-carrier",
-    "the shipping carrier"
-}
+keyed_import! {
+    CarrierView serves "shipping-carrier" ("the shipping carrier"):
+    /// Books and cancels shipments. Every call carries an idempotency key: the
+    /// first completed outcome for a key is the outcome of every later call with it.
+    pub trait ShippingCarrier {
+        /// Books a shipment; the carrier assigns its id and tracking number.
+        fn create_shipment(CreateShipmentRequest) -> ShipmentCreatedByCarrier;
 
-impl wit::Host for CarrierView<'_> {
-    fn create_shipment(
-        &mut self,
-        key: String,
-        request: CreateShipmentRequest,
-    ) -> Result<ShipmentCreatedByCarrier, WitExternalError> {
-        Ok(self.0.create_shipment(&key, &request)?)
-    }
-
-    fn cancel_shipment(
-        &mut self,
-        key: String,
-        request: CancelShipmentRequest,
-    ) -> Result<ShipmentCancelled, WitExternalError> {
-        Ok(self.0.cancel_shipment(&key, &request)?)
+        /// Cancels a shipment. [`ExternalError::Permanent`] once it was picked
+        /// up, or if it is unknown.
+        fn cancel_shipment(CancelShipmentRequest) -> ShipmentCancelled;
     }
 }
 

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::{
     CancelShipmentRequest, CreateShipmentRequest, ShipmentCancelled, ShipmentCreatedByCarrier,
@@ -13,8 +12,8 @@ use super::{
 use crate::bindings::oms::order_management::types::CarrierCode;
 use crate::external::{Context, ExternalError, Operation};
 use crate::simulation::{
-    CallOutcome, DAY_MS, Memo, Records, Replay, Replayed, SimControl, SimFailure, derived_id,
-    request, to_json,
+    CallOutcome, DAY_MS, Memo, Records, Replay, Replayed, SimBackend, SimControl, SimFailure,
+    derived_id, request, to_json,
 };
 
 /// Days the simulated carrier promises for a delivery.
@@ -116,8 +115,7 @@ pub enum CarrierSimError {
 
 /// The simulated [`ShippingCarrier`].
 pub struct SimulatedCarrier {
-    sim: SimControl,
-    state: Mutex<State>,
+    core: SimBackend<State>,
 }
 
 #[derive(Default)]
@@ -138,30 +136,30 @@ impl SimulatedCarrier {
     /// A carrier without shipments.
     pub fn new(sim: SimControl) -> Self {
         Self {
-            sim,
-            state: Mutex::new(State::default()),
+            core: SimBackend::new(sim),
         }
     }
 
     /// Every shipment booked, oldest first (the most recent 20,000).
     pub fn shipments(&self) -> Vec<SimShipment> {
-        self.lock().book.shipments.to_vec()
+        self.core.lock().book.shipments.to_vec()
     }
 
     /// How many shipments were ever booked.
     pub fn shipments_booked(&self) -> usize {
-        self.lock().book.shipments.total()
+        self.core.lock().book.shipments.total()
     }
 
     /// The shipment with this id.
     pub fn shipment(&self, shipment_id: &str) -> Option<SimShipment> {
-        let state = self.lock();
+        let state = self.core.lock();
         state.book.get(shipment_id).cloned()
     }
 
     /// The shipments booked for `order_id`, oldest first.
     pub fn shipments_for_order(&self, order_id: &str) -> Vec<SimShipment> {
-        self.lock()
+        self.core
+            .lock()
             .book
             .shipments
             .iter()
@@ -173,8 +171,8 @@ impl SimulatedCarrier {
     /// The carrier collects the parcel. Returns the event to deliver to the
     /// component's `inbound.on-shipment-picked-up`.
     pub fn pick_up(&self, shipment_id: &str) -> Result<ShipmentPickedUp, CarrierSimError> {
-        let now = self.sim.now_ms();
-        let mut state = self.lock();
+        let now = self.core.sim.now_ms();
+        let mut state = self.core.lock();
         let shipment = state.book.advance(
             shipment_id,
             ShipmentState::Created,
@@ -183,7 +181,7 @@ impl SimulatedCarrier {
         )?;
         shipment.picked_up_at = Some(now);
         let event = shipment.picked_up_event();
-        let journaled = self.sim.journal_change(
+        let journaled = self.core.sim.journal_change(
             Context::Carrier,
             "pick-up",
             now,
@@ -207,8 +205,8 @@ impl SimulatedCarrier {
         shipment_id: &str,
         signed_by: Option<String>,
     ) -> Result<ShipmentDeliveredByCarrier, CarrierSimError> {
-        let now = self.sim.now_ms();
-        let mut state = self.lock();
+        let now = self.core.sim.now_ms();
+        let mut state = self.core.lock();
         let shipment = state.book.advance(
             shipment_id,
             ShipmentState::PickedUp,
@@ -218,7 +216,7 @@ impl SimulatedCarrier {
         shipment.delivered_at = Some(now);
         shipment.signed_by.clone_from(&signed_by);
         let event = shipment.delivered_event();
-        let journaled = self.sim.journal_change(
+        let journaled = self.core.sim.journal_change(
             Context::Carrier,
             "deliver",
             now,
@@ -234,11 +232,6 @@ impl SimulatedCarrier {
             return Err(CarrierSimError::Journal(reason));
         }
         event.ok_or_else(|| CarrierSimError::UnknownShipment(shipment_id.to_owned()))
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // Every state change is a single assignment after its checks.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -364,11 +357,10 @@ impl ShippingCarrier for SimulatedCarrier {
         key: &str,
         request: &CreateShipmentRequest,
     ) -> Result<ShipmentCreatedByCarrier, ExternalError> {
-        self.sim.call(
+        self.core.call(
             Operation::CreateShipment,
             key,
             request,
-            &self.state,
             |s| (&mut s.create_outcomes, &mut s.book),
             |book, now| book.create(key, request, now),
         )
@@ -379,11 +371,10 @@ impl ShippingCarrier for SimulatedCarrier {
         key: &str,
         request: &CancelShipmentRequest,
     ) -> Result<ShipmentCancelled, ExternalError> {
-        self.sim.call(
+        self.core.call(
             Operation::CancelShipment,
             key,
             request,
-            &self.state,
             |s| (&mut s.cancel_outcomes, &mut s.book),
             |book, now| book.cancel(request, now),
         )
@@ -422,35 +413,16 @@ impl Replay for SimulatedCarrier {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::bindings::oms::order_management::types::Address;
-    use crate::carrier::PackageItem;
-    use crate::clock::ManualClock;
-
-    fn carrier() -> SimulatedCarrier {
-        SimulatedCarrier::new(SimControl::new(1, Arc::new(ManualClock::new(1_000))))
-    }
+    use crate::simulation::fixtures;
+    use crate::simulation::test_control;
 
     fn book(order: &str) -> CreateShipmentRequest {
-        CreateShipmentRequest {
-            order_id: order.to_owned(),
-            carrier: CarrierCode::Ups,
-            shipping_address: Address {
-                street1: "1 Main St".to_owned(),
-                street2: None,
-                city: "Springfield".to_owned(),
-                state_province: "IL".to_owned(),
-                postal_code: "62701".to_owned(),
-                country: "US".to_owned(),
-            },
-            package_items: vec![PackageItem {
-                product_id: "p1".to_owned(),
-                quantity: 1,
-                weight_grams: Some(500),
-            }],
-        }
+        fixtures::book(order, CarrierCode::Ups, Some(500))
+    }
+
+    fn carrier() -> SimulatedCarrier {
+        SimulatedCarrier::new(test_control(1_000))
     }
 
     fn cancel(shipment_id: &str) -> CancelShipmentRequest {

@@ -13,76 +13,21 @@ pub use wit::{
     SupportTicketCreated, TicketPriority,
 };
 
-/// Customer messages and support tickets. Every call carries an idempotency
-/// key: a repeated key must not message twice.
-pub trait CustomerService: Send + Sync {
-    /// Sends the order confirmation.
-    fn send_order_confirmation(
-        &self,
-        key: &str,
-        request: &SendOrderConfirmationRequest,
-    ) -> Result<NotificationSent, ExternalError>;
+keyed_import! {
+    CustomerView serves "customer-service" ("customer service"):
+    /// Customer messages and support tickets. Every call carries an idempotency
+    /// key: a repeated key must not message twice.
+    pub trait CustomerService {
+        /// Sends the order confirmation.
+        fn send_order_confirmation(SendOrderConfirmationRequest) -> NotificationSent;
 
-    /// Sends the cancellation notice.
-    fn send_order_cancellation(
-        &self,
-        key: &str,
-        request: &SendOrderCancellationRequest,
-    ) -> Result<NotificationSent, ExternalError>;
+        /// Sends the cancellation notice.
+        fn send_order_cancellation(SendOrderCancellationRequest) -> NotificationSent;
 
-    /// Sends a shipping update.
-    fn send_shipping_update(
-        &self,
-        key: &str,
-        request: &SendShippingUpdateRequest,
-    ) -> Result<NotificationSent, ExternalError>;
+        /// Sends a shipping update.
+        fn send_shipping_update(SendShippingUpdateRequest) -> NotificationSent;
 
-    /// Opens a support ticket.
-    fn create_support_ticket(
-        &self,
-        key: &str,
-        request: &CreateSupportTicketRequest,
-    ) -> Result<SupportTicketCreated, ExternalError>;
-}
-
-import_view! {
-    /// The `customer-service` import as one store serves it: customer service, and nothing
-    /// else of the host.
-    CustomerView(&dyn CustomerService),
-    "customer-service",
-    "customer service"
-}
-
-impl wit::Host for CustomerView<'_> {
-    fn send_order_confirmation(
-        &mut self,
-        key: String,
-        request: SendOrderConfirmationRequest,
-    ) -> Result<NotificationSent, WitExternalError> {
-        Ok(self.0.send_order_confirmation(&key, &request)?)
-    }
-
-    fn send_order_cancellation(
-        &mut self,
-        key: String,
-        request: SendOrderCancellationRequest,
-    ) -> Result<NotificationSent, WitExternalError> {
-        Ok(self.0.send_order_cancellation(&key, &request)?)
-    }
-
-    fn send_shipping_update(
-        &mut self,
-        key: String,
-        request: SendShippingUpdateRequest,
-    ) -> Result<NotificationSent, WitExternalError> {
-        Ok(self.0.send_shipping_update(&key, &request)?)
-    }
-
-    fn create_support_ticket(
-        &mut self,
-        key: String,
-        request: CreateSupportTicketRequest,
-    ) -> Result<SupportTicketCreated, WitExternalError> {
-        Ok(self.0.create_support_ticket(&key, &request)?)
+        /// Opens a support ticket.
+        fn create_support_ticket(CreateSupportTicketRequest) -> SupportTicketCreated;
     }
 }

@@ -2,7 +2,6 @@
 //! and the tickets it would have opened.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::{
     CreateSupportTicketRequest, CustomerService, NotificationSent, NotificationType,
@@ -10,7 +9,9 @@ use super::{
     SupportTicketCreated, TicketPriority,
 };
 use crate::external::{ExternalError, Operation};
-use crate::simulation::{Memo, Records, Replay, Replayed, SimControl, derived_id, request};
+use crate::simulation::{
+    Memo, Records, Replay, Replayed, SimBackend, SimControl, derived_id, request,
+};
 
 /// A message the simulated service sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,8 +49,7 @@ pub struct Ticket {
 
 /// The simulated [`CustomerService`].
 pub struct SimulatedCustomer {
-    sim: SimControl,
-    state: Mutex<State>,
+    core: SimBackend<State>,
 }
 
 #[derive(Default)]
@@ -72,19 +72,19 @@ impl SimulatedCustomer {
     /// A service that has sent nothing yet.
     pub fn new(sim: SimControl) -> Self {
         Self {
-            sim,
-            state: Mutex::new(State::default()),
+            core: SimBackend::new(sim),
         }
     }
 
     /// Every message sent, oldest first.
     pub fn messages(&self) -> Vec<SentMessage> {
-        self.lock().desk.messages.to_vec()
+        self.core.lock().desk.messages.to_vec()
     }
 
     /// The messages about `order_id`, oldest first.
     pub fn messages_for_order(&self, order_id: &str) -> Vec<SentMessage> {
-        self.lock()
+        self.core
+            .lock()
             .desk
             .messages
             .iter()
@@ -95,12 +95,7 @@ impl SimulatedCustomer {
 
     /// Every ticket opened, oldest first.
     pub fn tickets(&self) -> Vec<Ticket> {
-        self.lock().desk.tickets.to_vec()
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // Each change is a single push.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.core.lock().desk.tickets.to_vec()
     }
 
     /// Sends one message through the idempotency and fault machinery.
@@ -111,11 +106,10 @@ impl SimulatedCustomer {
         request: &R,
         message: impl FnOnce(u64) -> SentMessage,
     ) -> Result<NotificationSent, ExternalError> {
-        self.sim.call(
+        self.core.call(
             operation,
             key,
             request,
-            &self.state,
             |s| {
                 (
                     s.message_outcomes.entry(operation).or_default(),
@@ -199,11 +193,10 @@ impl CustomerService for SimulatedCustomer {
         key: &str,
         request: &CreateSupportTicketRequest,
     ) -> Result<SupportTicketCreated, ExternalError> {
-        self.sim.call(
+        self.core.call(
             Operation::CreateSupportTicket,
             key,
             request,
-            &self.state,
             |s| (&mut s.ticket_outcomes, &mut s.desk),
             |desk, now| {
                 let length = request.issue.chars().count();
@@ -253,14 +246,12 @@ impl Replay for SimulatedCustomer {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::clock::ManualClock;
+    use crate::simulation::test_control;
     use crate::simulation::{CallOutcome, Scripted};
 
     fn service() -> (SimulatedCustomer, SimControl) {
-        let sim = SimControl::new(1, Arc::new(ManualClock::new(77)));
+        let sim = test_control(77);
         (SimulatedCustomer::new(sim.clone()), sim)
     }
 

@@ -23,32 +23,6 @@ pub enum AllocateError {
     Failed(#[from] ExternalError),
 }
 
-/// Stock levels. Every call carries an idempotency key: the first completed
-/// outcome for a key is the outcome of every later call with it.
-pub trait InventoryService: Send + Sync {
-    /// Reserves every requested item for the order, or nothing.
-    fn allocate_stock(
-        &self,
-        key: &str,
-        request: &AllocateStockRequest,
-    ) -> Result<StockAllocated, AllocateError>;
-
-    /// Gives back what the order holds; succeeds and changes nothing if it
-    /// holds nothing.
-    fn release_stock(
-        &self,
-        key: &str,
-        request: &ReleaseStockRequest,
-    ) -> Result<StockReleased, ExternalError>;
-
-    /// Puts returned items back into available stock.
-    fn restock_items(
-        &self,
-        key: &str,
-        request: &RestockItemsRequest,
-    ) -> Result<StockRestocked, ExternalError>;
-}
-
 impl From<AllocateError> for wit::AllocationError {
     fn from(error: AllocateError) -> Self {
         match error {
@@ -58,36 +32,20 @@ impl From<AllocateError> for wit::AllocationError {
     }
 }
 
-import_view! {
-    /// The `inventory-service` import as one store serves it: the inventory service, and nothing
-    /// else of the host.
-    InventoryView(&dyn InventoryService),
-    "inventory-service",
-    "the inventory service"
-}
+keyed_import! {
+    InventoryView serves "inventory-service" ("the inventory service"):
+    /// Stock levels. Every call carries an idempotency key: the first completed
+    /// outcome for a key is the outcome of every later call with it.
+    pub trait InventoryService {
+        /// Reserves every requested item for the order, or nothing.
+        fn allocate_stock(AllocateStockRequest) -> StockAllocated,
+            AllocateError as wit::AllocationError;
 
-impl wit::Host for InventoryView<'_> {
-    fn allocate_stock(
-        &mut self,
-        key: String,
-        request: AllocateStockRequest,
-    ) -> Result<StockAllocated, wit::AllocationError> {
-        Ok(self.0.allocate_stock(&key, &request)?)
-    }
+        /// Gives back what the order holds; succeeds and changes nothing if it
+        /// holds nothing.
+        fn release_stock(ReleaseStockRequest) -> StockReleased;
 
-    fn release_stock(
-        &mut self,
-        key: String,
-        request: ReleaseStockRequest,
-    ) -> Result<StockReleased, WitExternalError> {
-        Ok(self.0.release_stock(&key, &request)?)
-    }
-
-    fn restock_items(
-        &mut self,
-        key: String,
-        request: RestockItemsRequest,
-    ) -> Result<StockRestocked, WitExternalError> {
-        Ok(self.0.restock_items(&key, &request)?)
+        /// Puts returned items back into available stock.
+        fn restock_items(RestockItemsRequest) -> StockRestocked;
     }
 }

@@ -2,7 +2,6 @@
 //! units off the shelf, release and restock put them back.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::{
     AllocateError, AllocateStockRequest, InventoryService, ReleaseStockRequest,
@@ -11,7 +10,7 @@ use super::{
 };
 use crate::external::{Context, ExternalError, Operation};
 use crate::simulation::{
-    CallOutcome, Memo, Records, Replay, Replayed, SimControl, SimFailure, request,
+    CallOutcome, Memo, Records, Replay, Replayed, SimBackend, SimControl, SimFailure, request,
 };
 
 /// Units that came back with a return.
@@ -29,8 +28,7 @@ pub struct Restock {
 
 /// The simulated [`InventoryService`].
 pub struct SimulatedInventory {
-    sim: SimControl,
-    state: Mutex<State>,
+    core: SimBackend<State>,
 }
 
 struct State {
@@ -63,30 +61,32 @@ impl SimulatedInventory {
     /// A warehouse where every product has [`Self::DEFAULT_STOCK`] units.
     pub fn new(sim: SimControl) -> Self {
         Self {
-            sim,
-            state: Mutex::new(State {
-                allocate_outcomes: Memo::default(),
-                release_outcomes: Memo::default(),
-                restock_outcomes: Memo::default(),
-                stock: Stock {
-                    levels: HashMap::new(),
-                    default_level: Self::DEFAULT_STOCK,
-                    held: BTreeMap::new(),
-                    held_order: VecDeque::new(),
-                    consumed: 0,
-                    restocks: Records::default(),
+            core: SimBackend::with_state(
+                sim,
+                State {
+                    allocate_outcomes: Memo::default(),
+                    release_outcomes: Memo::default(),
+                    restock_outcomes: Memo::default(),
+                    stock: Stock {
+                        levels: HashMap::new(),
+                        default_level: Self::DEFAULT_STOCK,
+                        held: BTreeMap::new(),
+                        held_order: VecDeque::new(),
+                        consumed: 0,
+                        restocks: Records::default(),
+                    },
                 },
-            }),
+            ),
         }
     }
 
     /// Puts exactly `units` of `product_id` on the shelf.
     pub fn set_stock(&self, product_id: &str, units: u64) {
-        let now = self.sim.now_ms();
-        let mut state = self.lock();
+        let now = self.core.sim.now_ms();
+        let mut state = self.core.lock();
         state.stock.levels.insert(product_id.to_owned(), units);
         // A failure is logged and makes every later call fail transiently.
-        let _ = self.sim.journal_change(
+        let _ = self.core.sim.journal_change(
             Context::Inventory,
             "set-stock",
             now,
@@ -98,24 +98,29 @@ impl SimulatedInventory {
     /// Sets the shelf level of products that were never given one (and so
     /// were never allocated, released or restocked either).
     pub fn set_default_stock(&self, units: u64) {
-        let now = self.sim.now_ms();
-        let mut state = self.lock();
+        let now = self.core.sim.now_ms();
+        let mut state = self.core.lock();
         state.stock.default_level = units;
-        let _ =
-            self.sim
-                .journal_change(Context::Inventory, "set-default-stock", now, &units, "null");
+        let _ = self.core.sim.journal_change(
+            Context::Inventory,
+            "set-default-stock",
+            now,
+            &units,
+            "null",
+        );
     }
 
     /// The shelf level of products that were never given one: what every
     /// product started with, unless [`Self::set_stock`] said otherwise.
     pub fn default_stock(&self) -> u64 {
-        self.lock().stock.default_level
+        self.core.lock().stock.default_level
     }
 
     /// What every order holds, by order and product (orders holding
     /// nothing are left out).
     pub fn holdings(&self) -> BTreeMap<String, BTreeMap<String, u64>> {
-        self.lock()
+        self.core
+            .lock()
             .stock
             .held
             .iter()
@@ -126,12 +131,13 @@ impl SimulatedInventory {
 
     /// Units of `product_id` on the shelf (not reserved).
     pub fn available(&self, product_id: &str) -> u64 {
-        self.lock().stock.available(product_id)
+        self.core.lock().stock.available(product_id)
     }
 
     /// What `order_id` holds, by product.
     pub fn held_by(&self, order_id: &str) -> BTreeMap<String, u64> {
-        self.lock()
+        self.core
+            .lock()
             .stock
             .held
             .get(order_id)
@@ -141,7 +147,8 @@ impl SimulatedInventory {
 
     /// Units reserved by all orders together.
     pub fn total_held(&self) -> u64 {
-        self.lock()
+        self.core
+            .lock()
             .stock
             .held
             .values()
@@ -151,18 +158,13 @@ impl SimulatedInventory {
 
     /// Every restock, oldest first.
     pub fn restocks(&self) -> Vec<Restock> {
-        self.lock().stock.restocks.to_vec()
+        self.core.lock().stock.restocks.to_vec()
     }
 
     /// Units of the oldest holdings that were forgotten as consumed (see
     /// the module documentation); 0 until more than 20,000 orders held stock.
     pub fn consumed(&self) -> u64 {
-        self.lock().stock.consumed
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // Stock changes happen only after every check passed.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.core.lock().stock.consumed
     }
 }
 
@@ -286,11 +288,10 @@ impl InventoryService for SimulatedInventory {
         key: &str,
         request: &AllocateStockRequest,
     ) -> Result<StockAllocated, AllocateError> {
-        self.sim.call(
+        self.core.call(
             Operation::AllocateStock,
             key,
             request,
-            &self.state,
             |s| (&mut s.allocate_outcomes, &mut s.stock),
             |stock, now| stock.allocate(request, now),
         )
@@ -301,11 +302,10 @@ impl InventoryService for SimulatedInventory {
         key: &str,
         request: &ReleaseStockRequest,
     ) -> Result<StockReleased, ExternalError> {
-        self.sim.call(
+        self.core.call(
             Operation::ReleaseStock,
             key,
             request,
-            &self.state,
             |s| (&mut s.release_outcomes, &mut s.stock),
             |stock, now| Ok(stock.release(&request.order_id, now)),
         )
@@ -316,11 +316,10 @@ impl InventoryService for SimulatedInventory {
         key: &str,
         request: &RestockItemsRequest,
     ) -> Result<StockRestocked, ExternalError> {
-        self.sim.call(
+        self.core.call(
             Operation::RestockItems,
             key,
             request,
-            &self.state,
             |s| (&mut s.restock_outcomes, &mut s.stock),
             |stock, now| Ok(stock.restock(request, now)),
         )
@@ -362,30 +361,14 @@ impl Replay for SimulatedInventory {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::clock::ManualClock;
     use crate::simulation::Scripted;
+    use crate::simulation::fixtures::{allocate, stock_items};
+    use crate::simulation::test_control;
 
     fn inventory() -> (SimulatedInventory, SimControl) {
-        let sim = SimControl::new(1, Arc::new(ManualClock::new(9)));
+        let sim = test_control(9);
         (SimulatedInventory::new(sim.clone()), sim)
-    }
-
-    fn item(product: &str, quantity: u32) -> StockItem {
-        StockItem {
-            product_id: product.to_owned(),
-            sku: format!("SKU-{product}"),
-            quantity,
-        }
-    }
-
-    fn allocate(order: &str, items: Vec<StockItem>) -> AllocateStockRequest {
-        AllocateStockRequest {
-            order_id: order.to_owned(),
-            stock_items: items,
-        }
     }
 
     fn release(order: &str) -> ReleaseStockRequest {
@@ -399,7 +382,7 @@ mod tests {
     fn allocation_takes_stock_once_per_key() {
         let (inventory, _) = inventory();
         inventory.set_stock("p1", 10);
-        let request = allocate("order-1", vec![item("p1", 3), item("p2", 2), item("p1", 1)]);
+        let request = allocate("order-1", &[("p1", 3), ("p2", 2), ("p1", 1)]);
         let allocated = inventory.allocate_stock("k", &request).unwrap();
         assert!(allocated.all_items_allocated);
         inventory.allocate_stock("k", &request).unwrap();
@@ -419,10 +402,7 @@ mod tests {
         let (inventory, _) = inventory();
         inventory.set_stock("p1", 2);
         inventory.set_stock("p3", 0);
-        let request = allocate(
-            "order-1",
-            vec![item("p1", 2), item("p2", 1), item("p3", 1), item("p1", 1)],
-        );
+        let request = allocate("order-1", &[("p1", 2), ("p2", 1), ("p3", 1), ("p1", 1)]);
         let Err(AllocateError::OutOfStock(failed)) = inventory.allocate_stock("k", &request) else {
             panic!("expected out of stock");
         };
@@ -451,10 +431,10 @@ mod tests {
         let (inventory, _) = inventory();
         inventory.set_default_stock(5);
         inventory
-            .allocate_stock("a", &allocate("order-1", vec![item("p1", 4)]))
+            .allocate_stock("a", &allocate("order-1", &[("p1", 4)]))
             .unwrap();
         inventory
-            .allocate_stock("b", &allocate("order-2", vec![item("p1", 1)]))
+            .allocate_stock("b", &allocate("order-2", &[("p1", 1)]))
             .unwrap();
         assert_eq!(inventory.available("p1"), 0);
         inventory.release_stock("r1", &release("order-1")).unwrap();
@@ -473,7 +453,7 @@ mod tests {
         let request = RestockItemsRequest {
             return_id: "return-1".to_owned(),
             order_id: "order-1".to_owned(),
-            stock_items: vec![item("p1", 2)],
+            stock_items: stock_items(&[("p1", 2)]),
         };
         inventory.restock_items("k", &request).unwrap();
         inventory.restock_items("k", &request).unwrap();
@@ -488,7 +468,7 @@ mod tests {
             Operation::AllocateStock,
             [Scripted::Transient, Scripted::Permanent],
         );
-        let request = allocate("order-1", vec![item("p1", 1)]);
+        let request = allocate("order-1", &[("p1", 1)]);
         assert!(matches!(
             inventory.allocate_stock("k1", &request),
             Err(AllocateError::Failed(ExternalError::Transient(_)))

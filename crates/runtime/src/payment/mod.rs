@@ -11,48 +11,17 @@ pub use wit::{
     PaymentFailed, PaymentSucceeded, ProcessPaymentRequest, RefundCompleted, RefundPaymentRequest,
 };
 
-/// Charges and refunds. Every call carries an idempotency key: the first
-/// completed outcome for a key is the outcome of every later call with it,
-/// so a retry never charges or refunds twice.
-pub trait PaymentGateway: Send + Sync {
-    /// Charges an order. [`ExternalError::Permanent`] when declined.
-    fn process_payment(
-        &self,
-        key: &str,
-        request: &ProcessPaymentRequest,
-    ) -> Result<PaymentSucceeded, ExternalError>;
+keyed_import! {
+    PaymentView serves "payment-gateway" ("the payment gateway"):
+    /// Charges and refunds. Every call carries an idempotency key: the first
+    /// completed outcome for a key is the outcome of every later call with it,
+    /// so a retry never charges or refunds twice.
+    pub trait PaymentGateway {
+        /// Charges an order. [`ExternalError::Permanent`] when declined.
+        fn process_payment(ProcessPaymentRequest) -> PaymentSucceeded;
 
-    /// Refunds (part of) a charge. [`ExternalError::Permanent`] for an
-    /// unknown transaction or more than is left to refund.
-    fn refund_payment(
-        &self,
-        key: &str,
-        request: &RefundPaymentRequest,
-    ) -> Result<RefundCompleted, ExternalError>;
-}
-
-import_view! {
-    /// The `payment-gateway` import as one store serves it: the payment gateway, and nothing
-    /// else of the host.
-    PaymentView(&dyn PaymentGateway),
-    "payment-gateway",
-    "the payment gateway"
-}
-
-impl wit::Host for PaymentView<'_> {
-    fn process_payment(
-        &mut self,
-        key: String,
-        request: ProcessPaymentRequest,
-    ) -> Result<PaymentSucceeded, WitExternalError> {
-        Ok(self.0.process_payment(&key, &request)?)
-    }
-
-    fn refund_payment(
-        &mut self,
-        key: String,
-        request: RefundPaymentRequest,
-    ) -> Result<RefundCompleted, WitExternalError> {
-        Ok(self.0.refund_payment(&key, &request)?)
+        /// Refunds (part of) a charge. [`ExternalError::Permanent`] for an
+        /// unknown transaction or more than is left to refund.
+        fn refund_payment(RefundPaymentRequest) -> RefundCompleted;
     }
 }

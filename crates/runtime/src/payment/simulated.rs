@@ -2,14 +2,15 @@
 //! refunds, so tests can assert that nothing was charged or refunded twice.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::{
     PaymentGateway, PaymentSucceeded, ProcessPaymentRequest, RefundCompleted, RefundPaymentRequest,
 };
 use crate::bindings::oms::order_management::types::Money;
 use crate::external::{Context, ExternalError, Operation};
-use crate::simulation::{Memo, Records, Replay, Replayed, SimControl, derived_id, request};
+use crate::simulation::{
+    Memo, Records, Replay, Replayed, SimBackend, SimControl, derived_id, request,
+};
 
 /// A charge the simulated gateway made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,8 +40,7 @@ pub struct Refund {
 
 /// The simulated [`PaymentGateway`].
 pub struct SimulatedPayment {
-    sim: SimControl,
-    state: Mutex<State>,
+    core: SimBackend<State>,
 }
 
 #[derive(Default)]
@@ -66,33 +66,37 @@ impl SimulatedPayment {
     /// A gateway without charges, sharing `sim`'s seed, clock, log and faults.
     pub fn new(sim: SimControl) -> Self {
         Self {
-            sim,
-            state: Mutex::new(State::default()),
+            core: SimBackend::new(sim),
         }
     }
 
     /// Declines (permanently) every charge above `amount` minor units, as a
     /// card limit would; `None` accepts any amount.
     pub fn set_decline_above(&self, amount: Option<u64>) {
-        let now = self.sim.now_ms();
-        let mut state = self.lock();
+        let now = self.core.sim.now_ms();
+        let mut state = self.core.lock();
         state.ledger.decline_above = amount;
         // A failure is logged and makes every later call fail transiently.
-        let _ =
-            self.sim
-                .journal_change(Context::Payment, "set-decline-above", now, &amount, "null");
+        let _ = self.core.sim.journal_change(
+            Context::Payment,
+            "set-decline-above",
+            now,
+            &amount,
+            "null",
+        );
     }
 
     /// Every charge made, oldest first (the most recent 20,000: a gateway
     /// that ran longer has forgotten the oldest, and refuses refunds of them
     /// as unknown transactions).
     pub fn charges(&self) -> Vec<Charge> {
-        self.lock().ledger.charges.to_vec()
+        self.core.lock().ledger.charges.to_vec()
     }
 
     /// How many charges were made for `order_id`.
     pub fn charges_for_order(&self, order_id: &str) -> usize {
-        self.lock()
+        self.core
+            .lock()
             .ledger
             .charges
             .iter()
@@ -102,17 +106,18 @@ impl SimulatedPayment {
 
     /// The sum of all charges ever made, in minor units (whatever their currency).
     pub fn total_charged(&self) -> u64 {
-        self.lock().ledger.total_charged
+        self.core.lock().ledger.total_charged
     }
 
     /// Every refund made, oldest first (the most recent 20,000).
     pub fn refunds(&self) -> Vec<Refund> {
-        self.lock().ledger.refunds.to_vec()
+        self.core.lock().ledger.refunds.to_vec()
     }
 
     /// The amounts refunded on `transaction_id`, oldest first.
     pub fn refunds_for(&self, transaction_id: &str) -> Vec<u64> {
-        self.lock()
+        self.core
+            .lock()
             .ledger
             .refunds
             .iter()
@@ -123,12 +128,7 @@ impl SimulatedPayment {
 
     /// The sum of all refunds ever made, in minor units.
     pub fn total_refunded(&self) -> u64 {
-        self.lock().ledger.total_refunded
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // State changes are single pushes and inserts after all checks.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.core.lock().ledger.total_refunded
     }
 }
 
@@ -224,11 +224,10 @@ impl PaymentGateway for SimulatedPayment {
         key: &str,
         request: &ProcessPaymentRequest,
     ) -> Result<PaymentSucceeded, ExternalError> {
-        self.sim.call(
+        self.core.call(
             Operation::ProcessPayment,
             key,
             request,
-            &self.state,
             |s| (&mut s.charge_outcomes, &mut s.ledger),
             |ledger, now| ledger.charge(key, request, now),
         )
@@ -239,11 +238,10 @@ impl PaymentGateway for SimulatedPayment {
         key: &str,
         request: &RefundPaymentRequest,
     ) -> Result<RefundCompleted, ExternalError> {
-        self.sim.call(
+        self.core.call(
             Operation::RefundPayment,
             key,
             request,
-            &self.state,
             |s| (&mut s.refund_outcomes, &mut s.ledger),
             |ledger, now| ledger.refund(request, now),
         )
@@ -266,32 +264,14 @@ impl Replay for SimulatedPayment {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::bindings::oms::order_management::types::PaymentMethod;
-    use crate::clock::ManualClock;
+    use crate::simulation::fixtures::{charge, usd};
+    use crate::simulation::test_control;
     use crate::simulation::{CallOutcome, Scripted};
 
     fn gateway() -> (SimulatedPayment, SimControl) {
-        let sim = SimControl::new(1, Arc::new(ManualClock::new(5_000)));
+        let sim = test_control(5_000);
         (SimulatedPayment::new(sim.clone()), sim)
-    }
-
-    fn usd(amount: u64) -> Money {
-        Money {
-            amount,
-            currency: "USD".to_owned(),
-        }
-    }
-
-    fn charge_request(order: &str, amount: u64) -> ProcessPaymentRequest {
-        ProcessPaymentRequest {
-            order_id: order.to_owned(),
-            payment_amount: usd(amount),
-            payment_method: PaymentMethod::CreditCard,
-            customer_id: "customer-1".to_owned(),
-        }
     }
 
     fn refund_request(transaction_id: &str, amount: u64) -> RefundPaymentRequest {
@@ -306,10 +286,10 @@ mod tests {
     fn a_repeated_key_charges_once_and_answers_the_same() {
         let (gateway, sim) = gateway();
         let first = gateway
-            .process_payment("order-1/pay", &charge_request("order-1", 2_500))
+            .process_payment("order-1/pay", &charge("order-1", 2_500))
             .unwrap();
         let again = gateway
-            .process_payment("order-1/pay", &charge_request("order-1", 2_500))
+            .process_payment("order-1/pay", &charge("order-1", 2_500))
             .unwrap();
         assert_eq!(first, again);
         assert_eq!(first.processed_at, 5_000);
@@ -323,7 +303,7 @@ mod tests {
     fn transaction_ids_are_deterministic_per_key() {
         let (one, _) = gateway();
         let (two, _) = gateway();
-        let request = charge_request("order-1", 100);
+        let request = charge("order-1", 100);
         assert_eq!(
             one.process_payment("k", &request).unwrap().transaction_id,
             two.process_payment("k", &request).unwrap().transaction_id
@@ -338,7 +318,7 @@ mod tests {
     fn refunds_never_exceed_what_is_left() {
         let (gateway, _) = gateway();
         let txn = gateway
-            .process_payment("pay", &charge_request("order-1", 1_000))
+            .process_payment("pay", &charge("order-1", 1_000))
             .unwrap()
             .transaction_id;
         gateway
@@ -364,12 +344,12 @@ mod tests {
         let unknown = gateway.refund_payment("r", &refund_request("txn_nope", 1));
         assert!(matches!(unknown, Err(ExternalError::Permanent(_))));
         gateway.set_decline_above(Some(10_000));
-        let declined = gateway.process_payment("big", &charge_request("order-2", 10_001));
+        let declined = gateway.process_payment("big", &charge("order-2", 10_001));
         assert!(matches!(&declined, Err(ExternalError::Permanent(m)) if m.contains("declined")));
         gateway.set_decline_above(None);
         // The key's first outcome stands, even though the limit is gone.
         assert_eq!(
-            gateway.process_payment("big", &charge_request("order-2", 10_001)),
+            gateway.process_payment("big", &charge("order-2", 10_001)),
             declined
         );
         assert_eq!(gateway.total_charged(), 0);
@@ -387,7 +367,7 @@ mod tests {
             Operation::ProcessPayment,
             [Scripted::Transient, Scripted::Transient, Scripted::Ok],
         );
-        let request = charge_request("order-1", 700);
+        let request = charge("order-1", 700);
         assert!(
             gateway
                 .process_payment("k", &request)

@@ -236,35 +236,6 @@ impl SimControl {
         }
     }
 
-    /// One call of a backend that keeps its state behind `state`: sleeps
-    /// for the operation's latency before taking the lock (so that slow
-    /// calls overlap as they would for real), then [`SimControl::run`]s it,
-    /// stamped with the time now, with the memo and the rest of the state
-    /// that `split` picks out, the rest handed to `effect`. A poisoned lock
-    /// is taken as it is: every backend changes its state only after all
-    /// of its checks passed.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn call<S, X, T, E, R>(
-        &self,
-        operation: Operation,
-        key: &str,
-        request: &R,
-        state: &Mutex<S>,
-        split: impl for<'a> FnOnce(&'a mut S) -> (&'a mut Memo<Result<T, E>>, &'a mut X),
-        effect: impl FnOnce(&mut X, u64) -> Result<T, E>,
-    ) -> Result<T, E>
-    where
-        T: Clone + Serialize,
-        E: SimFailure + fmt::Display,
-        R: Serialize + ?Sized,
-    {
-        self.pause(operation);
-        let now = self.now_ms();
-        let mut guard = state.lock().unwrap_or_else(PoisonError::into_inner);
-        let (memo, rest) = split(&mut guard);
-        self.run(operation, key, now, request, memo, || effect(rest, now))
-    }
-
     /// Runs one call with idempotency and fault injection: a remembered
     /// outcome for `key` is returned as is; otherwise an injected fault or
     /// `effect` decides, and every outcome but a transient one is remembered

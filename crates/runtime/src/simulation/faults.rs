@@ -193,17 +193,16 @@ impl FaultSpec {
         if self.reset {
             *config = FaultConfig::NONE;
         }
-        if let Some(p) = self.transient {
-            config.transient = p;
-        }
-        if let Some(p) = self.permanent {
-            config.permanent = p;
-        }
-        if let Some(p) = self.lost {
-            config.lost = p;
-        }
-        if let Some(latency) = self.latency {
-            config.latency = latency;
+        *config = self.fields().over(*config);
+    }
+
+    /// The fields the spec gives.
+    fn fields(&self) -> Override {
+        Override {
+            transient: self.transient,
+            permanent: self.permanent,
+            lost: self.lost,
+            latency: self.latency,
         }
     }
 }
@@ -338,6 +337,26 @@ struct Override {
 }
 
 impl Override {
+    /// Every field of `config`.
+    fn all(config: FaultConfig) -> Self {
+        Self {
+            transient: Some(config.transient),
+            permanent: Some(config.permanent),
+            lost: Some(config.lost),
+            latency: Some(config.latency),
+        }
+    }
+
+    /// These fields with those `later` gives replacing them.
+    fn then(self, later: Override) -> Self {
+        Self {
+            transient: later.transient.or(self.transient),
+            permanent: later.permanent.or(self.permanent),
+            lost: later.lost.or(self.lost),
+            latency: later.latency.or(self.latency),
+        }
+    }
+
     fn over(&self, mut config: FaultConfig) -> FaultConfig {
         if let Some(p) = self.transient {
             config.transient = p;
@@ -409,15 +428,7 @@ impl FaultPlan {
         config: FaultConfig,
     ) -> Result<(), FaultSpecError> {
         config.validate(Qualified(operation))?;
-        self.overrides.insert(
-            operation,
-            Override {
-                transient: Some(config.transient),
-                permanent: Some(config.permanent),
-                lost: Some(config.lost),
-                latency: Some(config.latency),
-            },
-        );
+        self.overrides.insert(operation, Override::all(config));
         Ok(())
     }
 
@@ -440,17 +451,9 @@ impl FaultPlan {
         for operation in &spec.operations {
             let o = next.overrides.entry(*operation).or_default();
             if spec.reset {
-                *o = Override {
-                    transient: Some(0.0),
-                    permanent: Some(0.0),
-                    lost: Some(0.0),
-                    latency: Some(Duration::ZERO),
-                };
+                *o = Override::all(FaultConfig::NONE);
             }
-            o.transient = spec.transient.or(o.transient);
-            o.permanent = spec.permanent.or(o.permanent);
-            o.lost = spec.lost.or(o.lost);
-            o.latency = spec.latency.or(o.latency);
+            *o = o.then(spec.fields());
         }
         next.validate_overrides()?;
         *self = next;

@@ -8,6 +8,8 @@
 //! - `faults.rs`: the fault plan, its `--fault` syntax and the seeded draw;
 //! - `log.rs`: the [`CallLog`];
 //! - `journal.rs`: the durable journal (one SQLite file);
+//! - `backend.rs`: [`SimBackend`], the skeleton of every simulated backend
+//!   (its control and its state behind one lock);
 //! - `bounded.rs`: the bounded memos and records the backends keep;
 //! - `rng.rs`: the seeded hash the draws use.
 //!
@@ -19,13 +21,19 @@
 //! restarted host rebuilds the same charges, stock, shipments, messages and
 //! call log, so it never acts twice on a key it already answered.
 
+mod backend;
 mod bounded;
 mod control;
 mod faults;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub(crate) mod journal;
 mod log;
 pub mod rng;
 
+pub(crate) use backend::SimBackend;
+#[cfg(test)]
+pub(crate) use backend::test_control;
 pub(crate) use bounded::{Memo, Records};
 pub use control::SimControl;
 pub(crate) use control::{DAY_MS, Replay, Replayed, SimFailure, derived_id, request, to_json};

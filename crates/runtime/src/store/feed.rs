@@ -96,15 +96,7 @@ pub(crate) fn validate_endpoint(endpoint: &WebhookEndpoint) -> Result<(), StoreE
     Ok(())
 }
 
-/// The event types as stored in one column: separated by spaces (types
-/// never contain one).
-pub(crate) fn join_types(types: &[String]) -> String {
-    types.join(" ")
-}
-
-pub(crate) fn split_types(text: &str) -> Vec<String> {
-    text.split(' ')
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned)
-        .collect()
+/// The refusal of an endpoint whose id is taken.
+pub(crate) fn endpoint_exists(endpoint: &WebhookEndpoint) -> StoreError {
+    StoreError::Invalid(format!("webhook endpoint `{}` exists already", endpoint.id))
 }

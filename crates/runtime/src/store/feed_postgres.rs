@@ -11,8 +11,12 @@
 use postgres::error::SqlState;
 use postgres::{Client, Transaction};
 
-use super::feed::{join_types, split_types, validate_endpoint};
-use super::{FeedEvent, RecordedEvent, StoreError, WebhookDelivery, WebhookEndpoint};
+use super::feed::{endpoint_exists, validate_endpoint};
+use super::rows::{
+    self, DELIVERY_COLUMNS, ENDPOINT_COLUMNS, bound, from_sql, postgres_unavailable as unavailable,
+    to_sql,
+};
+use super::{FeedEvent, StoreError, WebhookDelivery, WebhookEndpoint};
 
 /// The append's hook: positions for the events just inserted, in the
 /// order given.
@@ -45,30 +49,12 @@ pub(super) fn read_feed(
     after: u64,
     limit: usize,
 ) -> Result<Vec<FeedEvent>, StoreError> {
-    let after = i64::try_from(after).unwrap_or(i64::MAX);
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows = client
-        .query(
-            "SELECT f.position, e.stream_id, e.version, e.event_type, e.payload, e.recorded_at
-             FROM event_feed f JOIN events e ON e.stream_id = f.stream_id AND e.version = f.version
-             WHERE f.position > $1 ORDER BY f.position LIMIT $2",
-            &[&after, &limit],
-        )
-        .map_err(unavailable)?;
-    rows.iter()
-        .map(|row| {
-            Ok(FeedEvent {
-                position: from_sql(row.get(0))?,
-                event: RecordedEvent {
-                    stream_id: row.get(1),
-                    version: from_sql(row.get(2))?,
-                    event_type: row.get(3),
-                    payload: row.get(4),
-                    recorded_at: from_sql(row.get(5))?,
-                },
-            })
-        })
-        .collect()
+    rows::postgres_rows(
+        client,
+        &rows::feed_sql("$1", "$2"),
+        &[&bound(after), &bound(limit)],
+        rows::feed_event,
+    )
 }
 
 pub(super) fn feed_head(client: &mut Client) -> Result<u64, StoreError> {
@@ -83,51 +69,29 @@ pub(super) fn create_endpoint(
     endpoint: &WebhookEndpoint,
 ) -> Result<(), StoreError> {
     validate_endpoint(endpoint)?;
+    let (id, url, types, secret, created_at, position) = rows::endpoint_values(endpoint)?;
     let inserted = client
         .execute(
-            "INSERT INTO webhook_endpoints (id, url, event_types, secret, created_at, position)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
-            &[
-                &endpoint.id,
-                &endpoint.url,
-                &join_types(&endpoint.event_types),
-                &endpoint.secret,
-                &to_sql(endpoint.created_at)?,
-                &to_sql(endpoint.position)?,
-            ],
+            &format!(
+                "INSERT INTO webhook_endpoints ({ENDPOINT_COLUMNS})
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING"
+            ),
+            &[&id, &url, &types, &secret, &created_at, &position],
         )
         .map_err(unavailable)?;
     if inserted == 0 {
-        return Err(StoreError::Invalid(format!(
-            "webhook endpoint `{}` exists already",
-            endpoint.id
-        )));
+        return Err(endpoint_exists(endpoint));
     }
     Ok(())
 }
 
-fn endpoint_of(row: &postgres::Row) -> Result<WebhookEndpoint, StoreError> {
-    Ok(WebhookEndpoint {
-        id: row.get(0),
-        url: row.get(1),
-        event_types: split_types(row.get(2)),
-        secret: row.get(3),
-        created_at: from_sql(row.get(4))?,
-        position: from_sql(row.get(5))?,
-    })
-}
-
 pub(super) fn endpoints(client: &mut Client) -> Result<Vec<WebhookEndpoint>, StoreError> {
-    client
-        .query(
-            "SELECT id, url, event_types, secret, created_at, position FROM webhook_endpoints
-             ORDER BY created_at, id",
-            &[],
-        )
-        .map_err(unavailable)?
-        .iter()
-        .map(endpoint_of)
-        .collect()
+    rows::postgres_rows(
+        client,
+        &format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints ORDER BY created_at, id"),
+        &[],
+        rows::endpoint,
+    )
 }
 
 pub(super) fn endpoint(
@@ -136,13 +100,12 @@ pub(super) fn endpoint(
 ) -> Result<Option<WebhookEndpoint>, StoreError> {
     client
         .query_opt(
-            "SELECT id, url, event_types, secret, created_at, position FROM webhook_endpoints
-             WHERE id = $1",
+            &format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1"),
             &[&id],
         )
         .map_err(unavailable)?
         .as_ref()
-        .map(endpoint_of)
+        .map(rows::endpoint)
         .transpose()
 }
 
@@ -205,31 +168,15 @@ pub(super) fn deliveries(
     after: u64,
     limit: usize,
 ) -> Result<Vec<WebhookDelivery>, StoreError> {
-    let after = i64::try_from(after).unwrap_or(i64::MAX);
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows = client
-        .query(
-            "SELECT seq, event_id, position, attempt, status, error, attempted_at
-             FROM webhook_deliveries WHERE endpoint_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-            &[&endpoint_id, &after, &limit],
-        )
-        .map_err(unavailable)?;
-    rows.iter()
-        .map(|row| {
-            let attempt: i32 = row.get(3);
-            let status: Option<i32> = row.get(4);
-            Ok(WebhookDelivery {
-                seq: from_sql(row.get(0))?,
-                endpoint_id: endpoint_id.to_owned(),
-                event_id: row.get(1),
-                position: from_sql(row.get(2))?,
-                attempt: u32::try_from(attempt).unwrap_or(0),
-                status: status.and_then(|s| u16::try_from(s).ok()),
-                error: row.get(5),
-                attempted_at: from_sql(row.get(6))?,
-            })
-        })
-        .collect()
+    rows::postgres_rows(
+        client,
+        &format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
+             WHERE endpoint_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+        ),
+        &[&endpoint_id, &bound(after), &bound(limit)],
+        |row| rows::delivery(row, endpoint_id),
+    )
 }
 
 /// Takes or renews the lease of an endpoint: granted when nobody holds it,
@@ -243,7 +190,7 @@ pub(super) fn lease_endpoint(
     now_ms: u64,
     lease_ms: u64,
 ) -> Result<bool, StoreError> {
-    let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
+    let now = bound(now_ms);
     let expires = to_sql(now_ms.saturating_add(lease_ms).min(i64::MAX as u64))?;
     let granted = client.query_opt(
         "INSERT INTO webhook_leases (endpoint_id, owner, expires_at) VALUES ($1, $2, $3)
@@ -259,19 +206,6 @@ pub(super) fn lease_endpoint(
         Err(e) if e.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) => Ok(false),
         Err(e) => Err(unavailable(e)),
     }
-}
-
-fn unavailable(error: postgres::Error) -> StoreError {
-    StoreError::Unavailable(format!("postgres: {error}"))
-}
-
-fn to_sql(value: u64) -> Result<i64, StoreError> {
-    i64::try_from(value).map_err(|_| StoreError::Invalid(format!("{value} is too large to store")))
-}
-
-fn from_sql(value: i64) -> Result<u64, StoreError> {
-    u64::try_from(value)
-        .map_err(|_| StoreError::Unavailable(format!("corrupt store: negative number {value}")))
 }
 
 #[cfg(test)]

@@ -5,10 +5,14 @@
 //! rowids grow in commit order. `AUTOINCREMENT` keeps a rolled-back or
 //! deleted position from ever being handed out again.
 
-use rusqlite::{Connection, OptionalExtension as _, params};
+use rusqlite::{Connection, params};
 
-use super::feed::{join_types, split_types, validate_endpoint};
-use super::{FeedEvent, RecordedEvent, StoreError, WebhookDelivery, WebhookEndpoint};
+use super::feed::{endpoint_exists, validate_endpoint};
+use super::rows::{
+    self, DELIVERY_COLUMNS, ENDPOINT_COLUMNS, bound, from_sql, sqlite_unavailable as unavailable,
+    to_sql,
+};
+use super::{FeedEvent, StoreError, WebhookDelivery, WebhookEndpoint};
 
 /// Not part of the versioned schema, like the idempotency table: a file
 /// without it gets it on open, with every event already stored given a
@@ -81,43 +85,12 @@ pub(super) fn read_feed(
     after: u64,
     limit: usize,
 ) -> Result<Vec<FeedEvent>, StoreError> {
-    let after = i64::try_from(after).unwrap_or(i64::MAX);
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let mut statement = conn
-        .prepare_cached(
-            "SELECT f.position, e.stream_id, e.version, e.event_type, e.payload, e.recorded_at
-             FROM event_feed f JOIN events e ON e.stream_id = f.stream_id AND e.version = f.version
-             WHERE f.position > ?1 ORDER BY f.position LIMIT ?2",
-        )
-        .map_err(unavailable)?;
-    let rows = statement
-        .query_map(params![after, limit], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, i64>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, String>(4)?,
-                row.get::<_, i64>(5)?,
-            ))
-        })
-        .map_err(unavailable)?;
-    let mut events = Vec::new();
-    for row in rows {
-        let (position, stream_id, version, event_type, payload, recorded_at) =
-            row.map_err(unavailable)?;
-        events.push(FeedEvent {
-            position: from_sql(position)?,
-            event: RecordedEvent {
-                stream_id,
-                version: from_sql(version)?,
-                event_type,
-                payload,
-                recorded_at: from_sql(recorded_at)?,
-            },
-        });
-    }
-    Ok(events)
+    rows::sqlite_rows(
+        conn,
+        &rows::feed_sql("?1", "?2"),
+        params![bound(after), bound(limit)],
+        |row| rows::feed_event(row),
+    )
 }
 
 pub(super) fn feed_head(conn: &Connection) -> Result<u64, StoreError> {
@@ -136,73 +109,38 @@ pub(super) fn create_endpoint(
     endpoint: &WebhookEndpoint,
 ) -> Result<(), StoreError> {
     validate_endpoint(endpoint)?;
+    let (id, url, types, secret, created_at, position) = rows::endpoint_values(endpoint)?;
     let inserted = conn
         .execute(
-            "INSERT INTO webhook_endpoints (id, url, event_types, secret, created_at, position)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
-            params![
-                endpoint.id,
-                endpoint.url,
-                join_types(&endpoint.event_types),
-                endpoint.secret,
-                to_sql(endpoint.created_at)?,
-                to_sql(endpoint.position)?
-            ],
+            &format!(
+                "INSERT INTO webhook_endpoints ({ENDPOINT_COLUMNS})
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING"
+            ),
+            params![id, url, types, secret, created_at, position],
         )
         .map_err(unavailable)?;
     if inserted == 0 {
-        return Err(StoreError::Invalid(format!(
-            "webhook endpoint `{}` exists already",
-            endpoint.id
-        )));
+        return Err(endpoint_exists(endpoint));
     }
     Ok(())
 }
 
-const ENDPOINT_COLUMNS: &str = "id, url, event_types, secret, created_at, position";
-
-fn endpoint_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(WebhookEndpoint, i64, i64)> {
-    Ok((
-        WebhookEndpoint {
-            id: row.get(0)?,
-            url: row.get(1)?,
-            event_types: split_types(&row.get::<_, String>(2)?),
-            secret: row.get(3)?,
-            created_at: 0,
-            position: 0,
-        },
-        row.get(4)?,
-        row.get(5)?,
-    ))
-}
-
-fn finish_endpoint(
-    (mut endpoint, created_at, position): (WebhookEndpoint, i64, i64),
-) -> Result<WebhookEndpoint, StoreError> {
-    endpoint.created_at = from_sql(created_at)?;
-    endpoint.position = from_sql(position)?;
-    Ok(endpoint)
-}
-
 pub(super) fn endpoints(conn: &Connection) -> Result<Vec<WebhookEndpoint>, StoreError> {
-    let mut statement = conn
-        .prepare_cached(&format!(
-            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints ORDER BY created_at, id"
-        ))
-        .map_err(unavailable)?;
-    let rows = statement.query_map([], endpoint_row).map_err(unavailable)?;
-    rows.map(|row| finish_endpoint(row.map_err(unavailable)?))
-        .collect()
+    rows::sqlite_rows(
+        conn,
+        &format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints ORDER BY created_at, id"),
+        [],
+        |row| rows::endpoint(row),
+    )
 }
 
 pub(super) fn endpoint(conn: &Connection, id: &str) -> Result<Option<WebhookEndpoint>, StoreError> {
-    conn.prepare_cached(&format!(
-        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = ?1"
-    ))
-    .and_then(|mut s| s.query_row([id], endpoint_row).optional())
-    .map_err(unavailable)?
-    .map(finish_endpoint)
-    .transpose()
+    rows::sqlite_row(
+        conn,
+        &format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = ?1"),
+        [id],
+        |row| rows::endpoint(row),
+    )
 }
 
 pub(super) fn delete_endpoint(conn: &Connection, id: &str) -> Result<bool, StoreError> {
@@ -260,55 +198,13 @@ pub(super) fn deliveries(
     after: u64,
     limit: usize,
 ) -> Result<Vec<WebhookDelivery>, StoreError> {
-    let after = i64::try_from(after).unwrap_or(i64::MAX);
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let mut statement = conn
-        .prepare_cached(
-            "SELECT seq, event_id, position, attempt, status, error, attempted_at
-             FROM webhook_deliveries WHERE endpoint_id = ?1 AND seq > ?2
-             ORDER BY seq LIMIT ?3",
-        )
-        .map_err(unavailable)?;
-    let rows = statement
-        .query_map(params![endpoint_id, after, limit], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, i64>(2)?,
-                row.get::<_, u32>(3)?,
-                row.get::<_, Option<u16>>(4)?,
-                row.get::<_, Option<String>>(5)?,
-                row.get::<_, i64>(6)?,
-            ))
-        })
-        .map_err(unavailable)?;
-    let mut log = Vec::new();
-    for row in rows {
-        let (seq, event_id, position, attempt, status, error, attempted_at) =
-            row.map_err(unavailable)?;
-        log.push(WebhookDelivery {
-            seq: from_sql(seq)?,
-            endpoint_id: endpoint_id.to_owned(),
-            event_id,
-            position: from_sql(position)?,
-            attempt,
-            status,
-            error,
-            attempted_at: from_sql(attempted_at)?,
-        });
-    }
-    Ok(log)
-}
-
-fn unavailable(error: rusqlite::Error) -> StoreError {
-    StoreError::Unavailable(format!("sqlite: {error}"))
-}
-
-fn to_sql(value: u64) -> Result<i64, StoreError> {
-    i64::try_from(value).map_err(|_| StoreError::Invalid(format!("{value} is too large to store")))
-}
-
-fn from_sql(value: i64) -> Result<u64, StoreError> {
-    u64::try_from(value)
-        .map_err(|_| StoreError::Unavailable(format!("corrupt store: negative number {value}")))
+    rows::sqlite_rows(
+        conn,
+        &format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
+             WHERE endpoint_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+        ),
+        params![endpoint_id, bound(after), bound(limit)],
+        |row| rows::delivery(row, endpoint_id),
+    )
 }

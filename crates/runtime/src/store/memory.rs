@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::feed::validate_endpoint;
+use super::feed::{endpoint_exists, validate_endpoint};
 use super::read_model::{self, OrderQuery, OrderSummary};
 use super::{
     AppendBatch, EventStore, FeedEvent, IdempotencyRecord, IdempotencyWindow, RecordedEvent,
@@ -114,18 +114,10 @@ impl EventStore for MemoryStore {
                 }
             }
             if let Some(order_id) = read_model::order_id_of_stream(&stream.stream_id) {
-                let mut summary = inner.orders.remove(order_id);
-                for (version, event) in (stream.expected_version + 1..).zip(&stream.events) {
-                    summary = OrderSummary::evolve(
-                        summary,
-                        order_id,
-                        &event.event_type,
-                        &event.payload,
-                        version,
-                        recorded_at,
-                    );
-                }
-                if let Some(summary) = summary {
+                let before = inner.orders.remove(order_id);
+                if let Some(summary) =
+                    read_model::fold_append(before, order_id, stream, recorded_at)
+                {
                     inner.orders.insert(order_id.to_owned(), summary);
                 }
             }
@@ -155,33 +147,11 @@ impl EventStore for MemoryStore {
     }
 
     fn due_timers(&self, now_ms: u64, limit: usize) -> Result<Vec<SagaTimer>, StoreError> {
-        let mut due: Vec<SagaTimer> = self
-            .lock()
-            .timers
-            .iter()
-            .filter(|(_, due_at)| **due_at <= now_ms)
-            .map(|(saga_id, due_at)| SagaTimer {
-                saga_id: saga_id.clone(),
-                due_at: *due_at,
-            })
-            .collect();
-        sort_timers(&mut due);
-        due.truncate(limit);
-        Ok(due)
+        Ok(self.timers_due_by(now_ms, limit))
     }
 
     fn all_timers(&self) -> Result<Vec<SagaTimer>, StoreError> {
-        let mut all: Vec<SagaTimer> = self
-            .lock()
-            .timers
-            .iter()
-            .map(|(saga_id, due_at)| SagaTimer {
-                saga_id: saga_id.clone(),
-                due_at: *due_at,
-            })
-            .collect();
-        sort_timers(&mut all);
-        Ok(all)
+        Ok(self.timers_due_by(u64::MAX, usize::MAX))
     }
 
     fn stats(&self) -> Result<StoreStats, StoreError> {
@@ -200,26 +170,16 @@ impl EventStore for MemoryStore {
         window: IdempotencyWindow,
     ) -> Result<IdempotencyRecord, StoreError> {
         let mut inner = self.lock();
-        match inner.idempotency.get(key) {
-            Some((held, started, response)) if !window.expired(*started, response.is_some()) => {
-                Ok(match response {
-                    Some(response) => IdempotencyRecord::Finished {
-                        fingerprint: held.clone(),
-                        response: response.clone(),
-                    },
-                    None => IdempotencyRecord::Running {
-                        fingerprint: held.clone(),
-                    },
-                })
-            }
-            _ => {
-                inner.idempotency.insert(
-                    key.to_owned(),
-                    (fingerprint.to_owned(), window.now_ms, None),
-                );
-                Ok(IdempotencyRecord::Started)
-            }
+        if let Some((held, started, response)) = inner.idempotency.get(key).cloned()
+            && let Some(record) = IdempotencyRecord::held(window, held, started, response)
+        {
+            return Ok(record);
         }
+        inner.idempotency.insert(
+            key.to_owned(),
+            (fingerprint.to_owned(), window.now_ms, None),
+        );
+        Ok(IdempotencyRecord::Started)
     }
 
     fn finish_idempotent(&self, key: &str, response: &str) -> Result<(), StoreError> {
@@ -249,10 +209,7 @@ impl EventStore for MemoryStore {
         validate_endpoint(endpoint)?;
         let mut inner = self.lock();
         if inner.endpoints.iter().any(|e| e.id == endpoint.id) {
-            return Err(StoreError::Invalid(format!(
-                "webhook endpoint `{}` exists already",
-                endpoint.id
-            )));
+            return Err(endpoint_exists(endpoint));
         }
         inner.endpoints.push(endpoint.clone());
         Ok(())
@@ -368,12 +325,28 @@ impl MemoryStore {
     }
 }
 
-fn sort_timers(timers: &mut [SagaTimer]) {
-    timers.sort_by(|a, b| {
-        a.due_at
-            .cmp(&b.due_at)
-            .then_with(|| a.saga_id.cmp(&b.saga_id))
-    });
+impl MemoryStore {
+    /// Up to `limit` timers due at or before `until`, earliest first (ties
+    /// by saga id).
+    fn timers_due_by(&self, until: u64, limit: usize) -> Vec<SagaTimer> {
+        let mut due: Vec<SagaTimer> = self
+            .lock()
+            .timers
+            .iter()
+            .filter(|(_, due_at)| **due_at <= until)
+            .map(|(saga_id, due_at)| SagaTimer {
+                saga_id: saga_id.clone(),
+                due_at: *due_at,
+            })
+            .collect();
+        due.sort_by(|a, b| {
+            a.due_at
+                .cmp(&b.due_at)
+                .then_with(|| a.saga_id.cmp(&b.saga_id))
+        });
+        due.truncate(limit);
+        due
+    }
 }
 
 #[cfg(test)]

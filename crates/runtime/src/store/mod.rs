@@ -13,6 +13,7 @@ mod group_commit;
 mod memory;
 mod postgres;
 pub mod read_model;
+mod rows;
 mod sqlite;
 
 pub use feed::{FeedEvent, WebhookDelivery, WebhookEndpoint};
@@ -102,6 +103,17 @@ pub struct SagaClaim {
     pub token: u64,
 }
 
+impl SagaClaim {
+    /// The claim of a store without leases: the timer, token 0.
+    pub fn unleased(timer: SagaTimer) -> Self {
+        Self {
+            saga_id: timer.saga_id,
+            due_at: timer.due_at,
+            token: 0,
+        }
+    }
+}
+
 /// How much a store holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct StoreStats {
@@ -131,6 +143,29 @@ pub enum IdempotencyRecord {
         /// Its response, as the caller stored it.
         response: String,
     },
+}
+
+impl IdempotencyRecord {
+    /// What a stored record (begun at `started_at`, finished when it has a
+    /// `response`) says under `window`; `None` when it has expired and the
+    /// key is free again.
+    pub(crate) fn held(
+        window: IdempotencyWindow,
+        fingerprint: String,
+        started_at: u64,
+        response: Option<String>,
+    ) -> Option<Self> {
+        if window.expired(started_at, response.is_some()) {
+            return None;
+        }
+        Some(match response {
+            Some(response) => Self::Finished {
+                fingerprint,
+                response,
+            },
+            None => Self::Running { fingerprint },
+        })
+    }
 }
 
 /// How long idempotency records are kept, and when a running one counts as
@@ -235,11 +270,7 @@ pub trait EventStore: Send + Sync {
         Ok(self
             .due_timers(now_ms, limit)?
             .into_iter()
-            .map(|timer| SagaClaim {
-                saga_id: timer.saga_id,
-                due_at: timer.due_at,
-                token: 0,
-            })
+            .map(SagaClaim::unleased)
             .collect())
     }
 

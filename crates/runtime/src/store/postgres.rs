@@ -28,6 +28,9 @@ use r2d2_postgres::PostgresConnectionManager;
 
 use super::feed_postgres as feed;
 use super::read_model::{self, OrderQuery, OrderSummary};
+use super::rows::{
+    self, Columns as _, EVENT_COLUMNS, bound, from_sql, postgres_unavailable as unavailable, to_sql,
+};
 use super::{
     AppendBatch, EventStore, RecordedEvent, SagaClaim, SagaTimer, StoreError, StoreStats,
     validate_batch, validate_stream_id,
@@ -333,20 +336,12 @@ impl PostgresStore {
         sql: &str,
         params: &[&(dyn postgres::types::ToSql + Sync)],
     ) -> Result<Vec<SagaTimer>, StoreError> {
-        let rows = self.conn()?.query(sql, params).map_err(unavailable)?;
-        rows.iter()
-            .map(|row| {
-                Ok(SagaTimer {
-                    saga_id: row.get(0),
-                    due_at: from_sql(row.get(1))?,
-                })
-            })
-            .collect()
+        rows::postgres_rows(&mut *self.conn()?, sql, params, rows::timer)
     }
 }
 
 /// Why one attempt of a transaction failed.
-enum TxError {
+pub(super) enum TxError {
     Store(StoreError),
     Postgres(postgres::Error),
 }
@@ -382,25 +377,12 @@ fn is_retryable(error: &postgres::Error) -> bool {
 impl EventStore for PostgresStore {
     fn load(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {
         validate_stream_id(stream_id)?;
-        let rows = self
-            .conn()?
-            .query(
-                "SELECT version, event_type, payload, recorded_at FROM events
-                 WHERE stream_id = $1 ORDER BY version",
-                &[&stream_id],
-            )
-            .map_err(unavailable)?;
-        rows.iter()
-            .map(|row| {
-                Ok(RecordedEvent {
-                    stream_id: stream_id.to_owned(),
-                    version: from_sql(row.get(0))?,
-                    event_type: row.get(1),
-                    payload: row.get(2),
-                    recorded_at: from_sql(row.get(3))?,
-                })
-            })
-            .collect()
+        rows::postgres_rows(
+            &mut *self.conn()?,
+            &format!("SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY version"),
+            &[&stream_id],
+            |row| rows::recorded_event(row, 0),
+        )
     }
 
     fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
@@ -445,12 +427,10 @@ impl EventStore for PostgresStore {
     }
 
     fn due_timers(&self, now_ms: u64, limit: usize) -> Result<Vec<SagaTimer>, StoreError> {
-        let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.query_timers(
             "SELECT saga_id, due_at FROM saga_timers WHERE due_at <= $1
              ORDER BY due_at, saga_id LIMIT $2",
-            &[&now, &limit],
+            &[&bound(now_ms), &bound(limit)],
         )
     }
 
@@ -485,17 +465,16 @@ impl EventStore for PostgresStore {
         lease_ms: u64,
         limit: usize,
     ) -> Result<Vec<SagaClaim>, StoreError> {
-        let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
+        let now = bound(now_ms);
         let expires = to_sql(now_ms.saturating_add(lease_ms).min(i64::MAX as u64))?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let limit = bound(limit);
         // Timers locked by another host's claim are skipped, not waited
         // for; a lease that another host holds and that has not expired is
         // left alone (the ON CONFLICT condition reads the newest lease row,
         // so two hosts can never both take one saga).
-        let rows = self
-            .conn()?
-            .query(
-                "WITH due AS (
+        rows::postgres_rows(
+            &mut *self.conn()?,
+            "WITH due AS (
                     SELECT t.saga_id, t.due_at FROM saga_timers t
                     LEFT JOIN saga_leases l ON l.saga_id = t.saga_id
                     WHERE t.due_at <= $1
@@ -514,18 +493,14 @@ impl EventStore for PostgresStore {
                  )
                  SELECT c.saga_id, d.due_at, c.token FROM claimed c JOIN due d USING (saga_id)
                  ORDER BY d.due_at, c.saga_id",
-                &[&now, &owner, &expires, &limit],
-            )
-            .map_err(unavailable)?;
-        rows.iter()
-            .map(|row| {
+            &[&now, &owner, &expires, &limit],
+            |row| {
                 Ok(SagaClaim {
-                    saga_id: row.get(0),
-                    due_at: from_sql(row.get(1))?,
-                    token: from_sql(row.get(2))?,
+                    token: row.number(2)?,
+                    ..SagaClaim::unleased(rows::timer(row)?)
                 })
-            })
-            .collect()
+            },
+        )
     }
 
     fn release_claim(&self, claim: &SagaClaim) -> Result<bool, StoreError> {
@@ -569,16 +544,10 @@ impl EventStore for PostgresStore {
                 &[&key],
             )
             .map_err(unavailable)?;
-        let (held, started, response): (String, i64, Option<String>) =
-            (row.get(0), row.get(1), row.get(2));
-        if !window.expired(from_sql(started)?, response.is_some()) {
-            return Ok(match response {
-                Some(response) => IdempotencyRecord::Finished {
-                    fingerprint: held,
-                    response,
-                },
-                None => IdempotencyRecord::Running { fingerprint: held },
-            });
+        if let Some(record) =
+            IdempotencyRecord::held(window, row.text(0)?, row.number(1)?, row.maybe_text(2)?)
+        {
+            return Ok(record);
         }
         tx.execute(
             "UPDATE idempotency_keys SET fingerprint = $2, started_at = $3, response = NULL
@@ -671,19 +640,6 @@ impl EventStore for PostgresStore {
     }
 }
 
-fn unavailable(error: postgres::Error) -> StoreError {
-    StoreError::Unavailable(format!("postgres: {error}"))
-}
-
-fn to_sql(value: u64) -> Result<i64, StoreError> {
-    i64::try_from(value).map_err(|_| StoreError::Invalid(format!("{value} is too large to store")))
-}
-
-fn from_sql(value: i64) -> Result<u64, StoreError> {
-    u64::try_from(value)
-        .map_err(|_| StoreError::Unavailable(format!("corrupt store: negative number {value}")))
-}
-
 /// `url` without the password of its user, for messages and logs.
 pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -761,6 +717,22 @@ pub(crate) struct TestSchema {
 }
 
 #[cfg(test)]
+impl TestSchema {
+    /// Another host's store on the same schema.
+    pub(crate) fn second_host(&self, clock: Arc<dyn Clock>) -> PostgresStore {
+        let mut config = postgres::Config::from_str(&test_url()).unwrap();
+        config.options(&format!("-c search_path={}", self.schema));
+        PostgresStore::open_config(
+            &mut config,
+            "second".into(),
+            clock,
+            PostgresOptions::default(),
+        )
+        .unwrap()
+    }
+}
+
+#[cfg(test)]
 impl Drop for TestSchema {
     fn drop(&mut self) {
         let _ = self
@@ -799,15 +771,7 @@ mod tests {
     fn a_second_host_on_the_same_schema_sees_the_writes_and_conflicts() {
         let clock = Arc::new(ManualClock::new(0));
         let (first, schema) = test_store(clock.clone());
-        let mut config = postgres::Config::from_str(&test_url()).unwrap();
-        config.options(&format!("-c search_path={}", schema.schema));
-        let second = PostgresStore::open_config(
-            &mut config,
-            "second".into(),
-            clock,
-            PostgresOptions::default(),
-        )
-        .unwrap();
+        let second = schema.second_host(clock);
         first.append(&timer_batch("order-a", 5)).unwrap();
         assert_eq!(second.load("order-a").unwrap().len(), 1);
         let error = second.append(&timer_batch("order-a", 5)).unwrap_err();
@@ -873,15 +837,7 @@ mod tests {
             .unwrap();
         assert_eq!(first.schema_version().unwrap(), 3);
 
-        let mut config = postgres::Config::from_str(&test_url()).unwrap();
-        config.options(&format!("-c search_path={}", schema.schema));
-        let second = PostgresStore::open_config(
-            &mut config,
-            "second".into(),
-            clock,
-            PostgresOptions::default(),
-        )
-        .unwrap();
+        let second = schema.second_host(clock);
         assert_eq!(
             second.schema_version().unwrap(),
             MIGRATIONS.last().map_or(0, |m| m.0),

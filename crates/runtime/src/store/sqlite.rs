@@ -32,11 +32,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension as _, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 
 use super::feed_sqlite as feed;
 use super::group_commit::GroupCommit;
 use super::read_model::{self, OrderQuery, OrderSummary};
+use super::rows::{
+    self, EVENT_COLUMNS, bound, from_sql, sqlite_unavailable as unavailable, to_sql,
+};
 use super::{
     AppendBatch, EventStore, FeedEvent, IdempotencyRecord, IdempotencyWindow, RecordedEvent,
     SagaTimer, StoreError, StoreOpenError, StoreStats, WebhookDelivery, WebhookEndpoint,
@@ -438,35 +441,12 @@ impl EventStore for SqliteStore {
     fn load(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {
         validate_stream_id(stream_id)?;
         self.still_in_place()?;
-        let conn = self.read();
-        let mut statement = conn
-            .prepare_cached(
-                "SELECT version, event_type, payload, recorded_at FROM events
-                 WHERE stream_id = ?1 ORDER BY version",
-            )
-            .map_err(unavailable)?;
-        let rows = statement
-            .query_map([stream_id], |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, i64>(3)?,
-                ))
-            })
-            .map_err(unavailable)?;
-        let mut events = Vec::new();
-        for row in rows {
-            let (version, event_type, payload, recorded_at) = row.map_err(unavailable)?;
-            events.push(RecordedEvent {
-                stream_id: stream_id.to_owned(),
-                version: from_sql(version)?,
-                event_type,
-                payload,
-                recorded_at: from_sql(recorded_at)?,
-            });
-        }
-        Ok(events)
+        rows::sqlite_rows(
+            &self.read(),
+            &format!("SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ?1 ORDER BY version"),
+            [stream_id],
+            |row| rows::recorded_event(row, 0),
+        )
     }
 
     fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
@@ -489,24 +469,20 @@ impl EventStore for SqliteStore {
 
     fn find_streams(&self, tag: &str) -> Result<Vec<String>, StoreError> {
         self.still_in_place()?;
-        let conn = self.read();
-        let mut statement = conn
-            .prepare_cached("SELECT stream_id FROM stream_tags WHERE tag = ?1 ORDER BY seq")
-            .map_err(unavailable)?;
-        let rows = statement
-            .query_map([tag], |row| row.get(0))
-            .map_err(unavailable)?;
-        rows.collect::<Result<_, _>>().map_err(unavailable)
+        rows::sqlite_rows(
+            &self.read(),
+            "SELECT stream_id FROM stream_tags WHERE tag = ?1 ORDER BY seq",
+            [tag],
+            |row| row.text(0),
+        )
     }
 
     fn due_timers(&self, now_ms: u64, limit: usize) -> Result<Vec<SagaTimer>, StoreError> {
         // Past the largest storable time every timer is due.
-        let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.query_timers(
             "SELECT saga_id, due_at FROM saga_timers WHERE due_at <= ?1
              ORDER BY due_at, saga_id LIMIT ?2",
-            params![now, limit],
+            params![bound(now_ms), bound(limit)],
         )
     }
 
@@ -576,24 +552,16 @@ impl EventStore for SqliteStore {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(unavailable)?;
-        let found: Option<(String, i64, Option<String>)> = tx
-            .query_row(
-                "SELECT fingerprint, started_at, response FROM idempotency_keys WHERE key = ?1",
-                [key],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-            )
-            .optional()
-            .map_err(unavailable)?;
-        if let Some((held, started, response)) = found
-            && !window.expired(from_sql(started)?, response.is_some())
-        {
-            return Ok(match response {
-                Some(response) => IdempotencyRecord::Finished {
-                    fingerprint: held,
-                    response,
-                },
-                None => IdempotencyRecord::Running { fingerprint: held },
-            });
+        let found = rows::sqlite_row(
+            &tx,
+            "SELECT fingerprint, started_at, response FROM idempotency_keys WHERE key = ?1",
+            [key],
+            |row| Ok((row.text(0)?, row.number(1)?, row.maybe_text(2)?)),
+        )?;
+        if let Some(record) = found.and_then(|(held, started, response)| {
+            IdempotencyRecord::held(window, held, started, response)
+        }) {
+            return Ok(record);
         }
         tx.execute(
             "INSERT OR REPLACE INTO idempotency_keys (key, fingerprint, started_at, response)
@@ -747,22 +715,7 @@ impl SqliteStore {
         params: impl rusqlite::Params,
     ) -> Result<Vec<SagaTimer>, StoreError> {
         self.still_in_place()?;
-        let conn = self.read();
-        let mut statement = conn.prepare_cached(sql).map_err(unavailable)?;
-        let rows = statement
-            .query_map(params, |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
-            })
-            .map_err(unavailable)?;
-        let mut timers = Vec::new();
-        for row in rows {
-            let (saga_id, due_at) = row.map_err(unavailable)?;
-            timers.push(SagaTimer {
-                saga_id,
-                due_at: from_sql(due_at)?,
-            });
-        }
-        Ok(timers)
+        rows::sqlite_rows(&self.read(), sql, params, |row| rows::timer(row))
     }
 }
 
@@ -833,19 +786,6 @@ fn write_batch(conn: &Connection, batch: &AppendBatch, recorded_at: i64) -> Resu
         }
     }
     read_model::sqlite::apply(conn, batch, from_sql(recorded_at)?)
-}
-
-fn unavailable(error: rusqlite::Error) -> StoreError {
-    StoreError::Unavailable(format!("sqlite: {error}"))
-}
-
-fn to_sql(value: u64) -> Result<i64, StoreError> {
-    i64::try_from(value).map_err(|_| StoreError::Invalid(format!("{value} is too large to store")))
-}
-
-fn from_sql(value: i64) -> Result<u64, StoreError> {
-    u64::try_from(value)
-        .map_err(|_| StoreError::Unavailable(format!("corrupt store: negative number {value}")))
 }
 
 #[cfg(test)]
@@ -1004,29 +944,34 @@ mod tests {
         file.write_all(bytes).unwrap();
     }
 
-    #[test]
-    fn a_zeroed_page_is_refused_as_corrupt() {
+    /// Why a filled store is refused once `damage` changed its file.
+    fn open_error_once_damaged(damage: impl FnOnce(&Path)) -> StoreOpenError {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("events.db");
         filled_store(&path);
-        let page_size = 4096;
-        overwrite(&path, page_size, &vec![0; page_size as usize]);
-        let error = open_error(&path, true);
+        damage(&path);
+        open_error(&path, true)
+    }
+
+    #[test]
+    fn a_zeroed_page_is_refused_as_corrupt() {
+        let error = open_error_once_damaged(|path| {
+            let page_size = 4096;
+            overwrite(path, page_size, &vec![0; page_size as usize]);
+        });
         assert!(matches!(&error, StoreOpenError::Corrupt { .. }), "{error}");
     }
 
     #[test]
     fn garbage_in_two_pages_is_refused_as_corrupt() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("events.db");
-        filled_store(&path);
-        let garbage: Vec<u8> = (0..4096_u32).map(|i| (i * 7 + 13) as u8).collect();
-        // Whole pages: their b-tree headers are garbage too. (Bytes changed
-        // inside a record's payload, with the page structure intact, are
-        // beyond what `quick_check` can see.)
-        overwrite(&path, 2 * 4096, &garbage);
-        overwrite(&path, 5 * 4096, &garbage);
-        let error = open_error(&path, true);
+        let error = open_error_once_damaged(|path| {
+            let garbage: Vec<u8> = (0..4096_u32).map(|i| (i * 7 + 13) as u8).collect();
+            // Whole pages: their b-tree headers are garbage too. (Bytes changed
+            // inside a record's payload, with the page structure intact, are
+            // beyond what `quick_check` can see.)
+            overwrite(path, 2 * 4096, &garbage);
+            overwrite(path, 5 * 4096, &garbage);
+        });
         assert!(matches!(&error, StoreOpenError::Corrupt { .. }), "{error}");
     }
 

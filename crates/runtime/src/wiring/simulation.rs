@@ -126,72 +126,24 @@ fn replaying(entry: &Entry, path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bindings::oms::order_management::types::{
-        Address, CarrierCode, Money, PaymentMethod,
-    };
+    use crate::bindings::oms::order_management::types::CarrierCode;
+    use crate::carrier::CreateShipmentRequest;
     use crate::carrier::ShippingCarrier as _;
     use crate::carrier::simulated::CarrierSimError;
     use crate::carrier::simulated::ShipmentState;
-    use crate::carrier::{CreateShipmentRequest, PackageItem};
     use crate::clock::ManualClock;
     use crate::customer::CustomerService as _;
     use crate::customer::SendOrderCancellationRequest;
     use crate::external::{ExternalError, Operation};
     use crate::inventory::AllocateError;
     use crate::inventory::InventoryService as _;
-    use crate::inventory::{AllocateStockRequest, StockItem};
     use crate::payment::PaymentGateway as _;
-    use crate::payment::{ProcessPaymentRequest, RefundPaymentRequest};
+    use crate::payment::RefundPaymentRequest;
+    use crate::simulation::fixtures::{self, allocate, charge, usd};
     use crate::simulation::{FaultPlan, Scripted};
 
-    fn usd(amount: u64) -> Money {
-        Money {
-            amount,
-            currency: "USD".to_owned(),
-        }
-    }
-
-    fn charge(order: &str, amount: u64) -> ProcessPaymentRequest {
-        ProcessPaymentRequest {
-            order_id: order.to_owned(),
-            payment_amount: usd(amount),
-            payment_method: PaymentMethod::CreditCard,
-            customer_id: "customer-1".to_owned(),
-        }
-    }
-
-    fn allocate(order: &str, items: &[(&str, u32)]) -> AllocateStockRequest {
-        AllocateStockRequest {
-            order_id: order.to_owned(),
-            stock_items: items
-                .iter()
-                .map(|(product, quantity)| StockItem {
-                    product_id: (*product).to_owned(),
-                    sku: format!("SKU-{product}"),
-                    quantity: *quantity,
-                })
-                .collect(),
-        }
-    }
-
-    fn book(order: &str) -> CreateShipmentRequest {
-        CreateShipmentRequest {
-            order_id: order.to_owned(),
-            carrier: CarrierCode::Dhl,
-            shipping_address: Address {
-                street1: "1 Main St".to_owned(),
-                street2: None,
-                city: "Springfield".to_owned(),
-                state_province: "IL".to_owned(),
-                postal_code: "62701".to_owned(),
-                country: "US".to_owned(),
-            },
-            package_items: vec![PackageItem {
-                product_id: "p1".to_owned(),
-                quantity: 1,
-                weight_grams: None,
-            }],
-        }
+    fn book_dhl(order: &str) -> CreateShipmentRequest {
+        fixtures::book(order, CarrierCode::Dhl, None)
     }
 
     /// Everything a simulation holds that a restart must not forget.
@@ -265,7 +217,7 @@ mod tests {
         assert!(matches!(short, Err(AllocateError::OutOfStock(_))));
         let booked = first
             .carrier
-            .create_shipment("order-1/ship", &book("order-1"))
+            .create_shipment("order-1/ship", &book_dhl("order-1"))
             .unwrap();
         clock.advance(std::time::Duration::from_secs(60));
         let picked = first.carrier.pick_up(&booked.shipment_id).unwrap();
@@ -328,7 +280,7 @@ mod tests {
         assert_eq!(
             second
                 .carrier
-                .create_shipment("order-1/ship", &book("order-1")),
+                .create_shipment("order-1/ship", &book_dhl("order-1")),
             Ok(booked.clone())
         );
         assert!(matches!(

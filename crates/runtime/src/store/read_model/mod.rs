@@ -13,7 +13,7 @@ pub(crate) mod sqlite;
 
 use serde_json::Value;
 
-use super::{RecordedEvent, StoreError};
+use super::{AppendBatch, RecordedEvent, StoreError, StreamAppend};
 
 /// Where a saga stands, as a listing shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -248,16 +248,89 @@ pub fn order_id_of_stream(stream_id: &str) -> Option<&str> {
 
 /// The summary of an order from all of its stream's events, oldest first.
 pub fn fold(order_id: &str, events: &[RecordedEvent]) -> Option<OrderSummary> {
-    events.iter().fold(None, |summary, e| {
-        OrderSummary::evolve(
-            summary,
-            order_id,
-            &e.event_type,
-            &e.payload,
-            e.version,
-            e.recorded_at,
-        )
+    events
+        .iter()
+        .fold(None, |summary, e| evolve_recorded(summary, order_id, e))
+}
+
+fn evolve_recorded(
+    before: Option<OrderSummary>,
+    order_id: &str,
+    event: &RecordedEvent,
+) -> Option<OrderSummary> {
+    OrderSummary::evolve(
+        before,
+        order_id,
+        &event.event_type,
+        &event.payload,
+        event.version,
+        event.recorded_at,
+    )
+}
+
+/// The appends of `batch` that change a summary: those of an order's
+/// stream with at least one event, with the order id.
+pub(crate) fn order_appends(batch: &AppendBatch) -> impl Iterator<Item = (&str, &StreamAppend)> {
+    batch.streams.iter().filter_map(|stream| {
+        let order_id = order_id_of_stream(&stream.stream_id)?;
+        (!stream.events.is_empty()).then_some((order_id, stream))
     })
+}
+
+/// The summary `before` after the events of `stream`, every one recorded
+/// at `recorded_at` (the versions follow the append's expected version).
+pub(crate) fn fold_append(
+    before: Option<OrderSummary>,
+    order_id: &str,
+    stream: &StreamAppend,
+    recorded_at: u64,
+) -> Option<OrderSummary> {
+    (stream.expected_version + 1..)
+        .zip(&stream.events)
+        .fold(before, |summary, (version, event)| {
+            OrderSummary::evolve(
+                summary,
+                order_id,
+                &event.event_type,
+                &event.payload,
+                version,
+                recorded_at,
+            )
+        })
+}
+
+/// Rebuilds the summaries of a store from its stored events, read stream by
+/// stream (each in version order), without holding more than one summary.
+#[derive(Default)]
+pub(crate) struct Backfill {
+    current: Option<(String, Option<OrderSummary>)>,
+}
+
+impl Backfill {
+    /// Folds one more stored event; when it begins another stream, returns
+    /// the finished summary of the stream before it. Events of streams that
+    /// are not an order's are passed over.
+    pub(crate) fn push(&mut self, event: &RecordedEvent) -> Option<OrderSummary> {
+        let order_id = order_id_of_stream(&event.stream_id)?;
+        let mut finished = None;
+        if self
+            .current
+            .as_ref()
+            .is_none_or(|(stream, _)| *stream != event.stream_id)
+        {
+            finished = self.current.take().and_then(|(_, summary)| summary);
+            self.current = Some((event.stream_id.clone(), None));
+        }
+        if let Some((_, summary)) = self.current.as_mut() {
+            *summary = evolve_recorded(summary.take(), order_id, event);
+        }
+        finished
+    }
+
+    /// The summary of the last stream.
+    pub(crate) fn finish(self) -> Option<OrderSummary> {
+        self.current.and_then(|(_, summary)| summary)
+    }
 }
 
 /// A position in a listing: the last summary of a page. Listings run newest

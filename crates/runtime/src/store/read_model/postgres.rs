@@ -2,90 +2,52 @@
 //! migration V4, written in the transaction of each append (whose stream
 //! rows are locked, so one order's row has one writer at a time).
 
+use postgres::GenericClient;
 use postgres::types::ToSql;
-use postgres::{GenericClient, Row};
 
-use super::{OrderQuery, OrderSummary, SagaState, order_id_of_stream};
+use super::{Backfill, OrderQuery, OrderSummary, SagaState, fold_append, order_appends};
+use crate::store::postgres::TxError;
+use crate::store::rows::{
+    self, ORDER_EVENTS_SQL, SUMMARY_COLUMNS, clamp, postgres_unavailable as unavailable,
+};
 use crate::store::{AppendBatch, StoreError};
-
-const COLUMNS: &str = "order_id, customer_id, status, saga, currency, total, created_at, \
-                       placed_at, updated_at, version, saga_finished, stalled";
 
 /// The migration version that creates the table; [`backfill`] runs with it.
 pub(crate) const MIGRATION: i32 = 4;
 
 /// Fills the new table from every order stream already stored (inside the
 /// migration's transaction).
-pub(crate) fn backfill(client: &mut impl GenericClient) -> Result<(), postgres::Error> {
-    let rows = client.query(
-        "SELECT stream_id, version, event_type, payload, recorded_at FROM events
-         WHERE stream_id >= 'order-' AND stream_id < 'order.' ORDER BY stream_id, version",
-        &[],
-    )?;
-    let mut current: Option<(String, Option<OrderSummary>)> = None;
-    let mut done: Vec<OrderSummary> = Vec::new();
-    for row in &rows {
-        let stream: &str = row.get(0);
-        let Some(order_id) = order_id_of_stream(stream) else {
-            continue;
-        };
-        if current.as_ref().is_none_or(|(s, _)| s != stream) {
-            if let Some((_, Some(summary))) = current.take() {
-                done.push(summary);
-            }
-            current = Some((stream.to_owned(), None));
-        }
-        if let Some((_, summary)) = current.as_mut() {
-            *summary = OrderSummary::evolve(
-                summary.take(),
-                order_id,
-                row.get(2),
-                row.get(3),
-                unclamp(row.get(1)),
-                unclamp(row.get(4)),
-            );
-        }
-    }
-    if let Some((_, Some(summary))) = current {
-        done.push(summary);
-    }
+pub(crate) fn backfill(client: &mut impl GenericClient) -> Result<(), StoreError> {
+    let events = rows::postgres_rows(client, ORDER_EVENTS_SQL, &[], |row| {
+        rows::recorded_event(row, 0)
+    })?;
+    let mut backfill = Backfill::default();
+    let mut done: Vec<OrderSummary> = events.iter().filter_map(|e| backfill.push(e)).collect();
+    done.extend(backfill.finish());
     for summary in &done {
-        write(client, summary)?;
+        write(client, summary).map_err(unavailable)?;
     }
     Ok(())
 }
 
 /// Folds the order events of `batch` into their summaries, inside the
-/// append's transaction.
-pub(crate) fn apply(
+/// append's transaction (a deadlock here fails the attempt like any other
+/// statement of the append, which is then retried).
+pub(in crate::store) fn apply(
     client: &mut impl GenericClient,
     batch: &AppendBatch,
     recorded_at: u64,
-) -> Result<(), postgres::Error> {
-    for stream in &batch.streams {
-        let Some(order_id) = order_id_of_stream(&stream.stream_id) else {
-            continue;
-        };
-        if stream.events.is_empty() {
-            continue;
-        }
-        let mut summary = client
+) -> Result<(), TxError> {
+    for (order_id, stream) in order_appends(batch) {
+        let before = client
             .query_opt(
-                &format!("SELECT {COLUMNS} FROM order_summaries WHERE order_id = $1"),
+                &format!("SELECT {SUMMARY_COLUMNS} FROM order_summaries WHERE order_id = $1"),
                 &[&order_id],
             )?
-            .map(|row| from_row(&row));
-        for (version, event) in (stream.expected_version + 1..).zip(&stream.events) {
-            summary = OrderSummary::evolve(
-                summary,
-                order_id,
-                &event.event_type,
-                &event.payload,
-                version,
-                recorded_at,
-            );
-        }
-        if let Some(summary) = summary {
+            .as_ref()
+            .map(rows::summary)
+            .transpose()?;
+        if let Some(summary) = fold_append(before, order_id, stream, recorded_at) {
             write(client, &summary)?;
         }
     }
@@ -129,11 +91,13 @@ pub(crate) fn summary(
 ) -> Result<Option<OrderSummary>, StoreError> {
     client
         .query_opt(
-            &format!("SELECT {COLUMNS} FROM order_summaries WHERE order_id = $1"),
+            &format!("SELECT {SUMMARY_COLUMNS} FROM order_summaries WHERE order_id = $1"),
             &[&order_id],
         )
-        .map(|row| row.map(|row| from_row(&row)))
-        .map_err(unavailable)
+        .map_err(unavailable)?
+        .as_ref()
+        .map(rows::summary)
+        .transpose()
 }
 
 /// The summaries `query` selects, newest first.
@@ -149,7 +113,7 @@ pub(crate) fn list(
     let since = query.updated_since.map(clamp);
     let after_at = query.after.as_ref().map(|a| clamp(a.listed_at));
     let after_id = query.after.as_ref().map(|a| a.order_id.clone());
-    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+    let limit = rows::bound(query.limit);
 
     let mut filters: Vec<String> = Vec::new();
     let mut params: Vec<&(dyn ToSql + Sync)> = Vec::new();
@@ -186,7 +150,7 @@ pub(crate) fn list(
             params.len()
         ));
     }
-    let mut sql = format!("SELECT {COLUMNS} FROM order_summaries");
+    let mut sql = format!("SELECT {SUMMARY_COLUMNS} FROM order_summaries");
     if !filters.is_empty() {
         sql.push_str(" WHERE ");
         sql.push_str(&filters.join(" AND "));
@@ -196,41 +160,5 @@ pub(crate) fn list(
         " ORDER BY listed_at DESC, order_id DESC LIMIT ${}",
         params.len()
     ));
-    let rows = client.query(&sql, &params).map_err(unavailable)?;
-    Ok(rows.iter().map(from_row).collect())
-}
-
-fn from_row(row: &Row) -> OrderSummary {
-    let saga: Option<String> = row.get(3);
-    let stalled: String = row.get(11);
-    OrderSummary {
-        order_id: row.get(0),
-        customer_id: row.get(1),
-        status: row.get(2),
-        saga: saga.as_deref().and_then(SagaState::parse),
-        currency: row.get(4),
-        total: unclamp(row.get(5)),
-        created_at: unclamp(row.get(6)),
-        placed_at: row.get::<_, Option<i64>>(7).map(unclamp),
-        updated_at: unclamp(row.get(8)),
-        version: unclamp(row.get(9)),
-        saga_finished: row.get(10),
-        stalled: stalled
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
-    }
-}
-
-fn clamp(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
-}
-
-fn unclamp(value: i64) -> u64 {
-    u64::try_from(value).unwrap_or(0)
-}
-
-fn unavailable(error: postgres::Error) -> StoreError {
-    StoreError::Unavailable(format!("postgres: {error}"))
+    rows::postgres_rows(client, &sql, &params, rows::summary)
 }

@@ -3,9 +3,12 @@
 //! events) when a file without it is opened.
 
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OptionalExtension as _, Row, params, params_from_iter};
+use rusqlite::{Connection, params, params_from_iter};
 
-use super::{OrderQuery, OrderSummary, SagaState, order_id_of_stream};
+use super::{Backfill, OrderQuery, OrderSummary, SagaState, fold_append, order_appends};
+use crate::store::rows::{
+    self, ORDER_EVENTS_SQL, SUMMARY_COLUMNS, clamp, sqlite_unavailable as unavailable,
+};
 use crate::store::{AppendBatch, StoreError};
 
 /// The table and the indexes of the listings: all orders, by customer, by
@@ -35,9 +38,6 @@ CREATE INDEX IF NOT EXISTS order_summaries_by_saga ON order_summaries (saga, lis
 CREATE INDEX IF NOT EXISTS order_summaries_by_update ON order_summaries (updated_at);
 ";
 
-const COLUMNS: &str = "order_id, customer_id, status, saga, currency, total, created_at, \
-                       placed_at, updated_at, version, saga_finished, stalled";
-
 /// Creates the table when `existed` says it is missing, and back-fills it
 /// from the events already stored (once: the table then exists).
 pub(crate) fn create(conn: &Connection, existed: bool) -> Result<(), rusqlite::Error> {
@@ -45,42 +45,22 @@ pub(crate) fn create(conn: &Connection, existed: bool) -> Result<(), rusqlite::E
     if existed {
         return Ok(());
     }
-    let mut statement = conn.prepare(
-        "SELECT stream_id, version, event_type, payload, recorded_at FROM events
-         WHERE stream_id >= 'order-' AND stream_id < 'order.' ORDER BY stream_id, version",
-    )?;
-    let mut rows = statement.query([])?;
-    let mut current: Option<(String, Option<OrderSummary>)> = None;
-    while let Some(row) = rows.next()? {
-        let stream: String = row.get(0)?;
-        let Some(order_id) = order_id_of_stream(&stream) else {
-            continue;
-        };
-        if current.as_ref().is_none_or(|(s, _)| *s != stream) {
-            if let Some((_, Some(summary))) = current.take() {
-                write(conn, &summary).map_err(sql_error)?;
-            }
-            current = Some((stream.clone(), None));
-        }
-        if let Some((_, summary)) = current.as_mut() {
-            *summary = OrderSummary::evolve(
-                summary.take(),
-                order_id,
-                &row.get::<_, String>(2)?,
-                &row.get::<_, String>(3)?,
-                row.get::<_, i64>(1)?.max(0) as u64,
-                row.get::<_, i64>(4)?.max(0) as u64,
-            );
-        }
-    }
-    if let Some((_, Some(summary))) = current {
-        write(conn, &summary).map_err(sql_error)?;
-    }
-    Ok(())
+    backfill(conn).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.to_string().into()))
 }
 
-fn sql_error(error: StoreError) -> rusqlite::Error {
-    rusqlite::Error::ToSqlConversionFailure(error.to_string().into())
+fn backfill(conn: &Connection) -> Result<(), StoreError> {
+    let mut statement = conn.prepare(ORDER_EVENTS_SQL).map_err(unavailable)?;
+    let mut rows = statement.query([]).map_err(unavailable)?;
+    let mut backfill = Backfill::default();
+    while let Some(row) = rows.next().map_err(unavailable)? {
+        if let Some(summary) = backfill.push(&rows::recorded_event(row, 0)?) {
+            write(conn, &summary)?;
+        }
+    }
+    match backfill.finish() {
+        Some(summary) => write(conn, &summary),
+        None => Ok(()),
+    }
 }
 
 /// Folds the order events of `batch` into their summaries, inside the
@@ -90,25 +70,9 @@ pub(crate) fn apply(
     batch: &AppendBatch,
     recorded_at: u64,
 ) -> Result<(), StoreError> {
-    for stream in &batch.streams {
-        let Some(order_id) = order_id_of_stream(&stream.stream_id) else {
-            continue;
-        };
-        if stream.events.is_empty() {
-            continue;
-        }
-        let mut summary = summary(conn, order_id)?;
-        for (version, event) in (stream.expected_version + 1..).zip(&stream.events) {
-            summary = OrderSummary::evolve(
-                summary,
-                order_id,
-                &event.event_type,
-                &event.payload,
-                version,
-                recorded_at,
-            );
-        }
-        if let Some(summary) = summary {
+    for (order_id, stream) in order_appends(batch) {
+        if let Some(summary) = fold_append(summary(conn, order_id)?, order_id, stream, recorded_at)
+        {
             write(conn, &summary)?;
         }
     }
@@ -147,16 +111,17 @@ pub(crate) fn summary(
     conn: &Connection,
     order_id: &str,
 ) -> Result<Option<OrderSummary>, StoreError> {
-    conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM order_summaries WHERE order_id = ?1"
-    ))
-    .and_then(|mut statement| statement.query_row([order_id], from_row).optional())
-    .map_err(unavailable)
+    rows::sqlite_row(
+        conn,
+        &format!("SELECT {SUMMARY_COLUMNS} FROM order_summaries WHERE order_id = ?1"),
+        [order_id],
+        |row| rows::summary(row),
+    )
 }
 
 /// The SQL and parameters of a listing (shared with the query-plan test).
 pub(crate) fn list_sql(query: &OrderQuery) -> (String, Vec<SqlValue>) {
-    let mut sql = format!("SELECT {COLUMNS} FROM order_summaries");
+    let mut sql = format!("SELECT {SUMMARY_COLUMNS} FROM order_summaries");
     let mut filters: Vec<String> = Vec::new();
     let mut values: Vec<SqlValue> = Vec::new();
     let next = |values: &mut Vec<SqlValue>, value: SqlValue| {
@@ -204,10 +169,7 @@ pub(crate) fn list_sql(query: &OrderQuery) -> (String, Vec<SqlValue>) {
         sql.push_str(" WHERE ");
         sql.push_str(&filters.join(" AND "));
     }
-    let limit = next(
-        &mut values,
-        SqlValue::Integer(i64::try_from(query.limit).unwrap_or(i64::MAX)),
-    );
+    let limit = next(&mut values, SqlValue::Integer(rows::bound(query.limit)));
     sql.push_str(&format!(
         " ORDER BY listed_at DESC, order_id DESC LIMIT {limit}"
     ));
@@ -217,49 +179,9 @@ pub(crate) fn list_sql(query: &OrderQuery) -> (String, Vec<SqlValue>) {
 /// The summaries `query` selects, newest first.
 pub(crate) fn list(conn: &Connection, query: &OrderQuery) -> Result<Vec<OrderSummary>, StoreError> {
     let (sql, values) = list_sql(query);
-    let mut statement = conn.prepare_cached(&sql).map_err(unavailable)?;
-    let rows = statement
-        .query_map(params_from_iter(values), from_row)
-        .map_err(unavailable)?;
-    rows.collect::<Result<_, _>>().map_err(unavailable)
-}
-
-fn from_row(row: &Row<'_>) -> Result<OrderSummary, rusqlite::Error> {
-    let saga: Option<String> = row.get(3)?;
-    let stalled: String = row.get(11)?;
-    Ok(OrderSummary {
-        order_id: row.get(0)?,
-        customer_id: row.get(1)?,
-        status: row.get(2)?,
-        saga: saga.as_deref().and_then(SagaState::parse),
-        currency: row.get(4)?,
-        total: unclamp(row.get(5)?),
-        created_at: unclamp(row.get(6)?),
-        placed_at: row.get::<_, Option<i64>>(7)?.map(unclamp),
-        updated_at: unclamp(row.get(8)?),
-        version: unclamp(row.get(9)?),
-        saga_finished: row.get(10)?,
-        stalled: stalled
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
+    rows::sqlite_rows(conn, &sql, params_from_iter(values), |row| {
+        rows::summary(row)
     })
-}
-
-/// Amounts and times are at most `i64::MAX` in every store (the batch and
-/// the component bound them); the clamp only keeps a damaged value from
-/// wrapping.
-fn clamp(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
-}
-
-fn unclamp(value: i64) -> u64 {
-    u64::try_from(value).unwrap_or(0)
-}
-
-fn unavailable(error: rusqlite::Error) -> StoreError {
-    StoreError::Unavailable(format!("sqlite: {error}"))
 }
 
 #[cfg(test)]
