@@ -13,7 +13,7 @@ use super::dto::{
     ApproveReturnRequest, CloseReturnRequest, DenyReturnRequest, HistoryEntry,
     ProcessRefundRequest, ReceiveReturnRequest, RequestReturnRequest, Return, ShipReturnRequest,
 };
-use super::page::{self, PageParams};
+use super::page::PageParams;
 use super::problem::{CommandProblems, JsonBody, Problem, ReadProblems};
 use super::{AppState, created};
 use order_runtime::bindings::returns::ReturnView;
@@ -27,11 +27,7 @@ async fn on_return<C: Send + 'static>(
     call: impl Fn(&OrderService, &C) -> Result<ReturnView, ServiceError> + Send + 'static,
 ) -> Result<Json<Return>, Problem> {
     let order_id = state.order_of_return(return_id).await?;
-    let view = state
-        .on_order(Some(&order_id), move |host| {
-            host.service.retrying(|svc| call(svc, &cmd))
-        })
-        .await?;
+    let view = state.command(&order_id, move |svc| call(svc, &cmd)).await?;
     Ok(Json(view.into()))
 }
 
@@ -49,14 +45,13 @@ pub async fn list_for_order(
     Path(id): Path<String>,
     uri: Uri,
 ) -> Result<Response, Problem> {
-    let returns = state
-        .query(move |svc| {
+    state
+        .query_page::<_, Return>(&uri, move |svc| {
             // An unknown order is a 404, not an empty list.
             svc.get_order(&id)?;
             svc.returns_of_order(&id)
         })
-        .await?;
-    page::sub_list(returns.into_iter().map(Return::from).collect(), &uri)
+        .await
 }
 
 /// Request a return of items of a delivered order (`request-return`).
@@ -84,12 +79,11 @@ pub async fn request(
     JsonBody(request): JsonBody<RequestReturnRequest>,
 ) -> Result<Response, Problem> {
     let cmd = request.into_command(id.clone());
-    let view = state
-        .on_order(Some(&id), move |host| {
-            host.service.retrying(|svc| svc.request_return(&cmd))
-        })
-        .await?;
-    let view = Return::from(view);
+    let view = Return::from(
+        state
+            .command(&id, move |svc| svc.request_return(&cmd))
+            .await?,
+    );
     Ok(created(format!("/returns/{}", view.return_id), view))
 }
 
@@ -106,8 +100,9 @@ pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Return>, Problem> {
-    let view = state.query(move |svc| svc.get_return(&id)).await?;
-    Ok(Json(view.into()))
+    Ok(Json(
+        state.query(move |svc| svc.get_return(&id)).await?.into(),
+    ))
 }
 
 /// A return's history: every event of its stream, oldest first.
@@ -124,8 +119,9 @@ pub async fn events(
     Path(id): Path<String>,
     uri: Uri,
 ) -> Result<Response, Problem> {
-    let events = state.query(move |svc| svc.return_history(&id)).await?;
-    page::sub_list(events.into_iter().map(HistoryEntry::from).collect(), &uri)
+    state
+        .query_page::<_, HistoryEntry>(&uri, move |svc| svc.return_history(&id))
+        .await
 }
 
 /// Approve a requested return (`approve-return`), optionally with a return label.

@@ -7,7 +7,7 @@ use axum::response::Response;
 
 use super::AppState;
 use super::dto::{HistoryEntry, Shipment};
-use super::page::{self, PageParams};
+use super::page::PageParams;
 use super::problem::{Problem, ReadProblems};
 
 /// A shipment with its tracking history, oldest entry first.
@@ -23,8 +23,9 @@ pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Shipment>, Problem> {
-    let shipment = state.query(move |svc| svc.get_shipment(&id)).await?;
-    Ok(Json(shipment.into()))
+    Ok(Json(
+        state.query(move |svc| svc.get_shipment(&id)).await?.into(),
+    ))
 }
 
 /// A shipment's history: every event of its stream, oldest first.
@@ -41,6 +42,7 @@ pub async fn events(
     Path(id): Path<String>,
     uri: Uri,
 ) -> Result<Response, Problem> {
-    let events = state.query(move |svc| svc.shipment_history(&id)).await?;
-    page::sub_list(events.into_iter().map(HistoryEntry::from).collect(), &uri)
+    state
+        .query_page::<_, HistoryEntry>(&uri, move |svc| svc.shipment_history(&id))
+        .await
 }

@@ -308,8 +308,10 @@ async fn receive(
     state: AppState,
     source: Source,
     headers: &HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<WebhookAck>, Problem> {
+    // A body that could not be read is refused before anything is counted.
+    let body = body.map_err(body_problem)?;
     let result = receive_checked(&state, source, headers, body).await;
     let outcome = match &result {
         Ok(ack) if ack.status == WebhookStatus::Applied => "applied",
@@ -439,13 +441,7 @@ pub async fn payment(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<WebhookAck>, Problem> {
-    receive(
-        state,
-        Source::Payment,
-        &headers,
-        body.map_err(body_problem)?,
-    )
-    .await
+    receive(state, Source::Payment, &headers, body).await
 }
 
 /// An event of the inventory service.
@@ -470,13 +466,7 @@ pub async fn inventory(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<WebhookAck>, Problem> {
-    receive(
-        state,
-        Source::Inventory,
-        &headers,
-        body.map_err(body_problem)?,
-    )
-    .await
+    receive(state, Source::Inventory, &headers, body).await
 }
 
 /// An event of the shipping carrier.
@@ -503,13 +493,7 @@ pub async fn carrier(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<WebhookAck>, Problem> {
-    receive(
-        state,
-        Source::Carrier,
-        &headers,
-        body.map_err(body_problem)?,
-    )
-    .await
+    receive(state, Source::Carrier, &headers, body).await
 }
 
 #[cfg(test)]
