@@ -12,7 +12,7 @@ use super::dto::{
     CancelOrderRequest, HistoryEntry, Order, PlaceOrderRequest, Placement, SagaReport, Shipment,
     UpdateDraftRequest,
 };
-use super::page::PageParams;
+use super::page::{PageParams, history_route};
 use super::problem::{CommandProblems, JsonBody, Problem, ReadProblems};
 use super::{AppState, created};
 
@@ -224,24 +224,10 @@ pub async fn update_draft(
     Ok(Json(order.into()))
 }
 
-/// An order's history: every event, oldest first.
-#[utoipa::path(
-    get,
-    path = "/orders/{id}/events",
-    operation_id = "listOrderEvents",
-    tag = "orders",
-    params(("id" = String, Path, description = "Order id"), PageParams),
-    responses((status = 200, body = Vec<HistoryEntry>, headers(("Link" = String, description = "The next page, `<...>; rel=\"next\"`, when there is one"))), ReadProblems)
-)]
-pub async fn events(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    uri: Uri,
-) -> Result<Response, Problem> {
-    state
-        .query_page::<_, HistoryEntry>(&uri, move |svc| svc.order_history(&id))
-        .await
-}
+history_route!(
+    /// An order's history: every event, oldest first.
+    events, "/orders/{id}/events", "listOrderEvents", "orders", "Order id", order_history
+);
 
 /// Where the order's fulfilment saga stands (without running it).
 #[utoipa::path(

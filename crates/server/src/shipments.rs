@@ -7,7 +7,7 @@ use axum::response::Response;
 
 use super::AppState;
 use super::dto::{HistoryEntry, Shipment};
-use super::page::PageParams;
+use super::page::{PageParams, history_route};
 use super::problem::{Problem, ReadProblems};
 
 /// A shipment with its tracking history, oldest entry first.
@@ -28,21 +28,7 @@ pub async fn get(
     ))
 }
 
-/// A shipment's history: every event of its stream, oldest first.
-#[utoipa::path(
-    get,
-    path = "/shipments/{id}/events",
-    operation_id = "listShipmentEvents",
-    tag = "shipments",
-    params(("id" = String, Path, description = "Shipment id"), PageParams),
-    responses((status = 200, body = Vec<HistoryEntry>, headers(("Link" = String, description = "The next page, `<...>; rel=\"next\"`, when there is one"))), ReadProblems)
-)]
-pub async fn events(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    uri: Uri,
-) -> Result<Response, Problem> {
-    state
-        .query_page::<_, HistoryEntry>(&uri, move |svc| svc.shipment_history(&id))
-        .await
-}
+history_route!(
+    /// A shipment's history: every event of its stream, oldest first.
+    events, "/shipments/{id}/events", "listShipmentEvents", "shipments", "Shipment id", shipment_history
+);
