@@ -93,11 +93,12 @@ lint: setup
 fmt:
 	$(CARGO) fmt --all
 
-## docs: regenerate the WIT reference, the API's JSON enums and the guest's
+## docs: regenerate the WIT reference, the API's JSON enums and shapes, the guest's
 ## shared enums with their conversions (tests fail when one is stale)
 docs:
 	$(CARGO) run -q -p order-e2e --bin wit-docs -- --out docs/wit-reference.md
 	$(CARGO) run -q -p order-e2e --bin wit-docs -- --rust-enums --out crates/server/src/dto/enums.rs
+	$(CARGO) run -q -p order-e2e --bin wit-docs -- --rust-records --out crates/server/src/dto/records.rs
 	$(CARGO) run -q -p order-e2e --bin wit-docs -- --domain-enums --out guest/src/domain/cases.rs
 	$(CARGO) run -q -p order-e2e --bin wit-docs -- --guest-conversions --out guest/src/bindings/cases.rs
 

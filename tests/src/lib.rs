@@ -7,6 +7,7 @@ pub mod guest_enums;
 mod rng;
 pub mod wit_docs;
 pub mod wit_enums;
+pub mod wit_records;
 
 pub use rng::Rng;
 

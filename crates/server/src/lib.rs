@@ -330,6 +330,30 @@ impl AppState {
         .await
     }
 
+    /// A command on the order `order_id`: serialised on the order (as
+    /// [`AppState::on_order`]) and decided again on a version conflict
+    /// (`OrderService::retrying`).
+    pub(crate) async fn command<R: Send + 'static>(
+        &self,
+        order_id: &str,
+        call: impl Fn(&OrderService) -> Result<R, ServiceError> + Send + 'static,
+    ) -> Result<R, Problem> {
+        self.on_order(Some(order_id), move |host| host.service.retrying(&call))
+            .await
+    }
+
+    /// A query that reads a whole list, answered as the page of it that the
+    /// request's `limit` and `cursor` select ([`page::sub_list`]), each item
+    /// in its JSON shape `T`.
+    pub(crate) async fn query_page<V: Send + 'static, T: From<V> + serde::Serialize>(
+        &self,
+        uri: &axum::http::Uri,
+        job: impl FnOnce(&OrderService) -> Result<Vec<V>, ServiceError> + Send + 'static,
+    ) -> Result<Response, Problem> {
+        let all = self.query(job).await?;
+        page::sub_list(all.into_iter().map(T::from).collect(), uri)
+    }
+
     /// The order of a shipment; `None` when the shipment is unknown (the
     /// command then reports it as not found itself).
     pub(crate) async fn order_of_shipment(

@@ -12,7 +12,7 @@ use super::dto::{
     CancelOrderRequest, HistoryEntry, Order, PlaceOrderRequest, Placement, SagaReport, Shipment,
     UpdateDraftRequest,
 };
-use super::page::{self, PageParams};
+use super::page::{PageParams, history_route};
 use super::problem::{CommandProblems, JsonBody, Problem, ReadProblems};
 use super::{AppState, created};
 
@@ -197,8 +197,9 @@ pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Order>, Problem> {
-    let order = state.query(move |svc| svc.get_order(&id)).await?;
-    Ok(Json(order.into()))
+    Ok(Json(
+        state.query(move |svc| svc.get_order(&id)).await?.into(),
+    ))
 }
 
 /// Edit a draft (`update-draft`): each field present replaces the draft's.
@@ -218,30 +219,15 @@ pub async fn update_draft(
 ) -> Result<Json<Order>, Problem> {
     let cmd = request.into_command(id.clone());
     let order = state
-        .on_order(Some(&id), move |host| {
-            host.service.retrying(|svc| svc.update_draft(&cmd))
-        })
+        .command(&id, move |svc| svc.update_draft(&cmd))
         .await?;
     Ok(Json(order.into()))
 }
 
-/// An order's history: every event, oldest first.
-#[utoipa::path(
-    get,
-    path = "/orders/{id}/events",
-    operation_id = "listOrderEvents",
-    tag = "orders",
-    params(("id" = String, Path, description = "Order id"), PageParams),
-    responses((status = 200, body = Vec<HistoryEntry>, headers(("Link" = String, description = "The next page, `<...>; rel=\"next\"`, when there is one"))), ReadProblems)
-)]
-pub async fn events(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    uri: Uri,
-) -> Result<Response, Problem> {
-    let events = state.query(move |svc| svc.order_history(&id)).await?;
-    page::sub_list(events.into_iter().map(HistoryEntry::from).collect(), &uri)
-}
+history_route!(
+    /// An order's history: every event, oldest first.
+    events, "/orders/{id}/events", "listOrderEvents", "orders", "Order id", order_history
+);
 
 /// Where the order's fulfilment saga stands (without running it).
 #[utoipa::path(
@@ -256,8 +242,9 @@ pub async fn saga(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<SagaReport>, Problem> {
-    let report = state.query(move |svc| svc.saga_status(&id)).await?;
-    Ok(Json(report.into()))
+    Ok(Json(
+        state.query(move |svc| svc.saga_status(&id)).await?.into(),
+    ))
 }
 
 /// Retry the order's saga now (for a stuck one, `retry-now`): the server
@@ -318,9 +305,7 @@ pub async fn cancel(
 ) -> Result<Json<Order>, Problem> {
     let cmd = request.into_command(id.clone(), principal.actor())?;
     let order = state
-        .on_order(Some(&id), move |host| {
-            host.service.retrying(|svc| svc.cancel_order(&cmd))
-        })
+        .command(&id, move |svc| svc.cancel_order(&cmd))
         .await?;
     state.wake_driver();
     Ok(Json(order.into()))
@@ -340,12 +325,11 @@ pub async fn shipments(
     Path(id): Path<String>,
     uri: Uri,
 ) -> Result<Response, Problem> {
-    let shipments = state
-        .query(move |svc| {
+    state
+        .query_page::<_, Shipment>(&uri, move |svc| {
             // An unknown order is a 404, not an empty list.
             svc.get_order(&id)?;
             svc.shipments_of_order(&id)
         })
-        .await?;
-    page::sub_list(shipments.into_iter().map(Shipment::from).collect(), &uri)
+        .await
 }

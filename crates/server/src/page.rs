@@ -267,6 +267,34 @@ pub fn sub_list<T: serde::Serialize>(all: Vec<T>, uri: &Uri) -> Result<Response,
     Ok(with_next(axum::Json(items), uri, next.as_deref()))
 }
 
+/// A stream's history: `GET <path>` answers every event of the entity's
+/// stream (read by the service's `$read`), oldest first, a page at a time.
+/// The module that uses it imports what the route names (`HistoryEntry`,
+/// `PageParams`, `ReadProblems`, the extractors).
+macro_rules! history_route {
+    ($(#[doc = $doc:tt])* $name:ident, $path:tt, $operation:tt, $tag:tt, $what:tt, $read:ident) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(
+            get,
+            path = $path,
+            operation_id = $operation,
+            tag = $tag,
+            params(("id" = String, Path, description = $what), PageParams),
+            responses((status = 200, body = Vec<HistoryEntry>, headers(("Link" = String, description = "The next page, `<...>; rel=\"next\"`, when there is one"))), ReadProblems)
+        )]
+        pub async fn $name(
+            State(state): State<AppState>,
+            Path(id): Path<String>,
+            uri: Uri,
+        ) -> Result<Response, Problem> {
+            state
+                .query_page::<_, HistoryEntry>(&uri, move |svc| svc.$read(&id))
+                .await
+        }
+    };
+}
+pub(crate) use history_route;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@ use super::dto::{
     ApproveReturnRequest, CloseReturnRequest, DenyReturnRequest, HistoryEntry,
     ProcessRefundRequest, ReceiveReturnRequest, RequestReturnRequest, Return, ShipReturnRequest,
 };
-use super::page::{self, PageParams};
+use super::page::{PageParams, history_route};
 use super::problem::{CommandProblems, JsonBody, Problem, ReadProblems};
 use super::{AppState, created};
 use order_runtime::bindings::returns::ReturnView;
@@ -27,11 +27,7 @@ async fn on_return<C: Send + 'static>(
     call: impl Fn(&OrderService, &C) -> Result<ReturnView, ServiceError> + Send + 'static,
 ) -> Result<Json<Return>, Problem> {
     let order_id = state.order_of_return(return_id).await?;
-    let view = state
-        .on_order(Some(&order_id), move |host| {
-            host.service.retrying(|svc| call(svc, &cmd))
-        })
-        .await?;
+    let view = state.command(&order_id, move |svc| call(svc, &cmd)).await?;
     Ok(Json(view.into()))
 }
 
@@ -49,14 +45,13 @@ pub async fn list_for_order(
     Path(id): Path<String>,
     uri: Uri,
 ) -> Result<Response, Problem> {
-    let returns = state
-        .query(move |svc| {
+    state
+        .query_page::<_, Return>(&uri, move |svc| {
             // An unknown order is a 404, not an empty list.
             svc.get_order(&id)?;
             svc.returns_of_order(&id)
         })
-        .await?;
-    page::sub_list(returns.into_iter().map(Return::from).collect(), &uri)
+        .await
 }
 
 /// Request a return of items of a delivered order (`request-return`).
@@ -84,12 +79,11 @@ pub async fn request(
     JsonBody(request): JsonBody<RequestReturnRequest>,
 ) -> Result<Response, Problem> {
     let cmd = request.into_command(id.clone());
-    let view = state
-        .on_order(Some(&id), move |host| {
-            host.service.retrying(|svc| svc.request_return(&cmd))
-        })
-        .await?;
-    let view = Return::from(view);
+    let view = Return::from(
+        state
+            .command(&id, move |svc| svc.request_return(&cmd))
+            .await?,
+    );
     Ok(created(format!("/returns/{}", view.return_id), view))
 }
 
@@ -106,145 +100,88 @@ pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Return>, Problem> {
-    let view = state.query(move |svc| svc.get_return(&id)).await?;
-    Ok(Json(view.into()))
+    Ok(Json(
+        state.query(move |svc| svc.get_return(&id)).await?.into(),
+    ))
 }
 
-/// A return's history: every event of its stream, oldest first.
-#[utoipa::path(
-    get,
-    path = "/returns/{id}/events",
-    operation_id = "listReturnEvents",
-    tag = "returns",
-    params(("id" = String, Path, description = "Return id"), PageParams),
-    responses((status = 200, body = Vec<HistoryEntry>, headers(("Link" = String, description = "The next page, `<...>; rel=\"next\"`, when there is one"))), ReadProblems)
-)]
-pub async fn events(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    uri: Uri,
-) -> Result<Response, Problem> {
-    let events = state.query(move |svc| svc.return_history(&id)).await?;
-    page::sub_list(events.into_iter().map(HistoryEntry::from).collect(), &uri)
+history_route!(
+    /// A return's history: every event of its stream, oldest first.
+    events, "/returns/{id}/events", "listReturnEvents", "returns", "Return id", return_history
+);
+
+/// A command on a return: `POST /returns/{id}/<verb>`, its body made into
+/// the command by `$make` (given the body, the return id, the caller and the
+/// state), run by `$call` serialised on the return's order, answered with
+/// the return as it stands.
+macro_rules! return_command {
+    ($(#[doc = $doc:tt])* $name:ident, $path:tt, $operation:tt, $body:ident, $call:path,
+     |$request:ident, $id:ident, $principal:ident, $state:ident| $make:expr) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(
+            post,
+            path = $path,
+            operation_id = $operation,
+            tag = "returns",
+            params(("id" = String, Path, description = "Return id")),
+            request_body = $body,
+            responses((status = 200, body = Return), CommandProblems)
+        )]
+        pub async fn $name(
+            State($state): State<AppState>,
+            Path($id): Path<String>,
+            Extension($principal): Extension<Principal>,
+            JsonBody($request): JsonBody<$body>,
+        ) -> Result<Json<Return>, Problem> {
+            let cmd = $make;
+            on_return(&$state, &$id, cmd, $call).await
+        }
+    };
 }
 
-/// Approve a requested return (`approve-return`), optionally with a return label.
-#[utoipa::path(
-    post,
-    path = "/returns/{id}/approve",
-    operation_id = "approveReturn",
-    tag = "returns",
-    params(("id" = String, Path, description = "Return id")),
-    request_body = ApproveReturnRequest,
-    responses((status = 200, body = Return), CommandProblems)
-)]
-pub async fn approve(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    Extension(principal): Extension<Principal>,
-    JsonBody(request): JsonBody<ApproveReturnRequest>,
-) -> Result<Json<Return>, Problem> {
-    let cmd = request.into_command(id.clone(), principal.actor())?;
-    on_return(&state, &id, cmd, OrderService::approve_return).await
-}
+return_command!(
+    /// Approve a requested return (`approve-return`), optionally with a return label.
+    approve, "/returns/{id}/approve", "approveReturn", ApproveReturnRequest,
+    OrderService::approve_return,
+    |request, id, principal, state| request.into_command(id.clone(), principal.actor())?
+);
 
-/// Deny a requested return (`deny-return`); its items may be returned again later.
-#[utoipa::path(
-    post,
-    path = "/returns/{id}/deny",
-    operation_id = "denyReturn",
-    tag = "returns",
-    params(("id" = String, Path, description = "Return id")),
-    request_body = DenyReturnRequest,
-    responses((status = 200, body = Return), CommandProblems)
-)]
-pub async fn deny(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    Extension(principal): Extension<Principal>,
-    JsonBody(request): JsonBody<DenyReturnRequest>,
-) -> Result<Json<Return>, Problem> {
-    let cmd = request.into_command(id.clone(), principal.actor())?;
-    on_return(&state, &id, cmd, OrderService::deny_return).await
-}
+return_command!(
+    /// Deny a requested return (`deny-return`); its items may be returned again later.
+    deny, "/returns/{id}/deny", "denyReturn", DenyReturnRequest,
+    OrderService::deny_return,
+    |request, id, principal, state| request.into_command(id.clone(), principal.actor())?
+);
 
-/// Record that the customer shipped the items back (`ship-return`).
-#[utoipa::path(
-    post,
-    path = "/returns/{id}/ship",
-    operation_id = "shipReturn",
-    tag = "returns",
-    params(("id" = String, Path, description = "Return id")),
-    request_body = ShipReturnRequest,
-    responses((status = 200, body = Return), CommandProblems)
-)]
-pub async fn ship(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    JsonBody(request): JsonBody<ShipReturnRequest>,
-) -> Result<Json<Return>, Problem> {
-    let cmd = request.into_command(id.clone());
-    on_return(&state, &id, cmd, OrderService::ship_return).await
-}
+return_command!(
+    /// Record that the customer shipped the items back (`ship-return`).
+    ship, "/returns/{id}/ship", "shipReturn", ShipReturnRequest,
+    OrderService::ship_return,
+    |request, id, _principal, state| request.into_command(id.clone())
+);
 
-/// Record receipt at the warehouse (`receive-return`); with
-/// `all_items_received` the returned units are restocked.
-#[utoipa::path(
-    post,
-    path = "/returns/{id}/receive",
-    operation_id = "receiveReturn",
-    tag = "returns",
-    params(("id" = String, Path, description = "Return id")),
-    request_body = ReceiveReturnRequest,
-    responses((status = 200, body = Return), CommandProblems)
-)]
-pub async fn receive(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    JsonBody(request): JsonBody<ReceiveReturnRequest>,
-) -> Result<Json<Return>, Problem> {
-    let cmd = request.into_command(id.clone(), state.now_ms());
-    on_return(&state, &id, cmd, OrderService::receive_return).await
-}
+return_command!(
+    /// Record receipt at the warehouse (`receive-return`); with
+    /// `all_items_received` the returned units are restocked.
+    receive, "/returns/{id}/receive", "receiveReturn", ReceiveReturnRequest,
+    OrderService::receive_return,
+    |request, id, _principal, state| request.into_command(id.clone(), state.now_ms())
+);
 
-/// Refund a received return through the payment gateway (`process-refund`).
-///
-/// At most what was paid minus what was refunded already (422
-/// `rule-violated` otherwise). When every unit of the order is returned and
-/// refunded, the order becomes `returned`.
-#[utoipa::path(
-    post,
-    path = "/returns/{id}/refund",
-    operation_id = "refundReturn",
-    tag = "returns",
-    params(("id" = String, Path, description = "Return id")),
-    request_body = ProcessRefundRequest,
-    responses((status = 200, body = Return), CommandProblems)
-)]
-pub async fn refund(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    JsonBody(request): JsonBody<ProcessRefundRequest>,
-) -> Result<Json<Return>, Problem> {
-    let cmd = request.into_command(id.clone());
-    on_return(&state, &id, cmd, OrderService::process_refund).await
-}
+return_command!(
+    /// Refund a received return through the payment gateway (`process-refund`).
+    ///
+    /// At most what was paid minus what was refunded already (422
+    /// `rule-violated` otherwise). When every unit of the order is returned and
+    /// refunded, the order becomes `returned`.
+    refund, "/returns/{id}/refund", "refundReturn", ProcessRefundRequest,
+    OrderService::process_refund,
+    |request, id, _principal, state| request.into_command(id.clone())
+);
 
-/// Close an approved or shipped return without refund (`close-return`).
-#[utoipa::path(
-    post,
-    path = "/returns/{id}/close",
-    operation_id = "closeReturn",
-    tag = "returns",
-    params(("id" = String, Path, description = "Return id")),
-    request_body = CloseReturnRequest,
-    responses((status = 200, body = Return), CommandProblems)
-)]
-pub async fn close(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    JsonBody(request): JsonBody<CloseReturnRequest>,
-) -> Result<Json<Return>, Problem> {
-    let cmd = request.into_command(id.clone());
-    on_return(&state, &id, cmd, OrderService::close_return).await
-}
+return_command!(
+    /// Close an approved or shipped return without refund (`close-return`).
+    close, "/returns/{id}/close", "closeReturn", CloseReturnRequest,
+    OrderService::close_return,
+    |request, id, _principal, state| request.into_command(id.clone())
+);

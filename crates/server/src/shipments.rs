@@ -7,7 +7,7 @@ use axum::response::Response;
 
 use super::AppState;
 use super::dto::{HistoryEntry, Shipment};
-use super::page::{self, PageParams};
+use super::page::{PageParams, history_route};
 use super::problem::{Problem, ReadProblems};
 
 /// A shipment with its tracking history, oldest entry first.
@@ -23,24 +23,12 @@ pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Shipment>, Problem> {
-    let shipment = state.query(move |svc| svc.get_shipment(&id)).await?;
-    Ok(Json(shipment.into()))
+    Ok(Json(
+        state.query(move |svc| svc.get_shipment(&id)).await?.into(),
+    ))
 }
 
-/// A shipment's history: every event of its stream, oldest first.
-#[utoipa::path(
-    get,
-    path = "/shipments/{id}/events",
-    operation_id = "listShipmentEvents",
-    tag = "shipments",
-    params(("id" = String, Path, description = "Shipment id"), PageParams),
-    responses((status = 200, body = Vec<HistoryEntry>, headers(("Link" = String, description = "The next page, `<...>; rel=\"next\"`, when there is one"))), ReadProblems)
-)]
-pub async fn events(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    uri: Uri,
-) -> Result<Response, Problem> {
-    let events = state.query(move |svc| svc.shipment_history(&id)).await?;
-    page::sub_list(events.into_iter().map(HistoryEntry::from).collect(), &uri)
-}
+history_route!(
+    /// A shipment's history: every event of its stream, oldest first.
+    events, "/shipments/{id}/events", "listShipmentEvents", "shipments", "Shipment id", shipment_history
+);

@@ -12,6 +12,27 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::problem::{Problem, ProblemBody};
 
+/// Runs `check` against the store; its failure is a 503 `storage` problem
+/// titled `title`.
+async fn store_check<E: std::fmt::Display>(
+    state: &AppState,
+    title: &'static str,
+    check: impl FnOnce(&order_runtime::Host) -> Result<(), E> + Send + 'static,
+) -> Result<(), Problem> {
+    state
+        .blocking(move |host| {
+            check(host).map_err(|e| {
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage",
+                    title,
+                    e.to_string(),
+                )
+            })
+        })
+        .await
+}
+
 /// The host's health.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
@@ -33,18 +54,10 @@ pub struct Health {
     )
 )]
 pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
-    state
-        .blocking(|host| {
-            host.store.stream_version("healthz").map_err(|e| {
-                Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "storage",
-                    "Storage unavailable",
-                    e.to_string(),
-                )
-            })
-        })
-        .await?;
+    store_check(&state, "Storage unavailable", |host| {
+        host.store.stream_version("healthz").map(drop)
+    })
+    .await?;
     Ok(Json(Health {
         status: "ok".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -74,18 +87,7 @@ pub struct Ready {
     )
 )]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Ready>, Problem> {
-    state
-        .blocking(|host| {
-            host.store.probe().map_err(|e| {
-                Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "storage",
-                    "Storage not ready",
-                    e.to_string(),
-                )
-            })
-        })
-        .await?;
+    store_check(&state, "Storage not ready", |host| host.store.probe()).await?;
     Ok(Json(Ready {
         status: "ready".to_owned(),
     }))

@@ -308,8 +308,10 @@ async fn receive(
     state: AppState,
     source: Source,
     headers: &HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<WebhookAck>, Problem> {
+    // A body that could not be read is refused before anything is counted.
+    let body = body.map_err(body_problem)?;
     let result = receive_checked(&state, source, headers, body).await;
     let outcome = match &result {
         Ok(ack) if ack.status == WebhookStatus::Applied => "applied",
@@ -417,100 +419,60 @@ async fn receive_checked(
 const SIGNATURE_DOC: &str =
     "`t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\">` under the shared webhook secret";
 
-/// An event of the payment gateway.
-///
-/// Types: `payment-succeeded` (confirms payment of a pending order),
-/// `payment-failed` (the fulfilment saga fails at process-payment and
-/// compensates), `refund-completed` (recorded on the refunded return).
-#[utoipa::path(
-    post,
-    path = "/webhooks/payment",
-    operation_id = "receivePaymentEvent",
-    tag = "webhooks",
-    params(("Order-Signature" = String, Header, description = SIGNATURE_DOC)),
-    request_body = WebhookEnvelope,
-    responses(
-        (status = 200, description = "Processed: applied, or a duplicate that changed nothing", body = WebhookAck),
-        WebhookProblems
-    )
-)]
-pub async fn payment(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<WebhookAck>, Problem> {
-    receive(
-        state,
-        Source::Payment,
-        &headers,
-        body.map_err(body_problem)?,
-    )
-    .await
+/// A signed webhook route: `POST <path>` takes an envelope from `$source`.
+macro_rules! webhook_route {
+    ($(#[doc = $doc:tt])* $name:ident, $path:tt, $operation:tt, $source:expr) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(
+            post,
+            path = $path,
+            operation_id = $operation,
+            tag = "webhooks",
+            params(("Order-Signature" = String, Header, description = SIGNATURE_DOC)),
+            request_body = WebhookEnvelope,
+            responses(
+                (status = 200, description = "Processed: applied, or a duplicate that changed nothing", body = WebhookAck),
+                WebhookProblems
+            )
+        )]
+        pub async fn $name(
+            State(state): State<AppState>,
+            headers: HeaderMap,
+            body: Result<Bytes, BytesRejection>,
+        ) -> Result<Json<WebhookAck>, Problem> {
+            receive(state, $source, &headers, body).await
+        }
+    };
 }
 
-/// An event of the inventory service.
-///
-/// Types: `stock-allocated` (records the allocation of a confirmed order),
-/// `stock-allocation-failed` (the saga fails at allocate-inventory and
-/// compensates).
-#[utoipa::path(
-    post,
-    path = "/webhooks/inventory",
-    operation_id = "receiveInventoryEvent",
-    tag = "webhooks",
-    params(("Order-Signature" = String, Header, description = SIGNATURE_DOC)),
-    request_body = WebhookEnvelope,
-    responses(
-        (status = 200, description = "Processed: applied, or a duplicate that changed nothing", body = WebhookAck),
-        WebhookProblems
-    )
-)]
-pub async fn inventory(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<WebhookAck>, Problem> {
-    receive(
-        state,
-        Source::Inventory,
-        &headers,
-        body.map_err(body_problem)?,
-    )
-    .await
-}
+webhook_route!(
+    /// An event of the payment gateway.
+    ///
+    /// Types: `payment-succeeded` (confirms payment of a pending order),
+    /// `payment-failed` (the fulfilment saga fails at process-payment and
+    /// compensates), `refund-completed` (recorded on the refunded return).
+    payment, "/webhooks/payment", "receivePaymentEvent", Source::Payment
+);
 
-/// An event of the shipping carrier.
-///
-/// Types: `shipment-created-by-carrier` (starts tracking; ships a ready
-/// order), `shipment-picked-up`, `shipment-in-transit`,
-/// `shipment-out-for-delivery` (tracking updates),
-/// `shipment-delivered-by-carrier` (delivers the shipment and its order),
-/// `shipment-delivery-failed`, `shipment-cancelled` (the shipment fails).
-#[utoipa::path(
-    post,
-    path = "/webhooks/carrier",
-    operation_id = "receiveCarrierEvent",
-    tag = "webhooks",
-    params(("Order-Signature" = String, Header, description = SIGNATURE_DOC)),
-    request_body = WebhookEnvelope,
-    responses(
-        (status = 200, description = "Processed: applied, or a duplicate that changed nothing", body = WebhookAck),
-        WebhookProblems
-    )
-)]
-pub async fn carrier(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<WebhookAck>, Problem> {
-    receive(
-        state,
-        Source::Carrier,
-        &headers,
-        body.map_err(body_problem)?,
-    )
-    .await
-}
+webhook_route!(
+    /// An event of the inventory service.
+    ///
+    /// Types: `stock-allocated` (records the allocation of a confirmed order),
+    /// `stock-allocation-failed` (the saga fails at allocate-inventory and
+    /// compensates).
+    inventory, "/webhooks/inventory", "receiveInventoryEvent", Source::Inventory
+);
+
+webhook_route!(
+    /// An event of the shipping carrier.
+    ///
+    /// Types: `shipment-created-by-carrier` (starts tracking; ships a ready
+    /// order), `shipment-picked-up`, `shipment-in-transit`,
+    /// `shipment-out-for-delivery` (tracking updates),
+    /// `shipment-delivered-by-carrier` (delivers the shipment and its order),
+    /// `shipment-delivery-failed`, `shipment-cancelled` (the shipment fails).
+    carrier, "/webhooks/carrier", "receiveCarrierEvent", Source::Carrier
+);
 
 #[cfg(test)]
 mod tests {

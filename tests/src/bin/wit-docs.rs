@@ -6,7 +6,8 @@
 //! ```
 //!
 //! With `--rust-enums` it generates the HTTP API's JSON enums
-//! (`crates/server/src/dto/enums.rs`) instead; with `--domain-enums` the guest
+//! (`crates/server/src/dto/enums.rs`) instead, with `--rust-records` its JSON
+//! shapes of the WIT records (`crates/server/src/dto/records.rs`); with `--domain-enums` the guest
 //! domain's enums (`guest/src/domain/cases.rs`), with `--guest-conversions`
 //! their conversions in the guest's bindings (`guest/src/bindings/cases.rs`).
 
@@ -14,18 +15,19 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
-use order_e2e::{guest_enums, wit_docs, wit_enums, workspace_root};
+use order_e2e::{guest_enums, wit_docs, wit_enums, wit_records, workspace_root};
 
 const USAGE: &str = "\
 Generates the Markdown reference of the WIT package in wit/.
 
-Usage: wit-docs [--wit DIR] [--rust-enums | --domain-enums | --guest-conversions]
+Usage: wit-docs [--wit DIR] [--rust-enums | --rust-records | --domain-enums | --guest-conversions]
                 [--out FILE | --check FILE]
 
   --wit DIR     the WIT package to document (default: the workspace's wit/)
   --out FILE    write the reference to FILE instead of standard output
   --check FILE  exit with 1 if FILE differs from what would be generated
   --rust-enums  generate the HTTP API's JSON enums (Rust) instead of the reference
+  --rust-records  generate the HTTP API's JSON shapes of the WIT records (Rust) instead
   --domain-enums       generate the guest domain's enums (Rust) instead
   --guest-conversions  generate the guest bindings' enum conversions (Rust) instead
 
@@ -33,6 +35,7 @@ Examples:
   cargo run -q -p order-e2e --bin wit-docs > docs/wit-reference.md
   cargo run -q -p order-e2e --bin wit-docs -- --check docs/wit-reference.md
   cargo run -q -p order-e2e --bin wit-docs -- --rust-enums --out crates/server/src/dto/enums.rs
+  cargo run -q -p order-e2e --bin wit-docs -- --rust-records --out crates/server/src/dto/records.rs
   cargo run -q -p order-e2e --bin wit-docs -- --domain-enums --out guest/src/domain/cases.rs
   cargo run -q -p order-e2e --bin wit-docs -- --guest-conversions --out guest/src/bindings/cases.rs";
 
@@ -41,6 +44,7 @@ Examples:
 enum Kind {
     Reference,
     ApiEnums,
+    ApiRecords,
     DomainEnums,
     GuestConversions,
 }
@@ -62,9 +66,10 @@ fn main() -> ExitCode {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
             }
-            "--rust-enums" | "--domain-enums" | "--guest-conversions" => {
+            "--rust-enums" | "--rust-records" | "--domain-enums" | "--guest-conversions" => {
                 kind = match arg.as_str() {
                     "--rust-enums" => Kind::ApiEnums,
+                    "--rust-records" => Kind::ApiRecords,
                     "--domain-enums" => Kind::DomainEnums,
                     _ => Kind::GuestConversions,
                 };
@@ -96,6 +101,7 @@ fn run(wit: &std::path::Path, output: &Output, kind: Kind) -> Result<()> {
     let (markdown, regenerate) = match kind {
         Kind::Reference => (wit_docs::render_dir(wit)?, wit_docs::REGENERATE),
         Kind::ApiEnums => (wit_enums::render_dir(wit)?, wit_enums::REGENERATE),
+        Kind::ApiRecords => (wit_records::render_dir(wit)?, wit_records::REGENERATE),
         Kind::DomainEnums => (
             guest_enums::render_domain_dir(wit)?,
             guest_enums::REGENERATE_DOMAIN,
