@@ -15,6 +15,7 @@ use crate::console::parts::{self, col};
 use crate::console::summaries::{self, OrderFilter};
 use crate::console::{refused, see_other};
 use crate::dto;
+use order_runtime::store::read_model::ORDER_STATUSES;
 
 #[derive(Deserialize, Default)]
 pub(in crate::console) struct FindQuery {
@@ -32,15 +33,8 @@ pub(in crate::console) struct FindQuery {
     limit: String,
 }
 
-const STATUSES: [&str; 7] = [
-    "draft",
-    "pending",
-    "confirmed",
-    "shipped",
-    "delivered",
-    "cancelled",
-    "returned",
-];
+/// The statuses the find form offers: the read model's, in lifecycle order.
+const STATUSES: [&str; 7] = ORDER_STATUSES;
 
 fn valid_day(day: &str) -> bool {
     let Ok(format) = ::time::format_description::parse_borrowed::<2>("[year]-[month]-[day]") else {
