@@ -69,7 +69,12 @@ fn item(name: &str, sku: &str, quantity: u32, cents: u64) -> OrderItemInput {
 /// `CarrierCode::OtherCarrier` -> `other-carrier`: WIT names for people.
 fn wit_name(value: &impl std::fmt::Debug) -> String {
     let debug = format!("{value:?}");
-    let name = debug.rsplit("::").next().unwrap_or(&debug);
+    kebab_case(debug.rsplit("::").next().unwrap_or(&debug))
+}
+
+/// A Rust enum value's name as the WIT spells it: `OtherCarrier` ->
+/// `other-carrier`.
+pub(crate) fn kebab_case(name: &str) -> String {
     let mut out = String::new();
     for (i, c) in name.chars().enumerate() {
         if c.is_ascii_uppercase() {

@@ -281,20 +281,7 @@ fn from_contract(value: &mut Value) {
 
 /// The generated types' JSON to the contract's: enum values to kebab-case.
 fn to_contract(value: &mut Value) {
-    walk(value, &|text| {
-        let mut out = String::new();
-        for (index, c) in text.chars().enumerate() {
-            if c.is_ascii_uppercase() {
-                if index > 0 {
-                    out.push('-');
-                }
-                out.push(c.to_ascii_lowercase());
-            } else {
-                out.push(c);
-            }
-        }
-        out
-    });
+    walk(value, &crate::demo::kebab_case);
 }
 
 fn walk(value: &mut Value, convert: &dyn Fn(&str) -> String) {

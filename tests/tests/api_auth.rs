@@ -96,27 +96,20 @@ fn call(
     bearer: Option<&str>,
     body: Option<&Value>,
 ) -> Answer {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into();
-    let mut request = ureq::http::Request::builder()
-        .method(method)
-        .uri(format!("http://{}{path}", server.address()));
-    if let Some(token) = bearer {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let response = match body {
-        Some(body) => agent.run(
-            request
-                .header("content-type", "application/json")
-                .body(body.to_string())
-                .unwrap(),
-        ),
-        None => agent.run(request.body(()).unwrap()),
-    };
-    let mut response = response.expect("the server answers");
+    let headers: Vec<(&str, String)> = bearer
+        .map(|token| ("authorization", format!("Bearer {token}")))
+        .into_iter()
+        .collect();
+    let url = format!("http://{}{path}", server.address());
+    let body = body.map(|body| ("application/json", body.to_string()));
+    let mut response = support::exchange(
+        &support::agent(Duration::from_secs(30)),
+        method,
+        &url,
+        body,
+        &headers,
+    )
+    .expect("the server answers");
     let www_authenticate = response
         .headers()
         .get("www-authenticate")

@@ -21,19 +21,20 @@ struct Answer {
 }
 
 fn call(server: &Server, path: &str, body: &Value, key: Option<&str>) -> Answer {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into();
-    let mut request = agent
-        .post(format!("http://{}{path}", server.address()))
-        .header("authorization", admin_bearer())
-        .header("content-type", "application/json");
+    let mut headers = vec![("authorization", admin_bearer())];
     if let Some(key) = key {
-        request = request.header("idempotency-key", key);
+        headers.push(("idempotency-key", key.to_owned()));
     }
-    let mut response = request.send(body.to_string()).expect("the server answers");
+    let url = format!("http://{}{path}", server.address());
+    let body = Some(("application/json", body.to_string()));
+    let mut response = support::exchange(
+        &support::agent(Duration::from_secs(30)),
+        "POST",
+        &url,
+        body,
+        &headers,
+    )
+    .expect("the server answers");
     let replayed = response
         .headers()
         .get("idempotent-replayed")

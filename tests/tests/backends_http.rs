@@ -116,6 +116,23 @@ struct Stub {
 }
 
 impl Stub {
+    /// The HTTP payment gateway of this stub's configuration.
+    fn payment(&self) -> HttpPaymentGateway {
+        HttpPaymentGateway::new(&self.config()).unwrap()
+    }
+
+    fn inventory(&self) -> HttpInventoryService {
+        HttpInventoryService::new(&self.config()).unwrap()
+    }
+
+    fn carrier(&self) -> HttpShippingCarrier {
+        HttpShippingCarrier::new(&self.config()).unwrap()
+    }
+
+    fn customer(&self) -> HttpCustomerService {
+        HttpCustomerService::new(&self.config()).unwrap()
+    }
+
     fn start(respond: impl Fn(&Recorded) -> Reply + Send + 'static) -> Stub {
         let listener = {
             let _ports = ports();
@@ -497,10 +514,10 @@ fn contract_stub() -> Stub {
 #[test]
 fn every_operation_posts_its_record_with_the_idempotency_key_and_decodes_the_answer() {
     let stub = contract_stub();
-    let payment = HttpPaymentGateway::new(&stub.config()).unwrap();
-    let inventory = HttpInventoryService::new(&stub.config()).unwrap();
-    let carrier = HttpShippingCarrier::new(&stub.config()).unwrap();
-    let customer = HttpCustomerService::new(&stub.config()).unwrap();
+    let payment = stub.payment();
+    let inventory = stub.inventory();
+    let carrier = stub.carrier();
+    let customer = stub.customer();
 
     assert_eq!(
         payment.process_payment("k-01", &charge()).unwrap(),
@@ -682,46 +699,42 @@ fn answering(status: u16, body: &str) -> Stub {
     Stub::start(move |_| Reply::Answer(status, Vec::new(), body.clone()))
 }
 
+/// The message of `result`'s failure, which must be of the `kind` named
+/// (`transient`, `permanent`, `in-doubt`).
+fn failure(kind: &str, result: Result<impl std::fmt::Debug, ExternalError>) -> String {
+    let (found, message) = match result {
+        Err(ExternalError::Transient(message)) => ("transient", message),
+        Err(ExternalError::Permanent(message)) => ("permanent", message),
+        Err(ExternalError::InDoubt(message)) => ("in-doubt", message),
+        Ok(answer) => panic!("expected a {kind} failure, got {answer:?}"),
+    };
+    assert_eq!(found, kind, "expected a {kind} failure, got: {message}");
+    message
+}
+
 fn transient(result: Result<impl std::fmt::Debug, ExternalError>) -> String {
-    match result {
-        Err(ExternalError::Transient(message)) => message,
-        other => panic!("expected a transient failure, got {other:?}"),
-    }
+    failure("transient", result)
 }
 
 fn permanent(result: Result<impl std::fmt::Debug, ExternalError>) -> String {
-    match result {
-        Err(ExternalError::Permanent(message)) => message,
-        other => panic!("expected a permanent failure, got {other:?}"),
-    }
+    failure("permanent", result)
 }
 
 fn in_doubt(result: Result<impl std::fmt::Debug, ExternalError>) -> String {
-    match result {
-        Err(ExternalError::InDoubt(message)) => message,
-        other => panic!("expected an in-doubt failure, got {other:?}"),
-    }
+    failure("in-doubt", result)
 }
 
 #[test]
 fn unavailability_and_rate_limits_are_transient_and_server_failures_in_doubt() {
     let unavailable = answering(503, r#"{"error": "down for maintenance"}"#);
-    let message = transient(
-        HttpPaymentGateway::new(&unavailable.config())
-            .unwrap()
-            .process_payment("k", &charge()),
-    );
+    let message = transient(unavailable.payment().process_payment("k", &charge()));
     assert_eq!(
         message,
         "the payment gateway answered process-payment with 503 Service Unavailable: down for maintenance"
     );
 
     let broken = answering(500, "<html>Internal Server Error</html>");
-    let message = in_doubt(
-        HttpShippingCarrier::new(&broken.config())
-            .unwrap()
-            .create_shipment("k", &booking()),
-    );
+    let message = in_doubt(broken.carrier().create_shipment("k", &booking()));
     assert_eq!(
         message,
         "the shipping carrier answered create-shipment with 500 Internal Server Error"
@@ -735,8 +748,8 @@ fn unavailability_and_rate_limits_are_transient_and_server_failures_in_doubt() {
         )
     });
     let message = transient(
-        HttpCustomerService::new(&limited.config())
-            .unwrap()
+        limited
+            .customer()
             .send_order_confirmation("k", &confirmation()),
     );
     assert_eq!(
@@ -751,7 +764,7 @@ fn unavailability_and_rate_limits_are_transient_and_server_failures_in_doubt() {
         409,
         r#"{"error": "a request with this key is in progress"}"#,
     );
-    let inventory = HttpInventoryService::new(&in_flight.config()).unwrap();
+    let inventory = in_flight.inventory();
     match inventory.allocate_stock("k", &allocation()) {
         Err(AllocateError::Failed(ExternalError::InDoubt(message))) => {
             assert!(message.contains("409 Conflict"), "{message}");
@@ -764,11 +777,7 @@ fn unavailability_and_rate_limits_are_transient_and_server_failures_in_doubt() {
 #[test]
 fn client_errors_are_permanent_with_the_servers_message() {
     let declined = answering(400, r#"{"error": "card declined"}"#);
-    let message = permanent(
-        HttpPaymentGateway::new(&declined.config())
-            .unwrap()
-            .process_payment("k", &charge()),
-    );
+    let message = permanent(declined.payment().process_payment("k", &charge()));
     assert_eq!(
         message,
         "the payment gateway refused process-payment with 400 Bad Request: card declined"
@@ -780,11 +789,7 @@ fn client_errors_are_permanent_with_the_servers_message() {
         shipment_id: "shp_gone".to_owned(),
         reason: "order cancelled".to_owned(),
     };
-    let message = permanent(
-        HttpShippingCarrier::new(&unknown.config())
-            .unwrap()
-            .cancel_shipment("k", &cancel),
-    );
+    let message = permanent(unknown.carrier().cancel_shipment("k", &cancel));
     assert_eq!(
         message,
         "the shipping carrier refused cancel-shipment with 404 Not Found"
@@ -795,7 +800,7 @@ fn client_errors_are_permanent_with_the_servers_message() {
         422,
         r#"{"title": "Idempotency-Key is already used", "detail": "the key was used with another body"}"#,
     );
-    let inventory = HttpInventoryService::new(&reused.config()).unwrap();
+    let inventory = reused.inventory();
     let release = ReleaseStockRequest {
         order_id: ORDER.to_owned(),
         stock_items: stock(),
@@ -824,7 +829,7 @@ fn out_of_stock_is_a_409_that_lists_the_missing_items() {
         "failed_at": 1_700_000_000_000_u64,
     });
     let stub = answering(409, &body.to_string());
-    let inventory = HttpInventoryService::new(&stub.config()).unwrap();
+    let inventory = stub.inventory();
     assert_eq!(
         inventory.allocate_stock("k", &allocation()),
         Err(AllocateError::OutOfStock(StockAllocationFailed {
@@ -841,7 +846,7 @@ fn out_of_stock_is_a_409_that_lists_the_missing_items() {
     // A list that does not fit the record cannot be read: what the server
     // did is unknown.
     let garbled = answering(409, r#"{"unavailable_items": [{"product_id": 7}]}"#);
-    let inventory = HttpInventoryService::new(&garbled.config()).unwrap();
+    let inventory = garbled.inventory();
     match inventory.allocate_stock("k", &allocation()) {
         Err(AllocateError::Failed(ExternalError::InDoubt(message))) => assert!(
             message.starts_with(
@@ -856,11 +861,7 @@ fn out_of_stock_is_a_409_that_lists_the_missing_items() {
 #[test]
 fn a_malformed_success_body_is_in_doubt() {
     let stub = answering(200, r#"{"transaction_id": "txn_1"}"#);
-    let message = in_doubt(
-        HttpPaymentGateway::new(&stub.config())
-            .unwrap()
-            .process_payment("k", &charge()),
-    );
+    let message = in_doubt(stub.payment().process_payment("k", &charge()));
     assert!(
         message.starts_with(
             "the payment gateway answered process-payment with 200 OK and an unreadable body: missing field"
@@ -873,11 +874,7 @@ fn a_malformed_success_body_is_in_doubt() {
         "tracking_number": "t", "created_at": 1,
     });
     let stub = answering(201, &unknown_carrier.to_string());
-    let message = in_doubt(
-        HttpShippingCarrier::new(&stub.config())
-            .unwrap()
-            .create_shipment("k", &booking()),
-    );
+    let message = in_doubt(stub.carrier().create_shipment("k", &booking()));
     assert!(message.contains("pony-express"), "{message}");
 }
 
@@ -896,11 +893,7 @@ fn a_redirect_is_not_followed_and_is_permanent() {
         issue: "where is it".to_owned(),
         priority: TicketPriority::Low,
     };
-    let message = permanent(
-        HttpCustomerService::new(&stub.config())
-            .unwrap()
-            .create_support_ticket("k", &ticket),
-    );
+    let message = permanent(stub.customer().create_support_ticket("k", &ticket));
     assert!(
         message.contains("redirect to https://elsewhere.example/tickets"),
         "{message}"
@@ -935,7 +928,7 @@ fn a_server_that_does_not_answer_in_time_is_in_doubt() {
 #[test]
 fn a_connection_closed_after_the_request_is_in_doubt() {
     let stub = Stub::start(|_| Reply::Close);
-    let carrier = HttpShippingCarrier::new(&stub.config()).unwrap();
+    let carrier = stub.carrier();
     let message = in_doubt(carrier.create_shipment("k", &booking()));
     assert!(
         message.starts_with(

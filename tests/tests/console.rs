@@ -65,33 +65,24 @@ fn send(
     form: Option<&str>,
     bearer: Option<&str>,
 ) -> Answer {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into();
-    let mut request = ureq::http::Request::builder()
-        .method(method)
-        .uri(format!("http://{}{path}", server.address()));
+    let mut headers = Vec::new();
     if let Some(cookie) = cookie {
-        request = request.header("cookie", cookie);
+        headers.push(("cookie", cookie.to_owned()));
     }
     if let Some(token) = bearer {
-        request = request
-            .header("authorization", format!("Bearer {token}"))
-            .header("idempotency-key", id(&format!("{path}{token}")));
+        headers.push(("authorization", format!("Bearer {token}")));
+        headers.push(("idempotency-key", id(&format!("{path}{token}"))));
     }
-    let response = match form {
-        Some(form) => agent.run(
-            request
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(form.to_owned())
-                .unwrap(),
-        ),
-        None => agent.run(request.body(()).unwrap()),
-    };
-    let mut response = response.expect("the server answers");
+    let url = format!("http://{}{path}", server.address());
+    let body = form.map(|form| ("application/x-www-form-urlencoded", form.to_owned()));
+    let mut response = support::exchange(
+        &support::agent_following(Duration::from_secs(30), false),
+        method,
+        &url,
+        body,
+        &headers,
+    )
+    .expect("the server answers");
     let header = |name: &str| {
         response
             .headers()

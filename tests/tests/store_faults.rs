@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use order_host::store::{AppendBatch, EventStore as _, NewEvent, StreamAppend, TimerChange};
 use order_host::{ManualClock, SqliteStore};
-use support::{Launch, Server, cli, id, order, stderr};
+use support::{Launch, Server, assert_fails_saying, cli, id, order, stderr};
 
 #[test]
 fn deleting_the_store_directory_under_a_running_server_stops_every_acknowledgement() {
@@ -142,12 +142,7 @@ fn garbage_in_the_store_file_is_refused_with_exit_code_4() {
     // A file that is not SQLite at all.
     std::fs::write(&store, "order_id,amount\n1,100\n").unwrap();
     let output = cli(dir.path(), &store, &["serve", "--bind", "127.0.0.1:0"]);
-    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("not a SQLite database"),
-        "{}",
-        stderr(&output)
-    );
+    assert_fails_saying(&output, 4, "not a SQLite database");
 }
 
 #[test]
@@ -161,13 +156,7 @@ fn a_zero_byte_store_file_is_refused_not_taken_for_a_new_store() {
         &["saga", "resume"],
     ] {
         let output = cli(dir.path(), &store, args);
-        assert_eq!(
-            output.status.code(),
-            Some(4),
-            "{args:?}: {}",
-            stderr(&output)
-        );
-        assert!(stderr(&output).contains("0 bytes"), "{}", stderr(&output));
+        assert_fails_saying(&output, 4, "0 bytes");
     }
     assert_eq!(std::fs::metadata(&store).unwrap().len(), 0, "still empty");
 }

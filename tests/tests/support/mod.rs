@@ -96,6 +96,14 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// Asserts that `output` ended with exit `code` and that its stderr says
+/// `words`.
+pub fn assert_fails_saying(output: &Output, code: i32, words: &str) {
+    let said = stderr(output);
+    assert_eq!(output.status.code(), Some(code), "{said}");
+    assert!(said.contains(words), "{said}");
+}
+
 // --- a running server -------------------------------------------------------
 
 /// The API key of the admin that the test servers accept (see
@@ -373,11 +381,45 @@ impl Drop for Server {
 
 /// A blocking client that reports every status as an answer.
 pub fn agent(timeout: Duration) -> ureq::Agent {
-    ureq::Agent::config_builder()
+    agent_following(timeout, true)
+}
+
+/// [`agent`], that follows redirects or (`follow` false) answers them.
+pub fn agent_following(timeout: Duration, follow: bool) -> ureq::Agent {
+    let config = ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_global(Some(timeout))
-        .build()
-        .into()
+        .timeout_global(Some(timeout));
+    let config = if follow {
+        config
+    } else {
+        config.max_redirects(0)
+    };
+    config.build().into()
+}
+
+/// Sends `method url` with `headers` and, when given, a body with its
+/// content type: the answer as it came, to read what the caller needs.
+pub fn exchange(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    body: Option<(&str, String)>,
+    headers: &[(&str, String)],
+) -> Result<ureq::http::Response<ureq::Body>, String> {
+    let mut builder = ureq::http::Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        builder = builder.header(*name, value);
+    }
+    let response = match body {
+        Some((content_type, body)) => agent.run(
+            builder
+                .header("content-type", content_type)
+                .body(body)
+                .map_err(|e| e.to_string())?,
+        ),
+        None => agent.run(builder.body(()).map_err(|e| e.to_string())?),
+    };
+    response.map_err(|e| e.to_string())
 }
 
 /// An answer, read whole.
@@ -430,26 +472,20 @@ pub fn request(
     body: Option<&str>,
     headers: &[(&str, &str)],
 ) -> Result<Reply, String> {
-    let mut builder = ureq::http::Request::builder().method(method).uri(url);
+    let mut all: Vec<(&str, String)> = Vec::with_capacity(headers.len() + 1);
     if !headers
         .iter()
         .any(|(name, _)| name.eq_ignore_ascii_case("authorization"))
     {
-        builder = builder.header("authorization", admin_bearer());
+        all.push(("authorization", admin_bearer()));
     }
-    for (name, value) in headers {
-        builder = builder.header(*name, *value);
-    }
-    let response = match body {
-        Some(body) => agent.run(
-            builder
-                .header("content-type", "application/json")
-                .body(body.to_owned())
-                .map_err(|e| e.to_string())?,
-        ),
-        None => agent.run(builder.body(()).map_err(|e| e.to_string())?),
-    };
-    let mut response = response.map_err(|e| e.to_string())?;
+    all.extend(
+        headers
+            .iter()
+            .map(|(name, value)| (*name, (*value).to_owned())),
+    );
+    let body = body.map(|body| ("application/json", body.to_owned()));
+    let mut response = exchange(agent, method, url, body, &all)?;
     let header = |name: &str| {
         response
             .headers()

@@ -2,8 +2,9 @@
 //! and warehouse staff in a browser, served by `serve` itself
 //! (docs/console.md; the choices are decision 0017).
 //!
-//! Server-rendered HTML ([`html`], [`pages`]) with one small script that
-//! polls the live pages, and a style sheet, both compiled into the binary.
+//! Server-rendered HTML ([`html`], the shared [`parts`], a module per page
+//! in [`pages`]) with one small script that polls the live pages, and a
+//! style sheet, both compiled into the binary.
 //! Sign-in takes an API key or a JWT and checks it with the API's
 //! [`Authenticator`](crate::auth::Authenticator) on every request;
 //! the credential is kept in an HttpOnly, SameSite=Strict cookie (Secure
@@ -16,6 +17,7 @@
 
 mod html;
 mod pages;
+mod parts;
 pub mod summaries;
 
 use std::sync::Arc;
@@ -67,17 +69,26 @@ pub fn router(app: AppState) -> Router<AppState> {
         .route("/console/assets/console.js", get(js))
         .route("/console/sign-in", get(sign_in_page).post(sign_in))
         .route("/console/sign-out", post(sign_out))
-        .route("/console/orders", get(pages::orders))
-        .route("/console/orders/{id}", get(pages::order))
-        .route("/console/orders/{id}/cancel", post(pages::cancel))
-        .route("/console/orders/{id}/saga/retry", post(pages::retry_saga))
-        .route("/console/returns/{id}/approve", post(pages::approve))
-        .route("/console/returns/{id}/deny", post(pages::deny))
-        .route("/console/returns/{id}/receive", post(pages::receive))
-        .route("/console/returns/{id}/refund", post(pages::refund))
-        .route("/console/attention", get(pages::attention))
-        .route("/console/warehouse", get(pages::warehouse))
-        .route("/console/metrics", get(pages::metrics))
+        .route("/console/orders", get(pages::find::orders))
+        .route("/console/orders/{id}", get(pages::order::order))
+        .route("/console/orders/{id}/cancel", post(pages::actions::cancel))
+        .route(
+            "/console/orders/{id}/saga/retry",
+            post(pages::actions::retry_saga),
+        )
+        .route(
+            "/console/returns/{id}/approve",
+            post(pages::actions::approve),
+        )
+        .route("/console/returns/{id}/deny", post(pages::actions::deny))
+        .route(
+            "/console/returns/{id}/receive",
+            post(pages::actions::receive),
+        )
+        .route("/console/returns/{id}/refund", post(pages::actions::refund))
+        .route("/console/attention", get(pages::attention::attention))
+        .route("/console/warehouse", get(pages::warehouse::warehouse))
+        .route("/console/metrics", get(pages::metrics::metrics))
         .layer(axum::middleware::from_fn(headers))
         .with_state(console)
 }
