@@ -88,6 +88,7 @@ bench-multi-host: build
 lint: setup
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p order-runtime --no-default-features --all-targets -- -D warnings
 	$(CARGO) clippy -p order-core --target wasm32-wasip2 -- -D warnings
 
 fmt:

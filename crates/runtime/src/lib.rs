@@ -54,7 +54,9 @@ pub use external::{Context, ExternalError, Operation};
 pub use policy::StorePolicy;
 pub use service::{OrderService, ServiceError};
 pub use state::{Backends, HostState};
-pub use store::{EventStore, MemoryStore, PostgresStore, SqliteStore, StoreOpenError};
+#[cfg(feature = "postgres")]
+pub use store::PostgresStore;
+pub use store::{EventStore, MemoryStore, SqliteStore, StoreOpenError};
 pub use wiring::{Host, HostOptions, Simulation, StoreChoice};
 
 /// The component built by `make build`, embedded at compile time; empty

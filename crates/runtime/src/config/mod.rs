@@ -170,7 +170,7 @@ impl Settings {
             .or_else(|| get("ORDER_HOST_STORE"))
             .or_else(|| {
                 file.store.as_ref().map(|s| {
-                    if s == "memory" || crate::store::PostgresStore::is_url(s) {
+                    if s == "memory" || crate::store::is_postgres_url(s) {
                         s.clone()
                     } else {
                         relative(Path::new(s)).display().to_string()

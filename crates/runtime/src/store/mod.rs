@@ -2,15 +2,18 @@
 //!
 //! [`EventStore`] is the one trait every backend implements: [`MemoryStore`]
 //! for tests and benchmarks, [`SqliteStore`] as the embedded default,
-//! [`PostgresStore`] for several hosts sharing one database. The
+//! `PostgresStore` for several hosts sharing one database (cargo feature
+//! `postgres`, on by default). The
 //! trait speaks host-side types; the conversions to and from the generated
 //! WIT types live at the bottom of this file and nowhere else.
 
 mod feed;
+#[cfg(feature = "postgres")]
 mod feed_postgres;
 mod feed_sqlite;
 mod group_commit;
 mod memory;
+#[cfg(feature = "postgres")]
 mod postgres;
 pub mod read_model;
 mod rows;
@@ -18,11 +21,18 @@ mod sqlite;
 
 pub use feed::{FeedEvent, WebhookDelivery, WebhookEndpoint};
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
 pub use postgres::{PostgresOptions, PostgresStore};
 pub use read_model::{OrderCursor, OrderQuery, OrderSummary, SagaState};
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
 use std::collections::HashSet;
+
+/// Whether `text` names a PostgreSQL store (`postgres://` or
+/// `postgresql://`), in a build with or without the PostgreSQL store.
+pub fn is_postgres_url(text: &str) -> bool {
+    text.starts_with("postgres://") || text.starts_with("postgresql://")
+}
 
 use crate::bindings::oms::order_management::event_store as wit;
 

@@ -110,7 +110,7 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Whether `text` names a PostgreSQL store (`postgres://` or `postgresql://`).
     pub fn is_url(text: &str) -> bool {
-        text.starts_with("postgres://") || text.starts_with("postgresql://")
+        super::is_postgres_url(text)
     }
 
     /// Connects to `url` with the default [`PostgresOptions`] and migrates

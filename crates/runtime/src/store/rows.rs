@@ -52,6 +52,7 @@ impl Columns for rusqlite::Row<'_> {
     }
 }
 
+#[cfg(feature = "postgres")]
 impl Columns for postgres::Row {
     fn text(&self, index: usize) -> Result<String, StoreError> {
         self.try_get(index).map_err(postgres_unavailable)
@@ -90,6 +91,7 @@ pub(super) fn sqlite_unavailable(error: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(format!("sqlite: {error}"))
 }
 
+#[cfg(feature = "postgres")]
 pub(super) fn postgres_unavailable(error: postgres::Error) -> StoreError {
     StoreError::Unavailable(format!("postgres: {error}"))
 }
@@ -281,6 +283,7 @@ pub(super) fn sqlite_row<T>(
 }
 
 /// Every row `sql` selects from PostgreSQL, each mapped by `map`.
+#[cfg(feature = "postgres")]
 pub(super) fn postgres_rows<T>(
     client: &mut impl postgres::GenericClient,
     sql: &str,

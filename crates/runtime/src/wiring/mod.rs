@@ -29,7 +29,9 @@ use crate::remote::{HttpBackendConfig, HttpConfigError};
 use crate::service::OrderService;
 use crate::simulation::FaultPlan;
 use crate::state::Backends;
-use crate::store::{EventStore, MemoryStore, PostgresStore, SqliteOptions, SqliteStore};
+#[cfg(feature = "postgres")]
+use crate::store::PostgresStore;
+use crate::store::{EventStore, MemoryStore, SqliteOptions, SqliteStore, is_postgres_url};
 
 /// Where events are stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,7 +50,7 @@ impl StoreChoice {
     pub fn parse(text: &str) -> Self {
         if text == "memory" {
             StoreChoice::Memory
-        } else if PostgresStore::is_url(text) {
+        } else if is_postgres_url(text) {
             StoreChoice::Postgres(text.to_owned())
         } else {
             StoreChoice::Sqlite(PathBuf::from(text))
@@ -66,7 +68,12 @@ impl StoreChoice {
                 };
                 Arc::new(SqliteStore::open_with(path, clock, options)?)
             }
+            #[cfg(feature = "postgres")]
             StoreChoice::Postgres(url) => Arc::new(PostgresStore::open(url, clock)?),
+            #[cfg(not(feature = "postgres"))]
+            StoreChoice::Postgres(_) => anyhow::bail!(
+                "this build has no PostgreSQL store: build order-runtime with its `postgres` feature"
+            ),
         })
     }
 }

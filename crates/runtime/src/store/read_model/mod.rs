@@ -8,6 +8,7 @@
 //! follow the component's domain (`guest/src/domain/order.rs` and the saga
 //! report): only the order's own stream (`order-<id>`) changes a summary.
 
+#[cfg(feature = "postgres")]
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 
