@@ -23,16 +23,10 @@ pub use oms::order_management::{
 
 impl types::OrderStatus {
     /// The case's name in WIT, as the read model and messages spell it.
+    /// The cases are declared in lifecycle order, the order of the read
+    /// model's list, so the case's position is its index there.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Pending => "pending",
-            Self::Confirmed => "confirmed",
-            Self::Shipped => "shipped",
-            Self::Delivered => "delivered",
-            Self::Cancelled => "cancelled",
-            Self::Returned => "returned",
-        }
+        crate::store::read_model::ORDER_STATUSES[self as usize]
     }
 }
 
@@ -61,14 +55,9 @@ mod tests {
 
     #[test]
     fn order_status_names_are_the_read_model_statuses_and_the_wit_cases() {
+        use OrderStatus::*;
         let all = [
-            OrderStatus::Draft,
-            OrderStatus::Pending,
-            OrderStatus::Confirmed,
-            OrderStatus::Shipped,
-            OrderStatus::Delivered,
-            OrderStatus::Cancelled,
-            OrderStatus::Returned,
+            Draft, Pending, Confirmed, Shipped, Delivered, Cancelled, Returned,
         ];
         let names: Vec<&str> = all.iter().map(|s| s.as_str()).collect();
         assert_eq!(names, ORDER_STATUSES);
