@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use order_host::Simulation;
 use order_host::bindings::oms::order_management::types::{
-    Address, CarrierCode, Money, PaymentMethod, ShipmentStatus,
+    CarrierCode, PaymentMethod, ShipmentStatus,
 };
 use order_host::carrier::{
     CancelShipmentRequest, CreateShipmentRequest, PackageItem, ShippingCarrier as _,
@@ -26,6 +26,7 @@ use order_host::inventory::{
 };
 use order_host::load::resident_memory_kib;
 use order_host::payment::{PaymentGateway as _, ProcessPaymentRequest, RefundPaymentRequest};
+use order_host::simulation::fixtures::{address, usd};
 
 fn main() -> anyhow::Result<()> {
     let orders: usize = match std::env::args().nth(1) {
@@ -38,18 +39,7 @@ fn main() -> anyhow::Result<()> {
     sim.control
         .set_fault_plan("all=transient:0.05,lost:0.05".parse()?);
     sim.inventory.set_default_stock(u64::MAX / 4);
-    let usd = |amount| Money {
-        amount,
-        currency: "USD".to_owned(),
-    };
-    let address = Address {
-        street1: "1 Main St".to_owned(),
-        street2: None,
-        city: "Springfield".to_owned(),
-        state_province: "IL".to_owned(),
-        postal_code: "62701".to_owned(),
-        country: "US".to_owned(),
-    };
+    let address = address();
     let step = (orders / 10).max(1);
     println!("orders  RSS MiB  (peak MiB)");
     for i in 0..orders {

@@ -17,9 +17,7 @@ use crate::bindings::returns::{
     ReturnItem,
 };
 use crate::bindings::shipping_carrier::ShipmentInTransit;
-use crate::bindings::types::{
-    Address, Money, OrderItemInput, OrderStatus, PaymentMethod, ReturnReason,
-};
+use crate::bindings::types::{Address, Money, OrderItemInput, PaymentMethod, ReturnReason};
 use crate::external::Operation;
 use crate::service::ServiceError;
 use crate::simulation::Scripted;
@@ -69,24 +67,7 @@ fn item(name: &str, sku: &str, quantity: u32, cents: u64) -> OrderItemInput {
 /// `CarrierCode::OtherCarrier` -> `other-carrier`: WIT names for people.
 fn wit_name(value: &impl std::fmt::Debug) -> String {
     let debug = format!("{value:?}");
-    kebab_case(debug.rsplit("::").next().unwrap_or(&debug))
-}
-
-/// A Rust enum value's name as the WIT spells it: `OtherCarrier` ->
-/// `other-carrier`.
-pub(crate) fn kebab_case(name: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('-');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::bindings::kebab_case(debug.rsplit("::").next().unwrap_or(&debug))
 }
 
 fn clock_time(ms: u64) -> String {
@@ -249,18 +230,6 @@ fn get_order(host: &Host, order_id: &str) -> Result<OrderView, ServiceError> {
     host.service.get_order(&id)
 }
 
-fn status(s: OrderStatus) -> &'static str {
-    match s {
-        OrderStatus::Draft => "draft",
-        OrderStatus::Pending => "pending",
-        OrderStatus::Confirmed => "confirmed",
-        OrderStatus::Shipped => "shipped",
-        OrderStatus::Delivered => "delivered",
-        OrderStatus::Cancelled => "cancelled",
-        OrderStatus::Returned => "returned",
-    }
-}
-
 /// Runs the three journeys (and a failing payment, to show compensation).
 pub fn run(host: &Host) -> anyhow::Result<()> {
     let mut t = Timeline { out: String::new() };
@@ -312,7 +281,7 @@ pub fn run(host: &Host) -> anyhow::Result<()> {
     let mut seen = history(host, &order_id, 0, &mut t)?;
     t.line(format!(
         "order is {}, total {}",
-        status(placed.status),
+        placed.status.as_str(),
         money(&placed.total)
     ));
     t.flush();
@@ -325,7 +294,7 @@ pub fn run(host: &Host) -> anyhow::Result<()> {
         .context("the saga should have shipped the order")?;
     t.line(format!(
         "order is {}; confirmation sent: {}",
-        status(order.status),
+        order.status.as_str(),
         host.sim.customer.messages_for_order(&order_id).len()
     ));
 
@@ -362,7 +331,7 @@ pub fn run(host: &Host) -> anyhow::Result<()> {
         t.line(format!(
             "order {}  {:<10} {}  {} line(s)",
             o.order_id,
-            status(o.status),
+            o.status.as_str(),
             money(&o.total),
             o.items.len()
         ));
@@ -441,7 +410,7 @@ pub fn run(host: &Host) -> anyhow::Result<()> {
     let after = get_order(host, &order_id)?;
     t.line(format!(
         "order is {}; refunded so far {}",
-        status(after.status),
+        after.status.as_str(),
         money(&after.refunded)
     ));
     t.flush();

@@ -25,11 +25,10 @@ use serde::Serialize;
 
 use crate::Host;
 use crate::bindings::orders::{CancelOrderCommand, OrderView, PlaceOrderCommand};
-use crate::bindings::types::{
-    Address, CommandError, Money, OrderItemInput, OrderStatus, PaymentMethod,
-};
+use crate::bindings::types::{CommandError, OrderItemInput, OrderStatus, PaymentMethod};
 use crate::carrier::simulated::{CarrierSimError, ShipmentState, SimShipment};
 use crate::service::ServiceError;
+use crate::simulation::fixtures::{address_at, usd};
 use crate::simulation::rng::{Fnv64, splitmix64};
 
 /// How a load run goes.
@@ -233,22 +232,12 @@ pub fn order_command(seed: u64, index: usize) -> PlaceOrderCommand {
                 sku: format!("LOAD-{product:03}"),
                 product_name: format!("Load test product {product}"),
                 quantity,
-                unit_price: Money {
-                    amount: 500 + random(seed, "price", product) % 9_500,
-                    currency: "USD".to_owned(),
-                },
+                unit_price: usd(500 + random(seed, "price", product) % 9_500),
             }
         })
         .collect();
     let customer = splitmix64(bits ^ 0x00C0_FFEE) % CUSTOMERS;
-    let address = Address {
-        street1: format!("{} Load Street", 1 + i % 999),
-        street2: None,
-        city: "Springfield".to_owned(),
-        state_province: "IL".to_owned(),
-        postal_code: "62701".to_owned(),
-        country: "US".to_owned(),
-    };
+    let address = address_at(format!("{} Load Street", 1 + i % 999));
     PlaceOrderCommand {
         order_id: order_id(seed, index),
         customer_id: derived(seed, &format!("customer/{customer}")),

@@ -281,7 +281,7 @@ fn from_contract(value: &mut Value) {
 
 /// The generated types' JSON to the contract's: enum values to kebab-case.
 fn to_contract(value: &mut Value) {
-    walk(value, &crate::demo::kebab_case);
+    walk(value, &crate::bindings::kebab_case);
 }
 
 fn walk(value: &mut Value, convert: &dyn Fn(&str) -> String) {

@@ -39,18 +39,31 @@ pub fn render_dir(dir: &Path) -> Result<String> {
     render(&resolve)
 }
 
+/// Writes the opening of a generated DTO file: the do-not-edit line naming
+/// the `regenerate` command, the `summary` module doc lines, and the serde
+/// and utoipa imports every generated file needs, then one blank line.
+pub(crate) fn header(out: &mut String, regenerate: &str, summary: &str) {
+    let _ = writeln!(
+        out,
+        "// Generated from wit/ by `{regenerate}`; do not edit.\n\
+         {summary}\n\
+         \n\
+         use serde::{{Deserialize, Serialize}};\n\
+         use utoipa::ToSchema;\n"
+    );
+}
+
 /// The Rust source of the API's enums; ends with one newline.
 pub fn render(resolve: &Resolve) -> Result<String> {
     let mut out = String::new();
+    header(
+        &mut out,
+        REGENERATE,
+        "//! The WIT enumerations as JSON: kebab-case values, `From` both ways.",
+    );
     let _ = writeln!(
         out,
-        "// Generated from wit/ by `{REGENERATE}`; do not edit.\n\
-         //! The WIT enumerations as JSON: kebab-case values, `From` both ways.\n\
-         \n\
-         use serde::{{Deserialize, Serialize}};\n\
-         use utoipa::ToSchema;\n\
-         \n\
-         use order_runtime::bindings::fulfillment_saga as wit_saga;\n\
+        "use order_runtime::bindings::fulfillment_saga as wit_saga;\n\
          use order_runtime::bindings::types as wit_types;\n"
     );
     for (iface, name) in API_ENUMS {

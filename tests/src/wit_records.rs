@@ -22,7 +22,7 @@ use anyhow::{Context as _, Result, bail};
 use wit_parser::{Record, Resolve, Type, TypeDef, TypeDefKind, TypeOwner};
 
 use crate::wit_docs::load_package;
-use crate::wit_enums::{API_ENUMS, camel, docs};
+use crate::wit_enums::{API_ENUMS, camel, docs, header};
 
 /// The command that regenerates the file, quoted in its header and in the
 /// staleness test's message.
@@ -588,16 +588,15 @@ pub fn render(resolve: &Resolve) -> Result<String> {
         render_shape(&mut body, &mut names, &mut modules, shape)?;
     }
     let mut out = String::new();
+    header(
+        &mut out,
+        REGENERATE,
+        "//! The WIT records as JSON: snake_case fields, RFC 3339 times, docs from\n\
+         //! the WIT, conversions to and from the binding types.",
+    );
     let _ = writeln!(
         out,
-        "// Generated from wit/ by `{REGENERATE}`; do not edit.\n\
-         //! The WIT records as JSON: snake_case fields, RFC 3339 times, docs from\n\
-         //! the WIT, conversions to and from the binding types.\n\
-         \n\
-         use serde::{{Deserialize, Serialize}};\n\
-         use utoipa::ToSchema;\n\
-         \n\
-         use super::enums::*;\n\
+        "use super::enums::*;\n\
          use super::time;"
     );
     for rust in &names.hand {

@@ -27,8 +27,7 @@ use std::time::{Duration, Instant};
 
 use order_host::bindings::orders::PlaceOrderCommand;
 use order_host::bindings::types::{
-    Address, CarrierCode, Money, OrderItem, OrderItemInput, OrderStatus, PaymentMethod,
-    ShipmentStatus,
+    CarrierCode, Money, OrderItem, OrderItemInput, OrderStatus, PaymentMethod, ShipmentStatus,
 };
 use order_host::carrier::remote::HttpShippingCarrier;
 use order_host::carrier::{
@@ -53,6 +52,7 @@ use order_host::payment::{
     PaymentGateway, PaymentSucceeded, ProcessPaymentRequest, RefundCompleted, RefundPaymentRequest,
 };
 use order_host::remote::HttpBackendConfig;
+use order_host::simulation::fixtures::address;
 use order_host::wiring::{BackendSetupError, backends};
 use order_host::{
     Backends, Context, ExternalError, Host, HostOptions, ManualClock, MemoryStore, Simulation,
@@ -298,17 +298,6 @@ fn allocation() -> AllocateStockRequest {
     AllocateStockRequest {
         order_id: ORDER.to_owned(),
         stock_items: stock(),
-    }
-}
-
-fn address() -> Address {
-    Address {
-        street1: "1 Main St".to_owned(),
-        street2: None,
-        city: "Springfield".to_owned(),
-        state_province: "IL".to_owned(),
-        postal_code: "62701".to_owned(),
-        country: "US".to_owned(),
     }
 }
 

@@ -13,6 +13,7 @@ use std::time::Duration;
 use order_host::bindings::customer_service as cs;
 use order_host::bindings::inbound::InboundOutcome;
 use order_host::bindings::inventory_service as inv;
+use order_host::bindings::kebab_case;
 use order_host::bindings::payment_gateway as pay;
 use order_host::bindings::shipping_carrier as car;
 use order_host::bindings::types::{CarrierCode, CommandError};
@@ -48,21 +49,6 @@ const ENUM_FIELDS: &[&str] = &[
     "priority",
 ];
 
-fn kebab(name: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('-');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 fn wire(value: &impl Serialize) -> Value {
     fn fix(v: Value) -> Value {
         match v {
@@ -70,7 +56,7 @@ fn wire(value: &impl Serialize) -> Value {
                 map.into_iter()
                     .map(|(k, v)| match v {
                         Value::String(s) if ENUM_FIELDS.contains(&k.as_str()) => {
-                            (k, Value::String(kebab(&s)))
+                            (k, Value::String(kebab_case(&s)))
                         }
                         v => (k, fix(v)),
                     })
@@ -438,7 +424,7 @@ struct Run {
 /// `entity-kind` as its WIT name (`order`).
 fn entity_name(entity: &impl Serialize) -> String {
     match serde_json::to_value(entity) {
-        Ok(Value::String(name)) => kebab(&name),
+        Ok(Value::String(name)) => kebab_case(&name),
         other => panic!("an entity kind serializes to its name, not {other:?}"),
     }
 }
@@ -821,5 +807,5 @@ fn the_kit_matcher_refuses_what_differs() {
     assert!(!contains(&json!({"a": 1}), &json!({"a": 2})));
     assert!(!contains(&json!([1, 2]), &json!([1])));
     assert!(contains(&json!({}), &json!({"a": null})));
-    assert_eq!(kebab("CreditCard"), "credit-card");
+    assert_eq!(kebab_case("CreditCard"), "credit-card");
 }

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use order_runtime::bindings::orders::{CancelOrderCommand, PlaceOrderCommand};
-use order_runtime::bindings::types::{Address, Money, OrderItemInput, PaymentMethod};
+use order_runtime::bindings::types::{OrderItemInput, PaymentMethod};
+use order_runtime::simulation::fixtures::{address, usd};
 use order_runtime::store::{AppendBatch, NewEvent, StreamAppend};
 use order_runtime::{Host, HostOptions, ManualClock, StoreChoice};
 
@@ -191,14 +192,7 @@ fn order(i: usize) -> PlaceOrderCommand {
     let id = |kind: &str| {
         uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, format!("{kind}/{i}").as_bytes()).to_string()
     };
-    let address = Address {
-        street1: "1 Main St".to_owned(),
-        street2: None,
-        city: "Springfield".to_owned(),
-        state_province: "IL".to_owned(),
-        postal_code: "62701".to_owned(),
-        country: "US".to_owned(),
-    };
+    let address = address();
     PlaceOrderCommand {
         order_id: id("order"),
         customer_id: id("customer"),
@@ -208,10 +202,7 @@ fn order(i: usize) -> PlaceOrderCommand {
             sku: "METRICS-1".to_owned(),
             product_name: "Metrics product".to_owned(),
             quantity: 1 + (i % 3) as u32,
-            unit_price: Money {
-                amount: 500 + (i as u64 * 37) % 9_500,
-                currency: "USD".to_owned(),
-            },
+            unit_price: usd(500 + (i as u64 * 37) % 9_500),
         }],
         shipping_address: address.clone(),
         billing_address: address,

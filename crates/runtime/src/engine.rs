@@ -720,10 +720,11 @@ mod tests {
         CancelOrderCommand, OrderView, PlaceOrderCommand,
     };
     use crate::bindings::oms::order_management::types::{
-        Address, CommandError, Money, OrderItemInput, OrderStatus, PaymentMethod,
+        CommandError, Money, OrderItemInput, OrderStatus, PaymentMethod,
     };
     use crate::clock::ManualClock;
     use crate::policy::StorePolicy;
+    use crate::simulation::fixtures::address;
     use crate::store::MemoryStore;
     use crate::store::{AppendBatch, NewEvent, StreamAppend};
     use crate::wiring::Simulation;
@@ -844,17 +845,6 @@ mod tests {
         assert_eq!(ticks_for(Duration::from_secs(5)), 501);
         assert_eq!(ticks_for(Duration::from_millis(15)), 3);
         assert_eq!(ticks_for(Duration::ZERO), 1);
-    }
-
-    fn address() -> Address {
-        Address {
-            street1: "1 Main St".to_owned(),
-            street2: None,
-            city: "Springfield".to_owned(),
-            state_province: "IL".to_owned(),
-            postal_code: "62701".to_owned(),
-            country: "US".to_owned(),
-        }
     }
 
     fn place_order(order_id: &String) -> PlaceOrderCommand {

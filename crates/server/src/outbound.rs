@@ -325,18 +325,20 @@ impl Worker {
         self.done.store(true, Ordering::SeqCst);
     }
 
+    /// Takes or renews this host's lease on the endpoint for `lease_ms`;
+    /// false when another host holds it or the endpoint is gone.
+    fn lease(&self, lease_ms: u64) -> Result<bool, order_runtime::store::StoreError> {
+        self.store
+            .lease_webhook_endpoint(&self.id, &self.owner, self.clock.now_ms(), lease_ms)
+    }
+
     fn round(
         &self,
         agent: &ureq::Agent,
         failing: &mut Option<(u64, u32)>,
     ) -> Result<Round, order_runtime::store::StoreError> {
         let lease_ms = u64::try_from(self.options.lease.as_millis()).unwrap_or(u64::MAX);
-        if !self.store.lease_webhook_endpoint(
-            &self.id,
-            &self.owner,
-            self.clock.now_ms(),
-            lease_ms,
-        )? {
+        if !self.lease(lease_ms)? {
             // Another host delivers to it, or it was deleted.
             return Ok(match self.store.webhook_endpoint(&self.id)? {
                 None => Round::Gone,
@@ -389,12 +391,7 @@ impl Worker {
                 return Ok(Round::Gone);
             }
             // Renew the lease before the next event.
-            if !self.store.lease_webhook_endpoint(
-                &self.id,
-                &self.owner,
-                self.clock.now_ms(),
-                lease_ms,
-            )? {
+            if !self.lease(lease_ms)? {
                 return Ok(Round::Idle);
             }
         }

@@ -1,12 +1,32 @@
-//! The requests the tests of the simulated backends send, written once.
+//! The sample values and requests that tests, examples and the load
+//! generator send, written once: a US address, US-cent money, and the
+//! requests the tests of the simulated backends make. Plain constructors,
+//! no dependencies, so any caller of the runtime may use them.
 
 use crate::bindings::oms::order_management::types::{Address, CarrierCode, Money, PaymentMethod};
 use crate::carrier::{CreateShipmentRequest, PackageItem};
 use crate::inventory::{AllocateStockRequest, StockItem};
 use crate::payment::ProcessPaymentRequest;
 
+/// The sample address at `street1`, Springfield IL 62701, US.
+pub fn address_at(street1: impl Into<String>) -> Address {
+    Address {
+        street1: street1.into(),
+        street2: None,
+        city: "Springfield".to_owned(),
+        state_province: "IL".to_owned(),
+        postal_code: "62701".to_owned(),
+        country: "US".to_owned(),
+    }
+}
+
+/// The sample address: 1 Main St, Springfield IL 62701, US.
+pub fn address() -> Address {
+    address_at("1 Main St")
+}
+
 /// `amount` US cents.
-pub(crate) fn usd(amount: u64) -> Money {
+pub fn usd(amount: u64) -> Money {
     Money {
         amount,
         currency: "USD".to_owned(),
@@ -14,7 +34,7 @@ pub(crate) fn usd(amount: u64) -> Money {
 }
 
 /// A card charge of `amount` US cents for `order` by `customer-1`.
-pub(crate) fn charge(order: &str, amount: u64) -> ProcessPaymentRequest {
+pub fn charge(order: &str, amount: u64) -> ProcessPaymentRequest {
     ProcessPaymentRequest {
         order_id: order.to_owned(),
         payment_amount: usd(amount),
@@ -24,7 +44,7 @@ pub(crate) fn charge(order: &str, amount: u64) -> ProcessPaymentRequest {
 }
 
 /// The `(product, quantity)` items, each with the SKU `SKU-<product>`.
-pub(crate) fn stock_items(items: &[(&str, u32)]) -> Vec<StockItem> {
+pub fn stock_items(items: &[(&str, u32)]) -> Vec<StockItem> {
     items
         .iter()
         .map(|(product, quantity)| StockItem {
@@ -36,7 +56,7 @@ pub(crate) fn stock_items(items: &[(&str, u32)]) -> Vec<StockItem> {
 }
 
 /// An allocation of `(product, quantity)` items for `order`.
-pub(crate) fn allocate(order: &str, items: &[(&str, u32)]) -> AllocateStockRequest {
+pub fn allocate(order: &str, items: &[(&str, u32)]) -> AllocateStockRequest {
     AllocateStockRequest {
         order_id: order.to_owned(),
         stock_items: stock_items(items),
@@ -44,22 +64,11 @@ pub(crate) fn allocate(order: &str, items: &[(&str, u32)]) -> AllocateStockReque
 }
 
 /// A booking with `carrier` of one parcel of product `p1` for `order`.
-pub(crate) fn book(
-    order: &str,
-    carrier: CarrierCode,
-    weight_grams: Option<u32>,
-) -> CreateShipmentRequest {
+pub fn book(order: &str, carrier: CarrierCode, weight_grams: Option<u32>) -> CreateShipmentRequest {
     CreateShipmentRequest {
         order_id: order.to_owned(),
         carrier,
-        shipping_address: Address {
-            street1: "1 Main St".to_owned(),
-            street2: None,
-            city: "Springfield".to_owned(),
-            state_province: "IL".to_owned(),
-            postal_code: "62701".to_owned(),
-            country: "US".to_owned(),
-        },
+        shipping_address: address(),
         package_items: vec![PackageItem {
             product_id: "p1".to_owned(),
             quantity: 1,

@@ -25,8 +25,7 @@ mod backend;
 mod bounded;
 mod control;
 mod faults;
-#[cfg(test)]
-pub(crate) mod fixtures;
+pub mod fixtures;
 pub(crate) mod journal;
 mod log;
 pub mod rng;

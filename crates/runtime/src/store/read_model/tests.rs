@@ -229,6 +229,12 @@ fn a_query_filters_and_pages_newest_first() {
         order("d", Some(40), "pending"),
     ];
     sort_newest_first(&mut all);
+    let matching = |query: &OrderQuery| -> Vec<String> {
+        all.iter()
+            .filter(|s| query.matches(s))
+            .map(|s| s.order_id.clone())
+            .collect()
+    };
     let ids: Vec<&str> = all.iter().map(|s| s.order_id.as_str()).collect();
     assert_eq!(ids, ["d", "b", "a", "c"]);
 
@@ -237,11 +243,7 @@ fn a_query_filters_and_pages_newest_first() {
         placed_to: Some(40),
         ..OrderQuery::default()
     };
-    let ids: Vec<&str> = all
-        .iter()
-        .filter(|s| query.matches(s))
-        .map(|s| s.order_id.as_str())
-        .collect();
+    let ids = matching(&query);
     assert_eq!(ids, ["b", "a"]);
 
     let query = OrderQuery {
@@ -249,11 +251,7 @@ fn a_query_filters_and_pages_newest_first() {
         statuses: vec!["pending".into(), "draft".into()],
         ..OrderQuery::default()
     };
-    let ids: Vec<&str> = all
-        .iter()
-        .filter(|s| query.matches(s))
-        .map(|s| s.order_id.as_str())
-        .collect();
+    let ids = matching(&query);
     assert_eq!(ids, ["a", "c"]);
 
     let query = OrderQuery {
