@@ -21,6 +21,7 @@ use crate::bindings::types::{Address, Money, OrderItemInput, PaymentMethod, Retu
 use crate::external::Operation;
 use crate::service::ServiceError;
 use crate::simulation::Scripted;
+use crate::simulation::fixtures::usd;
 
 /// Ids are derived from a name so that every demo run reads the same.
 fn id(name: &str) -> String {
@@ -29,13 +30,6 @@ fn id(name: &str) -> String {
         format!("demo:{name}").as_bytes(),
     )
     .to_string()
-}
-
-fn usd(amount: u64) -> Money {
-    Money {
-        amount,
-        currency: "USD".to_string(),
-    }
 }
 
 fn money(m: &Money) -> String {

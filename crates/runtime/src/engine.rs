@@ -434,6 +434,7 @@ impl Runtime {
         }
         match self.session() {
             Ok(session) => Ok(session),
+            Err(error) if !self.config.pooling => Err(error),
             Err(error) => {
                 // The pooling allocator's slots may all be taken, some by
                 // idle instances other calls returned meanwhile: free them
@@ -451,7 +452,7 @@ impl Runtime {
     /// Puts `session` back in the pool, or drops it (outside the pool's
     /// lock: a teardown takes a while) when it may not serve again or the
     /// pool is full.
-    fn check_in(&self, mut session: Session) {
+    fn check_in(&self, session: Session) {
         let spent = session.spent.or_else(|| {
             let state = session.store.data();
             if state.memory_peak > self.config.reuse_memory_limit {
@@ -472,8 +473,9 @@ impl Runtime {
             return;
         }
         // Nothing of the call is left but what the guest's heap holds, which
-        // the guest does not read again (it keeps no state between calls).
-        session.store.data_mut().guest_time = Default::default();
+        // the guest does not read again (it keeps no state between calls);
+        // the next call's `Session::parts` restarts the time limit and the
+        // guest-time bookkeeping.
         let mut idle = lock(&self.idle);
         if idle.len() < self.idle_capacity {
             idle.push(session);

@@ -222,13 +222,7 @@ mod carrier_serde {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn usd(amount: u64) -> Money {
-        Money {
-            amount,
-            currency: "USD".to_owned(),
-        }
-    }
+    use crate::simulation::fixtures::usd;
 
     fn priced(tax_rate_basis_points: u32, flat: u64, free_from: Option<u64>) -> StorePolicy {
         StorePolicy {

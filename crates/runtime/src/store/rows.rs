@@ -242,7 +242,8 @@ pub(super) fn clamp(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
-/// A stored number of the read model or of its back-fill.
+/// A stored number of the read model (a damaged negative one reads as 0;
+/// the back-fill reads the events strictly).
 pub(super) fn lenient(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }

@@ -235,12 +235,9 @@ pub(in crate::console) async fn refund(posted: Posted) -> Answer {
     let return_id = id.clone();
     let order = console
         .app
-        .blocking(move |host| {
-            {
-                let r = host.service.get_return(&return_id)?;
-                Ok(host.service.get_order(&r.order_id)?)
-            }
-            .map_err(|e: ServiceError| Problem::from(e))
+        .query(move |svc| {
+            let r = svc.get_return(&return_id)?;
+            svc.get_order(&r.order_id)
         })
         .await;
     let order = match order {
@@ -272,7 +269,8 @@ pub(in crate::console) async fn refund(posted: Posted) -> Answer {
     }
     .into_command(id.clone());
     let command = retried(command, OrderService::process_refund);
-    Ok(on_return(&console, staff, id, "refunded", command).await)
+    // The return's order was read above: no second look-up of the return.
+    Ok(act(&console, staff, order.order_id, "refunded", command).await)
 }
 
 /// The refund form's amount (in minor units of `currency`) and method, or
