@@ -210,6 +210,25 @@ fn request(
     }
 }
 
+/// Sam approves the return (no label) and it is received in a fine
+/// condition, complete or not.
+fn approve_and_receive(t: &TestHost, return_id: &str, all_items_received: bool) {
+    let svc = &t.host.service;
+    svc.approve_return(&ApproveReturnCommand {
+        return_id: return_id.to_string(),
+        approved_by: "Sam".to_string(),
+        return_label: None,
+    })
+    .expect("approved");
+    svc.receive_return(&ReceiveReturnCommand {
+        return_id: return_id.to_string(),
+        received_at: t.clock.now_ms() + 1,
+        condition: "fine".to_string(),
+        all_items_received,
+    })
+    .expect("received");
+}
+
 #[test]
 fn a_return_is_approved_received_restocked_and_refunded() {
     let t = start();
@@ -272,19 +291,7 @@ fn returning_everything_moves_the_order_to_returned() {
         condition: "sealed".to_string(),
     });
     svc.request_return(&req).expect("requested");
-    svc.approve_return(&ApproveReturnCommand {
-        return_id: req.return_id.clone(),
-        approved_by: "Sam".to_string(),
-        return_label: None,
-    })
-    .expect("approved");
-    svc.receive_return(&ReceiveReturnCommand {
-        return_id: req.return_id.clone(),
-        received_at: t.clock.now_ms() + 1,
-        condition: "fine".to_string(),
-        all_items_received: true,
-    })
-    .expect("received");
+    approve_and_receive(&t, &req.return_id, true);
     svc.process_refund(&ProcessRefundCommand {
         return_id: req.return_id.clone(),
         refund_amount: usd(6_000),
@@ -345,19 +352,7 @@ fn invalid_commands_get_typed_errors_and_change_nothing() {
     // A refund beyond what was paid.
     let req = request(&o, "ok", 1);
     svc.request_return(&req).expect("requested");
-    svc.approve_return(&ApproveReturnCommand {
-        return_id: req.return_id.clone(),
-        approved_by: "Sam".to_string(),
-        return_label: None,
-    })
-    .expect("approved");
-    svc.receive_return(&ReceiveReturnCommand {
-        return_id: req.return_id.clone(),
-        received_at: t.clock.now_ms() + 1,
-        condition: "fine".to_string(),
-        all_items_received: false,
-    })
-    .expect("received");
+    approve_and_receive(&t, &req.return_id, false);
     let refunds_before = t.host.sim.payment.refunds().len();
     let greedy = ProcessRefundCommand {
         return_id: req.return_id.clone(),
