@@ -96,12 +96,7 @@ fn fifty_parallel_identical_placements_all_succeed_and_place_one_order() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &Launch::serve(dir.path().join("orders.db")));
     let body = order("parallel", "store-tests");
-    let statuses: Vec<u16> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..50)
-            .map(|_| scope.spawn(|| call(&server, "/orders", &body, None).status))
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let statuses = in_parallel(50, || call(&server, "/orders", &body, None).status);
     assert!(
         statuses.iter().all(|s| *s == 200 || *s == 201),
         "never an error: {statuses:?}"
@@ -175,12 +170,7 @@ fn concurrent_requests_with_one_key_run_once() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &Launch::serve(dir.path().join("orders.db")));
     let body = order("one-key", "store-tests");
-    let answers: Vec<Answer> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..20)
-            .map(|_| scope.spawn(|| call(&server, "/orders", &body, Some("place-1"))))
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let answers = in_parallel(20, || call(&server, "/orders", &body, Some("place-1")));
     let ran: Vec<_> = answers
         .iter()
         .filter(|a| !a.replayed && a.status == 201)
@@ -196,4 +186,12 @@ fn concurrent_requests_with_one_key_run_once() {
             other => panic!("unexpected {other}: {}", answer.json),
         }
     }
+}
+
+/// What `n` threads started at once answer, each running `f`.
+fn in_parallel<T: Send>(n: usize, f: impl Fn() -> T + Sync) -> Vec<T> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n).map(|_| scope.spawn(&f)).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
 }
