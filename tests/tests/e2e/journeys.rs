@@ -30,22 +30,9 @@ fn delivered_order(t: &TestHost, name: &str) -> order_host::bindings::orders::Or
     t.drive();
     let shipped = t.get_order(&cmd.order_id);
     let shipment_id = shipped.shipping.expect("shipped").shipment_id;
-    let picked = t.host.sim.carrier.pick_up(&shipment_id).expect("pick up");
-    t.host
-        .service
-        .on_shipment_picked_up(&picked)
-        .expect("picked up");
+    t.pick_up(&shipment_id);
     t.advance(Duration::from_secs(3600));
-    let delivered = t
-        .host
-        .sim
-        .carrier
-        .deliver(&shipment_id, Some("Alice".to_string()))
-        .expect("deliver");
-    t.host
-        .service
-        .on_shipment_delivered_by_carrier(&delivered)
-        .expect("delivered");
+    t.deliver(&shipment_id, "Alice");
     t.get_order(&cmd.order_id)
 }
 
