@@ -12,7 +12,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{Launch, Server, admin_bearer, order};
+use support::{Launch, Server, admin_bearer, at_once, order};
 
 struct Answer {
     status: u16,
@@ -96,7 +96,7 @@ fn fifty_parallel_identical_placements_all_succeed_and_place_one_order() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &Launch::serve(dir.path().join("orders.db")));
     let body = order("parallel", "store-tests");
-    let statuses = in_parallel(50, || call(&server, "/orders", &body, None).status);
+    let statuses = at_once(50, |_| call(&server, "/orders", &body, None).status);
     assert!(
         statuses.iter().all(|s| *s == 200 || *s == 201),
         "never an error: {statuses:?}"
@@ -170,7 +170,7 @@ fn concurrent_requests_with_one_key_run_once() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &Launch::serve(dir.path().join("orders.db")));
     let body = order("one-key", "store-tests");
-    let answers = in_parallel(20, || call(&server, "/orders", &body, Some("place-1")));
+    let answers = at_once(20, |_| call(&server, "/orders", &body, Some("place-1")));
     let ran: Vec<_> = answers
         .iter()
         .filter(|a| !a.replayed && a.status == 201)
@@ -186,12 +186,4 @@ fn concurrent_requests_with_one_key_run_once() {
             other => panic!("unexpected {other}: {}", answer.json),
         }
     }
-}
-
-/// What `n` threads started at once answer, each running `f`.
-fn in_parallel<T: Send>(n: usize, f: impl Fn() -> T + Sync) -> Vec<T> {
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..n).map(|_| scope.spawn(&f)).collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    })
 }

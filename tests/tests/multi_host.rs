@@ -19,7 +19,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use order_e2e::Rng;
 use serde_json::{Value, json};
-use support::{Launch, Server, id};
+use support::{Launch, Server, at_once, id};
 
 /// How long the kill test may take from the first order to the last check.
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -517,22 +517,4 @@ fn concurrent_commands_for_one_order_through_two_hosts_leave_one_history() {
             "the hosts disagree on the history"
         );
     }
-}
-
-/// What `n` threads answer that each run `f` with their index, released
-/// together by a barrier so that their requests race.
-fn at_once<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let barrier = std::sync::Barrier::new(n);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..n)
-            .map(|i| {
-                let (barrier, f) = (&barrier, &f);
-                scope.spawn(move || {
-                    barrier.wait();
-                    f(i)
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    })
 }

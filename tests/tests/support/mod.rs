@@ -524,6 +524,26 @@ pub fn send(stream: &mut TcpStream, text: &str) {
     stream.flush().unwrap();
 }
 
+// --- concurrency --------------------------------------------------------------
+
+/// What `n` threads answer that each run `f` with their index, released
+/// together by a barrier so that their requests race.
+pub fn at_once<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let barrier = std::sync::Barrier::new(n);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                let (barrier, f) = (&barrier, &f);
+                scope.spawn(move || {
+                    barrier.wait();
+                    f(i)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
 // --- data -------------------------------------------------------------------
 
 /// A stable id from a name.
