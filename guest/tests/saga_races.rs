@@ -73,6 +73,18 @@ fn refunds(w: &World) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The carrier reports its own booking; the saga's cancel of it fails
+/// transiently, so the report writes nothing and fails; the carrier's
+/// redelivery then succeeds.
+fn carrier_booking_redelivered_after_a_failed_cancel(w: &World, app: &App) {
+    w.transient("cancel-shipment", "503");
+    let report =
+        || app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER);
+    assert!(report().is_err());
+    assert!(app.get_shipment(SHIPMENT_ID).is_err(), "nothing written");
+    report().unwrap();
+}
+
 // ----- 1. a step achieved by another path while the saga's call is out ----------
 
 #[test]
@@ -438,14 +450,7 @@ fn a_carrier_booking_for_an_already_cancelled_order_is_cancelled_at_once() {
     let order = w.run_saga_to_the_end(&app);
     assert!(order.saga.finished.is_some());
     // A failing cancel writes nothing: the carrier's redelivery tries again.
-    w.transient("cancel-shipment", "503");
-    assert!(
-        app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
-            .is_err()
-    );
-    assert!(app.get_shipment(SHIPMENT_ID).is_err(), "nothing written");
-    app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
-        .unwrap();
+    carrier_booking_redelivered_after_a_failed_cancel(&w, &app);
 
     let cancels = w.calls_of("cancel-shipment");
     assert_eq!(cancels.len(), 2);
@@ -469,14 +474,7 @@ fn a_carrier_booking_for_an_order_already_shipped_with_another_shipment_is_cance
     // Given the order shipped with the saga's booking, when the carrier
     // reports a booking of its own (the first report fails to cancel and
     // is redelivered).
-    w.transient("cancel-shipment", "503");
-    assert!(
-        app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
-            .is_err()
-    );
-    assert!(app.get_shipment(SHIPMENT_ID).is_err(), "nothing written");
-    app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
-        .unwrap();
+    carrier_booking_redelivered_after_a_failed_cancel(&w, &app);
 
     // Then the second booking is cancelled under its own key, and the order
     // keeps its shipment.
