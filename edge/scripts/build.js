@@ -5,24 +5,14 @@
 // the component needs (cli, clocks, io). Fails with a hint when the
 // component was never built.
 
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { SHIM_FILES, requireJco, root, shimDir, transpile } from '../../scripts/jco.mjs';
 
-const root = new URL('../../', import.meta.url);
-const component = fileURLToPath(new URL('target/wasm32-wasip2/release/order_core.wasm', root));
 const build = fileURLToPath(new URL('../build/', import.meta.url));
-const jco = fileURLToPath(new URL('../node_modules/@bytecodealliance/jco/dist/jco.js', import.meta.url));
-const shim = new URL('../node_modules/@bytecodealliance/preview2-shim/dist/browser/', import.meta.url);
-
-if (!existsSync(component)) {
-  console.error(`no component at ${component}: run \`make build\` first`);
-  process.exit(1);
-}
-if (!existsSync(jco)) {
-  console.error('jco is not installed: run `npm ci` in edge/ first');
-  process.exit(1);
-}
+const npmDir = new URL('../', import.meta.url);
+const shim = shimDir(npmDir);
+const jco = requireJco(npmDir);
 
 /** The functions of a WIT interface, read from wit/<name>.wit. */
 export function witFunctions(name) {
@@ -41,25 +31,16 @@ const asyncExports = ['orders', 'shipments', 'returns', 'fulfillment-saga', 'inb
 
 rmSync(build, { recursive: true, force: true });
 mkdirSync(`${build}shim`, { recursive: true });
-execFileSync(
-  process.execPath,
-  [
-    jco, 'transpile', component,
-    '--instantiation', 'async',
-    '--async-mode', 'jspi',
-    '--async-imports', ...asyncImports,
-    '--async-exports', ...asyncExports,
-    '--name', 'order-core',
-    '--no-typescript',
-    '--out-dir', `${build}gen`,
-    '--quiet',
-  ],
-  { stdio: 'inherit' },
-);
+transpile(jco, `${build}gen`, [
+  '--async-mode', 'jspi',
+  '--async-imports', ...asyncImports,
+  '--async-exports', ...asyncExports,
+  '--no-typescript',
+]);
 for (const file of readdirSync(new URL('../src/', import.meta.url))) {
   copyFileSync(new URL(`../src/${file}`, import.meta.url), `${build}${file}`);
 }
-for (const file of ['cli.js', 'clocks.js', 'common.js', 'config.js', 'environment.js', 'io.js']) {
+for (const file of SHIM_FILES) {
   copyFileSync(new URL(file, shim), `${build}shim/${file}`);
 }
 // The core modules as workerd `wasm` modules: the runtime compiles them when

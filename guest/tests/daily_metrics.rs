@@ -128,6 +128,14 @@ fn append_legacy(w: &World, day: &str, facts: Vec<NewEvent>) {
         .unwrap();
 }
 
+/// A fresh world whose day `T0` holds `facts` in its single stream.
+fn world_with_legacy_day(facts: Vec<NewEvent>) -> (World, String) {
+    let w = World::new();
+    let today = utc_date(T0);
+    append_legacy(&w, &today, facts);
+    (w, today)
+}
+
 #[test]
 fn two_placements_of_different_orders_on_one_day_commit_without_a_conflict() {
     let w = World::new();
@@ -242,21 +250,15 @@ fn a_repeated_fact_is_a_conflict_and_counts_once() {
 
 #[test]
 fn facts_of_the_single_day_stream_of_earlier_versions_still_count_once_each() {
-    let w = World::new();
-    let today = utc_date(T0);
-    append_legacy(
-        &w,
-        &today,
-        vec![
-            legacy_order("o-1", 1000, "USD"),
-            legacy_order("o-2", 1001, "USD"),
-            legacy_order("o-3", 700, "EUR"),
-            legacy_fact(r#"{"type":"cancellation-counted","order_id":"o-2","currency":"USD"}"#),
-            legacy_fact(
-                r#"{"type":"refund-counted","return_id":"r-1","amount":{"amount":250,"currency":"EUR"}}"#,
-            ),
-        ],
-    );
+    let (w, today) = world_with_legacy_day(vec![
+        legacy_order("o-1", 1000, "USD"),
+        legacy_order("o-2", 1001, "USD"),
+        legacy_order("o-3", 700, "EUR"),
+        legacy_fact(r#"{"type":"cancellation-counted","order_id":"o-2","currency":"USD"}"#),
+        legacy_fact(
+            r#"{"type":"refund-counted","return_id":"r-1","amount":{"amount":250,"currency":"EUR"}}"#,
+        ),
+    ]);
     let placed = w.app().place_order(place_cmd()).unwrap();
     w.app()
         .cancel_order(ORDER_ID, "changed my mind", "customer")
@@ -288,16 +290,10 @@ fn facts_of_the_single_day_stream_of_earlier_versions_still_count_once_each() {
 
 #[test]
 fn the_average_order_value_rounds_half_up() {
-    let w = World::new();
-    let today = utc_date(T0);
-    append_legacy(
-        &w,
-        &today,
-        vec![
-            legacy_order("o-1", 1000, "USD"),
-            legacy_order("o-2", 1001, "USD"),
-        ],
-    );
+    let (w, today) = world_with_legacy_day(vec![
+        legacy_order("o-1", 1000, "USD"),
+        legacy_order("o-2", 1001, "USD"),
+    ]);
     let day = w.app().daily_metrics(&today).unwrap();
     assert_eq!(day.by_currency["USD"].average_order_value(), 1001);
 }

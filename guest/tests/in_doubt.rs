@@ -49,8 +49,7 @@ fn refund_details(w: &World) -> Vec<String> {
 #[test]
 fn a_charge_whose_answer_is_lost_is_refunded_even_when_every_retry_is_unavailable() {
     let w = World::new();
-    let app = w.app();
-    app.place_order(place_cmd()).unwrap();
+    let app = w.app_with_placed_order();
     // Attempt 1 charges and its answer is lost; attempts 2 and 3 get 503.
     w.lost("process-payment");
     w.transient("process-payment", "503");
@@ -80,8 +79,7 @@ fn a_charge_whose_answer_is_lost_is_refunded_even_when_every_retry_is_unavailabl
 #[test]
 fn an_allocation_whose_answer_is_lost_is_learnt_and_released_when_the_step_gives_up() {
     let w = World::new();
-    let app = w.app();
-    app.place_order(place_cmd()).unwrap();
+    let app = w.app_with_placed_order();
     w.lost("allocate-stock");
     w.transient("allocate-stock", "503");
     w.transient("allocate-stock", "503");
@@ -117,8 +115,7 @@ fn an_allocation_whose_answer_is_lost_is_learnt_and_released_when_the_step_gives
 #[test]
 fn a_booking_whose_answer_is_lost_is_learnt_and_cancelled_when_the_step_gives_up() {
     let w = World::new();
-    let app = w.app();
-    app.place_order(place_cmd()).unwrap();
+    let app = w.app_with_placed_order();
     w.lost("create-shipment");
     w.transient("create-shipment", "503");
     w.transient("create-shipment", "503");
@@ -137,8 +134,7 @@ fn a_booking_whose_answer_is_lost_is_learnt_and_cancelled_when_the_step_gives_up
 #[test]
 fn a_step_in_doubt_whose_repeat_is_refused_had_no_effect_and_nothing_is_undone() {
     let w = World::new();
-    let app = w.app();
-    app.place_order(place_cmd()).unwrap();
+    let app = w.app_with_placed_order();
     // The outcome is unknown three times, then the gateway declines the key
     // for good: nothing was charged under it.
     for _ in 0..3 {
@@ -161,8 +157,7 @@ fn a_step_in_doubt_whose_repeat_is_refused_had_no_effect_and_nothing_is_undone()
 #[test]
 fn a_compensation_that_cannot_learn_the_outcome_keeps_asking_and_never_releases_blind() {
     let w = World::new();
-    let app = w.app();
-    app.place_order(place_cmd()).unwrap();
+    let app = w.app_with_placed_order();
     w.lost("allocate-stock");
     // Every later allocate call is unavailable, far beyond the retry policy.
     for _ in 0..20 {

@@ -18,8 +18,7 @@ fn stalled_key() -> String {
 #[test]
 fn a_refused_refund_ends_compensation_failed_with_a_ticket_despite_a_failing_ticket_call() {
     let w = World::new();
-    let app = w.app();
-    app.place_order(place_cmd()).unwrap();
+    let app = w.app_with_placed_order();
     // Paid, then out of stock; the refund is refused for good and the first
     // ticket call fails transiently.
     w.permanent("allocate-stock", "discontinued");
@@ -62,8 +61,7 @@ fn a_refused_refund_ends_compensation_failed_with_a_ticket_despite_a_failing_tic
 #[test]
 fn a_ticket_call_in_doubt_is_repeated_under_its_key_until_it_answers() {
     let w = World::new();
-    let app = w.app();
-    app.place_order(place_cmd()).unwrap();
+    let app = w.app_with_placed_order();
     w.permanent("send-order-confirmation", "no email on file");
     for _ in 0..5 {
         w.lost("create-support-ticket");
@@ -81,8 +79,7 @@ fn a_ticket_call_in_doubt_is_repeated_under_its_key_until_it_answers() {
 #[test]
 fn a_stalled_refund_opens_its_ticket_while_the_refund_keeps_being_retried() {
     let w = World::new();
-    let app = w.app();
-    app.place_order(place_cmd()).unwrap();
+    let app = w.app_with_placed_order();
     w.permanent("allocate-stock", "discontinued");
     for _ in 0..4 {
         w.transient("refund-payment", "503");

@@ -73,13 +73,24 @@ fn refunds(w: &World) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The carrier reports its own booking; the saga's cancel of it fails
+/// transiently, so the report writes nothing and fails; the carrier's
+/// redelivery then succeeds.
+fn carrier_booking_redelivered_after_a_failed_cancel(w: &World, app: &App) {
+    w.transient("cancel-shipment", "503");
+    let report =
+        || app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER);
+    assert!(report().is_err());
+    assert!(app.get_shipment(SHIPMENT_ID).is_err(), "nothing written");
+    report().unwrap();
+}
+
 // ----- 1. a step achieved by another path while the saga's call is out ----------
 
 #[test]
 fn an_order_shipped_by_a_clerk_while_the_booking_is_out_completes_when_the_booking_is_refused() {
     let w = World::new();
-    let app = w.app();
-    app.place_order(place_cmd()).unwrap();
+    let app = w.app_with_placed_order();
     w.transient("create-shipment", "503");
     let order = app.advance_saga(ORDER_ID).unwrap();
     assert!(order.allocation.is_some());
@@ -107,8 +118,7 @@ fn an_order_shipped_by_a_clerk_while_the_booking_is_out_completes_when_the_booki
 #[test]
 fn a_payment_failed_report_during_the_sagas_unanswered_charge_waits_for_it_and_refunds_it() {
     let w = World::new();
-    let app = w.app();
-    app.place_order(place_cmd()).unwrap();
+    let app = w.app_with_placed_order();
     call_started_and_host_died(&w, SagaStep::ProcessPayment, 1);
     let txn = charge_lands(&w);
     let lease_until = w.clock.now() + MINUTE;
@@ -140,8 +150,7 @@ fn a_payment_failed_report_during_the_sagas_unanswered_charge_waits_for_it_and_r
 #[test]
 fn a_transient_answer_after_a_lost_charge_does_not_let_a_clerks_payment_hide_the_charge() {
     let w = World::new();
-    let app = w.app();
-    app.place_order(place_cmd()).unwrap();
+    let app = w.app_with_placed_order();
     call_started_and_host_died(&w, SagaStep::ProcessPayment, 1);
     let own = charge_lands(&w);
     app.confirm_payment(ORDER_ID, "txn-by-clerk", usd(QUOTED_TOTAL))
@@ -167,8 +176,7 @@ fn a_transient_answer_after_a_lost_charge_does_not_let_a_clerks_payment_hide_the
 #[test]
 fn an_allocation_that_outlives_its_lease_is_released_after_the_repeats_fail_transiently() {
     let w = World::new();
-    let app = w.app();
-    app.place_order(place_cmd()).unwrap();
+    let app = w.app_with_placed_order();
     w.transient("allocate-stock", "busy");
     app.advance_saga(ORDER_ID).unwrap();
     // Worker one's attempt 2 is slow and outlives its lease.
@@ -195,8 +203,7 @@ fn an_allocation_that_outlives_its_lease_is_released_after_the_repeats_fail_tran
 #[test]
 fn a_cancellation_refunds_the_webhooks_payment_and_the_sagas_own_slow_charge() {
     let w = World::new();
-    let app = w.app();
-    app.place_order(place_cmd()).unwrap();
+    let app = w.app_with_placed_order();
     call_started_and_host_died(&w, SagaStep::ProcessPayment, 1);
     let own = charge_lands(&w);
     app.on_payment_succeeded(ORDER_ID, "txn-from-webhook", usd(QUOTED_TOTAL))
@@ -331,8 +338,7 @@ fn a_charge_whose_answer_loses_the_race_to_a_cancellation_is_refunded_after_a_tr
 #[test]
 fn a_partial_allocation_releases_only_the_allocated_lines() {
     let w = World::new();
-    let app = w.app();
-    app.place_order(place_cmd()).unwrap();
+    let app = w.app_with_placed_order();
     w.transient("allocate-stock", "busy");
     app.advance_saga(ORDER_ID).unwrap();
     app.allocate_inventory(
@@ -350,8 +356,7 @@ fn a_partial_allocation_releases_only_the_allocated_lines() {
 #[test]
 fn a_partial_stock_allocated_report_names_no_line_and_releases_none() {
     let w = World::new();
-    let app = w.app();
-    app.place_order(place_cmd()).unwrap();
+    let app = w.app_with_placed_order();
     w.transient("allocate-stock", "busy");
     app.advance_saga(ORDER_ID).unwrap();
     app.on_stock_allocated(ORDER_ID, false).unwrap();
@@ -394,8 +399,7 @@ fn a_refund_retried_with_another_amount_after_a_refusal_uses_another_key() {
 #[test]
 fn a_carrier_booking_before_the_order_is_ready_is_used_instead_of_booking_a_second() {
     let w = World::new();
-    let app = w.app();
-    app.place_order(place_cmd()).unwrap();
+    let app = w.app_with_placed_order();
     app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
         .unwrap();
     assert_eq!(
@@ -416,8 +420,7 @@ fn a_carrier_booking_before_the_order_is_ready_is_used_instead_of_booking_a_seco
 #[test]
 fn a_carrier_booking_for_an_order_cancelled_before_it_was_ready_is_cancelled_by_the_saga() {
     let w = World::new();
-    let app = w.app();
-    app.place_order(place_cmd()).unwrap();
+    let app = w.app_with_placed_order();
     app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
         .unwrap();
     w.permanent("process-payment", "card declined");
@@ -441,21 +444,13 @@ fn a_carrier_booking_for_an_order_cancelled_before_it_was_ready_is_cancelled_by_
 #[test]
 fn a_carrier_booking_for_an_already_cancelled_order_is_cancelled_at_once() {
     let w = World::new();
-    let app = w.app();
-    app.place_order(place_cmd()).unwrap();
+    let app = w.app_with_placed_order();
     app.cancel_order(ORDER_ID, "changed my mind", "customer")
         .unwrap();
     let order = w.run_saga_to_the_end(&app);
     assert!(order.saga.finished.is_some());
     // A failing cancel writes nothing: the carrier's redelivery tries again.
-    w.transient("cancel-shipment", "503");
-    assert!(
-        app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
-            .is_err()
-    );
-    assert!(app.get_shipment(SHIPMENT_ID).is_err(), "nothing written");
-    app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
-        .unwrap();
+    carrier_booking_redelivered_after_a_failed_cancel(&w, &app);
 
     let cancels = w.calls_of("cancel-shipment");
     assert_eq!(cancels.len(), 2);
@@ -472,22 +467,14 @@ fn a_carrier_booking_for_an_already_cancelled_order_is_cancelled_at_once() {
 #[test]
 fn a_carrier_booking_for_an_order_already_shipped_with_another_shipment_is_cancelled() {
     let w = World::new();
-    let app = w.app();
-    app.place_order(place_cmd()).unwrap();
+    let app = w.app_with_placed_order();
     let order = w.run_saga_to_the_end(&app);
     let own = order.shipping.as_ref().unwrap().shipment_id.clone();
     assert_ne!(own, SHIPMENT_ID);
     // Given the order shipped with the saga's booking, when the carrier
     // reports a booking of its own (the first report fails to cancel and
     // is redelivered).
-    w.transient("cancel-shipment", "503");
-    assert!(
-        app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
-            .is_err()
-    );
-    assert!(app.get_shipment(SHIPMENT_ID).is_err(), "nothing written");
-    app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
-        .unwrap();
+    carrier_booking_redelivered_after_a_failed_cancel(&w, &app);
 
     // Then the second booking is cancelled under its own key, and the order
     // keeps its shipment.
@@ -520,8 +507,7 @@ fn a_carrier_booking_for_an_order_already_shipped_with_another_shipment_is_cance
 #[test]
 fn a_second_carrier_booking_before_the_order_is_ready_is_cancelled_and_the_first_is_used() {
     let w = World::new();
-    let app = w.app();
-    app.place_order(place_cmd()).unwrap();
+    let app = w.app_with_placed_order();
     let second = "5e000000-0000-4000-8000-000000000002";
     app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
         .unwrap();
@@ -547,8 +533,7 @@ fn a_second_carrier_booking_before_the_order_is_ready_is_cancelled_and_the_first
 #[test]
 fn a_carrier_booking_it_will_not_cancel_for_a_shipped_order_is_handed_to_people() {
     let w = World::new();
-    let app = w.app();
-    app.place_order(place_cmd()).unwrap();
+    let app = w.app_with_placed_order();
     w.run_saga_to_the_end(&app);
     w.permanent("cancel-shipment", "already picked up");
     app.on_shipment_created(SHIPMENT_ID, ORDER_ID, CarrierCode::Ups, TRACKING_NUMBER)
@@ -572,8 +557,7 @@ fn a_carrier_booking_it_will_not_cancel_for_a_shipped_order_is_handed_to_people(
 #[test]
 fn a_duplicate_charge_whose_refund_is_refused_is_handed_to_people_with_a_ticket() {
     let w = World::new();
-    let app = w.app();
-    app.place_order(place_cmd()).unwrap();
+    let app = w.app_with_placed_order();
     call_started_and_host_died(&w, SagaStep::ProcessPayment, 1);
     charge_lands(&w);
     app.confirm_payment(ORDER_ID, "txn-by-clerk", usd(QUOTED_TOTAL))
@@ -596,8 +580,7 @@ fn a_duplicate_charge_whose_refund_is_refused_is_handed_to_people_with_a_ticket(
 #[test]
 fn a_support_ticket_refused_for_good_is_asked_under_a_new_key_until_opened() {
     let w = World::new();
-    let app = w.app();
-    app.place_order(place_cmd()).unwrap();
+    let app = w.app_with_placed_order();
     // Given the order confirmation is refused and so is the first ticket.
     w.permanent("send-order-confirmation", "refused");
     w.permanent("create-support-ticket", "refused");

@@ -19,6 +19,12 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// What `render` makes of the workspace's wit/ as it is now; panics, with
+/// the error, if wit/ does not parse or a render rule fails.
+pub fn render_wit(render: fn(&Path) -> anyhow::Result<String>) -> String {
+    render(&workspace_root().join("wit")).unwrap_or_else(|e| panic!("wit/ does not render: {e:#}"))
+}
+
 /// Panics, naming `regenerate`, unless the committed file at `path` (from the
 /// workspace root) is exactly `generated`: the staleness check of every file
 /// generated from wit/.

@@ -12,7 +12,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{Launch, Server, admin_bearer, order};
+use support::{Launch, Server, admin_bearer, at_once, order};
 
 struct Answer {
     status: u16,
@@ -96,12 +96,7 @@ fn fifty_parallel_identical_placements_all_succeed_and_place_one_order() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &Launch::serve(dir.path().join("orders.db")));
     let body = order("parallel", "store-tests");
-    let statuses: Vec<u16> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..50)
-            .map(|_| scope.spawn(|| call(&server, "/orders", &body, None).status))
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let statuses = at_once(50, |_| call(&server, "/orders", &body, None).status);
     assert!(
         statuses.iter().all(|s| *s == 200 || *s == 201),
         "never an error: {statuses:?}"
@@ -175,12 +170,7 @@ fn concurrent_requests_with_one_key_run_once() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &Launch::serve(dir.path().join("orders.db")));
     let body = order("one-key", "store-tests");
-    let answers: Vec<Answer> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..20)
-            .map(|_| scope.spawn(|| call(&server, "/orders", &body, Some("place-1"))))
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let answers = at_once(20, |_| call(&server, "/orders", &body, Some("place-1")));
     let ran: Vec<_> = answers
         .iter()
         .filter(|a| !a.replayed && a.status == 201)

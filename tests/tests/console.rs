@@ -108,6 +108,12 @@ fn csrf(page: &str) -> String {
 }
 
 /// Signs `key` in; the cookie header to send afterwards, or the answer.
+/// Asserts that `answer` has `status` and its page says `words`.
+fn assert_answers(answer: &Answer, status: u16, words: &str) {
+    assert_eq!(answer.status, status, "{}", answer.text);
+    assert!(answer.text.contains(words), "{}", answer.text);
+}
+
 fn sign_in(server: &Server, key: &str) -> Result<String, Answer> {
     let form = send(server, "GET", "/console/sign-in", None, None, None);
     assert_eq!(form.status, 200);
@@ -150,19 +156,9 @@ fn the_console_signs_staff_in_and_refuses_customers_forged_forms_and_other_roles
 
     // A wrong key and a customer's key do not open it.
     let wrong = sign_in(&server, "ohk_wrong").unwrap_err();
-    assert_eq!(wrong.status, 401);
-    assert!(
-        wrong.text.contains("the API key is not valid"),
-        "{}",
-        wrong.text
-    );
+    assert_answers(&wrong, 401, "the API key is not valid");
     let customer = sign_in(&server, CUSTOMER_KEY).unwrap_err();
-    assert_eq!(customer.status, 403);
-    assert!(
-        customer.text.contains("The console is for staff"),
-        "{}",
-        customer.text
-    );
+    assert_answers(&customer, 403, "The console is for staff");
     assert!(
         customer
             .cookies
@@ -231,12 +227,7 @@ fn the_console_signs_staff_in_and_refuses_customers_forged_forms_and_other_roles
         Some(&format!("reason=x&csrf={}", "0".repeat(64))),
         None,
     );
-    assert_eq!(refused.status, 403);
-    assert!(
-        refused.text.contains("security token does not match"),
-        "{}",
-        refused.text
-    );
+    assert_answers(&refused, 403, "security token does not match");
     let warehouse = sign_in(&server, WAREHOUSE_KEY).unwrap();
     let refused = send(
         &server,

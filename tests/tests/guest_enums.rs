@@ -9,17 +9,17 @@ use order_e2e::guest_enums::{
     DOMAIN_ENUMS, REGENERATE_CONVERSIONS, REGENERATE_DOMAIN, render_conversions_dir,
     render_domain_dir,
 };
-use order_e2e::{assert_generated_file_is_current, workspace_root};
+use order_e2e::{assert_generated_file_is_current, render_wit};
 
 #[test]
 fn the_domain_enums_are_generated_from_the_current_wit() {
-    let generated = render_domain_dir(&workspace_root().join("wit")).expect("wit/ parses");
+    let generated = render_wit(render_domain_dir);
     assert_generated_file_is_current("guest/src/domain/cases.rs", &generated, REGENERATE_DOMAIN);
 }
 
 #[test]
 fn the_guest_enum_conversions_are_generated_from_the_current_wit() {
-    let generated = render_conversions_dir(&workspace_root().join("wit")).expect("wit/ parses");
+    let generated = render_wit(render_conversions_dir);
     assert_generated_file_is_current(
         "guest/src/bindings/cases.rs",
         &generated,
@@ -29,9 +29,8 @@ fn the_guest_enum_conversions_are_generated_from_the_current_wit() {
 
 #[test]
 fn every_shared_enum_has_every_wit_case_its_kebab_name_and_both_conversions() {
-    let wit = workspace_root().join("wit");
-    let domain = render_domain_dir(&wit).expect("wit/ parses");
-    let conversions = render_conversions_dir(&wit).expect("wit/ parses");
+    let domain = render_wit(render_domain_dir);
+    let conversions = render_wit(render_conversions_dir);
     assert_eq!(
         domain
             .matches("#[serde(rename_all = \"kebab-case\")]")

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use hmac::{Hmac, Mac as _};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use support::{Launch, Reply, Server, id, line, order, order_host};
+use support::{Launch, Reply, Server, at_once, id, line, order, order_host};
 
 const SECRET: &str = "whsec_http_tests";
 
@@ -1138,23 +1138,6 @@ fn a_restart_after_a_kill_keeps_every_order_remembers_webhooks_and_finishes_saga
 
 // --- concurrency --------------------------------------------------------------
 
-/// Runs `f(i)` on `n` threads at once and collects the replies.
-fn concurrently(n: usize, f: impl Fn(usize) -> Reply + Sync) -> Vec<Reply> {
-    let barrier = std::sync::Barrier::new(n);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..n)
-            .map(|i| {
-                let (f, barrier) = (&f, &barrier);
-                scope.spawn(move || {
-                    barrier.wait();
-                    f(i)
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    })
-}
-
 #[test]
 fn concurrent_cancellations_of_one_order_leave_exactly_one() {
     let dir = tempfile::tempdir().unwrap();
@@ -1178,7 +1161,7 @@ fn concurrent_cancellations_of_one_order_leave_exactly_one() {
         let body = order(&format!("race-cancel-{round}"), "gina");
         let order_id = str_of(&body["order_id"]).to_owned();
         assert_eq!(server.post("/orders", &body).status, 201);
-        let replies = concurrently(8, |i| {
+        let replies = at_once(8, |i| {
             server.post(
                 &format!("/orders/{order_id}/cancel"),
                 &json!({"reason": format!("attempt {i}"), "cancelled_by": "customer"}),
@@ -1215,7 +1198,7 @@ fn concurrent_commands_on_one_order_stay_consistent() {
     let body = order("race-return", "gina");
     let order_id = str_of(&body["order_id"]).to_owned();
     server.delivered(&body);
-    let replies = concurrently(6, |i| {
+    let replies = at_once(6, |i| {
         server.post(
             &format!("/orders/{order_id}/returns"),
             &return_of(&body, &format!("race-{i}"), 2),
@@ -1234,7 +1217,7 @@ fn concurrent_commands_on_one_order_stay_consistent() {
 
     // Approval and denial of that return race: exactly one decides it.
     let return_id = str_of(&returns[0]["return_id"]).to_owned();
-    let replies = concurrently(6, |i| {
+    let replies = at_once(6, |i| {
         if i % 2 == 0 {
             server.post(
                 &format!("/returns/{return_id}/approve"),
@@ -1269,7 +1252,7 @@ fn concurrent_commands_on_one_order_stay_consistent() {
     let body = order("race-tracking", "gina");
     let shipment = server.place_and_ship(&body);
     let base = now_ms();
-    let replies = concurrently(8, |i| {
+    let replies = at_once(8, |i| {
         server.webhook(
             "carrier",
             &format!("transit-{i}"),

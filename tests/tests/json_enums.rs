@@ -4,17 +4,17 @@
 //! how to regenerate it, when the committed file is stale.
 
 use order_e2e::wit_enums::{API_ENUMS, REGENERATE, render_dir};
-use order_e2e::{assert_generated_file_is_current, workspace_root};
+use order_e2e::{assert_generated_file_is_current, render_wit};
 
 #[test]
 fn the_api_enums_are_generated_from_the_current_wit() {
-    let generated = render_dir(&workspace_root().join("wit")).expect("wit/ parses");
+    let generated = render_wit(render_dir);
     assert_generated_file_is_current("crates/server/src/dto/enums.rs", &generated, REGENERATE);
 }
 
 #[test]
 fn every_api_enum_is_generated_with_every_wit_case_in_kebab_case_json() {
-    let generated = render_dir(&workspace_root().join("wit")).expect("wit/ parses");
+    let generated = render_wit(render_dir);
     assert_eq!(
         generated
             .matches("#[serde(rename_all = \"kebab-case\")]")

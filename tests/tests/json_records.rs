@@ -5,10 +5,10 @@
 //! when the committed file is stale; and that the mapping rules hold.
 
 use order_e2e::wit_records::{REGENERATE, SHAPES, render_dir};
-use order_e2e::{assert_generated_file_is_current, workspace_root};
+use order_e2e::{assert_generated_file_is_current, render_wit};
 
 fn generated() -> String {
-    render_dir(&workspace_root().join("wit")).expect("wit/ parses and every shape maps")
+    render_wit(render_dir)
 }
 
 #[test]

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use order_e2e::Rng;
 use serde_json::{Value, json};
-use support::{Launch, Server, id};
+use support::{Launch, Server, at_once, id};
 
 /// How long the kill test may take from the first order to the last check.
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -436,24 +436,14 @@ fn concurrent_commands_for_one_order_through_two_hosts_leave_one_history() {
     for round in 0..3 {
         let body = order(&format!("race-{round}-{}", std::process::id()));
         let order_id = body["order_id"].as_str().unwrap().to_owned();
-        let barrier = std::sync::Barrier::new(4);
-        let replies: Vec<(u16, Value)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..4)
-                .map(|i| {
-                    let (agent, hosts, body, barrier) = (&agent, &hosts, &body, &barrier);
-                    scope.spawn(move || {
-                        barrier.wait();
-                        send(
-                            agent,
-                            "POST",
-                            &format!("{}/orders", hosts[i % 2]),
-                            Some(body),
-                        )
-                        .expect("the host answers")
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        let replies = at_once(4, |i| {
+            send(
+                &agent,
+                "POST",
+                &format!("{}/orders", hosts[i % 2]),
+                Some(&body),
+            )
+            .expect("the host answers")
         });
         // Placing is idempotent by order id: the placement that wrote the
         // order answers 201, an identical one 200 with the order as it is
@@ -468,26 +458,15 @@ fn concurrent_commands_for_one_order_through_two_hosts_leave_one_history() {
             "{replies:?}"
         );
 
-        let barrier = std::sync::Barrier::new(6);
-        let cancels: Vec<(u16, Value)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..6)
-                .map(|i| {
-                    let (agent, hosts, order_id, barrier) = (&agent, &hosts, &order_id, &barrier);
-                    scope.spawn(move || {
-                        barrier.wait();
-                        let body =
-                            json!({"reason": format!("attempt {i}"), "cancelled_by": "customer"});
-                        send(
-                            agent,
-                            "POST",
-                            &format!("{}/orders/{order_id}/cancel", hosts[i % 2]),
-                            Some(&body),
-                        )
-                        .expect("the host answers")
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        let cancels = at_once(6, |i| {
+            let body = json!({"reason": format!("attempt {i}"), "cancelled_by": "customer"});
+            send(
+                &agent,
+                "POST",
+                &format!("{}/orders/{order_id}/cancel", hosts[i % 2]),
+                Some(&body),
+            )
+            .expect("the host answers")
         });
         let won = cancels.iter().filter(|r| r.0 == 200).count();
         let shipped_first = cancels

@@ -112,12 +112,7 @@ fn a_store_with_a_zeroed_page_is_refused_with_exit_code_4_and_no_all_clear() {
         &["load", "--orders", "1"],
     ] {
         let output = cli(dir.path(), &store, args);
-        assert_eq!(
-            output.status.code(),
-            Some(4),
-            "{args:?}: {}",
-            stderr(&output)
-        );
+        assert_exit(&output, 4, args);
     }
     assert_eq!(
         std::fs::read(&store).unwrap(),
@@ -172,17 +167,10 @@ fn a_read_command_on_a_missing_store_is_an_error_and_creates_nothing() {
         &["metrics", "daily", "2026-12-01"],
     ] {
         let output = cli(dir.path(), &store, args);
-        assert_eq!(
-            output.status.code(),
-            Some(1),
-            "{args:?}: {}",
-            stderr(&output)
-        );
+        let said = assert_exit(&output, 1, args);
         assert!(
-            stderr(&output).contains("typo/orders.db")
-                && stderr(&output).contains("does not exist"),
-            "{args:?}: {}",
-            stderr(&output)
+            said.contains("typo/orders.db") && said.contains("does not exist"),
+            "{args:?}: {said}"
         );
         assert!(
             !dir.path().join("typo").exists(),
@@ -219,17 +207,8 @@ fn a_second_process_on_a_store_in_use_fails_at_once_naming_the_holder() {
         let started = Instant::now();
         let output = cli(dir.path(), &store, args);
         let took = started.elapsed();
-        assert_eq!(
-            output.status.code(),
-            Some(5),
-            "{args:?}: {}",
-            stderr(&output)
-        );
-        assert!(
-            stderr(&output).contains(&holder),
-            "{args:?}: {}",
-            stderr(&output)
-        );
+        let said = assert_exit(&output, 5, args);
+        assert!(said.contains(&holder), "{args:?}: {said}");
         assert!(
             took < Duration::from_secs(10),
             "{args:?} failed at once, not after {took:?}"
@@ -244,4 +223,11 @@ fn a_second_process_on_a_store_in_use_fails_at_once_naming_the_holder() {
             .status,
         201
     );
+}
+
+/// Asserts that the command `args` ended with exit `code`; its stderr.
+fn assert_exit(output: &std::process::Output, code: i32, args: &[&str]) -> String {
+    let said = stderr(output);
+    assert_eq!(output.status.code(), Some(code), "{args:?}: {said}");
+    said
 }

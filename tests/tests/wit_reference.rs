@@ -3,17 +3,17 @@
 //! regenerate it, when the committed file is stale.
 
 use order_e2e::wit_docs::{REGENERATE, render_dir};
-use order_e2e::{assert_generated_file_is_current, workspace_root};
+use order_e2e::{assert_generated_file_is_current, render_wit};
 
 #[test]
 fn wit_reference_is_up_to_date() {
-    let generated = render_dir(&workspace_root().join("wit")).expect("wit/ parses");
+    let generated = render_wit(render_dir);
     assert_generated_file_is_current("docs/wit-reference.md", &generated, REGENERATE);
 }
 
 #[test]
 fn wit_reference_documents_every_item() {
-    let generated = render_dir(&workspace_root().join("wit")).expect("wit/ parses");
+    let generated = render_wit(render_dir);
     for needle in [
         "## Interface `types`",
         "## Interface `orders`",

@@ -572,6 +572,13 @@ impl World {
         })
     }
 
+    /// The app over this world with the order of [`place_cmd`] placed.
+    pub fn app_with_placed_order(&self) -> App<'_> {
+        let app = self.app();
+        app.place_order(place_cmd()).unwrap();
+        app
+    }
+
     /// The script of the context that serves `op` (its WIT function name).
     pub fn script(&self, op: &str) -> &Script {
         match op {

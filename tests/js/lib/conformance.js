@@ -19,7 +19,7 @@
 
 import { readFileSync } from 'node:fs';
 
-import { ImportError, ManualClock, MemoryEventStore } from './host.js';
+import { ImportError, ManualClock, MemoryEventStore, outcomeOf } from './host.js';
 import { instantiateComponent } from './component.js';
 
 export const KIT = new URL('../../../conformance/scenarios.json', import.meta.url);
@@ -66,6 +66,15 @@ class ScriptedBackends {
     this.tickets = 0;
   }
 
+  /** The error of the first scripted fault of `operation`, taken from the script (none: undefined). */
+  #takeFault(operation) {
+    const i = this.faults.findIndex((f) => f.operation === operation);
+    if (i < 0) return undefined;
+    const [fault] = this.faults.splice(i, 1);
+    const err = externalError(fault.error);
+    return operation === 'allocate-stock' ? { tag: 'failed', val: err } : err;
+  }
+
   call(operation, key, request, perform) {
     this.calls.push({ operation, key, request: toWire(request) });
     const stored = this.outcomes.get(key);
@@ -73,21 +82,7 @@ class ScriptedBackends {
       if ('err' in stored) throw new ImportError(stored.err);
       return stored.ok;
     }
-    const i = this.faults.findIndex((f) => f.operation === operation);
-    let outcome;
-    if (i >= 0) {
-      const [fault] = this.faults.splice(i, 1);
-      let err = externalError(fault.error);
-      if (operation === 'allocate-stock') err = { tag: 'failed', val: err };
-      outcome = { err };
-    } else {
-      try {
-        outcome = { ok: perform() };
-      } catch (e) {
-        if (!(e instanceof ImportError)) throw e;
-        outcome = { err: e.payload };
-      }
-    }
+    const outcome = outcomeOf(this.#takeFault(operation), perform);
     const transient = 'err' in outcome && (outcome.err.tag === 'transient' || outcome.err.val?.tag === 'transient');
     if (!transient) this.outcomes.set(key, outcome);
     if ('err' in outcome) throw new ImportError(outcome.err);

@@ -19,6 +19,21 @@ export class ImportError extends Error {
   }
 }
 
+/**
+ * What a call answers: `{ err }` for a fault injected into it, else
+ * `{ ok }` with what `perform()` returns, or `{ err }` with the payload of the
+ * `ImportError` it throws (any other error propagates).
+ */
+export function outcomeOf(fault, perform) {
+  if (fault) return { err: fault };
+  try {
+    return { ok: perform() };
+  } catch (e) {
+    if (!(e instanceof ImportError)) throw e;
+    return { err: e.payload };
+  }
+}
+
 /** JSON for messages, with bigints (u64 values) as numbers in text. */
 export function describe(value) {
   return JSON.stringify(value, (_key, v) => (typeof v === 'bigint' ? v.toString() : v));
@@ -120,18 +135,7 @@ class Backend {
       if ('err' in remembered.outcome) throw new ImportError(remembered.outcome.err);
       return remembered.outcome.ok;
     }
-    const fault = this.faults.take(operation);
-    let outcome;
-    if (fault) {
-      outcome = { err: fault };
-    } else {
-      try {
-        outcome = { ok: perform() };
-      } catch (e) {
-        if (!(e instanceof ImportError)) throw e;
-        outcome = { err: e.payload };
-      }
-    }
+    const outcome = outcomeOf(this.faults.take(operation), perform);
     call.outcome = outcome;
     const isTransient = 'err' in outcome && outcome.err.tag === 'transient';
     if (!isTransient) this.outcomes.set(key, { operation, outcome });

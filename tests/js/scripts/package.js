@@ -5,24 +5,15 @@
 // Usage: node scripts/package.js [OUT_DIR]  (default: target/package)
 
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { SHIM_FILES, component, requireJco, root, shimDir, transpile } from '../../../scripts/jco.mjs';
 
-const root = new URL('../../../', import.meta.url);
 const path = (rel) => fileURLToPath(new URL(rel, root));
-const component = path('target/wasm32-wasip2/release/order_core.wasm');
-const jco = fileURLToPath(new URL('../node_modules/@bytecodealliance/jco/dist/jco.js', import.meta.url));
-const shim = new URL('../node_modules/@bytecodealliance/preview2-shim/dist/browser/', import.meta.url);
+const npmDir = new URL('../', import.meta.url);
+const shim = shimDir(npmDir);
 const out = process.argv[2] ?? path('target/package');
-
-if (!existsSync(component)) {
-  console.error(`no component at ${component}: run \`make build\` first`);
-  process.exit(1);
-}
-if (!existsSync(jco)) {
-  console.error('jco is not installed: run `npm ci` in tests/js first');
-  process.exit(1);
-}
+const jco = requireJco(npmDir);
 
 const cargo = readFileSync(path('Cargo.toml'), 'utf8');
 const version = cargo.match(/\[workspace\.package\][^[]*?version\s*=\s*"([^"]+)"/)?.[1];
@@ -31,12 +22,8 @@ if (!version) throw new Error('no [workspace.package] version in Cargo.toml');
 const stage = `${out}/stage`;
 rmSync(stage, { recursive: true, force: true });
 mkdirSync(`${stage}/wasi`, { recursive: true });
-execFileSync(
-  process.execPath,
-  [jco, 'transpile', component, '--instantiation', 'async', '--name', 'order-core', '--out-dir', `${stage}/gen`, '--quiet'],
-  { stdio: 'inherit' },
-);
-for (const file of ['cli.js', 'clocks.js', 'common.js', 'config.js', 'environment.js', 'io.js']) {
+transpile(jco, `${stage}/gen`);
+for (const file of SHIM_FILES) {
   copyFileSync(new URL(file, shim), `${stage}/wasi/${file}`);
 }
 for (const file of ['index.js', 'index.d.ts']) copyFileSync(new URL(`../package/${file}`, import.meta.url), `${stage}/${file}`);

@@ -30,22 +30,9 @@ fn delivered_order(t: &TestHost, name: &str) -> order_host::bindings::orders::Or
     t.drive();
     let shipped = t.get_order(&cmd.order_id);
     let shipment_id = shipped.shipping.expect("shipped").shipment_id;
-    let picked = t.host.sim.carrier.pick_up(&shipment_id).expect("pick up");
-    t.host
-        .service
-        .on_shipment_picked_up(&picked)
-        .expect("picked up");
+    t.pick_up(&shipment_id);
     t.advance(Duration::from_secs(3600));
-    let delivered = t
-        .host
-        .sim
-        .carrier
-        .deliver(&shipment_id, Some("Alice".to_string()))
-        .expect("deliver");
-    t.host
-        .service
-        .on_shipment_delivered_by_carrier(&delivered)
-        .expect("delivered");
+    t.deliver(&shipment_id, "Alice");
     t.get_order(&cmd.order_id)
 }
 
@@ -210,6 +197,25 @@ fn request(
     }
 }
 
+/// Sam approves the return (no label) and it is received in a fine
+/// condition, complete or not.
+fn approve_and_receive(t: &TestHost, return_id: &str, all_items_received: bool) {
+    let svc = &t.host.service;
+    svc.approve_return(&ApproveReturnCommand {
+        return_id: return_id.to_string(),
+        approved_by: "Sam".to_string(),
+        return_label: None,
+    })
+    .expect("approved");
+    svc.receive_return(&ReceiveReturnCommand {
+        return_id: return_id.to_string(),
+        received_at: t.clock.now_ms() + 1,
+        condition: "fine".to_string(),
+        all_items_received,
+    })
+    .expect("received");
+}
+
 #[test]
 fn a_return_is_approved_received_restocked_and_refunded() {
     let t = start();
@@ -272,19 +278,7 @@ fn returning_everything_moves_the_order_to_returned() {
         condition: "sealed".to_string(),
     });
     svc.request_return(&req).expect("requested");
-    svc.approve_return(&ApproveReturnCommand {
-        return_id: req.return_id.clone(),
-        approved_by: "Sam".to_string(),
-        return_label: None,
-    })
-    .expect("approved");
-    svc.receive_return(&ReceiveReturnCommand {
-        return_id: req.return_id.clone(),
-        received_at: t.clock.now_ms() + 1,
-        condition: "fine".to_string(),
-        all_items_received: true,
-    })
-    .expect("received");
+    approve_and_receive(&t, &req.return_id, true);
     svc.process_refund(&ProcessRefundCommand {
         return_id: req.return_id.clone(),
         refund_amount: usd(6_000),
@@ -345,19 +339,7 @@ fn invalid_commands_get_typed_errors_and_change_nothing() {
     // A refund beyond what was paid.
     let req = request(&o, "ok", 1);
     svc.request_return(&req).expect("requested");
-    svc.approve_return(&ApproveReturnCommand {
-        return_id: req.return_id.clone(),
-        approved_by: "Sam".to_string(),
-        return_label: None,
-    })
-    .expect("approved");
-    svc.receive_return(&ReceiveReturnCommand {
-        return_id: req.return_id.clone(),
-        received_at: t.clock.now_ms() + 1,
-        condition: "fine".to_string(),
-        all_items_received: false,
-    })
-    .expect("received");
+    approve_and_receive(&t, &req.return_id, false);
     let refunds_before = t.host.sim.payment.refunds().len();
     let greedy = ProcessRefundCommand {
         return_id: req.return_id.clone(),

@@ -103,18 +103,10 @@ fn the_read_model_follows_a_draft_through_delivery_and_a_full_return() {
         .shipping
         .expect("shipped")
         .shipment_id;
-    let picked = t.host.sim.carrier.pick_up(&shipment_id).expect("pick up");
-    svc.on_shipment_picked_up(&picked).expect("picked up");
+    t.pick_up(&shipment_id);
     agrees(&t, &placed.order_id, "picked up");
     t.advance(Duration::from_secs(3600));
-    let delivered = t
-        .host
-        .sim
-        .carrier
-        .deliver(&shipment_id, Some("Rita".to_string()))
-        .expect("deliver");
-    svc.on_shipment_delivered_by_carrier(&delivered)
-        .expect("delivered");
+    t.deliver(&shipment_id, "Rita");
     seen.push(agrees(&t, &placed.order_id, "delivered"));
 
     let o = t.get_order(&placed.order_id);

@@ -127,6 +127,30 @@ impl TestHost {
             .unwrap_or(0)
     }
 
+    /// The simulated carrier picks the shipment up and the host hears of it.
+    pub fn pick_up(&self, shipment_id: &str) {
+        let picked = self.host.sim.carrier.pick_up(shipment_id).expect("pick up");
+        self.host
+            .service
+            .on_shipment_picked_up(&picked)
+            .expect("picked up");
+    }
+
+    /// The simulated carrier delivers the shipment, signed by `signer`, and
+    /// the host hears of it.
+    pub fn deliver(&self, shipment_id: &str, signer: &str) {
+        let delivered = self
+            .host
+            .sim
+            .carrier
+            .deliver(shipment_id, Some(signer.to_string()))
+            .expect("deliver");
+        self.host
+            .service
+            .on_shipment_delivered_by_carrier(&delivered)
+            .expect("delivered");
+    }
+
     /// Runs every due saga, moving the clock to each retry time, until none is left.
     pub fn drive(&self) {
         for _ in 0..200 {

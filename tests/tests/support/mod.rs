@@ -154,25 +154,21 @@ impl Launch {
     /// `order-host serve --driver-interval-ms 50`: a server whose store,
     /// address and secret come from its settings file and environment alone.
     pub fn serve_from_settings() -> Self {
-        Launch {
-            name: "server".into(),
-            global: Vec::new(),
-            command: ["serve", "--driver-interval-ms", "50"]
-                .map(OsString::from)
-                .to_vec(),
-            env: Vec::new(),
-        }
+        Launch::command("server", &["serve", "--driver-interval-ms", "50"])
     }
 
     /// `order-host simulate --bind 127.0.0.1:0`: the simulated backends over
     /// the HTTP backend contract.
     pub fn simulate() -> Self {
+        Launch::command("simulate", &["simulate", "--bind", "127.0.0.1:0"])
+    }
+
+    /// The process `name` running `command` (the subcommand and its flags).
+    fn command(name: &str, command: &[&str]) -> Self {
         Launch {
-            name: "simulate".into(),
+            name: name.into(),
             global: Vec::new(),
-            command: ["simulate", "--bind", "127.0.0.1:0"]
-                .map(OsString::from)
-                .to_vec(),
+            command: command.iter().map(OsString::from).collect(),
             env: Vec::new(),
         }
     }
@@ -526,6 +522,26 @@ pub fn read_all(stream: &mut TcpStream) -> String {
 pub fn send(stream: &mut TcpStream, text: &str) {
     stream.write_all(text.as_bytes()).unwrap();
     stream.flush().unwrap();
+}
+
+// --- concurrency --------------------------------------------------------------
+
+/// What `n` threads answer that each run `f` with their index, released
+/// together by a barrier so that their requests race.
+pub fn at_once<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let barrier = std::sync::Barrier::new(n);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                let (barrier, f) = (&barrier, &f);
+                scope.spawn(move || {
+                    barrier.wait();
+                    f(i)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
 }
 
 // --- data -------------------------------------------------------------------

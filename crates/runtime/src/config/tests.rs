@@ -39,39 +39,48 @@ const FILE: &str = r#"
     default-carrier = "dhl"
 "#;
 
+/// The settings of `file` read from /etc/order-host/order-host.toml.
+fn resolve_etc(file: FileConfig, flags: &Flags, env: Env<'_>) -> Result<Settings, ConfigError> {
+    let path = Path::new("/etc/order-host/order-host.toml");
+    Settings::resolve(file, Some(path), flags, env, &default_store)
+}
+
+/// The settings of [`FILE`] under `flags` and `env`.
 fn resolve(env: &[(&str, &str)], flags: &Flags) -> Settings {
     let file = FileConfig::parse(FILE, "test").unwrap();
-    Settings::resolve(
-        file,
-        Some(Path::new("/etc/order-host/order-host.toml")),
-        flags,
-        &env_of(env),
-        &default_store,
+    resolve_etc(file, flags, &env_of(env)).unwrap()
+}
+
+/// An environment that sets each setting the layers share, over [`FILE`].
+const ENV: [(&str, &str); 5] = [
+    ("ORDER_HOST_STORE", "env.db"),
+    ("ORDER_HOST_BIND", "127.0.0.1:7002"),
+    ("ORDER_HOST_SEED", "22"),
+    ("ORDER_HOST_FAULTS", "carrier=20ms"),
+    ("ORDER_HOST_WEBHOOK_SECRET", "from-env"),
+];
+
+/// The settings every layer sets: store, bind, seed, faults, webhook
+/// secret and return window.
+fn layered(s: &Settings) -> (&str, String, u64, &str, Option<&str>, u32) {
+    (
+        &s.store,
+        s.bind.to_string(),
+        s.seed,
+        &s.faults_spec,
+        s.webhook_secret.as_deref(),
+        s.policy.return_window_days,
     )
-    .unwrap()
 }
 
 #[test]
 fn a_postgres_url_in_the_file_is_not_taken_for_a_relative_path() {
     let file =
         FileConfig::parse(r#"store = "postgres://shop@db.internal/orders""#, "test").unwrap();
-    let s = Settings::resolve(
-        file,
-        Some(Path::new("/etc/order-host/order-host.toml")),
-        &Flags::default(),
-        &env_of(&[]),
-        &default_store,
-    )
-    .unwrap();
+    let s = resolve_etc(file, &Flags::default(), &env_of(&[])).unwrap();
     assert_eq!(s.store, "postgres://shop@db.internal/orders");
-    let env = Settings::resolve(
-        FileConfig::default(),
-        None,
-        &Flags::default(),
-        &env_of(&[("ORDER_HOST_STORE", "postgresql://a@b/c")]),
-        &default_store,
-    )
-    .unwrap();
+    let env = env_of(&[("ORDER_HOST_STORE", "postgresql://a@b/c")]);
+    let env = resolve_in(FileConfig::default(), &Flags::default(), &env).unwrap();
     assert_eq!(env.store, "postgresql://a@b/c");
 }
 
@@ -79,12 +88,17 @@ fn a_postgres_url_in_the_file_is_not_taken_for_a_relative_path() {
 fn the_file_is_used_when_nothing_overrides_it() {
     let s = resolve(&[], &Flags::default());
     // Relative paths in the file are taken from the file's directory.
-    assert_eq!(s.store, "/etc/order-host/file.db");
-    assert_eq!(s.bind, "127.0.0.1:7001".parse().unwrap());
-    assert_eq!(s.seed, 11);
-    assert_eq!(s.faults_spec, "payment=transient:0.5");
-    assert_eq!(s.webhook_secret.as_deref(), Some("from-file"));
-    assert_eq!(s.policy.return_window_days, 14);
+    assert_eq!(
+        layered(&s),
+        (
+            "/etc/order-host/file.db",
+            "127.0.0.1:7001".to_owned(),
+            11,
+            "payment=transient:0.5",
+            Some("from-file"),
+            14
+        )
+    );
     assert_eq!(s.policy.default_carrier, CarrierCode::Dhl);
 }
 
@@ -93,23 +107,20 @@ fn the_environment_overrides_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("policy.json");
     std::fs::write(&policy, r#"{"return-window-days": 60}"#).unwrap();
-    let s = resolve(
-        &[
-            ("ORDER_HOST_STORE", "env.db"),
-            ("ORDER_HOST_BIND", "127.0.0.1:7002"),
-            ("ORDER_HOST_SEED", "22"),
-            ("ORDER_HOST_FAULTS", "carrier=20ms"),
-            ("ORDER_HOST_WEBHOOK_SECRET", "from-env"),
-            ("ORDER_HOST_POLICY", policy.to_str().unwrap()),
-        ],
-        &Flags::default(),
+    let mut env = ENV.to_vec();
+    env.push(("ORDER_HOST_POLICY", policy.to_str().unwrap()));
+    let s = resolve(&env, &Flags::default());
+    assert_eq!(
+        layered(&s),
+        (
+            "env.db",
+            "127.0.0.1:7002".to_owned(),
+            22,
+            "carrier=20ms",
+            Some("from-env"),
+            60
+        )
     );
-    assert_eq!(s.store, "env.db");
-    assert_eq!(s.bind, "127.0.0.1:7002".parse().unwrap());
-    assert_eq!(s.seed, 22);
-    assert_eq!(s.faults_spec, "carrier=20ms");
-    assert_eq!(s.webhook_secret.as_deref(), Some("from-env"));
-    assert_eq!(s.policy.return_window_days, 60);
 }
 
 #[test]
@@ -152,22 +163,18 @@ fn flags_override_the_environment_and_the_file() {
         webhook_secret: Some("from-flag".to_owned()),
         ..Flags::default()
     };
-    let s = resolve(
-        &[
-            ("ORDER_HOST_STORE", "env.db"),
-            ("ORDER_HOST_BIND", "127.0.0.1:7002"),
-            ("ORDER_HOST_SEED", "22"),
-            ("ORDER_HOST_FAULTS", "carrier=20ms"),
-            ("ORDER_HOST_WEBHOOK_SECRET", "from-env"),
-        ],
-        &flags,
+    let s = resolve(&ENV, &flags);
+    assert_eq!(
+        layered(&s),
+        (
+            "flag.db",
+            "127.0.0.1:7003".to_owned(),
+            33,
+            "inventory=permanent:1",
+            Some("from-flag"),
+            90
+        )
     );
-    assert_eq!(s.store, "flag.db");
-    assert_eq!(s.bind, "127.0.0.1:7003".parse().unwrap());
-    assert_eq!(s.seed, 33);
-    assert_eq!(s.faults_spec, "inventory=permanent:1");
-    assert_eq!(s.webhook_secret.as_deref(), Some("from-flag"));
-    assert_eq!(s.policy.return_window_days, 90);
 }
 
 #[test]
@@ -194,25 +201,15 @@ fn unusable_settings_are_usage_errors_that_say_which() {
         let file = FileConfig::parse(file, "test")?;
         resolve_in(file, &Flags::default(), &env_of(env))
     };
-    assert!(bad("colour = 1", &[]).unwrap_err().0.contains("colour"));
-    assert!(
-        bad("bind = \"localhost\"", &[])
-            .unwrap_err()
-            .0
-            .contains("IP:PORT")
-    );
-    assert!(
-        bad("", &[("ORDER_HOST_SEED", "x")])
-            .unwrap_err()
-            .0
-            .contains("ORDER_HOST_SEED")
-    );
-    assert!(
-        bad("faults = \"payment=often\"", &[])
-            .unwrap_err()
-            .0
-            .contains("invalid faults")
-    );
+    for (file, env, says) in [
+        ("colour = 1", &[][..], "colour"),
+        ("bind = \"localhost\"", &[], "IP:PORT"),
+        ("", &[("ORDER_HOST_SEED", "x")], "ORDER_HOST_SEED"),
+        ("faults = \"payment=often\"", &[], "invalid faults"),
+    ] {
+        let error = bad(file, env).unwrap_err();
+        assert!(error.0.contains(says), "{file:?}: {error}");
+    }
     let error = bad("[backends.payment]\nkind = \"http\"", &[]).unwrap_err();
     assert!(error.0.contains("backends.payment.base-url"), "{error}");
     assert!(bad("[policy]\ncall-lease-ms = 0", &[]).is_err());
@@ -244,14 +241,8 @@ fn backends_are_simulated_unless_configured_as_http() {
         }
     );
     // An environment URL makes that context http.
-    let s = Settings::resolve(
-        FileConfig::default(),
-        None,
-        &Flags::default(),
-        &env_of(&[("ORDER_HOST_PAYMENT_URL", "http://pay.test")]),
-        &default_store,
-    )
-    .unwrap();
+    let env = env_of(&[("ORDER_HOST_PAYMENT_URL", "http://pay.test")]);
+    let s = resolve_in(FileConfig::default(), &Flags::default(), &env).unwrap();
     assert!(matches!(
         s.backends.choice(Context::Payment),
         Ok(BackendChoice::Http { .. })
