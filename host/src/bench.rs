@@ -188,6 +188,23 @@ impl LifecycleRun {
     }
 }
 
+impl LifecycleRun {
+    /// The table's cells: delivered, orders/s, place and saga p50/p99, errors.
+    fn cells(&self) -> String {
+        format!(
+            "{}/{} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {}",
+            self.delivered,
+            self.orders,
+            self.orders_per_s,
+            self.place_ms.p50,
+            self.place_ms.p99,
+            self.saga_ms.p50,
+            self.saga_ms.p99,
+            self.errors
+        )
+    }
+}
+
 /// Calls timed one at a time, in microseconds.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CallLatencies {
@@ -786,18 +803,7 @@ impl std::fmt::Display for BenchReport {
                 "sqlite" => "component, SQLite (synchronous=FULL)",
                 _ => "native (domain + app over memory ports)",
             };
-            writeln!(
-                f,
-                "| {name} | {}/{} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",
-                r.delivered,
-                r.orders,
-                r.orders_per_s,
-                r.place_ms.p50,
-                r.place_ms.p99,
-                r.saga_ms.p50,
-                r.saga_ms.p99,
-                r.errors
-            )?;
+            writeln!(f, "| {name} | {} |", r.cells())?;
         }
         if self.paced_memory.run.orders + self.paced_sqlite.run.orders > 0 {
             writeln!(
@@ -812,20 +818,7 @@ impl std::fmt::Display for BenchReport {
             writeln!(f, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")?;
             for p in [&self.paced_memory, &self.paced_sqlite] {
                 let r = &p.run;
-                writeln!(
-                    f,
-                    "| {} | {:.0} | {}/{} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",
-                    r.path,
-                    p.offered_per_s,
-                    r.delivered,
-                    r.orders,
-                    r.orders_per_s,
-                    r.place_ms.p50,
-                    r.place_ms.p99,
-                    r.saga_ms.p50,
-                    r.saga_ms.p99,
-                    r.errors
-                )?;
+                writeln!(f, "| {} | {:.0} | {} |", r.path, p.offered_per_s, r.cells())?;
             }
         }
         for r in [&self.memory, &self.sqlite] {
