@@ -11,3 +11,10 @@ pub mod domain;
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]
 mod bindings;
+
+/// The component's allocator: talc instead of the standard library's
+/// dlmalloc, for the many small allocations a call makes (strings of the
+/// canonical ABI, JSON, events); see docs/performance.md.
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

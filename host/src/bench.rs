@@ -19,6 +19,11 @@
 //!    saga state and unfiltered, over a store of twice that many orders
 //!    (written straight into the store, not through the component).
 //!
+//! 6. Paced: after each component lifecycle run, the same lifecycle on a
+//!    fresh store with placements offered on a fixed schedule at
+//!    [`PACED_SHARE`] of the rate that run measured (an open loop), and
+//!    `place-order`'s latency counted from when each placement was due.
+//!
 //! Bounded in count (the flags) and in time (`max_seconds` over the whole
 //! run: a phase that runs out stops early and says how many it did).
 //! Speed is reported, never asserted.
@@ -69,7 +74,14 @@ pub struct BenchOptions {
     /// other customers); 0 skips it.
     #[arg(long, default_value_t = 10_000, value_name = "N")]
     pub list_orders: usize,
+    /// Orders of each paced run (memory store, SQLite), fewer when the
+    /// schedule would not fit in the time left; 0 skips them.
+    #[arg(long, default_value_t = 1_000, value_name = "N")]
+    pub paced_orders: usize,
 }
+
+/// The share of a lifecycle run's measured rate the paced run offers.
+pub const PACED_SHARE: f64 = 0.8;
 
 impl Default for BenchOptions {
     /// The flags' defaults.
@@ -88,8 +100,10 @@ pub type BenchArgs = BenchOptions;
 pub const EXAMPLES: &str = "\
 Runs the whole lifecycle (place, saga, pickup, delivery) through the
 component on the memory store and on SQLite, the same natively over
-in-memory ports, then one order at a time with every call timed. The
-store flags do not apply: the bench makes its own stores.
+in-memory ports, then one order at a time with every call timed; after
+each component run, a paced run offers placements at 80 % of the rate it
+measured and reports place-order's p50/p99 at that rate. The store flags
+do not apply: the bench makes its own stores.
 
 Examples:
   order-host bench                                   2,000 orders, concurrency 4
@@ -174,6 +188,23 @@ impl LifecycleRun {
     }
 }
 
+impl LifecycleRun {
+    /// The table's cells: delivered, orders/s, place and saga p50/p99, errors.
+    fn cells(&self) -> String {
+        format!(
+            "{}/{} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {}",
+            self.delivered,
+            self.orders,
+            self.orders_per_s,
+            self.place_ms.p50,
+            self.place_ms.p99,
+            self.saga_ms.p50,
+            self.saga_ms.p99,
+            self.errors
+        )
+    }
+}
+
 /// Calls timed one at a time, in microseconds.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CallLatencies {
@@ -222,6 +253,10 @@ pub struct BenchReport {
     pub storage: Storage,
     /// The order read model's pages (phase 5).
     pub listing: Listing,
+    /// Placements offered at [`PACED_SHARE`] of the memory run's rate.
+    pub paced_memory: PacedRun,
+    /// The same on SQLite, at its own run's rate.
+    pub paced_sqlite: PacedRun,
     pub peak_rss_kib: Option<u64>,
     pub rss_kib: Option<u64>,
     pub elapsed_ms: u64,
@@ -243,6 +278,9 @@ impl BenchReport {
             && calls.instantiate_us.samples == calls.orders
             && calls.reused_instance_us.samples == calls.orders
             && self.native_calls.place_us.samples == self.native_calls.orders
+            && [&self.paced_memory, &self.paced_sqlite]
+                .iter()
+                .all(|p| p.complete())
             && !self.time_bound_hit
     }
 }
@@ -331,6 +369,10 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
         report.memory = LifecycleRun::from_load("memory", &summary, &host);
     }
     budget.over();
+    if options.paced_orders > 0 && !budget.over() {
+        let rate = report.memory.orders_per_s * PACED_SHARE;
+        report.paced_memory = paced(options, StoreChoice::Memory, rate, &budget)?;
+    }
     let scratch = Scratch::new(options.dir.as_deref())?;
     let db = scratch.0.join("bench.db");
     {
@@ -346,6 +388,11 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
     report.storage.bytes_per_delivered_order =
         report.storage.sqlite_bytes as f64 / report.sqlite.delivered.max(1) as f64;
     budget.over();
+    if options.paced_orders > 0 && !budget.over() {
+        let rate = report.sqlite.orders_per_s * PACED_SHARE;
+        let store = StoreChoice::Sqlite(scratch.0.join("paced.db"));
+        report.paced_sqlite = paced(options, store, rate, &budget)?;
+    }
 
     // 2. Natively.
     let ports = MemoryPorts::new();
@@ -378,7 +425,10 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
     report.time_bound_hit = budget.hit
         || [&report.memory, &report.sqlite, &report.native]
             .iter()
-            .any(|r| r.unfinished > 0);
+            .any(|r| r.unfinished > 0)
+        || [&report.paced_memory, &report.paced_sqlite]
+            .iter()
+            .any(|p| p.run.unfinished > 0);
     Ok(report)
 }
 
@@ -396,6 +446,76 @@ pub fn main(options: &BenchOptions, json: bool) -> anyhow::Result<()> {
         "the bench is incomplete (orders undelivered, errors, or the time bound): the figures above are partial"
     );
     Ok(())
+}
+
+/// One paced run (phase 6): the lifecycle with placements offered on a
+/// fixed schedule.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PacedRun {
+    /// Placements offered per second: [`PACED_SHARE`] of the measured rate.
+    pub offered_per_s: f64,
+    /// The lifecycle of the paced orders; its `place_ms` counts from when
+    /// each placement was due, so time spent waiting for a free placer is
+    /// in it.
+    #[serde(flatten)]
+    pub run: LifecycleRun,
+}
+
+impl PacedRun {
+    /// Skipped (no orders asked), or every order placed, timed and
+    /// delivered without an error.
+    fn complete(&self) -> bool {
+        let r = &self.run;
+        r.orders == 0
+            || (r.placed == r.orders
+                && r.delivered == r.orders
+                && r.place_ms.samples == r.orders
+                && r.errors == 0
+                && self.offered_per_s > 0.0)
+    }
+}
+
+/// The orders of a paced run at `per_second`: `paced_orders`, or fewer so
+/// that the schedule takes at most half the time left (the sagas need the
+/// rest); at least one.
+fn paced_count(paced_orders: usize, per_second: f64, left: Duration) -> usize {
+    let fits = (per_second * left.as_secs_f64() / 2.0).floor();
+    paced_orders.min(fits.max(1.0) as usize)
+}
+
+/// Phase 6 on a fresh host over `store`: the lifecycle at `per_second`.
+fn paced(
+    options: &BenchOptions,
+    store: StoreChoice,
+    per_second: f64,
+    budget: &Budget,
+) -> anyhow::Result<PacedRun> {
+    let per_second = per_second.max(1.0);
+    let orders = paced_count(options.paced_orders, per_second, budget.left());
+    let path = match store {
+        StoreChoice::Memory => "memory",
+        _ => "sqlite",
+    };
+    let host = start_host(options, store)?;
+    let summary = load::run(
+        &host,
+        &LoadOptions {
+            orders,
+            concurrency: options.concurrency.max(1),
+            cancel_every: 0,
+            wait: budget.left(),
+            // Other orders than the lifecycle runs'.
+            seed: options.seed.wrapping_add(2_000_003),
+            stock: Some(orders as u64 * 10 + 1_000),
+            progress: false,
+            pace: Some(load::Pace { per_second }),
+            ..LoadOptions::default()
+        },
+    )?;
+    Ok(PacedRun {
+        offered_per_s: per_second,
+        run: LifecycleRun::from_load(path, &summary, &host),
+    })
 }
 
 /// A workload order as the domain's command.
@@ -683,18 +803,23 @@ impl std::fmt::Display for BenchReport {
                 "sqlite" => "component, SQLite (synchronous=FULL)",
                 _ => "native (domain + app over memory ports)",
             };
+            writeln!(f, "| {name} | {} |", r.cells())?;
+        }
+        if self.paced_memory.run.orders + self.paced_sqlite.run.orders > 0 {
             writeln!(
                 f,
-                "| {name} | {}/{} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",
-                r.delivered,
-                r.orders,
-                r.orders_per_s,
-                r.place_ms.p50,
-                r.place_ms.p99,
-                r.saga_ms.p50,
-                r.saga_ms.p99,
-                r.errors
+                "paced: placements offered at {:.0} % of the run's orders/s on a fixed schedule, place latency counted from when each was due",
+                PACED_SHARE * 100.0
             )?;
+            writeln!(
+                f,
+                "| store | offered/s | delivered | orders/s | place p50 ms | place p99 ms | saga p50 ms | saga p99 ms | errors |"
+            )?;
+            writeln!(f, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")?;
+            for p in [&self.paced_memory, &self.paced_sqlite] {
+                let r = &p.run;
+                writeln!(f, "| {} | {:.0} | {} |", r.path, p.offered_per_s, r.cells())?;
+            }
         }
         for r in [&self.memory, &self.sqlite] {
             let i = &r.instances;
@@ -814,6 +939,7 @@ mod tests {
             latency_orders: 4,
             max_seconds: 120,
             list_orders: 120,
+            paced_orders: 5,
             ..BenchOptions::default()
         };
         let report = run(&options).expect("the bench runs (run `make build` first)");
@@ -840,7 +966,25 @@ mod tests {
         assert_eq!(report.storage.delivered_orders, 6);
         assert!(report.storage.native_events_per_order >= 5.0, "{report}");
         assert!(report.peak_rss_kib.is_some());
+        for (p, path) in [
+            (&report.paced_memory, "memory"),
+            (&report.paced_sqlite, "sqlite"),
+        ] {
+            let r = &p.run;
+            assert_eq!(r.path, path);
+            assert_eq!((r.orders, r.placed, r.delivered), (5, 5, 5), "{p:?}");
+            assert_eq!(r.place_ms.samples, 5, "{p:?}");
+            assert_eq!(r.saga_ms.samples, 5, "{p:?}");
+            assert!(p.offered_per_s >= 1.0, "{p:?}");
+        }
         let json = serde_json::to_value(&report).unwrap();
+        for key in ["paced_memory", "paced_sqlite"] {
+            let paced = &json[key];
+            for field in ["offered_per_s", "place_ms", "saga_ms", "delivered"] {
+                assert!(paced.get(field).is_some(), "{key}.{field} in the JSON");
+            }
+            assert!(paced["place_ms"].get("p99").is_some(), "{key}.place_ms.p99");
+        }
         let l = &report.listing;
         assert_eq!((l.store_orders, l.customer_orders), (240, 120));
         let rows = |name: &str| {
@@ -875,9 +1019,18 @@ mod tests {
             "instantiate",
             "reused instance",
             "component / native",
+            "paced: placements offered at 80 %",
         ] {
             assert!(text.contains(line), "{line} in\n{text}");
         }
+    }
+
+    #[test]
+    fn a_paced_run_fits_half_the_time_left_and_keeps_one_order() {
+        let left = Duration::from_secs(10);
+        assert_eq!(paced_count(1_000, 400.0, left), 1_000);
+        assert_eq!(paced_count(1_000, 100.0, left), 500);
+        assert_eq!(paced_count(1_000, 100.0, Duration::ZERO), 1);
     }
 
     #[test]

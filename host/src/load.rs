@@ -53,6 +53,26 @@ pub struct LoadOptions {
     pub stock: Option<u64>,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// Offer placements on a fixed schedule instead of as fast as the
+    /// placers go: order `i` is due `i / per_second` after the start (an
+    /// open loop). Its `place-order` latency is then counted from when it
+    /// was due, so a placement that waited for a free placer counts its
+    /// wait too.
+    pub pace: Option<Pace>,
+}
+
+/// A fixed rate of placements (see [`LoadOptions::pace`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pace {
+    /// Placements offered per second (above zero).
+    pub per_second: f64,
+}
+
+impl Pace {
+    /// When order `index` is due, counted from the run's start.
+    pub fn due(&self, index: usize) -> Duration {
+        Duration::from_secs_f64(index as f64 / self.per_second.max(1e-3))
+    }
 }
 
 impl Default for LoadOptions {
@@ -66,6 +86,7 @@ impl Default for LoadOptions {
             seed: 1,
             stock: None,
             progress: false,
+            pace: None,
         }
     }
 }
@@ -375,7 +396,12 @@ pub fn run(host: &Host, options: &LoadOptions) -> anyhow::Result<LoadSummary> {
                     if index >= n {
                         break;
                     }
-                    place(host, options, index, tally);
+                    // Paced: wait for the order's turn, and count from it.
+                    let due = options.pace.map(|p| started + p.due(index));
+                    if let Some(wait) = due.and_then(|d| d.checked_duration_since(Instant::now())) {
+                        std::thread::sleep(wait);
+                    }
+                    place(host, options, index, due, tally);
                     placed
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
@@ -537,9 +563,16 @@ pub fn run(host: &Host, options: &LoadOptions) -> anyhow::Result<LoadSummary> {
     })
 }
 
-fn place(host: &Host, options: &LoadOptions, index: usize, tally: &Mutex<Tally>) {
+/// Places order `index`; its latency counts from `due` when it was paced.
+fn place(
+    host: &Host,
+    options: &LoadOptions,
+    index: usize,
+    due: Option<Instant>,
+    tally: &Mutex<Tally>,
+) {
     let cmd = order_command(options.seed, index);
-    let began = Instant::now();
+    let began = due.unwrap_or_else(Instant::now);
     let placed = with_retries(|| host.service.retrying(|svc| svc.place_order(&cmd)));
     let took = began.elapsed().as_secs_f64() * 1_000.0;
     let mut t = lock_tally(tally);
@@ -788,6 +821,7 @@ mod tests {
             seed: 9,
             stock: None,
             progress: false,
+            pace: None,
         };
         let first = run(&host, &options).unwrap();
         assert!(first.complete(), "{first}");
@@ -829,6 +863,14 @@ mod tests {
         } else {
             assert_eq!((peak, now), (None, None), "no /proc: nothing is made up");
         }
+    }
+
+    #[test]
+    fn a_paced_order_is_due_at_its_index_over_the_rate() {
+        let pace = Pace { per_second: 200.0 };
+        assert_eq!(pace.due(0), Duration::ZERO);
+        assert_eq!(pace.due(1), Duration::from_millis(5));
+        assert_eq!(pace.due(400), Duration::from_secs(2));
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub fn run(host: &Host, settings: &Settings, json: bool, args: &LoadArgs) -> any
         seed: settings.seed,
         stock: args.stock,
         progress: !json && load::stderr_is_terminal(),
+        pace: None,
     };
     let summary = load::run(host, &options)?;
     if json {
