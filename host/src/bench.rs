@@ -12,6 +12,10 @@
 //!    an empty call, returned), `place-order`, `advance`, `get-order`
 //!    through the component on the memory store; `place` and `advance`
 //!    natively. Their ratio is the component's cost over the domain's.
+//!    Then a command's cost against its stream's length: a tracking update
+//!    on a shipment whose stream holds 1 event, and the one after 49
+//!    earlier updates (the stream holds 50), through the component on the
+//!    memory store, one shipment at a time.
 //! 4. What the SQLite file holds per delivered order, and the process's
 //!    resident memory.
 //! 5. Finding orders: the first page (and the next) of the order read model
@@ -40,7 +44,8 @@ use order_core::domain::values as core;
 use serde::Serialize;
 
 use crate::bindings::orders::PlaceOrderCommand;
-use crate::bindings::types::{OrderStatus, PaymentMethod};
+use crate::bindings::shipments::UpdateTrackingCommand;
+use crate::bindings::types::{OrderStatus, PaymentMethod, ShipmentStatus};
 use crate::load::{self, LoadOptions, LoadSummary, resident_memory_kib};
 use crate::{Host, HostOptions, InstanceStats, StoreChoice};
 
@@ -224,6 +229,25 @@ pub struct CallLatencies {
     pub place_and_saga_us: Micros,
 }
 
+/// The cost of one command against the length of its stream (phase 3):
+/// `update-tracking` on shipments, each timed at two lengths.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StreamLengthCost {
+    /// Shipments taken through (fewer than asked when time ran out).
+    pub shipments: usize,
+    /// Events in the stream before the later timed update.
+    pub long_stream_events: u64,
+    /// The first tracking update: the stream holds its one creation event.
+    pub tracking_at_event_1_us: Micros,
+    /// The update after 49 earlier ones: the stream holds 50 events.
+    pub tracking_at_event_50_us: Micros,
+    /// p50 at 50 events over p50 at 1 event.
+    pub p50_ratio: f64,
+}
+
+/// Updates the tracking of each shipment, timing the first and the 50th.
+const LONG_STREAM_UPDATES: usize = 50;
+
 /// What the SQLite store holds.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Storage {
@@ -247,6 +271,8 @@ pub struct BenchReport {
     pub native: LifecycleRun,
     pub component_calls: CallLatencies,
     pub native_calls: CallLatencies,
+    /// A command's cost against its stream's length.
+    pub stream_length: StreamLengthCost,
     /// Mean `place` + `advance` through the component over the same
     /// natively.
     pub component_native_ratio: f64,
@@ -281,6 +307,7 @@ impl BenchReport {
             && [&self.paced_memory, &self.paced_sqlite]
                 .iter()
                 .all(|p| p.complete())
+            && self.stream_length.tracking_at_event_50_us.samples == self.stream_length.shipments
             && !self.time_bound_hit
     }
 }
@@ -407,6 +434,10 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
     {
         let host = start_host(options, StoreChoice::Memory)?;
         report.component_calls = component_calls(&host, options, &mut budget)?;
+    }
+    {
+        let host = start_host(options, StoreChoice::Memory)?;
+        report.stream_length = stream_length(&host, options, &mut budget)?;
     }
     let ports = MemoryPorts::new();
     report.native_calls = native_calls(&ports, options, &mut budget)?;
@@ -762,6 +793,62 @@ fn component_calls(
     })
 }
 
+/// Phase 3, the stream's length: for each of `latency_orders / 5` orders
+/// (at least one), places it, runs its saga to shipped (which books its
+/// shipment: the shipment's stream holds one event), then sends
+/// `LONG_STREAM_UPDATES` tracking updates, each with its own description,
+/// timing the first and the last.
+fn stream_length(
+    host: &Host,
+    options: &BenchOptions,
+    budget: &mut Budget,
+) -> anyhow::Result<StreamLengthCost> {
+    let seed = timed_seed(options).wrapping_add(7);
+    let (mut first, mut last) = (Vec::new(), Vec::new());
+    let mut long_stream_events = 0;
+    for index in 0..(options.latency_orders / 5).max(1) {
+        if budget.over() {
+            break;
+        }
+        let cmd = load::order_command(seed, index);
+        host.service.place_order(&cmd)?;
+        host.service.advance_saga(&cmd.order_id)?;
+        let shipments = host.service.shipments_of_order(&cmd.order_id)?;
+        let shipment = shipments
+            .first()
+            .with_context(|| format!("order {} has no shipment after its saga", cmd.order_id))?;
+        for update in 1..=LONG_STREAM_UPDATES {
+            let track = UpdateTrackingCommand {
+                shipment_id: shipment.shipment_id.clone(),
+                status: if update % 2 == 0 {
+                    ShipmentStatus::InTransit
+                } else {
+                    ShipmentStatus::PickedUp
+                },
+                location: Some(format!("depot {update}")),
+                description: format!("scan {update} of {}", shipment.shipment_id),
+            };
+            let (view, took) = timed(|| Ok(host.service.update_tracking(&track)?))?;
+            if update == 1 {
+                first.push(us(took));
+            } else if update == LONG_STREAM_UPDATES {
+                last.push(us(took));
+                // One tracking entry per event, the creation's included:
+                // the stream held one fewer before this update.
+                long_stream_events = view.tracking_history.len() as u64 - 1;
+            }
+        }
+    }
+    let (at_1, at_50) = (Micros::of(first), Micros::of(last));
+    Ok(StreamLengthCost {
+        shipments: at_50.samples,
+        long_stream_events,
+        p50_ratio: at_50.p50 / at_1.p50.max(1e-9),
+        tracking_at_event_1_us: at_1,
+        tracking_at_event_50_us: at_50,
+    })
+}
+
 fn native_calls(
     ports: &MemoryPorts,
     options: &BenchOptions,
@@ -880,6 +967,21 @@ impl std::fmt::Display for BenchReport {
             "component / native (mean place + saga): {:.2}x ({:.1} / {:.1} us)",
             self.component_native_ratio, c.place_and_saga_us.mean, n.place_and_saga_us.mean
         )?;
+        let l = &self.stream_length;
+        writeln!(
+            f,
+            "a command against its stream's length: update-tracking on {} shipments (component: memory store), microseconds",
+            l.shipments
+        )?;
+        writeln!(f, "| stream holds | p50 | p99 |")?;
+        writeln!(f, "|---|---:|---:|")?;
+        for (name, m) in [
+            ("1 event", &l.tracking_at_event_1_us),
+            ("50 events", &l.tracking_at_event_50_us),
+        ] {
+            writeln!(f, "| {name} | {:.1} | {:.1} |", m.p50, m.p99)?;
+        }
+        writeln!(f, "event 50 / event 1 (p50): {:.2}x", l.p50_ratio)?;
         writeln!(f)?;
         let s = &self.storage;
         writeln!(
@@ -961,6 +1063,11 @@ mod tests {
         assert!(c.place_us.p50 <= c.place_us.p99 && c.place_us.p99 <= c.place_us.max);
         assert!(c.place_and_saga_us.mean >= c.place_us.mean);
         assert_eq!(report.native_calls.orders, 4);
+        let l = &report.stream_length;
+        assert_eq!(l.shipments, 1, "{l:?}");
+        assert_eq!(l.tracking_at_event_1_us.samples, 1, "{l:?}");
+        assert_eq!(l.long_stream_events, 50, "{l:?}");
+        assert!(l.p50_ratio > 0.0, "{l:?}");
         assert!(report.component_native_ratio > 0.0);
         assert!(report.storage.sqlite_bytes > 0);
         assert_eq!(report.storage.delivered_orders, 6);
@@ -1007,6 +1114,7 @@ mod tests {
             "sqlite",
             "native",
             "component_calls",
+            "stream_length",
             "storage",
             "listing",
         ] {
@@ -1020,6 +1128,7 @@ mod tests {
             "reused instance",
             "component / native",
             "paced: placements offered at 80 %",
+            "50 events",
         ] {
             assert!(text.contains(line), "{line} in\n{text}");
         }
