@@ -1,9 +1,9 @@
 //! The feed and the webhook tables of [`super::SqliteStore`].
 //!
-//! A position is the rowid of `event_feed`, inserted by the append in the
-//! same transaction (and savepoint) as its event: SQLite has one writer, so
-//! rowids grow in commit order. `AUTOINCREMENT` keeps a rolled-back or
-//! deleted position from ever being handed out again.
+//! A position is the rowid of `events` (schema 2), given by the append's
+//! insert: SQLite has one writer, so rowids grow in commit order.
+//! `AUTOINCREMENT` keeps a rolled-back or deleted position from ever being
+//! handed out again.
 
 use rusqlite::{Connection, params};
 
@@ -12,19 +12,12 @@ use super::rows::{
     self, DELIVERY_COLUMNS, ENDPOINT_COLUMNS, bound, from_sql, sqlite_unavailable as unavailable,
     to_sql,
 };
+use super::sqlite::{EVENT_COLUMNS, EVENT_JOIN};
 use super::{FeedEvent, StoreError, WebhookDelivery, WebhookEndpoint};
 
 /// Not part of the versioned schema, like the idempotency table: a file
-/// without it gets it on open, with every event already stored given a
-/// position in the order it was recorded.
-pub(super) const FEED_TABLES: &str = "
-CREATE TABLE IF NOT EXISTS event_feed (
-    position  INTEGER PRIMARY KEY AUTOINCREMENT,
-    stream_id TEXT    NOT NULL,
-    version   INTEGER NOT NULL,
-    UNIQUE (stream_id, version)
-);
-
+/// without them gets them on open.
+pub(super) const WEBHOOK_TABLES: &str = "
 CREATE TABLE IF NOT EXISTS webhook_endpoints (
     id          TEXT    PRIMARY KEY,
     url         TEXT    NOT NULL,
@@ -49,57 +42,32 @@ CREATE INDEX IF NOT EXISTS webhook_deliveries_by_endpoint
     ON webhook_deliveries (endpoint_id, seq);
 ";
 
-/// Creates the tables inside the open transaction; a file that had no feed
-/// yet gets its events numbered (oldest recorded first).
-pub(super) fn prepare(conn: &Connection) -> rusqlite::Result<()> {
-    let had_feed: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'event_feed')",
-        [],
-        |row| row.get(0),
-    )?;
-    conn.execute_batch(FEED_TABLES)?;
-    if !had_feed {
-        conn.execute(
-            "INSERT INTO event_feed (stream_id, version)
-             SELECT stream_id, version FROM events ORDER BY recorded_at, stream_id, version",
-            [],
-        )?;
-    }
-    Ok(())
-}
-
-/// The append's hook: the next position for one event just inserted.
-pub(super) fn insert_position(
-    conn: &Connection,
-    stream_id: &str,
-    version: i64,
-) -> Result<(), StoreError> {
-    conn.prepare_cached("INSERT INTO event_feed (stream_id, version) VALUES (?1, ?2)")
-        .and_then(|mut s| s.execute(params![stream_id, version]))
-        .map(drop)
-        .map_err(unavailable)
-}
-
 pub(super) fn read_feed(
     conn: &Connection,
     after: u64,
     limit: usize,
 ) -> Result<Vec<FeedEvent>, StoreError> {
-    rows::sqlite_rows(
+    super::sqlite::query_rows(
         conn,
-        &rows::feed_sql("?1", "?2"),
+        &format!(
+            "SELECT e.position, {EVENT_COLUMNS} FROM {EVENT_JOIN}
+             WHERE e.position > ?1 ORDER BY e.position LIMIT ?2"
+        ),
         params![bound(after), bound(limit)],
-        |row| rows::feed_event(row),
+        |row| {
+            Ok(FeedEvent {
+                position: from_sql(row.get(0).map_err(unavailable)?)?,
+                event: super::sqlite::recorded_event(row, 1)?,
+            })
+        },
     )
 }
 
 pub(super) fn feed_head(conn: &Connection) -> Result<u64, StoreError> {
     let head: i64 = conn
-        .query_row(
-            "SELECT COALESCE(MAX(position), 0) FROM event_feed",
-            [],
-            |row| row.get(0),
-        )
+        .query_row("SELECT COALESCE(MAX(position), 0) FROM events", [], |row| {
+            row.get(0)
+        })
         .map_err(unavailable)?;
     from_sql(head)
 }

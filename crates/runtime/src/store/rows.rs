@@ -1,15 +1,19 @@
 //! What the SQLite and PostgreSQL stores share below their SQL: one mapping
-//! per row shape (an event, a feed event, a timer, a webhook endpoint, a
-//! delivery, an order summary), read through [`Columns`], which both
-//! drivers' rows implement, and the conversions between the stores' signed
-//! integers and the host's unsigned ones.
+//! per row shape (a timer, a webhook endpoint, a delivery, an order
+//! summary; an event and a feed event for PostgreSQL, whose events table
+//! keeps names and payloads as text, where SQLite's schema 2 interns them
+//! and encodes the payload), read through [`Columns`], which both drivers'
+//! rows implement, and the conversions between the stores' signed integers
+//! and the host's unsigned ones.
 //!
 //! A value the driver cannot read, or a negative number where only a count
 //! or a time can stand, is [`StoreError::Unavailable`]: the store is
 //! damaged, and nothing is made up in its place.
 
 use super::read_model::{OrderSummary, SagaState};
-use super::{FeedEvent, RecordedEvent, SagaTimer, StoreError, WebhookDelivery, WebhookEndpoint};
+#[cfg(feature = "postgres")]
+use super::{FeedEvent, RecordedEvent};
+use super::{SagaTimer, StoreError, WebhookDelivery, WebhookEndpoint};
 
 /// The columns of one row, as the host reads them.
 pub(super) trait Columns {
@@ -115,9 +119,11 @@ pub(super) fn bound(value: impl TryInto<i64>) -> i64 {
 }
 
 /// The columns [`recorded_event`] reads.
+#[cfg(feature = "postgres")]
 pub(super) const EVENT_COLUMNS: &str = "stream_id, version, event_type, payload, recorded_at";
 
 /// An event from [`EVENT_COLUMNS`], starting at column `first`.
+#[cfg(feature = "postgres")]
 pub(super) fn recorded_event(
     row: &(impl Columns + ?Sized),
     first: usize,
@@ -132,6 +138,7 @@ pub(super) fn recorded_event(
 }
 
 /// The feed's query, the same in both dialects but for the placeholders.
+#[cfg(feature = "postgres")]
 pub(super) fn feed_sql(after: &str, limit: &str) -> String {
     format!(
         "SELECT f.position, e.stream_id, e.version, e.event_type, e.payload, e.recorded_at
@@ -141,6 +148,7 @@ pub(super) fn feed_sql(after: &str, limit: &str) -> String {
 }
 
 /// A feed event from the columns of [`feed_sql`].
+#[cfg(feature = "postgres")]
 pub(super) fn feed_event(row: &(impl Columns + ?Sized)) -> Result<FeedEvent, StoreError> {
     Ok(FeedEvent {
         position: row.number(0)?,
@@ -297,6 +305,7 @@ pub(super) fn postgres_rows<T>(
 
 /// Every event of the order streams, stream by stream in version order, as
 /// [`super::read_model::Backfill`] reads them.
+#[cfg(feature = "postgres")]
 pub(super) const ORDER_EVENTS_SQL: &str =
     "SELECT stream_id, version, event_type, payload, recorded_at FROM events
      WHERE stream_id >= 'order-' AND stream_id < 'order.' ORDER BY stream_id, version";

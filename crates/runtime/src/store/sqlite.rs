@@ -37,9 +37,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 use super::feed_sqlite as feed;
 use super::group_commit::GroupCommit;
 use super::read_model::{self, OrderQuery, OrderSummary};
-use super::rows::{
-    self, EVENT_COLUMNS, bound, from_sql, sqlite_unavailable as unavailable, to_sql,
-};
+use super::rows::{self, Columns as _, bound, from_sql, sqlite_unavailable as unavailable, to_sql};
 use super::{
     AppendBatch, EventStore, FeedEvent, IdempotencyRecord, IdempotencyWindow, RecordedEvent,
     SagaTimer, StoreError, StoreOpenError, StoreStats, WebhookDelivery, WebhookEndpoint,
@@ -48,28 +46,62 @@ use super::{
 use crate::clock::Clock;
 use crate::lockfile::LockFile;
 
+mod migrate;
+mod payload;
+
 /// The schema this code writes; `PRAGMA user_version` records it in the file.
-const SCHEMA_VERSION: i64 = 1;
+/// A file of version 1 is upgraded on open ([`migrate`]).
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 
-/// The tables of schema version 1.
-const TABLES: [&str; 3] = ["events", "saga_timers", "stream_tags"];
+/// The tables of schema version 2.
+const TABLES: [&str; 6] = [
+    "event_types",
+    "events",
+    "saga_timers",
+    "stream_tags",
+    "streams",
+    "tags",
+];
 
+/// Schema 2: names (stream ids, tags, event types) are kept once and
+/// referred to by small integers; an event's rowid is its feed position
+/// (append-only, so its pages fill densely) and its payload is encoded by
+/// [`payload`].
 const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS streams (
+    id   INTEGER PRIMARY KEY,
+    name TEXT    NOT NULL UNIQUE
+);
+
+CREATE TABLE IF NOT EXISTS event_types (
+    id   INTEGER PRIMARY KEY,
+    name TEXT    NOT NULL UNIQUE
+);
+
+-- `position` is the feed position: it only grows in commit order (one
+-- writer), and `AUTOINCREMENT` never hands out a used one again.
 CREATE TABLE IF NOT EXISTS events (
-    stream_id   TEXT    NOT NULL,
+    position    INTEGER PRIMARY KEY AUTOINCREMENT,
+    stream      INTEGER NOT NULL,
     version     INTEGER NOT NULL,
-    event_type  TEXT    NOT NULL,
-    payload     TEXT    NOT NULL,
+    type        INTEGER NOT NULL,
     recorded_at INTEGER NOT NULL,
-    PRIMARY KEY (stream_id, version)
-) WITHOUT ROWID;
+    payload     BLOB    NOT NULL
+);
+
+CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events (stream, version);
+
+CREATE TABLE IF NOT EXISTS tags (
+    id   INTEGER PRIMARY KEY,
+    name TEXT    NOT NULL UNIQUE
+);
 
 -- `seq` (the rowid) only grows, so ordering by it is first-tagged order.
 CREATE TABLE IF NOT EXISTS stream_tags (
-    seq       INTEGER PRIMARY KEY,
-    tag       TEXT NOT NULL,
-    stream_id TEXT NOT NULL,
-    UNIQUE (tag, stream_id)
+    seq    INTEGER PRIMARY KEY,
+    tag    INTEGER NOT NULL,
+    stream INTEGER NOT NULL,
+    UNIQUE (tag, stream)
 );
 
 CREATE TABLE IF NOT EXISTS saga_timers (
@@ -79,6 +111,88 @@ CREATE TABLE IF NOT EXISTS saga_timers (
 
 CREATE INDEX IF NOT EXISTS saga_timers_by_due ON saga_timers (due_at, saga_id);
 ";
+
+/// The columns [`recorded_event`] reads, from `events e` joined with its
+/// `streams s` and `event_types t`.
+pub(super) const EVENT_COLUMNS: &str = "s.name, e.version, t.name, e.payload, e.recorded_at";
+
+/// The join [`EVENT_COLUMNS`] reads from.
+pub(super) const EVENT_JOIN: &str = "events e JOIN streams s ON s.id = e.stream \
+                                     JOIN event_types t ON t.id = e.type";
+
+/// An event from [`EVENT_COLUMNS`], starting at column `first`.
+pub(super) fn recorded_event(
+    row: &rusqlite::Row<'_>,
+    first: usize,
+) -> Result<RecordedEvent, StoreError> {
+    let stored: Vec<u8> = row.get(first + 3).map_err(unavailable)?;
+    Ok(RecordedEvent {
+        stream_id: row.text(first)?,
+        version: row.number(first + 1)?,
+        event_type: row.text(first + 2)?,
+        payload: payload::decode(&stored)?,
+        recorded_at: row.number(first + 4)?,
+    })
+}
+
+/// Every event of the order streams, stream by stream in version order, as
+/// the read model's back-fill reads them.
+pub(super) fn order_events_sql() -> String {
+    format!(
+        "SELECT {EVENT_COLUMNS} FROM {EVENT_JOIN}
+         WHERE s.name >= 'order-' AND s.name < 'order.' ORDER BY s.name, e.version"
+    )
+}
+
+/// Every row `sql` selects, each mapped by `map` (the rows of events, whose
+/// payload column the shared [`rows::Columns`] cannot read).
+pub(super) fn query_rows<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    map: impl Fn(&rusqlite::Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut statement = conn.prepare_cached(sql).map_err(unavailable)?;
+    let mut rows = statement.query(params).map_err(unavailable)?;
+    let mut found = Vec::new();
+    while let Some(row) = rows.next().map_err(unavailable)? {
+        found.push(map(row)?);
+    }
+    Ok(found)
+}
+
+/// The id of `name` in the name table `table` (`streams`, `tags` or
+/// `event_types`), if it has one.
+fn name_id(conn: &Connection, table: &str, name: &str) -> Result<Option<i64>, StoreError> {
+    use rusqlite::OptionalExtension as _;
+    conn.prepare_cached(&format!("SELECT id FROM {table} WHERE name = ?1"))
+        .and_then(|mut s| s.query_row([name], |row| row.get(0)).optional())
+        .map_err(unavailable)
+}
+
+/// The id of `name` in `table`, given one if it has none yet (inside the
+/// append's transaction: rolled back with it).
+fn intern(conn: &Connection, table: &str, name: &str) -> Result<i64, StoreError> {
+    if let Some(id) = name_id(conn, table, name)? {
+        return Ok(id);
+    }
+    conn.prepare_cached(&format!("INSERT INTO {table} (name) VALUES (?1)"))
+        .and_then(|mut s| s.execute([name]))
+        .map_err(unavailable)?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// The last version of the stream `id` (0 when it has no events).
+fn last_version(conn: &Connection, stream_id: &str) -> Result<u64, StoreError> {
+    let version: i64 = conn
+        .prepare_cached(
+            "SELECT COALESCE(MAX(e.version), 0) FROM streams s JOIN events e ON e.stream = s.id
+             WHERE s.name = ?1",
+        )
+        .and_then(|mut s| s.query_row([stream_id], |row| row.get(0)))
+        .map_err(unavailable)?;
+    from_sql(version)
+}
 
 /// One row that the readiness probe writes and reads back. Not part of the
 /// versioned schema: a file of schema 1 without it gets it on open.
@@ -402,6 +516,11 @@ fn configure(conn: &mut Connection, options: SqliteOptions, existed: bool) -> Re
             tx.execute_batch(SCHEMA)?;
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         }
+        // Upgraded inside this transaction: a crash leaves the old file.
+        1 => {
+            migrate::from_version_1(&tx, &tables)?;
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        }
         0 => {
             return Err(Prepare::Corrupt(format!(
                 "it is a SQLite database but not an event store (tables: {})",
@@ -429,7 +548,7 @@ fn configure(conn: &mut Connection, options: SqliteOptions, existed: bool) -> Re
     }
     tx.execute_batch(PROBE_TABLE)?;
     tx.execute_batch(IDEMPOTENCY_TABLE)?;
-    feed::prepare(&tx)?;
+    tx.execute_batch(feed::WEBHOOK_TABLES)?;
     // The order read model, like the probe, is created on open; a file
     // written before it existed is back-filled from its events, once.
     read_model::sqlite::create(&tx, tables.iter().any(|t| t == "order_summaries"))?;
@@ -441,23 +560,20 @@ impl EventStore for SqliteStore {
     fn load(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {
         validate_stream_id(stream_id)?;
         self.still_in_place()?;
-        rows::sqlite_rows(
+        query_rows(
             &self.read(),
-            &format!("SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ?1 ORDER BY version"),
+            &format!(
+                "SELECT {EVENT_COLUMNS} FROM {EVENT_JOIN} WHERE s.name = ?1 ORDER BY e.version"
+            ),
             [stream_id],
-            |row| rows::recorded_event(row, 0),
+            |row| recorded_event(row, 0),
         )
     }
 
     fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
         validate_stream_id(stream_id)?;
         self.still_in_place()?;
-        let version: i64 = self
-            .read()
-            .prepare_cached("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?1")
-            .and_then(|mut s| s.query_row([stream_id], |row| row.get(0)))
-            .map_err(unavailable)?;
-        from_sql(version)
+        last_version(&self.read(), stream_id)
     }
 
     fn append(&self, batch: &AppendBatch) -> Result<(), StoreError> {
@@ -471,7 +587,8 @@ impl EventStore for SqliteStore {
         self.still_in_place()?;
         rows::sqlite_rows(
             &self.read(),
-            "SELECT stream_id FROM stream_tags WHERE tag = ?1 ORDER BY seq",
+            "SELECT s.name FROM tags t JOIN stream_tags st ON st.tag = t.id
+             JOIN streams s ON s.id = st.stream WHERE t.name = ?1 ORDER BY st.seq",
             [tag],
             |row| row.text(0),
         )
@@ -498,7 +615,7 @@ impl EventStore for SqliteStore {
         let conn = self.lock();
         let (streams, events): (i64, i64) = conn
             .query_row(
-                "SELECT COUNT(DISTINCT stream_id), COUNT(*) FROM events",
+                "SELECT COUNT(DISTINCT stream), COUNT(*) FROM events",
                 [],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
@@ -723,11 +840,7 @@ impl SqliteStore {
 /// expected version first, then inserts its events, tags and timers.
 fn write_batch(conn: &Connection, batch: &AppendBatch, recorded_at: i64) -> Result<(), StoreError> {
     for stream in &batch.streams {
-        let actual: i64 = conn
-            .prepare_cached("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?1")
-            .and_then(|mut s| s.query_row([&stream.stream_id], |row| row.get(0)))
-            .map_err(unavailable)?;
-        let actual = from_sql(actual)?;
+        let actual = last_version(conn, &stream.stream_id)?;
         if actual != stream.expected_version {
             // Nothing of this batch is written yet; its savepoint rolls back.
             return Err(StoreError::Conflict {
@@ -741,12 +854,12 @@ fn write_batch(conn: &Connection, batch: &AppendBatch, recorded_at: i64) -> Resu
     {
         let mut insert_event = conn
             .prepare_cached(
-                "INSERT INTO events (stream_id, version, event_type, payload, recorded_at)
+                "INSERT INTO events (stream, version, type, recorded_at, payload)
                      VALUES (?1, ?2, ?3, ?4, ?5)",
             )
             .map_err(unavailable)?;
         let mut insert_tag = conn
-            .prepare_cached("INSERT OR IGNORE INTO stream_tags (tag, stream_id) VALUES (?1, ?2)")
+            .prepare_cached("INSERT OR IGNORE INTO stream_tags (tag, stream) VALUES (?1, ?2)")
             .map_err(unavailable)?;
         let mut set_timer = conn
             .prepare_cached(
@@ -759,22 +872,25 @@ fn write_batch(conn: &Connection, batch: &AppendBatch, recorded_at: i64) -> Resu
             .map_err(unavailable)?;
 
         for stream in &batch.streams {
+            if stream.events.is_empty() && stream.tags.is_empty() {
+                continue;
+            }
+            let id = intern(conn, "streams", &stream.stream_id)?;
             for (version, event) in (stream.expected_version + 1..).zip(&stream.events) {
+                let event_type = intern(conn, "event_types", &event.event_type)?;
                 insert_event
                     .execute(params![
-                        stream.stream_id,
+                        id,
                         to_sql(version)?,
-                        event.event_type,
-                        event.payload,
-                        recorded_at
+                        event_type,
+                        recorded_at,
+                        payload::encode(&event.payload)
                     ])
                     .map_err(unavailable)?;
-                feed::insert_position(conn, &stream.stream_id, to_sql(version)?)?;
             }
             for tag in &stream.tags {
-                insert_tag
-                    .execute(params![tag, stream.stream_id])
-                    .map_err(unavailable)?;
+                let tag = intern(conn, "tags", tag)?;
+                insert_tag.execute(params![tag, id]).map_err(unavailable)?;
             }
         }
         for timer in &batch.timers {
@@ -993,6 +1109,62 @@ mod tests {
         // A new file at the path is not the one this store wrote to.
         std::fs::write(&path, b"").unwrap();
         assert!(store.append(&one_event_batch("order-c", 0)).is_err());
+    }
+
+    /// The plan SQLite chooses for `sql`, one line per step.
+    fn plan_of(conn: &Connection, sql: &str) -> String {
+        let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let count = statement.parameter_count();
+        let values = vec![rusqlite::types::Value::Integer(1); count];
+        let rows = statement
+            .query_map(rusqlite::params_from_iter(values), |row| {
+                row.get::<_, String>(3)
+            })
+            .unwrap();
+        rows.collect::<Result<Vec<_>, _>>().unwrap().join("\n")
+    }
+
+    #[test]
+    fn the_event_queries_of_schema_2_read_by_index_never_scan_the_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.db");
+        {
+            let store = SqliteStore::open(&path, Arc::new(ManualClock::new(0))).unwrap();
+            for i in 0..300 {
+                let mut batch = one_event_batch(&format!("order-{i:04}"), 0);
+                batch.streams[0].tags = vec![format!("customer-{}", i % 60)];
+                store.append(&batch).unwrap();
+            }
+        }
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch("ANALYZE").unwrap();
+        let queries = [
+            format!(
+                "SELECT {EVENT_COLUMNS} FROM {EVENT_JOIN} WHERE s.name = ?1 ORDER BY e.version"
+            ),
+            "SELECT COALESCE(MAX(e.version), 0) FROM streams s JOIN events e ON e.stream = s.id
+             WHERE s.name = ?1"
+                .to_owned(),
+            format!(
+                "SELECT e.position, {EVENT_COLUMNS} FROM {EVENT_JOIN}
+                 WHERE e.position > ?1 ORDER BY e.position LIMIT ?2"
+            ),
+            "SELECT s.name FROM tags t JOIN stream_tags st ON st.tag = t.id
+             JOIN streams s ON s.id = st.stream WHERE t.name = ?1 ORDER BY st.seq"
+                .to_owned(),
+            "SELECT id FROM streams WHERE name = ?1".to_owned(),
+            order_events_sql(),
+        ];
+        for sql in queries {
+            let plan = plan_of(&conn, &sql);
+            // The event types are a handful of rows (one per kind of event):
+            // the planner may read them whole.
+            let allowed = |line: &str| sql.contains("JOIN event_types t") && line == "SCAN t";
+            assert!(
+                !plan.lines().any(|l| l.starts_with("SCAN") && !allowed(l)),
+                "no full scan:\n{sql}\n{plan}"
+            );
+        }
     }
 
     #[test]

@@ -6,9 +6,8 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, params, params_from_iter};
 
 use super::{Backfill, OrderQuery, OrderSummary, SagaState, fold_append, order_appends};
-use crate::store::rows::{
-    self, ORDER_EVENTS_SQL, SUMMARY_COLUMNS, clamp, sqlite_unavailable as unavailable,
-};
+use crate::store::rows::{self, SUMMARY_COLUMNS, clamp, sqlite_unavailable as unavailable};
+use crate::store::sqlite as sqlite_store;
 use crate::store::{AppendBatch, StoreError};
 
 /// The table and the indexes of the listings: all orders, by customer, by
@@ -49,11 +48,13 @@ pub(crate) fn create(conn: &Connection, existed: bool) -> Result<(), rusqlite::E
 }
 
 fn backfill(conn: &Connection) -> Result<(), StoreError> {
-    let mut statement = conn.prepare(ORDER_EVENTS_SQL).map_err(unavailable)?;
+    let mut statement = conn
+        .prepare(&sqlite_store::order_events_sql())
+        .map_err(unavailable)?;
     let mut rows = statement.query([]).map_err(unavailable)?;
     let mut backfill = Backfill::default();
     while let Some(row) = rows.next().map_err(unavailable)? {
-        if let Some(summary) = backfill.push(&rows::recorded_event(row, 0)?) {
+        if let Some(summary) = backfill.push(&sqlite_store::recorded_event(row, 0)?) {
             write(conn, &summary)?;
         }
     }
