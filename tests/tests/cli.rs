@@ -60,8 +60,9 @@ fn an_order_placed_from_the_example_file_reads_as_text_and_as_the_apis_json() {
     let request = example_order();
     let order_id = request["order_id"].as_str().unwrap();
     let customer_id = request["customer_id"].as_str().unwrap();
-    // Only init (or serve, load, demo) creates a store.
-    ok(dir, &["init"]);
+    // Only init (or serve, load, demo) creates a store, and says its format.
+    let init = ok(dir, &["init"]);
+    assert!(init.contains("(SQLite schema 2) is ready"), "{init}");
 
     // Placing runs the saga to its end: paid, allocated, shipped.
     let placed = ok(dir, &["order", "place", "-f", file]);

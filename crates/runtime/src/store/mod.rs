@@ -255,6 +255,13 @@ pub trait EventStore: Send + Sync {
     /// How many streams, events and timers the store holds.
     fn stats(&self) -> Result<StoreStats, StoreError>;
 
+    /// How the store keeps its data, in words for people (`order-host
+    /// init`): for SQLite the file's schema version, and whether this open
+    /// upgraded it. `None` where there is nothing to say.
+    fn format(&self) -> Option<String> {
+        None
+    }
+
     /// A readiness probe: proves the store takes a durable write now and
     /// reads it back, without touching any stream (`/readyz`). The default
     /// reads the stats, for backends with nothing better.

@@ -290,6 +290,8 @@ pub struct SqliteStore {
     reader: Mutex<Connection>,
     /// The appends waiting for the next commit.
     group: GroupCommit<AppendBatch>,
+    /// The schema the file had before this open upgraded it, if it did.
+    upgraded_from: Option<i64>,
     /// Held for as long as the store is open: one owner per file.
     _owner: LockFile,
 }
@@ -356,7 +358,7 @@ impl SqliteStore {
         }
         let mut conn = Connection::open_with_flags(&path, flags)
             .map_err(|e| anyhow::anyhow!("opening the event store {}: {e}", path.display()))?;
-        configure(&mut conn, options, existed).map_err(|e| match e {
+        let upgraded_from = configure(&mut conn, options, existed).map_err(|e| match e {
             Prepare::Corrupt(reason) => anyhow::Error::from(corrupt(reason)),
             Prepare::Other(e) => e.context(format!("preparing the event store {}", path.display())),
         })?;
@@ -378,6 +380,7 @@ impl SqliteStore {
             conn: Mutex::new(conn),
             reader: Mutex::new(reader),
             group: GroupCommit::default(),
+            upgraded_from,
             _owner: owner,
         })
     }
@@ -468,7 +471,13 @@ impl From<rusqlite::Error> for Prepare {
     }
 }
 
-fn configure(conn: &mut Connection, options: SqliteOptions, existed: bool) -> Result<(), Prepare> {
+/// Checks and prepares the file; answers the schema version it upgraded
+/// the file from, if it did.
+fn configure(
+    conn: &mut Connection,
+    options: SqliteOptions,
+    existed: bool,
+) -> Result<Option<i64>, Prepare> {
     conn.busy_timeout(options.busy_timeout)?;
     if existed {
         let mut problems: Vec<String> = Vec::new();
@@ -501,6 +510,7 @@ fn configure(conn: &mut Connection, options: SqliteOptions, existed: bool) -> Re
 
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let upgraded_from = (version == 1).then_some(version);
     let tables: Vec<String> = {
         let mut statement = tx.prepare(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
@@ -553,10 +563,19 @@ fn configure(conn: &mut Connection, options: SqliteOptions, existed: bool) -> Re
     // written before it existed is back-filled from its events, once.
     read_model::sqlite::create(&tx, tables.iter().any(|t| t == "order_summaries"))?;
     tx.commit()?;
-    Ok(())
+    Ok(upgraded_from)
 }
 
 impl EventStore for SqliteStore {
+    fn format(&self) -> Option<String> {
+        Some(match self.upgraded_from {
+            Some(old) => {
+                format!("SQLite schema {SCHEMA_VERSION}, upgraded from schema {old} when opened")
+            }
+            None => format!("SQLite schema {SCHEMA_VERSION}"),
+        })
+    }
+
     fn load(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {
         validate_stream_id(stream_id)?;
         self.still_in_place()?;

@@ -213,6 +213,10 @@ mod tests {
         file_of_schema_1(&path);
         let clock = Arc::new(ManualClock::new(1_000));
         let store = SqliteStore::open(&path, clock.clone()).unwrap();
+        assert_eq!(
+            store.format().as_deref(),
+            Some("SQLite schema 2, upgraded from schema 1 when opened")
+        );
 
         let o1 = store.load("order-o-1").unwrap();
         assert_eq!(o1.len(), 2);
