@@ -923,6 +923,23 @@ fn write_batch(conn: &Connection, batch: &AppendBatch, recorded_at: i64) -> Resu
     read_model::sqlite::apply(conn, batch, from_sql(recorded_at)?)
 }
 
+/// The query plan SQLite chooses for `sql` with `values`, one line per
+/// step (the index tests of the store and of its read model).
+#[cfg(test)]
+pub(crate) fn query_plan(
+    conn: &Connection,
+    sql: &str,
+    values: Vec<rusqlite::types::Value>,
+) -> String {
+    let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    let rows = statement
+        .query_map(rusqlite::params_from_iter(values), |row| {
+            row.get::<_, String>(3)
+        })
+        .unwrap();
+    rows.collect::<Result<Vec<_>, _>>().unwrap().join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1130,17 +1147,11 @@ mod tests {
         assert!(store.append(&one_event_batch("order-c", 0)).is_err());
     }
 
-    /// The plan SQLite chooses for `sql`, one line per step.
+    /// The plan SQLite chooses for `sql`, one line per step, every
+    /// parameter bound to 1.
     fn plan_of(conn: &Connection, sql: &str) -> String {
-        let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        let count = statement.parameter_count();
-        let values = vec![rusqlite::types::Value::Integer(1); count];
-        let rows = statement
-            .query_map(rusqlite::params_from_iter(values), |row| {
-                row.get::<_, String>(3)
-            })
-            .unwrap();
-        rows.collect::<Result<Vec<_>, _>>().unwrap().join("\n")
+        let count = conn.prepare(sql).unwrap().parameter_count();
+        query_plan(conn, sql, vec![rusqlite::types::Value::Integer(1); count])
     }
 
     #[test]

@@ -267,11 +267,7 @@ mod tests {
     /// The query plan SQLite chooses for `query`, one line per step.
     fn plan(conn: &Connection, query: &OrderQuery) -> String {
         let (sql, values) = list_sql(query);
-        let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        let rows = statement
-            .query_map(params_from_iter(values), |row| row.get::<_, String>(3))
-            .unwrap();
-        rows.collect::<Result<Vec<_>, _>>().unwrap().join("\n")
+        crate::store::sqlite::query_plan(conn, &sql, values)
     }
 
     #[test]
