@@ -54,6 +54,9 @@ export class DurableEventStore {
             recordedAt: BigInt(r.recorded_at),
           }));
       },
+      // This store keeps no state records (the WIT allows it): an append's
+      // `state` is not stored, and a tail is every event.
+      loadTail: (streamId) => ({ state: undefined, events: this.imports().load(streamId) }),
       streamVersion: (streamId) => {
         checkStreamId(streamId);
         return BigInt(this.version(streamId));

@@ -122,6 +122,7 @@ fn append_legacy(w: &World, day: &str, facts: Vec<NewEvent>) {
                 expected_version,
                 tags: Vec::new(),
                 events: facts,
+                state: None,
             }],
             timers: Vec::new(),
         })

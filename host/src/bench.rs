@@ -1235,6 +1235,7 @@ fn listing(options: &BenchOptions) -> anyhow::Result<Listing> {
                 expected_version: 0,
                 tags: Vec::new(),
                 events,
+                state: None,
             });
         }
         store.append(&batch)?;

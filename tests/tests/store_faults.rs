@@ -73,6 +73,7 @@ fn filled_store(path: &Path) {
                         event_type: "order-placed".to_owned(),
                         payload: format!("{{\"filler\":\"{}\"}}", "x".repeat(200)),
                     }],
+                    state: None,
                 }],
                 timers: vec![TimerChange {
                     saga_id: stream,

@@ -164,6 +164,7 @@ fn write_earlier_layout(host: &Host, orders: usize) -> anyhow::Result<()> {
                 expected_version: version,
                 tags: Vec::new(),
                 events,
+                state: None,
             }],
             timers: Vec::new(),
         })?;

@@ -1097,6 +1097,7 @@ mod tests {
                     expected_version: placed.version,
                     tags: Vec::new(),
                     events: vec![note; 300_000],
+                    state: None,
                 }],
                 timers: Vec::new(),
             })

@@ -42,6 +42,8 @@ struct Streams {
     events: HashMap<String, Vec<StoredEvent>>,
     tags: HashMap<String, Vec<String>>,
     timers: HashMap<String, Timestamp>,
+    /// The latest state record of a stream that has one.
+    states: HashMap<String, StoredState>,
 }
 
 /// An event store in memory: one lock around every stream, as the host's
@@ -84,6 +86,18 @@ impl EventStore for MemoryEventStore {
             .unwrap_or_default())
     }
 
+    fn load_tail(&self, stream_id: &str) -> Result<StreamTail, StoreError> {
+        let inner = lock(&self.inner);
+        let state = inner.states.get(stream_id).cloned();
+        let after = state.as_ref().map_or(0, |s| s.version as usize);
+        let events = inner
+            .events
+            .get(stream_id)
+            .map(|e| e.get(after..).unwrap_or_default().to_vec())
+            .unwrap_or_default();
+        Ok(StreamTail { state, events })
+    }
+
     fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
         Ok(lock(&self.inner)
             .events
@@ -122,6 +136,16 @@ impl EventStore for MemoryEventStore {
                     payload: e.payload.clone(),
                     recorded_at: now,
                 });
+            }
+            if let Some(state) = &s.state {
+                let version = stream.len() as u64;
+                inner.states.insert(
+                    s.stream_id.clone(),
+                    StoredState {
+                        version,
+                        state: state.clone(),
+                    },
+                );
             }
             for tag in &s.tags {
                 let tagged = inner.tags.entry(tag.clone()).or_default();

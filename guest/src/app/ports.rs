@@ -32,6 +32,24 @@ pub struct StreamAppend {
     pub expected_version: u64,
     pub tags: Vec<String>,
     pub events: Vec<NewEvent>,
+    /// The stream's folded state after these events, for the store to keep
+    /// as the stream's state record (`None`: the record stays as it is).
+    pub state: Option<String>,
+}
+
+/// A stream's folded state at one of its versions (WIT `state-record`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredState {
+    pub version: u64,
+    pub state: String,
+}
+
+/// A stream's latest state record, if any, and the events after it (WIT
+/// `stream-tail`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StreamTail {
+    pub state: Option<StoredState>,
+    pub events: Vec<StoredEvent>,
 }
 
 /// One atomic write.
@@ -55,6 +73,14 @@ pub enum StoreError {
 
 pub trait EventStore {
     fn load(&self, stream_id: &str) -> Result<Vec<StoredEvent>, StoreError>;
+    /// The stream's latest state record and the events after it. The
+    /// default, for a store that keeps no state records: every event.
+    fn load_tail(&self, stream_id: &str) -> Result<StreamTail, StoreError> {
+        Ok(StreamTail {
+            state: None,
+            events: self.load(stream_id)?,
+        })
+    }
     fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError>;
     fn append(&self, batch: &AppendBatch) -> Result<(), StoreError>;
     fn find_streams(&self, tag: &str) -> Result<Vec<String>, StoreError>;

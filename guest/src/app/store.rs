@@ -78,11 +78,28 @@ pub(crate) fn load_order(env: &Env<'_>, order_id: &str) -> DomainResult<Option<O
     Ok(Order::fold(&decode::<OrderEvent>(&events)?))
 }
 
+/// A shipment from its stream's state record and the events after it, or
+/// from every event when there is no record or it cannot be read (the
+/// events are the truth; decision 0022).
 pub(crate) fn load_shipment(env: &Env<'_>, shipment_id: &str) -> DomainResult<Option<Shipment>> {
-    let events = env
-        .store
-        .load(&shipment_stream(shipment_id))
-        .map_err(storage)?;
+    let stream = shipment_stream(shipment_id);
+    let tail = env.store.load_tail(&stream).map_err(storage)?;
+    let Some(state) = tail.state else {
+        return Ok(Shipment::fold(&decode::<ShipmentEvent>(&tail.events)?));
+    };
+    let follows = tail
+        .events
+        .iter()
+        .zip(state.version + 1..)
+        .all(|(e, version)| e.version == version);
+    if let Some(from_record) = Shipment::from_state_record(state.version, &state.state)
+        && follows
+    {
+        return Ok(decode::<ShipmentEvent>(&tail.events)?
+            .iter()
+            .try_fold(from_record, |s, e| Shipment::apply(Some(s), e)));
+    }
+    let events = env.store.load(&stream).map_err(storage)?;
     Ok(Shipment::fold(&decode::<ShipmentEvent>(&events)?))
 }
 
@@ -114,6 +131,7 @@ pub fn metric_append(at: Timestamp, fact: &MetricEvent) -> StreamAppend {
         expected_version: 0,
         tags: vec![metrics_tag(&utc_date(at))],
         events: vec![encode(fact.event_type(), fact)],
+        state: None,
     }
 }
 
@@ -204,6 +222,7 @@ impl Write {
             expected_version: before.map_or(0, |o| o.version),
             tags,
             events: events.iter().map(|e| encode(&e.event_type(), e)).collect(),
+            state: None,
         });
         self.batch
             .timers
@@ -231,6 +250,7 @@ impl Write {
                 expected_version: before.map_or(0, |s| s.version),
                 tags,
                 events: events.iter().map(|e| encode(e.event_type(), e)).collect(),
+                state: s.state_record(),
             });
         }
         after
@@ -266,6 +286,7 @@ impl Write {
                 expected_version: before.map_or(0, |r| r.version),
                 tags,
                 events: events.iter().map(|e| encode(e.event_type(), e)).collect(),
+                state: None,
             });
         }
         after

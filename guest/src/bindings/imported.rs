@@ -25,22 +25,33 @@ pub(super) fn store_err(e: es::StoreError) -> ports::StoreError {
     }
 }
 
+fn stored(events: Vec<es::RecordedEvent>) -> Vec<StoredEvent> {
+    events
+        .into_iter()
+        .map(|e| StoredEvent {
+            stream_id: e.stream_id,
+            version: e.version,
+            event_type: e.event_type,
+            payload: e.payload,
+            recorded_at: e.recorded_at,
+        })
+        .collect()
+}
+
 impl ports::EventStore for Ports {
     fn load(&self, stream_id: &str) -> Result<Vec<StoredEvent>, ports::StoreError> {
-        es::load(stream_id)
-            .map(|events| {
-                events
-                    .into_iter()
-                    .map(|e| StoredEvent {
-                        stream_id: e.stream_id,
-                        version: e.version,
-                        event_type: e.event_type,
-                        payload: e.payload,
-                        recorded_at: e.recorded_at,
-                    })
-                    .collect()
-            })
-            .map_err(store_err)
+        es::load(stream_id).map(stored).map_err(store_err)
+    }
+
+    fn load_tail(&self, stream_id: &str) -> Result<ports::StreamTail, ports::StoreError> {
+        let tail = es::load_tail(stream_id).map_err(store_err)?;
+        Ok(ports::StreamTail {
+            state: tail.state.map(|s| ports::StoredState {
+                version: s.version,
+                state: s.state,
+            }),
+            events: stored(tail.events),
+        })
     }
 
     fn stream_version(&self, stream_id: &str) -> Result<u64, ports::StoreError> {
@@ -64,6 +75,7 @@ impl ports::EventStore for Ports {
                             payload: e.payload.clone(),
                         })
                         .collect(),
+                    state: s.state.clone(),
                 })
                 .collect(),
             timers: batch

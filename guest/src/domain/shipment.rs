@@ -83,8 +83,9 @@ impl ShipmentEvent {
     }
 }
 
-/// The shipment folded from its events.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The shipment folded from its events. Its serde shape is the state
+/// record of the shipment's stream (see [`Shipment::state_record`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shipment {
     pub shipment_id: String,
     pub order_id: String,
@@ -337,4 +338,44 @@ pub fn decide_mark_failed(
         reason: reason.to_string(),
         failed_at: now,
     }])
+}
+
+/// A shipment stream this long or longer carries a state record (decision
+/// 0022): a normal shipment's life (created, picked up, a few scans,
+/// delivered) stays below it and stores no extra bytes; a long one's
+/// command loads the record and the events after it, not the whole stream.
+pub const STATE_RECORD_FROM_VERSION: u64 = 16;
+
+/// The shape of a shipment's state record. `shape` names the layout, so a
+/// later layout never misreads an earlier record: a record of another
+/// shape is ignored and the stream folded from its events.
+#[derive(Serialize, Deserialize)]
+struct StateRecord<S> {
+    shape: u32,
+    shipment: S,
+}
+
+const STATE_RECORD_SHAPE: u32 = 1;
+
+impl Shipment {
+    /// The state record to store with the append that leaves the shipment
+    /// as it is, when its stream is long enough to carry one.
+    pub fn state_record(&self) -> Option<String> {
+        (self.version >= STATE_RECORD_FROM_VERSION).then(|| {
+            // Serialising this plain data cannot fail.
+            serde_json::to_string(&StateRecord {
+                shape: STATE_RECORD_SHAPE,
+                shipment: self,
+            })
+            .unwrap_or_default()
+        })
+    }
+
+    /// The shipment a state record stored at `version` holds; `None` when
+    /// the record is of another shape, damaged, or not of that version.
+    pub fn from_state_record(version: u64, record: &str) -> Option<Shipment> {
+        let record: StateRecord<Shipment> = serde_json::from_str(record).ok()?;
+        (record.shape == STATE_RECORD_SHAPE && record.shipment.version == version)
+            .then_some(record.shipment)
+    }
 }

@@ -159,9 +159,23 @@ pub struct Streams {
     streams: RefCell<BTreeMap<String, Vec<StoredEvent>>>,
     tags: RefCell<BTreeMap<String, Vec<String>>>,
     timers: RefCell<BTreeMap<String, Timestamp>>,
+    states: RefCell<BTreeMap<String, StoredState>>,
 }
 
 impl Streams {
+    /// The stream's state record and the events after it.
+    pub fn tail(&self, stream_id: &str) -> StreamTail {
+        let state = self.states.borrow().get(stream_id).cloned();
+        let after = state.as_ref().map_or(0, |s| s.version as usize);
+        let events = self.events(stream_id).split_off(after);
+        StreamTail { state, events }
+    }
+
+    /// Replaces the stream's state record (to damage one, for example).
+    pub fn set_state(&self, stream_id: &str, state: StoredState) {
+        self.states.borrow_mut().insert(stream_id.to_owned(), state);
+    }
+
     pub fn events(&self, stream_id: &str) -> Vec<StoredEvent> {
         self.streams
             .borrow()
@@ -236,6 +250,16 @@ impl Streams {
                     recorded_at: now,
                 });
             }
+            if let Some(state) = &s.state {
+                let version = stream.len() as u64;
+                self.states.borrow_mut().insert(
+                    s.stream_id.clone(),
+                    StoredState {
+                        version,
+                        state: state.clone(),
+                    },
+                );
+            }
             for tag in &s.tags {
                 let tagged = tags.entry(tag.clone()).or_default();
                 if !tagged.contains(&s.stream_id) {
@@ -279,6 +303,16 @@ impl MemStore {
         self.streams.timer(saga_id)
     }
 
+    /// The stream's state record and the events after it.
+    pub fn tail(&self, stream_id: &str) -> StreamTail {
+        self.streams.tail(stream_id)
+    }
+
+    /// Replaces the stream's state record.
+    pub fn set_state(&self, stream_id: &str, state: StoredState) {
+        self.streams.set_state(stream_id, state)
+    }
+
     pub fn event_types(&self, stream_id: &str) -> Vec<String> {
         self.events(stream_id)
             .into_iter()
@@ -290,6 +324,10 @@ impl MemStore {
 impl EventStore for MemStore {
     fn load(&self, stream_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
         Ok(self.streams.events(stream_id))
+    }
+
+    fn load_tail(&self, stream_id: &str) -> Result<StreamTail, StoreError> {
+        Ok(self.streams.tail(stream_id))
     }
 
     fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
@@ -696,6 +734,7 @@ impl World {
                             payload: serde_json::to_string(e).unwrap(),
                         })
                         .collect(),
+                    state: None,
                 }],
                 timers: Vec::new(),
             })

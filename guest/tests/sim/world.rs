@@ -352,6 +352,10 @@ impl EventStore for Sim {
         Ok(self.streams.events(stream_id))
     }
 
+    fn load_tail(&self, stream_id: &str) -> Result<StreamTail, StoreError> {
+        Ok(self.streams.tail(stream_id))
+    }
+
     fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
         Ok(self.streams.version(stream_id))
     }

@@ -146,13 +146,17 @@ class Backend {
 
 /**
  * `event-store`: append-only streams with optimistic concurrency. A batch is
- * checked as a whole before anything is written, so its appends, tags and
- * timers take effect together or not at all.
+ * checked as a whole before anything is written, so its appends, tags,
+ * state records and timers take effect together or not at all. A stream's
+ * state record (the component's folded state, `state` of an append) is
+ * kept at the version after its append; `loadTail` returns it and the
+ * events after it.
  */
 export class MemoryEventStore {
   constructor(clock) {
     this.clock = clock;
     this.streams = new Map();
+    this.states = new Map();
     this.tags = new Map();
     this.timers = new Map();
     this.calls = [];
@@ -177,6 +181,12 @@ export class MemoryEventStore {
       load: (streamId) => this.#op('load', () => {
         checkStreamId(streamId);
         return (this.streams.get(streamId) ?? []).map((e) => ({ ...e }));
+      }),
+      loadTail: (streamId) => this.#op('load-tail', () => {
+        checkStreamId(streamId);
+        const state = this.states.get(streamId);
+        const events = (this.streams.get(streamId) ?? []).slice(Number(state?.version ?? 0n));
+        return { state: state && { ...state }, events: events.map((e) => ({ ...e })) };
       }),
       streamVersion: (streamId) => this.#op('stream-version', () => {
         checkStreamId(streamId);
@@ -225,6 +235,9 @@ export class MemoryEventStore {
           });
         }
         this.streams.set(s.streamId, events);
+      }
+      if (s.state !== undefined) {
+        this.states.set(s.streamId, { version: s.expectedVersion + BigInt(s.events.length), state: s.state });
       }
       for (const tag of s.tags) {
         const tagged = this.tags.get(tag) ?? new Set();

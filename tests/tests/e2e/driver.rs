@@ -28,6 +28,7 @@ fn a_saga_that_keeps_failing_is_held_back_and_others_still_advance() {
                     event_type: "order-placed".to_string(),
                     payload: "not json".to_string(),
                 }],
+                state: None,
             }],
             timers: vec![TimerChange {
                 saga_id: broken.clone(),

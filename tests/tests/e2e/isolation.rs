@@ -46,6 +46,7 @@ fn a_guest_call_that_computes_too_long_is_interrupted_and_the_host_keeps_serving
                 expected_version: placed.version,
                 tags: Vec::new(),
                 events: vec![note; 300_000],
+                state: None,
             }],
             timers: Vec::new(),
         })

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use super::{
     AppendBatch, EventStore, IdempotencyRecord, IdempotencyWindow, NewEvent, OrderQuery, SagaState,
-    SagaTimer, StoreError, StoreStats, StreamAppend, TimerChange, WebhookDelivery, WebhookEndpoint,
+    SagaTimer, StateRecord, StoreError, StoreStats, StreamAppend, TimerChange, WebhookDelivery,
+    WebhookEndpoint,
 };
 use crate::clock::ManualClock;
 
@@ -38,6 +39,9 @@ macro_rules! conformance_tests {
             a_failed_append_leaves_the_order_read_model_alone,
             order_listings_filter_and_page_newest_first_without_gaps,
             a_malformed_order_query_is_invalid,
+            a_stream_without_a_state_record_loads_every_event_as_its_tail,
+            a_state_record_is_kept_at_its_append_and_the_tail_follows_it,
+            a_conflicting_append_writes_no_state_record,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -67,6 +71,7 @@ fn append(stream: &str, expected: u64, events: &[&str]) -> StreamAppend {
         expected_version: expected,
         tags: Vec::new(),
         events: events.iter().map(|e| event(e)).collect(),
+        state: None,
     }
 }
 
@@ -811,6 +816,7 @@ fn order_append(order: &str, expected: u64, events: Vec<NewEvent>) -> AppendBatc
             expected_version: expected,
             tags: Vec::new(),
             events,
+            state: None,
         }],
         vec![],
     )
@@ -896,6 +902,7 @@ pub(crate) fn a_failed_append_leaves_the_order_read_model_alone(
         expected_version: 0,
         tags: Vec::new(),
         events: vec![order_event("order-cancelled", "")],
+        state: None,
     });
     assert!(matches!(
         store.append(&conflicting),
@@ -1047,4 +1054,123 @@ pub(crate) fn a_malformed_order_query_is_invalid(store: &dyn EventStore, _: &Arc
         })
         .unwrap_err();
     assert!(matches!(error, StoreError::Invalid(_)));
+}
+
+/// `append` carrying a state record.
+fn append_with_state(stream: &str, expected: u64, events: &[&str], state: &str) -> StreamAppend {
+    StreamAppend {
+        state: Some(state.to_owned()),
+        ..append(stream, expected, events)
+    }
+}
+
+fn tail_versions(store: &dyn EventStore, stream: &str) -> (Option<StateRecord>, Vec<u64>) {
+    let tail = store.load_tail(stream).unwrap();
+    (tail.state, tail.events.iter().map(|e| e.version).collect())
+}
+
+pub(crate) fn a_stream_without_a_state_record_loads_every_event_as_its_tail(
+    store: &dyn EventStore,
+    _: &Arc<ManualClock>,
+) {
+    assert_eq!(tail_versions(store, "shipment-1"), (None, vec![]));
+    store
+        .append(&batch(vec![append("shipment-1", 0, &["a", "b"])], vec![]))
+        .unwrap();
+    let tail = store.load_tail("shipment-1").unwrap();
+    assert_eq!(tail.state, None);
+    assert_eq!(tail.events, store.load("shipment-1").unwrap());
+    assert!(matches!(
+        store.load_tail(""),
+        Err(StoreError::Invalid(m)) if m.contains("stream-id")
+    ));
+}
+
+pub(crate) fn a_state_record_is_kept_at_its_append_and_the_tail_follows_it(
+    store: &dyn EventStore,
+    _: &Arc<ManualClock>,
+) {
+    let record = |version: u64, state: &str| {
+        Some(StateRecord {
+            version,
+            state: state.to_owned(),
+        })
+    };
+    // Stored as given, unicode and quotes included, at the version after
+    // the append's events.
+    let first = r#"{"shape":1,"note":"größe \"α\""}"#;
+    store
+        .append(&batch(
+            vec![append_with_state("shipment-1", 0, &["a", "b", "c"], first)],
+            vec![],
+        ))
+        .unwrap();
+    assert_eq!(
+        tail_versions(store, "shipment-1"),
+        (record(3, first), vec![])
+    );
+    // An append without a record leaves it; the tail is what came after.
+    store
+        .append(&batch(vec![append("shipment-1", 3, &["d", "e"])], vec![]))
+        .unwrap();
+    assert_eq!(
+        tail_versions(store, "shipment-1"),
+        (record(3, first), vec![4, 5])
+    );
+    let tail = store.load_tail("shipment-1").unwrap();
+    assert_eq!(tail.events, store.load("shipment-1").unwrap()[3..].to_vec());
+    // The next record replaces it; other streams keep their own.
+    store
+        .append(&batch(
+            vec![
+                append_with_state("shipment-1", 5, &["f"], "second"),
+                append_with_state("shipment-2", 0, &["a"], "other"),
+            ],
+            vec![],
+        ))
+        .unwrap();
+    assert_eq!(
+        tail_versions(store, "shipment-1"),
+        (record(6, "second"), vec![])
+    );
+    assert_eq!(
+        tail_versions(store, "shipment-2"),
+        (record(1, "other"), vec![])
+    );
+    assert_eq!(
+        versions(store, "shipment-1"),
+        [1, 2, 3, 4, 5, 6],
+        "events stay"
+    );
+}
+
+pub(crate) fn a_conflicting_append_writes_no_state_record(
+    store: &dyn EventStore,
+    _: &Arc<ManualClock>,
+) {
+    store
+        .append(&batch(
+            vec![append_with_state("shipment-1", 0, &["a"], "kept")],
+            vec![],
+        ))
+        .unwrap();
+    store
+        .append(&batch(vec![append("order-1", 0, &["a"])], vec![]))
+        .unwrap();
+    // The record's stream is right, another stream of the batch is not.
+    let error = store
+        .append(&batch(
+            vec![
+                append_with_state("shipment-1", 1, &["b"], "lost"),
+                append("order-1", 0, &["b"]),
+            ],
+            vec![],
+        ))
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Conflict { .. }), "{error:?}");
+    let kept = Some(StateRecord {
+        version: 1,
+        state: "kept".to_owned(),
+    });
+    assert_eq!(tail_versions(store, "shipment-1"), (kept, vec![]));
 }

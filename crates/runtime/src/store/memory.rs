@@ -8,8 +8,8 @@ use super::feed::{endpoint_exists, validate_endpoint};
 use super::read_model::{self, OrderQuery, OrderSummary};
 use super::{
     AppendBatch, EventStore, FeedEvent, IdempotencyRecord, IdempotencyWindow, RecordedEvent,
-    SagaTimer, StoreError, StoreStats, WebhookDelivery, WebhookEndpoint, validate_batch,
-    validate_stream_id,
+    SagaTimer, StateRecord, StoreError, StoreStats, StreamTail, WebhookDelivery, WebhookEndpoint,
+    validate_batch, validate_stream_id,
 };
 use crate::clock::Clock;
 
@@ -34,6 +34,8 @@ struct Inner {
     deliveries: Vec<WebhookDelivery>,
     /// The order read model: order id -> summary.
     orders: HashMap<String, OrderSummary>,
+    /// The latest state record of each stream that has one.
+    states: HashMap<String, StateRecord>,
 }
 
 /// The streams of one tag, in first-tagged order, with a set for de-duplication.
@@ -69,6 +71,20 @@ impl EventStore for MemoryStore {
             .get(stream_id)
             .cloned()
             .unwrap_or_default())
+    }
+
+    fn load_tail(&self, stream_id: &str) -> Result<StreamTail, StoreError> {
+        validate_stream_id(stream_id)?;
+        let inner = self.lock();
+        let state = inner.states.get(stream_id).cloned();
+        let after = state.as_ref().map_or(0, |s| s.version as usize);
+        let events = inner
+            .streams
+            .get(stream_id)
+            .and_then(|e| e.get(after..))
+            .map(<[RecordedEvent]>::to_vec)
+            .unwrap_or_default();
+        Ok(StreamTail { state, events })
     }
 
     fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
@@ -112,6 +128,15 @@ impl EventStore for MemoryStore {
                         recorded_at,
                     });
                 }
+            }
+            if let Some(state) = &stream.state {
+                inner.states.insert(
+                    stream.stream_id.clone(),
+                    StateRecord {
+                        version: stream.version_after(),
+                        state: state.clone(),
+                    },
+                );
             }
             if let Some(order_id) = read_model::order_id_of_stream(&stream.stream_id) {
                 let before = inner.orders.remove(order_id);

@@ -71,6 +71,38 @@ pub struct StreamAppend {
     pub tags: Vec<String>,
     /// The events, in order; may be empty when only tags or timers change.
     pub events: Vec<NewEvent>,
+    /// The stream's folded state after these events, as the component
+    /// encoded it: replaces the stream's state record in the same atomic
+    /// append, valid at `expected_version` plus the number of events.
+    /// `None` leaves the record as it is.
+    pub state: Option<String>,
+}
+
+impl StreamAppend {
+    /// The stream's version once this append is written.
+    pub fn version_after(&self) -> u64 {
+        self.expected_version + self.events.len() as u64
+    }
+}
+
+/// A stream's folded state at one of its versions, as the component wrote
+/// it (the WIT's `state-record`; decision 0022).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateRecord {
+    /// The stream's version the state was folded at.
+    pub version: u64,
+    /// The state, stored as given.
+    pub state: String,
+}
+
+/// A stream's latest state record and the events after it (the WIT's
+/// `stream-tail`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StreamTail {
+    /// The latest state record; `None` when the stream has none.
+    pub state: Option<StateRecord>,
+    /// The events after the record's version; every event without one.
+    pub events: Vec<RecordedEvent>,
 }
 
 /// Sets or clears the durable wake-up timer of a saga.
@@ -231,6 +263,18 @@ pub enum StoreError {
 pub trait EventStore: Send + Sync {
     /// Every event of `stream_id` in order; empty if the stream does not exist.
     fn load(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// The latest state record of `stream_id` and the events after it;
+    /// without a record, every event. The record is replaced only by an
+    /// append that carries one, in the same transaction as its events.
+    ///
+    /// The default, for a store that keeps no state records: every event.
+    fn load_tail(&self, stream_id: &str) -> Result<StreamTail, StoreError> {
+        Ok(StreamTail {
+            state: None,
+            events: self.load(stream_id)?,
+        })
+    }
 
     /// The number of events in `stream_id` (0 if it does not exist).
     fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError>;
@@ -532,6 +576,7 @@ impl From<wit::StreamAppend> for StreamAppend {
             expected_version: append.expected_version,
             tags: append.tags,
             events: append.events.into_iter().map(Into::into).collect(),
+            state: append.state,
         }
     }
 }
@@ -566,6 +611,18 @@ impl From<RecordedEvent> for wit::RecordedEvent {
     }
 }
 
+impl From<StreamTail> for wit::StreamTail {
+    fn from(tail: StreamTail) -> Self {
+        Self {
+            state: tail.state.map(|s| wit::StateRecord {
+                version: s.version,
+                state: s.state,
+            }),
+            events: tail.events.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
 impl From<StoreError> for wit::StoreError {
     fn from(error: StoreError) -> Self {
         match error {
@@ -596,6 +653,10 @@ impl wit::Host for EventStoreView<'_> {
     fn load(&mut self, stream_id: String) -> Result<Vec<wit::RecordedEvent>, wit::StoreError> {
         let events = self.0.load(&stream_id)?;
         Ok(events.into_iter().map(Into::into).collect())
+    }
+
+    fn load_tail(&mut self, stream_id: String) -> Result<wit::StreamTail, wit::StoreError> {
+        Ok(self.0.load_tail(&stream_id)?.into())
     }
 
     fn stream_version(&mut self, stream_id: String) -> Result<u64, wit::StoreError> {

@@ -32,8 +32,8 @@ use super::rows::{
     self, Columns as _, EVENT_COLUMNS, bound, from_sql, postgres_unavailable as unavailable, to_sql,
 };
 use super::{
-    AppendBatch, EventStore, RecordedEvent, SagaClaim, SagaTimer, StoreError, StoreStats,
-    validate_batch, validate_stream_id,
+    AppendBatch, EventStore, RecordedEvent, SagaClaim, SagaTimer, StateRecord, StoreError,
+    StoreStats, StreamTail, validate_batch, validate_stream_id,
 };
 use super::{FeedEvent, IdempotencyRecord, IdempotencyWindow, WebhookDelivery, WebhookEndpoint};
 use crate::clock::Clock;
@@ -64,6 +64,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         5,
         "event_feed_and_webhooks",
         include_str!("../../migrations/postgres/V5__event_feed_and_webhooks.sql"),
+    ),
+    (
+        6,
+        "stream_states",
+        include_str!("../../migrations/postgres/V6__stream_states.sql"),
     ),
 ];
 
@@ -269,7 +274,14 @@ impl PostgresStore {
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let (mut tag_names, mut tag_streams) = (Vec::new(), Vec::new());
         let (mut bumped, mut new_versions) = (Vec::new(), Vec::new());
+        let (mut state_streams, mut state_versions, mut states) =
+            (Vec::new(), Vec::new(), Vec::new());
         for stream in &streams {
+            if let Some(state) = &stream.state {
+                state_streams.push(stream.stream_id.as_str());
+                state_versions.push(to_sql(stream.version_after())?);
+                states.push(state.as_str());
+            }
             for (version, event) in (stream.expected_version + 1..).zip(&stream.events) {
                 event_streams.push(stream.stream_id.as_str());
                 versions.push(to_sql(version)?);
@@ -312,6 +324,15 @@ impl PostgresStore {
                  ORDER BY n
                  ON CONFLICT (tag, stream_id) DO NOTHING",
                 &[&tag_names, &tag_streams],
+            )?;
+        }
+        if !states.is_empty() {
+            tx.execute(
+                "INSERT INTO stream_states (stream_id, version, state)
+                 SELECT s, v, t FROM unnest($1::text[], $2::bigint[], $3::text[]) AS x(s, v, t)
+                 ON CONFLICT (stream_id) DO UPDATE
+                 SET version = excluded.version, state = excluded.state",
+                &[&state_streams, &state_versions, &states],
             )?;
         }
         for timer in &batch.timers {
@@ -383,6 +404,37 @@ impl EventStore for PostgresStore {
             &[&stream_id],
             |row| rows::recorded_event(row, 0),
         )
+    }
+
+    fn load_tail(&self, stream_id: &str) -> Result<StreamTail, StoreError> {
+        validate_stream_id(stream_id)?;
+        let mut conn = self.conn()?;
+        // The record first, then the events after it: an append between the
+        // two only adds events, so the tail is never missing one.
+        let state = conn
+            .query_opt(
+                "SELECT version, state FROM stream_states WHERE stream_id = $1",
+                &[&stream_id],
+            )
+            .map_err(unavailable)?
+            .map(|row| -> Result<StateRecord, StoreError> {
+                Ok(StateRecord {
+                    version: from_sql(row.get(0))?,
+                    state: row.get(1),
+                })
+            })
+            .transpose()?;
+        let after = to_sql(state.as_ref().map_or(0, |s| s.version))?;
+        let events = rows::postgres_rows(
+            &mut *conn,
+            &format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version > $2
+                 ORDER BY version"
+            ),
+            &[&stream_id, &after],
+            |row| rows::recorded_event(row, 0),
+        )?;
+        Ok(StreamTail { state, events })
     }
 
     fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
@@ -759,6 +811,7 @@ mod tests {
                     event_type: "order-placed".to_owned(),
                     payload: "{}".to_owned(),
                 }],
+                state: None,
             }],
             timers: vec![TimerChange {
                 saga_id: saga.to_owned(),
@@ -814,6 +867,7 @@ mod tests {
                                 payload: r#"{"type":"order-cancelled"}"#.to_owned(),
                             },
                         ],
+                        state: None,
                     }],
                     timers: vec![],
                 })

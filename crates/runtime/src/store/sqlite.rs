@@ -40,8 +40,8 @@ use super::read_model::{self, OrderQuery, OrderSummary};
 use super::rows::{self, Columns as _, bound, from_sql, sqlite_unavailable as unavailable, to_sql};
 use super::{
     AppendBatch, EventStore, FeedEvent, IdempotencyRecord, IdempotencyWindow, RecordedEvent,
-    SagaTimer, StoreError, StoreOpenError, StoreStats, WebhookDelivery, WebhookEndpoint,
-    validate_batch, validate_stream_id,
+    SagaTimer, StateRecord, StoreError, StoreOpenError, StoreStats, StreamTail, WebhookDelivery,
+    WebhookEndpoint, validate_batch, validate_stream_id,
 };
 use crate::clock::Clock;
 use crate::lockfile::LockFile;
@@ -202,6 +202,32 @@ CREATE TABLE IF NOT EXISTS store_probe (
     probe_at INTEGER NOT NULL
 );
 ";
+
+/// The streams' state records (decision 0022): at most one a stream,
+/// replaced by the append that carries a new one; the state encoded like a
+/// payload. Like the probe, not part of the versioned schema: an older file
+/// gets the table on open, and a host that does not know it leaves the
+/// records behind the stream, never wrong (a record at a version stays the
+/// fold of the events up to it).
+const STATE_TABLE: &str = "
+CREATE TABLE IF NOT EXISTS stream_states (
+    stream  INTEGER PRIMARY KEY,
+    version INTEGER NOT NULL,
+    state   BLOB    NOT NULL
+);
+";
+
+/// The state record of a stream by its name.
+const STATE_SQL: &str = "SELECT st.version, st.state FROM streams s
+                         JOIN stream_states st ON st.stream = s.id WHERE s.name = ?1";
+
+/// The events of a stream by its name after a version.
+fn events_after_sql() -> String {
+    format!(
+        "SELECT {EVENT_COLUMNS} FROM {EVENT_JOIN} WHERE s.name = ?1 AND e.version > ?2
+         ORDER BY e.version"
+    )
+}
 
 /// The HTTP API's idempotency records. Like the probe, not part of the
 /// versioned schema: an older file gets the table on open.
@@ -558,6 +584,7 @@ fn configure(
     }
     tx.execute_batch(PROBE_TABLE)?;
     tx.execute_batch(IDEMPOTENCY_TABLE)?;
+    tx.execute_batch(STATE_TABLE)?;
     tx.execute_batch(feed::WEBHOOK_TABLES)?;
     // The order read model, like the probe, is created on open; a file
     // written before it existed is back-filled from its events, once.
@@ -587,6 +614,37 @@ impl EventStore for SqliteStore {
             [stream_id],
             |row| recorded_event(row, 0),
         )
+    }
+
+    fn load_tail(&self, stream_id: &str) -> Result<StreamTail, StoreError> {
+        use rusqlite::OptionalExtension as _;
+        validate_stream_id(stream_id)?;
+        self.still_in_place()?;
+        let conn = self.read();
+        // The record first, then the events after it: an append between the
+        // two only adds events, so the tail is never missing one.
+        let stored: Option<(i64, Vec<u8>)> = conn
+            .prepare_cached(STATE_SQL)
+            .and_then(|mut s| {
+                s.query_row([stream_id], |row| Ok((row.get(0)?, row.get(1)?)))
+                    .optional()
+            })
+            .map_err(unavailable)?;
+        let state = match stored {
+            Some((version, state)) => Some(StateRecord {
+                version: from_sql(version)?,
+                state: payload::decode(&state)?,
+            }),
+            None => None,
+        };
+        let after = to_sql(state.as_ref().map_or(0, |s| s.version))?;
+        let events = query_rows(
+            &conn,
+            &events_after_sql(),
+            params![stream_id, after],
+            |row| recorded_event(row, 0),
+        )?;
+        Ok(StreamTail { state, events })
     }
 
     fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
@@ -889,9 +947,16 @@ fn write_batch(conn: &Connection, batch: &AppendBatch, recorded_at: i64) -> Resu
         let mut clear_timer = conn
             .prepare_cached("DELETE FROM saga_timers WHERE saga_id = ?1")
             .map_err(unavailable)?;
+        let mut set_state = conn
+            .prepare_cached(
+                "INSERT INTO stream_states (stream, version, state) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (stream) DO UPDATE
+                     SET version = excluded.version, state = excluded.state",
+            )
+            .map_err(unavailable)?;
 
         for stream in &batch.streams {
-            if stream.events.is_empty() && stream.tags.is_empty() {
+            if stream.events.is_empty() && stream.tags.is_empty() && stream.state.is_none() {
                 continue;
             }
             let id = intern(conn, "streams", &stream.stream_id)?;
@@ -904,6 +969,15 @@ fn write_batch(conn: &Connection, batch: &AppendBatch, recorded_at: i64) -> Resu
                         event_type,
                         recorded_at,
                         payload::encode(&event.payload)
+                    ])
+                    .map_err(unavailable)?;
+            }
+            if let Some(state) = &stream.state {
+                set_state
+                    .execute(params![
+                        id,
+                        to_sql(stream.version_after())?,
+                        payload::encode(state)
                     ])
                     .map_err(unavailable)?;
             }
@@ -962,6 +1036,7 @@ mod tests {
                     event_type: "order-placed".to_owned(),
                     payload: "{}".to_owned(),
                 }],
+                state: None,
             }],
             timers: vec![TimerChange {
                 saga_id: stream.to_owned(),
@@ -1184,6 +1259,8 @@ mod tests {
                 .to_owned(),
             "SELECT id FROM streams WHERE name = ?1".to_owned(),
             order_events_sql(),
+            STATE_SQL.to_owned(),
+            events_after_sql(),
         ];
         for sql in queries {
             let plan = plan_of(&conn, &sql);

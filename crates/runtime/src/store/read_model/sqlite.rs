@@ -214,6 +214,7 @@ mod tests {
                             payload: r#"{"type":"payment-confirmed"}"#.to_owned(),
                         },
                     ],
+                    state: None,
                 }],
                 timers: Vec::new(),
             })

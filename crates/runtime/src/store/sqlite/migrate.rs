@@ -273,6 +273,7 @@ mod tests {
                         event_type: "order-cancelled".to_owned(),
                         payload: "{}".to_owned(),
                     }],
+                    state: None,
                 }],
                 timers: Vec::new(),
             })
