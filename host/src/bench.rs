@@ -45,6 +45,7 @@ use serde::Serialize;
 
 use crate::bindings::orders::PlaceOrderCommand;
 use crate::bindings::shipments::UpdateTrackingCommand;
+use crate::bindings::shipping_carrier::ShipmentInTransit;
 use crate::bindings::types::{OrderStatus, PaymentMethod, ShipmentStatus};
 use crate::load::{self, LoadOptions, LoadSummary, resident_memory_kib};
 use crate::{Host, HostOptions, InstanceStats, StoreChoice};
@@ -243,6 +244,15 @@ pub struct StreamLengthCost {
     pub tracking_at_event_50_us: Micros,
     /// p50 at 50 events over p50 at 1 event.
     pub p50_ratio: f64,
+    /// The carrier's first in-transit scan of another shipment (the inbound
+    /// event, which answers `applied` and no view): its stream holds its
+    /// creation event.
+    pub scan_at_event_1_us: Micros,
+    /// The scan after 49 earlier ones: the stream holds 50 events, and from
+    /// its 16th on a state record (decision 0022).
+    pub scan_at_event_50_us: Micros,
+    /// p50 of the 50th scan over p50 of the first.
+    pub scan_p50_ratio: f64,
 }
 
 /// Updates the tracking of each shipment, timing the first and the 50th.
@@ -308,6 +318,7 @@ impl BenchReport {
                 .iter()
                 .all(|p| p.complete())
             && self.stream_length.tracking_at_event_50_us.samples == self.stream_length.shipments
+            && self.stream_length.scan_at_event_50_us.samples == self.stream_length.shipments
             && !self.time_bound_hit
     }
 }
@@ -805,34 +816,41 @@ fn stream_length(
 ) -> anyhow::Result<StreamLengthCost> {
     let seed = timed_seed(options).wrapping_add(7);
     let (mut first, mut last) = (Vec::new(), Vec::new());
+    let (mut first_scan, mut last_scan) = (Vec::new(), Vec::new());
     let mut long_stream_events = 0;
     for index in 0..(options.latency_orders / 5).max(1) {
         if budget.over() {
             break;
         }
-        let cmd = load::order_command(seed, index);
-        host.service.place_order(&cmd)?;
-        host.service.advance_saga(&cmd.order_id)?;
-        let shipments = host.service.shipments_of_order(&cmd.order_id)?;
-        let shipment = shipments
-            .first()
-            .with_context(|| format!("order {} has no shipment after its saga", cmd.order_id))?;
+        // Two orders a round: one shipment tracked through the command
+        // (which answers the shipment view), one through the carrier's
+        // inbound events.
+        let [tracked, scanned] = [2 * index, 2 * index + 1].map(|i| shipped(host, seed, i));
+        let (tracked, scanned) = (tracked?, scanned?);
         for update in 1..=LONG_STREAM_UPDATES {
             let track = UpdateTrackingCommand {
-                shipment_id: shipment.shipment_id.clone(),
+                shipment_id: tracked.clone(),
                 status: if update % 2 == 0 {
                     ShipmentStatus::InTransit
                 } else {
                     ShipmentStatus::PickedUp
                 },
                 location: Some(format!("depot {update}")),
-                description: format!("scan {update} of {}", shipment.shipment_id),
+                description: format!("scan {update} of {tracked}"),
             };
             let (view, took) = timed(|| Ok(host.service.update_tracking(&track)?))?;
+            let scan = ShipmentInTransit {
+                shipment_id: scanned.clone(),
+                current_location: Some(format!("hub {update}")),
+                updated_at: host.clock.now_ms() + update as u64,
+            };
+            let (_, scan_took) = timed(|| Ok(host.service.on_shipment_in_transit(&scan)?))?;
             if update == 1 {
                 first.push(us(took));
+                first_scan.push(us(scan_took));
             } else if update == LONG_STREAM_UPDATES {
                 last.push(us(took));
+                last_scan.push(us(scan_took));
                 // One tracking entry per event, the creation's included:
                 // the stream held one fewer before this update.
                 long_stream_events = view.tracking_history.len() as u64 - 1;
@@ -840,13 +858,29 @@ fn stream_length(
         }
     }
     let (at_1, at_50) = (Micros::of(first), Micros::of(last));
+    let (scan_1, scan_50) = (Micros::of(first_scan), Micros::of(last_scan));
     Ok(StreamLengthCost {
         shipments: at_50.samples,
         long_stream_events,
         p50_ratio: at_50.p50 / at_1.p50.max(1e-9),
         tracking_at_event_1_us: at_1,
         tracking_at_event_50_us: at_50,
+        scan_p50_ratio: scan_50.p50 / scan_1.p50.max(1e-9),
+        scan_at_event_1_us: scan_1,
+        scan_at_event_50_us: scan_50,
     })
+}
+
+/// The shipment of order `index` of `seed`, placed and taken through its saga.
+fn shipped(host: &Host, seed: u64, index: usize) -> anyhow::Result<String> {
+    let cmd = load::order_command(seed, index);
+    host.service.place_order(&cmd)?;
+    host.service.advance_saga(&cmd.order_id)?;
+    let shipments = host.service.shipments_of_order(&cmd.order_id)?;
+    let shipment = shipments
+        .first()
+        .with_context(|| format!("order {} has no shipment after its saga", cmd.order_id))?;
+    Ok(shipment.shipment_id.clone())
 }
 
 fn native_calls(
@@ -982,6 +1016,23 @@ impl std::fmt::Display for BenchReport {
             writeln!(f, "| {name} | {:.1} | {:.1} |", m.p50, m.p99)?;
         }
         writeln!(f, "event 50 / event 1 (p50): {:.2}x", l.p50_ratio)?;
+        writeln!(
+            f,
+            "the carrier's in-transit scan (inbound, no view answered) on as many other shipments, microseconds"
+        )?;
+        writeln!(f, "| stream holds | p50 | p99 |")?;
+        writeln!(f, "|---|---:|---:|")?;
+        for (name, m) in [
+            ("1 event", &l.scan_at_event_1_us),
+            ("50 events", &l.scan_at_event_50_us),
+        ] {
+            writeln!(f, "| {name} | {:.1} | {:.1} |", m.p50, m.p99)?;
+        }
+        writeln!(
+            f,
+            "scan at event 50 / event 1 (p50): {:.2}x",
+            l.scan_p50_ratio
+        )?;
         writeln!(f)?;
         let s = &self.storage;
         writeln!(
@@ -1068,6 +1119,8 @@ mod tests {
         assert_eq!(l.tracking_at_event_1_us.samples, 1, "{l:?}");
         assert_eq!(l.long_stream_events, 50, "{l:?}");
         assert!(l.p50_ratio > 0.0, "{l:?}");
+        assert_eq!(l.scan_at_event_50_us.samples, 1, "{l:?}");
+        assert!(l.scan_p50_ratio > 0.0, "{l:?}");
         assert!(report.component_native_ratio > 0.0);
         assert!(report.storage.sqlite_bytes > 0);
         assert_eq!(report.storage.delivered_orders, 6);
