@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use criterion::{Criterion, criterion_group, criterion_main};
 use order_core::app::memory::MemoryPorts;
 use order_core::app::ports::{Clock, StoredEvent};
+use order_core::domain::codec;
 use order_core::domain::order::{Order, OrderEvent, OrderStatus, PlaceOrder};
 use order_core::domain::values::{Address, OrderItemInput, PaymentMethod, ShipmentStatus};
 
@@ -100,6 +101,14 @@ fn bench(c: &mut Criterion) {
     let mut decode = c.benchmark_group("decode a delivered order's stream");
     decode.bench_function("serde, internally tagged", |b| {
         b.iter(|| serde_tagged(black_box(&stream)))
+    });
+    decode.bench_function("streamed by the stored type", |b| {
+        b.iter(|| {
+            black_box(&stream)
+                .iter()
+                .map(|e| codec::decode::<OrderEvent>(&e.event_type, &e.payload).expect("decodes"))
+                .collect::<Vec<_>>()
+        })
     });
     decode.finish();
 

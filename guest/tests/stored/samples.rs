@@ -137,7 +137,9 @@ pub fn order_events() -> Vec<OrderEvent> {
             note: s("gift wrap"),
             recorded_at: AT + 12,
         },
-        SagaStarted { started_at: AT + 13 },
+        SagaStarted {
+            started_at: AT + 13,
+        },
         SagaStepStarted {
             step,
             attempt: 1,
