@@ -4,9 +4,9 @@
 //! facts derived from the events (each in a stream of its own).
 
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use super::ports::{AppendBatch, Env, NewEvent, StoreError, StoredEvent, StreamAppend};
+use crate::domain::codec::{self, Tagged};
 use crate::domain::metrics::{MetricEvent, metrics_tag};
 use crate::domain::order::{Order, OrderEvent};
 use crate::domain::returns::{Return, ReturnEvent};
@@ -51,11 +51,11 @@ pub(crate) fn storage(e: StoreError) -> DomainError {
     }
 }
 
-fn decode<E: DeserializeOwned>(events: &[StoredEvent]) -> DomainResult<Vec<E>> {
+fn decode<E: Tagged>(events: &[StoredEvent]) -> DomainResult<Vec<E>> {
     events
         .iter()
         .map(|e| {
-            serde_json::from_str(&e.payload).map_err(|err| {
+            codec::decode(&e.event_type, &e.payload).map_err(|err| {
                 DomainError::Storage(format!(
                     "event {} of stream {} cannot be read: {err}",
                     e.version, e.stream_id
@@ -221,7 +221,7 @@ impl Write {
             stream_id: order_stream(&after.order_id),
             expected_version: before.map_or(0, |o| o.version),
             tags,
-            events: events.iter().map(|e| encode(&e.event_type(), e)).collect(),
+            events: events.iter().map(|e| encode(e.event_type(), e)).collect(),
             state: None,
         });
         self.batch

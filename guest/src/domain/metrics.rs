@@ -11,36 +11,28 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Serialize};
-
 use super::values::{Currency, Money, Timestamp, utc_date};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
-pub enum MetricEvent {
-    OrderCounted {
-        order_id: String,
-        total: Money,
-    },
-    CancellationCounted {
-        order_id: String,
-        currency: Currency,
-    },
-    RefundCounted {
-        return_id: String,
-        amount: Money,
-    },
+crate::tagged_enum! {
+    #[tag("type", event_type)]
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub enum MetricEvent {
+        OrderCounted = "order-counted" {
+            order_id: String,
+            total: Money,
+        },
+        CancellationCounted = "cancellation-counted" {
+            order_id: String,
+            currency: Currency,
+        },
+        RefundCounted = "refund-counted" {
+            return_id: String,
+            amount: Money,
+        },
+    }
 }
 
 impl MetricEvent {
-    pub fn event_type(&self) -> &'static str {
-        match self {
-            MetricEvent::OrderCounted { .. } => "order-counted",
-            MetricEvent::CancellationCounted { .. } => "cancellation-counted",
-            MetricEvent::RefundCounted { .. } => "refund-counted",
-        }
-    }
-
     /// What the fact counts: a kind and the id of the order or return it
     /// is about. Two facts with one key are one fact told twice.
     pub fn key(&self) -> (&'static str, &str) {

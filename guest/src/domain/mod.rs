@@ -3,6 +3,7 @@
 //! by applying events (`apply`/`fold`).
 
 pub mod cases;
+pub mod codec;
 pub mod error;
 pub mod metrics;
 pub mod order;

@@ -18,253 +18,245 @@ pub struct ItemQuantity {
     pub quantity: u32,
 }
 
-/// Everything that happens to an order, including the progress of its
-/// fulfilment saga (the saga's events live in the order's stream).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
-pub enum OrderEvent {
-    DraftCreated {
-        order_id: String,
-        customer_id: String,
-        items: Vec<OrderItem>,
-        shipping_address: Option<Address>,
-        billing_address: Option<Address>,
-        payment_method: Option<PaymentMethod>,
-        created_at: Timestamp,
-    },
-    DraftUpdated {
-        items: Option<Vec<OrderItem>>,
-        shipping_address: Option<Address>,
-        billing_address: Option<Address>,
-        payment_method: Option<PaymentMethod>,
-        updated_at: Timestamp,
-    },
-    OrderPlaced {
-        order_id: String,
-        customer_id: String,
-        items: Vec<OrderItem>,
-        subtotal: Money,
-        tax: Money,
-        shipping_cost: Money,
-        total: Money,
-        shipping_address: Address,
-        billing_address: Address,
-        payment_method: PaymentMethod,
-        placed_at: Timestamp,
-    },
-    PaymentConfirmed {
-        order_id: String,
-        transaction_id: String,
-        amount_paid: Money,
-        confirmed_at: Timestamp,
-    },
-    InventoryAllocated {
-        order_id: String,
-        all_items_allocated: bool,
-        allocated_items: Vec<String>,
-        allocated_at: Timestamp,
-    },
-    OrderShipped {
-        order_id: String,
-        shipment_id: String,
-        carrier: CarrierCode,
-        tracking_number: String,
-        shipped_at: Timestamp,
-    },
-    OrderDelivered {
-        order_id: String,
-        delivered_at: Timestamp,
-        signed_by: Option<String>,
-    },
-    OrderCancelled {
-        order_id: String,
-        reason: String,
-        cancelled_by: String,
-        cancelled_at: Timestamp,
-    },
-    /// A return claims these quantities (kept here so that concurrent
-    /// returns of one order cannot claim the same items twice).
-    ReturnOpened {
-        return_id: String,
-        items: Vec<ItemQuantity>,
-        opened_at: Timestamp,
-    },
-    /// A denied or closed return gives its quantities back.
-    ReturnReleased {
-        return_id: String,
-        released_at: Timestamp,
-    },
-    /// Money went back to the customer: for a return, or for a cancellation.
-    OrderRefunded {
-        return_id: Option<String>,
-        amount: Money,
-        refunded_at: Timestamp,
-    },
-    OrderReturned {
-        order_id: String,
-        returned_at: Timestamp,
-    },
-    NoteRecorded {
-        note: String,
-        recorded_at: Timestamp,
-    },
-    SagaStarted {
-        started_at: Timestamp,
-    },
-    SagaStepStarted {
-        step: SagaStep,
-        attempt: u32,
-        started_at: Timestamp,
-        /// Until when this call is left to finish before it is presumed lost.
-        #[serde(default)]
-        lease_until: Timestamp,
-    },
-    SagaStepCompleted {
-        step: SagaStep,
-        outcome: StepOutcome,
-        completed_at: Timestamp,
-    },
-    SagaStepRetryScheduled {
-        step: SagaStep,
-        attempt: u32,
-        error: String,
-        retry_at: Timestamp,
-        /// The step's call may have taken effect (an answer in doubt, or an
-        /// earlier attempt never answered): the retry must learn its outcome.
-        #[serde(default)]
-        in_doubt: bool,
-    },
-    SagaStepFailed {
-        step: SagaStep,
-        reason: String,
-        failed_at: Timestamp,
-        /// The step's call may have taken effect: its compensation first
-        /// learns the outcome under the action's key.
-        #[serde(default)]
-        in_doubt: bool,
-        /// Another path failed the step while the saga's own call for it was
-        /// still out: the call keeps its lease, and is waited for.
-        #[serde(default)]
-        call_out: bool,
-    },
-    CompensationStarted {
-        step: SagaStep,
-        attempt: u32,
-        started_at: Timestamp,
-        /// Until when this call is left to finish before it is presumed lost.
-        #[serde(default)]
-        lease_until: Timestamp,
-    },
-    CompensationCompleted {
-        step: SagaStep,
-        detail: String,
-        completed_at: Timestamp,
-    },
-    CompensationSkipped {
-        step: SagaStep,
-        reason: String,
-        skipped_at: Timestamp,
-    },
-    CompensationRetryScheduled {
-        step: SagaStep,
-        attempt: u32,
-        error: String,
-        retry_at: Timestamp,
-    },
-    /// A compensation ran out of attempts or was refused: the saga reports
-    /// `compensation-failed` and keeps retrying at the longest delay.
-    CompensationStalled {
-        step: SagaStep,
-        attempt: u32,
-        error: String,
-        retry_at: Timestamp,
-    },
-    /// A compensation was refused for good (repeating it under the same key
-    /// cannot succeed): the saga goes on with the other compensations and
-    /// ends `compensation-failed`, with a ticket for people to finish it.
-    CompensationFailed {
-        step: SagaStep,
-        error: String,
-        failed_at: Timestamp,
-    },
-    /// The carrier reported a shipment for the order before the order could
-    /// ship (not yet paid or allocated): kept for the saga, which ships with
-    /// it instead of booking a second one, or cancels it with the order.
-    CarrierBookingReceived {
-        shipment_id: String,
-        carrier: CarrierCode,
-        tracking_number: String,
-        received_at: Timestamp,
-    },
-    /// People must be told (a support ticket): recorded in the same write as
-    /// the decision that needs it, and retried by the saga until done.
-    ObligationRecorded {
-        /// The ticket's idempotency key; names the obligation.
-        key: String,
-        issue: String,
-        urgent: bool,
-        recorded_at: Timestamp,
-    },
-    ObligationStarted {
-        key: String,
-        attempt: u32,
-        started_at: Timestamp,
-        lease_until: Timestamp,
-    },
-    ObligationRetryScheduled {
-        key: String,
-        attempt: u32,
-        error: String,
-        retry_at: Timestamp,
-        /// Customer service refused the ticket for good under the key it
-        /// was asked with: the next attempt asks under a new key.
-        #[serde(default)]
-        refused: bool,
-    },
-    ObligationFulfilled {
-        key: String,
-        ticket_id: String,
-        fulfilled_at: Timestamp,
-    },
-    /// A customer notification could not be sent; the order is not undone.
-    NotificationGaveUp {
-        step: SagaStep,
-        reason: String,
-        gave_up_at: Timestamp,
-    },
-    SagaCompleted {
-        shipment_id: String,
-        tracking_number: String,
-        completed_at: Timestamp,
-    },
-    SagaCompensated {
-        failed_step: Option<SagaStep>,
-        reason: String,
-        completed_at: Timestamp,
-    },
-    /// The saga ended with compensations that people must finish.
-    SagaCompensationFailed {
-        failed_step: Option<SagaStep>,
-        reason: String,
-        pending: Vec<String>,
-        completed_at: Timestamp,
-    },
-    /// Someone asked the saga to retry now: every back-off it is waiting
-    /// out (a step's, a compensation's, an obligation's) ends at
-    /// `requested_at`. Attempts, leases and in-doubt calls are kept.
-    SagaRetryRequested {
-        requested_by: String,
-        requested_at: Timestamp,
-    },
-}
-
-impl OrderEvent {
-    /// The event's type as stored (`order-placed`, ...).
-    pub fn event_type(&self) -> String {
-        serde_json::to_value(self)
-            .ok()
-            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string))
-            .unwrap_or_default()
+crate::tagged_enum! {
+    #[tag("type", event_type)]
+    /// Everything that happens to an order, including the progress of its
+    /// fulfilment saga (the saga's events live in the order's stream).
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub enum OrderEvent {
+        DraftCreated = "draft-created" {
+            order_id: String,
+            customer_id: String,
+            items: Vec<OrderItem>,
+            shipping_address: Option<Address>,
+            billing_address: Option<Address>,
+            payment_method: Option<PaymentMethod>,
+            created_at: Timestamp,
+        },
+        DraftUpdated = "draft-updated" {
+            items: Option<Vec<OrderItem>>,
+            shipping_address: Option<Address>,
+            billing_address: Option<Address>,
+            payment_method: Option<PaymentMethod>,
+            updated_at: Timestamp,
+        },
+        OrderPlaced = "order-placed" {
+            order_id: String,
+            customer_id: String,
+            items: Vec<OrderItem>,
+            subtotal: Money,
+            tax: Money,
+            shipping_cost: Money,
+            total: Money,
+            shipping_address: Address,
+            billing_address: Address,
+            payment_method: PaymentMethod,
+            placed_at: Timestamp,
+        },
+        PaymentConfirmed = "payment-confirmed" {
+            order_id: String,
+            transaction_id: String,
+            amount_paid: Money,
+            confirmed_at: Timestamp,
+        },
+        InventoryAllocated = "inventory-allocated" {
+            order_id: String,
+            all_items_allocated: bool,
+            allocated_items: Vec<String>,
+            allocated_at: Timestamp,
+        },
+        OrderShipped = "order-shipped" {
+            order_id: String,
+            shipment_id: String,
+            carrier: CarrierCode,
+            tracking_number: String,
+            shipped_at: Timestamp,
+        },
+        OrderDelivered = "order-delivered" {
+            order_id: String,
+            delivered_at: Timestamp,
+            signed_by: Option<String>,
+        },
+        OrderCancelled = "order-cancelled" {
+            order_id: String,
+            reason: String,
+            cancelled_by: String,
+            cancelled_at: Timestamp,
+        },
+        /// A return claims these quantities (kept here so that concurrent
+        /// returns of one order cannot claim the same items twice).
+        ReturnOpened = "return-opened" {
+            return_id: String,
+            items: Vec<ItemQuantity>,
+            opened_at: Timestamp,
+        },
+        /// A denied or closed return gives its quantities back.
+        ReturnReleased = "return-released" {
+            return_id: String,
+            released_at: Timestamp,
+        },
+        /// Money went back to the customer: for a return, or for a cancellation.
+        OrderRefunded = "order-refunded" {
+            return_id: Option<String>,
+            amount: Money,
+            refunded_at: Timestamp,
+        },
+        OrderReturned = "order-returned" {
+            order_id: String,
+            returned_at: Timestamp,
+        },
+        NoteRecorded = "note-recorded" {
+            note: String,
+            recorded_at: Timestamp,
+        },
+        SagaStarted = "saga-started" {
+            started_at: Timestamp,
+        },
+        SagaStepStarted = "saga-step-started" {
+            step: SagaStep,
+            attempt: u32,
+            started_at: Timestamp,
+            /// Until when this call is left to finish before it is presumed lost.
+            #[serde(default)]
+            lease_until: Timestamp,
+        },
+        SagaStepCompleted = "saga-step-completed" {
+            step: SagaStep,
+            outcome: StepOutcome => "crate::domain::codec::tag_first",
+            completed_at: Timestamp,
+        },
+        SagaStepRetryScheduled = "saga-step-retry-scheduled" {
+            step: SagaStep,
+            attempt: u32,
+            error: String,
+            retry_at: Timestamp,
+            /// The step's call may have taken effect (an answer in doubt, or an
+            /// earlier attempt never answered): the retry must learn its outcome.
+            #[serde(default)]
+            in_doubt: bool,
+        },
+        SagaStepFailed = "saga-step-failed" {
+            step: SagaStep,
+            reason: String,
+            failed_at: Timestamp,
+            /// The step's call may have taken effect: its compensation first
+            /// learns the outcome under the action's key.
+            #[serde(default)]
+            in_doubt: bool,
+            /// Another path failed the step while the saga's own call for it was
+            /// still out: the call keeps its lease, and is waited for.
+            #[serde(default)]
+            call_out: bool,
+        },
+        CompensationStarted = "compensation-started" {
+            step: SagaStep,
+            attempt: u32,
+            started_at: Timestamp,
+            /// Until when this call is left to finish before it is presumed lost.
+            #[serde(default)]
+            lease_until: Timestamp,
+        },
+        CompensationCompleted = "compensation-completed" {
+            step: SagaStep,
+            detail: String,
+            completed_at: Timestamp,
+        },
+        CompensationSkipped = "compensation-skipped" {
+            step: SagaStep,
+            reason: String,
+            skipped_at: Timestamp,
+        },
+        CompensationRetryScheduled = "compensation-retry-scheduled" {
+            step: SagaStep,
+            attempt: u32,
+            error: String,
+            retry_at: Timestamp,
+        },
+        /// A compensation ran out of attempts or was refused: the saga reports
+        /// `compensation-failed` and keeps retrying at the longest delay.
+        CompensationStalled = "compensation-stalled" {
+            step: SagaStep,
+            attempt: u32,
+            error: String,
+            retry_at: Timestamp,
+        },
+        /// A compensation was refused for good (repeating it under the same key
+        /// cannot succeed): the saga goes on with the other compensations and
+        /// ends `compensation-failed`, with a ticket for people to finish it.
+        CompensationFailed = "compensation-failed" {
+            step: SagaStep,
+            error: String,
+            failed_at: Timestamp,
+        },
+        /// The carrier reported a shipment for the order before the order could
+        /// ship (not yet paid or allocated): kept for the saga, which ships with
+        /// it instead of booking a second one, or cancels it with the order.
+        CarrierBookingReceived = "carrier-booking-received" {
+            shipment_id: String,
+            carrier: CarrierCode,
+            tracking_number: String,
+            received_at: Timestamp,
+        },
+        /// People must be told (a support ticket): recorded in the same write as
+        /// the decision that needs it, and retried by the saga until done.
+        ObligationRecorded = "obligation-recorded" {
+            /// The ticket's idempotency key; names the obligation.
+            key: String,
+            issue: String,
+            urgent: bool,
+            recorded_at: Timestamp,
+        },
+        ObligationStarted = "obligation-started" {
+            key: String,
+            attempt: u32,
+            started_at: Timestamp,
+            lease_until: Timestamp,
+        },
+        ObligationRetryScheduled = "obligation-retry-scheduled" {
+            key: String,
+            attempt: u32,
+            error: String,
+            retry_at: Timestamp,
+            /// Customer service refused the ticket for good under the key it
+            /// was asked with: the next attempt asks under a new key.
+            #[serde(default)]
+            refused: bool,
+        },
+        ObligationFulfilled = "obligation-fulfilled" {
+            key: String,
+            ticket_id: String,
+            fulfilled_at: Timestamp,
+        },
+        /// A customer notification could not be sent; the order is not undone.
+        NotificationGaveUp = "notification-gave-up" {
+            step: SagaStep,
+            reason: String,
+            gave_up_at: Timestamp,
+        },
+        SagaCompleted = "saga-completed" {
+            shipment_id: String,
+            tracking_number: String,
+            completed_at: Timestamp,
+        },
+        SagaCompensated = "saga-compensated" {
+            failed_step: Option<SagaStep>,
+            reason: String,
+            completed_at: Timestamp,
+        },
+        /// The saga ended with compensations that people must finish.
+        SagaCompensationFailed = "saga-compensation-failed" {
+            failed_step: Option<SagaStep>,
+            reason: String,
+            pending: Vec<String>,
+            completed_at: Timestamp,
+        },
+        /// Someone asked the saga to retry now: every back-off it is waiting
+        /// out (a step's, a compensation's, an obligation's) ends at
+        /// `requested_at`. Attempts, leases and in-doubt calls are kept.
+        SagaRetryRequested = "saga-retry-requested" {
+            requested_by: String,
+            requested_at: Timestamp,
+        },
     }
 }
 

@@ -21,93 +21,78 @@ pub struct ReturnItem {
     pub condition: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
-pub enum ReturnEvent {
-    ReturnRequested {
-        return_id: String,
-        order_id: String,
-        customer_id: String,
-        return_items: Vec<ReturnItem>,
-        return_reason: ReturnReason,
-        comments: Option<String>,
-        requested_at: Timestamp,
-    },
-    ReturnApproved {
-        return_id: String,
-        approved_by: String,
-        return_label: Option<String>,
-        approved_at: Timestamp,
-    },
-    ReturnDenied {
-        return_id: String,
-        denied_by: String,
-        reason: String,
-        denied_at: Timestamp,
-    },
-    ReturnShipped {
-        return_id: String,
-        carrier: CarrierCode,
-        tracking_number: String,
-        shipped_at: Timestamp,
-    },
-    ReturnReceived {
-        return_id: String,
-        received_at: Timestamp,
-        condition: String,
-        all_items_received: bool,
-    },
-    RefundProcessed {
-        return_id: String,
-        order_id: String,
-        refund_amount: Money,
-        refund_method: PaymentMethod,
-        processed_at: Timestamp,
-    },
-    ReturnClosed {
-        return_id: String,
-        reason: String,
-        closed_at: Timestamp,
-    },
-    /// The gateway confirmed the refund asynchronously.
-    RefundCompleted {
-        return_id: String,
-        transaction_id: String,
-        refund_amount: Money,
-        refunded_at: Timestamp,
-    },
-    /// A refund is asked of the gateway under `key`: until the key is
-    /// answered for good (refunded, or refused) it is in doubt.
-    RefundStarted {
-        return_id: String,
-        refund_amount: Money,
-        key: String,
-        started_at: Timestamp,
-    },
-    /// The gateway refused the refund under its key for good: nothing was
-    /// refunded, and it is no longer in doubt.
-    RefundRefused {
-        return_id: String,
-        refund_amount: Money,
-        reason: String,
-        refused_at: Timestamp,
-    },
-}
-
-impl ReturnEvent {
-    pub fn event_type(&self) -> &'static str {
-        match self {
-            ReturnEvent::ReturnRequested { .. } => "return-requested",
-            ReturnEvent::ReturnApproved { .. } => "return-approved",
-            ReturnEvent::ReturnDenied { .. } => "return-denied",
-            ReturnEvent::ReturnShipped { .. } => "return-shipped",
-            ReturnEvent::ReturnReceived { .. } => "return-received",
-            ReturnEvent::RefundProcessed { .. } => "refund-processed",
-            ReturnEvent::ReturnClosed { .. } => "return-closed",
-            ReturnEvent::RefundCompleted { .. } => "refund-completed",
-            ReturnEvent::RefundStarted { .. } => "refund-started",
-            ReturnEvent::RefundRefused { .. } => "refund-refused",
-        }
+crate::tagged_enum! {
+    #[tag("type", event_type)]
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub enum ReturnEvent {
+        ReturnRequested = "return-requested" {
+            return_id: String,
+            order_id: String,
+            customer_id: String,
+            return_items: Vec<ReturnItem>,
+            return_reason: ReturnReason,
+            comments: Option<String>,
+            requested_at: Timestamp,
+        },
+        ReturnApproved = "return-approved" {
+            return_id: String,
+            approved_by: String,
+            return_label: Option<String>,
+            approved_at: Timestamp,
+        },
+        ReturnDenied = "return-denied" {
+            return_id: String,
+            denied_by: String,
+            reason: String,
+            denied_at: Timestamp,
+        },
+        ReturnShipped = "return-shipped" {
+            return_id: String,
+            carrier: CarrierCode,
+            tracking_number: String,
+            shipped_at: Timestamp,
+        },
+        ReturnReceived = "return-received" {
+            return_id: String,
+            received_at: Timestamp,
+            condition: String,
+            all_items_received: bool,
+        },
+        RefundProcessed = "refund-processed" {
+            return_id: String,
+            order_id: String,
+            refund_amount: Money,
+            refund_method: PaymentMethod,
+            processed_at: Timestamp,
+        },
+        ReturnClosed = "return-closed" {
+            return_id: String,
+            reason: String,
+            closed_at: Timestamp,
+        },
+        /// The gateway confirmed the refund asynchronously.
+        RefundCompleted = "refund-completed" {
+            return_id: String,
+            transaction_id: String,
+            refund_amount: Money,
+            refunded_at: Timestamp,
+        },
+        /// A refund is asked of the gateway under `key`: until the key is
+        /// answered for good (refunded, or refused) it is in doubt.
+        RefundStarted = "refund-started" {
+            return_id: String,
+            refund_amount: Money,
+            key: String,
+            started_at: Timestamp,
+        },
+        /// The gateway refused the refund under its key for good: nothing was
+        /// refunded, and it is no longer in doubt.
+        RefundRefused = "refund-refused" {
+            return_id: String,
+            refund_amount: Money,
+            reason: String,
+            refused_at: Timestamp,
+        },
     }
 }
 

@@ -39,47 +39,38 @@ pub struct TrackingEntry {
     pub description: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
-pub enum ShipmentEvent {
-    ShipmentCreated {
-        shipment_id: String,
-        order_id: String,
-        carrier: CarrierCode,
-        tracking_number: String,
-        shipping_address: Address,
-        items: Vec<ShipmentItem>,
-        created_at: Timestamp,
-    },
-    TrackingUpdated {
-        shipment_id: String,
-        status: ShipmentStatus,
-        location: Option<String>,
-        description: String,
-        updated_at: Timestamp,
-    },
-    ShipmentDelivered {
-        shipment_id: String,
-        order_id: String,
-        delivered_at: Timestamp,
-        signed_by: Option<String>,
-    },
-    ShipmentFailed {
-        shipment_id: String,
-        order_id: String,
-        reason: String,
-        failed_at: Timestamp,
-    },
-}
-
-impl ShipmentEvent {
-    pub fn event_type(&self) -> &'static str {
-        match self {
-            ShipmentEvent::ShipmentCreated { .. } => "shipment-created",
-            ShipmentEvent::TrackingUpdated { .. } => "tracking-updated",
-            ShipmentEvent::ShipmentDelivered { .. } => "shipment-delivered",
-            ShipmentEvent::ShipmentFailed { .. } => "shipment-failed",
-        }
+crate::tagged_enum! {
+    #[tag("type", event_type)]
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub enum ShipmentEvent {
+        ShipmentCreated = "shipment-created" {
+            shipment_id: String,
+            order_id: String,
+            carrier: CarrierCode,
+            tracking_number: String,
+            shipping_address: Address,
+            items: Vec<ShipmentItem>,
+            created_at: Timestamp,
+        },
+        TrackingUpdated = "tracking-updated" {
+            shipment_id: String,
+            status: ShipmentStatus,
+            location: Option<String>,
+            description: String,
+            updated_at: Timestamp,
+        },
+        ShipmentDelivered = "shipment-delivered" {
+            shipment_id: String,
+            order_id: String,
+            delivered_at: Timestamp,
+            signed_by: Option<String>,
+        },
+        ShipmentFailed = "shipment-failed" {
+            shipment_id: String,
+            order_id: String,
+            reason: String,
+            failed_at: Timestamp,
+        },
     }
 }
 

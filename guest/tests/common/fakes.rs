@@ -730,7 +730,7 @@ impl World {
                     events: events
                         .iter()
                         .map(|e| NewEvent {
-                            event_type: e.event_type(),
+                            event_type: e.event_type().to_string(),
                             payload: serde_json::to_string(e).unwrap(),
                         })
                         .collect(),

@@ -16,8 +16,6 @@ mod policy;
 mod report;
 mod state;
 
-use serde::{Deserialize, Serialize};
-
 pub use answers::*;
 pub use next::*;
 pub use policy::*;
@@ -64,22 +62,24 @@ impl SagaStep {
     }
 }
 
-/// What a completed step produced.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum StepOutcome {
-    Paid {
-        transaction_id: String,
-        amount: Money,
-    },
-    Allocated {
-        all_items_allocated: bool,
-    },
-    ShipmentBooked {
-        shipment_id: String,
-        carrier: CarrierCode,
-        tracking_number: String,
-        estimated_delivery: Option<Timestamp>,
-    },
-    Notified,
+crate::tagged_enum! {
+    #[tag("kind", kind)]
+    /// What a completed step produced.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub enum StepOutcome {
+        Paid = "paid" {
+            transaction_id: String,
+            amount: Money,
+        },
+        Allocated = "allocated" {
+            all_items_allocated: bool,
+        },
+        ShipmentBooked = "shipment-booked" {
+            shipment_id: String,
+            carrier: CarrierCode,
+            tracking_number: String,
+            estimated_delivery: Option<Timestamp>,
+        },
+        Notified = "notified",
+    }
 }
