@@ -565,6 +565,30 @@ mod tests {
         (control, Memo::default())
     }
 
+    /// 200 payments over the keys `k0`..`k49`, each in turn, through one
+    /// memo; `effect` runs for every call that takes effect.
+    fn charge_fifty_keys_four_times(control: &SimControl, mut effect: impl FnMut()) {
+        let mut memo = Memo::default();
+        for i in 0..200 {
+            let _: Result<(), ExternalError> = control.run(
+                Operation::ProcessPayment,
+                &format!("k{}", i % 50),
+                0,
+                &(),
+                &mut memo,
+                || {
+                    effect();
+                    Ok(())
+                },
+            );
+        }
+    }
+
+    /// The outcome of every logged call, in order.
+    fn outcomes(control: &SimControl) -> Vec<CallOutcome> {
+        control.log().entries().iter().map(|e| e.outcome).collect()
+    }
+
     /// The call log, a line per call.
     fn log_lines(control: &SimControl) -> Vec<String> {
         control
@@ -649,18 +673,8 @@ mod tests {
                     },
                 )
                 .unwrap();
-            let mut memo = Memo::default();
-            for i in 0..200 {
-                let _: Result<(), ExternalError> = control.run(
-                    Operation::ProcessPayment,
-                    &format!("k{}", i % 50),
-                    0,
-                    &(),
-                    &mut memo,
-                    || Ok(()),
-                );
-            }
-            control.log().entries().iter().map(|e| e.outcome).collect()
+            charge_fifty_keys_four_times(&control, || {});
+            outcomes(&control)
         };
         let first = run();
         assert_eq!(first, run());
@@ -724,23 +738,9 @@ mod tests {
         let run = || -> (Vec<CallOutcome>, u32) {
             let control = control();
             control.set_fault_plan("payment=lost:0.4".parse().unwrap());
-            let mut memo = Memo::default();
             let mut effects = 0;
-            for i in 0..200 {
-                let _: Result<(), ExternalError> = control.run(
-                    Operation::ProcessPayment,
-                    &format!("k{}", i % 50),
-                    0,
-                    &(),
-                    &mut memo,
-                    || {
-                        effects += 1;
-                        Ok(())
-                    },
-                );
-            }
-            let outcomes = control.log().entries().iter().map(|e| e.outcome).collect();
-            (outcomes, effects)
+            charge_fifty_keys_four_times(&control, || effects += 1);
+            (outcomes(&control), effects)
         };
         let (first, effects) = run();
         assert_eq!(run().0, first);
