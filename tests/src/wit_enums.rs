@@ -110,23 +110,29 @@ pub(crate) fn from_impl(out: &mut String, from: &str, to: &str, e: &Enum) {
     let _ = writeln!(out, "        }}\n    }}\n}}");
 }
 
+/// The type `name` of the interface `iface`.
+pub(crate) fn find_type<'a>(resolve: &'a Resolve, iface: &str, name: &str) -> Result<&'a TypeDef> {
+    resolve
+        .types
+        .iter()
+        .map(|(_, t)| t)
+        .find(|t| {
+            t.name.as_deref() == Some(name)
+                && matches!(t.owner, TypeOwner::Interface(i)
+                    if resolve.interfaces[i].name.as_deref() == Some(iface))
+        })
+        .with_context(|| format!("no type {name} in interface {iface}"))
+}
+
 /// The enum `name` of the interface `iface`, with its type definition.
 pub(crate) fn find_enum<'a>(
     resolve: &'a Resolve,
     iface: &str,
     name: &str,
 ) -> Result<(&'a TypeDef, &'a Enum)> {
-    let (id, ty) = resolve
-        .types
-        .iter()
-        .find(|(_, t)| {
-            t.name.as_deref() == Some(name)
-                && matches!(t.owner, TypeOwner::Interface(i)
-                    if resolve.interfaces[i].name.as_deref() == Some(iface))
-        })
-        .with_context(|| format!("no enum {name} in interface {iface}"))?;
+    let ty = find_type(resolve, iface, name)?;
     let TypeDefKind::Enum(e) = &ty.kind else {
-        bail!("{iface}.{name} is not an enum ({id:?})");
+        bail!("{iface}.{name} is not an enum");
     };
     Ok((ty, e))
 }

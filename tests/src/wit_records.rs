@@ -22,7 +22,7 @@ use anyhow::{Context as _, Result, bail};
 use wit_parser::{Record, Resolve, Type, TypeDef, TypeDefKind, TypeOwner};
 
 use crate::wit_docs::load_package;
-use crate::wit_enums::{API_ENUMS, camel, docs, header};
+use crate::wit_enums::{API_ENUMS, camel, docs, find_type, header};
 
 /// The command that regenerates the file, quoted in its header and in the
 /// staleness test's message.
@@ -455,26 +455,25 @@ impl Wire {
         }
     }
 
-    /// The expression that converts `expr` either way.
-    fn convert(&self, expr: &str) -> String {
+    /// How the value changes type between the binding and the shape, in
+    /// the words of `dto::fields` (`None`: it is the same value).
+    fn way(&self) -> Result<Option<&'static str>> {
         if !self.converts() {
-            return expr.to_owned();
+            return Ok(None);
         }
-        match self {
-            Wire::Named(_) => format!("{expr}.into()"),
-            Wire::Option(inner) => match **inner {
-                Wire::Named(_) => format!("{expr}.map(Into::into)"),
-                _ => format!("{expr}.map(|v| {})", inner.convert("v")),
+        Ok(Some(match self {
+            Wire::Named(_) => "into",
+            Wire::Option(inner) => match &**inner {
+                Wire::Named(_) => "map",
+                Wire::List(item) if matches!(**item, Wire::Named(_)) => "map_each",
+                _ => bail!("no conversion for an option of {}", inner.rust()),
             },
-            Wire::List(inner) => match **inner {
-                Wire::Named(_) => format!("{expr}.into_iter().map(Into::into).collect()"),
-                _ => format!(
-                    "{expr}.into_iter().map(|v| {}).collect()",
-                    inner.convert("v")
-                ),
+            Wire::List(inner) => match &**inner {
+                Wire::Named(_) => "each",
+                _ => bail!("no conversion for a list of {}", inner.rust()),
             },
-            Wire::Plain(_) | Wire::Time => expr.to_owned(),
-        }
+            Wire::Plain(_) | Wire::Time => unreachable!("a plain value does not convert"),
+        }))
     }
 }
 
@@ -554,16 +553,7 @@ fn find_record<'a>(
     iface: &str,
     name: &str,
 ) -> Result<(&'a TypeDef, &'a Record)> {
-    let ty = resolve
-        .types
-        .iter()
-        .map(|(_, t)| t)
-        .find(|t| {
-            t.name.as_deref() == Some(name)
-                && matches!(t.owner, TypeOwner::Interface(i)
-                    if resolve.interfaces[i].name.as_deref() == Some(iface))
-        })
-        .with_context(|| format!("no record {name} in interface {iface}"))?;
+    let ty = find_type(resolve, iface, name)?;
     let TypeDefKind::Record(r) = &ty.kind else {
         bail!("{iface}.{name} is not a record");
     };
@@ -725,27 +715,20 @@ fn render_shape(
     }
     let _ = writeln!(out, "}}\n");
 
-    let assign = |out: &mut String, source: &str| {
-        for (snake, wire, from_path) in &fields {
-            if *from_path {
-                let _ = writeln!(out, "{snake},");
-            } else {
-                let expr = wire.convert(&format!("{source}.{snake}"));
-                let _ = writeln!(out, "{snake}: {expr},");
-            }
+    let mut list = Vec::new();
+    for (snake, wire, from_path) in &fields {
+        if !*from_path {
+            list.push(match wire.way()? {
+                Some(way) => format!("{snake}: {way}"),
+                None => snake.clone(),
+            });
         }
-    };
+    }
     if shape.reads {
         if shape.from_path.is_empty() {
-            let _ = writeln!(
-                out,
-                "impl From<{}> for {wit} {{\n    fn from(value: {}) -> Self {{\n        Self {{",
-                shape.name, shape.name
-            );
-            let mut inner = String::new();
-            assign(&mut inner, "value");
-            indent(out, &inner, "            ");
-            let _ = writeln!(out, "        }}\n    }}\n}}\n");
+            let _ = writeln!(out, "by_fields!(impl From<{}> for {wit} {{", shape.name);
+            field_list(out, &list, "    ");
+            let _ = writeln!(out, "}});\n");
         } else {
             let params: Vec<String> = fields
                 .iter()
@@ -754,42 +737,38 @@ fn render_shape(
                 .collect();
             let _ = writeln!(
                 out,
-                "impl {} {{\n    /// The command, with {} from the route.\n    pub fn into_command(self, {}) -> {wit} {{\n        {wit} {{",
+                "by_fields!(impl {} {{\n    pub fn into_command(self, {}) -> {wit} {{",
                 shape.name,
-                fields
-                    .iter()
-                    .filter(|(_, _, p)| *p)
-                    .map(|(snake, _, _)| format!("`{snake}`"))
-                    .collect::<Vec<_>>()
-                    .join(" and "),
                 params.join(", ")
             );
-            let mut inner = String::new();
-            assign(&mut inner, "self");
-            indent(out, &inner, "            ");
-            let _ = writeln!(out, "        }}\n    }}\n}}\n");
+            field_list(out, &list, "        ");
+            let _ = writeln!(out, "    }}\n}});\n");
         }
     }
     if shape.answers {
         if !shape.from_path.is_empty() {
             bail!("{} answers with fields from the path", shape.name);
         }
-        let _ = writeln!(
-            out,
-            "impl From<{wit}> for {} {{\n    fn from(value: {wit}) -> Self {{\n        Self {{",
-            shape.name
-        );
-        let mut inner = String::new();
-        assign(&mut inner, "value");
-        indent(out, &inner, "            ");
-        let _ = writeln!(out, "        }}\n    }}\n}}\n");
+        let _ = writeln!(out, "by_fields!(impl From<{wit}> for {} {{", shape.name);
+        field_list(out, &list, "    ");
+        let _ = writeln!(out, "}});\n");
     }
     Ok(())
 }
 
-/// `text`'s lines, each after `prefix`.
-fn indent(out: &mut String, text: &str, prefix: &str) {
-    for line in text.lines() {
-        let _ = writeln!(out, "{prefix}{line}");
+/// The fields of a `by_fields!`, comma-separated, in lines of at most 100
+/// characters after `prefix`.
+fn field_list(out: &mut String, fields: &[String], prefix: &str) {
+    let mut line = String::new();
+    for field in fields {
+        if !line.is_empty() && prefix.len() + line.len() + field.len() + 2 > 100 {
+            let _ = writeln!(out, "{prefix}{}", line.trim_end());
+            line.clear();
+        }
+        line.push_str(field);
+        line.push_str(", ");
+    }
+    if !line.is_empty() {
+        let _ = writeln!(out, "{prefix}{}", line.trim_end());
     }
 }

@@ -108,11 +108,9 @@ fn reply(status: u16, body: Value) -> Reply {
 /// closes each after one answer, and records every request. Dropping it
 /// stops it and joins its thread.
 struct Stub {
-    addr: SocketAddr,
+    server: Local,
     requests: Arc<Mutex<Vec<Recorded>>>,
-    stopping: Arc<AtomicBool>,
     wake: mpsc::Sender<()>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl Stub {
@@ -134,39 +132,22 @@ impl Stub {
     }
 
     fn start(respond: impl Fn(&Recorded) -> Reply + Send + 'static) -> Stub {
-        let listener = {
-            let _ports = ports();
-            TcpListener::bind("127.0.0.1:0").unwrap()
-        };
-        let addr = listener.local_addr().unwrap();
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let stopping = Arc::new(AtomicBool::new(false));
         let (wake, woken) = mpsc::channel();
-        let thread = {
-            let requests = requests.clone();
-            let stopping = stopping.clone();
-            std::thread::spawn(move || {
-                for stream in listener.incoming() {
-                    if stopping.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    // A client that broke off is the client's business.
-                    let _ = serve(stream, &respond, &requests, &woken);
-                }
-            })
-        };
+        let recorded = requests.clone();
+        let server = Local::start(move |stream| {
+            // A client that broke off is the client's business.
+            let _ = serve(stream, &respond, &recorded, &woken);
+        });
         Stub {
-            addr,
+            server,
             requests,
-            stopping,
             wake,
-            thread: Some(thread),
         }
     }
 
     fn base_url(&self) -> String {
-        format!("http://{}/api", self.addr)
+        self.server.base_url()
     }
 
     fn config(&self) -> HttpBackendConfig {
@@ -182,12 +163,70 @@ impl Stub {
 
 impl Drop for Stub {
     fn drop(&mut self) {
-        self.stopping.store(true, Ordering::SeqCst);
-        // Ends a `Hang`, then unblocks `accept` so the loop sees the flag.
+        // Ends a `Hang` before the server stops (a field, dropped next).
+        self.server.stopping.store(true, Ordering::SeqCst);
         let _ = self.wake.send(());
+    }
+}
+
+/// A server on 127.0.0.1 that hands each connection to `accept`, in turn,
+/// on one thread. Dropping it stops the loop and joins the thread (and with
+/// it whatever `accept` owns).
+struct Local {
+    addr: SocketAddr,
+    stopping: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Local {
+    fn start(mut accept: impl FnMut(TcpStream) + Send + 'static) -> Local {
+        let listener = {
+            let _ports = ports();
+            TcpListener::bind("127.0.0.1:0").unwrap()
+        };
+        let addr = listener.local_addr().unwrap();
+        let stopping = Arc::new(AtomicBool::new(false));
+        let stop = stopping.clone();
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                accept(stream);
+            }
+        });
+        Local {
+            addr,
+            stopping,
+            thread: Some(thread),
+        }
+    }
+
+    fn base_url(&self) -> String {
+        format!("http://{}/api", self.addr)
+    }
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        // Unblocks `accept` so the loop sees the flag.
         let _ = TcpStream::connect(self.addr);
         if let Some(thread) = self.thread.take() {
             thread.join().unwrap();
+        }
+    }
+}
+
+/// Threads joined when dropped.
+#[derive(Default)]
+struct Joined(Vec<JoinHandle<()>>);
+
+impl Drop for Joined {
+    fn drop(&mut self) {
+        for handler in self.0.drain(..) {
+            let _ = handler.join();
         }
     }
 }
@@ -1130,74 +1169,38 @@ type Effects = Arc<Mutex<Vec<String>>>;
 /// per connection, so a late answer holds up nothing else. Dropping it
 /// stops it.
 struct FakeServices {
-    addr: SocketAddr,
+    server: Local,
     effects: Effects,
-    stopping: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl FakeServices {
     fn start(lost_path: &'static str, late: Duration, down_for: usize) -> Self {
-        let listener = {
-            let _ports = ports();
-            TcpListener::bind("127.0.0.1:0").unwrap()
-        };
-        let addr = listener.local_addr().unwrap();
         let effects: Effects = Arc::default();
-        let stopping = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let effects = effects.clone();
-            let stopping = stopping.clone();
-            std::thread::spawn(move || {
-                let answered: Arc<Mutex<HashMap<String, Value>>> = Arc::default();
-                let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-                let mut handlers = Vec::new();
-                for stream in listener.incoming() {
-                    if stopping.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    let (effects, answered, calls) =
-                        (effects.clone(), answered.clone(), calls.clone());
-                    handlers.push(std::thread::spawn(move || {
-                        let lost = Lost {
-                            path: lost_path,
-                            late,
-                            down_for,
-                            calls: &calls,
-                        };
-                        let _ = serve_fake(stream, &lost, &effects, &answered);
-                    }));
-                }
-                for handler in handlers {
-                    let _ = handler.join();
-                }
-            })
-        };
-        FakeServices {
-            addr,
-            effects,
-            stopping,
-            thread: Some(thread),
-        }
+        let recorded = effects.clone();
+        let answered: Arc<Mutex<HashMap<String, Value>>> = Arc::default();
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut handlers = Joined::default();
+        let server = Local::start(move |stream| {
+            let (effects, answered, calls) = (recorded.clone(), answered.clone(), calls.clone());
+            handlers.0.push(std::thread::spawn(move || {
+                let lost = Lost {
+                    path: lost_path,
+                    late,
+                    down_for,
+                    calls: &calls,
+                };
+                let _ = serve_fake(stream, &lost, &effects, &answered);
+            }));
+        });
+        FakeServices { server, effects }
     }
 
     fn base_url(&self) -> String {
-        format!("http://{}/api", self.addr)
+        self.server.base_url()
     }
 
     fn effects(&self) -> Vec<String> {
         self.effects.lock().unwrap().clone()
-    }
-}
-
-impl Drop for FakeServices {
-    fn drop(&mut self) {
-        self.stopping.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(self.addr);
-        if let Some(thread) = self.thread.take() {
-            thread.join().unwrap();
-        }
     }
 }
 

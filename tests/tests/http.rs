@@ -463,7 +463,10 @@ fn a_delivered_order_is_returned_approved_received_and_refunded() {
     let listed = server.get(&format!("/orders/{order_id}/returns"));
     assert_eq!(listed.json.as_array().unwrap().len(), 2);
 
-    let today = server.get(&format!("/metrics/daily?date={}", utc_date(now_ms())));
+    let today = server.get(&format!(
+        "/metrics/daily?date={}",
+        order_server::text::date(now_ms())
+    ));
     assert_eq!(today.status, 200, "{}", today.text);
     assert_eq!(today.json["order_count"], 1);
     assert_eq!(today.json["refund_count"], 1);
@@ -489,21 +492,6 @@ fn a_delivered_order_is_returned_approved_received_and_refunded() {
         );
     }
     assert_eq!(server.get("/healthz").json["status"], "ok");
-}
-
-/// `YYYY-MM-DD` of a UTC timestamp.
-fn utc_date(ms: u64) -> String {
-    let days = (ms / 86_400_000) as i64;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
 }
 
 // --- refused input ------------------------------------------------------------

@@ -12,7 +12,7 @@ use super::dto::{
     CancelOrderRequest, HistoryEntry, Order, PlaceOrderRequest, Placement, SagaReport, Shipment,
     UpdateDraftRequest,
 };
-use super::page::{PageParams, history_route};
+use super::page::{PageParams, history_route, view_route};
 use super::problem::{CommandProblems, JsonBody, Problem, ReadProblems};
 use super::{AppState, created};
 
@@ -184,23 +184,10 @@ fn same_placement(request: &PlaceOrderRequest, order: &Order) -> bool {
         && request.payment_method == order.payment_method
 }
 
-/// An order as it stands.
-#[utoipa::path(
-    get,
-    path = "/orders/{id}",
-    operation_id = "getOrder",
-    tag = "orders",
-    params(("id" = String, Path, description = "Order id (UUID)")),
-    responses((status = 200, body = Order), ReadProblems)
-)]
-pub async fn get(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<Order>, Problem> {
-    Ok(Json(
-        state.query(move |svc| svc.get_order(&id)).await?.into(),
-    ))
-}
+view_route!(
+    /// An order as it stands.
+    get, "/orders/{id}", "getOrder", "orders", "Order id (UUID)", Order, get_order
+);
 
 /// Edit a draft (`update-draft`): each field present replaces the draft's.
 #[utoipa::path(

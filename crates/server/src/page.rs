@@ -295,6 +295,29 @@ macro_rules! history_route {
 }
 pub(crate) use history_route;
 
+/// `GET <path>`: the resource `id` as it stands, read by the service's
+/// `$read` and answered as its JSON shape `$shape` (404 when unknown).
+macro_rules! view_route {
+    ($(#[doc = $doc:tt])* $name:ident, $path:tt, $operation:tt, $tag:tt, $what:tt, $shape:ident, $read:ident) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(
+            get,
+            path = $path,
+            operation_id = $operation,
+            tag = $tag,
+            params(("id" = String, Path, description = $what)),
+            responses((status = 200, body = $shape), ReadProblems)
+        )]
+        pub async fn $name(
+            State(state): State<AppState>,
+            Path(id): Path<String>,
+        ) -> Result<Json<$shape>, Problem> {
+            Ok(Json(state.query(move |svc| svc.$read(&id)).await?.into()))
+        }
+    };
+}
+pub(crate) use view_route;
+
 #[cfg(test)]
 mod tests {
     use super::*;

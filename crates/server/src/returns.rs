@@ -13,7 +13,7 @@ use super::dto::{
     ApproveReturnRequest, CloseReturnRequest, DenyReturnRequest, HistoryEntry,
     ProcessRefundRequest, ReceiveReturnRequest, RequestReturnRequest, Return, ShipReturnRequest,
 };
-use super::page::{PageParams, history_route};
+use super::page::{PageParams, history_route, view_route};
 use super::problem::{CommandProblems, JsonBody, Problem, ReadProblems};
 use super::{AppState, created};
 use order_runtime::bindings::returns::ReturnView;
@@ -87,23 +87,10 @@ pub async fn request(
     Ok(created(format!("/returns/{}", view.return_id), view))
 }
 
-/// A return as it stands.
-#[utoipa::path(
-    get,
-    path = "/returns/{id}",
-    operation_id = "getReturn",
-    tag = "returns",
-    params(("id" = String, Path, description = "Return id (UUID)")),
-    responses((status = 200, body = Return), ReadProblems)
-)]
-pub async fn get(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<Return>, Problem> {
-    Ok(Json(
-        state.query(move |svc| svc.get_return(&id)).await?.into(),
-    ))
-}
+view_route!(
+    /// A return as it stands.
+    get, "/returns/{id}", "getReturn", "returns", "Return id (UUID)", Return, get_return
+);
 
 history_route!(
     /// A return's history: every event of its stream, oldest first.

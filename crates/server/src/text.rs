@@ -64,35 +64,14 @@ fn minor(amount: u64, currency: &str) -> String {
 
 /// Milliseconds since the epoch as the UTC date `YYYY-MM-DD`.
 pub fn date(ms: u64) -> String {
-    let (year, month, day) = civil_from_days(ms / 86_400_000);
-    format!("{year:04}-{month:02}-{day:02}")
+    dto::time::format(ms)[..10].to_owned()
 }
 
 /// Milliseconds since the epoch as `YYYY-MM-DD HH:MM:SS UTC`.
 pub fn time(ms: u64) -> String {
-    let rest = (ms / 1000) % 86_400;
-    format!(
-        "{} {:02}:{:02}:{:02} UTC",
-        date(ms),
-        rest / 3600,
-        (rest / 60) % 60,
-        rest % 60
-    )
-}
-
-/// The proleptic Gregorian date `days` after 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`, for days on or after the epoch).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
+    // RFC 3339 with milliseconds: `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+    let rfc3339 = dto::time::format(ms);
+    format!("{} {} UTC", &rfc3339[..10], &rfc3339[11..19])
 }
 
 /// An address on one line.

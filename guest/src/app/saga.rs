@@ -353,16 +353,10 @@ impl App<'_> {
                                     receipt.transaction_id, other.transaction_id
                                 ),
                                 || {
-                                    env.payment.refund_payment(
-                                        &format!(
-                                            "order-{}/process-payment/duplicate",
-                                            order.order_id
-                                        ),
-                                        &RefundRequest {
-                                            transaction_id: &receipt.transaction_id,
-                                            amount: &receipt.amount,
-                                            reason: "duplicate charge",
-                                        },
+                                    self.refund_duplicate(
+                                        order,
+                                        &receipt.transaction_id,
+                                        &receipt.amount,
                                     )
                                 },
                             ));
@@ -564,6 +558,25 @@ impl App<'_> {
     /// Undoes a duplicate effect of a step right away and says so in a note.
     /// A failure to undo is noted too, with an urgent support ticket owed
     /// (an obligation, retried until opened) for customer service to finish.
+    /// Refunds in full a charge of the saga's that duplicates the order's
+    /// payment, under the one key both the forward step and the
+    /// compensation use, so a refund made already is answered, not repeated.
+    fn refund_duplicate(
+        &self,
+        order: &Order,
+        transaction_id: &str,
+        amount: &Money,
+    ) -> Result<(), ExternalError> {
+        self.env.payment.refund_payment(
+            &format!("order-{}/process-payment/duplicate", order.order_id),
+            &RefundRequest {
+                transaction_id,
+                amount,
+                reason: "duplicate charge",
+            },
+        )
+    }
+
     fn undo_duplicate(
         &self,
         order: &Order,
@@ -727,15 +740,7 @@ impl App<'_> {
                 // duplicate key (the same key the forward step uses, so a
                 // refund it already made is answered, not repeated).
                 if let Some((own_id, own_amount)) = own.filter(|(t, _)| *t != transaction_id) {
-                    let dup_key = format!("order-{}/process-payment/duplicate", order.order_id);
-                    if let Err(e) = env.payment.refund_payment(
-                        &dup_key,
-                        &RefundRequest {
-                            transaction_id: &own_id,
-                            amount: &own_amount,
-                            reason: "duplicate charge",
-                        },
-                    ) {
+                    if let Err(e) = self.refund_duplicate(order, &own_id, &own_amount) {
                         return Ok(Err(e));
                     }
                     details.push(format!(

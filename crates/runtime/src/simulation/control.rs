@@ -555,6 +555,50 @@ mod tests {
         SimControl::new(3, Arc::new(ManualClock::new(0)))
     }
 
+    /// A control that answers `op` as `script` says, with an empty memo.
+    fn scripted<T, const N: usize>(op: Operation, script: [Scripted; N]) -> (SimControl, Memo<T>)
+    where
+        Memo<T>: Default,
+    {
+        let control = control();
+        control.script(op, script);
+        (control, Memo::default())
+    }
+
+    /// 200 payments over the keys `k0`..`k49`, each in turn, through one
+    /// memo; `effect` runs for every call that takes effect.
+    fn charge_fifty_keys_four_times(control: &SimControl, mut effect: impl FnMut()) {
+        let mut memo = Memo::default();
+        for i in 0..200 {
+            let _: Result<(), ExternalError> = control.run(
+                Operation::ProcessPayment,
+                &format!("k{}", i % 50),
+                0,
+                &(),
+                &mut memo,
+                || {
+                    effect();
+                    Ok(())
+                },
+            );
+        }
+    }
+
+    /// The outcome of every logged call, in order.
+    fn outcomes(control: &SimControl) -> Vec<CallOutcome> {
+        control.log().entries().iter().map(|e| e.outcome).collect()
+    }
+
+    /// The call log, a line per call.
+    fn log_lines(control: &SimControl) -> Vec<String> {
+        control
+            .log()
+            .entries()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
     #[test]
     fn a_completed_outcome_is_replayed_without_a_new_effect() {
         let control = control();
@@ -575,12 +619,10 @@ mod tests {
 
     #[test]
     fn scripts_are_consumed_in_order_and_transients_are_not_remembered() {
-        let control = control();
-        control.script(
+        let (control, mut memo) = scripted(
             Operation::RefundPayment,
             [Scripted::Transient, Scripted::Transient, Scripted::Ok],
         );
-        let mut memo = Memo::default();
         let mut call = || -> Result<&str, ExternalError> {
             control.run(Operation::RefundPayment, "k", 0, &(), &mut memo, || {
                 Ok("done")
@@ -590,12 +632,7 @@ mod tests {
         assert!(matches!(call(), Err(ExternalError::Transient(_))));
         assert_eq!(call(), Ok("done"));
         assert_eq!(call(), Ok("done"));
-        let outcomes: Vec<String> = control
-            .log()
-            .entries()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let outcomes = log_lines(&control);
         assert_eq!(
             outcomes,
             [
@@ -609,9 +646,7 @@ mod tests {
 
     #[test]
     fn an_injected_permanent_failure_is_remembered() {
-        let control = control();
-        control.script(Operation::CreateShipment, [Scripted::Permanent]);
-        let mut memo = Memo::default();
+        let (control, mut memo) = scripted(Operation::CreateShipment, [Scripted::Permanent]);
         let mut effects = 0;
         for _ in 0..2 {
             let result: Result<(), ExternalError> =
@@ -638,18 +673,8 @@ mod tests {
                     },
                 )
                 .unwrap();
-            let mut memo = Memo::default();
-            for i in 0..200 {
-                let _: Result<(), ExternalError> = control.run(
-                    Operation::ProcessPayment,
-                    &format!("k{}", i % 50),
-                    0,
-                    &(),
-                    &mut memo,
-                    || Ok(()),
-                );
-            }
-            control.log().entries().iter().map(|e| e.outcome).collect()
+            charge_fifty_keys_four_times(&control, || {});
+            outcomes(&control)
         };
         let first = run();
         assert_eq!(first, run());
@@ -659,9 +684,7 @@ mod tests {
 
     #[test]
     fn a_lost_answer_takes_effect_answers_in_doubt_and_is_learnt_by_asking_again() {
-        let control = control();
-        control.script(Operation::ProcessPayment, [Scripted::Lost]);
-        let mut memo = Memo::default();
+        let (control, mut memo) = scripted(Operation::ProcessPayment, [Scripted::Lost]);
         let mut effects = 0;
         let mut call = || -> Result<u32, ExternalError> {
             control.run(Operation::ProcessPayment, "k", 0, &(), &mut memo, || {
@@ -673,12 +696,7 @@ mod tests {
         assert_eq!(call(), Ok(1));
         assert_eq!(call(), Ok(1));
         assert_eq!(effects, 1, "one effect, however often asked");
-        let log: Vec<String> = control
-            .log()
-            .entries()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let log = log_lines(&control);
         assert_eq!(
             log,
             [
@@ -697,12 +715,10 @@ mod tests {
 
     #[test]
     fn an_unavailable_service_fails_even_a_remembered_key_without_effect() {
-        let control = control();
-        control.script(
+        let (control, mut memo) = scripted(
             Operation::CreateShipment,
             [Scripted::Lost, Scripted::Unavailable, Scripted::Unavailable],
         );
-        let mut memo = Memo::default();
         let mut effects = 0;
         let mut call = || -> Result<u32, ExternalError> {
             control.run(Operation::CreateShipment, "k", 0, &(), &mut memo, || {
@@ -722,23 +738,9 @@ mod tests {
         let run = || -> (Vec<CallOutcome>, u32) {
             let control = control();
             control.set_fault_plan("payment=lost:0.4".parse().unwrap());
-            let mut memo = Memo::default();
             let mut effects = 0;
-            for i in 0..200 {
-                let _: Result<(), ExternalError> = control.run(
-                    Operation::ProcessPayment,
-                    &format!("k{}", i % 50),
-                    0,
-                    &(),
-                    &mut memo,
-                    || {
-                        effects += 1;
-                        Ok(())
-                    },
-                );
-            }
-            let outcomes = control.log().entries().iter().map(|e| e.outcome).collect();
-            (outcomes, effects)
+            charge_fifty_keys_four_times(&control, || effects += 1);
+            (outcomes(&control), effects)
         };
         let (first, effects) = run();
         assert_eq!(run().0, first);

@@ -21,6 +21,9 @@ use order_runtime::bindings::queries;
 use order_runtime::bindings::types as wit;
 use order_runtime::bindings::{orders as wit_orders, returns as wit_returns};
 
+#[macro_use]
+mod fields;
+
 mod enums;
 mod list;
 mod orders;

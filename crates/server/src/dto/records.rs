@@ -35,23 +35,13 @@ pub struct Money {
     pub currency: String,
 }
 
-impl From<Money> for wit_types::Money {
-    fn from(value: Money) -> Self {
-        Self {
-            amount: value.amount,
-            currency: value.currency,
-        }
-    }
-}
+by_fields!(impl From<Money> for wit_types::Money {
+    amount, currency,
+});
 
-impl From<wit_types::Money> for Money {
-    fn from(value: wit_types::Money) -> Self {
-        Self {
-            amount: value.amount,
-            currency: value.currency,
-        }
-    }
-}
+by_fields!(impl From<wit_types::Money> for Money {
+    amount, currency,
+});
 
 /// A postal address. Bounds are inclusive and counted in characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -80,31 +70,13 @@ pub struct Address {
     pub country: String,
 }
 
-impl From<Address> for wit_types::Address {
-    fn from(value: Address) -> Self {
-        Self {
-            street1: value.street1,
-            street2: value.street2,
-            city: value.city,
-            state_province: value.state_province,
-            postal_code: value.postal_code,
-            country: value.country,
-        }
-    }
-}
+by_fields!(impl From<Address> for wit_types::Address {
+    street1, street2, city, state_province, postal_code, country,
+});
 
-impl From<wit_types::Address> for Address {
-    fn from(value: wit_types::Address) -> Self {
-        Self {
-            street1: value.street1,
-            street2: value.street2,
-            city: value.city,
-            state_province: value.state_province,
-            postal_code: value.postal_code,
-            country: value.country,
-        }
-    }
-}
+by_fields!(impl From<wit_types::Address> for Address {
+    street1, street2, city, state_province, postal_code, country,
+});
 
 /// One line of an order as given by the caller. The line total is
 /// computed by the component, never taken from input.
@@ -130,18 +102,9 @@ pub struct OrderItemInput {
     pub unit_price: Money,
 }
 
-impl From<OrderItemInput> for wit_types::OrderItemInput {
-    fn from(value: OrderItemInput) -> Self {
-        Self {
-            item_id: value.item_id,
-            product_id: value.product_id,
-            sku: value.sku,
-            product_name: value.product_name,
-            quantity: value.quantity,
-            unit_price: value.unit_price.into(),
-        }
-    }
-}
+by_fields!(impl From<OrderItemInput> for wit_types::OrderItemInput {
+    item_id, product_id, sku, product_name, quantity, unit_price: into,
+});
 
 /// One line of an order as stored: `total-price` = quantity x unit-price.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -162,19 +125,9 @@ pub struct OrderItem {
     pub total_price: Money,
 }
 
-impl From<wit_types::OrderItem> for OrderItem {
-    fn from(value: wit_types::OrderItem) -> Self {
-        Self {
-            item_id: value.item_id,
-            product_id: value.product_id,
-            sku: value.sku,
-            product_name: value.product_name,
-            quantity: value.quantity,
-            unit_price: value.unit_price.into(),
-            total_price: value.total_price.into(),
-        }
-    }
-}
+by_fields!(impl From<wit_types::OrderItem> for OrderItem {
+    item_id, product_id, sku, product_name, quantity, unit_price: into, total_price: into,
+});
 
 /// `PATCH /orders/{id}`: edit a draft. Present fields replace the draft's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -195,18 +148,11 @@ pub struct UpdateDraftRequest {
     pub payment_method: Option<PaymentMethod>,
 }
 
-impl UpdateDraftRequest {
-    /// The command, with `order_id` from the route.
+by_fields!(impl UpdateDraftRequest {
     pub fn into_command(self, order_id: String) -> wit_orders::UpdateDraftCommand {
-        wit_orders::UpdateDraftCommand {
-            order_id,
-            items: self.items.map(|v| v.into_iter().map(Into::into).collect()),
-            shipping_address: self.shipping_address.map(Into::into),
-            billing_address: self.billing_address.map(Into::into),
-            payment_method: self.payment_method.map(Into::into),
-        }
+        items: map_each, shipping_address: map, billing_address: map, payment_method: map,
     }
-}
+});
 
 /// Payment details once confirmed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -221,15 +167,9 @@ pub struct PaymentInfo {
     pub confirmed_at: u64,
 }
 
-impl From<wit_orders::PaymentInfo> for PaymentInfo {
-    fn from(value: wit_orders::PaymentInfo) -> Self {
-        Self {
-            transaction_id: value.transaction_id,
-            amount_paid: value.amount_paid.into(),
-            confirmed_at: value.confirmed_at,
-        }
-    }
-}
+by_fields!(impl From<wit_orders::PaymentInfo> for PaymentInfo {
+    transaction_id, amount_paid: into, confirmed_at,
+});
 
 /// Stock allocation details.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -244,15 +184,9 @@ pub struct AllocationInfo {
     pub allocated_at: u64,
 }
 
-impl From<wit_orders::AllocationInfo> for AllocationInfo {
-    fn from(value: wit_orders::AllocationInfo) -> Self {
-        Self {
-            all_items_allocated: value.all_items_allocated,
-            allocated_items: value.allocated_items,
-            allocated_at: value.allocated_at,
-        }
-    }
-}
+by_fields!(impl From<wit_orders::AllocationInfo> for AllocationInfo {
+    all_items_allocated, allocated_items, allocated_at,
+});
 
 /// Shipping details once shipped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -269,16 +203,9 @@ pub struct ShippingInfo {
     pub shipped_at: u64,
 }
 
-impl From<wit_orders::ShippingInfo> for ShippingInfo {
-    fn from(value: wit_orders::ShippingInfo) -> Self {
-        Self {
-            shipment_id: value.shipment_id,
-            carrier: value.carrier.into(),
-            tracking_number: value.tracking_number,
-            shipped_at: value.shipped_at,
-        }
-    }
-}
+by_fields!(impl From<wit_orders::ShippingInfo> for ShippingInfo {
+    shipment_id, carrier: into, tracking_number, shipped_at,
+});
 
 /// Delivery details.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -292,14 +219,9 @@ pub struct DeliveryInfo {
     pub signed_by: Option<String>,
 }
 
-impl From<wit_orders::DeliveryInfo> for DeliveryInfo {
-    fn from(value: wit_orders::DeliveryInfo) -> Self {
-        Self {
-            delivered_at: value.delivered_at,
-            signed_by: value.signed_by,
-        }
-    }
-}
+by_fields!(impl From<wit_orders::DeliveryInfo> for DeliveryInfo {
+    delivered_at, signed_by,
+});
 
 /// Cancellation details.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -314,15 +236,9 @@ pub struct CancellationInfo {
     pub cancelled_at: u64,
 }
 
-impl From<wit_orders::CancellationInfo> for CancellationInfo {
-    fn from(value: wit_orders::CancellationInfo) -> Self {
-        Self {
-            reason: value.reason,
-            cancelled_by: value.cancelled_by,
-            cancelled_at: value.cancelled_at,
-        }
-    }
-}
+by_fields!(impl From<wit_orders::CancellationInfo> for CancellationInfo {
+    reason, cancelled_by, cancelled_at,
+});
 
 /// An order as it stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -375,33 +291,12 @@ pub struct Order {
     pub version: u64,
 }
 
-impl From<wit_orders::OrderView> for Order {
-    fn from(value: wit_orders::OrderView) -> Self {
-        Self {
-            order_id: value.order_id,
-            customer_id: value.customer_id,
-            status: value.status.into(),
-            items: value.items.into_iter().map(Into::into).collect(),
-            subtotal: value.subtotal.into(),
-            tax: value.tax.into(),
-            shipping_cost: value.shipping_cost.into(),
-            total: value.total.into(),
-            shipping_address: value.shipping_address.map(Into::into),
-            billing_address: value.billing_address.map(Into::into),
-            payment_method: value.payment_method.map(Into::into),
-            created_at: value.created_at,
-            placed_at: value.placed_at,
-            payment: value.payment.map(Into::into),
-            allocation: value.allocation.map(Into::into),
-            shipping: value.shipping.map(Into::into),
-            delivery: value.delivery.map(Into::into),
-            cancellation: value.cancellation.map(Into::into),
-            refunded: value.refunded.into(),
-            notes: value.notes,
-            version: value.version,
-        }
-    }
-}
+by_fields!(impl From<wit_orders::OrderView> for Order {
+    order_id, customer_id, status: into, items: each, subtotal: into, tax: into,
+    shipping_cost: into, total: into, shipping_address: map, billing_address: map,
+    payment_method: map, created_at, placed_at, payment: map, allocation: map, shipping: map,
+    delivery: map, cancellation: map, refunded: into, notes, version,
+});
 
 /// One line of the order in the parcel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -414,15 +309,9 @@ pub struct ShipmentItem {
     pub quantity: u32,
 }
 
-impl From<wit_shipments::ShipmentItem> for ShipmentItem {
-    fn from(value: wit_shipments::ShipmentItem) -> Self {
-        Self {
-            item_id: value.item_id,
-            product_id: value.product_id,
-            quantity: value.quantity,
-        }
-    }
-}
+by_fields!(impl From<wit_shipments::ShipmentItem> for ShipmentItem {
+    item_id, product_id, quantity,
+});
 
 /// One entry of the tracking history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -439,16 +328,9 @@ pub struct TrackingEntry {
     pub description: String,
 }
 
-impl From<wit_shipments::TrackingEntry> for TrackingEntry {
-    fn from(value: wit_shipments::TrackingEntry) -> Self {
-        Self {
-            status: value.status.into(),
-            location: value.location,
-            timestamp: value.timestamp,
-            description: value.description,
-        }
-    }
-}
+by_fields!(impl From<wit_shipments::TrackingEntry> for TrackingEntry {
+    status: into, location, timestamp, description,
+});
 
 /// A shipment as it stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -487,26 +369,11 @@ pub struct Shipment {
     pub version: u64,
 }
 
-impl From<wit_shipments::ShipmentView> for Shipment {
-    fn from(value: wit_shipments::ShipmentView) -> Self {
-        Self {
-            shipment_id: value.shipment_id,
-            order_id: value.order_id,
-            carrier: value.carrier.into(),
-            tracking_number: value.tracking_number,
-            shipping_address: value.shipping_address.into(),
-            items: value.items.into_iter().map(Into::into).collect(),
-            state: value.state.into(),
-            status: value.status.into(),
-            tracking_history: value.tracking_history.into_iter().map(Into::into).collect(),
-            created_at: value.created_at,
-            delivered_at: value.delivered_at,
-            signed_by: value.signed_by,
-            failure_reason: value.failure_reason,
-            version: value.version,
-        }
-    }
-}
+by_fields!(impl From<wit_shipments::ShipmentView> for Shipment {
+    shipment_id, order_id, carrier: into, tracking_number, shipping_address: into, items: each,
+    state: into, status: into, tracking_history: each, created_at, delivered_at, signed_by,
+    failure_reason, version,
+});
 
 /// One item the customer sends back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -528,29 +395,13 @@ pub struct ReturnItem {
     pub condition: String,
 }
 
-impl From<ReturnItem> for wit_returns::ReturnItem {
-    fn from(value: ReturnItem) -> Self {
-        Self {
-            item_id: value.item_id,
-            product_id: value.product_id,
-            quantity: value.quantity,
-            return_reason: value.return_reason.into(),
-            condition: value.condition,
-        }
-    }
-}
+by_fields!(impl From<ReturnItem> for wit_returns::ReturnItem {
+    item_id, product_id, quantity, return_reason: into, condition,
+});
 
-impl From<wit_returns::ReturnItem> for ReturnItem {
-    fn from(value: wit_returns::ReturnItem) -> Self {
-        Self {
-            item_id: value.item_id,
-            product_id: value.product_id,
-            quantity: value.quantity,
-            return_reason: value.return_reason.into(),
-            condition: value.condition,
-        }
-    }
-}
+by_fields!(impl From<wit_returns::ReturnItem> for ReturnItem {
+    item_id, product_id, quantity, return_reason: into, condition,
+});
 
 /// `POST /orders/{id}/returns`: ask to return items of a delivered order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -573,19 +424,11 @@ pub struct RequestReturnRequest {
     pub comments: Option<String>,
 }
 
-impl RequestReturnRequest {
-    /// The command, with `order_id` from the route.
+by_fields!(impl RequestReturnRequest {
     pub fn into_command(self, order_id: String) -> wit_returns::RequestReturnCommand {
-        wit_returns::RequestReturnCommand {
-            return_id: self.return_id,
-            order_id,
-            customer_id: self.customer_id,
-            return_items: self.return_items.into_iter().map(Into::into).collect(),
-            return_reason: self.return_reason.into(),
-            comments: self.comments,
-        }
+        return_id, customer_id, return_items: each, return_reason: into, comments,
     }
-}
+});
 
 /// `POST /returns/{id}/ship`: the customer sent the items back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -598,16 +441,11 @@ pub struct ShipReturnRequest {
     pub tracking_number: String,
 }
 
-impl ShipReturnRequest {
-    /// The command, with `return_id` from the route.
+by_fields!(impl ShipReturnRequest {
     pub fn into_command(self, return_id: String) -> wit_returns::ShipReturnCommand {
-        wit_returns::ShipReturnCommand {
-            return_id,
-            carrier: self.carrier.into(),
-            tracking_number: self.tracking_number,
-        }
+        carrier: into, tracking_number,
     }
-}
+});
 
 /// `POST /returns/{id}/refund`: refund through the payment gateway.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -619,16 +457,11 @@ pub struct ProcessRefundRequest {
     pub refund_method: PaymentMethod,
 }
 
-impl ProcessRefundRequest {
-    /// The command, with `return_id` from the route.
+by_fields!(impl ProcessRefundRequest {
     pub fn into_command(self, return_id: String) -> wit_returns::ProcessRefundCommand {
-        wit_returns::ProcessRefundCommand {
-            return_id,
-            refund_amount: self.refund_amount.into(),
-            refund_method: self.refund_method.into(),
-        }
+        refund_amount: into, refund_method: into,
     }
-}
+});
 
 /// `POST /returns/{id}/close`: nothing arrived; close without refund.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -639,15 +472,11 @@ pub struct CloseReturnRequest {
     pub reason: String,
 }
 
-impl CloseReturnRequest {
-    /// The command, with `return_id` from the route.
+by_fields!(impl CloseReturnRequest {
     pub fn into_command(self, return_id: String) -> wit_returns::CloseReturnCommand {
-        wit_returns::CloseReturnCommand {
-            return_id,
-            reason: self.reason,
-        }
+        reason,
     }
-}
+});
 
 /// A return as it stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -706,34 +535,12 @@ pub struct Return {
     pub version: u64,
 }
 
-impl From<wit_returns::ReturnView> for Return {
-    fn from(value: wit_returns::ReturnView) -> Self {
-        Self {
-            return_id: value.return_id,
-            order_id: value.order_id,
-            customer_id: value.customer_id,
-            status: value.status.into(),
-            refund_status: value.refund_status.into(),
-            return_items: value.return_items.into_iter().map(Into::into).collect(),
-            return_reason: value.return_reason.into(),
-            comments: value.comments,
-            requested_at: value.requested_at,
-            decided_by: value.decided_by,
-            decided_at: value.decided_at,
-            denial_reason: value.denial_reason,
-            return_label: value.return_label,
-            return_tracking_number: value.return_tracking_number,
-            received_at: value.received_at,
-            received_condition: value.received_condition,
-            all_items_received: value.all_items_received,
-            refund_amount: value.refund_amount.map(Into::into),
-            refund_method: value.refund_method.map(Into::into),
-            refunded_at: value.refunded_at,
-            refund_confirmed: value.refund_confirmed,
-            version: value.version,
-        }
-    }
-}
+by_fields!(impl From<wit_returns::ReturnView> for Return {
+    return_id, order_id, customer_id, status: into, refund_status: into, return_items: each,
+    return_reason: into, comments, requested_at, decided_by, decided_at, denial_reason,
+    return_label, return_tracking_number, received_at, received_condition, all_items_received,
+    refund_amount: map, refund_method: map, refunded_at, refund_confirmed, version,
+});
 
 /// One step's record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -748,16 +555,9 @@ pub struct StepReport {
     pub last_error: Option<String>,
 }
 
-impl From<wit_saga::StepReport> for StepReport {
-    fn from(value: wit_saga::StepReport) -> Self {
-        Self {
-            step: value.step.into(),
-            status: value.status.into(),
-            attempts: value.attempts,
-            last_error: value.last_error,
-        }
-    }
-}
+by_fields!(impl From<wit_saga::StepReport> for StepReport {
+    step: into, status: into, attempts, last_error,
+});
 
 /// The saga's result, once it has one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -772,16 +572,9 @@ pub struct SagaOutput {
     pub error_reason: Option<String>,
 }
 
-impl From<wit_saga::SagaOutput> for SagaOutput {
-    fn from(value: wit_saga::SagaOutput) -> Self {
-        Self {
-            success: value.success,
-            shipment_id: value.shipment_id,
-            tracking_number: value.tracking_number,
-            error_reason: value.error_reason,
-        }
-    }
-}
+by_fields!(impl From<wit_saga::SagaOutput> for SagaOutput {
+    success, shipment_id, tracking_number, error_reason,
+});
 
 /// Where a saga stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -806,19 +599,9 @@ pub struct SagaReport {
     pub notes: Vec<String>,
 }
 
-impl From<wit_saga::SagaReport> for SagaReport {
-    fn from(value: wit_saga::SagaReport) -> Self {
-        Self {
-            order_id: value.order_id,
-            phase: value.phase.into(),
-            steps: value.steps.into_iter().map(Into::into).collect(),
-            next_wake_at: value.next_wake_at,
-            output: value.output.into(),
-            outcome: value.outcome.map(Into::into),
-            notes: value.notes,
-        }
-    }
-}
+by_fields!(impl From<wit_saga::SagaReport> for SagaReport {
+    order_id, phase: into, steps: each, next_wake_at, output: into, outcome: map, notes,
+});
 
 /// Amounts of one currency in a day's metrics (minor units).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -839,19 +622,10 @@ pub struct CurrencyTotals {
     pub refund_total: u64,
 }
 
-impl From<wit_queries::CurrencyTotals> for CurrencyTotals {
-    fn from(value: wit_queries::CurrencyTotals) -> Self {
-        Self {
-            currency: value.currency,
-            order_count: value.order_count,
-            total_revenue: value.total_revenue,
-            average_order_value: value.average_order_value,
-            cancellation_count: value.cancellation_count,
-            refund_count: value.refund_count,
-            refund_total: value.refund_total,
-        }
-    }
-}
+by_fields!(impl From<wit_queries::CurrencyTotals> for CurrencyTotals {
+    currency, order_count, total_revenue, average_order_value, cancellation_count, refund_count,
+    refund_total,
+});
 
 /// Metrics of one UTC day, from `order-placed`, `order-cancelled` and
 /// `refund-processed` events of that day.
@@ -869,17 +643,9 @@ pub struct DailyMetrics {
     pub totals: Vec<CurrencyTotals>,
 }
 
-impl From<wit_queries::DailyMetrics> for DailyMetrics {
-    fn from(value: wit_queries::DailyMetrics) -> Self {
-        Self {
-            date: value.date,
-            order_count: value.order_count,
-            cancellation_count: value.cancellation_count,
-            refund_count: value.refund_count,
-            totals: value.totals.into_iter().map(Into::into).collect(),
-        }
-    }
-}
+by_fields!(impl From<wit_queries::DailyMetrics> for DailyMetrics {
+    date, order_count, cancellation_count, refund_count, totals: each,
+});
 
 /// `payment-succeeded`: a charge went through.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -899,16 +665,9 @@ pub struct PaymentSucceeded {
     pub processed_at: u64,
 }
 
-impl From<PaymentSucceeded> for wit_payment::PaymentSucceeded {
-    fn from(value: PaymentSucceeded) -> Self {
-        Self {
-            transaction_id: value.transaction_id,
-            order_id: value.order_id,
-            payment_amount: value.payment_amount.into(),
-            processed_at: value.processed_at,
-        }
-    }
-}
+by_fields!(impl From<PaymentSucceeded> for wit_payment::PaymentSucceeded {
+    transaction_id, order_id, payment_amount: into, processed_at,
+});
 
 /// `payment-failed`: a charge was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -925,15 +684,9 @@ pub struct PaymentFailed {
     pub failed_at: u64,
 }
 
-impl From<PaymentFailed> for wit_payment::PaymentFailed {
-    fn from(value: PaymentFailed) -> Self {
-        Self {
-            order_id: value.order_id,
-            reason: value.reason,
-            failed_at: value.failed_at,
-        }
-    }
-}
+by_fields!(impl From<PaymentFailed> for wit_payment::PaymentFailed {
+    order_id, reason, failed_at,
+});
 
 /// `refund-completed`: a refund went through.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -950,15 +703,9 @@ pub struct RefundCompleted {
     pub refunded_at: u64,
 }
 
-impl From<RefundCompleted> for wit_payment::RefundCompleted {
-    fn from(value: RefundCompleted) -> Self {
-        Self {
-            transaction_id: value.transaction_id,
-            refund_amount: value.refund_amount.into(),
-            refunded_at: value.refunded_at,
-        }
-    }
-}
+by_fields!(impl From<RefundCompleted> for wit_payment::RefundCompleted {
+    transaction_id, refund_amount: into, refunded_at,
+});
 
 /// `stock-allocated`: stock was reserved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -975,15 +722,9 @@ pub struct StockAllocated {
     pub allocated_at: u64,
 }
 
-impl From<StockAllocated> for wit_inventory::StockAllocated {
-    fn from(value: StockAllocated) -> Self {
-        Self {
-            order_id: value.order_id,
-            all_items_allocated: value.all_items_allocated,
-            allocated_at: value.allocated_at,
-        }
-    }
-}
+by_fields!(impl From<StockAllocated> for wit_inventory::StockAllocated {
+    order_id, all_items_allocated, allocated_at,
+});
 
 /// A product that could not be reserved in full.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -998,15 +739,9 @@ pub struct UnavailableItem {
     pub available_quantity: u32,
 }
 
-impl From<UnavailableItem> for wit_inventory::UnavailableItem {
-    fn from(value: UnavailableItem) -> Self {
-        Self {
-            product_id: value.product_id,
-            requested_quantity: value.requested_quantity,
-            available_quantity: value.available_quantity,
-        }
-    }
-}
+by_fields!(impl From<UnavailableItem> for wit_inventory::UnavailableItem {
+    product_id, requested_quantity, available_quantity,
+});
 
 /// `stock-allocation-failed`: stock could not be reserved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -1023,19 +758,9 @@ pub struct StockAllocationFailed {
     pub failed_at: u64,
 }
 
-impl From<StockAllocationFailed> for wit_inventory::StockAllocationFailed {
-    fn from(value: StockAllocationFailed) -> Self {
-        Self {
-            order_id: value.order_id,
-            unavailable_items: value
-                .unavailable_items
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-            failed_at: value.failed_at,
-        }
-    }
-}
+by_fields!(impl From<StockAllocationFailed> for wit_inventory::StockAllocationFailed {
+    order_id, unavailable_items: each, failed_at,
+});
 
 /// `shipment-created-by-carrier`: the carrier booked a shipment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -1061,18 +786,9 @@ pub struct ShipmentCreatedByCarrier {
     pub created_at: u64,
 }
 
-impl From<ShipmentCreatedByCarrier> for wit_carrier::ShipmentCreatedByCarrier {
-    fn from(value: ShipmentCreatedByCarrier) -> Self {
-        Self {
-            shipment_id: value.shipment_id,
-            order_id: value.order_id,
-            carrier: value.carrier.into(),
-            tracking_number: value.tracking_number,
-            estimated_delivery: value.estimated_delivery,
-            created_at: value.created_at,
-        }
-    }
-}
+by_fields!(impl From<ShipmentCreatedByCarrier> for wit_carrier::ShipmentCreatedByCarrier {
+    shipment_id, order_id, carrier: into, tracking_number, estimated_delivery, created_at,
+});
 
 /// `shipment-picked-up`: the carrier collected the parcel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -1089,15 +805,9 @@ pub struct ShipmentPickedUp {
     pub picked_up_at: u64,
 }
 
-impl From<ShipmentPickedUp> for wit_carrier::ShipmentPickedUp {
-    fn from(value: ShipmentPickedUp) -> Self {
-        Self {
-            shipment_id: value.shipment_id,
-            location: value.location,
-            picked_up_at: value.picked_up_at,
-        }
-    }
-}
+by_fields!(impl From<ShipmentPickedUp> for wit_carrier::ShipmentPickedUp {
+    shipment_id, location, picked_up_at,
+});
 
 /// `shipment-in-transit`: the parcel moved between facilities.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -1114,15 +824,9 @@ pub struct ShipmentInTransit {
     pub updated_at: u64,
 }
 
-impl From<ShipmentInTransit> for wit_carrier::ShipmentInTransit {
-    fn from(value: ShipmentInTransit) -> Self {
-        Self {
-            shipment_id: value.shipment_id,
-            current_location: value.current_location,
-            updated_at: value.updated_at,
-        }
-    }
-}
+by_fields!(impl From<ShipmentInTransit> for wit_carrier::ShipmentInTransit {
+    shipment_id, current_location, updated_at,
+});
 
 /// `shipment-out-for-delivery`: on the vehicle for final delivery.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -1139,15 +843,9 @@ pub struct ShipmentOutForDelivery {
     pub updated_at: u64,
 }
 
-impl From<ShipmentOutForDelivery> for wit_carrier::ShipmentOutForDelivery {
-    fn from(value: ShipmentOutForDelivery) -> Self {
-        Self {
-            shipment_id: value.shipment_id,
-            location: value.location,
-            updated_at: value.updated_at,
-        }
-    }
-}
+by_fields!(impl From<ShipmentOutForDelivery> for wit_carrier::ShipmentOutForDelivery {
+    shipment_id, location, updated_at,
+});
 
 /// `shipment-delivered-by-carrier`: the parcel was delivered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -1164,15 +862,9 @@ pub struct ShipmentDeliveredByCarrier {
     pub signed_by: Option<String>,
 }
 
-impl From<ShipmentDeliveredByCarrier> for wit_carrier::ShipmentDeliveredByCarrier {
-    fn from(value: ShipmentDeliveredByCarrier) -> Self {
-        Self {
-            shipment_id: value.shipment_id,
-            delivered_at: value.delivered_at,
-            signed_by: value.signed_by,
-        }
-    }
-}
+by_fields!(impl From<ShipmentDeliveredByCarrier> for wit_carrier::ShipmentDeliveredByCarrier {
+    shipment_id, delivered_at, signed_by,
+});
 
 /// `shipment-delivery-failed`: delivery failed for good.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -1188,15 +880,9 @@ pub struct ShipmentDeliveryFailed {
     pub failed_at: u64,
 }
 
-impl From<ShipmentDeliveryFailed> for wit_carrier::ShipmentDeliveryFailed {
-    fn from(value: ShipmentDeliveryFailed) -> Self {
-        Self {
-            shipment_id: value.shipment_id,
-            reason: value.reason,
-            failed_at: value.failed_at,
-        }
-    }
-}
+by_fields!(impl From<ShipmentDeliveryFailed> for wit_carrier::ShipmentDeliveryFailed {
+    shipment_id, reason, failed_at,
+});
 
 /// `shipment-cancelled`: the carrier cancelled the shipment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -1210,11 +896,6 @@ pub struct ShipmentCancelled {
     pub cancelled_at: u64,
 }
 
-impl From<ShipmentCancelled> for wit_carrier::ShipmentCancelled {
-    fn from(value: ShipmentCancelled) -> Self {
-        Self {
-            shipment_id: value.shipment_id,
-            cancelled_at: value.cancelled_at,
-        }
-    }
-}
+by_fields!(impl From<ShipmentCancelled> for wit_carrier::ShipmentCancelled {
+    shipment_id, cancelled_at,
+});
