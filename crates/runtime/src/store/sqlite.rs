@@ -214,6 +214,9 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 ) WITHOUT ROWID;
 ";
 
+/// Prepared statements kept per connection (rusqlite's default is 16).
+const STATEMENT_CACHE: usize = 64;
+
 /// The first 16 bytes of every SQLite database file.
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
@@ -479,6 +482,9 @@ fn configure(
     existed: bool,
 ) -> Result<Option<i64>, Prepare> {
     conn.busy_timeout(options.busy_timeout)?;
+    // The read model's updates prepare one statement per set of changed
+    // columns: room for them beside the store's own.
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     if existed {
         let mut problems: Vec<String> = Vec::new();
         {
