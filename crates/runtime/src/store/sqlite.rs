@@ -415,6 +415,24 @@ impl SqliteStore {
         &self.path
     }
 
+    /// Copies the whole WAL into the file and empties it
+    /// (`wal_checkpoint(TRUNCATE)`, waiting up to the busy timeout for
+    /// readers): afterwards the file alone holds the store, the bytes a
+    /// shop keeps.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.still_in_place()?;
+        let busy: i64 = self
+            .lock()
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))
+            .map_err(unavailable)?;
+        if busy != 0 {
+            return Err(StoreError::Unavailable(
+                "the checkpoint could not finish: a reader held the WAL".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
     fn lock(&self) -> MutexGuard<'_, Connection> {
         // A panic while the lock was held dropped its transaction, which
         // rolled back: the connection is still usable.
