@@ -27,6 +27,9 @@
 //! (a batch that conflicts is rolled back alone), the transaction commits
 //! once, and only then is each append answered. `synchronous=FULL` keeps
 //! its promise: an acknowledged append has reached the disk.
+//!
+//! **Checkpoints off the commit path.** A thread of the store copies the
+//! WAL into the file ([`checkpoint`]); a commit no longer does.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
