@@ -261,10 +261,14 @@ const LONG_STREAM_UPDATES: usize = 50;
 /// What the SQLite store holds.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Storage {
-    /// The database file and its write-ahead log after the run.
-    pub sqlite_bytes: u64,
+    /// The database file and its write-ahead log as the run left them.
+    pub file_and_wal_bytes: u64,
     pub delivered_orders: usize,
-    pub bytes_per_delivered_order: f64,
+    pub file_and_wal_bytes_per_delivered_order: f64,
+    /// The file alone once reopened and checkpointed
+    /// (`wal_checkpoint(TRUNCATE)`): the bytes a shop keeps.
+    pub checkpointed_bytes: u64,
+    pub checkpointed_bytes_per_delivered_order: f64,
     /// The event types and payloads alone per order, natively (what any
     /// encoding of these events has to hold, before a store's overhead).
     pub native_payload_bytes_per_order: f64,
@@ -376,6 +380,29 @@ fn file_size(path: &Path) -> u64 {
     std::fs::metadata(path).map_or(0, |m| m.len())
 }
 
+/// What the SQLite file `db` holds for `delivered` orders: as the run left
+/// it (the file and its WAL), and once checkpointed.
+fn sqlite_storage(db: &Path, delivered: usize) -> anyhow::Result<Storage> {
+    let mut wal = db.to_path_buf().into_os_string();
+    wal.push("-wal");
+    let wal = PathBuf::from(wal);
+    let file_and_wal_bytes = file_size(db) + file_size(&wal);
+    let clock = std::sync::Arc::new(order_runtime::SystemClock);
+    let store = order_runtime::store::SqliteStore::open_existing(db, clock)?;
+    store.checkpoint()?;
+    let checkpointed_bytes = file_size(db) + file_size(&wal);
+    drop(store);
+    let per_order = |bytes: u64| bytes as f64 / delivered.max(1) as f64;
+    Ok(Storage {
+        file_and_wal_bytes,
+        delivered_orders: delivered,
+        file_and_wal_bytes_per_delivered_order: per_order(file_and_wal_bytes),
+        checkpointed_bytes,
+        checkpointed_bytes_per_delivered_order: per_order(checkpointed_bytes),
+        ..Storage::default()
+    })
+}
+
 /// Runs every phase and reports what it measured.
 pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
     let started = Instant::now();
@@ -418,13 +445,7 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
         let summary = load::run(&host, &lifecycle(&budget))?;
         report.sqlite = LifecycleRun::from_load("sqlite", &summary, &host);
     }
-    // The store is closed (checkpointed): what is left is what it keeps.
-    let mut wal = db.clone().into_os_string();
-    wal.push("-wal");
-    report.storage.sqlite_bytes = file_size(&db) + file_size(Path::new(&wal));
-    report.storage.delivered_orders = report.sqlite.delivered;
-    report.storage.bytes_per_delivered_order =
-        report.storage.sqlite_bytes as f64 / report.sqlite.delivered.max(1) as f64;
+    report.storage = sqlite_storage(&db, report.sqlite.delivered)?;
     budget.over();
     if options.paced_orders > 0 && !budget.over() {
         let rate = report.sqlite.orders_per_s * PACED_SHARE;
@@ -1037,10 +1058,11 @@ impl std::fmt::Display for BenchReport {
         let s = &self.storage;
         writeln!(
             f,
-            "storage   SQLite {:.1} KiB per delivered order ({} bytes, {} orders); the events alone {:.0} bytes in {:.1} events per order",
-            s.bytes_per_delivered_order / 1024.0,
-            s.sqlite_bytes,
+            "storage   SQLite {:.1} KiB per delivered order checkpointed ({} bytes, {} orders; {:.1} KiB as the run left the file and its WAL); the events alone {:.0} bytes in {:.1} events per order",
+            s.checkpointed_bytes_per_delivered_order / 1024.0,
+            s.checkpointed_bytes,
             s.delivered_orders,
+            s.file_and_wal_bytes_per_delivered_order / 1024.0,
             s.native_payload_bytes_per_order,
             s.native_events_per_order
         )?;
@@ -1122,7 +1144,8 @@ mod tests {
         assert_eq!(l.scan_at_event_50_us.samples, 1, "{l:?}");
         assert!(l.scan_p50_ratio > 0.0, "{l:?}");
         assert!(report.component_native_ratio > 0.0);
-        assert!(report.storage.sqlite_bytes > 0);
+        assert!(report.storage.file_and_wal_bytes > 0);
+        assert!(report.storage.checkpointed_bytes > 0);
         assert_eq!(report.storage.delivered_orders, 6);
         assert!(report.storage.native_events_per_order >= 5.0, "{report}");
         assert!(report.peak_rss_kib.is_some());

@@ -27,6 +27,9 @@
 //! (a batch that conflicts is rolled back alone), the transaction commits
 //! once, and only then is each append answered. `synchronous=FULL` keeps
 //! its promise: an acknowledged append has reached the disk.
+//!
+//! **Checkpoints off the commit path.** A thread of the store copies the
+//! WAL into the file ([`checkpoint`]); a commit no longer does.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -45,7 +48,9 @@ use super::{
 };
 use crate::clock::Clock;
 use crate::lockfile::LockFile;
+use checkpoint::Checkpointer;
 
+mod checkpoint;
 mod migrate;
 mod payload;
 
@@ -240,6 +245,9 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 ) WITHOUT ROWID;
 ";
 
+/// Prepared statements kept per connection (rusqlite's default is 16).
+const STATEMENT_CACHE: usize = 64;
+
 /// The first 16 bytes of every SQLite database file.
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
@@ -318,6 +326,8 @@ pub struct SqliteStore {
     group: GroupCommit<AppendBatch>,
     /// The schema the file had before this open upgraded it, if it did.
     upgraded_from: Option<i64>,
+    /// Copies the WAL into the file off the commit path.
+    checkpointer: Checkpointer,
     /// Held for as long as the store is open: one owner per file.
     _owner: LockFile,
 }
@@ -397,6 +407,23 @@ impl SqliteStore {
             Ok(reader)
         })
         .map_err(|e| anyhow::anyhow!("opening the event store {} to read: {e}", path.display()))?;
+        let checkpointer = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .and_then(|conn| {
+            conn.busy_timeout(options.busy_timeout)?;
+            conn.pragma_update(None, "synchronous", synchronous_pragma(options.synchronous))?;
+            Ok(conn)
+        })
+        .map_err(anyhow::Error::from)
+        .and_then(|conn| Checkpointer::start(conn).map_err(anyhow::Error::from))
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "starting the checkpoints of the event store {}: {e}",
+                path.display()
+            )
+        })?;
         let opened = std::fs::metadata(&path).ok().as_ref().and_then(FileId::of);
         Ok(Self {
             path,
@@ -407,6 +434,7 @@ impl SqliteStore {
             reader: Mutex::new(reader),
             group: GroupCommit::default(),
             upgraded_from,
+            checkpointer,
             _owner: owner,
         })
     }
@@ -414,6 +442,24 @@ impl SqliteStore {
     /// The file the store lives in.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Copies the whole WAL into the file and empties it
+    /// (`wal_checkpoint(TRUNCATE)`, waiting up to the busy timeout for
+    /// readers): afterwards the file alone holds the store, the bytes a
+    /// shop keeps.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.still_in_place()?;
+        let busy: i64 = self
+            .lock()
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))
+            .map_err(unavailable)?;
+        if busy != 0 {
+            return Err(StoreError::Unavailable(
+                "the checkpoint could not finish: a reader held the WAL".to_owned(),
+            ));
+        }
+        Ok(())
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -479,6 +525,14 @@ fn check_header(path: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// The `synchronous` pragma's value for `synchronous`.
+fn synchronous_pragma(synchronous: Synchronous) -> &'static str {
+    match synchronous {
+        Synchronous::Full => "FULL",
+        Synchronous::Normal => "NORMAL",
+    }
+}
+
 /// Why a store could not be prepared.
 enum Prepare {
     /// The file is damaged or not a store.
@@ -505,6 +559,9 @@ fn configure(
     existed: bool,
 ) -> Result<Option<i64>, Prepare> {
     conn.busy_timeout(options.busy_timeout)?;
+    // The read model's updates prepare one statement per set of changed
+    // columns: room for them beside the store's own.
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     if existed {
         let mut problems: Vec<String> = Vec::new();
         {
@@ -528,11 +585,12 @@ fn configure(
             "the file system does not support WAL mode (journal mode is `{mode}`)"
         )));
     }
-    let synchronous = match options.synchronous {
-        Synchronous::Full => "FULL",
-        Synchronous::Normal => "NORMAL",
-    };
-    conn.pragma_update(None, "synchronous", synchronous)?;
+    conn.pragma_update(None, "synchronous", synchronous_pragma(options.synchronous))?;
+    // The store's own thread checkpoints ([`checkpoint`]); the commit's
+    // auto-checkpoint is only a backstop, and the WAL file is cut back to
+    // a bound each time it starts over.
+    conn.pragma_update(None, "wal_autocheckpoint", checkpoint::BACKSTOP_PAGES)?;
+    conn.pragma_update(None, "journal_size_limit", checkpoint::WAL_LIMIT_BYTES)?;
 
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
@@ -895,6 +953,7 @@ impl SqliteStore {
             return failed(results, unavailable(e));
         }
         drop(conn);
+        self.checkpointer.committed(batches.len());
         // Committed into a file nobody can reach any more is not stored:
         // say so rather than acknowledge it.
         if let Err(e) = self.still_in_place() {
@@ -1272,6 +1331,66 @@ mod tests {
                 "no full scan:\n{sql}\n{plan}"
             );
         }
+    }
+
+    /// Waits (at most 10 s) until the store's thread has run `runs`
+    /// checkpoints; answers the WAL frames they found.
+    fn checkpoints_reach(store: &SqliteStore, runs: u64) -> u64 {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let (done, frames) = store.checkpointer.runs();
+            if done >= runs {
+                return frames;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{done} of {runs} checkpoints within 10 s"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    #[test]
+    fn the_wal_is_copied_into_the_file_by_the_stores_thread_not_by_a_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.db");
+        let store = SqliteStore::open(&path, Arc::new(ManualClock::new(0))).unwrap();
+        let backstop: i64 = store
+            .lock()
+            .pragma_query_value(None, "wal_autocheckpoint", |row| row.get(0))
+            .unwrap();
+        assert_eq!(
+            backstop,
+            checkpoint::BACKSTOP_PAGES,
+            "the commit's own is a backstop"
+        );
+        let before = std::fs::metadata(&path).unwrap().len();
+
+        // One commit: checkpointed once the store was idle for a while.
+        store.append(&one_event_batch("order-first", 0)).unwrap();
+        assert!(
+            checkpoints_reach(&store, 1) > 0,
+            "it found the WAL's frames"
+        );
+        let copied = std::fs::metadata(&path).unwrap().len();
+        assert!(
+            copied > before,
+            "the file grew from {before} to {copied} bytes"
+        );
+
+        // A run of commits: checkpointed without waiting for a pause.
+        for i in 0..checkpoint::BATCHES_PER_CHECKPOINT {
+            store
+                .append(&one_event_batch(&format!("order-{i:03}"), 0))
+                .unwrap();
+        }
+        checkpoints_reach(&store, 2);
+        drop(store);
+        let store = SqliteStore::open(&path, Arc::new(ManualClock::new(0))).unwrap();
+        assert_eq!(
+            store.stats().unwrap().events,
+            1 + checkpoint::BATCHES_PER_CHECKPOINT as u64
+        );
     }
 
     #[test]

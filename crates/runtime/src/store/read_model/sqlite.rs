@@ -3,9 +3,9 @@
 //! events) when a file without it is opened.
 
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, params, params_from_iter};
+use rusqlite::{Connection, params_from_iter};
 
-use super::{Backfill, OrderQuery, OrderSummary, SagaState, fold_append, order_appends};
+use super::{Backfill, OrderQuery, OrderSummary, fold_append, order_appends};
 use crate::store::rows::{self, SUMMARY_COLUMNS, clamp, sqlite_unavailable as unavailable};
 use crate::store::sqlite as sqlite_store;
 use crate::store::{AppendBatch, StoreError};
@@ -72,12 +72,68 @@ pub(crate) fn apply(
     recorded_at: u64,
 ) -> Result<(), StoreError> {
     for (order_id, stream) in order_appends(batch) {
-        if let Some(summary) = fold_append(summary(conn, order_id)?, order_id, stream, recorded_at)
-        {
-            write(conn, &summary)?;
+        let old = summary(conn, order_id)?;
+        let Some(new) = fold_append(old.clone(), order_id, stream, recorded_at) else {
+            continue;
+        };
+        match old {
+            Some(old) => update(conn, &old, &new)?,
+            None => write(conn, &new)?,
         }
     }
     Ok(())
+}
+
+/// The stored columns of a summary, named as in [`TABLE`].
+fn columns(s: &OrderSummary) -> [(&'static str, SqlValue); 13] {
+    let text = |t: &str| SqlValue::Text(t.to_owned());
+    let number = |n: u64| SqlValue::Integer(clamp(n));
+    [
+        ("order_id", text(&s.order_id)),
+        ("customer_id", text(&s.customer_id)),
+        ("status", text(&s.status)),
+        ("saga", s.saga.map_or(SqlValue::Null, |g| text(g.as_str()))),
+        ("currency", text(&s.currency)),
+        ("total", number(s.total)),
+        ("created_at", number(s.created_at)),
+        ("placed_at", s.placed_at.map_or(SqlValue::Null, number)),
+        ("listed_at", number(s.listed_at())),
+        ("updated_at", number(s.updated_at)),
+        ("version", number(s.version)),
+        (
+            "saga_finished",
+            SqlValue::Integer(i64::from(s.saga_finished)),
+        ),
+        ("stalled", text(&s.stalled.join(","))),
+    ]
+}
+
+/// Rewrites only the columns of `old` that `new` changed: SQLite updates
+/// an index only when the statement sets one of its columns, so a step that
+/// keeps the status, the saga state and the listing time leaves those
+/// indexes' pages alone (a whole-row replace rewrote all five, half of
+/// the pages an append dirtied).
+fn update(conn: &Connection, old: &OrderSummary, new: &OrderSummary) -> Result<(), StoreError> {
+    let (mut sets, mut values) = (Vec::new(), Vec::new());
+    for ((name, before), (_, after)) in columns(old).into_iter().zip(columns(new)) {
+        if before != after {
+            values.push(after);
+            sets.push(format!("{name} = ?{}", values.len()));
+        }
+    }
+    if values.is_empty() {
+        return Ok(());
+    }
+    values.push(SqlValue::Text(old.order_id.clone()));
+    let sql = format!(
+        "UPDATE order_summaries SET {} WHERE order_id = ?{}",
+        sets.join(", "),
+        values.len()
+    );
+    conn.prepare_cached(&sql)
+        .and_then(|mut statement| statement.execute(params_from_iter(values)))
+        .map(drop)
+        .map_err(unavailable)
 }
 
 fn write(conn: &Connection, s: &OrderSummary) -> Result<(), StoreError> {
@@ -86,23 +142,7 @@ fn write(conn: &Connection, s: &OrderSummary) -> Result<(), StoreError> {
              total, created_at, placed_at, listed_at, updated_at, version, saga_finished, stalled)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )
-    .and_then(|mut statement| {
-        statement.execute(params![
-            s.order_id,
-            s.customer_id,
-            s.status,
-            s.saga.map(SagaState::as_str),
-            s.currency,
-            clamp(s.total),
-            clamp(s.created_at),
-            s.placed_at.map(clamp),
-            clamp(s.listed_at()),
-            clamp(s.updated_at),
-            clamp(s.version),
-            s.saga_finished,
-            s.stalled.join(","),
-        ])
-    })
+    .and_then(|mut statement| statement.execute(params_from_iter(columns(s).map(|(_, v)| v))))
     .map(drop)
     .map_err(unavailable)
 }
@@ -191,7 +231,7 @@ mod tests {
 
     use super::*;
     use crate::clock::ManualClock;
-    use crate::store::read_model::OrderCursor;
+    use crate::store::read_model::{OrderCursor, SagaState};
     use crate::store::{EventStore, NewEvent, SqliteStore, StreamAppend};
 
     fn placed(store: &SqliteStore, order: &str, customer: &str, placed_at: u64) {
