@@ -8,22 +8,11 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use order_core::app::memory::MemoryPorts;
+use order_core::app::memory::{MemoryPorts, sample_address};
 use order_core::app::ports::{Clock, StoredEvent};
 use order_core::domain::codec;
 use order_core::domain::order::{Order, OrderEvent, OrderStatus, PlaceOrder};
-use order_core::domain::values::{Address, OrderItemInput, PaymentMethod, ShipmentStatus};
-
-fn address() -> Address {
-    Address {
-        street1: "1 Market Street".into(),
-        street2: None,
-        city: "San Francisco".into(),
-        state_province: "CA".into(),
-        postal_code: "94105".into(),
-        country: "US".into(),
-    }
-}
+use order_core::domain::values::{OrderItemInput, PaymentMethod, ShipmentStatus};
 
 fn id(what: &str, n: u64) -> String {
     uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, format!("{what}-{n}").as_bytes()).to_string()
@@ -45,8 +34,8 @@ fn place(n: u64) -> PlaceOrder {
                 unit_price_currency: "USD".into(),
             })
             .collect(),
-        address(),
-        address(),
+        sample_address(),
+        sample_address(),
         PaymentMethod::CreditCard,
     )
     .expect("a valid order")

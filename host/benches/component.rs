@@ -7,20 +7,10 @@ use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use order_host::bindings::orders::PlaceOrderCommand;
-use order_host::bindings::types::{Address, Money, OrderItemInput, PaymentMethod};
+use order_host::bindings::types::{Money, OrderItemInput, PaymentMethod};
 use order_host::engine::RuntimeConfig;
+use order_host::simulation::fixtures::address;
 use order_host::{Host, HostOptions, ManualClock};
-
-fn address() -> Address {
-    Address {
-        street1: "1 Market Street".into(),
-        street2: None,
-        city: "San Francisco".into(),
-        state_province: "CA".into(),
-        postal_code: "94105".into(),
-        country: "US".into(),
-    }
-}
 
 fn order(n: u64) -> PlaceOrderCommand {
     let id = |what: &str| {

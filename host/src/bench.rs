@@ -892,6 +892,16 @@ fn stream_length(
     })
 }
 
+/// The p50/p99 table of a call at a stream of 1 and of 50 events.
+fn stream_table(f: &mut std::fmt::Formatter<'_>, [at_1, at_50]: [&Micros; 2]) -> std::fmt::Result {
+    writeln!(f, "| stream holds | p50 | p99 |")?;
+    writeln!(f, "|---|---:|---:|")?;
+    for (name, m) in [("1 event", at_1), ("50 events", at_50)] {
+        writeln!(f, "| {name} | {:.1} | {:.1} |", m.p50, m.p99)?;
+    }
+    Ok(())
+}
+
 /// The shipment of order `index` of `seed`, placed and taken through its saga.
 fn shipped(host: &Host, seed: u64, index: usize) -> anyhow::Result<String> {
     let cmd = load::order_command(seed, index);
@@ -1028,27 +1038,13 @@ impl std::fmt::Display for BenchReport {
             "a command against its stream's length: update-tracking on {} shipments (component: memory store), microseconds",
             l.shipments
         )?;
-        writeln!(f, "| stream holds | p50 | p99 |")?;
-        writeln!(f, "|---|---:|---:|")?;
-        for (name, m) in [
-            ("1 event", &l.tracking_at_event_1_us),
-            ("50 events", &l.tracking_at_event_50_us),
-        ] {
-            writeln!(f, "| {name} | {:.1} | {:.1} |", m.p50, m.p99)?;
-        }
+        stream_table(f, [&l.tracking_at_event_1_us, &l.tracking_at_event_50_us])?;
         writeln!(f, "event 50 / event 1 (p50): {:.2}x", l.p50_ratio)?;
         writeln!(
             f,
             "the carrier's in-transit scan (inbound, no view answered) on as many other shipments, microseconds"
         )?;
-        writeln!(f, "| stream holds | p50 | p99 |")?;
-        writeln!(f, "|---|---:|---:|")?;
-        for (name, m) in [
-            ("1 event", &l.scan_at_event_1_us),
-            ("50 events", &l.scan_at_event_50_us),
-        ] {
-            writeln!(f, "| {name} | {:.1} | {:.1} |", m.p50, m.p99)?;
-        }
+        stream_table(f, [&l.scan_at_event_1_us, &l.scan_at_event_50_us])?;
         writeln!(
             f,
             "scan at event 50 / event 1 (p50): {:.2}x",

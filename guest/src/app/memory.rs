@@ -353,21 +353,22 @@ impl MemoryPorts {
     }
 }
 
+/// The address the native runs and their tests ship to and bill.
+pub fn sample_address() -> Address {
+    Address {
+        street1: "1 Market Street".into(),
+        street2: None,
+        city: "San Francisco".into(),
+        state_province: "CA".into(),
+        postal_code: "94105".into(),
+        country: "US".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::order::{OrderStatus, PlaceOrder};
-
-    fn address() -> Address {
-        Address {
-            street1: "1 Market Street".into(),
-            street2: None,
-            city: "San Francisco".into(),
-            state_province: "CA".into(),
-            postal_code: "94105".into(),
-            country: "US".into(),
-        }
-    }
 
     #[test]
     fn an_order_runs_its_whole_lifecycle_over_the_memory_ports() {
@@ -386,8 +387,8 @@ mod tests {
                 unit_price_amount: 1_999,
                 unit_price_currency: "USD".into(),
             }],
-            address(),
-            address(),
+            sample_address(),
+            sample_address(),
             PaymentMethod::CreditCard,
         )
         .unwrap();
