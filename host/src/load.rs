@@ -339,6 +339,9 @@ pub fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
 }
 
+/// How often the saga driver looks for due sagas it was not told about.
+const DRIVER_POLL: Duration = Duration::from_millis(100);
+
 /// Runs the workload on `host` and reports what happened. Resumable: see
 /// the module documentation.
 ///
@@ -374,7 +377,8 @@ pub fn run(host: &Host, options: &LoadOptions) -> anyhow::Result<LoadSummary> {
     std::thread::scope(|scope| {
         let driver = host.driver.clone().with_workers(workers);
         let stop = stop_driver.clone();
-        scope.spawn(move || driver.run(stop, Duration::from_millis(2)));
+        // Woken by every placement and cancellation; the poll is a fallback.
+        scope.spawn(move || driver.run(stop, DRIVER_POLL));
 
         let (cancel_tx, cancel_rx) = mpsc::channel::<(String, Instant)>();
         scope.spawn(|| {
@@ -494,6 +498,7 @@ pub fn run(host: &Host, options: &LoadOptions) -> anyhow::Result<LoadSummary> {
         }
         drop(settle_tx);
         stop_driver.store(true, Ordering::SeqCst);
+        host.driver.wake();
     });
 
     // Orders not settled yet (their saga did not finish in time, or the

@@ -515,6 +515,28 @@ impl EventStore for PostgresStore {
         Ok(released == 1)
     }
 
+    fn release_claims(&self, claims: &[SagaClaim]) -> Result<usize, StoreError> {
+        if claims.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<&str> = claims.iter().map(|c| c.saga_id.as_str()).collect();
+        let tokens = claims
+            .iter()
+            .map(|c| to_sql(c.token))
+            .collect::<Result<Vec<i64>, _>>()?;
+        // One statement for the lot: each lease goes only with its own token.
+        let released = self
+            .conn()?
+            .execute(
+                "DELETE FROM saga_leases l
+                 USING unnest($1::text[], $2::bigint[]) AS r(saga_id, token)
+                 WHERE l.saga_id = r.saga_id AND l.token = r.token",
+                &[&ids, &tokens],
+            )
+            .map_err(unavailable)?;
+        Ok(usize::try_from(released).unwrap_or(usize::MAX))
+    }
+
     fn begin_idempotent(
         &self,
         key: &str,
