@@ -13,7 +13,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
 use crate::bindings::fulfillment_saga::SagaReport;
@@ -54,6 +54,8 @@ pub struct SagaDriver {
     owner: Arc<str>,
     /// How long a claim keeps other hosts off a saga.
     lease: Duration,
+    /// Told the id of every saga an advance of this driver finished.
+    finished: Option<mpsc::Sender<String>>,
 }
 
 /// The default lease of a claimed saga: far longer than one advance (which
@@ -75,7 +77,16 @@ impl SagaDriver {
             held_back: Arc::default(),
             owner: default_owner().into(),
             lease: DEFAULT_LEASE,
+            finished: None,
         }
+    }
+
+    /// Sends the id of every saga that an advance of this driver finishes
+    /// (its report names no next wake-up) to `finished`: a caller waiting
+    /// for sagas to end learns it without reading the timers.
+    pub fn notify_finished(mut self, finished: mpsc::Sender<String>) -> Self {
+        self.finished = Some(finished);
+        self
     }
 
     /// How long a claimed saga stays this host's (at least 100 ms).
@@ -237,10 +248,15 @@ impl SagaDriver {
         let mut held_back = lock(&self.held_back);
         match result {
             Ok(saga) => {
+                held_back.remove(order_id);
+                drop(held_back);
                 if saga.next_wake_at.is_none() {
                     report.finished = 1;
+                    if let Some(finished) = &self.finished {
+                        // A caller that stopped listening wants no more.
+                        let _ = finished.send(order_id.clone());
+                    }
                 }
-                held_back.remove(order_id);
                 Advanced {
                     report,
                     released: true,
