@@ -908,6 +908,34 @@ mod tests {
     }
 
     #[test]
+    fn claims_given_back_together_free_only_the_leases_of_their_own_tokens() {
+        let clock = Arc::new(ManualClock::new(0));
+        let (store, _schema) = test_store(clock);
+        for saga in ["order-a", "order-b", "order-c"] {
+            store.append(&timer_batch(saga, 10)).unwrap();
+        }
+        let first = store.claim_due("host-1", 100, 1_000, 10).unwrap();
+        assert_eq!(first.len(), 3);
+        // host-1 claims order-a again: its first token is stale now.
+        let renewed = store.claim_due("host-1", 200, 1_000, 1).unwrap();
+        assert_eq!(renewed[0].saga_id, "order-a");
+
+        assert_eq!(store.release_claims(&first).unwrap(), 2);
+        assert_eq!(store.release_claims(&[]).unwrap(), 0);
+        let other = store.claim_due("host-2", 300, 1_000, 10).unwrap();
+        assert_eq!(
+            other.iter().map(|c| c.saga_id.as_str()).collect::<Vec<_>>(),
+            ["order-b", "order-c"],
+            "order-a stays host-1's"
+        );
+        assert_eq!(store.release_claims(&renewed).unwrap(), 1);
+        assert_eq!(
+            store.claim_due("host-2", 300, 1_000, 10).unwrap()[0].saga_id,
+            "order-a"
+        );
+    }
+
+    #[test]
     fn racing_claims_hand_each_saga_to_one_host() {
         let clock = Arc::new(ManualClock::new(0));
         let (store, _schema) = test_store(clock);
