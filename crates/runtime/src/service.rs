@@ -136,25 +136,17 @@ impl OrderService {
         actor: &str,
     ) -> Result<saga::SagaReport, ServiceError> {
         let (order_id, actor) = (order_id.to_owned(), actor.to_owned());
-        self.command(|api, store| {
+        self.woke(self.call(|api, store| {
             api.oms_order_management_fulfillment_saga()
                 .call_retry_now(store, &order_id, &actor)
-        })
+        }))
     }
 
-    /// [`OrderService::call`] for a command: once it succeeded, the saga
-    /// drivers over this runtime look for due sagas, since a command may
-    /// have written a saga timer due now (place-order writes one, a
-    /// cancellation or an inbound event moves one to now). Its append has
-    /// committed by then.
-    fn command<R>(
-        &self,
-        f: impl FnOnce(
-            &OrderManagement,
-            &mut wasmtime::Store<HostState>,
-        ) -> wasmtime::Result<Result<R, CommandError>>,
-    ) -> Result<R, ServiceError> {
-        let result = self.call(f);
+    /// What a command answered, once it succeeded, wakes the saga drivers
+    /// over this runtime: a command may have written a saga timer due now
+    /// (place-order writes one, a cancellation or an inbound event moves
+    /// one to now), and its append has committed by then.
+    fn woke<R>(&self, result: Result<R, ServiceError>) -> Result<R, ServiceError> {
         if result.is_ok() {
             self.runtime.due_signal().raise();
         }
@@ -174,7 +166,7 @@ macro_rules! exports {
             $($(
                 $(#[$doc])*
                 pub fn $name(&self, $arg: $ty) -> Result<$ret, ServiceError> {
-                    self.command(|api, store| api.$interface().$call(store, $arg))
+                    self.woke(self.call(|api, store| api.$interface().$call(store, $arg)))
                 }
             )*)*
         }
