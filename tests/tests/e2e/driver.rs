@@ -149,7 +149,11 @@ fn the_running_driver_is_woken_by_a_placement_not_by_its_poll() {
         scope.spawn(move || {
             // A poll far longer than the test: only a wake-up can advance.
             driver.run_with(&stop_driver, Duration::from_secs(600), |pass| {
-                let _ = passes.send(pass.as_ref().map(Clone::clone).map_err(|e| e.to_string()));
+                let pass = match pass {
+                    Ok(report) => Ok(report.clone()),
+                    Err(error) => Err(error.to_string()),
+                };
+                let _ = passes.send(pass);
             });
         });
         // The first claim, on start, finds nothing due.
