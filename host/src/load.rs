@@ -12,7 +12,7 @@
 //! simulation (`--sim-state`) nothing is charged, allocated, shipped or
 //! delivered twice.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal as _;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -339,6 +339,12 @@ pub fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
 }
 
+/// How often the saga driver looks for due sagas it was not told about.
+const DRIVER_POLL: Duration = Duration::from_millis(100);
+/// How often the monitor reads every saga timer, for sagas that finished
+/// without the driver (each read copies every timer).
+const TIMERS_READ_EVERY: Duration = Duration::from_millis(500);
+
 /// Runs the workload on `host` and reports what happened. Resumable: see
 /// the module documentation.
 ///
@@ -369,12 +375,26 @@ pub fn run(host: &Host, options: &LoadOptions) -> anyhow::Result<LoadSummary> {
     );
     let settled = AtomicUsize::new(0);
     let (settle_tx, settle_rx) = mpsc::channel::<usize>();
+    // Sagas the driver finished: most orders are handed on from here; the
+    // timers are read now and then for the rest (a saga that another
+    // caller finished).
+    let (finished_tx, finished_rx) = mpsc::channel::<String>();
+    let index_of: HashMap<&str, usize> = ids
+        .iter()
+        .enumerate()
+        .map(|(index, id)| (id.as_str(), index))
+        .collect();
     let settle_rx = Mutex::new(settle_rx);
 
     std::thread::scope(|scope| {
-        let driver = host.driver.clone().with_workers(workers);
+        let driver = host
+            .driver
+            .clone()
+            .with_workers(workers)
+            .notify_finished(finished_tx);
         let stop = stop_driver.clone();
-        scope.spawn(move || driver.run(stop, Duration::from_millis(2)));
+        // Woken by every placement and cancellation; the poll is a fallback.
+        scope.spawn(move || driver.run(stop, DRIVER_POLL));
 
         let (cancel_tx, cancel_rx) = mpsc::channel::<(String, Instant)>();
         scope.spawn(|| {
@@ -442,25 +462,45 @@ pub fn run(host: &Host, options: &LoadOptions) -> anyhow::Result<LoadSummary> {
         let mut waiting: Vec<usize> = Vec::new();
         let mut deadline = None;
         let mut logged = None;
+        let mut finished: HashSet<usize> = HashSet::new();
+        let mut timers_read = Instant::now();
         loop {
-            std::thread::sleep(Duration::from_millis(25));
+            if let Ok(id) = finished_rx.recv_timeout(Duration::from_millis(25)) {
+                finished.extend(index_of.get(id.as_str()));
+            }
+            finished.extend(
+                finished_rx
+                    .try_iter()
+                    .filter_map(|id| index_of.get(id.as_str()).copied()),
+            );
             // Taken before the timers are read: each of these has its timer
             // written (place-order writes it) before it was listed.
             waiting.append(&mut placed.lock().unwrap_or_else(PoisonError::into_inner));
-            match host.store.all_timers() {
-                Ok(timers) => {
-                    let pending: HashSet<String> = timers.into_iter().map(|t| t.saga_id).collect();
-                    waiting.retain(|index| {
-                        if pending.contains(&ids[*index]) {
-                            return true;
-                        }
-                        // The settlers outlive the monitor.
-                        let _ = settle_tx.send(*index);
-                        false
-                    });
+            // The settlers outlive the monitor.
+            waiting.retain(|index| {
+                if finished.remove(index) {
+                    let _ = settle_tx.send(*index);
+                    return false;
                 }
-                Err(error) => {
-                    lock_tally(&tally).error(format!("reading the saga timers: {error}"));
+                true
+            });
+            if timers_read.elapsed() >= TIMERS_READ_EVERY {
+                timers_read = Instant::now();
+                match host.store.all_timers() {
+                    Ok(timers) => {
+                        let pending: HashSet<String> =
+                            timers.into_iter().map(|t| t.saga_id).collect();
+                        waiting.retain(|index| {
+                            if pending.contains(&ids[*index]) {
+                                return true;
+                            }
+                            let _ = settle_tx.send(*index);
+                            false
+                        });
+                    }
+                    Err(error) => {
+                        lock_tally(&tally).error(format!("reading the saga timers: {error}"));
+                    }
                 }
             }
             let in_flight = waiting.len();
@@ -494,6 +534,7 @@ pub fn run(host: &Host, options: &LoadOptions) -> anyhow::Result<LoadSummary> {
         }
         drop(settle_tx);
         stop_driver.store(true, Ordering::SeqCst);
+        host.driver.wake();
     });
 
     // Orders not settled yet (their saga did not finish in time, or the

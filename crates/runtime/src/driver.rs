@@ -11,9 +11,9 @@
 //! is given back when its advance ends; a failed advance keeps its claim
 //! until the lease runs out, which holds the saga back on every host.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
 use crate::bindings::fulfillment_saga::SagaReport;
@@ -54,6 +54,8 @@ pub struct SagaDriver {
     owner: Arc<str>,
     /// How long a claim keeps other hosts off a saga.
     lease: Duration,
+    /// Told the id of every saga an advance of this driver finished.
+    finished: Option<mpsc::Sender<String>>,
 }
 
 /// The default lease of a claimed saga: far longer than one advance (which
@@ -75,7 +77,16 @@ impl SagaDriver {
             held_back: Arc::default(),
             owner: default_owner().into(),
             lease: DEFAULT_LEASE,
+            finished: None,
         }
+    }
+
+    /// Sends the id of every saga that an advance of this driver finishes
+    /// (its report names no next wake-up) to `finished`: a caller waiting
+    /// for sagas to end learns it without reading the timers.
+    pub fn notify_finished(mut self, finished: mpsc::Sender<String>) -> Self {
+        self.finished = Some(finished);
+        self
     }
 
     /// How long a claimed saga stays this host's (at least 100 ms).
@@ -158,90 +169,140 @@ impl SagaDriver {
     /// at most one advance per worker, not for the whole backlog. The sagas
     /// left out keep their due timers and run on the next start.
     pub fn run_due_until(&self, stop: &AtomicBool) -> anyhow::Result<DriverReport> {
-        let backends = self.service.runtime().backends().clone();
-        let now = backends.clock.now_ms();
-        let held_back: HashMap<String, (Instant, u32)> =
-            self.held_back.lock().map(|h| h.clone()).unwrap_or_default();
-        let lease_ms = u64::try_from(self.lease.as_millis()).unwrap_or(u64::MAX);
-        let claims =
-            backends
-                .store
-                .claim_due(&self.owner, now, lease_ms, self.batch + held_back.len())?;
-        let instant = Instant::now();
-        let (ready, waiting): (Vec<SagaClaim>, Vec<SagaClaim>) =
-            claims.into_iter().partition(|c| {
-                held_back
-                    .get(&c.saga_id)
-                    .is_none_or(|(until, _)| *until <= instant)
-            });
-        // Held back here: another host may try it meanwhile.
-        let beyond_batch = ready.get(self.batch..).unwrap_or_default();
-        for claim in waiting.iter().chain(beyond_batch) {
-            self.release(claim);
-        }
-        let queue = Mutex::new(ready.into_iter().take(self.batch).collect::<VecDeque<_>>());
+        let ready = self.claim(&HashSet::new())?.ready;
+        let queue = Mutex::new(VecDeque::from(ready));
         let total = Mutex::new(DriverReport::default());
         std::thread::scope(|scope| {
             for _ in 0..self.workers {
                 scope.spawn(|| {
                     let mut mine = DriverReport::default();
-                    loop {
-                        if stop.load(Ordering::SeqCst) {
-                            break;
-                        }
-                        let next = queue.lock().map(|mut q| q.pop_front()).unwrap_or(None);
+                    while !stop.load(Ordering::SeqCst) {
+                        let next = lock(&queue).pop_front();
                         let Some(claim) = next else { break };
-                        let order_id = claim.saga_id.clone();
-                        mine.advanced += 1;
-                        let result = self.advance(&order_id);
-                        if result.is_ok() {
-                            self.release(&claim);
-                        }
-                        let mut held_back = self.held_back.lock().ok();
-                        match result {
-                            Ok(report) => {
-                                if report.next_wake_at.is_none() {
-                                    mine.finished += 1;
-                                }
-                                if let Some(h) = held_back.as_mut() {
-                                    h.remove(&order_id);
-                                }
-                            }
-                            Err(error) => {
-                                mine.failed += 1;
-                                let failures = held_back
-                                    .as_ref()
-                                    .and_then(|h| h.get(&order_id))
-                                    .map_or(1, |(_, n)| n + 1);
-                                let delay = FIRST_HOLD_BACK
-                                    .saturating_mul(1 << failures.min(16).saturating_sub(1))
-                                    .min(MAX_HOLD_BACK);
-                                if let Some(h) = held_back.as_mut() {
-                                    h.insert(order_id.clone(), (Instant::now() + delay, failures));
-                                }
-                                tracing::warn!(%order_id, %error, ?delay, "saga advance failed; retried later");
-                            }
+                        let done = self.advance_claimed(&claim);
+                        mine.add(&done.report);
+                        if done.released {
+                            self.release(std::slice::from_ref(&claim));
                         }
                     }
-                    if let Ok(mut t) = total.lock() {
-                        t.add(&mine);
-                    }
+                    lock(&total).add(&mine);
                 });
             }
         });
         Ok(total.into_inner().unwrap_or_default())
     }
 
-    fn release(&self, claim: &SagaClaim) {
-        match self.service.runtime().backends().store.release_claim(claim) {
-            Ok(true) => {}
-            // The lease ran out during the advance and another host has the
-            // saga now; its expected versions keep the history whole.
-            Ok(false) => tracing::warn!(saga_id = %claim.saga_id, "saga lease was taken over"),
-            // It runs out by itself.
-            Err(error) => {
-                tracing::warn!(saga_id = %claim.saga_id, %error, "saga lease not released")
+    /// Claims the due sagas (up to the batch size) that `busy` does not
+    /// hold, and gives back at once those held back or beyond the batch
+    /// (another host may try them meanwhile).
+    fn claim(&self, busy: &HashSet<String>) -> anyhow::Result<Claimed> {
+        let backends = self.service.runtime().backends().clone();
+        let now = backends.clock.now_ms();
+        let held_back: HashMap<String, (Instant, u32)> = lock(&self.held_back).clone();
+        let lease_ms = u64::try_from(self.lease.as_millis()).unwrap_or(u64::MAX);
+        let limit = self.batch + held_back.len() + busy.len();
+        let claims = backends
+            .store
+            .claim_due(&self.owner, now, lease_ms, limit)?;
+        let full = claims.len() >= limit;
+        let instant = Instant::now();
+        let mut ready = Vec::new();
+        let mut renewed = Vec::new();
+        let mut give_back = Vec::new();
+        let mut hold_back_ends = None::<Instant>;
+        for claim in claims {
+            if busy.contains(&claim.saga_id) {
+                // Ours already (queued or advancing): the lease was renewed
+                // under a newer token, which its release must name.
+                renewed.push(claim);
+                continue;
             }
+            match held_back.get(&claim.saga_id) {
+                Some((until, _)) if *until > instant => {
+                    hold_back_ends = Some(hold_back_ends.map_or(*until, |e| e.min(*until)));
+                    give_back.push(claim);
+                }
+                _ if ready.len() >= self.batch => give_back.push(claim),
+                _ => ready.push(claim),
+            }
+        }
+        self.release(&give_back);
+        Ok(Claimed {
+            ready,
+            renewed,
+            full,
+            hold_back_ends,
+        })
+    }
+
+    /// Advances one claimed saga and books the outcome: a failed advance
+    /// is held back with a growing delay and keeps its claim (which holds
+    /// it back on every host until the lease runs out).
+    fn advance_claimed(&self, claim: &SagaClaim) -> Advanced {
+        let order_id = &claim.saga_id;
+        let mut report = DriverReport {
+            advanced: 1,
+            ..DriverReport::default()
+        };
+        let result = self.advance(order_id);
+        let mut held_back = lock(&self.held_back);
+        match result {
+            Ok(saga) => {
+                held_back.remove(order_id);
+                drop(held_back);
+                if saga.next_wake_at.is_none() {
+                    report.finished = 1;
+                    if let Some(finished) = &self.finished {
+                        // A caller that stopped listening wants no more.
+                        let _ = finished.send(order_id.clone());
+                    }
+                }
+                Advanced {
+                    report,
+                    released: true,
+                    next_wake_at: saga.next_wake_at,
+                }
+            }
+            Err(error) => {
+                report.failed = 1;
+                let failures = held_back.get(order_id).map_or(1, |(_, n)| n + 1);
+                let delay = FIRST_HOLD_BACK
+                    .saturating_mul(1 << failures.min(16).saturating_sub(1))
+                    .min(MAX_HOLD_BACK);
+                held_back.insert(order_id.clone(), (Instant::now() + delay, failures));
+                tracing::warn!(%order_id, %error, ?delay, "saga advance failed; retried later");
+                let now = self.service.runtime().backends().clock.now_ms();
+                let delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+                Advanced {
+                    report,
+                    released: false,
+                    next_wake_at: Some(now.saturating_add(delay_ms)),
+                }
+            }
+        }
+    }
+
+    /// Gives claims back, in one store call.
+    fn release(&self, claims: &[SagaClaim]) {
+        if claims.is_empty() {
+            return;
+        }
+        match self
+            .service
+            .runtime()
+            .backends()
+            .store
+            .release_claims(claims)
+        {
+            Ok(released) if released == claims.len() => {}
+            // A lease ran out during the advance and another host has the
+            // saga now; its expected versions keep the history whole.
+            Ok(released) => tracing::warn!(
+                taken_over = claims.len() - released,
+                "saga leases were taken over"
+            ),
+            // They run out by themselves.
+            Err(error) => tracing::warn!(%error, claims = claims.len(), "saga leases not released"),
         }
     }
 
@@ -275,19 +336,314 @@ impl SagaDriver {
         }
     }
 
-    /// Runs until `stop` is set, polling every `interval`.
-    pub fn run(&self, stop: Arc<AtomicBool>, interval: Duration) {
-        while !stop.load(Ordering::Relaxed) {
-            match self.run_due_until(&stop) {
-                // More may be due at once; but advances that only fail wait
-                // for their hold-back instead of spinning.
-                Ok(report) if report.advanced > report.failed => continue,
-                Ok(_) => {}
-                Err(error) => tracing::error!(%error, "saga driver pass failed"),
+    /// Runs until `stop` is set: `workers` threads advance the claimed
+    /// sagas while this thread claims more whenever a saga may be due, and
+    /// otherwise sleeps. It wakes when a command may have written a timer
+    /// due now ([`DueSignal::raise`], which the service calls after every
+    /// command), when an advance leaves its saga due at a known time, when
+    /// a held-back saga may be tried again, and at the latest every `poll`
+    /// (timers that other hosts sharing the store wrote). Once `stop` is
+    /// set each worker finishes the advance it is in and starts no other;
+    /// call [`SagaDriver::wake`] after setting it to be heard at once
+    /// (else within 50 ms).
+    pub fn run(&self, stop: Arc<AtomicBool>, poll: Duration) {
+        self.run_with(&stop, poll, |_| {});
+    }
+
+    /// [`SagaDriver::run`], telling `on_pass` what the advances since the
+    /// previous claim did, or why a claim failed, once per claim.
+    pub fn run_with(
+        &self,
+        stop: &AtomicBool,
+        poll: Duration,
+        on_pass: impl Fn(&anyhow::Result<DriverReport>),
+    ) {
+        let poll = poll.max(Duration::from_millis(1));
+        let signal = self.service.runtime().due_signal().clone();
+        let clock = self.service.runtime().backends().clock.clone();
+        let work = Work::default();
+        std::thread::scope(|scope| {
+            for _ in 0..self.workers {
+                scope.spawn(|| self.work(&work, &signal, stop));
             }
-            std::thread::sleep(interval);
+            // At once on start: unfinished sagas resume.
+            let mut next_due: Option<u64> = Some(0);
+            let mut hold_back_ends: Option<Instant> = None;
+            let mut more = false;
+            let mut last_claim: Option<Instant> = None;
+            let mut due_now = false;
+            while !stop.load(Ordering::SeqCst) {
+                let (raised, earliest) = signal.take();
+                // Kept until a claim has looked.
+                due_now |= raised;
+                next_due = min_some(next_due, earliest);
+                let now = clock.now_ms();
+                let instant = Instant::now();
+                let low = lock(&work.state).queue.len() < self.workers;
+                let wanted = due_now
+                    || more
+                    || next_due.is_some_and(|due| due <= now)
+                    || hold_back_ends.is_some_and(|end| end <= instant)
+                    || last_claim.is_none_or(|at| at.elapsed() >= poll);
+                let since_claim = last_claim.map_or(CLAIM_GAP, |at| at.elapsed());
+                if low && wanted && since_claim >= CLAIM_GAP {
+                    let (busy, releases) = {
+                        let mut state = lock(&work.state);
+                        let busy: HashSet<String> = state.busy.keys().cloned().collect();
+                        (busy, std::mem::take(&mut state.releases))
+                    };
+                    self.release(&releases);
+                    last_claim = Some(Instant::now());
+                    due_now = false;
+                    next_due = next_due.filter(|due| *due > now);
+                    hold_back_ends = hold_back_ends.filter(|end| *end > instant);
+                    match self.claim(&busy) {
+                        Ok(claimed) => {
+                            more = claimed.full;
+                            hold_back_ends = min_some(hold_back_ends, claimed.hold_back_ends);
+                            let done = {
+                                let mut state = lock(&work.state);
+                                for claim in claimed.renewed {
+                                    if let Some(busy) = state.busy.get_mut(&claim.saga_id) {
+                                        *busy = claim;
+                                    } else if let Some(done) = state
+                                        .releases
+                                        .iter_mut()
+                                        .find(|done| done.saga_id == claim.saga_id)
+                                    {
+                                        // Its advance ended meanwhile.
+                                        *done = claim;
+                                    }
+                                }
+                                for claim in claimed.ready {
+                                    state.busy.insert(claim.saga_id.clone(), claim.clone());
+                                    state.queue.push_back(claim);
+                                }
+                                std::mem::take(&mut state.done)
+                            };
+                            work.ready.notify_all();
+                            on_pass(&Ok(done));
+                        }
+                        Err(error) => {
+                            more = false;
+                            tracing::error!(error = %format!("{error:#}"), "saga driver claim failed");
+                            on_pass(&Err(error));
+                        }
+                    }
+                    continue;
+                }
+                // Nothing to claim now: sleep until something may be due.
+                let mut timeout = STOP_CHECK;
+                if low && wanted {
+                    // Commands that come close together share one claim.
+                    timeout = CLAIM_GAP.saturating_sub(since_claim);
+                } else if low {
+                    if let Some(at) = last_claim {
+                        timeout = timeout.min(poll.saturating_sub(at.elapsed()));
+                    }
+                    if let Some(due) = next_due {
+                        timeout = timeout.min(Duration::from_millis(due.saturating_sub(now)));
+                    }
+                    if let Some(end) = hold_back_ends {
+                        timeout = timeout.min(end.saturating_duration_since(instant));
+                    }
+                }
+                signal.wait(timeout);
+            }
+            lock(&work.state).stopping = true;
+            work.ready.notify_all();
+        });
+        let (releases, done) = {
+            let mut state = lock(&work.state);
+            (
+                std::mem::take(&mut state.releases),
+                std::mem::take(&mut state.done),
+            )
+        };
+        self.release(&releases);
+        if done != DriverReport::default() {
+            on_pass(&Ok(done));
         }
     }
+
+    /// Wakes [`SagaDriver::run`] at once: to claim what is due, or to see
+    /// that it was told to stop.
+    pub fn wake(&self) {
+        self.service.runtime().due_signal().poke();
+    }
+
+    /// One worker of [`SagaDriver::run`]: advances queued claims until told
+    /// to stop, and books each outcome for the claiming thread.
+    fn work(&self, work: &Work, signal: &DueSignal, stop: &AtomicBool) {
+        loop {
+            let (claim, low) = {
+                let mut state = lock(&work.state);
+                loop {
+                    if state.stopping || stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    if let Some(claim) = state.queue.pop_front() {
+                        break (claim, state.queue.len() < self.workers);
+                    }
+                    state = work
+                        .ready
+                        .wait_timeout(state, STOP_CHECK)
+                        .map_or_else(|e| e.into_inner().0, |(guard, _)| guard);
+                }
+            };
+            if low {
+                // Claim more while this one advances.
+                signal.poke();
+            }
+            let done = self.advance_claimed(&claim);
+            let flush = {
+                let mut state = lock(&work.state);
+                // The newest token, if the lease was renewed meanwhile.
+                let claim = state.busy.remove(&claim.saga_id).unwrap_or(claim);
+                if done.released {
+                    state.releases.push(claim);
+                }
+                state.done.add(&done.report);
+                state.releases.len() >= RELEASE_BATCH
+            };
+            if let Some(due) = done.next_wake_at {
+                signal.due_at(due);
+            }
+            if flush {
+                signal.poke();
+            }
+        }
+    }
+}
+
+/// What one claim found.
+struct Claimed {
+    /// Claims to advance, earliest first.
+    ready: Vec<SagaClaim>,
+    /// Claims of sagas already queued or advancing, under a newer token.
+    renewed: Vec<SagaClaim>,
+    /// The claim returned as many as it asked for: more may be due.
+    full: bool,
+    /// When the first held-back saga may be tried again.
+    hold_back_ends: Option<Instant>,
+}
+
+/// What one advance of a claimed saga came to.
+struct Advanced {
+    report: DriverReport,
+    /// The claim is to be given back (the advance succeeded).
+    released: bool,
+    /// When the saga is due again: its report's next wake-up, or the end
+    /// of its hold-back after a failure.
+    next_wake_at: Option<u64>,
+}
+
+/// What [`SagaDriver::run`]'s threads share.
+#[derive(Default)]
+struct Work {
+    state: Mutex<WorkState>,
+    /// A claim was queued, or the workers are to stop.
+    ready: Condvar,
+}
+
+#[derive(Default)]
+struct WorkState {
+    /// Claims waiting for a worker, earliest due first.
+    queue: VecDeque<SagaClaim>,
+    /// Every saga queued or advancing, with its newest claim.
+    busy: HashMap<String, SagaClaim>,
+    /// Claims whose advance succeeded, to give back in one store call.
+    releases: Vec<SagaClaim>,
+    /// What the advances did since the last claim.
+    done: DriverReport,
+    stopping: bool,
+}
+
+/// The shortest time between two claims: under a stream of commands each
+/// claim takes every saga that came due meanwhile, instead of one claim
+/// (a read of the due timers) per command.
+const CLAIM_GAP: Duration = Duration::from_millis(10);
+/// How often a waiting thread looks at the stop flag.
+const STOP_CHECK: Duration = Duration::from_millis(50);
+/// Finished claims that make the claiming thread give them back before its
+/// next claim.
+const RELEASE_BATCH: usize = 64;
+
+/// Wakes [`SagaDriver::run`] when a saga may be due. One per
+/// [`Runtime`](crate::engine::Runtime), shared by every driver over it: the
+/// service raises it after every command (a command that writes a saga
+/// timer due now has committed it when it returns), the driver's workers
+/// tell it when an advance leaves its saga due.
+#[derive(Debug, Default)]
+pub struct DueSignal {
+    state: Mutex<Signal>,
+    changed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Signal {
+    /// A timer may be due now.
+    due_now: bool,
+    /// The earliest due time told since the driver last looked.
+    earliest: Option<u64>,
+    /// Bumped by every wake-up, so that a waiter tells one from a time-out.
+    wakes: u64,
+}
+
+impl DueSignal {
+    /// A saga timer may be due now.
+    pub fn raise(&self) {
+        self.update(|s| s.due_now = true);
+    }
+
+    /// A saga timer is due at `due_at` (milliseconds since the Unix epoch).
+    pub fn due_at(&self, due_at: u64) {
+        self.update(|s| s.earliest = min_some(s.earliest, Some(due_at)));
+    }
+
+    /// Wakes the driver without saying that anything is due.
+    pub fn poke(&self) {
+        self.update(|_| {});
+    }
+
+    fn update(&self, change: impl FnOnce(&mut Signal)) {
+        let mut state = lock(&self.state);
+        change(&mut state);
+        state.wakes = state.wakes.wrapping_add(1);
+        drop(state);
+        self.changed.notify_all();
+    }
+
+    /// What was told since the last call, cleared.
+    fn take(&self) -> (bool, Option<u64>) {
+        let mut state = lock(&self.state);
+        (std::mem::take(&mut state.due_now), state.earliest.take())
+    }
+
+    /// Sleeps until a wake-up or `timeout`, whichever comes first.
+    fn wait(&self, timeout: Duration) {
+        let state = lock(&self.state);
+        if state.due_now || state.earliest.is_some() {
+            return;
+        }
+        let seen = state.wakes;
+        let _ = self
+            .changed
+            .wait_timeout_while(state, timeout, |s| s.wakes == seen);
+    }
+}
+
+fn min_some<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every critical section here leaves its data whole.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// `host-name/pid/start-time`: unique per process, readable in the store.

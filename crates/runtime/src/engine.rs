@@ -36,6 +36,7 @@ use crate::bindings::{
     OrderManagement, OrderManagementPre, fulfillment_saga, inbound, orders, queries, returns,
     shipments,
 };
+use crate::driver::DueSignal;
 use crate::state::{Backends, HostState};
 
 /// `anyhow::Context::context` for wasmtime's own error type, which does not
@@ -314,6 +315,7 @@ pub struct Runtime {
     idle: Mutex<Vec<Session>>,
     idle_capacity: usize,
     counts: InstanceCounts,
+    due: Arc<DueSignal>,
     _ticker: EpochTicker,
 }
 
@@ -399,6 +401,7 @@ impl Runtime {
             idle: Mutex::new(Vec::with_capacity(idle_capacity)),
             idle_capacity,
             counts: InstanceCounts::default(),
+            due: Arc::default(),
             _ticker: ticker,
         })
     }
@@ -483,6 +486,12 @@ impl Runtime {
         }
         drop(idle);
         drop(session);
+    }
+
+    /// The signal that wakes the saga drivers over this runtime when a
+    /// saga may be due.
+    pub fn due_signal(&self) -> &Arc<DueSignal> {
+        &self.due
     }
 
     /// What became of the runtime's instances so far.

@@ -136,15 +136,26 @@ impl OrderService {
         actor: &str,
     ) -> Result<saga::SagaReport, ServiceError> {
         let (order_id, actor) = (order_id.to_owned(), actor.to_owned());
-        self.call(|api, store| {
+        self.woke(self.call(|api, store| {
             api.oms_order_management_fulfillment_saga()
                 .call_retry_now(store, &order_id, &actor)
-        })
+        }))
+    }
+
+    /// What a command answered, once it succeeded, wakes the saga drivers
+    /// over this runtime: a command may have written a saga timer due now
+    /// (place-order writes one, a cancellation or an inbound event moves
+    /// one to now), and its append has committed by then.
+    fn woke<R>(&self, result: Result<R, ServiceError>) -> Result<R, ServiceError> {
+        if result.is_ok() {
+            self.runtime.due_signal().raise();
+        }
+        result
     }
 }
 
-/// One typed method per export of the component: `service.get_order(&id)`,
-/// `service.place_order(&cmd)`. Each runs once on a ready instance; wrap a
+/// One typed method per command of the component: `service.place_order(&cmd)`.
+/// Each runs once on a ready instance and then wakes the saga drivers; wrap a
 /// command in [`OrderService::retrying`] to decide it again after a version
 /// conflict. Written as a table so that a new export is one line here.
 macro_rules! exports {
@@ -155,14 +166,16 @@ macro_rules! exports {
             $($(
                 $(#[$doc])*
                 pub fn $name(&self, $arg: $ty) -> Result<$ret, ServiceError> {
-                    self.call(|api, store| api.$interface().$call(store, $arg))
+                    self.woke(self.call(|api, store| api.$interface().$call(store, $arg)))
                 }
             )*)*
         }
     };
 }
 
-/// Like `exports!`, for the exports that take one id (WIT `string`).
+/// Like `exports!`, for the exports that take one id (WIT `string`): the
+/// queries, and the saga's own `advance` and `status` (the driver that
+/// advances a saga learns its next due time from the report).
 macro_rules! lookups {
     ($($interface:ident {
         $($(#[$doc:meta])* fn $name:ident($arg:ident) -> $ret:ty = $call:ident;)*

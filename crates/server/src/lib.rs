@@ -165,7 +165,6 @@ struct Shared {
     /// Bounds the component calls in flight to what the instance pool holds.
     calls: Arc<Semaphore>,
     openapi: OnceLock<String>,
-    driver: Mutex<Option<std::thread::Thread>>,
     /// Set once a shutdown began: new requests get 503.
     draining: AtomicBool,
     /// Requests admitted and not yet answered.
@@ -200,7 +199,6 @@ impl AppState {
             ledger: options.ledger.clone(),
             calls: Arc::new(Semaphore::new(permits)),
             openapi: OnceLock::new(),
-            driver: Mutex::new(None),
             draining: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
             idle: tokio::sync::Notify::new(),
@@ -274,12 +272,11 @@ impl AppState {
         self.0.host.clock.now_ms()
     }
 
-    /// Wakes the saga driver so that a saga scheduled just now starts at once.
+    /// Wakes the saga driver so that a saga scheduled just now starts at
+    /// once (the service's commands wake it too; this is for a caller that
+    /// wrote a timer another way).
     pub(crate) fn wake_driver(&self) {
-        let driver = self.0.driver.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(thread) = driver.as_ref() {
-            thread.unpark();
-        }
+        self.0.host.driver.wake();
     }
 
     /// Runs `job` on the blocking pool, bounded by the instance pool.
@@ -650,25 +647,13 @@ async fn read_body(mut body: axum::body::Body, limit: usize) -> Result<Vec<u8>, 
     Ok(bytes)
 }
 
-/// Runs due sagas until `stop`, sleeping `interval` when idle (or until
-/// woken), and counts what it did.
+/// Runs due sagas until `stop`, looking at least every `interval` when
+/// idle (else when woken), and counts what it did: a pass is one claim.
 fn drive(host: Host, state: AppState, stop: Arc<AtomicBool>, interval: Duration) {
-    while !stop.load(Ordering::SeqCst) {
-        match host.driver.run_due_until(&stop) {
-            Ok(report) => {
-                state.metrics().driver_pass(&report);
-                if report.advanced > report.failed {
-                    // Progress: look again at once (a batch may be full).
-                    continue;
-                }
-            }
-            Err(error) => {
-                state.metrics().driver_error();
-                tracing::error!(error = %format!("{error:#}"), "saga driver pass failed");
-            }
-        }
-        std::thread::park_timeout(interval);
-    }
+    host.driver.run_with(&stop, interval, |pass| match pass {
+        Ok(report) => state.metrics().driver_pass(report),
+        Err(_) => state.metrics().driver_error(),
+    });
 }
 
 /// Resolves on SIGINT or SIGTERM.
@@ -749,11 +734,6 @@ async fn serve_async(host: Host, options: ServeOptions) -> anyhow::Result<()> {
             .spawn(move || drive(host, state, stop, interval))
             .context("starting the saga driver")?
     };
-    *state
-        .0
-        .driver
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner) = Some(driver.thread().clone());
     let dispatcher = outbound::Dispatcher::start(
         host.store.clone(),
         host.clock.clone(),
@@ -808,7 +788,7 @@ async fn serve_async(host: Host, options: ServeOptions) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + options.shutdown_deadline;
     state.start_draining();
     stop.store(true, Ordering::SeqCst);
-    driver.thread().unpark();
+    host.driver.wake();
     tracing::info!(
         in_flight = state.in_flight(),
         deadline_ms = options.shutdown_deadline.as_millis() as u64,

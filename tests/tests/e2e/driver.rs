@@ -3,12 +3,19 @@
 //! retried in a tight loop, and healthy sagas still advance meanwhile;
 //! "retry now" makes a saga's next attempt happen without its back-off
 //! passing, under the same key, within the retry policy's attempts, and
-//! answers a finished saga as it stands.
+//! answers a finished saga as it stands; the running driver advances a
+//! saga placed while it sleeps without waiting for its poll, and stops at
+//! once when told.
 
 use order_host::store::{AppendBatch, NewEvent, StreamAppend, TimerChange};
 
 use order_host::bindings::fulfillment_saga::SagaPhase;
 use order_host::bindings::types::CommandError;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
 use order_host::{Clock as _, StoreChoice};
 
 use crate::util::*;
@@ -128,5 +135,56 @@ fn retry_now_makes_the_next_attempt_now_and_leaves_a_finished_saga_as_it_is() {
     assert!(
         t.host.driver.held_back().is_empty(),
         "a refusal is not held back"
+    );
+}
+
+#[test]
+fn the_running_driver_is_woken_by_a_placement_not_by_its_poll() {
+    let t = start();
+    let stop = Arc::new(AtomicBool::new(false));
+    let (passes, passed) = mpsc::channel();
+    let cmd = order("woken", "dora");
+    let stopping = std::thread::scope(|scope| {
+        let driver = t.host.driver.clone().with_workers(2);
+        let stop_driver = stop.clone();
+        scope.spawn(move || {
+            // A poll far longer than the test: only a wake-up can advance.
+            driver.run_with(&stop_driver, Duration::from_secs(600), |pass| {
+                let pass = match pass {
+                    Ok(report) => Ok(report.clone()),
+                    Err(error) => Err(error.to_string()),
+                };
+                let _ = passes.send(pass);
+            });
+        });
+        // The first claim, on start, finds nothing due.
+        let first = passed
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a first pass");
+        assert_eq!(first.expect("claimed").advanced, 0);
+
+        t.place(&cmd).expect("placed");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while t.get_order(&cmd.order_id).status != order_host::bindings::types::OrderStatus::Shipped
+        {
+            assert!(Instant::now() < deadline, "the saga was not advanced");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+
+        let stopping = Instant::now();
+        stop.store(true, Ordering::SeqCst);
+        t.host.driver.wake();
+        drop(passed);
+        stopping
+    });
+    // The scope joined the driver: a sleep on its 600 s poll would show.
+    assert!(
+        stopping.elapsed() < Duration::from_secs(5),
+        "the driver stopped once told: {:?}",
+        stopping.elapsed()
+    );
+    assert!(
+        t.host.store.all_timers().expect("timers").is_empty(),
+        "the saga finished"
     );
 }

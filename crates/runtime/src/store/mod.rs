@@ -343,6 +343,17 @@ pub trait EventStore: Send + Sync {
         Ok(true)
     }
 
+    /// Gives several claims back at once; how many were still this owner's
+    /// (see [`EventStore::release_claim`]). The default releases them one
+    /// by one.
+    fn release_claims(&self, claims: &[SagaClaim]) -> Result<usize, StoreError> {
+        let mut released = 0;
+        for claim in claims {
+            released += usize::from(self.release_claim(claim)?);
+        }
+        Ok(released)
+    }
+
     /// Takes the idempotency `key` for a request with `fingerprint`, or says
     /// who holds it, atomically: of concurrent callers exactly one gets
     /// [`IdempotencyRecord::Started`]. An expired record (see

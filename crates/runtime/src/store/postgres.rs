@@ -567,6 +567,28 @@ impl EventStore for PostgresStore {
         Ok(released == 1)
     }
 
+    fn release_claims(&self, claims: &[SagaClaim]) -> Result<usize, StoreError> {
+        if claims.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<&str> = claims.iter().map(|c| c.saga_id.as_str()).collect();
+        let tokens = claims
+            .iter()
+            .map(|c| to_sql(c.token))
+            .collect::<Result<Vec<i64>, _>>()?;
+        // One statement for the lot: each lease goes only with its own token.
+        let released = self
+            .conn()?
+            .execute(
+                "DELETE FROM saga_leases l
+                 USING unnest($1::text[], $2::bigint[]) AS r(saga_id, token)
+                 WHERE l.saga_id = r.saga_id AND l.token = r.token",
+                &[&ids, &tokens],
+            )
+            .map_err(unavailable)?;
+        Ok(usize::try_from(released).unwrap_or(usize::MAX))
+    }
+
     fn begin_idempotent(
         &self,
         key: &str,
@@ -937,6 +959,34 @@ mod tests {
         let again = store.claim_due("host-1", 1_200, 1_000, 10).unwrap();
         assert_eq!(again.len(), 1);
         assert_eq!(again[0].saga_id, "order-a");
+    }
+
+    #[test]
+    fn claims_given_back_together_free_only_the_leases_of_their_own_tokens() {
+        let clock = Arc::new(ManualClock::new(0));
+        let (store, _schema) = test_store(clock);
+        for saga in ["order-a", "order-b", "order-c"] {
+            store.append(&timer_batch(saga, 10)).unwrap();
+        }
+        let first = store.claim_due("host-1", 100, 1_000, 10).unwrap();
+        assert_eq!(first.len(), 3);
+        // host-1 claims order-a again: its first token is stale now.
+        let renewed = store.claim_due("host-1", 200, 1_000, 1).unwrap();
+        assert_eq!(renewed[0].saga_id, "order-a");
+
+        assert_eq!(store.release_claims(&first).unwrap(), 2);
+        assert_eq!(store.release_claims(&[]).unwrap(), 0);
+        let other = store.claim_due("host-2", 300, 1_000, 10).unwrap();
+        assert_eq!(
+            other.iter().map(|c| c.saga_id.as_str()).collect::<Vec<_>>(),
+            ["order-b", "order-c"],
+            "order-a stays host-1's"
+        );
+        assert_eq!(store.release_claims(&renewed).unwrap(), 1);
+        assert_eq!(
+            store.claim_due("host-2", 300, 1_000, 10).unwrap()[0].saga_id,
+            "order-a"
+        );
     }
 
     #[test]
