@@ -38,25 +38,28 @@ export class DurableEventStore {
     return this.sql.exec('SELECT COUNT(*) AS n FROM events WHERE stream_id = ?', streamId).one().n;
   }
 
+  /** Every event of a stream, in version order. */
+  load(streamId) {
+    checkStreamId(streamId);
+    return this.sql
+      .exec('SELECT * FROM events WHERE stream_id = ? ORDER BY version', streamId)
+      .toArray()
+      .map((r) => ({
+        streamId: r.stream_id,
+        version: BigInt(r.version),
+        eventType: r.event_type,
+        payload: r.payload,
+        recordedAt: BigInt(r.recorded_at),
+      }));
+  }
+
   /** The component's `event-store` import. */
   imports() {
     return {
-      load: (streamId) => {
-        checkStreamId(streamId);
-        return this.sql
-          .exec('SELECT * FROM events WHERE stream_id = ? ORDER BY version', streamId)
-          .toArray()
-          .map((r) => ({
-            streamId: r.stream_id,
-            version: BigInt(r.version),
-            eventType: r.event_type,
-            payload: r.payload,
-            recordedAt: BigInt(r.recorded_at),
-          }));
-      },
+      load: (streamId) => this.load(streamId),
       // This store keeps no state records (the WIT allows it): an append's
       // `state` is not stored, and a tail is every event.
-      loadTail: (streamId) => ({ state: undefined, events: this.imports().load(streamId) }),
+      loadTail: (streamId) => ({ state: undefined, events: this.load(streamId) }),
       streamVersion: (streamId) => {
         checkStreamId(streamId);
         return BigInt(this.version(streamId));

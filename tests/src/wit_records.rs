@@ -718,7 +718,10 @@ fn render_shape(
     let mut list = Vec::new();
     for (snake, wire, from_path) in &fields {
         if !*from_path {
-            list.push(match wire.way()? {
+            let way = wire
+                .way()
+                .with_context(|| format!("field `{snake}` of `{}`", shape.name))?;
+            list.push(match way {
                 Some(way) => format!("{snake}: {way}"),
                 None => snake.clone(),
             });

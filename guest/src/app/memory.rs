@@ -371,6 +371,49 @@ mod tests {
     use crate::domain::order::{OrderStatus, PlaceOrder};
 
     #[test]
+    fn a_state_record_is_kept_at_its_append_and_the_tail_follows_it() {
+        let store = MemoryEventStore::default();
+        let append = |expected: u64, count: usize, state: Option<&str>| AppendBatch {
+            streams: vec![StreamAppend {
+                stream_id: "shipment-1".into(),
+                expected_version: expected,
+                tags: Vec::new(),
+                events: (0..count)
+                    .map(|_| NewEvent {
+                        event_type: "tracking-updated".into(),
+                        payload: "{}".into(),
+                    })
+                    .collect(),
+                state: state.map(str::to_owned),
+            }],
+            timers: Vec::new(),
+        };
+        assert_eq!(
+            store.load_tail("shipment-1").unwrap(),
+            StreamTail::default()
+        );
+        store.append(&append(0, 3, Some("at 3"))).unwrap();
+        store.append(&append(3, 2, None)).unwrap();
+        let tail = store.load_tail("shipment-1").unwrap();
+        let record = StoredState {
+            version: 3,
+            state: "at 3".into(),
+        };
+        assert_eq!(tail.state, Some(record));
+        assert_eq!(
+            tail.events.iter().map(|e| e.version).collect::<Vec<_>>(),
+            [4, 5]
+        );
+        store.append(&append(5, 1, Some("at 6"))).unwrap();
+        let tail = store.load_tail("shipment-1").unwrap();
+        assert_eq!(
+            tail.state.map(|s| (s.version, s.state)),
+            Some((6, "at 6".into()))
+        );
+        assert!(tail.events.is_empty());
+    }
+
+    #[test]
     fn an_order_runs_its_whole_lifecycle_over_the_memory_ports() {
         let ports = MemoryPorts::new();
         let app = ports.app();

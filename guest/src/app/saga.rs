@@ -555,9 +555,6 @@ impl App<'_> {
         })
     }
 
-    /// Undoes a duplicate effect of a step right away and says so in a note.
-    /// A failure to undo is noted too, with an urgent support ticket owed
-    /// (an obligation, retried until opened) for customer service to finish.
     /// Refunds in full a charge of the saga's that duplicates the order's
     /// payment, under the one key both the forward step and the
     /// compensation use, so a refund made already is answered, not repeated.
@@ -577,6 +574,9 @@ impl App<'_> {
         )
     }
 
+    /// Undoes a duplicate effect of a step right away and says so in a note.
+    /// A failure to undo is noted too, with an urgent support ticket owed
+    /// (an obligation, retried until opened) for customer service to finish.
     fn undo_duplicate(
         &self,
         order: &Order,

@@ -84,23 +84,22 @@ pub(crate) fn load_order(env: &Env<'_>, order_id: &str) -> DomainResult<Option<O
 pub(crate) fn load_shipment(env: &Env<'_>, shipment_id: &str) -> DomainResult<Option<Shipment>> {
     let stream = shipment_stream(shipment_id);
     let tail = env.store.load_tail(&stream).map_err(storage)?;
-    let Some(state) = tail.state else {
-        return Ok(Shipment::fold(&decode::<ShipmentEvent>(&tail.events)?));
+    let (seed, events) = match &tail.state {
+        None => (None, tail.events),
+        Some(state) => {
+            let follows = (state.version + 1..)
+                .zip(&tail.events)
+                .all(|(version, e)| e.version == version);
+            match Shipment::from_state_record(state.version, &state.state) {
+                Some(record) if follows => (Some(record), tail.events),
+                _ => (None, env.store.load(&stream).map_err(storage)?),
+            }
+        }
     };
-    let follows = tail
-        .events
-        .iter()
-        .zip(state.version + 1..)
-        .all(|(e, version)| e.version == version);
-    if let Some(from_record) = Shipment::from_state_record(state.version, &state.state)
-        && follows
-    {
-        return Ok(decode::<ShipmentEvent>(&tail.events)?
-            .iter()
-            .try_fold(from_record, |s, e| Shipment::apply(Some(s), e)));
-    }
-    let events = env.store.load(&stream).map_err(storage)?;
-    Ok(Shipment::fold(&decode::<ShipmentEvent>(&events)?))
+    Ok(Shipment::fold_from(
+        seed,
+        &decode::<ShipmentEvent>(&events)?,
+    ))
 }
 
 pub(crate) fn load_return(env: &Env<'_>, return_id: &str) -> DomainResult<Option<Return>> {

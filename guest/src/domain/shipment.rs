@@ -96,11 +96,15 @@ pub struct Shipment {
 
 impl Shipment {
     pub fn fold<'a>(events: impl IntoIterator<Item = &'a ShipmentEvent>) -> Option<Shipment> {
-        let mut s: Option<Shipment> = None;
-        for e in events {
-            s = Shipment::apply(s, e);
-        }
-        s
+        Shipment::fold_from(None, events)
+    }
+
+    /// `seed` (for example read from a state record) with `events` applied.
+    pub fn fold_from<'a>(
+        seed: Option<Shipment>,
+        events: impl IntoIterator<Item = &'a ShipmentEvent>,
+    ) -> Option<Shipment> {
+        events.into_iter().fold(seed, Shipment::apply)
     }
 
     pub fn apply(state: Option<Shipment>, event: &ShipmentEvent) -> Option<Shipment> {

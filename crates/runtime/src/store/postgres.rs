@@ -290,9 +290,7 @@ impl PostgresStore {
             }
             if !stream.events.is_empty() {
                 bumped.push(stream.stream_id.as_str());
-                new_versions.push(to_sql(
-                    stream.expected_version + stream.events.len() as u64,
-                )?);
+                new_versions.push(to_sql(stream.version_after())?);
             }
             for tag in &stream.tags {
                 tag_names.push(tag.as_str());

@@ -594,7 +594,7 @@ fn configure(
 
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    let upgraded_from = (version == 1).then_some(version);
+    let mut upgraded_from = None;
     let tables: Vec<String> = {
         let mut statement = tx.prepare(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
@@ -614,6 +614,7 @@ fn configure(
         1 => {
             migrate::from_version_1(&tx, &tables)?;
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+            upgraded_from = Some(version);
         }
         0 => {
             return Err(Prepare::Corrupt(format!(
