@@ -416,6 +416,19 @@ pub fn assert_not_before<T: std::fmt::Debug>(
     assert_validation(decide(earliest - 1), field);
 }
 
+/// Then: a required text field takes 1..=`max` characters, and an empty
+/// or longer text is refused naming `field`.
+#[track_caller]
+pub fn assert_required_text<T: std::fmt::Debug>(
+    decide: impl Fn(&str) -> DomainResult<T>,
+    max: usize,
+    field: &str,
+) {
+    assert!(decide(&text(max)).is_ok(), "{field} of {max}");
+    assert_validation(decide(&text(max + 1)), field);
+    assert_validation(decide(""), field);
+}
+
 /// Then: an optional text field takes nothing or 1..=`max` characters,
 /// and an empty or longer text is refused naming `field`.
 pub fn assert_optional_text<T: std::fmt::Debug>(
