@@ -34,7 +34,7 @@ pub enum Target {
 }
 
 /// What happens to that call.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Fault {
     /// No effect; the callee says so.
     Transient,
@@ -50,6 +50,21 @@ pub enum Fault {
     CrashBefore,
     /// These operations run before the callee acts and answers.
     Slow(Vec<Op>),
+}
+
+/// A slow call's operations read as a list after its name (`Slow[Tick(1)]`)
+/// in the traces.
+impl std::fmt::Debug for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fault::Transient => f.write_str("Transient"),
+            Fault::Permanent => f.write_str("Permanent"),
+            Fault::Lost => f.write_str("Lost"),
+            Fault::Crash => f.write_str("Crash"),
+            Fault::CrashBefore => f.write_str("CrashBefore"),
+            Fault::Slow(ops) => write!(f, "Slow{ops:?}"),
+        }
+    }
 }
 
 /// The host died: unwinds to the top of the operation, like a kill.
@@ -210,7 +225,7 @@ impl Sim {
         let i = armed.iter().position(|(t, _)| *t == target)?;
         let fault = armed.remove(i).1;
         drop(armed);
-        self.note(|| format!("! {target:?} gets {}", super::model::fault_name(&fault)));
+        self.note(|| format!("! {target:?} gets {fault:?}"));
         Some(fault)
     }
 
