@@ -321,25 +321,35 @@ impl MemStore {
     }
 }
 
+/// The reads of an [`EventStore`] whose events are a `streams: Streams`
+/// field; the implementation writes (`append`) its own way.
+macro_rules! reads_from_streams {
+    () => {
+        fn load(&self, stream_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+            Ok(self.streams.events(stream_id))
+        }
+
+        fn load_tail(&self, stream_id: &str) -> Result<StreamTail, StoreError> {
+            Ok(self.streams.tail(stream_id))
+        }
+
+        fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
+            Ok(self.streams.version(stream_id))
+        }
+
+        fn find_streams(&self, tag: &str) -> Result<Vec<String>, StoreError> {
+            Ok(self.streams.find(tag))
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use reads_from_streams;
+
 impl EventStore for MemStore {
-    fn load(&self, stream_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
-        Ok(self.streams.events(stream_id))
-    }
-
-    fn load_tail(&self, stream_id: &str) -> Result<StreamTail, StoreError> {
-        Ok(self.streams.tail(stream_id))
-    }
-
-    fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
-        Ok(self.streams.version(stream_id))
-    }
+    reads_from_streams!();
 
     fn append(&self, batch: &AppendBatch) -> Result<(), StoreError> {
         self.streams.write(batch, self.clock.now())
-    }
-
-    fn find_streams(&self, tag: &str) -> Result<Vec<String>, StoreError> {
-        Ok(self.streams.find(tag))
     }
 }
 
@@ -424,7 +434,8 @@ pub struct FakeInventory {
     pub script: Script,
 }
 
-fn stock_detail(items: &[StockItem]) -> String {
+/// The stock lines of a request as `2xSKU-A,1xSKU-B`.
+pub fn stock_detail(items: &[StockItem]) -> String {
     items
         .iter()
         .map(|i| format!("{}x{}", i.quantity, i.sku))

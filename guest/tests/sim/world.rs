@@ -17,7 +17,7 @@ use order_core::domain::values::*;
 
 use super::model::{Op, exec};
 use crate::common::T0;
-use crate::common::fakes::{FakePolicy, Streams};
+use crate::common::fakes::{FakePolicy, Streams, reads_from_streams, stock_detail};
 
 /// Where an armed fault strikes: the next call of this kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -363,17 +363,7 @@ impl Sim {
 }
 
 impl EventStore for Sim {
-    fn load(&self, stream_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
-        Ok(self.streams.events(stream_id))
-    }
-
-    fn load_tail(&self, stream_id: &str) -> Result<StreamTail, StoreError> {
-        Ok(self.streams.tail(stream_id))
-    }
-
-    fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
-        Ok(self.streams.version(stream_id))
-    }
+    reads_from_streams!();
 
     fn append(&self, batch: &AppendBatch) -> Result<(), StoreError> {
         match self.take(Target::Append) {
@@ -407,10 +397,6 @@ impl EventStore for Sim {
                 self.write(batch)
             }
         }
-    }
-
-    fn find_streams(&self, tag: &str) -> Result<Vec<String>, StoreError> {
-        Ok(self.streams.find(tag))
     }
 }
 
@@ -527,18 +513,10 @@ impl PaymentGateway for Sim {
 
 // ----- inventory ---------------------------------------------------------------
 
-fn items_text(items: &[StockItem]) -> String {
-    items
-        .iter()
-        .map(|i| format!("{}x{}", i.quantity, i.sku))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 impl InventoryService for Sim {
     fn allocate_stock(&self, key: &str, req: &StockRequest) -> Result<bool, AllocationError> {
         let StockRequest { order_id, items } = *req;
-        self.request(key, format!("allocate {order_id} {}", items_text(items)));
+        self.request(key, format!("allocate {order_id} {}", stock_detail(items)));
         let done = || self.inv.borrow().allocations.get(key).cloned();
         let result = self.call(
             Target::Allocate,
@@ -594,7 +572,7 @@ impl InventoryService for Sim {
 
     fn release_stock(&self, key: &str, req: &StockRequest) -> Result<(), ExternalError> {
         let StockRequest { order_id, items } = *req;
-        self.request(key, format!("release {order_id} {}", items_text(items)));
+        self.request(key, format!("release {order_id} {}", stock_detail(items)));
         let done = || self.inv.borrow().releases.get(key).copied();
         let result = self.call(Target::Release, key, done, || {
             if done().is_some() {
@@ -655,7 +633,7 @@ impl InventoryService for Sim {
         } = *req;
         self.request(
             key,
-            format!("restock {return_id} {order_id} {}", items_text(items)),
+            format!("restock {return_id} {order_id} {}", stock_detail(items)),
         );
         let done = || self.inv.borrow().restocks.get(key).copied();
         let result = self.call(Target::Restock, key, done, || {
