@@ -203,6 +203,11 @@ impl Sim {
         }
     }
 
+    /// Counts one effect the application caused through a port.
+    fn effect_made(&self) {
+        self.effects.set(self.effects.get() + 1);
+    }
+
     pub fn next_id(&self) -> u64 {
         self.counter.set(self.counter.get() + 1);
         self.counter.get()
@@ -446,7 +451,7 @@ impl PaymentGateway for Sim {
                     key: key.to_string(),
                     outside: false,
                 });
-                self.effects.set(self.effects.get() + 1);
+                self.effect_made();
                 Ok(self.charge_of_key(key).expect("just charged"))
             },
         );
@@ -503,7 +508,7 @@ impl PaymentGateway for Sim {
                 amount: amount.amount,
             });
             drop(pay);
-            self.effects.set(self.effects.get() + 1);
+            self.effect_made();
             Ok(())
         });
         self.note(|| format!("refund-payment {key} {transaction_id} {amount} -> {result:?}"));
@@ -556,7 +561,7 @@ impl InventoryService for Sim {
                 if r.is_ok() {
                     inv.allocations.insert(key.to_string(), r.clone());
                     drop(inv);
-                    self.effects.set(self.effects.get() + 1);
+                    self.effect_made();
                 }
                 Ok(r)
             },
@@ -618,7 +623,7 @@ impl InventoryService for Sim {
             }
             inv.releases.insert(key.to_string(), ());
             drop(inv);
-            self.effects.set(self.effects.get() + 1);
+            self.effect_made();
             Ok(())
         });
         self.note(|| format!("release-stock {key} -> {result:?}"));
@@ -648,7 +653,7 @@ impl InventoryService for Sim {
             }
             inv.restocks.insert(key.to_string(), ());
             drop(inv);
-            self.effects.set(self.effects.get() + 1);
+            self.effect_made();
             Ok(())
         });
         self.note(|| format!("restock-items {key} -> {result:?}"));
@@ -708,7 +713,7 @@ impl ShippingCarrier for Sim {
                     picked_up: false,
                     outside: false,
                 });
-                self.effects.set(self.effects.get() + 1);
+                self.effect_made();
                 Ok(self.booking_of_key(key).expect("just booked"))
             },
         );
@@ -752,7 +757,7 @@ impl ShippingCarrier for Sim {
                 }
                 b.cancelled = true;
                 drop(car);
-                self.effects.set(self.effects.get() + 1);
+                self.effect_made();
                 Ok(())
             },
         );
