@@ -23,12 +23,6 @@ use order_core::domain::order::{OrderEvent, OrderStatus};
 use order_core::domain::saga::SagaStep;
 use order_core::domain::values::*;
 
-const QUOTED_TOTAL: u64 = SUBTOTAL + SUBTOTAL * TAX_PERCENT / 100 + FLAT_SHIPPING;
-
-fn key(step: SagaStep, compensation: bool) -> String {
-    step.key(ORDER_ID, compensation)
-}
-
 fn duplicate_key() -> String {
     format!("order-{ORDER_ID}/process-payment/duplicate")
 }

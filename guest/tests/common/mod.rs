@@ -376,6 +376,20 @@ pub fn given_return(events: Vec<ReturnEvent>) -> Return {
     Return::fold(&events).expect("a return stream starts with return-requested")
 }
 
+// ----- idempotency keys ------------------------------------------------------
+
+/// The idempotency key of `step`'s call for [`ORDER_ID`] (of its
+/// compensation when `compensation`).
+pub fn key(step: SagaStep, compensation: bool) -> String {
+    step.key(ORDER_ID, compensation)
+}
+
+/// An external call as (operation, idempotency key), the form
+/// [`fakes::World::op_keys`] lists them in.
+pub fn op_key(op: &'static str, step: SagaStep, compensation: bool) -> (&'static str, String) {
+    (op, key(step, compensation))
+}
+
 // ----- policies -------------------------------------------------------------
 
 pub fn retry_policy() -> RetryPolicy {
