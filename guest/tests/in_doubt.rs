@@ -17,14 +17,21 @@ use order_core::domain::returns::ReturnStatus;
 use order_core::domain::saga::{CompensationStatus, SagaStep};
 use order_core::domain::values::PaymentMethod;
 
+/// Given: the next call of `op` acts and its answer is lost, and the
+/// `retries` calls after it are unavailable (`503`).
+fn lost_then_unavailable(w: &World, op: &'static str, retries: usize) {
+    w.lost(op);
+    for _ in 0..retries {
+        w.transient(op, "503");
+    }
+}
+
 #[test]
 fn a_charge_whose_answer_is_lost_is_refunded_even_when_every_retry_is_unavailable() {
     let w = World::new();
     let app = w.app_with_placed_order();
     // Attempt 1 charges and its answer is lost; attempts 2 and 3 get 503.
-    w.lost("process-payment");
-    w.transient("process-payment", "503");
-    w.transient("process-payment", "503");
+    lost_then_unavailable(&w, "process-payment", 2);
     let order = w.run_saga_to_the_end(&app);
 
     assert_eq!(order.status, OrderStatus::Cancelled);
@@ -54,9 +61,7 @@ fn a_charge_whose_answer_is_lost_is_refunded_even_when_every_retry_is_unavailabl
 fn an_allocation_whose_answer_is_lost_is_learnt_and_released_when_the_step_gives_up() {
     let w = World::new();
     let app = w.app_with_placed_order();
-    w.lost("allocate-stock");
-    w.transient("allocate-stock", "503");
-    w.transient("allocate-stock", "503");
+    lost_then_unavailable(&w, "allocate-stock", 2);
     let order = w.run_saga_to_the_end(&app);
 
     assert_eq!(order.status, OrderStatus::Cancelled);
@@ -90,9 +95,7 @@ fn an_allocation_whose_answer_is_lost_is_learnt_and_released_when_the_step_gives
 fn a_booking_whose_answer_is_lost_is_learnt_and_cancelled_when_the_step_gives_up() {
     let w = World::new();
     let app = w.app_with_placed_order();
-    w.lost("create-shipment");
-    w.transient("create-shipment", "503");
-    w.transient("create-shipment", "503");
+    lost_then_unavailable(&w, "create-shipment", 2);
     let order = w.run_saga_to_the_end(&app);
 
     assert_eq!(order.status, OrderStatus::Cancelled);
@@ -132,11 +135,8 @@ fn a_step_in_doubt_whose_repeat_is_refused_had_no_effect_and_nothing_is_undone()
 fn a_compensation_that_cannot_learn_the_outcome_keeps_asking_and_never_releases_blind() {
     let w = World::new();
     let app = w.app_with_placed_order();
-    w.lost("allocate-stock");
     // Every later allocate call is unavailable, far beyond the retry policy.
-    for _ in 0..20 {
-        w.transient("allocate-stock", "503");
-    }
+    lost_then_unavailable(&w, "allocate-stock", 20);
     let order = w.run_rounds(&app, 12);
 
     assert_eq!(order.status, OrderStatus::Cancelled);
