@@ -343,36 +343,33 @@ fn repeating_the_same_place_order_on_a_pending_order_yields_no_events() {
     assert_eq!(place(Some(&pending), place_cmd()).unwrap(), vec![]);
 }
 
+/// Then: `cmd`, another placement than the pending order's, is an invalid
+/// transition there.
+#[track_caller]
+fn assert_refused_on_pending(pending: &Order, cmd: PlaceOrder) {
+    assert_transition(
+        place(Some(pending), cmd),
+        Entity::Order,
+        "pending",
+        "place-order",
+    );
+}
+
 #[test]
 fn a_different_place_order_on_a_pending_order_is_rejected() {
     let pending = order_in(OrderStatus::Pending);
     let other_lines = place_with(vec![item_a()]).unwrap();
-    assert_transition(
-        place(Some(&pending), other_lines),
-        Entity::Order,
-        "pending",
-        "place-order",
-    );
+    assert_refused_on_pending(&pending, other_lines);
     let other_method = PlaceOrder {
         payment_method: PaymentMethod::Paypal,
         ..place_cmd()
     };
-    assert_transition(
-        place(Some(&pending), other_method),
-        Entity::Order,
-        "pending",
-        "place-order",
-    );
+    assert_refused_on_pending(&pending, other_method);
     let other_customer = PlaceOrder {
         customer_id: OTHER_CUSTOMER_ID.to_string(),
         ..place_cmd()
     };
-    assert_transition(
-        place(Some(&pending), other_customer),
-        Entity::Order,
-        "pending",
-        "place-order",
-    );
+    assert_refused_on_pending(&pending, other_customer);
 }
 
 #[test]
