@@ -20,17 +20,6 @@ use order_core::domain::shipment::ShipmentState;
 use order_core::domain::values::*;
 use order_core::domain::{DomainError, Entity};
 
-/// The total the fake policy quotes for [`place_cmd`].
-const QUOTED_TOTAL: u64 = SUBTOTAL + SUBTOTAL * TAX_PERCENT / 100 + FLAT_SHIPPING;
-
-fn key(step: SagaStep, compensation: bool) -> String {
-    step.key(ORDER_ID, compensation)
-}
-
-fn op_key(op: &'static str, step: SagaStep, compensation: bool) -> (&'static str, String) {
-    (op, key(step, compensation))
-}
-
 /// An order placed and taken through its whole saga.
 fn fulfilled(w: &World) -> Order {
     w.placed();

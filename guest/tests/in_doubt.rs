@@ -11,39 +11,19 @@ mod common;
 
 use common::fakes::*;
 use common::*;
-use order_core::app::App;
 use order_core::domain::DomainError;
-use order_core::domain::order::{Order, OrderStatus};
+use order_core::domain::order::OrderStatus;
 use order_core::domain::returns::ReturnStatus;
 use order_core::domain::saga::{CompensationStatus, SagaStep};
 use order_core::domain::values::PaymentMethod;
 
-fn key(step: SagaStep, compensation: bool) -> String {
-    step.key(ORDER_ID, compensation)
-}
-
-fn op_key(op: &'static str, step: SagaStep, compensation: bool) -> (&'static str, String) {
-    (op, key(step, compensation))
-}
-
-/// Follows the saga's timer `rounds` times (it need not finish).
-fn run_rounds(w: &World, app: &App<'_>, rounds: usize) -> Order {
-    let mut order = app.advance_saga(ORDER_ID).unwrap();
-    for _ in 0..rounds {
-        let Some(due) = w.store.timer(ORDER_ID) else {
-            break;
-        };
-        w.clock.set(due.max(w.clock.now()));
-        order = app.advance_saga(ORDER_ID).unwrap();
+/// Given: the next call of `op` acts and its answer is lost, and the
+/// `retries` calls after it are unavailable (`503`).
+fn lost_then_unavailable(w: &World, op: &'static str, retries: usize) {
+    w.lost(op);
+    for _ in 0..retries {
+        w.transient(op, "503");
     }
-    order
-}
-
-fn refund_details(w: &World) -> Vec<String> {
-    w.calls_of("refund-payment")
-        .into_iter()
-        .map(|c| c.detail)
-        .collect()
 }
 
 #[test]
@@ -51,9 +31,7 @@ fn a_charge_whose_answer_is_lost_is_refunded_even_when_every_retry_is_unavailabl
     let w = World::new();
     let app = w.app_with_placed_order();
     // Attempt 1 charges and its answer is lost; attempts 2 and 3 get 503.
-    w.lost("process-payment");
-    w.transient("process-payment", "503");
-    w.transient("process-payment", "503");
+    lost_then_unavailable(&w, "process-payment", 2);
     let order = w.run_saga_to_the_end(&app);
 
     assert_eq!(order.status, OrderStatus::Cancelled);
@@ -71,7 +49,10 @@ fn a_charge_whose_answer_is_lost_is_refunded_even_when_every_retry_is_unavailabl
         .position(|k| *k == op_key("refund-payment", SagaStep::ProcessPayment, true))
         .expect("the lost charge is refunded");
     assert!(learn < refund, "the outcome is learnt before the refund");
-    assert_eq!(refund_details(&w), vec![format!("txn-1 {}", order.total)]);
+    assert_eq!(
+        w.details_of("refund-payment"),
+        vec![format!("txn-1 {}", order.total)]
+    );
     assert_eq!(order.refunded, order.total);
     assert_compensated_after(&order, SagaStep::ProcessPayment);
 }
@@ -80,9 +61,7 @@ fn a_charge_whose_answer_is_lost_is_refunded_even_when_every_retry_is_unavailabl
 fn an_allocation_whose_answer_is_lost_is_learnt_and_released_when_the_step_gives_up() {
     let w = World::new();
     let app = w.app_with_placed_order();
-    w.lost("allocate-stock");
-    w.transient("allocate-stock", "503");
-    w.transient("allocate-stock", "503");
+    lost_then_unavailable(&w, "allocate-stock", 2);
     let order = w.run_saga_to_the_end(&app);
 
     assert_eq!(order.status, OrderStatus::Cancelled);
@@ -116,9 +95,7 @@ fn an_allocation_whose_answer_is_lost_is_learnt_and_released_when_the_step_gives
 fn a_booking_whose_answer_is_lost_is_learnt_and_cancelled_when_the_step_gives_up() {
     let w = World::new();
     let app = w.app_with_placed_order();
-    w.lost("create-shipment");
-    w.transient("create-shipment", "503");
-    w.transient("create-shipment", "503");
+    lost_then_unavailable(&w, "create-shipment", 2);
     let order = w.run_saga_to_the_end(&app);
 
     assert_eq!(order.status, OrderStatus::Cancelled);
@@ -158,12 +135,9 @@ fn a_step_in_doubt_whose_repeat_is_refused_had_no_effect_and_nothing_is_undone()
 fn a_compensation_that_cannot_learn_the_outcome_keeps_asking_and_never_releases_blind() {
     let w = World::new();
     let app = w.app_with_placed_order();
-    w.lost("allocate-stock");
     // Every later allocate call is unavailable, far beyond the retry policy.
-    for _ in 0..20 {
-        w.transient("allocate-stock", "503");
-    }
-    let order = run_rounds(&w, &app, 12);
+    lost_then_unavailable(&w, "allocate-stock", 20);
+    let order = w.run_rounds(&app, 12);
 
     assert_eq!(order.status, OrderStatus::Cancelled);
     assert!(
@@ -184,13 +158,6 @@ fn a_compensation_that_cannot_learn_the_outcome_keeps_asking_and_never_releases_
     assert_eq!(w.calls_of("release-stock").len(), 1);
     assert_eq!(w.calls_of("refund-payment").len(), 1);
     assert!(order.saga.finished.is_some());
-}
-
-fn refund_keys(w: &World) -> Vec<String> {
-    w.calls_of("refund-payment")
-        .into_iter()
-        .map(|c| c.key)
-        .collect()
 }
 
 #[test]
@@ -229,7 +196,7 @@ fn a_refund_in_doubt_refuses_another_amount_until_its_outcome_is_learnt() {
         other => panic!("expected a rule violation, got {other:?}"),
     }
     assert_rule(err, "refund-in-doubt", Some("refund-amount"));
-    assert_eq!(refund_keys(&w), vec![half_key.clone()]);
+    assert_eq!(w.keys_of("refund-payment"), vec![half_key.clone()]);
 
     // Then repeating the refund in doubt learns it (same key) and records it.
     let r = app
@@ -238,7 +205,10 @@ fn a_refund_in_doubt_refuses_another_amount_until_its_outcome_is_learnt() {
     assert_eq!(r.status, ReturnStatus::Refunded);
     assert_eq!(r.refund_amount, Some(usd(half)));
     assert_eq!(r.refund_in_doubt, None);
-    assert_eq!(refund_keys(&w), vec![half_key.clone(), half_key]);
+    assert_eq!(
+        w.keys_of("refund-payment"),
+        vec![half_key.clone(), half_key]
+    );
     assert_eq!(app.get_order(ORDER_ID).unwrap().refunded, usd(half));
 }
 
@@ -271,7 +241,7 @@ fn a_refund_refused_for_good_is_no_longer_in_doubt_and_another_amount_may_follow
         .unwrap();
     assert_eq!(r.refund_amount, Some(usd(PRICE_B)));
     assert_eq!(
-        refund_keys(&w),
+        w.keys_of("refund-payment"),
         vec![
             format!("return-{RETURN_ID}/refund/{half}-USD"),
             format!("return-{RETURN_ID}/refund/{half}-USD"),

@@ -64,6 +64,35 @@ impl Stream {
         self.push([started]);
     }
 
+    /// Expects the call `call`, which answers `events`, and records both.
+    #[track_caller]
+    fn answered(&mut self, call: SagaCall, now: Timestamp, events: [OrderEvent; 2]) {
+        self.call(call, now);
+        self.push(events);
+    }
+
+    /// Expects the call `call`, which fails with `error`; records and
+    /// returns the events decided for that error.
+    #[track_caller]
+    fn call_fails(
+        &mut self,
+        call: SagaCall,
+        error: ExternalError,
+        now: Timestamp,
+    ) -> Vec<OrderEvent> {
+        type Decide =
+            fn(&Order, SagaStep, &ExternalError, &SagaPolicy, Timestamp) -> Vec<OrderEvent>;
+        let (step, decide): (SagaStep, Decide) = match call {
+            SagaCall::Forward(step) => (step, after_forward_error),
+            SagaCall::Compensate(step) => (step, after_compensation_error),
+            SagaCall::Obligation(_) => panic!("an obligation's error is not decided by a step"),
+        };
+        self.call(call, now);
+        let events = decide(&self.order(), step, &error, &saga_policy(), now);
+        self.push(events.clone());
+        events
+    }
+
     /// A forward step fails with `error`; returns the decided events.
     #[track_caller]
     fn forward_fails(
@@ -72,10 +101,7 @@ impl Stream {
         error: ExternalError,
         now: Timestamp,
     ) -> Vec<OrderEvent> {
-        self.call(SagaCall::Forward(step), now);
-        let events = after_forward_error(&self.order(), step, &error, &saga_policy(), now);
-        self.push(events.clone());
-        events
+        self.call_fails(SagaCall::Forward(step), error, now)
     }
 
     /// A compensation fails with `error`; returns the decided events.
@@ -86,10 +112,7 @@ impl Stream {
         error: ExternalError,
         now: Timestamp,
     ) -> Vec<OrderEvent> {
-        self.call(SagaCall::Compensate(step), now);
-        let events = after_compensation_error(&self.order(), step, &error, &saga_policy(), now);
-        self.push(events.clone());
-        events
+        self.call_fails(SagaCall::Compensate(step), error, now)
     }
 
     /// A compensation succeeds.
@@ -102,6 +125,14 @@ impl Stream {
             completed_at: now,
         }]);
     }
+}
+
+fn permanent(message: &str) -> ExternalError {
+    ExternalError::Permanent(message.to_string())
+}
+
+fn transient(message: &str) -> ExternalError {
+    ExternalError::Transient(message.to_string())
 }
 
 fn completed(step: SagaStep, outcome: StepOutcome) -> OrderEvent {
@@ -162,18 +193,19 @@ fn started_saga() -> Stream {
 /// Payment and allocation done, the shipment step next.
 fn paid_and_allocated() -> Stream {
     let mut s = started_saga();
-    s.call(SagaCall::Forward(SagaStep::ProcessPayment), NOW);
-    s.push(paid());
-    s.call(SagaCall::Forward(SagaStep::AllocateInventory), NOW);
-    s.push(allocated());
+    s.answered(SagaCall::Forward(SagaStep::ProcessPayment), NOW, paid());
+    s.answered(
+        SagaCall::Forward(SagaStep::AllocateInventory),
+        NOW,
+        allocated(),
+    );
     s
 }
 
 /// Shipped, the notification next.
 fn shipped() -> Stream {
     let mut s = paid_and_allocated();
-    s.call(SagaCall::Forward(SagaStep::CreateShipment), NOW);
-    s.push(booked());
+    s.answered(SagaCall::Forward(SagaStep::CreateShipment), NOW, booked());
     s
 }
 
@@ -237,14 +269,16 @@ fn the_steps_run_in_order_and_the_saga_completes() {
         s.next(NOW),
         SagaAction::Call(SagaCall::Forward(SagaStep::AllocateInventory))
     );
-    s.call(SagaCall::Forward(SagaStep::AllocateInventory), NOW);
-    s.push(allocated());
+    s.answered(
+        SagaCall::Forward(SagaStep::AllocateInventory),
+        NOW,
+        allocated(),
+    );
     assert_eq!(
         s.next(NOW),
         SagaAction::Call(SagaCall::Forward(SagaStep::CreateShipment))
     );
-    s.call(SagaCall::Forward(SagaStep::CreateShipment), NOW);
-    s.push(booked());
+    s.answered(SagaCall::Forward(SagaStep::CreateShipment), NOW, booked());
     assert_eq!(
         s.next(NOW),
         SagaAction::Call(SagaCall::Forward(SagaStep::NotifyCustomer))
@@ -295,8 +329,7 @@ fn a_payment_confirmed_by_another_path_completes_step_one() {
 #[test]
 fn a_partial_allocation_fails_the_saga_at_step_two() {
     let mut s = started_saga();
-    s.call(SagaCall::Forward(SagaStep::ProcessPayment), NOW);
-    s.push(paid());
+    s.answered(SagaCall::Forward(SagaStep::ProcessPayment), NOW, paid());
     s.push([OrderEvent::InventoryAllocated {
         order_id: ORDER_ID.to_string(),
         all_items_allocated: false,
@@ -324,7 +357,7 @@ fn transient_errors_are_retried_with_backoff_until_max_attempts_then_cancel_the_
     let mut s = started_saga();
     let key = SagaStep::ProcessPayment.key(ORDER_ID, false);
     let policy = saga_policy().retry;
-    let timeout = || ExternalError::Transient("gateway timeout".to_string());
+    let timeout = || transient("gateway timeout");
 
     let first = s.forward_fails(SagaStep::ProcessPayment, timeout(), NOW);
     let retry_1 = NOW + policy.delay_ms(1, &key);
@@ -460,7 +493,7 @@ fn an_uncapped_policy_never_overflows() {
     let events = after_forward_error(
         &s.order(),
         SagaStep::ProcessPayment,
-        &ExternalError::Transient("slow".into()),
+        &transient("slow"),
         &policy,
         NOW,
     );
@@ -478,7 +511,7 @@ fn permanent_errors_fail_the_step_at_once() {
     let mut s = paid_and_allocated();
     let events = s.forward_fails(
         SagaStep::CreateShipment,
-        ExternalError::Permanent("address undeliverable".to_string()),
+        permanent("address undeliverable"),
         NOW,
     );
     assert!(matches!(
@@ -527,7 +560,7 @@ fn a_failing_notification_gives_up_and_the_saga_still_completes() {
     let mut s = shipped();
     let policy = saga_policy().notification_retry;
     let key = SagaStep::NotifyCustomer.key(ORDER_ID, false);
-    let down = || ExternalError::Transient("mail server down".to_string());
+    let down = || transient("mail server down");
 
     let first = s.forward_fails(SagaStep::NotifyCustomer, down(), NOW);
     let retry_at = NOW + policy.delay_ms(1, &key);
@@ -574,11 +607,7 @@ fn a_failing_notification_gives_up_and_the_saga_still_completes() {
 #[test]
 fn a_permanently_failing_notification_gives_up_at_once() {
     let mut s = shipped();
-    let events = s.forward_fails(
-        SagaStep::NotifyCustomer,
-        ExternalError::Permanent("no email on file".to_string()),
-        NOW,
-    );
+    let events = s.forward_fails(SagaStep::NotifyCustomer, permanent("no email on file"), NOW);
     assert!(matches!(
         &events[..],
         [
@@ -658,11 +687,7 @@ fn compensations_after(mut s: Stream) -> Vec<SagaStep> {
 #[test]
 fn a_payment_failure_only_sends_the_cancellation_notice() {
     let mut s = started_saga();
-    s.forward_fails(
-        SagaStep::ProcessPayment,
-        ExternalError::Permanent("card declined".to_string()),
-        NOW,
-    );
+    s.forward_fails(SagaStep::ProcessPayment, permanent("card declined"), NOW);
     let order = s.order();
     assert!(!compensation_needed(&order, SagaStep::ProcessPayment));
     assert!(!compensation_needed(&order, SagaStep::AllocateInventory));
@@ -673,13 +698,8 @@ fn a_payment_failure_only_sends_the_cancellation_notice() {
 #[test]
 fn an_allocation_failure_refunds_but_releases_nothing() {
     let mut s = started_saga();
-    s.call(SagaCall::Forward(SagaStep::ProcessPayment), NOW);
-    s.push(paid());
-    s.forward_fails(
-        SagaStep::AllocateInventory,
-        ExternalError::Permanent("out of stock".to_string()),
-        NOW,
-    );
+    s.answered(SagaCall::Forward(SagaStep::ProcessPayment), NOW, paid());
+    s.forward_fails(SagaStep::AllocateInventory, permanent("out of stock"), NOW);
     assert_eq!(
         compensations_after(s),
         vec![SagaStep::ProcessPayment, SagaStep::NotifyCustomer]
@@ -689,11 +709,7 @@ fn an_allocation_failure_refunds_but_releases_nothing() {
 #[test]
 fn a_shipment_failure_releases_stock_and_refunds_but_cancels_no_shipment() {
     let mut s = paid_and_allocated();
-    s.forward_fails(
-        SagaStep::CreateShipment,
-        ExternalError::Permanent("no carrier".to_string()),
-        NOW,
-    );
+    s.forward_fails(SagaStep::CreateShipment, permanent("no carrier"), NOW);
     assert_eq!(
         compensations_after(s),
         vec![
@@ -735,14 +751,10 @@ fn a_call_in_flight_is_left_to_its_caller_until_its_lease_runs_out() {
 #[test]
 fn a_failing_compensation_retries_then_stalls_and_holds_back_the_earlier_ones() {
     let mut s = paid_and_allocated();
-    s.forward_fails(
-        SagaStep::CreateShipment,
-        ExternalError::Permanent("no carrier".to_string()),
-        NOW,
-    );
+    s.forward_fails(SagaStep::CreateShipment, permanent("no carrier"), NOW);
     let key = SagaStep::AllocateInventory.key(ORDER_ID, true);
     let policy = saga_policy().retry;
-    let busy = || ExternalError::Transient("inventory busy".to_string());
+    let busy = || transient("inventory busy");
 
     let first = s.compensation_fails(SagaStep::AllocateInventory, busy(), NOW);
     let retry_1 = NOW + policy.delay_ms(1, &key);
@@ -794,7 +806,7 @@ fn a_permanently_refused_compensation_fails_for_good_and_the_saga_ends_compensat
     s.compensated(SagaStep::AllocateInventory, NOW);
     let events = s.compensation_fails(
         SagaStep::ProcessPayment,
-        ExternalError::Permanent("transaction unknown".to_string()),
+        permanent("transaction unknown"),
         NOW,
     );
     // Repeating a refused call under the same key cannot succeed: no retry.
@@ -831,16 +843,8 @@ fn a_permanently_refused_compensation_fails_for_good_and_the_saga_ends_compensat
 #[test]
 fn a_cancellation_notice_that_cannot_be_sent_gives_up_and_the_saga_ends() {
     let mut s = started_saga();
-    s.forward_fails(
-        SagaStep::ProcessPayment,
-        ExternalError::Permanent("card declined".to_string()),
-        NOW,
-    );
-    let events = s.compensation_fails(
-        SagaStep::NotifyCustomer,
-        ExternalError::Permanent("no email on file".to_string()),
-        NOW,
-    );
+    s.forward_fails(SagaStep::ProcessPayment, permanent("card declined"), NOW);
+    let events = s.compensation_fails(SagaStep::NotifyCustomer, permanent("no email on file"), NOW);
     assert_eq!(
         events,
         vec![
@@ -880,11 +884,7 @@ fn a_cancellation_notice_that_cannot_be_sent_gives_up_and_the_saga_ends() {
 fn a_cancellation_notice_for_a_cancelled_order_gives_up_as_a_cancellation() {
     let mut s = Stream::new(and(pending_events(), [order_cancelled()]));
     s.record(NOW);
-    s.compensation_fails(
-        SagaStep::NotifyCustomer,
-        ExternalError::Permanent("bounced".to_string()),
-        NOW,
-    );
+    s.compensation_fails(SagaStep::NotifyCustomer, permanent("bounced"), NOW);
     let order = s.order();
     assert_eq!(
         order.saga.notes,
@@ -936,11 +936,7 @@ fn idempotency_keys_name_the_order_the_step_and_the_direction() {
 #[test]
 fn retries_carry_the_same_key_and_count_attempts() {
     let mut s = started_saga();
-    s.forward_fails(
-        SagaStep::ProcessPayment,
-        ExternalError::Transient("timeout".to_string()),
-        NOW,
-    );
+    s.forward_fails(SagaStep::ProcessPayment, transient("timeout"), NOW);
     let retry_at = match s.next(NOW) {
         SagaAction::Wait(t) => t,
         other => panic!("expected to wait, got {other:?}"),
@@ -969,8 +965,7 @@ fn a_transient_answer_after_an_unanswered_attempt_keeps_the_step_in_doubt_and_fa
     // Attempt 1 started and was never answered; its lease ran out.
     s.call(SagaCall::Forward(SagaStep::ProcessPayment), NOW);
     let later = NOW + LEASE_MS;
-    let transient = || ExternalError::Transient("503".to_string());
-    let second = s.forward_fails(SagaStep::ProcessPayment, transient(), later);
+    let second = s.forward_fails(SagaStep::ProcessPayment, transient("503"), later);
     assert!(
         matches!(
             second[..],
@@ -987,7 +982,7 @@ fn a_transient_answer_after_an_unanswered_attempt_keeps_the_step_in_doubt_and_fa
         OrderEvent::SagaStepRetryScheduled { retry_at, .. } => retry_at,
         _ => unreachable!(),
     };
-    let third = s.forward_fails(SagaStep::ProcessPayment, transient(), retry_at);
+    let third = s.forward_fails(SagaStep::ProcessPayment, transient("503"), retry_at);
     assert!(
         matches!(
             third[0],
@@ -1014,7 +1009,7 @@ fn a_refusal_of_the_sagas_call_for_a_step_another_path_achieved_completes_the_st
     let events = after_forward_error(
         &s.order(),
         SagaStep::CreateShipment,
-        &ExternalError::Permanent("already shipped".to_string()),
+        &permanent("already shipped"),
         &saga_policy(),
         NOW,
     );

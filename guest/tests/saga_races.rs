@@ -23,12 +23,6 @@ use order_core::domain::order::{OrderEvent, OrderStatus};
 use order_core::domain::saga::SagaStep;
 use order_core::domain::values::*;
 
-const QUOTED_TOTAL: u64 = SUBTOTAL + SUBTOTAL * TAX_PERCENT / 100 + FLAT_SHIPPING;
-
-fn key(step: SagaStep, compensation: bool) -> String {
-    step.key(ORDER_ID, compensation)
-}
-
 fn duplicate_key() -> String {
     format!("order-{ORDER_ID}/process-payment/duplicate")
 }
@@ -64,6 +58,17 @@ fn charge_lands(w: &World) -> String {
         )
         .unwrap()
         .transaction_id
+}
+
+/// Given: the saga's charge was made by an advance whose host died before
+/// it recorded the answer, and a clerk then confirmed a payment taken
+/// another way. Returns the saga's own transaction.
+fn lost_charge_then_clerks_payment(w: &World, app: &App<'_>) -> String {
+    call_started_and_host_died(w, SagaStep::ProcessPayment, 1);
+    let own = charge_lands(w);
+    app.confirm_payment(ORDER_ID, "txn-by-clerk", usd(QUOTED_TOTAL))
+        .unwrap();
+    own
 }
 
 fn refunds(w: &World) -> Vec<(String, String)> {
@@ -151,10 +156,7 @@ fn a_payment_failed_report_during_the_sagas_unanswered_charge_waits_for_it_and_r
 fn a_transient_answer_after_a_lost_charge_does_not_let_a_clerks_payment_hide_the_charge() {
     let w = World::new();
     let app = w.app_with_placed_order();
-    call_started_and_host_died(&w, SagaStep::ProcessPayment, 1);
-    let own = charge_lands(&w);
-    app.confirm_payment(ORDER_ID, "txn-by-clerk", usd(QUOTED_TOTAL))
-        .unwrap();
+    let own = lost_charge_then_clerks_payment(&w, &app);
     // Attempts 2 and 3 get transient errors.
     w.transient("process-payment", "503");
     w.transient("process-payment", "503");
@@ -558,10 +560,7 @@ fn a_carrier_booking_it_will_not_cancel_for_a_shipped_order_is_handed_to_people(
 fn a_duplicate_charge_whose_refund_is_refused_is_handed_to_people_with_a_ticket() {
     let w = World::new();
     let app = w.app_with_placed_order();
-    call_started_and_host_died(&w, SagaStep::ProcessPayment, 1);
-    charge_lands(&w);
-    app.confirm_payment(ORDER_ID, "txn-by-clerk", usd(QUOTED_TOTAL))
-        .unwrap();
+    lost_charge_then_clerks_payment(&w, &app);
     w.permanent("refund-payment", "refunds disabled");
     w.transient("create-support-ticket", "helpdesk down");
     w.clock.advance(2 * MINUTE);

@@ -17,14 +17,16 @@ use order_core::domain::order::{Order, OrderEvent};
 use order_core::domain::returns::RequestReturn;
 
 use super::{
-    CUSTOMER_ID, ITEM_B, MINUTE, ORDER_ID, PRODUCT_B, RETURN_ID, T0, place_cmd, return_item,
-    saga_policy,
+    CUSTOMER_ID, ITEM_B, MINUTE, ORDER_ID, PRODUCT_B, RETURN_ID, SUBTOTAL, T0, place_cmd,
+    return_item, saga_policy,
 };
 
 /// Tax the fake policy quotes: 8% of the subtotal, rounded down.
 pub const TAX_PERCENT: u64 = 8;
 /// Shipping the fake policy quotes, flat.
 pub const FLAT_SHIPPING: u64 = 500;
+/// The total the fake policy quotes for [`place_cmd`].
+pub const QUOTED_TOTAL: u64 = SUBTOTAL + SUBTOTAL * TAX_PERCENT / 100 + FLAT_SHIPPING;
 
 /// One call to an external context.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -321,25 +323,35 @@ impl MemStore {
     }
 }
 
+/// The reads of an [`EventStore`] whose events are a `streams: Streams`
+/// field; the implementation writes (`append`) its own way.
+macro_rules! reads_from_streams {
+    () => {
+        fn load(&self, stream_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+            Ok(self.streams.events(stream_id))
+        }
+
+        fn load_tail(&self, stream_id: &str) -> Result<StreamTail, StoreError> {
+            Ok(self.streams.tail(stream_id))
+        }
+
+        fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
+            Ok(self.streams.version(stream_id))
+        }
+
+        fn find_streams(&self, tag: &str) -> Result<Vec<String>, StoreError> {
+            Ok(self.streams.find(tag))
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use reads_from_streams;
+
 impl EventStore for MemStore {
-    fn load(&self, stream_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
-        Ok(self.streams.events(stream_id))
-    }
-
-    fn load_tail(&self, stream_id: &str) -> Result<StreamTail, StoreError> {
-        Ok(self.streams.tail(stream_id))
-    }
-
-    fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
-        Ok(self.streams.version(stream_id))
-    }
+    reads_from_streams!();
 
     fn append(&self, batch: &AppendBatch) -> Result<(), StoreError> {
         self.streams.write(batch, self.clock.now())
-    }
-
-    fn find_streams(&self, tag: &str) -> Result<Vec<String>, StoreError> {
-        Ok(self.streams.find(tag))
     }
 }
 
@@ -424,7 +436,8 @@ pub struct FakeInventory {
     pub script: Script,
 }
 
-fn stock_detail(items: &[StockItem]) -> String {
+/// The stock lines of a request as `2xSKU-A,1xSKU-B`.
+pub fn stock_detail(items: &[StockItem]) -> String {
     items
         .iter()
         .map(|i| format!("{}x{}", i.quantity, i.sku))
@@ -700,20 +713,33 @@ impl World {
         self.calls_of(op).into_iter().map(|c| c.key).collect()
     }
 
+    /// The details of one operation's calls, in order.
+    pub fn details_of(&self, op: &str) -> Vec<String> {
+        self.calls_of(op).into_iter().map(|c| c.detail).collect()
+    }
+
+    /// When: the saga advances, then follows its timer up to `rounds`
+    /// times (it need not finish).
+    pub fn run_rounds(&self, app: &App<'_>, rounds: usize) -> Order {
+        let mut order = app.advance_saga(ORDER_ID).unwrap();
+        for _ in 0..rounds {
+            let Some(due) = self.store.timer(ORDER_ID) else {
+                break;
+            };
+            self.clock.set(due.max(self.clock.now()));
+            order = app.advance_saga(ORDER_ID).unwrap();
+        }
+        order
+    }
+
     /// When: the saga runs until it is finished, following its timer
     /// (bounded).
     pub fn run_saga_to_the_end(&self, app: &App<'_>) -> Order {
-        let mut order = app.advance_saga(ORDER_ID).unwrap();
-        for _ in 0..30 {
-            match self.store.timer(ORDER_ID) {
-                None => return order,
-                Some(due) => {
-                    self.clock.set(due.max(self.clock.now()));
-                    order = app.advance_saga(ORDER_ID).unwrap();
-                }
-            }
+        let order = self.run_rounds(app, 29);
+        if self.store.timer(ORDER_ID).is_some() {
+            panic!("the saga did not finish: {:?}", order.saga);
         }
-        panic!("the saga did not finish: {:?}", order.saga);
+        order
     }
 
     /// Given: saga events appended as if an advance had written them and

@@ -376,6 +376,20 @@ pub fn given_return(events: Vec<ReturnEvent>) -> Return {
     Return::fold(&events).expect("a return stream starts with return-requested")
 }
 
+// ----- idempotency keys ------------------------------------------------------
+
+/// The idempotency key of `step`'s call for [`ORDER_ID`] (of its
+/// compensation when `compensation`).
+pub fn key(step: SagaStep, compensation: bool) -> String {
+    step.key(ORDER_ID, compensation)
+}
+
+/// An external call as (operation, idempotency key), the form
+/// [`fakes::World::op_keys`] lists them in.
+pub fn op_key(op: &'static str, step: SagaStep, compensation: bool) -> (&'static str, String) {
+    (op, key(step, compensation))
+}
+
 // ----- policies -------------------------------------------------------------
 
 pub fn retry_policy() -> RetryPolicy {
@@ -414,6 +428,19 @@ pub fn assert_not_before<T: std::fmt::Debug>(
 ) {
     assert!(decide(earliest).is_ok(), "{field} at {earliest}");
     assert_validation(decide(earliest - 1), field);
+}
+
+/// Then: a required text field takes 1..=`max` characters, and an empty
+/// or longer text is refused naming `field`.
+#[track_caller]
+pub fn assert_required_text<T: std::fmt::Debug>(
+    decide: impl Fn(&str) -> DomainResult<T>,
+    max: usize,
+    field: &str,
+) {
+    assert!(decide(&text(max)).is_ok(), "{field} of {max}");
+    assert_validation(decide(&text(max + 1)), field);
+    assert_validation(decide(""), field);
 }
 
 /// Then: an optional text field takes nothing or 1..=`max` characters,

@@ -32,7 +32,7 @@ pub enum Amount {
 
 /// One step of a simulated history. Orders and returns are small indexes
 /// (order 0 or 1, return 0 or 1 of that order).
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Op {
     Place(u8),
     Advance(u8),
@@ -65,41 +65,6 @@ pub enum Op {
     Arm(Target, Fault),
 }
 
-pub fn fault_name(f: &Fault) -> String {
-    match f {
-        Fault::Slow(ops) => format!("Slow{ops:?}"),
-        other => format!("{other:?}"),
-    }
-}
-
-impl fmt::Debug for Op {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Op::Place(o) => write!(f, "Place({o})"),
-            Op::Advance(o) => write!(f, "Advance({o})"),
-            Op::Cancel(o) => write!(f, "Cancel({o})"),
-            Op::ClerkConfirm(o) => write!(f, "ClerkConfirm({o})"),
-            Op::PaidWebhookSaga(o) => write!(f, "PaidWebhookSaga({o})"),
-            Op::PaidWebhookOther(o) => write!(f, "PaidWebhookOther({o})"),
-            Op::PaymentFailed(o) => write!(f, "PaymentFailed({o})"),
-            Op::StockAllocated(o) => write!(f, "StockAllocated({o})"),
-            Op::StockAllocationFailed(o) => write!(f, "StockAllocationFailed({o})"),
-            Op::CarrierBooks(o) => write!(f, "CarrierBooks({o})"),
-            Op::CarrierRedelivers(o) => write!(f, "CarrierRedelivers({o})"),
-            Op::ShipManually(o) => write!(f, "ShipManually({o})"),
-            Op::PickUp(o) => write!(f, "PickUp({o})"),
-            Op::Deliver(o) => write!(f, "Deliver({o})"),
-            Op::RequestReturn(o, r, a, b) => write!(f, "RequestReturn({o}, {r}, {a}, {b})"),
-            Op::Approve(o, r) => write!(f, "Approve({o}, {r})"),
-            Op::Deny(o, r) => write!(f, "Deny({o}, {r})"),
-            Op::Receive(o, r) => write!(f, "Receive({o}, {r})"),
-            Op::Refund(o, r, a) => write!(f, "Refund({o}, {r}, {a:?})"),
-            Op::Tick(ms) => write!(f, "Tick({ms})"),
-            Op::Arm(t, fault) => write!(f, "Arm({t:?}, {})", fault_name(fault)),
-        }
-    }
-}
-
 pub fn order_id(o: u8) -> &'static str {
     if o == 0 { ORDER_ID } else { OTHER_ORDER_ID }
 }
@@ -114,6 +79,18 @@ pub struct Outcome {
     /// The application refused it (validation, state, not found, rule):
     /// it must have changed nothing.
     pub refused: bool,
+}
+
+impl Outcome {
+    /// This outcome after an outside party made `made` first (a charge, a
+    /// booking): the world has changed whatever the application answered,
+    /// so it is not a refusal that changed nothing.
+    fn after_outside(self, made: &str) -> Outcome {
+        Outcome {
+            text: format!("{made}: {}", self.text),
+            refused: false,
+        }
+    }
 }
 
 fn outcome<T: fmt::Debug>(r: DomainResult<T>, brief: impl FnOnce(&T) -> String) -> Outcome {
@@ -191,10 +168,7 @@ pub fn exec(sim: &Sim, op: &Op) -> Outcome {
                     inbound_brief,
                 )
             };
-            Outcome {
-                text: format!("{txn}: {}", out.text),
-                refused: false,
-            }
+            out.after_outside(&txn)
         }
         Op::PaidWebhookSaga(o) => {
             let id = order_id(*o);
@@ -258,10 +232,7 @@ pub fn exec(sim: &Sim, op: &Op) -> Outcome {
                     order_brief,
                 )
             };
-            Outcome {
-                text: format!("{sid}: {}", out.text),
-                refused: false,
-            }
+            out.after_outside(&sid)
         }
         Op::CarrierRedelivers(o) => {
             let id = order_id(*o);

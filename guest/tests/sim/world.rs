@@ -17,7 +17,7 @@ use order_core::domain::values::*;
 
 use super::model::{Op, exec};
 use crate::common::T0;
-use crate::common::fakes::{FakePolicy, Streams};
+use crate::common::fakes::{FakePolicy, Streams, reads_from_streams, stock_detail};
 
 /// Where an armed fault strikes: the next call of this kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -34,7 +34,7 @@ pub enum Target {
 }
 
 /// What happens to that call.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Fault {
     /// No effect; the callee says so.
     Transient,
@@ -50,6 +50,21 @@ pub enum Fault {
     CrashBefore,
     /// These operations run before the callee acts and answers.
     Slow(Vec<Op>),
+}
+
+/// A slow call's operations read as a list after its name (`Slow[Tick(1)]`)
+/// in the traces.
+impl std::fmt::Debug for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fault::Transient => f.write_str("Transient"),
+            Fault::Permanent => f.write_str("Permanent"),
+            Fault::Lost => f.write_str("Lost"),
+            Fault::Crash => f.write_str("Crash"),
+            Fault::CrashBefore => f.write_str("CrashBefore"),
+            Fault::Slow(ops) => write!(f, "Slow{ops:?}"),
+        }
+    }
 }
 
 /// The host died: unwinds to the top of the operation, like a kill.
@@ -188,6 +203,11 @@ impl Sim {
         }
     }
 
+    /// Counts one effect the application caused through a port.
+    fn effect_made(&self) {
+        self.effects.set(self.effects.get() + 1);
+    }
+
     pub fn next_id(&self) -> u64 {
         self.counter.set(self.counter.get() + 1);
         self.counter.get()
@@ -210,7 +230,7 @@ impl Sim {
         let i = armed.iter().position(|(t, _)| *t == target)?;
         let fault = armed.remove(i).1;
         drop(armed);
-        self.note(|| format!("! {target:?} gets {}", super::model::fault_name(&fault)));
+        self.note(|| format!("! {target:?} gets {fault:?}"));
         Some(fault)
     }
 
@@ -348,17 +368,7 @@ impl Sim {
 }
 
 impl EventStore for Sim {
-    fn load(&self, stream_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
-        Ok(self.streams.events(stream_id))
-    }
-
-    fn load_tail(&self, stream_id: &str) -> Result<StreamTail, StoreError> {
-        Ok(self.streams.tail(stream_id))
-    }
-
-    fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
-        Ok(self.streams.version(stream_id))
-    }
+    reads_from_streams!();
 
     fn append(&self, batch: &AppendBatch) -> Result<(), StoreError> {
         match self.take(Target::Append) {
@@ -392,10 +402,6 @@ impl EventStore for Sim {
                 self.write(batch)
             }
         }
-    }
-
-    fn find_streams(&self, tag: &str) -> Result<Vec<String>, StoreError> {
-        Ok(self.streams.find(tag))
     }
 }
 
@@ -445,7 +451,7 @@ impl PaymentGateway for Sim {
                     key: key.to_string(),
                     outside: false,
                 });
-                self.effects.set(self.effects.get() + 1);
+                self.effect_made();
                 Ok(self.charge_of_key(key).expect("just charged"))
             },
         );
@@ -502,7 +508,7 @@ impl PaymentGateway for Sim {
                 amount: amount.amount,
             });
             drop(pay);
-            self.effects.set(self.effects.get() + 1);
+            self.effect_made();
             Ok(())
         });
         self.note(|| format!("refund-payment {key} {transaction_id} {amount} -> {result:?}"));
@@ -512,18 +518,10 @@ impl PaymentGateway for Sim {
 
 // ----- inventory ---------------------------------------------------------------
 
-fn items_text(items: &[StockItem]) -> String {
-    items
-        .iter()
-        .map(|i| format!("{}x{}", i.quantity, i.sku))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 impl InventoryService for Sim {
     fn allocate_stock(&self, key: &str, req: &StockRequest) -> Result<bool, AllocationError> {
         let StockRequest { order_id, items } = *req;
-        self.request(key, format!("allocate {order_id} {}", items_text(items)));
+        self.request(key, format!("allocate {order_id} {}", stock_detail(items)));
         let done = || self.inv.borrow().allocations.get(key).cloned();
         let result = self.call(
             Target::Allocate,
@@ -563,7 +561,7 @@ impl InventoryService for Sim {
                 if r.is_ok() {
                     inv.allocations.insert(key.to_string(), r.clone());
                     drop(inv);
-                    self.effects.set(self.effects.get() + 1);
+                    self.effect_made();
                 }
                 Ok(r)
             },
@@ -579,7 +577,7 @@ impl InventoryService for Sim {
 
     fn release_stock(&self, key: &str, req: &StockRequest) -> Result<(), ExternalError> {
         let StockRequest { order_id, items } = *req;
-        self.request(key, format!("release {order_id} {}", items_text(items)));
+        self.request(key, format!("release {order_id} {}", stock_detail(items)));
         let done = || self.inv.borrow().releases.get(key).copied();
         let result = self.call(Target::Release, key, done, || {
             if done().is_some() {
@@ -625,7 +623,7 @@ impl InventoryService for Sim {
             }
             inv.releases.insert(key.to_string(), ());
             drop(inv);
-            self.effects.set(self.effects.get() + 1);
+            self.effect_made();
             Ok(())
         });
         self.note(|| format!("release-stock {key} -> {result:?}"));
@@ -640,7 +638,7 @@ impl InventoryService for Sim {
         } = *req;
         self.request(
             key,
-            format!("restock {return_id} {order_id} {}", items_text(items)),
+            format!("restock {return_id} {order_id} {}", stock_detail(items)),
         );
         let done = || self.inv.borrow().restocks.get(key).copied();
         let result = self.call(Target::Restock, key, done, || {
@@ -655,7 +653,7 @@ impl InventoryService for Sim {
             }
             inv.restocks.insert(key.to_string(), ());
             drop(inv);
-            self.effects.set(self.effects.get() + 1);
+            self.effect_made();
             Ok(())
         });
         self.note(|| format!("restock-items {key} -> {result:?}"));
@@ -715,7 +713,7 @@ impl ShippingCarrier for Sim {
                     picked_up: false,
                     outside: false,
                 });
-                self.effects.set(self.effects.get() + 1);
+                self.effect_made();
                 Ok(self.booking_of_key(key).expect("just booked"))
             },
         );
@@ -759,7 +757,7 @@ impl ShippingCarrier for Sim {
                 }
                 b.cancelled = true;
                 drop(car);
-                self.effects.set(self.effects.get() + 1);
+                self.effect_made();
                 Ok(())
             },
         );
