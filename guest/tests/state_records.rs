@@ -4,7 +4,9 @@
 //! is what folding every event gives. A record that cannot be trusted (of
 //! another shape, damaged, or of a version the stream's events do not
 //! follow) is ignored and the whole stream folded; a short stream stores
-//! none.
+//! none. The record's history is text a command passes on (shape 2): its
+//! shape is pinned, a record of shape 1 is still read, and what the text
+//! gives is what the events give.
 
 mod common;
 
@@ -12,7 +14,9 @@ use common::fakes::*;
 use common::*;
 use order_core::app::inbound::Inbound;
 use order_core::app::ports::StoredState;
-use order_core::domain::shipment::{STATE_RECORD_FROM_VERSION, Shipment, ShipmentEvent};
+use order_core::domain::shipment::{
+    STATE_RECORD_FROM_VERSION, Shipment, ShipmentEvent, ShipmentItem,
+};
 use order_core::domain::values::*;
 
 /// A world with a fulfilled order whose shipment has had `updates`
@@ -161,7 +165,22 @@ fn a_record_that_cannot_be_trusted_is_ignored_and_the_stream_folded() {
         // another shape
         StoredState {
             version: record.version,
-            state: record.state.replacen("\"shape\":1", "\"shape\":2", 1),
+            state: record.state.replacen("\"shape\":2", "\"shape\":3", 1),
+        },
+        // a history whose scan keys are not its entries'
+        StoredState {
+            version: record.version,
+            state: record
+                .state
+                .replacen("[\"in-transit\",", "[\"picked-up\",", 1),
+        },
+        // a history that is not a list
+        StoredState {
+            version: record.version,
+            state: format!(
+                "{},\"history\":{{}}}}",
+                record.state.split(",\"history\":").next().unwrap()
+            ),
         },
         // a version its shipment was not folded at
         StoredState {
@@ -185,4 +204,180 @@ fn a_record_that_cannot_be_trusted_is_ignored_and_the_stream_folded() {
         Shipment::from_state_record(state.version, &state.state),
         Some(folded(&w, &stream))
     );
+}
+
+/// The shipment of the golden record: created, one scan, at the threshold.
+fn fixed_shipment() -> Shipment {
+    let events = [
+        ShipmentEvent::ShipmentCreated {
+            shipment_id: "s-1".to_owned(),
+            order_id: "o-1".to_owned(),
+            carrier: CarrierCode::Ups,
+            tracking_number: "1Z999".to_owned(),
+            shipping_address: Address {
+                street1: "1 Main St".to_owned(),
+                street2: None,
+                city: "Springfield".to_owned(),
+                state_province: "IL".to_owned(),
+                postal_code: "62701".to_owned(),
+                country: "US".to_owned(),
+            },
+            items: vec![ShipmentItem {
+                item_id: "i-1".to_owned(),
+                product_id: "p-1".to_owned(),
+                quantity: 2,
+            }],
+            created_at: 1_000,
+        },
+        ShipmentEvent::TrackingUpdated {
+            shipment_id: "s-1".to_owned(),
+            status: ShipmentStatus::InTransit,
+            location: Some("hub \"north\"".to_owned()),
+            description: "in transit".to_owned(),
+            updated_at: 2_000,
+        },
+    ];
+    let mut s = Shipment::fold(&events).unwrap();
+    s.version = STATE_RECORD_FROM_VERSION;
+    s
+}
+
+const GOLDEN_RECORD: &str = concat!(
+    r#"{"shape":2,"shipment":{"shipment_id":"s-1","order_id":"o-1","carrier":"ups","#,
+    r#""tracking_number":"1Z999","shipping_address":{"street1":"1 Main St","street2":null,"#,
+    r#""city":"Springfield","state_province":"IL","postal_code":"62701","country":"US"},"#,
+    r#""items":[{"item_id":"i-1","product_id":"p-1","quantity":2}],"state":"active","#,
+    r#""status":"in-transit","created_at":1000,"delivered_at":null,"signed_by":null,"#,
+    r#""failure_reason":null,"version":16},"#,
+    r#""seen":[["awaiting-pickup",1000],["in-transit",2000]],"#,
+    r#""history":[{"status":"awaiting-pickup","location":null,"timestamp":1000,"#,
+    r#""description":"shipment created"},{"status":"in-transit","location":"hub \"north\"","#,
+    r#""timestamp":2000,"description":"in transit"}]}"#
+);
+
+#[test]
+fn the_state_record_has_the_pinned_shape() {
+    assert_eq!(fixed_shipment().state_record().unwrap(), GOLDEN_RECORD);
+    assert_eq!(
+        Shipment::from_state_record(STATE_RECORD_FROM_VERSION, GOLDEN_RECORD),
+        Some(fixed_shipment())
+    );
+}
+
+#[test]
+fn an_entry_appended_to_a_record_s_history_text_is_what_encoding_every_entry_gives() {
+    let next = ShipmentEvent::TrackingUpdated {
+        shipment_id: "s-1".to_owned(),
+        status: ShipmentStatus::OutForDelivery,
+        location: None,
+        description: "out for delivery".to_owned(),
+        updated_at: 3_000,
+    };
+    let from_text = Shipment::from_state_record(STATE_RECORD_FROM_VERSION, GOLDEN_RECORD);
+    let from_text = Shipment::apply(from_text, &next).unwrap();
+    let decoded = Shipment::apply(Some(fixed_shipment()), &next).unwrap();
+    assert_eq!(from_text.state_record(), decoded.state_record());
+    assert!(
+        from_text
+            .state_record()
+            .unwrap()
+            .ends_with(r#"{"status":"out-for-delivery","location":null,"timestamp":3000,"description":"out for delivery"}]}"#)
+    );
+    assert_eq!(from_text, decoded);
+    assert_eq!(from_text.tracking_history.len(), 3);
+}
+
+/// The record of shape 1 that earlier versions wrote: the shipment with
+/// its history inside.
+fn shape_1_record(s: &Shipment) -> String {
+    let mut shipment = serde_json::to_value(s).unwrap();
+    shipment["tracking_history"] = serde_json::to_value(&s.tracking_history[..]).unwrap();
+    serde_json::json!({"shape": 1, "shipment": shipment}).to_string()
+}
+
+#[test]
+fn a_record_of_shape_1_is_still_read() {
+    assert_eq!(
+        Shipment::from_state_record(
+            STATE_RECORD_FROM_VERSION,
+            &shape_1_record(&fixed_shipment())
+        ),
+        Some(fixed_shipment())
+    );
+    let w = World::new();
+    let (sid, stream) = tracked(&w, 20);
+    let version = w.store.tail(&stream).state.unwrap().version;
+    let mut marked = folded(&w, &stream);
+    marked.tracking_number = "FROM-THE-RECORD".to_owned();
+    w.store.set_state(
+        &stream,
+        StoredState {
+            version,
+            state: shape_1_record(&marked),
+        },
+    );
+    assert_eq!(w.app().get_shipment(&sid).unwrap(), marked);
+    // A repeat of an update the old record holds is still a duplicate.
+    let first = marked.tracking_history[1].clone();
+    assert_eq!(
+        w.app()
+            .on_tracking(&sid, first.status, first.location, first.timestamp),
+        Ok(Inbound::Duplicate)
+    );
+    // The next append writes the current shape.
+    tracked_once_more(&w, &sid, 0);
+    let state = w.store.tail(&stream).state.unwrap();
+    assert!(state.state.starts_with("{\"shape\":2,"), "{}", state.state);
+    let mut expected = folded(&w, &stream);
+    expected.tracking_number = "FROM-THE-RECORD".to_owned();
+    assert_eq!(w.app().get_shipment(&sid).unwrap(), expected);
+    // A shape-1 record without a history is damaged.
+    let mut damaged: serde_json::Value = serde_json::from_str(&shape_1_record(&marked)).unwrap();
+    damaged["shipment"]
+        .as_object_mut()
+        .unwrap()
+        .remove("tracking_history");
+    w.store.set_state(
+        &stream,
+        StoredState {
+            version: state.version,
+            state: damaged.to_string(),
+        },
+    );
+    assert_eq!(w.app().get_shipment(&sid).unwrap(), folded(&w, &stream));
+}
+
+#[test]
+fn scans_carried_past_records_are_recognised_and_shown_as_the_events_say() {
+    let w = World::new();
+    let (sid, stream) = tracked(&w, 20);
+    // Scans through the carrier's events pass the history on as text, one
+    // record after the other.
+    for n in 0..5 {
+        tracked_once_more(&w, &sid, n);
+    }
+    let state = w.store.tail(&stream).state.unwrap();
+    assert_eq!(state.version, 26);
+    let whole = folded(&w, &stream);
+    assert_eq!(w.app().get_shipment(&sid).unwrap(), whole);
+    assert_eq!(
+        Shipment::from_state_record(state.version, &state.state),
+        Some(whole.clone())
+    );
+    assert_eq!(state.state, whole.state_record().unwrap());
+    // A repeat of any earlier scan, the first, one from before the
+    // threshold, and the last, is a duplicate and writes nothing.
+    let versions = w.store.versions();
+    for entry in [&whole.tracking_history[1], &whole.tracking_history[10]]
+        .into_iter()
+        .chain(whole.tracking_history.last())
+    {
+        assert_eq!(
+            w.app()
+                .on_tracking(&sid, entry.status, entry.location.clone(), entry.timestamp),
+            Ok(Inbound::Duplicate),
+            "{entry:?}"
+        );
+    }
+    assert_eq!(w.store.versions(), versions);
 }

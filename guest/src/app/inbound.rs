@@ -5,7 +5,8 @@
 use super::App;
 use super::ports::{CancelShipmentRequest, ShippingUpdateRequest, TicketPriority, TicketRequest};
 use super::store::{
-    Write, load_order, load_return, load_shipment, order_returns_tag, storage, transaction_tag,
+    Write, load_order, load_return, load_shipment, load_shipment_to_append, order_returns_tag,
+    storage, transaction_tag,
 };
 use crate::domain::order::{self, OrderStatus};
 use crate::domain::returns::{ReturnEvent, ReturnStatus};
@@ -391,10 +392,7 @@ impl App<'_> {
         at: Timestamp,
     ) -> DomainResult<Inbound> {
         let s = self.shipment_for_event(shipment_id)?;
-        if s.tracking_history
-            .iter()
-            .any(|t| t.status == status && t.timestamp == at)
-        {
+        if s.tracking_history.has_scan(status, at) {
             return Ok(Inbound::Duplicate);
         }
         let description = match status {
@@ -452,7 +450,8 @@ impl App<'_> {
 
     fn shipment_for_event(&self, shipment_id: &str) -> DomainResult<Shipment> {
         let id = parse_uuid("shipment-id", shipment_id)?;
-        load_shipment(&self.env, &id)?.ok_or_else(|| DomainError::not_found(Entity::Shipment, id))
+        load_shipment_to_append(&self.env, &id)?
+            .ok_or_else(|| DomainError::not_found(Entity::Shipment, id))
     }
 
     /// Shipping updates are a courtesy: a failure is not the event's failure.

@@ -82,6 +82,24 @@ pub(crate) fn load_order(env: &Env<'_>, order_id: &str) -> DomainResult<Option<O
 /// from every event when there is no record or it cannot be read (the
 /// events are the truth; decision 0022).
 pub(crate) fn load_shipment(env: &Env<'_>, shipment_id: &str) -> DomainResult<Option<Shipment>> {
+    load_shipment_with(env, shipment_id, true)
+}
+
+/// [`load_shipment`] for a command that appends to the shipment without
+/// reading its tracking history's entries (it may ask whether a scan is a
+/// repeat): a state record's history is carried as text, not decoded.
+pub(crate) fn load_shipment_to_append(
+    env: &Env<'_>,
+    shipment_id: &str,
+) -> DomainResult<Option<Shipment>> {
+    load_shipment_with(env, shipment_id, false)
+}
+
+fn load_shipment_with(
+    env: &Env<'_>,
+    shipment_id: &str,
+    read_history: bool,
+) -> DomainResult<Option<Shipment>> {
     let stream = shipment_stream(shipment_id);
     let tail = env.store.load_tail(&stream).map_err(storage)?;
     let (seed, events) = match &tail.state {
@@ -91,7 +109,11 @@ pub(crate) fn load_shipment(env: &Env<'_>, shipment_id: &str) -> DomainResult<Op
                 .zip(&tail.events)
                 .all(|(version, e)| e.version == version);
             match Shipment::from_state_record(state.version, &state.state) {
-                Some(record) if follows => (Some(record), tail.events),
+                Some(record)
+                    if follows && (!read_history || record.tracking_history.is_readable()) =>
+                {
+                    (Some(record), tail.events)
+                }
                 _ => (None, env.store.load(&stream).map_err(storage)?),
             }
         }

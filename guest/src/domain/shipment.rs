@@ -1,7 +1,9 @@
 //! The Shipment entity: a parcel moving to the customer, with its tracking
 //! history.
 
-use serde::{Deserialize, Serialize};
+use std::cell::OnceCell;
+
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::error::{DomainError, DomainResult, Entity};
 use super::values::*;
@@ -39,6 +41,133 @@ pub struct TrackingEntry {
     pub description: String,
 }
 
+/// What recognises a repeated carrier scan: its status and time.
+pub type ScanKey = (ShipmentStatus, Timestamp);
+
+/// A shipment's tracking history. Read from a state record, it is the
+/// record's JSON text, decoded only when an entry is read (a view); a
+/// command that only appends splices the new entry into the text, and a
+/// repeated scan is recognised by the scan keys kept beside it, so such a
+/// command neither decodes nor re-encodes the history.
+#[derive(Clone, Default)]
+pub struct TrackingHistory {
+    /// The entries as a JSON array, when known as text (read from a state
+    /// record, or encoded once for one); kept in step with every push.
+    text: Option<String>,
+    /// The scan key of every entry, in order.
+    keys: Vec<ScanKey>,
+    /// The decoded entries: `None` inside when the text does not decode.
+    /// Always set when there is no text.
+    entries: OnceCell<Option<Vec<TrackingEntry>>>,
+}
+
+impl TrackingHistory {
+    /// A history of the entries of a state record's text, not decoded yet,
+    /// with their scan keys; `None` when the text is not a JSON array.
+    fn from_text(text: &str, keys: Vec<ScanKey>) -> Option<TrackingHistory> {
+        let text = text.trim();
+        (text.starts_with('[') && text.ends_with(']')).then(|| TrackingHistory {
+            text: Some(text.to_owned()),
+            keys,
+            entries: OnceCell::new(),
+        })
+    }
+
+    /// The entries, decoded from the text on first read; `None` when the
+    /// text is not a list of entries with these scan keys.
+    fn decoded(&self) -> Option<&[TrackingEntry]> {
+        self.entries
+            .get_or_init(|| {
+                let entries: Vec<TrackingEntry> =
+                    serde_json::from_str(self.text.as_deref()?).ok()?;
+                entries
+                    .iter()
+                    .map(|e| (e.status, e.timestamp))
+                    .eq(self.keys.iter().copied())
+                    .then_some(entries)
+            })
+            .as_deref()
+    }
+
+    /// Whether the entries can be read: false only for a state record whose
+    /// history text is not a list of entries (a record to ignore).
+    pub fn is_readable(&self) -> bool {
+        self.decoded().is_some()
+    }
+
+    /// Whether an entry has this scan key: a repeated scan.
+    pub fn has_scan(&self, status: ShipmentStatus, at: Timestamp) -> bool {
+        self.keys.contains(&(status, at))
+    }
+
+    pub fn push(&mut self, entry: TrackingEntry) {
+        if let Some(text) = &mut self.text {
+            // The text ends with `]`: the entry goes before it.
+            text.pop();
+            if !text[1..].trim().is_empty() {
+                text.push(',');
+            }
+            // Serialising this plain data cannot fail.
+            text.push_str(&serde_json::to_string(&entry).unwrap_or_default());
+            text.push(']');
+        }
+        self.keys.push((entry.status, entry.timestamp));
+        if let Some(Some(entries)) = self.entries.get_mut() {
+            entries.push(entry);
+        }
+    }
+
+    /// The entries as JSON array text: the text it was read as, or the
+    /// entries encoded.
+    fn json(&self) -> String {
+        match &self.text {
+            Some(text) => text.clone(),
+            // Serialising this plain data cannot fail.
+            None => serde_json::to_string(&**self).unwrap_or_default(),
+        }
+    }
+}
+
+impl From<Vec<TrackingEntry>> for TrackingHistory {
+    fn from(entries: Vec<TrackingEntry>) -> TrackingHistory {
+        TrackingHistory {
+            text: None,
+            keys: entries.iter().map(|e| (e.status, e.timestamp)).collect(),
+            entries: OnceCell::from(Some(entries)),
+        }
+    }
+}
+
+/// The entries; empty for a history whose text does not decode, which
+/// [`TrackingHistory::is_readable`] tells before it is read.
+impl std::ops::Deref for TrackingHistory {
+    type Target = [TrackingEntry];
+    fn deref(&self) -> &[TrackingEntry] {
+        self.decoded().unwrap_or_default()
+    }
+}
+
+impl PartialEq for TrackingHistory {
+    fn eq(&self, other: &TrackingHistory) -> bool {
+        self.decoded() == other.decoded()
+    }
+}
+
+impl Eq for TrackingHistory {}
+
+impl std::fmt::Debug for TrackingHistory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// A history written as a list of entries (a state record of shape 1).
+impl<'de> Deserialize<'de> for TrackingHistory {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<TrackingHistory, D::Error> {
+        Vec::<TrackingEntry>::deserialize(d).map(TrackingHistory::from)
+    }
+}
+
 crate::tagged_enum! {
     #[tag("type", event_type)]
     #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,8 +203,9 @@ crate::tagged_enum! {
     }
 }
 
-/// The shipment folded from its events. Its serde shape is the state
-/// record of the shipment's stream (see [`Shipment::state_record`]).
+/// The shipment folded from its events. Its serde shape is the shipment
+/// part of the state record of the shipment's stream (see
+/// [`Shipment::state_record`]); the tracking history is written beside it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shipment {
     pub shipment_id: String,
@@ -86,7 +216,10 @@ pub struct Shipment {
     pub items: Vec<ShipmentItem>,
     pub state: ShipmentState,
     pub status: ShipmentStatus,
-    pub tracking_history: Vec<TrackingEntry>,
+    /// Read from the shipment part of a record of shape 1; of shape 2, the
+    /// record's `history`.
+    #[serde(skip_serializing, default)]
+    pub tracking_history: TrackingHistory,
     pub created_at: Timestamp,
     pub delivered_at: Option<Timestamp>,
     pub signed_by: Option<String>,
@@ -129,12 +262,12 @@ impl Shipment {
                 items: items.clone(),
                 state: ShipmentState::Active,
                 status: ShipmentStatus::AwaitingPickup,
-                tracking_history: vec![TrackingEntry {
+                tracking_history: TrackingHistory::from(vec![TrackingEntry {
                     status: ShipmentStatus::AwaitingPickup,
                     location: None,
                     timestamp: *created_at,
                     description: "shipment created".to_string(),
-                }],
+                }]),
                 created_at: *created_at,
                 delivered_at: None,
                 signed_by: None,
@@ -342,15 +475,39 @@ pub fn decide_mark_failed(
 pub const STATE_RECORD_FROM_VERSION: u64 = 16;
 
 /// The shape of a shipment's state record. `shape` names the layout, so a
-/// later layout never misreads an earlier record: a record of another
-/// shape is ignored and the stream folded from its events.
-#[derive(Serialize, Deserialize)]
-struct StateRecord<S> {
+/// later layout never misreads an earlier record: a record of a shape not
+/// read here is ignored and the stream folded from its events.
+///
+/// Shape 2, written: `{"shape":2,"shipment":{..},"seen":[[status,time],..],
+/// "history":[..]}`: the shipment without its history, the scan key of
+/// every history entry, then the history's entries. A command reads the
+/// history as text and writes it back with its new entry spliced in; only
+/// a view decodes it. Shape 1, still read: `{"shape":1,"shipment":{..}}`,
+/// the history inside the shipment.
+#[derive(Serialize)]
+struct StateRecordOut<'a> {
     shape: u32,
-    shipment: S,
+    shipment: &'a Shipment,
+    seen: &'a [ScanKey],
 }
 
-const STATE_RECORD_SHAPE: u32 = 1;
+#[derive(Deserialize)]
+struct StateRecordIn {
+    shape: u32,
+    shipment: Shipment,
+    #[serde(default)]
+    seen: Option<Vec<ScanKey>>,
+}
+
+/// What puts the history after the rest of a shape-2 record. It occurs
+/// nowhere else in a record: no other key is `history`, and inside a
+/// string every `"` is escaped.
+const HISTORY_KEY: &str = ",\"history\":";
+
+const STATE_RECORD_SHAPE: u32 = 2;
+
+/// The earlier shape, its history inside the shipment.
+const STATE_RECORD_SHAPE_1: u32 = 1;
 
 impl Shipment {
     /// The state record to store with the append that leaves the shipment
@@ -358,19 +515,48 @@ impl Shipment {
     pub fn state_record(&self) -> Option<String> {
         (self.version >= STATE_RECORD_FROM_VERSION).then(|| {
             // Serialising this plain data cannot fail.
-            serde_json::to_string(&StateRecord {
+            let mut record = serde_json::to_string(&StateRecordOut {
                 shape: STATE_RECORD_SHAPE,
                 shipment: self,
+                seen: &self.tracking_history.keys,
             })
-            .unwrap_or_default()
+            .unwrap_or_default();
+            // The history goes last, as the text it is: `}` closes the record.
+            record.pop();
+            record.push_str(HISTORY_KEY);
+            record.push_str(&self.tracking_history.json());
+            record.push('}');
+            record
         })
     }
 
     /// The shipment a state record stored at `version` holds; `None` when
-    /// the record is of another shape, damaged, or not of that version.
+    /// the record is of another shape, damaged, or not of that version. The
+    /// history of a shape-2 record is not decoded until it is read: see
+    /// [`TrackingHistory::is_readable`].
     pub fn from_state_record(version: u64, record: &str) -> Option<Shipment> {
-        let record: StateRecord<Shipment> = serde_json::from_str(record).ok()?;
-        (record.shape == STATE_RECORD_SHAPE && record.shipment.version == version)
-            .then_some(record.shipment)
+        let (rest, history) = match record.rfind(HISTORY_KEY) {
+            Some(at) => (
+                serde_json::from_str(&format!("{}}}", &record[..at])),
+                Some(
+                    record[at + HISTORY_KEY.len()..]
+                        .trim_end()
+                        .strip_suffix('}')?,
+                ),
+            ),
+            None => (serde_json::from_str(record), None),
+        };
+        let record: StateRecordIn = rest.ok()?;
+        let mut shipment = record.shipment;
+        match (record.shape, record.seen, history) {
+            (STATE_RECORD_SHAPE, Some(seen), Some(history)) => {
+                shipment.tracking_history = TrackingHistory::from_text(history, seen)?;
+            }
+            // Every shipment's history holds its creation: a shape-1 record
+            // without one is damaged.
+            (STATE_RECORD_SHAPE_1, None, None) if !shipment.tracking_history.is_empty() => {}
+            _ => return None,
+        }
+        (shipment.version == version).then_some(shipment)
     }
 }

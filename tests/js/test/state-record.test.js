@@ -1,6 +1,6 @@
 // Proves that a long shipment stream carries a state record through jco as
 // through wasmtime (decision 0022): from the shipment's 16th event on, each
-// append stores the folded shipment beside its events, `load-tail` answers
+// append stores the folded shipment and its history beside its events, `load-tail` answers
 // the record and only the events after it, and the shipment a query shows
 // is the same as the one its events fold to; a redelivered scan the record
 // holds is still a duplicate.
@@ -35,7 +35,11 @@ test('a long shipment stream is read through its state record in Node', async ()
   const tail = host.store.imports().loadTail(stream);
   assert.equal(tail.state?.version, 21n);
   assert.deepEqual(tail.events, []);
-  assert.equal(JSON.parse(tail.state.state).shipment.tracking_history.length, 21);
+  // Shape 2: the history beside the shipment, with the scan keys it holds.
+  const record = JSON.parse(tail.state.state);
+  assert.equal(record.shape, 2);
+  assert.equal(record.history.length, 21);
+  assert.equal(record.seen.length, 21);
 
   // The query reads the record: the history is every scan, in order.
   host.store.calls.length = 0;
