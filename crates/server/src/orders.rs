@@ -65,7 +65,7 @@ pub async fn place(
                 .await?
         }
         Placement::Place(cmd) => {
-            let placed = state
+            state
                 .on_order(Some(&order_id), move |host| {
                     if let Some(existing) = placed_already(host, &cmd.order_id)? {
                         return Ok(Err(existing));
@@ -80,9 +80,7 @@ pub async fn place(
                         },
                     }
                 })
-                .await?;
-            state.wake_driver();
-            placed
+                .await?
         }
     };
     match placed {
@@ -265,7 +263,6 @@ pub async fn retry_saga(
             host.driver.retry_now(&order_id, &actor)
         })
         .await?;
-    state.wake_driver();
     Ok(Json(report.into()))
 }
 
@@ -294,7 +291,6 @@ pub async fn cancel(
     let order = state
         .command(&id, move |svc| svc.cancel_order(&cmd))
         .await?;
-    state.wake_driver();
     Ok(Json(order.into()))
 }
 
