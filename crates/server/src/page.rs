@@ -240,13 +240,21 @@ pub fn with_next(body: impl IntoResponse, uri: &Uri, next: Option<&str>) -> Resp
     with_next_as(body, uri, "cursor", next)
 }
 
-/// [`with_next`] for a list whose cursor parameter is called `name`.
-pub fn with_next_as(
-    body: impl IntoResponse,
+/// A page of a list as JSON: the body `page` makes of the next page's
+/// cursor (`next_cursor`), with the `Link` header of that page when there
+/// is one. `name` is the list's cursor parameter.
+pub fn paged<B: serde::Serialize>(
     uri: &Uri,
     name: &str,
-    next: Option<&str>,
+    next: Option<String>,
+    page: impl FnOnce(Option<String>) -> B,
 ) -> Response {
+    let link = next.clone();
+    with_next_as(axum::Json(page(next)), uri, name, link.as_deref())
+}
+
+/// [`with_next`] for a list whose cursor parameter is called `name`.
+fn with_next_as(body: impl IntoResponse, uri: &Uri, name: &str, next: Option<&str>) -> Response {
     let mut response = body.into_response();
     if let Some(cursor) = next
         && let Ok(value) =
