@@ -12,7 +12,7 @@ use super::dto::{
     CancelOrderRequest, HistoryEntry, Order, PlaceOrderRequest, Placement, SagaReport, Shipment,
     UpdateDraftRequest,
 };
-use super::page::{PageParams, history_route, view_route};
+use super::page::{PageParams, history_route, list_route, view_route};
 use super::problem::{CommandProblems, JsonBody, Problem, ReadProblems};
 use super::{AppState, created};
 
@@ -294,25 +294,12 @@ pub async fn cancel(
     Ok(Json(order.into()))
 }
 
-/// The shipments of an order, oldest first.
-#[utoipa::path(
-    get,
-    path = "/orders/{id}/shipments",
-    operation_id = "listOrderShipments",
-    tag = "orders",
-    params(("id" = String, Path, description = "Order id"), PageParams),
-    responses((status = 200, body = Vec<Shipment>, headers(("Link" = String, description = "The next page, `<...>; rel=\"next\"`, when there is one"))), ReadProblems)
-)]
-pub async fn shipments(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    uri: Uri,
-) -> Result<Response, Problem> {
-    state
-        .query_page::<_, Shipment>(&uri, move |svc| {
-            // An unknown order is a 404, not an empty list.
-            svc.get_order(&id)?;
-            svc.shipments_of_order(&id)
-        })
-        .await
-}
+list_route!(
+    /// The shipments of an order, oldest first.
+    shipments, "/orders/{id}/shipments", "listOrderShipments", "orders", "Order id", Shipment,
+    |svc, id| {
+        // An unknown order is a 404, not an empty list.
+        svc.get_order(id)?;
+        svc.shipments_of_order(id)
+    }
+);
