@@ -24,7 +24,7 @@ use sha2::{Digest as _, Sha256};
 use super::AppState;
 use super::problem::Problem;
 use order_runtime::bindings::types::CommandError;
-use order_runtime::service::ServiceError;
+use order_runtime::service::{OrderService, ServiceError};
 
 /// A role: what a principal may do (the table is [`RULES`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
@@ -747,35 +747,21 @@ async fn own_only(
     let (entity, owner) = if route.starts_with("/customers/") {
         ("customer", Ok(Some(id)))
     } else if route.starts_with("/orders/") {
-        let id2 = id.clone();
-        (
-            "order",
-            state
-                .blocking(move |host| lookup(host.service.get_order(&id2).map(|o| o.customer_id)))
-                .await,
-        )
+        let owner = owner_of(state, id, |svc, id| {
+            svc.get_order(id).map(|o| o.customer_id)
+        });
+        ("order", owner.await)
     } else if route.starts_with("/returns/") {
-        let id2 = id.clone();
-        (
-            "return",
-            state
-                .blocking(move |host| lookup(host.service.get_return(&id2).map(|r| r.customer_id)))
-                .await,
-        )
+        let owner = owner_of(state, id, |svc, id| {
+            svc.get_return(id).map(|r| r.customer_id)
+        });
+        ("return", owner.await)
     } else if route.starts_with("/shipments/") {
-        let id2 = id.clone();
-        (
-            "shipment",
-            state
-                .blocking(move |host| {
-                    let order_id = match host.service.get_shipment(&id2) {
-                        Ok(s) => s.order_id,
-                        Err(e) => return lookup(Err(e)),
-                    };
-                    lookup(host.service.get_order(&order_id).map(|o| o.customer_id))
-                })
-                .await,
-        )
+        let owner = owner_of(state, id, |svc, id| {
+            let order_id = svc.get_shipment(id)?.order_id;
+            svc.get_order(&order_id).map(|o| o.customer_id)
+        });
+        ("shipment", owner.await)
     } else {
         return Err(not_found("order"));
     };
@@ -786,6 +772,18 @@ async fn own_only(
         // A malformed id (400 naming it) or an unavailable store (503).
         Err(problem) => Err(problem.into_response()),
     }
+}
+
+/// The customer that owns what `id` names, read by `read` on the blocking
+/// pool: `Ok(None)` when it is not found.
+async fn owner_of(
+    state: &AppState,
+    id: String,
+    read: impl FnOnce(&OrderService, &str) -> Result<String, ServiceError> + Send + 'static,
+) -> Result<Option<String>, Problem> {
+    state
+        .blocking(move |host| lookup(read(&host.service, &id)))
+        .await
 }
 
 /// `Ok(None)` for not found, the owner otherwise.

@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::Uri;
 use axum::response::Response;
@@ -227,16 +226,11 @@ pub async fn list(State(state): State<AppState>, uri: Uri) -> Result<Response, P
     let (items, last) = state
         .blocking(move |host| read_public(host.store.as_ref(), after, limit).map_err(store_problem))
         .await?;
-    let next_cursor = last.map(cursor_of);
-    let body = Json(EventPage {
-        items,
-        next_cursor: next_cursor.clone(),
-    });
-    Ok(page::with_next_as(
-        body,
+    Ok(page::paged(
         &uri,
         "after",
-        next_cursor.as_deref(),
+        last.map(cursor_of),
+        |next_cursor| EventPage { items, next_cursor },
     ))
 }
 

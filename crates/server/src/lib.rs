@@ -272,13 +272,6 @@ impl AppState {
         self.0.host.clock.now_ms()
     }
 
-    /// Wakes the saga driver so that a saga scheduled just now starts at
-    /// once (the service's commands wake it too; this is for a caller that
-    /// wrote a timer another way).
-    pub(crate) fn wake_driver(&self) {
-        self.0.host.driver.wake();
-    }
-
     /// Runs `job` on the blocking pool, bounded by the instance pool.
     pub(crate) async fn blocking<R: Send + 'static>(
         &self,

@@ -199,11 +199,11 @@ async fn respond(state: &AppState, query: OrderQuery, uri: &Uri) -> Result<Respo
     } else {
         None
     };
-    let body = OrderPage {
-        items: found.into_iter().map(OrderSummary::from).collect(),
-        next_cursor: next.clone(),
-    };
-    Ok(page::with_next(Json(body), uri, next.as_deref()))
+    let items = found.into_iter().map(OrderSummary::from).collect();
+    Ok(page::paged(uri, "cursor", next, |next_cursor| OrderPage {
+        items,
+        next_cursor,
+    }))
 }
 
 fn uuid(field: &str, text: &str) -> Result<String, Problem> {

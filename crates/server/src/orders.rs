@@ -12,7 +12,7 @@ use super::dto::{
     CancelOrderRequest, HistoryEntry, Order, PlaceOrderRequest, Placement, SagaReport, Shipment,
     UpdateDraftRequest,
 };
-use super::page::{PageParams, history_route, view_route};
+use super::page::{PageParams, history_route, list_route, view_route};
 use super::problem::{CommandProblems, JsonBody, Problem, ReadProblems};
 use super::{AppState, created};
 
@@ -65,7 +65,7 @@ pub async fn place(
                 .await?
         }
         Placement::Place(cmd) => {
-            let placed = state
+            state
                 .on_order(Some(&order_id), move |host| {
                     if let Some(existing) = placed_already(host, &cmd.order_id)? {
                         return Ok(Err(existing));
@@ -80,9 +80,7 @@ pub async fn place(
                         },
                     }
                 })
-                .await?;
-            state.wake_driver();
-            placed
+                .await?
         }
     };
     match placed {
@@ -265,7 +263,6 @@ pub async fn retry_saga(
             host.driver.retry_now(&order_id, &actor)
         })
         .await?;
-    state.wake_driver();
     Ok(Json(report.into()))
 }
 
@@ -294,29 +291,15 @@ pub async fn cancel(
     let order = state
         .command(&id, move |svc| svc.cancel_order(&cmd))
         .await?;
-    state.wake_driver();
     Ok(Json(order.into()))
 }
 
-/// The shipments of an order, oldest first.
-#[utoipa::path(
-    get,
-    path = "/orders/{id}/shipments",
-    operation_id = "listOrderShipments",
-    tag = "orders",
-    params(("id" = String, Path, description = "Order id"), PageParams),
-    responses((status = 200, body = Vec<Shipment>, headers(("Link" = String, description = "The next page, `<...>; rel=\"next\"`, when there is one"))), ReadProblems)
-)]
-pub async fn shipments(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    uri: Uri,
-) -> Result<Response, Problem> {
-    state
-        .query_page::<_, Shipment>(&uri, move |svc| {
-            // An unknown order is a 404, not an empty list.
-            svc.get_order(&id)?;
-            svc.shipments_of_order(&id)
-        })
-        .await
-}
+list_route!(
+    /// The shipments of an order, oldest first.
+    shipments, "/orders/{id}/shipments", "listOrderShipments", "orders", "Order id", Shipment,
+    |svc, id| {
+        // An unknown order is a 404, not an empty list.
+        svc.get_order(id)?;
+        svc.shipments_of_order(id)
+    }
+);

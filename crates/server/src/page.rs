@@ -240,13 +240,21 @@ pub fn with_next(body: impl IntoResponse, uri: &Uri, next: Option<&str>) -> Resp
     with_next_as(body, uri, "cursor", next)
 }
 
-/// [`with_next`] for a list whose cursor parameter is called `name`.
-pub fn with_next_as(
-    body: impl IntoResponse,
+/// A page of a list as JSON: the body `page` makes of the next page's
+/// cursor (`next_cursor`), with the `Link` header of that page when there
+/// is one. `name` is the list's cursor parameter.
+pub fn paged<B: serde::Serialize>(
     uri: &Uri,
     name: &str,
-    next: Option<&str>,
+    next: Option<String>,
+    page: impl FnOnce(Option<String>) -> B,
 ) -> Response {
+    let link = next.clone();
+    with_next_as(axum::Json(page(next)), uri, name, link.as_deref())
+}
+
+/// [`with_next`] for a list whose cursor parameter is called `name`.
+fn with_next_as(body: impl IntoResponse, uri: &Uri, name: &str, next: Option<&str>) -> Response {
     let mut response = body.into_response();
     if let Some(cursor) = next
         && let Ok(value) =
@@ -267,12 +275,13 @@ pub fn sub_list<T: serde::Serialize>(all: Vec<T>, uri: &Uri) -> Result<Response,
     Ok(with_next(axum::Json(items), uri, next.as_deref()))
 }
 
-/// A stream's history: `GET <path>` answers every event of the entity's
-/// stream (read by the service's `$read`), oldest first, a page at a time.
-/// The module that uses it imports what the route names (`HistoryEntry`,
-/// `PageParams`, `ReadProblems`, the extractors).
-macro_rules! history_route {
-    ($(#[doc = $doc:tt])* $name:ident, $path:tt, $operation:tt, $tag:tt, $what:tt, $read:ident) => {
+/// A list of one entity's `$shape`s: `GET <path>` answers what `$read`
+/// reads from the service `$svc` for the id `$id`, a page at a time (see
+/// [`sub_list`]). The module that uses it imports what the route names
+/// (`$shape`, `PageParams`, `ReadProblems`, the extractors).
+macro_rules! list_route {
+    ($(#[doc = $doc:tt])* $name:ident, $path:tt, $operation:tt, $tag:tt, $what:tt, $shape:ident,
+     |$svc:ident, $id:ident| $read:expr) => {
         $(#[doc = $doc])*
         #[utoipa::path(
             get,
@@ -280,7 +289,7 @@ macro_rules! history_route {
             operation_id = $operation,
             tag = $tag,
             params(("id" = String, Path, description = $what), PageParams),
-            responses((status = 200, body = Vec<HistoryEntry>, headers(("Link" = String, description = "The next page, `<...>; rel=\"next\"`, when there is one"))), ReadProblems)
+            responses((status = 200, body = Vec<$shape>, headers(("Link" = String, description = "The next page, `<...>; rel=\"next\"`, when there is one"))), ReadProblems)
         )]
         pub async fn $name(
             State(state): State<AppState>,
@@ -288,9 +297,26 @@ macro_rules! history_route {
             uri: Uri,
         ) -> Result<Response, Problem> {
             state
-                .query_page::<_, HistoryEntry>(&uri, move |svc| svc.$read(&id))
+                .query_page::<_, $shape>(&uri, move |$svc| {
+                    let $id = id.as_str();
+                    $read
+                })
                 .await
         }
+    };
+}
+pub(crate) use list_route;
+
+/// A stream's history: `GET <path>` answers every event of the entity's
+/// stream (read by the service's `$read`), oldest first, a page at a time.
+/// The module that uses it imports what the route names (`HistoryEntry`,
+/// `PageParams`, `ReadProblems`, the extractors).
+macro_rules! history_route {
+    ($(#[doc = $doc:tt])* $name:ident, $path:tt, $operation:tt, $tag:tt, $what:tt, $read:ident) => {
+        $crate::page::list_route!(
+            $(#[doc = $doc])* $name, $path, $operation, $tag, $what, HistoryEntry,
+            |svc, id| svc.$read(id)
+        );
     };
 }
 pub(crate) use history_route;

@@ -197,74 +197,75 @@ fn entity_name(kind: EntityKind) -> &'static str {
     }
 }
 
+/// The status, problem type and title that answer each kind of command
+/// error.
+fn answer_of(error: &CommandError) -> (StatusCode, &'static str, &'static str) {
+    match error {
+        CommandError::Validation(_) => (StatusCode::BAD_REQUEST, "validation", "Invalid request"),
+        CommandError::InvalidTransition(_) => (
+            StatusCode::CONFLICT,
+            "invalid-transition",
+            "Not allowed in this state",
+        ),
+        CommandError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+        CommandError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Concurrent update"),
+        CommandError::RuleViolated(_) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "rule-violated",
+            "Business rule violated",
+        ),
+        CommandError::External(ExternalError::Transient(_)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "external-transient",
+            "External service unavailable",
+        ),
+        CommandError::External(ExternalError::Permanent(_)) => (
+            StatusCode::BAD_GATEWAY,
+            "external-permanent",
+            "External service refused",
+        ),
+        CommandError::External(ExternalError::InDoubt(_)) => (
+            StatusCode::GATEWAY_TIMEOUT,
+            "external-in-doubt",
+            "External service did not answer",
+        ),
+        CommandError::Storage(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage",
+            "Storage unavailable",
+        ),
+    }
+}
+
 impl From<CommandError> for Problem {
     fn from(error: CommandError) -> Self {
-        let detail = describe(&error);
+        let (status, kind, title) = answer_of(&error);
+        let mut p = Problem::new(status, kind, title, describe(&error));
         match error {
             CommandError::Validation(v) => {
                 let field = json_field(&v.field);
-                let detail = format!("invalid {field}: {}", v.reason);
-                Problem::validation(field, detail)
+                p.detail = format!("invalid {field}: {}", v.reason);
+                p.field = Some(field);
             }
             CommandError::InvalidTransition(t) => {
-                let mut p = Problem::new(
-                    StatusCode::CONFLICT,
-                    "invalid-transition",
-                    "Not allowed in this state",
-                    detail,
-                );
                 p.state = Some(t.state);
                 p.command = Some(t.command);
                 p.entity = Some(entity_name(t.entity).to_owned());
-                p
             }
-            CommandError::NotFound(n) => {
-                let mut p = Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail);
-                p.entity = Some(entity_name(n.entity).to_owned());
-                p
-            }
-            CommandError::Conflict(_) => Problem::new(
-                StatusCode::CONFLICT,
-                "conflict",
-                "Concurrent update",
-                format!("{detail}; other writers kept changing it, retry the request"),
-            ),
-            CommandError::RuleViolated(r) => {
-                let mut p = Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "rule-violated",
-                    "Business rule violated",
-                    detail,
+            CommandError::NotFound(n) => p.entity = Some(entity_name(n.entity).to_owned()),
+            CommandError::Conflict(_) => {
+                p.detail = format!(
+                    "{}; other writers kept changing it, retry the request",
+                    p.detail
                 );
+            }
+            CommandError::RuleViolated(r) => {
                 p.field = r.field.as_deref().map(json_field);
                 p.rule = Some(r.rule);
-                p
             }
-            CommandError::External(ExternalError::Transient(_)) => Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "external-transient",
-                "External service unavailable",
-                detail,
-            ),
-            CommandError::External(ExternalError::Permanent(_)) => Problem::new(
-                StatusCode::BAD_GATEWAY,
-                "external-permanent",
-                "External service refused",
-                detail,
-            ),
-            CommandError::External(ExternalError::InDoubt(_)) => Problem::new(
-                StatusCode::GATEWAY_TIMEOUT,
-                "external-in-doubt",
-                "External service did not answer",
-                detail,
-            ),
-            CommandError::Storage(_) => Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "storage",
-                "Storage unavailable",
-                detail,
-            ),
+            CommandError::External(_) | CommandError::Storage(_) => {}
         }
+        p
     }
 }
 
@@ -612,6 +613,101 @@ mod tests {
             .unwrap_err()
             .field
             .clone()
+    }
+
+    #[test]
+    fn each_command_error_answers_its_status_type_and_what_it_concerns() {
+        use order_runtime::bindings::types::{
+            InvalidTransition, NotFound, RuleViolation, ValidationError,
+        };
+        use serde_json::json;
+        let cases = [
+            (
+                "validation",
+                CommandError::Validation(ValidationError {
+                    field: "shipping-address.city".into(),
+                    reason: "empty".into(),
+                }),
+                json!({"status": 400, "type": "validation", "title": "Invalid request",
+                       "detail": "invalid shipping_address.city: empty",
+                       "field": "shipping_address.city"}),
+            ),
+            (
+                "invalid transition",
+                CommandError::InvalidTransition(InvalidTransition {
+                    entity: EntityKind::Order,
+                    state: "shipped".into(),
+                    command: "cancel-order".into(),
+                }),
+                json!({"status": 409, "type": "invalid-transition",
+                       "title": "Not allowed in this state",
+                       "detail": "cancel-order is not allowed while the order is shipped",
+                       "state": "shipped", "command": "cancel-order", "entity": "order"}),
+            ),
+            (
+                "not found",
+                CommandError::NotFound(NotFound {
+                    entity: EntityKind::Return,
+                    id: "r1".into(),
+                }),
+                json!({"status": 404, "type": "not-found", "title": "Not found",
+                       "detail": "return r1 not found", "entity": "return"}),
+            ),
+            (
+                "conflict",
+                CommandError::Conflict("stream moved".into()),
+                json!({"status": 409, "type": "conflict", "title": "Concurrent update",
+                       "detail": "conflict: stream moved; other writers kept changing it, \
+                                  retry the request"}),
+            ),
+            (
+                "rule violated",
+                CommandError::RuleViolated(RuleViolation {
+                    rule: "refund-exceeds-paid".into(),
+                    field: Some("refund-amount".into()),
+                    message: "too much".into(),
+                }),
+                json!({"status": 422, "type": "rule-violated", "title": "Business rule violated",
+                       "detail": "too much (refund-exceeds-paid: refund-amount)",
+                       "field": "refund_amount", "rule": "refund-exceeds-paid"}),
+            ),
+            (
+                "external transient",
+                CommandError::External(ExternalError::Transient("down".into())),
+                json!({"status": 503, "type": "external-transient",
+                       "title": "External service unavailable",
+                       "detail": "external service unavailable (transient): down"}),
+            ),
+            (
+                "external permanent",
+                CommandError::External(ExternalError::Permanent("declined".into())),
+                json!({"status": 502, "type": "external-permanent",
+                       "title": "External service refused",
+                       "detail": "external service refused (permanent): declined"}),
+            ),
+            (
+                "external in doubt",
+                CommandError::External(ExternalError::InDoubt("timed out".into())),
+                json!({"status": 504, "type": "external-in-doubt",
+                       "title": "External service did not answer",
+                       "detail": "external service did not answer (outcome in doubt): timed out"}),
+            ),
+            (
+                "storage",
+                CommandError::Storage("disk full".into()),
+                json!({"status": 503, "type": "storage", "title": "Storage unavailable",
+                       "detail": "storage failed: disk full"}),
+            ),
+        ];
+        for (name, error, mut expected) in cases {
+            let kind = format!(
+                "{TYPE_PREFIX}{}",
+                expected["type"].as_str().unwrap_or_default()
+            );
+            expected["type"] = json!(kind);
+            let answered = serde_json::to_value(Problem::from(error)).unwrap();
+            assert_eq!(answered, expected, "{name}");
+        }
     }
 
     #[test]

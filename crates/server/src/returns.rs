@@ -13,7 +13,7 @@ use super::dto::{
     ApproveReturnRequest, CloseReturnRequest, DenyReturnRequest, HistoryEntry,
     ProcessRefundRequest, ReceiveReturnRequest, RequestReturnRequest, Return, ShipReturnRequest,
 };
-use super::page::{PageParams, history_route, view_route};
+use super::page::{PageParams, history_route, list_route, view_route};
 use super::problem::{CommandProblems, JsonBody, Problem, ReadProblems};
 use super::{AppState, created};
 use order_runtime::bindings::returns::ReturnView;
@@ -31,28 +31,15 @@ async fn on_return<C: Send + 'static>(
     Ok(Json(view.into()))
 }
 
-/// The returns of an order, oldest first.
-#[utoipa::path(
-    get,
-    path = "/orders/{id}/returns",
-    operation_id = "listOrderReturns",
-    tag = "returns",
-    params(("id" = String, Path, description = "Order id"), PageParams),
-    responses((status = 200, body = Vec<Return>, headers(("Link" = String, description = "The next page, `<...>; rel=\"next\"`, when there is one"))), ReadProblems)
-)]
-pub async fn list_for_order(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    uri: Uri,
-) -> Result<Response, Problem> {
-    state
-        .query_page::<_, Return>(&uri, move |svc| {
-            // An unknown order is a 404, not an empty list.
-            svc.get_order(&id)?;
-            svc.returns_of_order(&id)
-        })
-        .await
-}
+list_route!(
+    /// The returns of an order, oldest first.
+    list_for_order, "/orders/{id}/returns", "listOrderReturns", "returns", "Order id", Return,
+    |svc, id| {
+        // An unknown order is a 404, not an empty list.
+        svc.get_order(id)?;
+        svc.returns_of_order(id)
+    }
+);
 
 /// Request a return of items of a delivered order (`request-return`).
 ///

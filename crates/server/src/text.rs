@@ -89,9 +89,16 @@ fn line(out: &mut String, label: &str, value: impl std::fmt::Display) {
     let _ = writeln!(out, "  {label:<LABEL$}{value}");
 }
 
-/// Appends a continuation line under the previous label.
-fn more(out: &mut String, value: impl std::fmt::Display) {
-    let _ = writeln!(out, "  {:<LABEL$}{value}", "");
+/// Appends `values` under `label`: the label on the first line, the rest
+/// continued under it; nothing when there are none.
+fn block<T: std::fmt::Display>(out: &mut String, label: &str, values: impl IntoIterator<Item = T>) {
+    for (index, value) in values.into_iter().enumerate() {
+        if index == 0 {
+            line(out, label, value);
+        } else {
+            let _ = writeln!(out, "  {:<LABEL$}{value}", "");
+        }
+    }
 }
 
 /// An order as it stands: status, customer, lines, totals, addresses,
@@ -113,20 +120,16 @@ pub fn order(o: &dto::Order) -> String {
         .map(|i| format!("{} ({})", i.product_name, i.sku).chars().count())
         .max()
         .unwrap_or(0);
-    for (index, item) in o.items.iter().enumerate() {
+    let items = o.items.iter().map(|item| {
         let name = format!("{} ({})", item.product_name, item.sku);
-        let text = format!(
+        format!(
             "{:>3} x {name:<name_width$}  {:>14} each  {:>14}",
             item.quantity,
             money(&item.unit_price),
             money(&item.total_price)
-        );
-        if index == 0 {
-            line(&mut out, "items", text);
-        } else {
-            more(&mut out, text);
-        }
-    }
+        )
+    });
+    block(&mut out, "items", items);
     let amounts = [
         ("subtotal", &o.subtotal),
         ("tax", &o.tax),
@@ -219,13 +222,7 @@ pub fn order(o: &dto::Order) -> String {
             ),
         );
     }
-    for (index, note) in o.notes.iter().enumerate() {
-        if index == 0 {
-            line(&mut out, "notes", note);
-        } else {
-            more(&mut out, note);
-        }
-    }
+    block(&mut out, "notes", &o.notes);
     out
 }
 
@@ -273,17 +270,13 @@ pub fn shipment(s: &dto::Shipment) -> String {
         format!("{}, tracking {}", kebab(&s.carrier), s.tracking_number),
     );
     line(&mut out, "ship to", address(&s.shipping_address));
-    for (index, item) in s.items.iter().enumerate() {
-        let text = format!(
+    let items = s.items.iter().map(|item| {
+        format!(
             "{:>3} x product {} (line {})",
             item.quantity, item.product_id, item.item_id
-        );
-        if index == 0 {
-            line(&mut out, "items", text);
-        } else {
-            more(&mut out, text);
-        }
-    }
+        )
+    });
+    block(&mut out, "items", items);
     line(&mut out, "created", time(s.created_at));
     if let Some(at) = s.delivered_at {
         let signed = s
@@ -378,13 +371,7 @@ pub fn saga(r: &dto::SagaReport) -> String {
     {
         line(&mut out, "error", reason);
     }
-    for (index, note) in r.notes.iter().enumerate() {
-        if index == 0 {
-            line(&mut out, "notes", note);
-        } else {
-            more(&mut out, note);
-        }
-    }
+    block(&mut out, "notes", &r.notes);
     out
 }
 

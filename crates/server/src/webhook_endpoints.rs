@@ -280,14 +280,9 @@ pub async fn list(State(state): State<AppState>, uri: Uri) -> Result<Response, P
     let end = start.saturating_add(limit).min(all.len());
     let next = (end < all.len()).then(|| format!("o{end}"));
     let items = all[start..end].iter().cloned().map(Into::into).collect();
-    Ok(page::with_next(
-        Json(WebhookEndpointPage {
-            items,
-            next_cursor: next.clone(),
-        }),
-        &uri,
-        next.as_deref(),
-    ))
+    Ok(page::paged(&uri, "cursor", next, |next_cursor| {
+        WebhookEndpointPage { items, next_cursor }
+    }))
 }
 
 /// One endpoint (without its secret).
@@ -377,14 +372,9 @@ pub async fn deliveries(
         .then(|| log.last().map(|d| format!("s{}", d.seq)))
         .flatten();
     let items = log.into_iter().map(Into::into).collect();
-    Ok(page::with_next(
-        Json(WebhookDeliveryPage {
-            items,
-            next_cursor: next.clone(),
-        }),
-        &uri,
-        next.as_deref(),
-    ))
+    Ok(page::paged(&uri, "cursor", next, |next_cursor| {
+        WebhookDeliveryPage { items, next_cursor }
+    }))
 }
 
 /// Sends an event that was delivered (or attempted) to this endpoint again,

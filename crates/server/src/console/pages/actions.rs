@@ -98,13 +98,10 @@ async fn act(
 ) -> Response {
     let result = console.app.on_order(Some(&order_id), command).await;
     match result {
-        Ok(()) => {
-            console.app.wake_driver();
-            see_other(&format!(
-                "/console/orders/{}?done={done}",
-                url_part(&order_id)
-            ))
-        }
+        Ok(()) => see_other(&format!(
+            "/console/orders/{}?done={done}",
+            url_part(&order_id)
+        )),
         Err(problem) => {
             let status = status_of(&problem);
             order_response(console, &staff, order_id, Some(refused(&problem)), status).await
