@@ -104,14 +104,7 @@ impl App<'_> {
             || (step == SagaStep::AllocateInventory
                 && o.allocation.as_ref().is_some_and(|a| a.all_items_allocated))
             || (step == SagaStep::ProcessPayment && o.payment.is_some());
-        if done {
-            return Err(DomainError::transition(
-                Entity::Order,
-                o.status,
-                &format!("fail-{step}"),
-            ));
-        }
-        if o.status != expected {
+        if done || o.status != expected {
             return Err(DomainError::transition(
                 Entity::Order,
                 o.status,

@@ -416,17 +416,24 @@ impl<'a> App<'a> {
 
     pub fn orders_of_customer(&self, customer_id: &str) -> DomainResult<Vec<Order>> {
         let id = parse_uuid("customer-id", customer_id)?;
-        let streams = self
-            .env
-            .store
-            .find_streams(&store::customer_tag(&id))
-            .map_err(storage)?;
+        self.tagged(&store::customer_tag(&id), "order-", load_order)
+    }
+
+    /// The entities whose streams carry `tag`, each loaded by its id (the
+    /// stream's name after `prefix`); a stream of another kind is passed over.
+    fn tagged<T>(
+        &self,
+        tag: &str,
+        prefix: &str,
+        load: fn(&Env<'_>, &str) -> DomainResult<Option<T>>,
+    ) -> DomainResult<Vec<T>> {
+        let streams = self.env.store.find_streams(tag).map_err(storage)?;
         let mut out = Vec::new();
         for s in streams {
-            if let Some(order_id) = s.strip_prefix("order-")
-                && let Some(o) = load_order(&self.env, order_id)?
+            if let Some(id) = s.strip_prefix(prefix)
+                && let Some(entity) = load(&self.env, id)?
             {
-                out.push(o);
+                out.push(entity);
             }
         }
         Ok(out)
@@ -467,20 +474,7 @@ impl<'a> App<'a> {
 
     pub fn shipments_of_order(&self, order_id: &str) -> DomainResult<Vec<Shipment>> {
         let id = parse_uuid("order-id", order_id)?;
-        let streams = self
-            .env
-            .store
-            .find_streams(&store::order_shipments_tag(&id))
-            .map_err(storage)?;
-        let mut out = Vec::new();
-        for s in streams {
-            if let Some(sid) = s.strip_prefix("shipment-")
-                && let Some(sh) = load_shipment(&self.env, sid)?
-            {
-                out.push(sh);
-            }
-        }
-        Ok(out)
+        self.tagged(&store::order_shipments_tag(&id), "shipment-", load_shipment)
     }
 
     pub fn get_return(&self, return_id: &str) -> DomainResult<Return> {
@@ -489,20 +483,7 @@ impl<'a> App<'a> {
 
     pub fn returns_of_order(&self, order_id: &str) -> DomainResult<Vec<Return>> {
         let id = parse_uuid("order-id", order_id)?;
-        let streams = self
-            .env
-            .store
-            .find_streams(&store::order_returns_tag(&id))
-            .map_err(storage)?;
-        let mut out = Vec::new();
-        for s in streams {
-            if let Some(rid) = s.strip_prefix("return-")
-                && let Some(r) = load_return(&self.env, rid)?
-            {
-                out.push(r);
-            }
-        }
-        Ok(out)
+        self.tagged(&store::order_returns_tag(&id), "return-", load_return)
     }
 
     pub fn daily_metrics(&self, date: &str) -> DomainResult<DailyMetrics> {

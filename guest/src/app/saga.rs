@@ -17,7 +17,7 @@ use crate::domain::saga::{
     self, CarrierBooking, SagaAction, SagaCall, SagaPolicy, SagaStep, StepOutcome,
     after_compensation_error, after_forward_error, after_obligation, fail_answered,
 };
-use crate::domain::shipment::{ShipmentEvent, ShipmentItem};
+use crate::domain::shipment::{Shipment, ShipmentEvent, ShipmentItem};
 use crate::domain::values::{
     Address, CarrierCode, Money, OrderItem, PaymentMethod, ShipmentStatus, Timestamp, parse_uuid,
 };
@@ -25,6 +25,10 @@ use crate::domain::{DomainError, DomainResult, Entity, ExternalError};
 
 /// Rounds one `advance` runs before handing back to the host's timer.
 const MAX_ROUNDS: usize = 64;
+
+/// What a saga call records: the outer result is for storage errors; the
+/// inner one is the external context's answer.
+type Answer = DomainResult<Result<Vec<OrderEvent>, ExternalError>>;
 
 /// The saga's input, as given to `start`.
 #[derive(Clone, Debug)]
@@ -35,6 +39,22 @@ pub struct SagaInput {
     pub total: Money,
     pub payment_method: PaymentMethod,
     pub shipping_address: Address,
+}
+
+/// Records a booking the carrier cancelled with the order as a failed
+/// shipment, when the shipment is stored.
+fn record_cancelled(w: &mut Write, shipment: Option<&Shipment>, now: Timestamp) {
+    if let Some(s) = shipment {
+        w.shipment(
+            Some(s),
+            vec![ShipmentEvent::ShipmentFailed {
+                shipment_id: s.shipment_id.clone(),
+                order_id: s.order_id.clone(),
+                reason: "shipment cancelled with the order".to_string(),
+                failed_at: now,
+            }],
+        );
+    }
 }
 
 fn stock_item(i: &OrderItem) -> StockItem {
@@ -303,15 +323,14 @@ impl App<'_> {
         Ok(w)
     }
 
-    /// A step's action. The outer result is for storage errors; the inner
-    /// one is the external context's answer.
+    /// A step's action.
     fn forward(
         &self,
         order: &Order,
         step: SagaStep,
         carrier: CarrierCode,
         w: &mut Write,
-    ) -> DomainResult<Result<Vec<OrderEvent>, ExternalError>> {
+    ) -> Answer {
         let now = self.now();
         let key = step.key(&order.order_id, false);
         let env = &self.env;
@@ -618,7 +637,7 @@ impl App<'_> {
         step: SagaStep,
         carrier: CarrierCode,
         w: &mut Write,
-    ) -> DomainResult<Result<Vec<OrderEvent>, ExternalError>> {
+    ) -> Answer {
         let now = self.now();
         let key = step.key(&order.order_id, true);
         let env = &self.env;
@@ -768,13 +787,7 @@ impl App<'_> {
     }
 
     /// Cancels the saga's own booking, unless the carrier has the parcel.
-    fn cancel_own_booking(
-        &self,
-        booking: &str,
-        key: &str,
-        reason: &str,
-        w: &mut Write,
-    ) -> DomainResult<Result<Vec<OrderEvent>, ExternalError>> {
+    fn cancel_own_booking(&self, booking: &str, key: &str, reason: &str, w: &mut Write) -> Answer {
         let now = self.now();
         let env = &self.env;
         let step = SagaStep::CreateShipment;
@@ -800,17 +813,7 @@ impl App<'_> {
         };
         Ok(match env.carrier.cancel_shipment(key, &cancel) {
             Ok(()) => {
-                if let Some(s) = &shipment {
-                    w.shipment(
-                        Some(s),
-                        vec![ShipmentEvent::ShipmentFailed {
-                            shipment_id: s.shipment_id.clone(),
-                            order_id: s.order_id.clone(),
-                            reason: "shipment cancelled with the order".to_string(),
-                            failed_at: now,
-                        }],
-                    );
-                }
+                record_cancelled(w, shipment.as_ref(), now);
                 Ok(vec![done(format!("shipment {booking} cancelled"))])
             }
             // The carrier refuses once it has picked the parcel up:
@@ -838,7 +841,7 @@ impl App<'_> {
         booking: &CarrierBooking,
         reason: &str,
         w: &mut Write,
-    ) -> DomainResult<Result<Vec<OrderEvent>, ExternalError>> {
+    ) -> Answer {
         let now = self.now();
         let id = &booking.shipment_id;
         let shipment = load_shipment(&self.env, id)?;
@@ -865,17 +868,7 @@ impl App<'_> {
             },
         ) {
             Ok(()) => {
-                if let Some(s) = &shipment {
-                    w.shipment(
-                        Some(s),
-                        vec![ShipmentEvent::ShipmentFailed {
-                            shipment_id: s.shipment_id.clone(),
-                            order_id: s.order_id.clone(),
-                            reason: "shipment cancelled with the order".to_string(),
-                            failed_at: now,
-                        }],
-                    );
-                }
+                record_cancelled(w, shipment.as_ref(), now);
                 format!("shipment {id} booked by the carrier was cancelled with the order")
             }
             Err(ExternalError::Permanent(m)) => {
@@ -901,7 +894,7 @@ impl App<'_> {
         step: SagaStep,
         carrier: CarrierCode,
         w: &mut Write,
-    ) -> DomainResult<Result<Vec<OrderEvent>, ExternalError>> {
+    ) -> Answer {
         let now = self.now();
         w.keep_lease = true;
         Ok(match self.forward(order, step, carrier, w)? {
