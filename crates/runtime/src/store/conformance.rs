@@ -42,6 +42,7 @@ macro_rules! conformance_tests {
             a_stream_without_a_state_record_loads_every_event_as_its_tail,
             a_state_record_is_kept_at_its_append_and_the_tail_follows_it,
             a_conflicting_append_writes_no_state_record,
+            an_append_of_only_a_state_record_keeps_it_at_the_stream_version,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -1173,4 +1174,44 @@ pub(crate) fn a_conflicting_append_writes_no_state_record(
         state: "kept".to_owned(),
     });
     assert_eq!(tail_versions(store, "shipment-1"), (kept, vec![]));
+}
+
+pub(crate) fn an_append_of_only_a_state_record_keeps_it_at_the_stream_version(
+    store: &dyn EventStore,
+    _: &Arc<ManualClock>,
+) {
+    store
+        .append(&batch(vec![append("shipment-1", 0, &["a", "b"])], vec![]))
+        .unwrap();
+    // No events: the record is valid at the version the stream has.
+    store
+        .append(&batch(
+            vec![append_with_state("shipment-1", 2, &[], "folded")],
+            vec![],
+        ))
+        .unwrap();
+    let folded = Some(StateRecord {
+        version: 2,
+        state: "folded".to_owned(),
+    });
+    assert_eq!(tail_versions(store, "shipment-1"), (folded.clone(), vec![]));
+    assert_eq!(versions(store, "shipment-1"), [1, 2], "no event is added");
+    assert_eq!(store.stream_version("shipment-1").unwrap(), 2);
+    // At a version the stream has left behind it is a conflict, and the
+    // record stays.
+    let error = store
+        .append(&batch(
+            vec![append_with_state("shipment-1", 1, &[], "stale")],
+            vec![],
+        ))
+        .unwrap_err();
+    assert_eq!(
+        error,
+        StoreError::Conflict {
+            stream_id: "shipment-1".to_owned(),
+            expected: 1,
+            actual: 2,
+        }
+    );
+    assert_eq!(tail_versions(store, "shipment-1"), (folded, vec![]));
 }
