@@ -406,33 +406,47 @@ impl EventStore for PostgresStore {
 
     fn load_tail(&self, stream_id: &str) -> Result<StreamTail, StoreError> {
         validate_stream_id(stream_id)?;
-        let mut conn = self.conn()?;
-        // The record first, then the events after it: an append between the
-        // two only adds events, so the tail is never missing one.
-        let state = conn
-            .query_opt(
-                "SELECT version, state FROM stream_states WHERE stream_id = $1",
-                &[&stream_id],
-            )
-            .map_err(unavailable)?
-            .map(|row| -> Result<StateRecord, StoreError> {
-                Ok(StateRecord {
-                    version: from_sql(row.get(0))?,
-                    state: row.get(1),
-                })
-            })
-            .transpose()?;
-        let after = to_sql(state.as_ref().map_or(0, |s| s.version))?;
-        let events = rows::postgres_rows(
-            &mut *conn,
+        // One statement, so one snapshot: the record and the events after
+        // it, one row per event (one row without an event when none
+        // follows); the record's state travels in the first row only.
+        let rows = rows::postgres_rows(
+            &mut *self.conn()?,
             &format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version > $2
-                 ORDER BY version"
+                "SELECT r.version,
+                        CASE WHEN row_number() OVER (ORDER BY e.version) = 1 THEN r.state END,
+                        e.*
+                 FROM (VALUES (1)) AS one (x)
+                 LEFT JOIN stream_states r ON r.stream_id = $1
+                 LEFT JOIN LATERAL (
+                     SELECT {EVENT_COLUMNS} FROM events
+                     WHERE stream_id = $1 AND version > COALESCE(r.version, 0)
+                 ) AS e ON true
+                 ORDER BY e.version"
             ),
-            &[&stream_id, &after],
-            |row| rows::recorded_event(row, 0),
+            &[&stream_id],
+            |row| {
+                let event = if row.maybe_text(2)?.is_some() {
+                    Some(rows::recorded_event(row, 2)?)
+                } else {
+                    None
+                };
+                Ok((row.maybe_int(0)?, row.maybe_text(1)?, event))
+            },
         )?;
-        Ok(StreamTail { state, events })
+        let mut tail = StreamTail {
+            state: None,
+            events: Vec::with_capacity(rows.len()),
+        };
+        for (version, state, event) in rows {
+            if let (Some(version), Some(state)) = (version, state) {
+                tail.state = Some(StateRecord {
+                    version: from_sql(version)?,
+                    state,
+                });
+            }
+            tail.events.extend(event);
+        }
+        Ok(tail)
     }
 
     fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
