@@ -989,31 +989,23 @@ fn write_batch(conn: &Connection, batch: &AppendBatch, recorded_at: i64) -> Resu
     }
 
     {
-        let mut insert_event = conn
-            .prepare_cached(
-                "INSERT INTO events (stream, version, type, recorded_at, payload)
+        let prepare = |sql| conn.prepare_cached(sql).map_err(unavailable);
+        let mut insert_event = prepare(
+            "INSERT INTO events (stream, version, type, recorded_at, payload)
                      VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .map_err(unavailable)?;
-        let mut insert_tag = conn
-            .prepare_cached("INSERT OR IGNORE INTO stream_tags (tag, stream) VALUES (?1, ?2)")
-            .map_err(unavailable)?;
-        let mut set_timer = conn
-            .prepare_cached(
-                "INSERT INTO saga_timers (saga_id, due_at) VALUES (?1, ?2)
+        )?;
+        let mut insert_tag =
+            prepare("INSERT OR IGNORE INTO stream_tags (tag, stream) VALUES (?1, ?2)")?;
+        let mut set_timer = prepare(
+            "INSERT INTO saga_timers (saga_id, due_at) VALUES (?1, ?2)
                      ON CONFLICT (saga_id) DO UPDATE SET due_at = excluded.due_at",
-            )
-            .map_err(unavailable)?;
-        let mut clear_timer = conn
-            .prepare_cached("DELETE FROM saga_timers WHERE saga_id = ?1")
-            .map_err(unavailable)?;
-        let mut set_state = conn
-            .prepare_cached(
-                "INSERT INTO stream_states (stream, version, state) VALUES (?1, ?2, ?3)
+        )?;
+        let mut clear_timer = prepare("DELETE FROM saga_timers WHERE saga_id = ?1")?;
+        let mut set_state = prepare(
+            "INSERT INTO stream_states (stream, version, state) VALUES (?1, ?2, ?3)
                      ON CONFLICT (stream) DO UPDATE
                      SET version = excluded.version, state = excluded.state",
-            )
-            .map_err(unavailable)?;
+        )?;
 
         for stream in &batch.streams {
             if stream.events.is_empty() && stream.tags.is_empty() && stream.state.is_none() {
