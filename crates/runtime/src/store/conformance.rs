@@ -87,6 +87,22 @@ fn batch(streams: Vec<StreamAppend>, timers: Vec<TimerChange>) -> AppendBatch {
     AppendBatch { streams, timers }
 }
 
+/// A batch that creates `stream` with one `order-placed` event (an empty
+/// body), tagged with `tags`, and sets its saga's timer to `due_at`.
+pub(crate) fn new_stream_with_timer(stream: &str, tags: &[&str], due_at: u64) -> AppendBatch {
+    batch(
+        vec![StreamAppend {
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            events: vec![NewEvent {
+                event_type: "order-placed".to_owned(),
+                payload: "{}".to_owned(),
+            }],
+            ..append(stream, 0, &[])
+        }],
+        vec![timer(stream, Some(due_at))],
+    )
+}
+
 fn versions(store: &dyn EventStore, stream: &str) -> Vec<u64> {
     store
         .load(stream)
@@ -794,14 +810,16 @@ pub(crate) fn webhook_endpoints_are_kept_advanced_and_logged(
     assert_eq!(store.webhook_endpoints().unwrap().len(), 2);
 }
 
-fn order_event(event_type: &str, body: &str) -> NewEvent {
+/// An event of an order stream: `body` goes after its `type` field.
+pub(crate) fn order_event(event_type: &str, body: &str) -> NewEvent {
     NewEvent {
         event_type: event_type.to_owned(),
         payload: format!(r#"{{"type":"{event_type}"{body}}}"#),
     }
 }
 
-fn placed_event(order: &str, customer: &str, placed_at: u64, total: u64) -> NewEvent {
+/// `order-placed` of `order` for `customer`, `total` in euro cents.
+pub(crate) fn placed_event(order: &str, customer: &str, placed_at: u64, total: u64) -> NewEvent {
     order_event(
         "order-placed",
         &format!(
@@ -810,7 +828,8 @@ fn placed_event(order: &str, customer: &str, placed_at: u64, total: u64) -> NewE
     )
 }
 
-fn order_append(order: &str, expected: u64, events: Vec<NewEvent>) -> AppendBatch {
+/// A batch that appends `events` to the stream of `order`.
+pub(crate) fn order_append(order: &str, expected: u64, events: Vec<NewEvent>) -> AppendBatch {
     batch(
         vec![StreamAppend {
             stream_id: format!("order-{order}"),
