@@ -42,6 +42,7 @@ macro_rules! conformance_tests {
             a_stream_without_a_state_record_loads_every_event_as_its_tail,
             a_state_record_is_kept_at_its_append_and_the_tail_follows_it,
             a_conflicting_append_writes_no_state_record,
+            an_append_of_only_a_state_record_keeps_it_at_the_stream_version,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -84,6 +85,22 @@ fn timer(saga: &str, due_at: Option<u64>) -> TimerChange {
 
 fn batch(streams: Vec<StreamAppend>, timers: Vec<TimerChange>) -> AppendBatch {
     AppendBatch { streams, timers }
+}
+
+/// A batch that creates `stream` with one `order-placed` event (an empty
+/// body), tagged with `tags`, and sets its saga's timer to `due_at`.
+pub(crate) fn new_stream_with_timer(stream: &str, tags: &[&str], due_at: u64) -> AppendBatch {
+    batch(
+        vec![StreamAppend {
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            events: vec![NewEvent {
+                event_type: "order-placed".to_owned(),
+                payload: "{}".to_owned(),
+            }],
+            ..append(stream, 0, &[])
+        }],
+        vec![timer(stream, Some(due_at))],
+    )
 }
 
 fn versions(store: &dyn EventStore, stream: &str) -> Vec<u64> {
@@ -793,14 +810,16 @@ pub(crate) fn webhook_endpoints_are_kept_advanced_and_logged(
     assert_eq!(store.webhook_endpoints().unwrap().len(), 2);
 }
 
-fn order_event(event_type: &str, body: &str) -> NewEvent {
+/// An event of an order stream: `body` goes after its `type` field.
+pub(crate) fn order_event(event_type: &str, body: &str) -> NewEvent {
     NewEvent {
         event_type: event_type.to_owned(),
         payload: format!(r#"{{"type":"{event_type}"{body}}}"#),
     }
 }
 
-fn placed_event(order: &str, customer: &str, placed_at: u64, total: u64) -> NewEvent {
+/// `order-placed` of `order` for `customer`, `total` in euro cents.
+pub(crate) fn placed_event(order: &str, customer: &str, placed_at: u64, total: u64) -> NewEvent {
     order_event(
         "order-placed",
         &format!(
@@ -809,7 +828,8 @@ fn placed_event(order: &str, customer: &str, placed_at: u64, total: u64) -> NewE
     )
 }
 
-fn order_append(order: &str, expected: u64, events: Vec<NewEvent>) -> AppendBatch {
+/// A batch that appends `events` to the stream of `order`.
+pub(crate) fn order_append(order: &str, expected: u64, events: Vec<NewEvent>) -> AppendBatch {
     batch(
         vec![StreamAppend {
             stream_id: format!("order-{order}"),
@@ -1173,4 +1193,44 @@ pub(crate) fn a_conflicting_append_writes_no_state_record(
         state: "kept".to_owned(),
     });
     assert_eq!(tail_versions(store, "shipment-1"), (kept, vec![]));
+}
+
+pub(crate) fn an_append_of_only_a_state_record_keeps_it_at_the_stream_version(
+    store: &dyn EventStore,
+    _: &Arc<ManualClock>,
+) {
+    store
+        .append(&batch(vec![append("shipment-1", 0, &["a", "b"])], vec![]))
+        .unwrap();
+    // No events: the record is valid at the version the stream has.
+    store
+        .append(&batch(
+            vec![append_with_state("shipment-1", 2, &[], "folded")],
+            vec![],
+        ))
+        .unwrap();
+    let folded = Some(StateRecord {
+        version: 2,
+        state: "folded".to_owned(),
+    });
+    assert_eq!(tail_versions(store, "shipment-1"), (folded.clone(), vec![]));
+    assert_eq!(versions(store, "shipment-1"), [1, 2], "no event is added");
+    assert_eq!(store.stream_version("shipment-1").unwrap(), 2);
+    // At a version the stream has left behind it is a conflict, and the
+    // record stays.
+    let error = store
+        .append(&batch(
+            vec![append_with_state("shipment-1", 1, &[], "stale")],
+            vec![],
+        ))
+        .unwrap_err();
+    assert_eq!(
+        error,
+        StoreError::Conflict {
+            stream_id: "shipment-1".to_owned(),
+            expected: 1,
+            actual: 2,
+        }
+    );
+    assert_eq!(tail_versions(store, "shipment-1"), (folded, vec![]));
 }

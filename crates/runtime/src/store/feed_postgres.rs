@@ -229,38 +229,23 @@ mod tests {
                 position: 0,
             })
             .unwrap();
-        assert!(
-            store
-                .lease_webhook_endpoint("we_1", "host-a", 1_000, 500)
-                .unwrap()
-        );
-        assert!(
-            !store
-                .lease_webhook_endpoint("we_1", "host-b", 1_200, 500)
-                .unwrap()
-        );
-        // The holder renews its own lease.
-        assert!(
-            store
-                .lease_webhook_endpoint("we_1", "host-a", 1_400, 500)
-                .unwrap()
-        );
-        assert!(
-            !store
-                .lease_webhook_endpoint("we_1", "host-b", 1_800, 500)
-                .unwrap()
-        );
-        // Run out: another host takes over, and the first one is refused.
-        assert!(
-            store
-                .lease_webhook_endpoint("we_1", "host-b", 1_900, 500)
-                .unwrap()
-        );
-        assert!(
-            !store
-                .lease_webhook_endpoint("we_1", "host-a", 2_000, 500)
-                .unwrap()
-        );
+        // Each host in turn asks for the lease of 500 ms at a time.
+        for (host, now, leased, why) in [
+            ("host-a", 1_000, true, "a free lease is taken"),
+            ("host-b", 1_200, false, "another host holds it"),
+            ("host-a", 1_400, true, "the holder renews its own lease"),
+            ("host-b", 1_800, false, "the renewed lease holds"),
+            ("host-b", 1_900, true, "run out: another host takes over"),
+            ("host-a", 2_000, false, "the first host is refused"),
+        ] {
+            assert_eq!(
+                store
+                    .lease_webhook_endpoint("we_1", host, now, 500)
+                    .unwrap(),
+                leased,
+                "{host} at {now}: {why}"
+            );
+        }
         // A deleted endpoint is leased by nobody.
         assert!(store.delete_webhook_endpoint("we_1").unwrap());
         assert!(

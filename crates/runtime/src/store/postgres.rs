@@ -406,33 +406,47 @@ impl EventStore for PostgresStore {
 
     fn load_tail(&self, stream_id: &str) -> Result<StreamTail, StoreError> {
         validate_stream_id(stream_id)?;
-        let mut conn = self.conn()?;
-        // The record first, then the events after it: an append between the
-        // two only adds events, so the tail is never missing one.
-        let state = conn
-            .query_opt(
-                "SELECT version, state FROM stream_states WHERE stream_id = $1",
-                &[&stream_id],
-            )
-            .map_err(unavailable)?
-            .map(|row| -> Result<StateRecord, StoreError> {
-                Ok(StateRecord {
-                    version: from_sql(row.get(0))?,
-                    state: row.get(1),
-                })
-            })
-            .transpose()?;
-        let after = to_sql(state.as_ref().map_or(0, |s| s.version))?;
-        let events = rows::postgres_rows(
-            &mut *conn,
+        // One statement, so one snapshot: the record and the events after
+        // it, one row per event (one row without an event when none
+        // follows); the record's state travels in the first row only.
+        let rows = rows::postgres_rows(
+            &mut *self.conn()?,
             &format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version > $2
-                 ORDER BY version"
+                "SELECT r.version,
+                        CASE WHEN row_number() OVER (ORDER BY e.version) = 1 THEN r.state END,
+                        e.*
+                 FROM (VALUES (1)) AS one (x)
+                 LEFT JOIN stream_states r ON r.stream_id = $1
+                 LEFT JOIN LATERAL (
+                     SELECT {EVENT_COLUMNS} FROM events
+                     WHERE stream_id = $1 AND version > COALESCE(r.version, 0)
+                 ) AS e ON true
+                 ORDER BY e.version"
             ),
-            &[&stream_id, &after],
-            |row| rows::recorded_event(row, 0),
+            &[&stream_id],
+            |row| {
+                let event = if row.maybe_text(2)?.is_some() {
+                    Some(rows::recorded_event(row, 2)?)
+                } else {
+                    None
+                };
+                Ok((row.maybe_int(0)?, row.maybe_text(1)?, event))
+            },
         )?;
-        Ok(StreamTail { state, events })
+        let mut tail = StreamTail {
+            state: None,
+            events: Vec::with_capacity(rows.len()),
+        };
+        for (version, state, event) in rows {
+            if let (Some(version), Some(state)) = (version, state) {
+                tail.state = Some(StateRecord {
+                    version: from_sql(version)?,
+                    state,
+                });
+            }
+            tail.events.extend(event);
+        }
+        Ok(tail)
     }
 
     fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
@@ -817,37 +831,25 @@ impl Drop for TestSchema {
 mod tests {
     use super::*;
     use crate::clock::ManualClock;
-    use crate::store::{NewEvent, StreamAppend, TimerChange};
+    use crate::store::TimerChange;
+    use crate::store::conformance::{
+        new_stream_with_timer, order_append, order_event, placed_event,
+    };
 
     crate::store::conformance::conformance_tests!(|clock: Arc<ManualClock>| test_store(clock));
-
-    fn timer_batch(saga: &str, due_at: u64) -> AppendBatch {
-        AppendBatch {
-            streams: vec![StreamAppend {
-                stream_id: saga.to_owned(),
-                expected_version: 0,
-                tags: vec![],
-                events: vec![NewEvent {
-                    event_type: "order-placed".to_owned(),
-                    payload: "{}".to_owned(),
-                }],
-                state: None,
-            }],
-            timers: vec![TimerChange {
-                saga_id: saga.to_owned(),
-                due_at: Some(due_at),
-            }],
-        }
-    }
 
     #[test]
     fn a_second_host_on_the_same_schema_sees_the_writes_and_conflicts() {
         let clock = Arc::new(ManualClock::new(0));
         let (first, schema) = test_store(clock.clone());
         let second = schema.second_host(clock);
-        first.append(&timer_batch("order-a", 5)).unwrap();
+        first
+            .append(&new_stream_with_timer("order-a", &[], 5))
+            .unwrap();
         assert_eq!(second.load("order-a").unwrap().len(), 1);
-        let error = second.append(&timer_batch("order-a", 5)).unwrap_err();
+        let error = second
+            .append(&new_stream_with_timer("order-a", &[], 5))
+            .unwrap_err();
         assert_eq!(
             error,
             StoreError::Conflict {
@@ -868,29 +870,15 @@ mod tests {
         let clock = Arc::new(ManualClock::new(0));
         let (first, schema) = test_store(clock.clone());
         for (order, customer) in [("o-1", "c-1"), ("o-2", "c-2")] {
-            let payload = format!(
-                r#"{{"type":"order-placed","order_id":"{order}","customer_id":"{customer}","placed_at":7,"total":{{"amount":5,"currency":"EUR"}}}}"#
-            );
             first
-                .append(&AppendBatch {
-                    streams: vec![StreamAppend {
-                        stream_id: format!("order-{order}"),
-                        expected_version: 0,
-                        tags: vec![],
-                        events: vec![
-                            NewEvent {
-                                event_type: "order-placed".to_owned(),
-                                payload,
-                            },
-                            NewEvent {
-                                event_type: "order-cancelled".to_owned(),
-                                payload: r#"{"type":"order-cancelled"}"#.to_owned(),
-                            },
-                        ],
-                        state: None,
-                    }],
-                    timers: vec![],
-                })
+                .append(&order_append(
+                    order,
+                    0,
+                    vec![
+                        placed_event(order, customer, 7, 5),
+                        order_event("order-cancelled", ""),
+                    ],
+                ))
                 .unwrap();
         }
         let query = crate::store::OrderQuery {
@@ -926,8 +914,12 @@ mod tests {
     fn a_claimed_saga_is_not_claimed_by_another_host_until_its_lease_runs_out() {
         let clock = Arc::new(ManualClock::new(0));
         let (store, _schema) = test_store(clock);
-        store.append(&timer_batch("order-a", 10)).unwrap();
-        store.append(&timer_batch("order-b", 20)).unwrap();
+        store
+            .append(&new_stream_with_timer("order-a", &[], 10))
+            .unwrap();
+        store
+            .append(&new_stream_with_timer("order-b", &[], 20))
+            .unwrap();
 
         let first = store.claim_due("host-1", 100, 1_000, 10).unwrap();
         assert_eq!(
@@ -964,7 +956,7 @@ mod tests {
         let clock = Arc::new(ManualClock::new(0));
         let (store, _schema) = test_store(clock);
         for saga in ["order-a", "order-b", "order-c"] {
-            store.append(&timer_batch(saga, 10)).unwrap();
+            store.append(&new_stream_with_timer(saga, &[], 10)).unwrap();
         }
         let first = store.claim_due("host-1", 100, 1_000, 10).unwrap();
         assert_eq!(first.len(), 3);
@@ -993,7 +985,7 @@ mod tests {
         let (store, _schema) = test_store(clock);
         for n in 0..40 {
             store
-                .append(&timer_batch(&format!("order-{n:02}"), 1))
+                .append(&new_stream_with_timer(&format!("order-{n:02}"), &[], 1))
                 .unwrap();
         }
         let store = &store;

@@ -989,31 +989,23 @@ fn write_batch(conn: &Connection, batch: &AppendBatch, recorded_at: i64) -> Resu
     }
 
     {
-        let mut insert_event = conn
-            .prepare_cached(
-                "INSERT INTO events (stream, version, type, recorded_at, payload)
+        let prepare = |sql| conn.prepare_cached(sql).map_err(unavailable);
+        let mut insert_event = prepare(
+            "INSERT INTO events (stream, version, type, recorded_at, payload)
                      VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .map_err(unavailable)?;
-        let mut insert_tag = conn
-            .prepare_cached("INSERT OR IGNORE INTO stream_tags (tag, stream) VALUES (?1, ?2)")
-            .map_err(unavailable)?;
-        let mut set_timer = conn
-            .prepare_cached(
-                "INSERT INTO saga_timers (saga_id, due_at) VALUES (?1, ?2)
+        )?;
+        let mut insert_tag =
+            prepare("INSERT OR IGNORE INTO stream_tags (tag, stream) VALUES (?1, ?2)")?;
+        let mut set_timer = prepare(
+            "INSERT INTO saga_timers (saga_id, due_at) VALUES (?1, ?2)
                      ON CONFLICT (saga_id) DO UPDATE SET due_at = excluded.due_at",
-            )
-            .map_err(unavailable)?;
-        let mut clear_timer = conn
-            .prepare_cached("DELETE FROM saga_timers WHERE saga_id = ?1")
-            .map_err(unavailable)?;
-        let mut set_state = conn
-            .prepare_cached(
-                "INSERT INTO stream_states (stream, version, state) VALUES (?1, ?2, ?3)
+        )?;
+        let mut clear_timer = prepare("DELETE FROM saga_timers WHERE saga_id = ?1")?;
+        let mut set_state = prepare(
+            "INSERT INTO stream_states (stream, version, state) VALUES (?1, ?2, ?3)
                      ON CONFLICT (stream) DO UPDATE
                      SET version = excluded.version, state = excluded.state",
-            )
-            .map_err(unavailable)?;
+        )?;
 
         for stream in &batch.streams {
             if stream.events.is_empty() && stream.tags.is_empty() && stream.state.is_none() {
@@ -1074,36 +1066,26 @@ pub(crate) fn query_plan(
     rows.collect::<Result<Vec<_>, _>>().unwrap().join("\n")
 }
 
+/// A temporary directory and the path of a store file `events.db` in it
+/// (not created yet); the file lasts as long as the directory.
+#[cfg(test)]
+pub(crate) fn test_file() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.db");
+    (dir, path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::clock::ManualClock;
-    use crate::store::{NewEvent, StreamAppend, TimerChange};
+    use crate::store::conformance::new_stream_with_timer;
 
     crate::store::conformance::conformance_tests!(|clock: Arc<ManualClock>| {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path().join("events.db"), clock).unwrap();
         (store, dir)
     });
-
-    fn one_event_batch(stream: &str, expected: u64) -> AppendBatch {
-        AppendBatch {
-            streams: vec![StreamAppend {
-                stream_id: stream.to_owned(),
-                expected_version: expected,
-                tags: vec!["customer-1".to_owned()],
-                events: vec![NewEvent {
-                    event_type: "order-placed".to_owned(),
-                    payload: "{}".to_owned(),
-                }],
-                state: None,
-            }],
-            timers: vec![TimerChange {
-                saga_id: stream.to_owned(),
-                due_at: Some(7),
-            }],
-        }
-    }
 
     #[test]
     fn everything_survives_reopening_the_file() {
@@ -1112,8 +1094,12 @@ mod tests {
         let clock = Arc::new(ManualClock::new(1_000));
         {
             let store = SqliteStore::open(&path, clock.clone()).unwrap();
-            store.append(&one_event_batch("order-a", 0)).unwrap();
-            store.append(&one_event_batch("order-b", 0)).unwrap();
+            store
+                .append(&new_stream_with_timer("order-a", &["customer-1"], 7))
+                .unwrap();
+            store
+                .append(&new_stream_with_timer("order-b", &["customer-1"], 7))
+                .unwrap();
         }
         let store = SqliteStore::open(&path, clock).unwrap();
         let events = store.load("order-a").unwrap();
@@ -1130,8 +1116,7 @@ mod tests {
 
     #[test]
     fn a_second_handle_on_one_file_is_refused_naming_the_holder() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("events.db");
+        let (_dir, path) = test_file();
         let clock = Arc::new(ManualClock::new(0));
         let first = SqliteStore::open(&path, clock.clone()).unwrap();
         let error = SqliteStore::open(&path, clock.clone()).err().unwrap();
@@ -1172,8 +1157,7 @@ mod tests {
 
     #[test]
     fn an_empty_file_is_refused_as_corrupt_not_taken_for_a_new_store() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("events.db");
+        let (_dir, path) = test_file();
         std::fs::write(&path, b"").unwrap();
         let error = open_error(&path, true);
         assert!(
@@ -1185,8 +1169,7 @@ mod tests {
 
     #[test]
     fn a_file_that_is_not_sqlite_is_refused_as_corrupt() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("events.db");
+        let (_dir, path) = test_file();
         std::fs::write(&path, b"order_id,amount\n1,100\n").unwrap();
         assert!(matches!(
             open_error(&path, true),
@@ -1196,8 +1179,7 @@ mod tests {
 
     #[test]
     fn another_programs_database_is_refused_as_corrupt() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("events.db");
+        let (_dir, path) = test_file();
         Connection::open(&path)
             .unwrap()
             .execute_batch("CREATE TABLE invoices (id INTEGER PRIMARY KEY);")
@@ -1213,7 +1195,11 @@ mod tests {
         let store = SqliteStore::open(path, Arc::new(ManualClock::new(0))).unwrap();
         for i in 0..300 {
             store
-                .append(&one_event_batch(&format!("order-{i:04}"), 0))
+                .append(&new_stream_with_timer(
+                    &format!("order-{i:04}"),
+                    &["customer-1"],
+                    7,
+                ))
                 .unwrap();
         }
         drop(store);
@@ -1233,8 +1219,7 @@ mod tests {
 
     /// Why a filled store is refused once `damage` changed its file.
     fn open_error_once_damaged(damage: impl FnOnce(&Path)) -> StoreOpenError {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("events.db");
+        let (_dir, path) = test_file();
         filled_store(&path);
         damage(&path);
         open_error(&path, true)
@@ -1264,13 +1249,16 @@ mod tests {
 
     #[test]
     fn a_deleted_or_replaced_file_makes_every_call_unavailable_for_good() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("events.db");
+        let (_dir, path) = test_file();
         let store = SqliteStore::open(&path, Arc::new(ManualClock::new(0))).unwrap();
-        store.append(&one_event_batch("order-a", 0)).unwrap();
+        store
+            .append(&new_stream_with_timer("order-a", &["customer-1"], 7))
+            .unwrap();
         store.probe().unwrap();
         std::fs::remove_file(&path).unwrap();
-        let error = store.append(&one_event_batch("order-b", 0)).unwrap_err();
+        let error = store
+            .append(&new_stream_with_timer("order-b", &["customer-1"], 7))
+            .unwrap_err();
         assert!(
             matches!(&error, StoreError::Unavailable(m) if m.contains("deleted")),
             "{error}"
@@ -1279,7 +1267,11 @@ mod tests {
         assert!(store.load("order-a").is_err());
         // A new file at the path is not the one this store wrote to.
         std::fs::write(&path, b"").unwrap();
-        assert!(store.append(&one_event_batch("order-c", 0)).is_err());
+        assert!(
+            store
+                .append(&new_stream_with_timer("order-c", &["customer-1"], 7))
+                .is_err()
+        );
     }
 
     /// The plan SQLite chooses for `sql`, one line per step, every
@@ -1291,12 +1283,11 @@ mod tests {
 
     #[test]
     fn the_event_queries_of_schema_2_read_by_index_never_scan_the_events() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("events.db");
+        let (_dir, path) = test_file();
         {
             let store = SqliteStore::open(&path, Arc::new(ManualClock::new(0))).unwrap();
             for i in 0..300 {
-                let mut batch = one_event_batch(&format!("order-{i:04}"), 0);
+                let mut batch = new_stream_with_timer(&format!("order-{i:04}"), &["customer-1"], 7);
                 batch.streams[0].tags = vec![format!("customer-{}", i % 60)];
                 store.append(&batch).unwrap();
             }
@@ -1353,8 +1344,7 @@ mod tests {
 
     #[test]
     fn the_wal_is_copied_into_the_file_by_the_stores_thread_not_by_a_commit() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("events.db");
+        let (_dir, path) = test_file();
         let store = SqliteStore::open(&path, Arc::new(ManualClock::new(0))).unwrap();
         let backstop: i64 = store
             .lock()
@@ -1368,7 +1358,9 @@ mod tests {
         let before = std::fs::metadata(&path).unwrap().len();
 
         // One commit: checkpointed once the store was idle for a while.
-        store.append(&one_event_batch("order-first", 0)).unwrap();
+        store
+            .append(&new_stream_with_timer("order-first", &["customer-1"], 7))
+            .unwrap();
         assert!(
             checkpoints_reach(&store, 1) > 0,
             "it found the WAL's frames"
@@ -1382,7 +1374,11 @@ mod tests {
         // A run of commits: checkpointed without waiting for a pause.
         for i in 0..checkpoint::BATCHES_PER_CHECKPOINT {
             store
-                .append(&one_event_batch(&format!("order-{i:03}"), 0))
+                .append(&new_stream_with_timer(
+                    &format!("order-{i:03}"),
+                    &["customer-1"],
+                    7,
+                ))
                 .unwrap();
         }
         checkpoints_reach(&store, 2);
@@ -1396,8 +1392,7 @@ mod tests {
 
     #[test]
     fn a_newer_schema_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("events.db");
+        let (_dir, path) = test_file();
         {
             let conn = Connection::open(&path).unwrap();
             conn.pragma_update(None, "user_version", 99).unwrap();

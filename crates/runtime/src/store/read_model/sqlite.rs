@@ -231,40 +231,26 @@ mod tests {
 
     use super::*;
     use crate::clock::ManualClock;
+    use crate::store::conformance::{order_append, order_event, placed_event};
     use crate::store::read_model::{OrderCursor, SagaState};
-    use crate::store::{EventStore, NewEvent, SqliteStore, StreamAppend};
+    use crate::store::{EventStore, SqliteStore};
 
     fn placed(store: &SqliteStore, order: &str, customer: &str, placed_at: u64) {
-        let payload = format!(
-            r#"{{"type":"order-placed","order_id":"{order}","customer_id":"{customer}","placed_at":{placed_at},"total":{{"amount":10,"currency":"USD"}}}}"#
-        );
         store
-            .append(&AppendBatch {
-                streams: vec![StreamAppend {
-                    stream_id: format!("order-{order}"),
-                    expected_version: 0,
-                    tags: Vec::new(),
-                    events: vec![
-                        NewEvent {
-                            event_type: "order-placed".to_owned(),
-                            payload,
-                        },
-                        NewEvent {
-                            event_type: "payment-confirmed".to_owned(),
-                            payload: r#"{"type":"payment-confirmed"}"#.to_owned(),
-                        },
-                    ],
-                    state: None,
-                }],
-                timers: Vec::new(),
-            })
+            .append(&order_append(
+                order,
+                0,
+                vec![
+                    placed_event(order, customer, placed_at, 10),
+                    order_event("payment-confirmed", ""),
+                ],
+            ))
             .unwrap();
     }
 
     #[test]
     fn a_file_written_before_the_read_model_is_back_filled_once_on_open() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("events.db");
+        let (_dir, path) = crate::store::sqlite::test_file();
         let clock = Arc::new(ManualClock::new(5_000));
         let before = {
             let store = SqliteStore::open(&path, clock.clone()).unwrap();
@@ -313,8 +299,7 @@ mod tests {
 
     #[test]
     fn the_order_listings_use_their_indexes_without_sorting() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("events.db");
+        let (_dir, path) = crate::store::sqlite::test_file();
         let store = SqliteStore::open(&path, Arc::new(ManualClock::new(5_000))).unwrap();
         for n in 0..50 {
             placed(

@@ -208,8 +208,7 @@ mod tests {
 
     #[test]
     fn a_file_of_schema_1_is_upgraded_on_open_keeping_every_event_and_position() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("events.db");
+        let (_dir, path) = crate::store::sqlite::test_file();
         file_of_schema_1(&path);
         let clock = Arc::new(ManualClock::new(1_000));
         let store = SqliteStore::open(&path, clock.clone()).unwrap();
@@ -308,8 +307,7 @@ mod tests {
 
     #[test]
     fn an_upgrade_that_fails_leaves_the_file_of_schema_1_as_it_was() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("events.db");
+        let (_dir, path) = crate::store::sqlite::test_file();
         file_of_schema_1(&path);
         // An event the feed does not know: the upgrade must stop.
         Connection::open(&path)
