@@ -109,9 +109,6 @@ pub fn describe_event(event_type: &str, payload: &str) -> String {
             "cart with {} line(s)",
             v.get("items").and_then(Value::as_array).map_or(0, Vec::len)
         ),
-        "draft-updated" => "cart edited".to_string(),
-        "saga-started" => "fulfilment saga started".to_string(),
-        "saga-retry-requested" => format!("saga retry requested by {}", field(&v, "requested_by")),
         "payment-confirmed" => format!(
             "paid {} (transaction {})",
             amount(&v, "amount_paid"),
@@ -123,65 +120,83 @@ pub fn describe_event(event_type: &str, payload: &str) -> String {
                 .and_then(Value::as_bool)
                 .unwrap_or(false)
         ),
-        "order-shipped" => format!(
-            "shipped with {} (tracking {})",
-            field(&v, "carrier"),
-            field(&v, "tracking_number")
-        ),
         "order-delivered" => match field(&v, "signed_by") {
             "" => "delivered".to_string(),
             who => format!("delivered, signed by {who}"),
         },
-        "order-cancelled" => format!(
-            "cancelled by {}: {}",
-            field(&v, "cancelled_by"),
-            field(&v, "reason")
-        ),
         "order-refunded" => format!("refunded {}", amount(&v, "amount")),
-        "return-opened" => format!("return {} claims items", field(&v, "return_id")),
         "saga-step-started" => format!(
             "saga: {} (attempt {})",
             field(&v, "step"),
             v.get("attempt").and_then(Value::as_u64).unwrap_or(0)
         ),
-        "saga-step-completed" => format!("saga: {} done", field(&v, "step")),
         "saga-step-retry-scheduled" => format!(
             "saga: {} failed ({}), retry at {}",
             field(&v, "step"),
             field(&v, "error"),
             clock_time(v.get("retry_at").and_then(Value::as_u64).unwrap_or(0))
         ),
-        "saga-step-failed" => format!(
-            "saga: {} failed: {}",
-            field(&v, "step"),
-            field(&v, "reason")
-        ),
-        "compensation-started" => format!("saga: compensating {}", field(&v, "step")),
-        "compensation-completed" => format!("saga: {}", field(&v, "detail")),
-        "compensation-skipped" => format!(
-            "saga: {} not compensated: {}",
-            field(&v, "step"),
-            field(&v, "reason")
-        ),
-        "compensation-stalled" => format!(
-            "saga: compensating {} keeps failing ({}), retried at the longest delay",
-            field(&v, "step"),
-            field(&v, "error")
-        ),
-        "compensation-failed" => format!(
-            "saga: compensating {} refused ({}); left to customer service",
-            field(&v, "step"),
-            field(&v, "error")
-        ),
-        "saga-compensation-failed" => format!(
-            "saga ended with compensation to finish: {}",
-            field(&v, "reason")
-        ),
-        "saga-completed" => "saga completed".to_string(),
-        "saga-compensated" => format!("saga compensated: {}", field(&v, "reason")),
-        "note-recorded" => format!("note: {}", field(&v, "note")),
-        _ => String::new(),
+        other => TEMPLATES
+            .iter()
+            .find(|(event_type, _)| *event_type == other)
+            .map_or_else(String::new, |(_, template)| fill(template, &v)),
     }
+}
+
+/// The events whose description is a sentence of the payload's text fields:
+/// each `{name}` is the field `name` (empty when absent).
+const TEMPLATES: &[(&str, &str)] = &[
+    ("draft-updated", "cart edited"),
+    ("saga-started", "fulfilment saga started"),
+    (
+        "saga-retry-requested",
+        "saga retry requested by {requested_by}",
+    ),
+    (
+        "order-shipped",
+        "shipped with {carrier} (tracking {tracking_number})",
+    ),
+    ("order-cancelled", "cancelled by {cancelled_by}: {reason}"),
+    ("return-opened", "return {return_id} claims items"),
+    ("saga-step-completed", "saga: {step} done"),
+    ("saga-step-failed", "saga: {step} failed: {reason}"),
+    ("compensation-started", "saga: compensating {step}"),
+    ("compensation-completed", "saga: {detail}"),
+    (
+        "compensation-skipped",
+        "saga: {step} not compensated: {reason}",
+    ),
+    (
+        "compensation-stalled",
+        "saga: compensating {step} keeps failing ({error}), retried at the longest delay",
+    ),
+    (
+        "compensation-failed",
+        "saga: compensating {step} refused ({error}); left to customer service",
+    ),
+    (
+        "saga-compensation-failed",
+        "saga ended with compensation to finish: {reason}",
+    ),
+    ("saga-completed", "saga completed"),
+    ("saga-compensated", "saga compensated: {reason}"),
+    ("note-recorded", "note: {note}"),
+];
+
+/// `template` with each `{name}` replaced by the text field `name` of `v`.
+fn fill(template: &str, v: &Value) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some((before, after)) = rest.split_once('{') {
+        let Some((name, tail)) = after.split_once('}') else {
+            break;
+        };
+        out.push_str(before);
+        out.push_str(field(v, name));
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
 }
 
 struct Timeline {
@@ -482,4 +497,59 @@ pub fn run(host: &Host) -> anyhow::Result<()> {
     ));
     t.flush();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_event;
+
+    #[test]
+    fn events_are_described_from_their_payload_fields() {
+        let payload = serde_json::json!({
+            "requested_by": "ops", "carrier": "ups", "tracking_number": "1Z9",
+            "cancelled_by": "customer", "reason": "late", "return_id": "r-1",
+            "step": "pay", "detail": "refunded", "error": "503", "note": "{step} stays",
+            "signed_by": "Kim", "amount": {"amount": 1250, "currency": "EUR"},
+        })
+        .to_string();
+        for (event_type, description) in [
+            ("draft-updated", "cart edited"),
+            ("saga-started", "fulfilment saga started"),
+            ("saga-retry-requested", "saga retry requested by ops"),
+            ("order-shipped", "shipped with ups (tracking 1Z9)"),
+            ("order-cancelled", "cancelled by customer: late"),
+            ("return-opened", "return r-1 claims items"),
+            ("saga-step-completed", "saga: pay done"),
+            ("saga-step-failed", "saga: pay failed: late"),
+            ("compensation-started", "saga: compensating pay"),
+            ("compensation-completed", "saga: refunded"),
+            ("compensation-skipped", "saga: pay not compensated: late"),
+            (
+                "compensation-stalled",
+                "saga: compensating pay keeps failing (503), retried at the longest delay",
+            ),
+            (
+                "compensation-failed",
+                "saga: compensating pay refused (503); left to customer service",
+            ),
+            (
+                "saga-compensation-failed",
+                "saga ended with compensation to finish: late",
+            ),
+            ("saga-completed", "saga completed"),
+            ("saga-compensated", "saga compensated: late"),
+            ("note-recorded", "note: {step} stays"),
+            ("order-refunded", "refunded 12.50 EUR"),
+            ("order-delivered", "delivered, signed by Kim"),
+            ("something-new", ""),
+        ] {
+            assert_eq!(
+                describe_event(event_type, &payload),
+                description,
+                "{event_type}"
+            );
+        }
+        // An absent field reads as empty.
+        assert_eq!(describe_event("order-cancelled", "{}"), "cancelled by : ");
+    }
 }

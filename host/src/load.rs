@@ -709,6 +709,21 @@ fn get_order(host: &Host, order_id: &str) -> Result<OrderView, ServiceError> {
     with_retries(|| host.service.get_order(&id))
 }
 
+/// The event of a carrier's step: what the step returned or, when the
+/// shipment already stands in one of the states `past` it, the event the
+/// carrier recorded for it then.
+fn carrier_event<E>(
+    step: Result<E, CarrierSimError>,
+    past: &[ShipmentState],
+    recorded: impl FnOnce() -> anyhow::Result<E>,
+) -> anyhow::Result<E> {
+    match step {
+        Ok(event) => Ok(event),
+        Err(CarrierSimError::WrongState { state, .. }) if past.contains(&state) => recorded(),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The carrier picks the parcel up and delivers it; each event goes to the
 /// component as the carrier's webhook would bring it. After a restart the
 /// carrier may have done either already: its record gives the event again
@@ -725,31 +740,29 @@ fn deliver(host: &Host, order: &OrderView) -> anyhow::Result<()> {
             .shipment(shipment_id)
             .with_context(|| format!("the carrier has no shipment {shipment_id}"))
     };
-    let picked = match carrier.pick_up(shipment_id) {
-        Ok(event) => event,
-        Err(CarrierSimError::WrongState {
-            state: ShipmentState::PickedUp | ShipmentState::Delivered,
-            ..
-        }) => recorded()?
-            .picked_up_event()
-            .context("a picked-up shipment without its pickup time")?,
-        Err(e) => return Err(e.into()),
-    };
+    let picked = carrier_event(
+        carrier.pick_up(shipment_id),
+        &[ShipmentState::PickedUp, ShipmentState::Delivered],
+        || {
+            recorded()?
+                .picked_up_event()
+                .context("a picked-up shipment without its pickup time")
+        },
+    )?;
     with_retries(|| {
         host.service
             .retrying(|svc| svc.on_shipment_picked_up(&picked))
     })?;
     let signed_by = Some("Load Test Recipient".to_owned());
-    let delivered = match carrier.deliver(shipment_id, signed_by) {
-        Ok(event) => event,
-        Err(CarrierSimError::WrongState {
-            state: ShipmentState::Delivered,
-            ..
-        }) => recorded()?
-            .delivered_event()
-            .context("a delivered shipment without its delivery time")?,
-        Err(e) => return Err(e.into()),
-    };
+    let delivered = carrier_event(
+        carrier.deliver(shipment_id, signed_by),
+        &[ShipmentState::Delivered],
+        || {
+            recorded()?
+                .delivered_event()
+                .context("a delivered shipment without its delivery time")
+        },
+    )?;
     with_retries(|| {
         host.service
             .retrying(|svc| svc.on_shipment_delivered_by_carrier(&delivered))

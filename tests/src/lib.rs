@@ -51,3 +51,11 @@ pub fn assert_generated_file_is_current(path: &str, generated: &str, regenerate:
         );
     }
 }
+
+/// Panics with `lacks` and the first of `needles` that `generated` does not
+/// contain: the check that a generated file holds the pieces a test names.
+pub fn assert_contains_each(generated: &str, lacks: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(generated.contains(needle), "{lacks} {needle:?}");
+    }
+}

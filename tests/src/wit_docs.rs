@@ -316,56 +316,49 @@ fn render_type(out: &mut String, resolve: &Resolve, id: TypeId) {
         markdown(pieces)
     };
     match &def.kind {
-        TypeDefKind::Record(r) => {
-            out.push_str("| field | type | description |\n|---|---|---|\n");
-            for f in &r.fields {
-                let _ = writeln!(
-                    out,
-                    "| `{}` | {} | {} |",
-                    f.name,
-                    ty(f.ty),
-                    one_line(&f.docs).unwrap_or_default()
-                );
-            }
-        }
-        TypeDefKind::Variant(v) => {
-            out.push_str("| case | payload | description |\n|---|---|---|\n");
-            for c in &v.cases {
+        TypeDefKind::Record(r) => member_table(
+            out,
+            &["field", "type"],
+            r.fields.iter().map(|f| (&*f.name, Some(ty(f.ty)), &f.docs)),
+        ),
+        TypeDefKind::Variant(v) => member_table(
+            out,
+            &["case", "payload"],
+            v.cases.iter().map(|c| {
                 let payload = c.ty.map(ty).unwrap_or_else(|| "none".to_string());
-                let _ = writeln!(
-                    out,
-                    "| `{}` | {} | {} |",
-                    c.name,
-                    payload,
-                    one_line(&c.docs).unwrap_or_default()
-                );
-            }
-        }
-        TypeDefKind::Enum(e) => {
-            out.push_str("| case | description |\n|---|---|\n");
-            for c in &e.cases {
-                let _ = writeln!(
-                    out,
-                    "| `{}` | {} |",
-                    c.name,
-                    one_line(&c.docs).unwrap_or_default()
-                );
-            }
-        }
-        TypeDefKind::Flags(f) => {
-            out.push_str("| flag | description |\n|---|---|\n");
-            for flag in &f.flags {
-                let _ = writeln!(
-                    out,
-                    "| `{}` | {} |",
-                    flag.name,
-                    one_line(&flag.docs).unwrap_or_default()
-                );
-            }
-        }
+                (&*c.name, Some(payload), &c.docs)
+            }),
+        ),
+        TypeDefKind::Enum(e) => member_table(
+            out,
+            &["case"],
+            e.cases.iter().map(|c| (&*c.name, None, &c.docs)),
+        ),
+        TypeDefKind::Flags(f) => member_table(
+            out,
+            &["flag"],
+            f.flags.iter().map(|flag| (&*flag.name, None, &flag.docs)),
+        ),
         _ => {}
     }
     out.push('\n');
+}
+
+/// The table of a type's members: `columns` name the member and, where
+/// each row has it, its type; the last column is the member's docs on one
+/// line.
+fn member_table<'a>(
+    out: &mut String,
+    columns: &[&str],
+    rows: impl Iterator<Item = (&'a str, Option<String>, &'a Docs)>,
+) {
+    let _ = writeln!(out, "| {} | description |", columns.join(" | "));
+    let _ = writeln!(out, "|{}---|", "---|".repeat(columns.len()));
+    for (name, ty, docs) in rows {
+        let ty = ty.map(|t| format!(" {t} |")).unwrap_or_default();
+        let docs = one_line(docs).unwrap_or_default();
+        let _ = writeln!(out, "| `{name}` |{ty} {docs} |");
+    }
 }
 
 /// A spelled-out type: punctuation and primitives, and names of defined

@@ -123,6 +123,16 @@ fn call(
     }
 }
 
+/// `GET path` with `key` as the bearer credential.
+fn get(server: &Server, path: &str, key: &str) -> Answer {
+    call(server, "GET", path, Some(key), None)
+}
+
+/// `POST path` of `body` with `key` as the bearer credential.
+fn post(server: &Server, path: &str, key: &str, body: &Value) -> Answer {
+    call(server, "POST", path, Some(key), Some(body))
+}
+
 fn order_of(customer_name: &str, name: &str) -> Value {
     let mut body = order(name, "store-tests");
     body["customer_id"] = json!(customer(customer_name));
@@ -139,7 +149,7 @@ fn draft_of(customer_name: &str, name: &str) -> Value {
 
 /// Every `(method, path)` of the OpenAPI document, with `{id}` filled in.
 fn routes(server: &Server) -> Vec<(String, String)> {
-    let doc = call(server, "GET", "/openapi.json", Some(ADMIN_KEY), None).json;
+    let doc = get(server, "/openapi.json", ADMIN_KEY).json;
     let mut routes = Vec::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for method in ["get", "post", "patch", "put", "delete"] {
@@ -297,41 +307,21 @@ fn a_customer_sees_and_changes_only_its_own_orders() {
     let order_id = mine["order_id"].as_str().unwrap().to_owned();
 
     // Placing in another customer's name is refused, naming the field.
-    let other = call(
-        &server,
-        "POST",
-        "/orders",
-        Some(CUSTOMER_A_KEY),
-        Some(&order_of("b", "theirs")),
-    );
+    let other = post(&server, "/orders", CUSTOMER_A_KEY, &order_of("b", "theirs"));
     assert_eq!(other.status, 403, "{}", other.json);
     assert_eq!(other.json["field"], "customer_id");
 
-    let placed = call(
-        &server,
-        "POST",
-        "/orders",
-        Some(CUSTOMER_A_KEY),
-        Some(&mine),
-    );
+    let placed = post(&server, "/orders", CUSTOMER_A_KEY, &mine);
     assert_eq!(placed.status, 201, "{}", placed.json);
-    let got = call(
-        &server,
-        "GET",
-        &format!("/orders/{order_id}"),
-        Some(CUSTOMER_A_KEY),
-        None,
-    );
+    let got = get(&server, &format!("/orders/{order_id}"), CUSTOMER_A_KEY);
     assert_eq!(got.status, 200);
     assert_eq!(got.json["order_id"], order_id.as_str());
 
     // Customer B learns nothing: the same 404 as for an order that is not there.
-    let absent = call(
+    let absent = get(
         &server,
-        "GET",
         &format!("/orders/{}", id("absent")),
-        Some(CUSTOMER_B_KEY),
-        None,
+        CUSTOMER_B_KEY,
     );
     assert_eq!(absent.status, 404);
     for path in [
@@ -341,7 +331,7 @@ fn a_customer_sees_and_changes_only_its_own_orders() {
         format!("/orders/{order_id}/returns"),
         format!("/customers/{}/orders", customer("a")),
     ] {
-        let answer = call(&server, "GET", &path, Some(CUSTOMER_B_KEY), None);
+        let answer = get(&server, &path, CUSTOMER_B_KEY);
         assert_eq!(answer.status, 404, "{path}: {}", answer.json);
         assert_eq!(answer.json["type"], absent.json["type"], "{path}");
         assert!(
@@ -349,31 +339,27 @@ fn a_customer_sees_and_changes_only_its_own_orders() {
             "{path} says nothing of the order"
         );
     }
-    let cancel = call(
+    let cancel = post(
         &server,
-        "POST",
         &format!("/orders/{order_id}/cancel"),
-        Some(CUSTOMER_B_KEY),
-        Some(&json!({"reason": "not mine"})),
+        CUSTOMER_B_KEY,
+        &json!({"reason": "not mine"}),
     );
     assert_eq!(cancel.status, 404, "{}", cancel.json);
-    let list = call(
+    let list = get(
         &server,
-        "GET",
         &format!("/customers/{}/orders", customer("a")),
-        Some(CUSTOMER_A_KEY),
-        None,
+        CUSTOMER_A_KEY,
     );
     assert_eq!(list.status, 200);
     assert_eq!(list.json["items"].as_array().map(Vec::len), Some(1));
 
     // Its own cancellation records the key, whatever the body says.
-    let cancelled = call(
+    let cancelled = post(
         &server,
-        "POST",
         &format!("/orders/{order_id}/cancel"),
-        Some(CUSTOMER_A_KEY),
-        Some(&json!({"reason": "changed my mind", "cancelled_by": "the support team"})),
+        CUSTOMER_A_KEY,
+        &json!({"reason": "changed my mind", "cancelled_by": "the support team"}),
     );
     assert_eq!(cancelled.status, 200, "{}", cancelled.json);
     assert_eq!(
@@ -381,13 +367,7 @@ fn a_customer_sees_and_changes_only_its_own_orders() {
         "customer:web-a"
     );
     // Still the customer's to read, by staff too.
-    let read = call(
-        &server,
-        "GET",
-        &format!("/orders/{order_id}"),
-        Some(SUPPORT_KEY),
-        None,
-    );
+    let read = get(&server, &format!("/orders/{order_id}"), SUPPORT_KEY);
     assert_eq!(read.json["status"], "cancelled");
 }
 
@@ -397,28 +377,22 @@ fn staff_commands_record_the_authenticated_principal_as_the_actor() {
     let server = start(dir.path());
     let body = draft_of("a", "staff-cancel");
     let order_id = body["order_id"].as_str().unwrap().to_owned();
-    assert_eq!(
-        call(&server, "POST", "/orders", Some(SUPPORT_KEY), Some(&body)).status,
-        201
-    );
-    let cancelled = call(
+    assert_eq!(post(&server, "/orders", SUPPORT_KEY, &body).status, 201);
+    let cancelled = post(
         &server,
-        "POST",
         &format!("/orders/{order_id}/cancel"),
-        Some(SUPPORT_KEY),
-        Some(&json!({"reason": "fraud suspected", "cancelled_by": "customer"})),
+        SUPPORT_KEY,
+        &json!({"reason": "fraud suspected", "cancelled_by": "customer"}),
     );
     assert_eq!(cancelled.status, 200, "{}", cancelled.json);
     assert_eq!(
         cancelled.json["cancellation"]["cancelled_by"],
         "support:sam"
     );
-    let events = call(
+    let events = get(
         &server,
-        "GET",
         &format!("/orders/{order_id}/events"),
-        Some(REPORTING_KEY),
-        None,
+        REPORTING_KEY,
     );
     assert!(
         events.json.to_string().contains("support:sam"),
@@ -457,31 +431,22 @@ fn tokens_of_the_configured_issuer_authenticate_and_bad_ones_are_refused() {
     let server = start(dir.path());
     let body = order_of("a", "jwt");
     let order_id = body["order_id"].as_str().unwrap().to_owned();
-    assert_eq!(
-        call(&server, "POST", "/orders", Some(ADMIN_KEY), Some(&body)).status,
-        201
-    );
+    assert_eq!(post(&server, "/orders", ADMIN_KEY, &body).status, 201);
     let path = format!("/orders/{order_id}");
     let claims =
         |sub: &str| json!({"iss": ISSUER, "aud": AUDIENCE, "sub": sub, "exp": now() + 600});
 
     // A customer's token (no role claim) reads its own order, not another's.
     let a = token(RS256, Some("rsa-1"), &claims(&customer("a")));
-    assert_eq!(call(&server, "GET", &path, Some(&a), None).status, 200);
+    assert_eq!(get(&server, &path, &a).status, 200);
     let b = token(ES256, Some("ec-1"), &claims(&customer("b")));
-    assert_eq!(call(&server, "GET", &path, Some(&b), None).status, 404);
+    assert_eq!(get(&server, &path, &b).status, 404);
     // A staff token carries its role.
     let mut staff = claims("agent-7");
     staff["role"] = json!("support");
     let support = token(ES256, None, &staff);
-    assert_eq!(
-        call(&server, "GET", &path, Some(&support), None).status,
-        200
-    );
-    assert_eq!(
-        call(&server, "GET", "/metrics", Some(&support), None).status,
-        403
-    );
+    assert_eq!(get(&server, &path, &support).status, 200);
+    assert_eq!(get(&server, "/metrics", &support).status, 403);
 
     let mut refused = Vec::new();
     let mut expired = claims(&customer("a"));
@@ -516,7 +481,7 @@ fn tokens_of_the_configured_issuer_authenticate_and_bad_ones_are_refused() {
     tampered.push(if a.ends_with('A') { 'B' } else { 'A' });
     refused.push(("a tampered signature", tampered));
     for (what, token) in refused {
-        let answer = call(&server, "GET", &path, Some(&token), None);
+        let answer = get(&server, &path, &token);
         assert_eq!(answer.status, 401, "{what}: {}", answer.json);
         assert_eq!(
             answer.json["type"], "urn:order-host:problem:unauthorized",
@@ -557,13 +522,7 @@ fn without_credentials_serve_refuses_outside_loopback_and_answers_401_on_it() {
         &Launch::serve(&store).args(&["--auth", empty.to_str().unwrap()]),
     );
     assert_eq!(call(&server, "GET", "/healthz", None, None).status, 200);
-    let answer = call(
-        &server,
-        "GET",
-        &format!("/orders/{}", id("x")),
-        Some(ADMIN_KEY),
-        None,
-    );
+    let answer = get(&server, &format!("/orders/{}", id("x")), ADMIN_KEY);
     assert_eq!(answer.status, 401);
     assert!(
         answer.json["detail"].as_str().unwrap().contains("--auth"),
@@ -606,10 +565,7 @@ fn api_key_new_makes_a_key_that_the_server_accepts() {
         dir.path(),
         &Launch::serve(dir.path().join("orders.db")).args(&["--auth", auth.to_str().unwrap()]),
     );
-    assert_eq!(
-        call(&server, "GET", "/metrics", Some(key), None).status,
-        200
-    );
+    assert_eq!(get(&server, "/metrics", key).status, 200);
     assert_eq!(
         call(
             &server,

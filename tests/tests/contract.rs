@@ -178,63 +178,76 @@ fn differences(
     out
 }
 
-#[test]
-fn exports_are_exactly_the_world() {
+/// Which of a world's two lists a check reads.
+#[derive(Clone, Copy)]
+enum Side {
+    Exports,
+    Imports,
+}
+
+impl Side {
+    /// The singular word of the messages: `export`, `import`.
+    fn name(self) -> &'static str {
+        match self {
+            Side::Exports => "export",
+            Side::Imports => "import",
+        }
+    }
+
+    /// This side of `world` by [`interfaces`].
+    fn interfaces(self, resolve: &Resolve, world: WorldId) -> BTreeMap<String, Option<Shape>> {
+        let world = &resolve.worlds[world];
+        let items = match self {
+            Side::Exports => &world.exports,
+            Side::Imports => &world.imports,
+        };
+        interfaces(resolve, items.iter())
+    }
+}
+
+/// Asserts that the built component's `side` is exactly the world's in wit/
+/// (its WASI imports aside), after checking that the declared side names an
+/// interface starting with `declared_prefix`.
+fn assert_side_is_the_world(side: Side, declared_prefix: &str) {
     let (want_resolve, want_world) = declared();
     let (got_resolve, got_world) = built();
-    let want = interfaces(
-        &want_resolve,
-        want_resolve.worlds[want_world].exports.iter(),
-    );
-    let got = interfaces(&got_resolve, got_resolve.worlds[got_world].exports.iter());
+    let want = side.interfaces(&want_resolve, want_world);
+    let got: BTreeMap<_, _> = side
+        .interfaces(&got_resolve, got_world)
+        .into_iter()
+        .filter(|(name, _)| matches!(side, Side::Exports) || !is_wasi(name))
+        .collect();
+    let what = side.name();
     assert!(
-        want.keys()
-            .any(|n| n.starts_with("oms:order-management/orders@")),
-        "declared exports: {:?}",
+        want.keys().any(|n| n.starts_with(declared_prefix)),
+        "declared {what}s: {:?}",
         want.keys()
     );
-    let diff = differences("export", &want, &got);
+    let diff = differences(what, &want, &got);
     assert!(
         diff.is_empty(),
-        "the component's exports differ from the world in wit/ (rebuild with `make build` \
+        "the component's {what}s differ from the world in wit/ (rebuild with `make build` \
          if wit/ changed):\n{}",
         diff.join("\n")
     );
 }
 
 #[test]
+fn exports_are_exactly_the_world() {
+    assert_side_is_the_world(Side::Exports, "oms:order-management/orders@");
+}
+
+#[test]
 fn package_imports_are_exactly_the_world() {
-    let (want_resolve, want_world) = declared();
-    let (got_resolve, got_world) = built();
-    let want = interfaces(
-        &want_resolve,
-        want_resolve.worlds[want_world].imports.iter(),
-    );
-    let got: BTreeMap<_, _> =
-        interfaces(&got_resolve, got_resolve.worlds[got_world].imports.iter())
-            .into_iter()
-            .filter(|(name, _)| !is_wasi(name))
-            .collect();
     // The imports of world.wit plus the types-only interfaces they `use`.
-    assert!(
-        want.keys()
-            .any(|n| n.starts_with("oms:order-management/event-store@")),
-        "declared imports: {:?}",
-        want.keys()
-    );
-    let diff = differences("import", &want, &got);
-    assert!(
-        diff.is_empty(),
-        "the component's imports differ from the world in wit/ (rebuild with `make build` \
-         if wit/ changed):\n{}",
-        diff.join("\n")
-    );
+    assert_side_is_the_world(Side::Imports, "oms:order-management/event-store@");
 }
 
 #[test]
 fn wasi_imports_are_only_what_std_needs() {
     let (resolve, world) = built();
-    let imported: Vec<String> = interfaces(&resolve, resolve.worlds[world].imports.iter())
+    let imported: Vec<String> = Side::Imports
+        .interfaces(&resolve, world)
         .into_keys()
         .filter(|name| is_wasi(name))
         .collect();
@@ -267,7 +280,8 @@ fn wasi_imports_are_only_what_std_needs() {
 #[test]
 fn wasi_version_is_the_one_the_embedding_guide_names() {
     let (resolve, world) = built();
-    let versions: BTreeSet<String> = interfaces(&resolve, resolve.worlds[world].imports.iter())
+    let versions: BTreeSet<String> = Side::Imports
+        .interfaces(&resolve, world)
         .into_keys()
         .filter(|name| is_wasi(name))
         .filter_map(|name| name.split_once('@').map(|(_, v)| v.to_string()))
@@ -292,7 +306,8 @@ fn wasi_version_is_the_one_the_embedding_guide_names() {
 #[test]
 fn exports_nothing_but_the_package() {
     let (resolve, world) = built();
-    let foreign: Vec<String> = interfaces(&resolve, resolve.worlds[world].exports.iter())
+    let foreign: Vec<String> = Side::Exports
+        .interfaces(&resolve, world)
         .into_keys()
         .filter(|name| !name.starts_with("oms:order-management/"))
         .collect();

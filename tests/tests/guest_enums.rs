@@ -9,7 +9,7 @@ use order_e2e::guest_enums::{
     DOMAIN_ENUMS, REGENERATE_CONVERSIONS, REGENERATE_DOMAIN, render_conversions_dir,
     render_domain_dir,
 };
-use order_e2e::{assert_generated_file_is_current, render_wit};
+use order_e2e::{assert_contains_each, assert_generated_file_is_current, render_wit};
 
 #[test]
 fn the_domain_enums_are_generated_from_the_current_wit() {
@@ -41,22 +41,23 @@ fn every_shared_enum_has_every_wit_case_its_kebab_name_and_both_conversions() {
         conversions.matches("impl From<").count(),
         2 * DOMAIN_ENUMS.len()
     );
-    for needle in [
-        "pub enum PaymentMethod {",
-        "            PaymentMethod::BankTransfer => \"bank-transfer\",",
-        "    pub const ALL: [SagaStep; 4] = [",
-        "impl fmt::Display for OrderStatus {",
-    ] {
-        assert!(domain.contains(needle), "the domain enums lack {needle:?}");
-    }
-    for needle in [
-        "impl From<d::CarrierCode> for t::CarrierCode {",
-        "impl From<fs::SagaStep> for d::SagaStep {",
-        "            t::ShipmentStatus::ReturnedToSender => d::ShipmentStatus::ReturnedToSender,",
-    ] {
-        assert!(
-            conversions.contains(needle),
-            "the conversions lack {needle:?}"
-        );
-    }
+    assert_contains_each(
+        &domain,
+        "the domain enums lack",
+        &[
+            "pub enum PaymentMethod {",
+            "            PaymentMethod::BankTransfer => \"bank-transfer\",",
+            "    pub const ALL: [SagaStep; 4] = [",
+            "impl fmt::Display for OrderStatus {",
+        ],
+    );
+    assert_contains_each(
+        &conversions,
+        "the conversions lack",
+        &[
+            "impl From<d::CarrierCode> for t::CarrierCode {",
+            "impl From<fs::SagaStep> for d::SagaStep {",
+            "            t::ShipmentStatus::ReturnedToSender => d::ShipmentStatus::ReturnedToSender,",
+        ],
+    );
 }

@@ -4,7 +4,7 @@
 //! how to regenerate it, when the committed file is stale.
 
 use order_e2e::wit_enums::{API_ENUMS, REGENERATE, render_dir};
-use order_e2e::{assert_generated_file_is_current, render_wit};
+use order_e2e::{assert_contains_each, assert_generated_file_is_current, render_wit};
 
 #[test]
 fn the_api_enums_are_generated_from_the_current_wit() {
@@ -21,16 +21,15 @@ fn every_api_enum_is_generated_with_every_wit_case_in_kebab_case_json() {
             .count(),
         API_ENUMS.len()
     );
-    for needle in [
-        "pub enum PaymentMethod {",
-        "    BankTransfer,",
-        "pub enum SagaStep {",
-        "impl From<wit_types::CarrierCode> for CarrierCode {",
-        "            ShipmentStatus::ReturnedToSender => wit_types::ShipmentStatus::ReturnedToSender,",
-    ] {
-        assert!(
-            generated.contains(needle),
-            "the generated enums lack {needle:?}"
-        );
-    }
+    assert_contains_each(
+        &generated,
+        "the generated enums lack",
+        &[
+            "pub enum PaymentMethod {",
+            "    BankTransfer,",
+            "pub enum SagaStep {",
+            "impl From<wit_types::CarrierCode> for CarrierCode {",
+            "            ShipmentStatus::ReturnedToSender => wit_types::ShipmentStatus::ReturnedToSender,",
+        ],
+    );
 }

@@ -5,7 +5,7 @@
 //! when the committed file is stale; and that the mapping rules hold.
 
 use order_e2e::wit_records::{REGENERATE, SHAPES, render_dir};
-use order_e2e::{assert_generated_file_is_current, render_wit};
+use order_e2e::{assert_contains_each, assert_generated_file_is_current, render_wit};
 
 fn generated() -> String {
     render_wit(render_dir)
@@ -50,24 +50,23 @@ fn every_shape_is_generated_with_its_conversion() {
 #[test]
 fn times_are_rfc_3339_fields_are_snake_case_and_docs_come_from_the_wit() {
     let generated = generated();
-    for needle in [
-        // `created-at: timestamp` of `order-view`.
-        "    #[serde(with = \"time::rfc3339\")]\n    #[schema(value_type = String, format = DateTime)]\n    pub created_at: u64,",
-        // `placed-at: option<timestamp>`.
-        "    #[serde(with = \"time::rfc3339::option\")]\n    #[schema(value_type = Option<String>, format = DateTime)]\n    pub placed_at: Option<u64>,",
-        "    pub state_province: String,",
-        "    pub tracking_history: Vec<TrackingEntry>,",
-        "    pub payment_method: Option<PaymentMethod>,",
-        // The WIT's `///` on `order-view.shipping-cost`.
-        "    /// Shipping cost from the pricing policy.\n    pub shipping_cost: Money,",
-        // A body takes the id of its route as a parameter.
-        "pub fn into_command(self, return_id: String) -> wit_returns::ShipReturnCommand",
-    ] {
-        assert!(
-            generated.contains(needle),
-            "the generated shapes lack {needle:?}"
-        );
-    }
+    assert_contains_each(
+        &generated,
+        "the generated shapes lack",
+        &[
+            // `created-at: timestamp` of `order-view`.
+            "    #[serde(with = \"time::rfc3339\")]\n    #[schema(value_type = String, format = DateTime)]\n    pub created_at: u64,",
+            // `placed-at: option<timestamp>`.
+            "    #[serde(with = \"time::rfc3339::option\")]\n    #[schema(value_type = Option<String>, format = DateTime)]\n    pub placed_at: Option<u64>,",
+            "    pub state_province: String,",
+            "    pub tracking_history: Vec<TrackingEntry>,",
+            "    pub payment_method: Option<PaymentMethod>,",
+            // The WIT's `///` on `order-view.shipping-cost`.
+            "    /// Shipping cost from the pricing policy.\n    pub shipping_cost: Money,",
+            // A body takes the id of its route as a parameter.
+            "pub fn into_command(self, return_id: String) -> wit_returns::ShipReturnCommand",
+        ],
+    );
     let start = generated
         .find("pub struct ShipReturnRequest {")
         .expect("the ship-return body");
