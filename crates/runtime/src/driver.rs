@@ -13,11 +13,12 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, mpsc};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use crate::bindings::fulfillment_saga::SagaReport;
 use crate::bindings::types::CommandError;
+use crate::engine::lock;
 use crate::service::{OrderService, ServiceError};
 use crate::store::SagaClaim;
 
@@ -120,7 +121,8 @@ impl SagaDriver {
     /// A failed call is held back again, as in a pass.
     pub fn retry_now(&self, order_id: &str, actor: &str) -> Result<SagaReport, ServiceError> {
         let key = order_id.trim().to_ascii_lowercase();
-        if let Ok(mut held) = self.held_back.lock() {
+        {
+            let mut held = lock(&self.held_back);
             held.remove(&key);
             held.remove(order_id);
         }
@@ -134,9 +136,8 @@ impl SagaDriver {
                         | CommandError::Validation(_)
                 )
             })
-            && let Ok(mut held) = self.held_back.lock()
         {
-            held.insert(key, (Instant::now() + FIRST_HOLD_BACK, 1));
+            lock(&self.held_back).insert(key, (Instant::now() + FIRST_HOLD_BACK, 1));
         }
         result
     }
@@ -145,15 +146,10 @@ impl SagaDriver {
     /// failures in a row, how long until the next try)`, most failures first.
     pub fn held_back(&self) -> Vec<(String, u32, Duration)> {
         let now = Instant::now();
-        let mut held: Vec<(String, u32, Duration)> = self
-            .held_back
-            .lock()
-            .map(|h| {
-                h.iter()
-                    .map(|(id, (until, n))| (id.clone(), *n, until.saturating_duration_since(now)))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut held: Vec<(String, u32, Duration)> = lock(&self.held_back)
+            .iter()
+            .map(|(id, (until, n))| (id.clone(), *n, until.saturating_duration_since(now)))
+            .collect();
         held.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         held
     }
@@ -639,11 +635,6 @@ fn min_some<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
         (a, None) => a,
         (None, b) => b,
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Every critical section here leaves its data whole.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// `host-name/pid/start-time`: unique per process, readable in the store.

@@ -582,8 +582,10 @@ impl Runtime {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // The pool's list stays consistent whatever panicked while it was held.
+/// Locks `mutex`, also after a thread panicked while holding it: every
+/// critical section of the runtime (the instance pool, the saga driver's
+/// queues and signal) leaves its data whole.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
