@@ -177,7 +177,7 @@ impl SagaDriver {
                         let Some(claim) = next else { break };
                         let done = self.advance_claimed(&claim);
                         mine.add(&done.report);
-                        if done.released {
+                        if done.released() {
                             self.release(std::slice::from_ref(&claim));
                         }
                     }
@@ -194,9 +194,9 @@ impl SagaDriver {
     fn claim(&self, busy: &HashSet<String>) -> anyhow::Result<Claimed> {
         let backends = self.service.runtime().backends().clone();
         let now = backends.clock.now_ms();
-        let held_back: HashMap<String, (Instant, u32)> = lock(&self.held_back).clone();
+        let held_back_count = lock(&self.held_back).len();
         let lease_ms = u64::try_from(self.lease.as_millis()).unwrap_or(u64::MAX);
-        let limit = self.batch + held_back.len() + busy.len();
+        let limit = self.batch + held_back_count + busy.len();
         let claims = backends
             .store
             .claim_due(&self.owner, now, lease_ms, limit)?;
@@ -206,6 +206,7 @@ impl SagaDriver {
         let mut renewed = Vec::new();
         let mut give_back = Vec::new();
         let mut hold_back_ends = None::<Instant>;
+        let held_back = lock(&self.held_back);
         for claim in claims {
             if busy.contains(&claim.saga_id) {
                 // Ours already (queued or advancing): the lease was renewed
@@ -215,13 +216,14 @@ impl SagaDriver {
             }
             match held_back.get(&claim.saga_id) {
                 Some((until, _)) if *until > instant => {
-                    hold_back_ends = Some(hold_back_ends.map_or(*until, |e| e.min(*until)));
+                    hold_back_ends = min_some(hold_back_ends, Some(*until));
                     give_back.push(claim);
                 }
                 _ if ready.len() >= self.batch => give_back.push(claim),
                 _ => ready.push(claim),
             }
         }
+        drop(held_back);
         self.release(&give_back);
         Ok(Claimed {
             ready,
@@ -255,8 +257,8 @@ impl SagaDriver {
                 }
                 Advanced {
                     report,
-                    released: true,
                     next_wake_at: saga.next_wake_at,
+                    held_back_until: None,
                 }
             }
             Err(error) => {
@@ -265,14 +267,13 @@ impl SagaDriver {
                 let delay = FIRST_HOLD_BACK
                     .saturating_mul(1 << failures.min(16).saturating_sub(1))
                     .min(MAX_HOLD_BACK);
-                held_back.insert(order_id.clone(), (Instant::now() + delay, failures));
+                let until = Instant::now() + delay;
+                held_back.insert(order_id.clone(), (until, failures));
                 tracing::warn!(%order_id, %error, ?delay, "saga advance failed; retried later");
-                let now = self.service.runtime().backends().clock.now_ms();
-                let delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
                 Advanced {
                     report,
-                    released: false,
-                    next_wake_at: Some(now.saturating_add(delay_ms)),
+                    next_wake_at: None,
+                    held_back_until: Some(until),
                 }
             }
         }
@@ -375,7 +376,11 @@ impl SagaDriver {
                 next_due = min_some(next_due, earliest);
                 let now = clock.now_ms();
                 let instant = Instant::now();
-                let low = lock(&work.state).queue.len() < self.workers;
+                let low = {
+                    let mut state = lock(&work.state);
+                    hold_back_ends = min_some(hold_back_ends, state.hold_back_ends.take());
+                    state.queue.len() < self.workers
+                };
                 let wanted = due_now
                     || more
                     || next_due.is_some_and(|due| due <= now)
@@ -496,16 +501,19 @@ impl SagaDriver {
                 let mut state = lock(&work.state);
                 // The newest token, if the lease was renewed meanwhile.
                 let claim = state.busy.remove(&claim.saga_id).unwrap_or(claim);
-                if done.released {
+                if done.released() {
                     state.releases.push(claim);
                 }
                 state.done.add(&done.report);
+                state.hold_back_ends = min_some(state.hold_back_ends, done.held_back_until);
                 state.releases.len() >= RELEASE_BATCH
             };
             if let Some(due) = done.next_wake_at {
                 signal.due_at(due);
             }
-            if flush {
+            if flush || done.held_back_until.is_some() {
+                // The claiming thread gives the claims back, or sleeps no
+                // longer than the new hold-back.
                 signal.poke();
             }
         }
@@ -527,11 +535,18 @@ struct Claimed {
 /// What one advance of a claimed saga came to.
 struct Advanced {
     report: DriverReport,
-    /// The claim is to be given back (the advance succeeded).
-    released: bool,
-    /// When the saga is due again: its report's next wake-up, or the end
-    /// of its hold-back after a failure.
+    /// When the saga is due again after a successful advance: its report's
+    /// next wake-up (milliseconds on the runtime's clock).
     next_wake_at: Option<u64>,
+    /// When a failed advance's hold-back ends.
+    held_back_until: Option<Instant>,
+}
+
+impl Advanced {
+    /// The claim is to be given back: the advance succeeded.
+    fn released(&self) -> bool {
+        self.report.failed == 0
+    }
 }
 
 /// What [`SagaDriver::run`]'s threads share.
@@ -552,6 +567,9 @@ struct WorkState {
     releases: Vec<SagaClaim>,
     /// What the advances did since the last claim.
     done: DriverReport,
+    /// When the earliest hold-back of an advance that failed since the
+    /// claiming thread last looked ends.
+    hold_back_ends: Option<Instant>,
     stopping: bool,
 }
 
