@@ -671,3 +671,142 @@ fn default_owner() -> String {
         .map_or(0, |d| d.as_nanos());
     format!("{host}/{}/{started}", std::process::id())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::engine::{Runtime, RuntimeConfig};
+    use crate::policy::StorePolicy;
+    use crate::simulation::fixtures::place_order;
+    use crate::store::{AppendBatch, MemoryStore, NewEvent, StreamAppend, TimerChange};
+    use crate::wiring::Simulation;
+
+    const NOW_MS: u64 = 1_767_225_600_000;
+    /// A fallback poll far longer than any test: only a wake-up advances.
+    const NEVER: Duration = Duration::from_secs(600);
+
+    /// A driver over the built component and simulated backends whose
+    /// clock stands still, telling `finished` of every saga it finishes.
+    fn driver(finished: mpsc::Sender<String>) -> SagaDriver {
+        let clock = Arc::new(ManualClock::new(NOW_MS));
+        let simulation = Simulation::new(11, clock.clone());
+        let backends =
+            simulation.backends(Arc::new(MemoryStore::new(clock)), StorePolicy::default());
+        let component =
+            crate::embedded_component().expect("the component is embedded: run `make build` first");
+        let runtime = Runtime::new(component, backends, RuntimeConfig::default()).unwrap();
+        SagaDriver::new(OrderService::new(Arc::new(runtime)))
+            .with_workers(2)
+            .notify_finished(finished)
+    }
+
+    /// Runs `driver.run_with` on its own thread while `body` runs, with
+    /// every pass it reports sent to the receiver `body` gets; then stops
+    /// it and answers how long the stop took.
+    fn running(
+        driver: &SagaDriver,
+        body: impl FnOnce(&mpsc::Receiver<Result<DriverReport, String>>),
+    ) -> Duration {
+        let stop = AtomicBool::new(false);
+        let (passes, passed) = mpsc::channel();
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                driver.run_with(&stop, NEVER, |pass| {
+                    let pass = match pass {
+                        Ok(report) => Ok(report.clone()),
+                        Err(error) => Err(error.to_string()),
+                    };
+                    let _ = passes.send(pass);
+                });
+            });
+            body(&passed);
+            let stopping = Instant::now();
+            stop.store(true, Ordering::SeqCst);
+            driver.wake();
+            stopping
+        })
+        .elapsed()
+    }
+
+    #[test]
+    fn a_saga_placed_while_the_driver_sleeps_is_advanced_by_the_wake_up_and_stop_ends_the_run() {
+        let (finished, finishes) = mpsc::channel();
+        let driver = driver(finished);
+        let order_id = "5d1e2f3a-0000-4000-8000-000000000301";
+        let stopped_in = running(&driver, |passes| {
+            let first = passes
+                .recv_timeout(Duration::from_secs(10))
+                .expect("a pass on start");
+            assert_eq!(
+                first,
+                Ok(DriverReport::default()),
+                "nothing was due on start"
+            );
+
+            driver.service.place_order(&place_order(order_id)).unwrap();
+            let done = finishes.recv_timeout(Duration::from_secs(20));
+            assert_eq!(
+                done.as_deref(),
+                Ok(order_id),
+                "the placed saga ran to its end"
+            );
+        });
+        assert!(
+            stopped_in < Duration::from_secs(5),
+            "stopped in {stopped_in:?}"
+        );
+        let timers = driver
+            .service
+            .runtime()
+            .backends()
+            .store
+            .all_timers()
+            .unwrap();
+        assert!(timers.is_empty(), "{timers:?}");
+    }
+
+    #[test]
+    fn a_failed_advance_is_tried_again_when_its_hold_back_ends_not_at_the_poll() {
+        let (finished, _finishes) = mpsc::channel();
+        let driver = driver(finished);
+        let broken = "5d1e2f3a-0000-4000-8000-000000000302";
+        // An event the component cannot read: every advance of it fails.
+        let store = driver.service.runtime().backends().store.clone();
+        store
+            .append(&AppendBatch {
+                streams: vec![StreamAppend {
+                    stream_id: format!("order-{broken}"),
+                    expected_version: 0,
+                    tags: Vec::new(),
+                    events: vec![NewEvent {
+                        event_type: "order-placed".to_owned(),
+                        payload: "{".to_owned(),
+                    }],
+                    state: None,
+                }],
+                timers: vec![TimerChange {
+                    saga_id: broken.to_owned(),
+                    due_at: Some(NOW_MS),
+                }],
+            })
+            .unwrap();
+        let stopped_in = running(&driver, |passes| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let mut failed = 0;
+            while failed < 2 {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let pass = passes.recv_timeout(left).expect("a second try within 10 s");
+                failed += pass.expect("claimed").failed;
+            }
+            let held = driver.held_back();
+            assert_eq!(held.len(), 1, "{held:?}");
+            assert_eq!(held[0].0, broken);
+            assert!(held[0].1 >= 2, "{held:?}");
+        });
+        assert!(
+            stopped_in < Duration::from_secs(5),
+            "stopped in {stopped_in:?}"
+        );
+    }
+}

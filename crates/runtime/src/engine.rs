@@ -729,15 +729,11 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bindings::exports::oms::order_management::orders::{
-        CancelOrderCommand, OrderView, PlaceOrderCommand,
-    };
-    use crate::bindings::oms::order_management::types::{
-        CommandError, Money, OrderItemInput, OrderStatus, PaymentMethod,
-    };
+    use crate::bindings::exports::oms::order_management::orders::{CancelOrderCommand, OrderView};
+    use crate::bindings::oms::order_management::types::{CommandError, OrderStatus};
     use crate::clock::ManualClock;
     use crate::policy::StorePolicy;
-    use crate::simulation::fixtures::address;
+    use crate::simulation::fixtures::place_order;
     use crate::store::MemoryStore;
     use crate::store::{AppendBatch, NewEvent, StreamAppend};
     use crate::wiring::Simulation;
@@ -860,27 +856,6 @@ mod tests {
         assert_eq!(ticks_for(Duration::ZERO), 1);
     }
 
-    fn place_order(order_id: &String) -> PlaceOrderCommand {
-        PlaceOrderCommand {
-            order_id: order_id.to_owned(),
-            customer_id: "5d1e2f3a-0000-4000-8000-000000000001".to_owned(),
-            items: vec![OrderItemInput {
-                item_id: "5d1e2f3a-0000-4000-8000-0000000000a1".to_owned(),
-                product_id: "5d1e2f3a-0000-4000-8000-0000000000b1".to_owned(),
-                sku: "MUG-1".to_owned(),
-                product_name: "Mug".to_owned(),
-                quantity: 2,
-                unit_price: Money {
-                    amount: 1_250,
-                    currency: "USD".to_owned(),
-                },
-            }],
-            shipping_address: address(),
-            billing_address: address(),
-            payment_method: PaymentMethod::CreditCard,
-        }
-    }
-
     /// The component built by `make build` (which `make test` runs first).
     fn built_component() -> &'static [u8] {
         crate::embedded_component().expect("the component is embedded: run `make build` first")
@@ -952,7 +927,7 @@ mod tests {
         })
     }
 
-    fn place(runtime: &Runtime, id: &String) -> OrderView {
+    fn place(runtime: &Runtime, id: &str) -> OrderView {
         runtime
             .call(|api, store| {
                 api.oms_order_management_orders()
