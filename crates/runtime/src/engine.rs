@@ -650,6 +650,37 @@ pub struct Session {
     spent: Option<Spent>,
 }
 
+/// One accessor per export of the world on [`Session`]: the export and the
+/// store, with the time limit restarted (as [`Session::parts`]).
+macro_rules! export_accessors {
+    ($($(#[$doc:meta])* fn $name:ident -> $export:ty = $getter:ident;)*) => {
+        impl Session {
+            $(
+                $(#[$doc])*
+                pub fn $name(&mut self) -> (&$export, &mut Store<HostState>) {
+                    let (api, store) = self.parts();
+                    (api.$getter(), store)
+                }
+            )*
+        }
+    };
+}
+
+export_accessors! {
+    /// The `orders` export.
+    fn orders -> orders::Guest = oms_order_management_orders;
+    /// The `shipments` export.
+    fn shipments -> shipments::Guest = oms_order_management_shipments;
+    /// The `returns` export.
+    fn returns -> returns::Guest = oms_order_management_returns;
+    /// The `fulfillment-saga` export.
+    fn saga -> fulfillment_saga::Guest = oms_order_management_fulfillment_saga;
+    /// The `inbound` export.
+    fn inbound -> inbound::Guest = oms_order_management_inbound;
+    /// The `queries` export.
+    fn queries -> queries::Guest = oms_order_management_queries;
+}
+
 impl Session {
     /// The whole world's exports and the store, with the time limit restarted.
     pub fn parts(&mut self) -> (&OrderManagement, &mut Store<HostState>) {
@@ -682,42 +713,6 @@ impl Session {
                 error.context("the component call failed")
             }
         })
-    }
-
-    /// The `orders` export.
-    pub fn orders(&mut self) -> (&orders::Guest, &mut Store<HostState>) {
-        let (api, store) = self.parts();
-        (api.oms_order_management_orders(), store)
-    }
-
-    /// The `shipments` export.
-    pub fn shipments(&mut self) -> (&shipments::Guest, &mut Store<HostState>) {
-        let (api, store) = self.parts();
-        (api.oms_order_management_shipments(), store)
-    }
-
-    /// The `returns` export.
-    pub fn returns(&mut self) -> (&returns::Guest, &mut Store<HostState>) {
-        let (api, store) = self.parts();
-        (api.oms_order_management_returns(), store)
-    }
-
-    /// The `fulfillment-saga` export.
-    pub fn saga(&mut self) -> (&fulfillment_saga::Guest, &mut Store<HostState>) {
-        let (api, store) = self.parts();
-        (api.oms_order_management_fulfillment_saga(), store)
-    }
-
-    /// The `inbound` export.
-    pub fn inbound(&mut self) -> (&inbound::Guest, &mut Store<HostState>) {
-        let (api, store) = self.parts();
-        (api.oms_order_management_inbound(), store)
-    }
-
-    /// The `queries` export.
-    pub fn queries(&mut self) -> (&queries::Guest, &mut Store<HostState>) {
-        let (api, store) = self.parts();
-        (api.oms_order_management_queries(), store)
     }
 
     /// The store, for example to inspect its data.
