@@ -13,11 +13,12 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, mpsc};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use crate::bindings::fulfillment_saga::SagaReport;
 use crate::bindings::types::CommandError;
+use crate::engine::lock;
 use crate::service::{OrderService, ServiceError};
 use crate::store::SagaClaim;
 
@@ -120,7 +121,8 @@ impl SagaDriver {
     /// A failed call is held back again, as in a pass.
     pub fn retry_now(&self, order_id: &str, actor: &str) -> Result<SagaReport, ServiceError> {
         let key = order_id.trim().to_ascii_lowercase();
-        if let Ok(mut held) = self.held_back.lock() {
+        {
+            let mut held = lock(&self.held_back);
             held.remove(&key);
             held.remove(order_id);
         }
@@ -134,9 +136,8 @@ impl SagaDriver {
                         | CommandError::Validation(_)
                 )
             })
-            && let Ok(mut held) = self.held_back.lock()
         {
-            held.insert(key, (Instant::now() + FIRST_HOLD_BACK, 1));
+            lock(&self.held_back).insert(key, (Instant::now() + FIRST_HOLD_BACK, 1));
         }
         result
     }
@@ -145,15 +146,10 @@ impl SagaDriver {
     /// failures in a row, how long until the next try)`, most failures first.
     pub fn held_back(&self) -> Vec<(String, u32, Duration)> {
         let now = Instant::now();
-        let mut held: Vec<(String, u32, Duration)> = self
-            .held_back
-            .lock()
-            .map(|h| {
-                h.iter()
-                    .map(|(id, (until, n))| (id.clone(), *n, until.saturating_duration_since(now)))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut held: Vec<(String, u32, Duration)> = lock(&self.held_back)
+            .iter()
+            .map(|(id, (until, n))| (id.clone(), *n, until.saturating_duration_since(now)))
+            .collect();
         held.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         held
     }
@@ -181,7 +177,7 @@ impl SagaDriver {
                         let Some(claim) = next else { break };
                         let done = self.advance_claimed(&claim);
                         mine.add(&done.report);
-                        if done.released {
+                        if done.released() {
                             self.release(std::slice::from_ref(&claim));
                         }
                     }
@@ -198,9 +194,9 @@ impl SagaDriver {
     fn claim(&self, busy: &HashSet<String>) -> anyhow::Result<Claimed> {
         let backends = self.service.runtime().backends().clone();
         let now = backends.clock.now_ms();
-        let held_back: HashMap<String, (Instant, u32)> = lock(&self.held_back).clone();
+        let held_back_count = lock(&self.held_back).len();
         let lease_ms = u64::try_from(self.lease.as_millis()).unwrap_or(u64::MAX);
-        let limit = self.batch + held_back.len() + busy.len();
+        let limit = self.batch + held_back_count + busy.len();
         let claims = backends
             .store
             .claim_due(&self.owner, now, lease_ms, limit)?;
@@ -210,6 +206,7 @@ impl SagaDriver {
         let mut renewed = Vec::new();
         let mut give_back = Vec::new();
         let mut hold_back_ends = None::<Instant>;
+        let held_back = lock(&self.held_back);
         for claim in claims {
             if busy.contains(&claim.saga_id) {
                 // Ours already (queued or advancing): the lease was renewed
@@ -219,13 +216,14 @@ impl SagaDriver {
             }
             match held_back.get(&claim.saga_id) {
                 Some((until, _)) if *until > instant => {
-                    hold_back_ends = Some(hold_back_ends.map_or(*until, |e| e.min(*until)));
+                    hold_back_ends = min_some(hold_back_ends, Some(*until));
                     give_back.push(claim);
                 }
                 _ if ready.len() >= self.batch => give_back.push(claim),
                 _ => ready.push(claim),
             }
         }
+        drop(held_back);
         self.release(&give_back);
         Ok(Claimed {
             ready,
@@ -259,8 +257,8 @@ impl SagaDriver {
                 }
                 Advanced {
                     report,
-                    released: true,
                     next_wake_at: saga.next_wake_at,
+                    held_back_until: None,
                 }
             }
             Err(error) => {
@@ -269,14 +267,13 @@ impl SagaDriver {
                 let delay = FIRST_HOLD_BACK
                     .saturating_mul(1 << failures.min(16).saturating_sub(1))
                     .min(MAX_HOLD_BACK);
-                held_back.insert(order_id.clone(), (Instant::now() + delay, failures));
+                let until = Instant::now() + delay;
+                held_back.insert(order_id.clone(), (until, failures));
                 tracing::warn!(%order_id, %error, ?delay, "saga advance failed; retried later");
-                let now = self.service.runtime().backends().clock.now_ms();
-                let delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
                 Advanced {
                     report,
-                    released: false,
-                    next_wake_at: Some(now.saturating_add(delay_ms)),
+                    next_wake_at: None,
+                    held_back_until: Some(until),
                 }
             }
         }
@@ -379,7 +376,11 @@ impl SagaDriver {
                 next_due = min_some(next_due, earliest);
                 let now = clock.now_ms();
                 let instant = Instant::now();
-                let low = lock(&work.state).queue.len() < self.workers;
+                let low = {
+                    let mut state = lock(&work.state);
+                    hold_back_ends = min_some(hold_back_ends, state.hold_back_ends.take());
+                    state.queue.len() < self.workers
+                };
                 let wanted = due_now
                     || more
                     || next_due.is_some_and(|due| due <= now)
@@ -500,16 +501,19 @@ impl SagaDriver {
                 let mut state = lock(&work.state);
                 // The newest token, if the lease was renewed meanwhile.
                 let claim = state.busy.remove(&claim.saga_id).unwrap_or(claim);
-                if done.released {
+                if done.released() {
                     state.releases.push(claim);
                 }
                 state.done.add(&done.report);
+                state.hold_back_ends = min_some(state.hold_back_ends, done.held_back_until);
                 state.releases.len() >= RELEASE_BATCH
             };
             if let Some(due) = done.next_wake_at {
                 signal.due_at(due);
             }
-            if flush {
+            if flush || done.held_back_until.is_some() {
+                // The claiming thread gives the claims back, or sleeps no
+                // longer than the new hold-back.
                 signal.poke();
             }
         }
@@ -531,11 +535,18 @@ struct Claimed {
 /// What one advance of a claimed saga came to.
 struct Advanced {
     report: DriverReport,
-    /// The claim is to be given back (the advance succeeded).
-    released: bool,
-    /// When the saga is due again: its report's next wake-up, or the end
-    /// of its hold-back after a failure.
+    /// When the saga is due again after a successful advance: its report's
+    /// next wake-up (milliseconds on the runtime's clock).
     next_wake_at: Option<u64>,
+    /// When a failed advance's hold-back ends.
+    held_back_until: Option<Instant>,
+}
+
+impl Advanced {
+    /// The claim is to be given back: the advance succeeded.
+    fn released(&self) -> bool {
+        self.report.failed == 0
+    }
 }
 
 /// What [`SagaDriver::run`]'s threads share.
@@ -556,6 +567,9 @@ struct WorkState {
     releases: Vec<SagaClaim>,
     /// What the advances did since the last claim.
     done: DriverReport,
+    /// When the earliest hold-back of an advance that failed since the
+    /// claiming thread last looked ends.
+    hold_back_ends: Option<Instant>,
     stopping: bool,
 }
 
@@ -641,11 +655,6 @@ fn min_some<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Every critical section here leaves its data whole.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 /// `host-name/pid/start-time`: unique per process, readable in the store.
 fn default_owner() -> String {
     let host = std::env::var("HOSTNAME")
@@ -661,4 +670,143 @@ fn default_owner() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     format!("{host}/{}/{started}", std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::engine::{Runtime, RuntimeConfig};
+    use crate::policy::StorePolicy;
+    use crate::simulation::fixtures::place_order;
+    use crate::store::{AppendBatch, MemoryStore, NewEvent, StreamAppend, TimerChange};
+    use crate::wiring::Simulation;
+
+    const NOW_MS: u64 = 1_767_225_600_000;
+    /// A fallback poll far longer than any test: only a wake-up advances.
+    const NEVER: Duration = Duration::from_secs(600);
+
+    /// A driver over the built component and simulated backends whose
+    /// clock stands still, telling `finished` of every saga it finishes.
+    fn driver(finished: mpsc::Sender<String>) -> SagaDriver {
+        let clock = Arc::new(ManualClock::new(NOW_MS));
+        let simulation = Simulation::new(11, clock.clone());
+        let backends =
+            simulation.backends(Arc::new(MemoryStore::new(clock)), StorePolicy::default());
+        let component =
+            crate::embedded_component().expect("the component is embedded: run `make build` first");
+        let runtime = Runtime::new(component, backends, RuntimeConfig::default()).unwrap();
+        SagaDriver::new(OrderService::new(Arc::new(runtime)))
+            .with_workers(2)
+            .notify_finished(finished)
+    }
+
+    /// Runs `driver.run_with` on its own thread while `body` runs, with
+    /// every pass it reports sent to the receiver `body` gets; then stops
+    /// it and answers how long the stop took.
+    fn running(
+        driver: &SagaDriver,
+        body: impl FnOnce(&mpsc::Receiver<Result<DriverReport, String>>),
+    ) -> Duration {
+        let stop = AtomicBool::new(false);
+        let (passes, passed) = mpsc::channel();
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                driver.run_with(&stop, NEVER, |pass| {
+                    let pass = match pass {
+                        Ok(report) => Ok(report.clone()),
+                        Err(error) => Err(error.to_string()),
+                    };
+                    let _ = passes.send(pass);
+                });
+            });
+            body(&passed);
+            let stopping = Instant::now();
+            stop.store(true, Ordering::SeqCst);
+            driver.wake();
+            stopping
+        })
+        .elapsed()
+    }
+
+    #[test]
+    fn a_saga_placed_while_the_driver_sleeps_is_advanced_by_the_wake_up_and_stop_ends_the_run() {
+        let (finished, finishes) = mpsc::channel();
+        let driver = driver(finished);
+        let order_id = "5d1e2f3a-0000-4000-8000-000000000301";
+        let stopped_in = running(&driver, |passes| {
+            let first = passes
+                .recv_timeout(Duration::from_secs(10))
+                .expect("a pass on start");
+            assert_eq!(
+                first,
+                Ok(DriverReport::default()),
+                "nothing was due on start"
+            );
+
+            driver.service.place_order(&place_order(order_id)).unwrap();
+            let done = finishes.recv_timeout(Duration::from_secs(20));
+            assert_eq!(
+                done.as_deref(),
+                Ok(order_id),
+                "the placed saga ran to its end"
+            );
+        });
+        assert!(
+            stopped_in < Duration::from_secs(5),
+            "stopped in {stopped_in:?}"
+        );
+        let timers = driver
+            .service
+            .runtime()
+            .backends()
+            .store
+            .all_timers()
+            .unwrap();
+        assert!(timers.is_empty(), "{timers:?}");
+    }
+
+    #[test]
+    fn a_failed_advance_is_tried_again_when_its_hold_back_ends_not_at_the_poll() {
+        let (finished, _finishes) = mpsc::channel();
+        let driver = driver(finished);
+        let broken = "5d1e2f3a-0000-4000-8000-000000000302";
+        // An event the component cannot read: every advance of it fails.
+        let store = driver.service.runtime().backends().store.clone();
+        store
+            .append(&AppendBatch {
+                streams: vec![StreamAppend {
+                    stream_id: format!("order-{broken}"),
+                    expected_version: 0,
+                    tags: Vec::new(),
+                    events: vec![NewEvent {
+                        event_type: "order-placed".to_owned(),
+                        payload: "{".to_owned(),
+                    }],
+                    state: None,
+                }],
+                timers: vec![TimerChange {
+                    saga_id: broken.to_owned(),
+                    due_at: Some(NOW_MS),
+                }],
+            })
+            .unwrap();
+        let stopped_in = running(&driver, |passes| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let mut failed = 0;
+            while failed < 2 {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let pass = passes.recv_timeout(left).expect("a second try within 10 s");
+                failed += pass.expect("claimed").failed;
+            }
+            let held = driver.held_back();
+            assert_eq!(held.len(), 1, "{held:?}");
+            assert_eq!(held[0].0, broken);
+            assert!(held[0].1 >= 2, "{held:?}");
+        });
+        assert!(
+            stopped_in < Duration::from_secs(5),
+            "stopped in {stopped_in:?}"
+        );
+    }
 }

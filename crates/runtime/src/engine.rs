@@ -582,8 +582,10 @@ impl Runtime {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // The pool's list stays consistent whatever panicked while it was held.
+/// Locks `mutex`, also after a thread panicked while holding it: every
+/// critical section of the runtime (the instance pool, the saga driver's
+/// queues and signal) leaves its data whole.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -648,6 +650,37 @@ pub struct Session {
     spent: Option<Spent>,
 }
 
+/// One accessor per export of the world on [`Session`]: the export and the
+/// store, with the time limit restarted (as [`Session::parts`]).
+macro_rules! export_accessors {
+    ($($(#[$doc:meta])* fn $name:ident -> $export:ty = $getter:ident;)*) => {
+        impl Session {
+            $(
+                $(#[$doc])*
+                pub fn $name(&mut self) -> (&$export, &mut Store<HostState>) {
+                    let (api, store) = self.parts();
+                    (api.$getter(), store)
+                }
+            )*
+        }
+    };
+}
+
+export_accessors! {
+    /// The `orders` export.
+    fn orders -> orders::Guest = oms_order_management_orders;
+    /// The `shipments` export.
+    fn shipments -> shipments::Guest = oms_order_management_shipments;
+    /// The `returns` export.
+    fn returns -> returns::Guest = oms_order_management_returns;
+    /// The `fulfillment-saga` export.
+    fn saga -> fulfillment_saga::Guest = oms_order_management_fulfillment_saga;
+    /// The `inbound` export.
+    fn inbound -> inbound::Guest = oms_order_management_inbound;
+    /// The `queries` export.
+    fn queries -> queries::Guest = oms_order_management_queries;
+}
+
 impl Session {
     /// The whole world's exports and the store, with the time limit restarted.
     pub fn parts(&mut self) -> (&OrderManagement, &mut Store<HostState>) {
@@ -682,42 +715,6 @@ impl Session {
         })
     }
 
-    /// The `orders` export.
-    pub fn orders(&mut self) -> (&orders::Guest, &mut Store<HostState>) {
-        let (api, store) = self.parts();
-        (api.oms_order_management_orders(), store)
-    }
-
-    /// The `shipments` export.
-    pub fn shipments(&mut self) -> (&shipments::Guest, &mut Store<HostState>) {
-        let (api, store) = self.parts();
-        (api.oms_order_management_shipments(), store)
-    }
-
-    /// The `returns` export.
-    pub fn returns(&mut self) -> (&returns::Guest, &mut Store<HostState>) {
-        let (api, store) = self.parts();
-        (api.oms_order_management_returns(), store)
-    }
-
-    /// The `fulfillment-saga` export.
-    pub fn saga(&mut self) -> (&fulfillment_saga::Guest, &mut Store<HostState>) {
-        let (api, store) = self.parts();
-        (api.oms_order_management_fulfillment_saga(), store)
-    }
-
-    /// The `inbound` export.
-    pub fn inbound(&mut self) -> (&inbound::Guest, &mut Store<HostState>) {
-        let (api, store) = self.parts();
-        (api.oms_order_management_inbound(), store)
-    }
-
-    /// The `queries` export.
-    pub fn queries(&mut self) -> (&queries::Guest, &mut Store<HostState>) {
-        let (api, store) = self.parts();
-        (api.oms_order_management_queries(), store)
-    }
-
     /// The store, for example to inspect its data.
     pub fn store(&mut self) -> &mut Store<HostState> {
         &mut self.store
@@ -727,15 +724,11 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bindings::exports::oms::order_management::orders::{
-        CancelOrderCommand, OrderView, PlaceOrderCommand,
-    };
-    use crate::bindings::oms::order_management::types::{
-        CommandError, Money, OrderItemInput, OrderStatus, PaymentMethod,
-    };
+    use crate::bindings::exports::oms::order_management::orders::{CancelOrderCommand, OrderView};
+    use crate::bindings::oms::order_management::types::{CommandError, OrderStatus};
     use crate::clock::ManualClock;
     use crate::policy::StorePolicy;
-    use crate::simulation::fixtures::address;
+    use crate::simulation::fixtures::place_order;
     use crate::store::MemoryStore;
     use crate::store::{AppendBatch, NewEvent, StreamAppend};
     use crate::wiring::Simulation;
@@ -858,27 +851,6 @@ mod tests {
         assert_eq!(ticks_for(Duration::ZERO), 1);
     }
 
-    fn place_order(order_id: &String) -> PlaceOrderCommand {
-        PlaceOrderCommand {
-            order_id: order_id.to_owned(),
-            customer_id: "5d1e2f3a-0000-4000-8000-000000000001".to_owned(),
-            items: vec![OrderItemInput {
-                item_id: "5d1e2f3a-0000-4000-8000-0000000000a1".to_owned(),
-                product_id: "5d1e2f3a-0000-4000-8000-0000000000b1".to_owned(),
-                sku: "MUG-1".to_owned(),
-                product_name: "Mug".to_owned(),
-                quantity: 2,
-                unit_price: Money {
-                    amount: 1_250,
-                    currency: "USD".to_owned(),
-                },
-            }],
-            shipping_address: address(),
-            billing_address: address(),
-            payment_method: PaymentMethod::CreditCard,
-        }
-    }
-
     /// The component built by `make build` (which `make test` runs first).
     fn built_component() -> &'static [u8] {
         crate::embedded_component().expect("the component is embedded: run `make build` first")
@@ -950,7 +922,7 @@ mod tests {
         })
     }
 
-    fn place(runtime: &Runtime, id: &String) -> OrderView {
+    fn place(runtime: &Runtime, id: &str) -> OrderView {
         runtime
             .call(|api, store| {
                 api.oms_order_management_orders()

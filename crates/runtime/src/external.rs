@@ -65,105 +65,121 @@ impl From<wit::ExternalError> for ExternalError {
     }
 }
 
-/// One of the four external contexts the component imports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Context {
-    /// `payment-gateway`.
-    Payment,
-    /// `inventory-service`.
-    Inventory,
-    /// `shipping-carrier`.
-    Carrier,
-    /// `customer-service`.
-    Customer,
+/// Writes a fieldless enum each of whose variants has one name: the enum
+/// with its variants in order, `ALL` (every variant, in that order),
+/// `name()`, `Display` (the name) and `FromStr` (the variant of a name,
+/// else `$unknown` holding what was given). One table, so a variant cannot
+/// be left out of `ALL` or given a name that does not parse back.
+macro_rules! named_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $enum:ident {
+            $( $(#[$variant_meta:meta])* $variant:ident => $name:literal, )+
+        }
+        $(#[$all_meta:meta])* const ALL;
+        $(#[$name_meta:meta])* fn name;
+        $(#[$unknown_meta:meta])* struct $unknown:ident;
+    ) => {
+        $(#[$meta])*
+        pub enum $enum {
+            $( $(#[$variant_meta])* $variant, )+
+        }
+
+        impl $enum {
+            $(#[$all_meta])*
+            pub const ALL: [$enum; [$($name),+].len()] = [$($enum::$variant),+];
+
+            $(#[$name_meta])*
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( $enum::$variant => $name, )+
+                }
+            }
+        }
+
+        impl fmt::Display for $enum {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+        $(#[$unknown_meta])*
+        pub struct $unknown(pub String);
+
+        impl FromStr for $enum {
+            type Err = $unknown;
+
+            fn from_str(name: &str) -> Result<Self, Self::Err> {
+                $enum::ALL
+                    .into_iter()
+                    .find(|value| value.name() == name)
+                    .ok_or_else(|| $unknown(name.to_owned()))
+            }
+        }
+    };
 }
 
-impl Context {
+named_enum! {
+    /// One of the four external contexts the component imports.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Context {
+        /// `payment-gateway`.
+        Payment => "payment",
+        /// `inventory-service`.
+        Inventory => "inventory",
+        /// `shipping-carrier`.
+        Carrier => "carrier",
+        /// `customer-service`.
+        Customer => "customer",
+    }
     /// Every context, in the order of the saga's steps.
-    pub const ALL: [Context; 4] = [
-        Context::Payment,
-        Context::Inventory,
-        Context::Carrier,
-        Context::Customer,
-    ];
-
+    const ALL;
     /// The short name used in fault specs and logs (`payment`, `inventory`,
     /// `carrier`, `customer`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Context::Payment => "payment",
-            Context::Inventory => "inventory",
-            Context::Carrier => "carrier",
-            Context::Customer => "customer",
-        }
-    }
+    fn name;
+    /// A name that is not one of the four contexts.
+    #[error("unknown context `{0}` (expected payment, inventory, carrier or customer)")]
+    struct UnknownContext;
 }
 
-impl fmt::Display for Context {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+named_enum! {
+    /// An operation of an external context, named as in the WIT.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Operation {
+        /// `payment-gateway.process-payment`.
+        ProcessPayment => "process-payment",
+        /// `payment-gateway.refund-payment`.
+        RefundPayment => "refund-payment",
+        /// `inventory-service.allocate-stock`.
+        AllocateStock => "allocate-stock",
+        /// `inventory-service.release-stock`.
+        ReleaseStock => "release-stock",
+        /// `inventory-service.restock-items`.
+        RestockItems => "restock-items",
+        /// `shipping-carrier.create-shipment`.
+        CreateShipment => "create-shipment",
+        /// `shipping-carrier.cancel-shipment`.
+        CancelShipment => "cancel-shipment",
+        /// `customer-service.send-order-confirmation`.
+        SendOrderConfirmation => "send-order-confirmation",
+        /// `customer-service.send-order-cancellation`.
+        SendOrderCancellation => "send-order-cancellation",
+        /// `customer-service.send-shipping-update`.
+        SendShippingUpdate => "send-shipping-update",
+        /// `customer-service.create-support-ticket`.
+        CreateSupportTicket => "create-support-ticket",
     }
-}
-
-/// A name that is not one of the four contexts.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown context `{0}` (expected payment, inventory, carrier or customer)")]
-pub struct UnknownContext(pub String);
-
-impl FromStr for Context {
-    type Err = UnknownContext;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        Context::ALL
-            .into_iter()
-            .find(|c| c.name() == name)
-            .ok_or_else(|| UnknownContext(name.to_owned()))
-    }
-}
-
-/// An operation of an external context, named as in the WIT.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Operation {
-    /// `payment-gateway.process-payment`.
-    ProcessPayment,
-    /// `payment-gateway.refund-payment`.
-    RefundPayment,
-    /// `inventory-service.allocate-stock`.
-    AllocateStock,
-    /// `inventory-service.release-stock`.
-    ReleaseStock,
-    /// `inventory-service.restock-items`.
-    RestockItems,
-    /// `shipping-carrier.create-shipment`.
-    CreateShipment,
-    /// `shipping-carrier.cancel-shipment`.
-    CancelShipment,
-    /// `customer-service.send-order-confirmation`.
-    SendOrderConfirmation,
-    /// `customer-service.send-order-cancellation`.
-    SendOrderCancellation,
-    /// `customer-service.send-shipping-update`.
-    SendShippingUpdate,
-    /// `customer-service.create-support-ticket`.
-    CreateSupportTicket,
+    /// Every operation.
+    const ALL;
+    /// The WIT function name, for example `process-payment`.
+    fn name;
+    /// A name that is not one of the operations.
+    #[error("unknown operation `{0}` (expected a WIT function name such as process-payment)")]
+    struct UnknownOperation;
 }
 
 impl Operation {
-    /// Every operation.
-    pub const ALL: [Operation; 11] = [
-        Operation::ProcessPayment,
-        Operation::RefundPayment,
-        Operation::AllocateStock,
-        Operation::ReleaseStock,
-        Operation::RestockItems,
-        Operation::CreateShipment,
-        Operation::CancelShipment,
-        Operation::SendOrderConfirmation,
-        Operation::SendOrderCancellation,
-        Operation::SendShippingUpdate,
-        Operation::CreateSupportTicket,
-    ];
-
     /// The context the operation belongs to.
     pub fn context(self) -> Context {
         match self {
@@ -177,45 +193,6 @@ impl Operation {
             | Operation::SendShippingUpdate
             | Operation::CreateSupportTicket => Context::Customer,
         }
-    }
-
-    /// The WIT function name, for example `process-payment`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Operation::ProcessPayment => "process-payment",
-            Operation::RefundPayment => "refund-payment",
-            Operation::AllocateStock => "allocate-stock",
-            Operation::ReleaseStock => "release-stock",
-            Operation::RestockItems => "restock-items",
-            Operation::CreateShipment => "create-shipment",
-            Operation::CancelShipment => "cancel-shipment",
-            Operation::SendOrderConfirmation => "send-order-confirmation",
-            Operation::SendOrderCancellation => "send-order-cancellation",
-            Operation::SendShippingUpdate => "send-shipping-update",
-            Operation::CreateSupportTicket => "create-support-ticket",
-        }
-    }
-}
-
-impl fmt::Display for Operation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// A name that is not one of the operations.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown operation `{0}` (expected a WIT function name such as process-payment)")]
-pub struct UnknownOperation(pub String);
-
-impl FromStr for Operation {
-    type Err = UnknownOperation;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        Operation::ALL
-            .into_iter()
-            .find(|o| o.name() == name)
-            .ok_or_else(|| UnknownOperation(name.to_owned()))
     }
 }
 

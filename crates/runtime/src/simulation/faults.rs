@@ -566,15 +566,7 @@ mod tests {
         let plan: FaultPlan = "all=transient:10% payment=latency:1.5s inventory=none"
             .parse()
             .unwrap();
-        assert_eq!(
-            plan.get(Context::Payment),
-            FaultConfig {
-                transient: 0.1,
-                permanent: 0.0,
-                lost: 0.0,
-                latency: Duration::from_millis(1_500)
-            }
-        );
+        assert_eq!(plan.get(Context::Payment), config(0.1, 0.0, 1_500));
         assert_eq!(plan.get(Context::Customer), config(0.1, 0.0, 0));
         assert_eq!(plan.get(Context::Inventory), FaultConfig::NONE);
     }
@@ -615,12 +607,7 @@ mod tests {
                 .unwrap();
         assert_eq!(
             plan.for_operation(Operation::ProcessPayment),
-            FaultConfig {
-                transient: 0.2,
-                permanent: 0.05,
-                lost: 0.0,
-                latency: Duration::from_millis(3)
-            }
+            config(0.2, 0.05, 3)
         );
         assert_eq!(
             plan.for_operation(Operation::RefundPayment),

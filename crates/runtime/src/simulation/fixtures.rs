@@ -3,7 +3,10 @@
 //! requests the tests of the simulated backends make. Plain constructors,
 //! no dependencies, so any caller of the runtime may use them.
 
-use crate::bindings::oms::order_management::types::{Address, CarrierCode, Money, PaymentMethod};
+use crate::bindings::exports::oms::order_management::orders::PlaceOrderCommand;
+use crate::bindings::oms::order_management::types::{
+    Address, CarrierCode, Money, OrderItemInput, PaymentMethod,
+};
 use crate::carrier::{CreateShipmentRequest, PackageItem};
 use crate::inventory::{AllocateStockRequest, StockItem};
 use crate::payment::ProcessPaymentRequest;
@@ -30,6 +33,26 @@ pub fn usd(amount: u64) -> Money {
     Money {
         amount,
         currency: "USD".to_owned(),
+    }
+}
+
+/// An order `order_id` of two mugs at 12.50 USD, paid by card, shipped
+/// to and billed at the sample address.
+pub fn place_order(order_id: &str) -> PlaceOrderCommand {
+    PlaceOrderCommand {
+        order_id: order_id.to_owned(),
+        customer_id: "5d1e2f3a-0000-4000-8000-000000000001".to_owned(),
+        items: vec![OrderItemInput {
+            item_id: "5d1e2f3a-0000-4000-8000-0000000000a1".to_owned(),
+            product_id: "5d1e2f3a-0000-4000-8000-0000000000b1".to_owned(),
+            sku: "MUG-1".to_owned(),
+            product_name: "Mug".to_owned(),
+            quantity: 2,
+            unit_price: usd(1_250),
+        }],
+        shipping_address: address(),
+        billing_address: address(),
+        payment_method: PaymentMethod::CreditCard,
     }
 }
 
