@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use order_host::bindings::orders::PlaceOrderCommand;
 use order_host::bindings::types::{
-    CarrierCode, Money, OrderItem, OrderItemInput, OrderStatus, PaymentMethod, ShipmentStatus,
+    CarrierCode, Money, OrderItem, OrderStatus, PaymentMethod, ShipmentStatus,
 };
 use order_host::carrier::remote::HttpShippingCarrier;
 use order_host::carrier::{
@@ -52,7 +52,7 @@ use order_host::payment::{
     PaymentGateway, PaymentSucceeded, ProcessPaymentRequest, RefundCompleted, RefundPaymentRequest,
 };
 use order_host::remote::HttpBackendConfig;
-use order_host::simulation::fixtures::address;
+use order_host::simulation::fixtures::{self, address};
 use order_host::wiring::{BackendSetupError, backends};
 use order_host::{
     Backends, Context, ExternalError, Host, HostOptions, ManualClock, MemoryStore, Simulation,
@@ -1030,6 +1030,8 @@ fn payment_stub() -> Stub {
     })
 }
 
+/// The sample order of two mugs, under ids derived from `name`, for
+/// `CUSTOMER`, of `product`.
 fn order_command(name: &str, product: &str) -> PlaceOrderCommand {
     let id = |what: &str| {
         uuid::Uuid::new_v5(
@@ -1038,21 +1040,11 @@ fn order_command(name: &str, product: &str) -> PlaceOrderCommand {
         )
         .to_string()
     };
-    PlaceOrderCommand {
-        order_id: id("order"),
-        customer_id: CUSTOMER.to_owned(),
-        items: vec![OrderItemInput {
-            item_id: id("item"),
-            product_id: product.to_owned(),
-            sku: "MUG-1".to_owned(),
-            product_name: "Mug".to_owned(),
-            quantity: 2,
-            unit_price: usd(1_250),
-        }],
-        shipping_address: address(),
-        billing_address: address(),
-        payment_method: PaymentMethod::CreditCard,
-    }
+    let mut order = fixtures::place_order(&id("order"));
+    order.customer_id = CUSTOMER.to_owned();
+    order.items[0].item_id = id("item");
+    order.items[0].product_id = product.to_owned();
+    order
 }
 
 /// `Host::start` with the payment context set to `http`: the saga charges
