@@ -678,8 +678,8 @@ mod tests {
     use crate::clock::ManualClock;
     use crate::engine::{Runtime, RuntimeConfig};
     use crate::policy::StorePolicy;
-    use crate::simulation::fixtures::place_order;
-    use crate::store::{AppendBatch, MemoryStore, NewEvent, StreamAppend, TimerChange};
+    use crate::simulation::fixtures::{place_order, unreadable_order};
+    use crate::store::MemoryStore;
     use crate::wiring::Simulation;
 
     const NOW_MS: u64 = 1_767_225_600_000;
@@ -773,24 +773,7 @@ mod tests {
         let broken = "5d1e2f3a-0000-4000-8000-000000000302";
         // An event the component cannot read: every advance of it fails.
         let store = driver.service.runtime().backends().store.clone();
-        store
-            .append(&AppendBatch {
-                streams: vec![StreamAppend {
-                    stream_id: format!("order-{broken}"),
-                    expected_version: 0,
-                    tags: Vec::new(),
-                    events: vec![NewEvent {
-                        event_type: "order-placed".to_owned(),
-                        payload: "{".to_owned(),
-                    }],
-                    state: None,
-                }],
-                timers: vec![TimerChange {
-                    saga_id: broken.to_owned(),
-                    due_at: Some(NOW_MS),
-                }],
-            })
-            .unwrap();
+        store.append(&unreadable_order(broken, NOW_MS)).unwrap();
         let stopped_in = running(&driver, |passes| {
             let deadline = Instant::now() + Duration::from_secs(10);
             let mut failed = 0;

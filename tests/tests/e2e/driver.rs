@@ -7,7 +7,7 @@
 //! saga placed while it sleeps without waiting for its poll, and stops at
 //! once when told.
 
-use order_host::store::{AppendBatch, NewEvent, StreamAppend, TimerChange};
+use order_host::simulation::fixtures::unreadable_order;
 
 use order_host::bindings::fulfillment_saga::SagaPhase;
 use order_host::bindings::types::CommandError;
@@ -26,22 +26,7 @@ fn a_saga_that_keeps_failing_is_held_back_and_others_still_advance() {
     let broken = uuid("order:broken");
     t.host
         .store
-        .append(&AppendBatch {
-            streams: vec![StreamAppend {
-                stream_id: format!("order-{broken}"),
-                expected_version: 0,
-                tags: Vec::new(),
-                events: vec![NewEvent {
-                    event_type: "order-placed".to_string(),
-                    payload: "not json".to_string(),
-                }],
-                state: None,
-            }],
-            timers: vec![TimerChange {
-                saga_id: broken.clone(),
-                due_at: Some(START_MS),
-            }],
-        })
+        .append(&unreadable_order(&broken, START_MS))
         .expect("appended");
 
     let first = t.host.driver.run_due().expect("pass");

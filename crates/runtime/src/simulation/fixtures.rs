@@ -10,6 +10,7 @@ use crate::bindings::oms::order_management::types::{
 use crate::carrier::{CreateShipmentRequest, PackageItem};
 use crate::inventory::{AllocateStockRequest, StockItem};
 use crate::payment::ProcessPaymentRequest;
+use crate::store::{AppendBatch, NewEvent, StreamAppend, TimerChange};
 
 /// The sample address at `street1`, Springfield IL 62701, US.
 pub fn address_at(street1: impl Into<String>) -> Address {
@@ -53,6 +54,27 @@ pub fn place_order(order_id: &str) -> PlaceOrderCommand {
         shipping_address: address(),
         billing_address: address(),
         payment_method: PaymentMethod::CreditCard,
+    }
+}
+
+/// A new stream of order `order_id` whose one event the component cannot
+/// read, with its saga due at `due_at`: every advance of it fails.
+pub fn unreadable_order(order_id: &str, due_at: u64) -> AppendBatch {
+    AppendBatch {
+        streams: vec![StreamAppend {
+            stream_id: format!("order-{order_id}"),
+            expected_version: 0,
+            tags: Vec::new(),
+            events: vec![NewEvent {
+                event_type: "order-placed".to_owned(),
+                payload: "not json".to_owned(),
+            }],
+            state: None,
+        }],
+        timers: vec![TimerChange {
+            saga_id: order_id.to_owned(),
+            due_at: Some(due_at),
+        }],
     }
 }
 
