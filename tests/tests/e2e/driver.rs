@@ -4,19 +4,19 @@
 //! "retry now" makes a saga's next attempt happen without its back-off
 //! passing, under the same key, within the retry policy's attempts, and
 //! answers a finished saga as it stands; the running driver advances a
-//! saga placed while it sleeps without waiting for its poll, and stops at
-//! once when told.
+//! saga placed while it sleeps without waiting for its poll, tries a failed
+//! advance again when its hold-back ends rather than at its poll, and stops
+//! at once when told.
 
 use order_host::simulation::fixtures::unreadable_order;
 
 use order_host::bindings::fulfillment_saga::SagaPhase;
 use order_host::bindings::types::CommandError;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use order_host::{Clock as _, StoreChoice};
+use order_host::{Clock as _, DriverReport, SagaDriver, StoreChoice};
 
 use crate::util::*;
 
@@ -123,18 +123,19 @@ fn retry_now_makes_the_next_attempt_now_and_leaves_a_finished_saga_as_it_is() {
     );
 }
 
-#[test]
-fn the_running_driver_is_woken_by_a_placement_not_by_its_poll() {
-    let t = start();
-    let stop = Arc::new(AtomicBool::new(false));
+/// Runs `driver.run_with` on its own thread, with a poll far longer than
+/// any test so that only a wake-up advances, while `body` runs with every
+/// pass the driver reports; then stops it and answers how long the stop
+/// took (the scope joins the driver: a sleep on its poll would show).
+fn running(
+    driver: &SagaDriver,
+    body: impl FnOnce(&mpsc::Receiver<Result<DriverReport, String>>),
+) -> Duration {
+    let stop = AtomicBool::new(false);
     let (passes, passed) = mpsc::channel();
-    let cmd = order("woken", "dora");
-    let stopping = std::thread::scope(|scope| {
-        let driver = t.host.driver.clone().with_workers(2);
-        let stop_driver = stop.clone();
-        scope.spawn(move || {
-            // A poll far longer than the test: only a wake-up can advance.
-            driver.run_with(&stop_driver, Duration::from_secs(600), |pass| {
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            driver.run_with(&stop, Duration::from_secs(600), |pass| {
                 let pass = match pass {
                     Ok(report) => Ok(report.clone()),
                     Err(error) => Err(error.to_string()),
@@ -142,11 +143,29 @@ fn the_running_driver_is_woken_by_a_placement_not_by_its_poll() {
                 let _ = passes.send(pass);
             });
         });
+        body(&passed);
+        let stopping = Instant::now();
+        stop.store(true, Ordering::SeqCst);
+        driver.wake();
+        stopping
+    })
+    .elapsed()
+}
+
+#[test]
+fn the_running_driver_is_woken_by_a_placement_not_by_its_poll() {
+    let t = start();
+    let cmd = order("woken", "dora");
+    let stopped_in = running(&t.host.driver.clone().with_workers(2), |passed| {
         // The first claim, on start, finds nothing due.
         let first = passed
             .recv_timeout(Duration::from_secs(10))
             .expect("a first pass");
-        assert_eq!(first.expect("claimed").advanced, 0);
+        assert_eq!(
+            first,
+            Ok(DriverReport::default()),
+            "nothing was due on start"
+        );
 
         t.place(&cmd).expect("placed");
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -155,21 +174,41 @@ fn the_running_driver_is_woken_by_a_placement_not_by_its_poll() {
             assert!(Instant::now() < deadline, "the saga was not advanced");
             std::thread::sleep(Duration::from_millis(10));
         }
-
-        let stopping = Instant::now();
-        stop.store(true, Ordering::SeqCst);
-        t.host.driver.wake();
-        drop(passed);
-        stopping
     });
-    // The scope joined the driver: a sleep on its 600 s poll would show.
     assert!(
-        stopping.elapsed() < Duration::from_secs(5),
-        "the driver stopped once told: {:?}",
-        stopping.elapsed()
+        stopped_in < Duration::from_secs(5),
+        "the driver stopped once told: {stopped_in:?}"
     );
     assert!(
         t.host.store.all_timers().expect("timers").is_empty(),
         "the saga finished"
+    );
+}
+
+#[test]
+fn the_running_driver_tries_a_failed_advance_again_when_its_hold_back_ends_not_at_its_poll() {
+    let t = start();
+    let broken = uuid("order:held-back");
+    t.host
+        .store
+        .append(&unreadable_order(&broken, START_MS))
+        .expect("appended");
+    let driver = t.host.driver.clone().with_workers(2);
+    let stopped_in = running(&driver, |passes| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut failed = 0;
+        while failed < 2 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let pass = passes.recv_timeout(left).expect("a second try within 10 s");
+            failed += pass.expect("claimed").failed;
+        }
+        let held = driver.held_back();
+        assert_eq!(held.len(), 1, "{held:?}");
+        assert_eq!(held[0].0, broken);
+        assert!(held[0].1 >= 2, "{held:?}");
+    });
+    assert!(
+        stopped_in < Duration::from_secs(5),
+        "stopped in {stopped_in:?}"
     );
 }
