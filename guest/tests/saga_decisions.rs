@@ -355,7 +355,7 @@ fn a_partial_allocation_fails_the_saga_at_step_two() {
 #[test]
 fn transient_errors_are_retried_with_backoff_until_max_attempts_then_cancel_the_order() {
     let mut s = started_saga();
-    let key = SagaStep::ProcessPayment.key(ORDER_ID, false);
+    let key = key(SagaStep::ProcessPayment, false);
     let policy = saga_policy().retry;
     let timeout = || transient("gateway timeout");
 
@@ -445,7 +445,7 @@ fn jitter_only_shortens_a_delay_by_at_most_its_share() {
 #[test]
 fn jitter_is_deterministic_per_seed_and_attempt_but_varies_between_seeds() {
     let p = retry_policy();
-    let key = SagaStep::AllocateInventory.key(ORDER_ID, false);
+    let key = key(SagaStep::AllocateInventory, false);
     assert_eq!(p.delay_ms(2, &key), p.delay_ms(2, &key));
     let distinct: std::collections::BTreeSet<u64> = (0..20)
         .map(|i| p.delay_ms(1, &format!("order-{i}")))
@@ -559,7 +559,7 @@ fn a_step_failing_after_shipment_does_not_cancel_the_order() {
 fn a_failing_notification_gives_up_and_the_saga_still_completes() {
     let mut s = shipped();
     let policy = saga_policy().notification_retry;
-    let key = SagaStep::NotifyCustomer.key(ORDER_ID, false);
+    let key = key(SagaStep::NotifyCustomer, false);
     let down = || transient("mail server down");
 
     let first = s.forward_fails(SagaStep::NotifyCustomer, down(), NOW);
@@ -752,7 +752,7 @@ fn a_call_in_flight_is_left_to_its_caller_until_its_lease_runs_out() {
 fn a_failing_compensation_retries_then_stalls_and_holds_back_the_earlier_ones() {
     let mut s = paid_and_allocated();
     s.forward_fails(SagaStep::CreateShipment, permanent("no carrier"), NOW);
-    let key = SagaStep::AllocateInventory.key(ORDER_ID, true);
+    let key = key(SagaStep::AllocateInventory, true);
     let policy = saga_policy().retry;
     let busy = || transient("inventory busy");
 

@@ -735,6 +735,9 @@ impl World {
     /// When: the saga runs until it is finished, following its timer
     /// (bounded).
     pub fn run_saga_to_the_end(&self, app: &App<'_>) -> Order {
+        // A bound, not a count: one round per timer, and no saga here takes
+        // more than 29 (at most 3 attempts a call, over four steps and their
+        // compensations).
         let order = self.run_rounds(app, 29);
         if self.store.timer(ORDER_ID).is_some() {
             panic!("the saga did not finish: {:?}", order.saga);

@@ -421,6 +421,7 @@ pub const LEASE_MS: u64 = 30_000;
 
 /// Then: an instant is taken from `earliest` on, and one just before it is
 /// refused naming `field`.
+#[track_caller]
 pub fn assert_not_before<T: std::fmt::Debug>(
     decide: impl Fn(Timestamp) -> DomainResult<T>,
     earliest: Timestamp,
@@ -445,6 +446,7 @@ pub fn assert_required_text<T: std::fmt::Debug>(
 
 /// Then: an optional text field takes nothing or 1..=`max` characters,
 /// and an empty or longer text is refused naming `field`.
+#[track_caller]
 pub fn assert_optional_text<T: std::fmt::Debug>(
     decide: impl Fn(Option<String>) -> DomainResult<T>,
     max: usize,
