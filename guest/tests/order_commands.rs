@@ -18,36 +18,6 @@ fn place(existing: Option<&Order>, cmd: PlaceOrder) -> DomainResult<Vec<OrderEve
     decide_place_order(existing, cmd, usd(TAX), usd(SHIPPING), NOW)
 }
 
-/// The arguments of a valid `place-order` (those of [`place_cmd`]), for a
-/// test to change before they are validated.
-struct PlaceArgs {
-    order_id: String,
-    customer_id: String,
-    items: Vec<OrderItemInput>,
-    shipping: Address,
-    billing: Address,
-}
-
-/// `place-order` with the arguments of [`place_cmd`] changed by `f`.
-fn place_changed(f: impl FnOnce(&mut PlaceArgs)) -> DomainResult<PlaceOrder> {
-    let mut args = PlaceArgs {
-        order_id: ORDER_ID.to_string(),
-        customer_id: CUSTOMER_ID.to_string(),
-        items: item_inputs(),
-        shipping: address(),
-        billing: billing_address(),
-    };
-    f(&mut args);
-    PlaceOrder::validate(
-        &args.order_id,
-        &args.customer_id,
-        args.items,
-        args.shipping,
-        args.billing,
-        PaymentMethod::CreditCard,
-    )
-}
-
 /// `place-order` with item A changed by `f` (item B untouched).
 fn place_item_a(f: impl FnOnce(&mut OrderItemInput)) -> DomainResult<PlaceOrder> {
     place_changed(|p| f(&mut p.items[0]))

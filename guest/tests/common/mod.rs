@@ -122,12 +122,35 @@ pub fn items() -> Vec<OrderItem> {
 
 /// `place-order` with the given lines, for [`CUSTOMER_ID`].
 pub fn place_with(items: Vec<OrderItemInput>) -> DomainResult<PlaceOrder> {
+    place_changed(|p| p.items = items)
+}
+
+/// The arguments of a valid `place-order` (those of [`place_cmd`]), for a
+/// test to change before they are validated.
+pub struct PlaceArgs {
+    pub order_id: String,
+    pub customer_id: String,
+    pub items: Vec<OrderItemInput>,
+    pub shipping: Address,
+    pub billing: Address,
+}
+
+/// `place-order` with the arguments of [`place_cmd`] changed by `f`.
+pub fn place_changed(f: impl FnOnce(&mut PlaceArgs)) -> DomainResult<PlaceOrder> {
+    let mut args = PlaceArgs {
+        order_id: ORDER_ID.to_string(),
+        customer_id: CUSTOMER_ID.to_string(),
+        items: item_inputs(),
+        shipping: address(),
+        billing: billing_address(),
+    };
+    f(&mut args);
     PlaceOrder::validate(
-        ORDER_ID,
-        CUSTOMER_ID,
-        items,
-        address(),
-        billing_address(),
+        &args.order_id,
+        &args.customer_id,
+        args.items,
+        args.shipping,
+        args.billing,
         PaymentMethod::CreditCard,
     )
 }
