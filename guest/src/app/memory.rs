@@ -10,7 +10,7 @@
 //! the first receipt), as the host's simulated backends do without faults.
 //! Built only with the `memory-ports` feature.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -40,10 +40,18 @@ impl Clock for SystemClock {
 #[derive(Default)]
 struct Streams {
     events: HashMap<String, Vec<StoredEvent>>,
-    tags: HashMap<String, Vec<String>>,
+    tags: HashMap<String, Tagged>,
     timers: HashMap<String, Timestamp>,
     /// The latest state record of a stream that has one.
     states: HashMap<String, StoredState>,
+}
+
+/// The streams of one tag, in first-tagged order, with a set so that
+/// tagging a stream again costs one look-up however many streams the tag has.
+#[derive(Default)]
+struct Tagged {
+    order: Vec<String>,
+    members: HashSet<String>,
 }
 
 /// An event store in memory: one lock around every stream, as the host's
@@ -149,8 +157,8 @@ impl EventStore for MemoryEventStore {
             }
             for tag in &s.tags {
                 let tagged = inner.tags.entry(tag.clone()).or_default();
-                if !tagged.contains(&s.stream_id) {
-                    tagged.push(s.stream_id.clone());
+                if tagged.members.insert(s.stream_id.clone()) {
+                    tagged.order.push(s.stream_id.clone());
                 }
             }
         }
@@ -164,7 +172,11 @@ impl EventStore for MemoryEventStore {
     }
 
     fn find_streams(&self, tag: &str) -> Result<Vec<String>, StoreError> {
-        Ok(lock(&self.inner).tags.get(tag).cloned().unwrap_or_default())
+        Ok(lock(&self.inner)
+            .tags
+            .get(tag)
+            .map(|tagged| tagged.order.clone())
+            .unwrap_or_default())
     }
 }
 
@@ -411,6 +423,32 @@ mod tests {
             Some((6, "at 6".into()))
         );
         assert!(tail.events.is_empty());
+    }
+
+    #[test]
+    fn a_tag_finds_its_streams_once_each_in_first_tagged_order() {
+        let store = MemoryEventStore::default();
+        let tag = |stream: &str, expected: u64| AppendBatch {
+            streams: vec![StreamAppend {
+                stream_id: stream.into(),
+                expected_version: expected,
+                tags: vec!["customer-1".into()],
+                events: vec![NewEvent {
+                    event_type: "order-placed".into(),
+                    payload: "{}".into(),
+                }],
+                state: None,
+            }],
+            timers: Vec::new(),
+        };
+        store.append(&tag("order-b", 0)).unwrap();
+        store.append(&tag("order-a", 0)).unwrap();
+        store.append(&tag("order-b", 1)).unwrap();
+        assert_eq!(
+            store.find_streams("customer-1").unwrap(),
+            ["order-b", "order-a"]
+        );
+        assert!(store.find_streams("customer-2").unwrap().is_empty());
     }
 
     #[test]
