@@ -8,7 +8,7 @@ use super::store::{
     Write, load_order, load_return, load_shipment, load_shipment_to_append, order_returns_tag,
     storage, transaction_tag,
 };
-use crate::domain::order::{self, OrderStatus};
+use crate::domain::order::{self, Order, OrderStatus};
 use crate::domain::returns::{ReturnEvent, ReturnStatus};
 use crate::domain::saga::{CarrierBooking, SagaStep, StepOutcome, fail};
 use crate::domain::shipment::{
@@ -398,7 +398,8 @@ impl App<'_> {
         let mut w = Write::new();
         w.shipment(Some(&s), events);
         w.commit(&self.env)?;
-        self.tell_customer(&s, status, at);
+        let o = load_order(&self.env, &s.order_id).ok().flatten();
+        self.tell_customer(&s, o.as_ref(), status, at);
         Ok(Inbound::Applied)
     }
 
@@ -425,7 +426,9 @@ impl App<'_> {
             w.order(Some(o), events, self.now());
         }
         w.commit(&self.env)?;
-        self.tell_customer(&s, ShipmentStatus::Delivered, delivered_at);
+        // The order as read above: its ids are what the update needs, and
+        // a write does not change them.
+        self.tell_customer(&s, o.as_ref(), ShipmentStatus::Delivered, delivered_at);
         Ok(Inbound::Applied)
     }
 
@@ -447,9 +450,16 @@ impl App<'_> {
             .ok_or_else(|| DomainError::not_found(Entity::Shipment, id))
     }
 
-    /// Shipping updates are a courtesy: a failure is not the event's failure.
-    fn tell_customer(&self, s: &Shipment, status: ShipmentStatus, at: Timestamp) {
-        if let Ok(Some(o)) = load_order(&self.env, &s.order_id) {
+    /// Shipping updates are a courtesy: a failure is not the event's
+    /// failure, and a shipment whose order cannot be read tells no one.
+    fn tell_customer(
+        &self,
+        s: &Shipment,
+        o: Option<&Order>,
+        status: ShipmentStatus,
+        at: Timestamp,
+    ) {
+        if let Some(o) = o {
             let _ = self.env.customer.send_shipping_update(
                 &format!("shipment-{}/shipping-update/{status}/{at}", s.shipment_id),
                 &ShippingUpdateRequest {

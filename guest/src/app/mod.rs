@@ -63,7 +63,8 @@ impl<'a> App<'a> {
                 .ok_or_else(|| DomainError::Storage("nothing to write".to_string()));
         }
         let mut w = Write::new();
-        let after = w.order(before, events, self.now());
+        w.order(before, events, self.now());
+        let after = w.order_after.take();
         w.commit(&self.env)?;
         after.ok_or_else(|| DomainError::Storage("nothing written".to_string()))
     }

@@ -212,7 +212,8 @@ impl App<'_> {
                 SagaAction::Finished => return Ok(order),
                 SagaAction::Record(events) => {
                     let mut w = Write::new();
-                    let after = w.order(Some(&order), events, now);
+                    w.order(Some(&order), events, now);
+                    let after = w.order_after.take();
                     match w.commit(&self.env) {
                         Ok(()) => {
                             known = after;
@@ -232,9 +233,9 @@ impl App<'_> {
                     }
                 }
             };
-            let write = self.execute(&order, call, &policy.saga, policy.default_carrier)?;
+            let mut write = self.execute(&order, call, &policy.saga, policy.default_carrier)?;
             let keep_lease = write.keep_lease;
-            let after = write.order_after.clone();
+            let after = write.order_after.take();
             match write.commit(&self.env) {
                 Ok(()) if keep_lease => known = after,
                 Ok(()) => {
@@ -267,7 +268,8 @@ impl App<'_> {
             _ => now,
         };
         let mut w = Write::new();
-        let Some(order) = w.order(Some(order), vec![started], now) else {
+        w.order(Some(order), vec![started], now);
+        let Some(order) = w.order_after.take() else {
             return Ok(None);
         };
         match w.commit(&self.env) {

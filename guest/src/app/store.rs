@@ -183,13 +183,9 @@ impl Write {
         Self::default()
     }
 
-    /// Adds order events; returns the order as it will be after them.
-    pub fn order(
-        &mut self,
-        before: Option<&Order>,
-        events: Vec<OrderEvent>,
-        now: Timestamp,
-    ) -> Option<Order> {
+    /// Adds order events; [`Write::order_after`] holds the order as it
+    /// will be after them.
+    pub fn order(&mut self, before: Option<&Order>, events: Vec<OrderEvent>, now: Timestamp) {
         let mut after = before.cloned();
         let mut tags = Vec::new();
         for e in &events {
@@ -237,7 +233,9 @@ impl Write {
             }
             after = Some(next);
         }
-        let after = after?;
+        let Some(after) = after else {
+            return;
+        };
         self.batch.streams.push(StreamAppend {
             stream_id: order_stream(&after.order_id),
             expected_version: before.map_or(0, |o| o.version),
@@ -248,8 +246,7 @@ impl Write {
         self.batch
             .timers
             .push((after.order_id.clone(), saga_wake_at(&after, now)));
-        self.order_after = Some(after.clone());
-        Some(after)
+        self.order_after = Some(after);
     }
 
     pub fn shipment(
