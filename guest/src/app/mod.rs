@@ -64,9 +64,8 @@ impl<'a> App<'a> {
         }
         let mut w = Write::new();
         w.order(before, events, self.now());
-        let after = w.order_after.take();
-        w.commit(&self.env)?;
-        after.ok_or_else(|| DomainError::Storage("nothing written".to_string()))
+        w.commit(&self.env)?
+            .ok_or_else(|| DomainError::Storage("nothing written".to_string()))
     }
 
     // ----- orders -------------------------------------------------------

@@ -155,7 +155,7 @@ impl App<'_> {
             let mut w = Write::new();
             w.order(Some(&order), vec![event], now);
             match w.commit(&self.env) {
-                Ok(()) => break,
+                Ok(_) => break,
                 Err(DomainError::Conflict(_)) => continue,
                 Err(e) => return Err(e),
             }
@@ -213,9 +213,8 @@ impl App<'_> {
                 SagaAction::Record(events) => {
                     let mut w = Write::new();
                     w.order(Some(&order), events, now);
-                    let after = w.order_after.take();
                     match w.commit(&self.env) {
-                        Ok(()) => {
+                        Ok(after) => {
                             known = after;
                             continue;
                         }
@@ -233,12 +232,11 @@ impl App<'_> {
                     }
                 }
             };
-            let mut write = self.execute(&order, call, &policy.saga, policy.default_carrier)?;
+            let write = self.execute(&order, call, &policy.saga, policy.default_carrier)?;
             let keep_lease = write.keep_lease;
-            let after = write.order_after.take();
             match write.commit(&self.env) {
-                Ok(()) if keep_lease => known = after,
-                Ok(()) => {
+                Ok(after) if keep_lease => known = after,
+                Ok(after) => {
                     held = None;
                     known = after;
                 }
@@ -269,11 +267,8 @@ impl App<'_> {
         };
         let mut w = Write::new();
         w.order(Some(order), vec![started], now);
-        let Some(order) = w.order_after.take() else {
-            return Ok(None);
-        };
         match w.commit(&self.env) {
-            Ok(()) => Ok(Some((order, lease))),
+            Ok(after) => Ok(after.map(|order| (order, lease))),
             Err(DomainError::Conflict(_)) => Ok(None),
             Err(e) => Err(e),
         }

@@ -175,7 +175,7 @@ pub(crate) struct Write {
     /// next.
     pub keep_lease: bool,
     /// The order as the last [`Write::order`] of this batch leaves it.
-    pub order_after: Option<Order>,
+    order_after: Option<Order>,
 }
 
 impl Write {
@@ -183,8 +183,8 @@ impl Write {
         Self::default()
     }
 
-    /// Adds order events; [`Write::order_after`] holds the order as it
-    /// will be after them.
+    /// Adds order events; [`Write::commit`] answers the order as it will
+    /// be after them.
     pub fn order(&mut self, before: Option<&Order>, events: Vec<OrderEvent>, now: Timestamp) {
         let mut after = before.cloned();
         let mut tags = Vec::new();
@@ -313,11 +313,13 @@ impl Write {
     /// Writes everything atomically, the metrics facts in streams of their
     /// own. A conflict (on an entity's stream, or on a fact's stream that
     /// an earlier write of the same event created) is returned as
-    /// [`DomainError::Conflict`]: nothing was written.
-    pub fn commit(mut self, env: &Env<'_>) -> DomainResult<()> {
+    /// [`DomainError::Conflict`]: nothing was written. Answers the order as
+    /// the last [`Write::order`] of the batch left it, if one was added.
+    pub fn commit(mut self, env: &Env<'_>) -> DomainResult<Option<Order>> {
         for (at, fact) in &self.metrics {
             self.batch.streams.push(metric_append(*at, fact));
         }
-        env.store.append(&self.batch).map_err(storage)
+        env.store.append(&self.batch).map_err(storage)?;
+        Ok(self.order_after)
     }
 }
