@@ -26,7 +26,10 @@
 //! sync ([`GroupCommit`]): each batch is written inside its own savepoint
 //! (a batch that conflicts is rolled back alone), the transaction commits
 //! once, and only then is each append answered. `synchronous=FULL` keeps
-//! its promise: an acknowledged append has reached the disk.
+//! its promise: an acknowledged append has reached the disk. A batch's
+//! payloads are compressed by the appending thread before it queues
+//! ([`Encoded`]), so the commit, which the writers take in turn, only
+//! writes them.
 //!
 //! **Checkpoints off the commit path.** A thread of the store copies the
 //! WAL into the file ([`checkpoint`]); a commit no longer does.
@@ -323,7 +326,7 @@ pub struct SqliteStore {
     /// they start, and never wait for the writer's sync).
     reader: Mutex<Connection>,
     /// The appends waiting for the next commit.
-    group: GroupCommit<AppendBatch>,
+    group: GroupCommit<Encoded>,
     /// The schema the file had before this open upgraded it, if it did.
     upgraded_from: Option<i64>,
     /// Copies the WAL into the file off the commit path.
@@ -716,7 +719,7 @@ impl EventStore for SqliteStore {
         validate_batch(batch)?;
         self.still_in_place()?;
         self.group
-            .submit(batch.clone(), |group| self.commit_group(group))
+            .submit(Encoded::of(batch), |group| self.commit_group(group))
     }
 
     fn find_streams(&self, tag: &str) -> Result<Vec<String>, StoreError> {
@@ -928,7 +931,7 @@ impl SqliteStore {
     /// savepoint so that one that conflicts or fails is rolled back alone,
     /// and commits once: one sync to disk for the whole group. A batch is
     /// `Ok` only once that commit succeeded and the file is still in place.
-    fn commit_group(&self, batches: &[AppendBatch]) -> Vec<Result<(), StoreError>> {
+    fn commit_group(&self, batches: &[Encoded]) -> Vec<Result<(), StoreError>> {
         let all = |e: StoreError| vec![Err(e); batches.len()];
         let recorded_at = match to_sql(self.clock.now_ms()) {
             Ok(t) => t,
@@ -973,9 +976,46 @@ impl SqliteStore {
     }
 }
 
+/// A batch with its payloads and state records in their stored form,
+/// encoded by the appending thread before it queues for the commit.
+struct Encoded {
+    batch: AppendBatch,
+    /// One per stream of the batch: its events' stored payloads, in order.
+    payloads: Vec<Vec<Vec<u8>>>,
+    /// One per stream of the batch: its state record's stored form.
+    states: Vec<Option<Vec<u8>>>,
+}
+
+impl Encoded {
+    fn of(batch: &AppendBatch) -> Self {
+        let payloads = batch
+            .streams
+            .iter()
+            .map(|stream| {
+                stream
+                    .events
+                    .iter()
+                    .map(|event| payload::encode(&event.payload))
+                    .collect()
+            })
+            .collect();
+        let states = batch
+            .streams
+            .iter()
+            .map(|stream| stream.state.as_deref().map(payload::encode))
+            .collect();
+        Self {
+            batch: batch.clone(),
+            payloads,
+            states,
+        }
+    }
+}
+
 /// Writes one batch inside the current transaction: checks every stream's
 /// expected version first, then inserts its events, tags and timers.
-fn write_batch(conn: &Connection, batch: &AppendBatch, recorded_at: i64) -> Result<(), StoreError> {
+fn write_batch(conn: &Connection, encoded: &Encoded, recorded_at: i64) -> Result<(), StoreError> {
+    let batch = &encoded.batch;
     for stream in &batch.streams {
         let actual = last_version(conn, &stream.stream_id)?;
         if actual != stream.expected_version {
@@ -1007,12 +1047,18 @@ fn write_batch(conn: &Connection, batch: &AppendBatch, recorded_at: i64) -> Resu
                      SET version = excluded.version, state = excluded.state",
         )?;
 
-        for stream in &batch.streams {
-            if stream.events.is_empty() && stream.tags.is_empty() && stream.state.is_none() {
+        for ((stream, payloads), state) in batch
+            .streams
+            .iter()
+            .zip(&encoded.payloads)
+            .zip(&encoded.states)
+        {
+            if stream.events.is_empty() && stream.tags.is_empty() && state.is_none() {
                 continue;
             }
             let id = intern(conn, "streams", &stream.stream_id)?;
-            for (version, event) in (stream.expected_version + 1..).zip(&stream.events) {
+            let versions = stream.expected_version + 1..;
+            for ((version, event), payload) in versions.zip(&stream.events).zip(payloads) {
                 let event_type = intern(conn, "event_types", &event.event_type)?;
                 insert_event
                     .execute(params![
@@ -1020,17 +1066,13 @@ fn write_batch(conn: &Connection, batch: &AppendBatch, recorded_at: i64) -> Resu
                         to_sql(version)?,
                         event_type,
                         recorded_at,
-                        payload::encode(&event.payload)
+                        payload
                     ])
                     .map_err(unavailable)?;
             }
-            if let Some(state) = &stream.state {
+            if let Some(state) = state {
                 set_state
-                    .execute(params![
-                        id,
-                        to_sql(stream.version_after())?,
-                        payload::encode(state)
-                    ])
+                    .execute(params![id, to_sql(stream.version_after())?, state])
                     .map_err(unavailable)?;
             }
             for tag in &stream.tags {
