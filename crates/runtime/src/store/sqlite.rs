@@ -980,34 +980,33 @@ impl SqliteStore {
 /// encoded by the appending thread before it queues for the commit.
 struct Encoded {
     batch: AppendBatch,
-    /// One per stream of the batch: its events' stored payloads, in order.
-    payloads: Vec<Vec<Vec<u8>>>,
-    /// One per stream of the batch: its state record's stored form.
-    states: Vec<Option<Vec<u8>>>,
+    /// One per stream of the batch, in its order.
+    streams: Vec<EncodedStream>,
+}
+
+/// One stream's events' stored payloads, in order, and its state record's.
+struct EncodedStream {
+    payloads: Vec<Vec<u8>>,
+    state: Option<Vec<u8>>,
 }
 
 impl Encoded {
     fn of(batch: &AppendBatch) -> Self {
-        let payloads = batch
+        let streams = batch
             .streams
             .iter()
-            .map(|stream| {
-                stream
+            .map(|stream| EncodedStream {
+                payloads: stream
                     .events
                     .iter()
                     .map(|event| payload::encode(&event.payload))
-                    .collect()
+                    .collect(),
+                state: stream.state.as_deref().map(payload::encode),
             })
-            .collect();
-        let states = batch
-            .streams
-            .iter()
-            .map(|stream| stream.state.as_deref().map(payload::encode))
             .collect();
         Self {
             batch: batch.clone(),
-            payloads,
-            states,
+            streams,
         }
     }
 }
@@ -1047,18 +1046,13 @@ fn write_batch(conn: &Connection, encoded: &Encoded, recorded_at: i64) -> Result
                      SET version = excluded.version, state = excluded.state",
         )?;
 
-        for ((stream, payloads), state) in batch
-            .streams
-            .iter()
-            .zip(&encoded.payloads)
-            .zip(&encoded.states)
-        {
-            if stream.events.is_empty() && stream.tags.is_empty() && state.is_none() {
+        for (stream, stored) in batch.streams.iter().zip(&encoded.streams) {
+            if stream.events.is_empty() && stream.tags.is_empty() && stream.state.is_none() {
                 continue;
             }
             let id = intern(conn, "streams", &stream.stream_id)?;
             let versions = stream.expected_version + 1..;
-            for ((version, event), payload) in versions.zip(&stream.events).zip(payloads) {
+            for ((version, event), payload) in versions.zip(&stream.events).zip(&stored.payloads) {
                 let event_type = intern(conn, "event_types", &event.event_type)?;
                 insert_event
                     .execute(params![
@@ -1070,7 +1064,7 @@ fn write_batch(conn: &Connection, encoded: &Encoded, recorded_at: i64) -> Result
                     ])
                     .map_err(unavailable)?;
             }
-            if let Some(state) = state {
+            if let Some(state) = &stored.state {
                 set_state
                     .execute(params![id, to_sql(stream.version_after())?, state])
                     .map_err(unavailable)?;
