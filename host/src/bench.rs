@@ -274,6 +274,9 @@ pub struct Storage {
     /// encoding of these events has to hold, before a store's overhead).
     pub native_payload_bytes_per_order: f64,
     pub native_events_per_order: f64,
+    /// Batches appended per order, natively: the commits a durable store
+    /// makes for one order's lifecycle.
+    pub native_appends_per_order: f64,
 }
 
 /// Everything one bench run measured.
@@ -457,6 +460,8 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
         ports.store.payload_bytes() as f64 / report.native.delivered.max(1) as f64;
     report.storage.native_events_per_order =
         ports.store.total_events() as f64 / report.native.delivered.max(1) as f64;
+    report.storage.native_appends_per_order =
+        ports.store.appends() as f64 / report.native.delivered.max(1) as f64;
     budget.over();
 
     // 3. One order at a time, every call timed.
@@ -1051,13 +1056,14 @@ impl std::fmt::Display for BenchReport {
         let s = &self.storage;
         writeln!(
             f,
-            "storage   SQLite {:.1} KiB per delivered order checkpointed ({} bytes, {} orders; {:.1} KiB as the run left the file and its WAL); the events alone {:.0} bytes in {:.1} events per order",
+            "storage   SQLite {:.1} KiB per delivered order checkpointed ({} bytes, {} orders; {:.1} KiB as the run left the file and its WAL); the events alone {:.0} bytes in {:.1} events and {:.1} appends per order",
             s.checkpointed_bytes_per_delivered_order / 1024.0,
             s.checkpointed_bytes,
             s.delivered_orders,
             s.file_and_wal_bytes_per_delivered_order / 1024.0,
             s.native_payload_bytes_per_order,
-            s.native_events_per_order
+            s.native_events_per_order,
+            s.native_appends_per_order
         )?;
         let l = &self.listing;
         if l.store_orders > 0 {
@@ -1141,6 +1147,9 @@ mod tests {
         assert!(report.storage.checkpointed_bytes > 0);
         assert_eq!(report.storage.delivered_orders, 6);
         assert!(report.storage.native_events_per_order >= 5.0, "{report}");
+        // Placement 1, a saga that goes through 5 (decision 0029), pick-up
+        // and delivery 1 each.
+        assert_eq!(report.storage.native_appends_per_order, 8.0, "{report}");
         assert!(report.peak_rss_kib.is_some());
         for (p, path) in [
             (&report.paced_memory, "memory"),

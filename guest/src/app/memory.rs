@@ -11,6 +11,7 @@
 //! Built only with the `memory-ports` feature.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -60,12 +61,19 @@ struct Tagged {
 pub struct MemoryEventStore {
     clock: SystemClock,
     inner: Mutex<Streams>,
+    /// Batches written (a conflicting one is not counted).
+    appends: AtomicU64,
 }
 
 impl MemoryEventStore {
     /// The saga timer of an order, if one is set.
     pub fn timer(&self, saga_id: &str) -> Option<Timestamp> {
         lock(&self.inner).timers.get(saga_id).copied()
+    }
+
+    /// Batches written: the commits a durable store would have made.
+    pub fn appends(&self) -> u64 {
+        self.appends.load(Ordering::Relaxed)
     }
 
     /// Events stored, over every stream.
@@ -168,6 +176,7 @@ impl EventStore for MemoryEventStore {
                 None => inner.timers.remove(saga),
             };
         }
+        self.appends.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 

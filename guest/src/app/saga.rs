@@ -103,6 +103,63 @@ fn allocated_items(order: &Order) -> Vec<StockItem> {
         .collect()
 }
 
+/// Where one `advance` stands between its rounds.
+#[derive(Default)]
+struct Progress {
+    /// The call this advance started and still holds the lease of: when
+    /// recording its outcome loses a race, the outcome is fetched again
+    /// (same key, no new effect) and recorded on the new state.
+    held: Option<(SagaCall, Timestamp)>,
+    /// The order as this advance's own last write left it: the next round
+    /// decides on it instead of reading the stream again. A write decided
+    /// on it carries its version, so if another writer came in between,
+    /// that write conflicts and the round reads again; before the advance
+    /// returns (nothing left to do now) it reads once more, so that it
+    /// answers what the store holds, as a fresh read would.
+    known: Option<Order>,
+    /// A call whose start this advance's last write recorded (alone, or
+    /// with the outcome or the records before it), and the order as that
+    /// write left it: the call is made next, without deciding again.
+    started: Option<(SagaCall, Order)>,
+}
+
+/// How long the call a start event records is leased for.
+fn lease_of(started: &OrderEvent, now: Timestamp) -> Timestamp {
+    match started {
+        OrderEvent::SagaStepStarted { lease_until, .. }
+        | OrderEvent::CompensationStarted { lease_until, .. }
+        | OrderEvent::ObligationStarted { lease_until, .. } => *lease_until,
+        _ => now,
+    }
+}
+
+/// Most decisions [`start_next`] adds to one write (records, then a call's
+/// start): between two calls the saga records at most one or two.
+const MAX_CHAINED: usize = 4;
+
+/// Decides, on the order as `w` leaves it and at `now`, what the saga does
+/// next, and adds it to the same write: the events it records without a
+/// call, then the start of the call it makes next (its attempt and lease),
+/// which is then durable before the call, in the append that records what
+/// came before it. Answers that call and its lease; `None` when the saga
+/// waits or finishes (or `w` holds no order).
+fn start_next(w: &mut Write, policy: &SagaPolicy, now: Timestamp) -> Option<(SagaCall, Timestamp)> {
+    for _ in 0..MAX_CHAINED {
+        let order = w.order_after()?;
+        match saga::next_action(order, now) {
+            SagaAction::Record(events) => w.more_order(events, now),
+            SagaAction::Call(call) => {
+                let started = saga::started(order, call, policy, now);
+                let lease = lease_of(&started, now);
+                w.more_order(vec![started], now);
+                return Some((call, lease));
+            }
+            SagaAction::Wait(_) | SagaAction::Finished => return None,
+        }
+    }
+    None
+}
+
 fn mismatch(field: &str) -> DomainError {
     DomainError::validation(field, "does not match the placed order")
 }
@@ -167,21 +224,17 @@ impl App<'_> {
     pub fn advance_saga(&self, order_id: &str) -> DomainResult<Order> {
         let order_id = parse_uuid("order-id", order_id)?;
         let policy = self.env.policy.policy();
-        // The call this advance started and still holds the lease of: when
-        // recording its outcome loses a race, the outcome is fetched again
-        // (same key, no new effect) and recorded on the new state.
-        let mut held: Option<(SagaCall, Timestamp)> = None;
-        // The order as this advance's own last write left it: the next round
-        // decides on it instead of reading the stream again. A write decided
-        // on it carries its version, so if another writer came in between,
-        // that write conflicts and the round reads again; before this advance
-        // returns (nothing left to do now) it reads once more, so that it
-        // answers what the store holds, as a fresh read would.
-        let mut known: Option<Order> = None;
+        let mut p = Progress::default();
         for _ in 0..MAX_ROUNDS {
+            if let Some((call, order)) = p.started.take() {
+                let write = self.execute(&order, call, &policy.saga, policy.default_carrier)?;
+                let release = !write.keep_lease;
+                self.commit_and_start_next(write, &policy.saga, release, &mut p)?;
+                continue;
+            }
             let now = self.now();
-            let folded = known.is_some();
-            let order = match known.take() {
+            let folded = p.known.is_some();
+            let order = match p.known.take() {
                 Some(order) => order,
                 None => load_order(&self.env, &order_id)?
                     .ok_or_else(|| DomainError::not_found(Entity::Order, &order_id))?,
@@ -190,63 +243,73 @@ impl App<'_> {
             if folded && matches!(action, SagaAction::Wait(_) | SagaAction::Finished) {
                 continue;
             }
-            let (call, order) = match action {
-                SagaAction::Wait(t) => match held {
+            let call = match action {
+                SagaAction::Wait(t) => match p.held {
                     // The answer of the call this advance holds lost the race
                     // to be recorded: the call was sent and may have acted.
                     // A new attempt is recorded first, which keeps the one
                     // whose answer was dropped in doubt, so that only a
                     // definitive answer under the key settles it (a transient
                     // answer to the repeat says nothing about the first).
-                    Some((call, lease)) if lease == t => {
-                        match self.record_start(&order, call, &policy.saga, now)? {
-                            Some((order, lease)) => {
-                                held = Some((call, lease));
-                                (call, order)
-                            }
-                            None => continue,
-                        }
-                    }
+                    Some((call, lease)) if lease == t => call,
                     _ => return Ok(order),
                 },
                 SagaAction::Finished => return Ok(order),
                 SagaAction::Record(events) => {
                     let mut w = Write::new();
                     w.order(Some(&order), events, now);
-                    match w.commit(&self.env) {
-                        Ok(after) => {
-                            known = after;
-                            continue;
-                        }
-                        Err(DomainError::Conflict(_)) => continue,
-                        Err(e) => return Err(e),
-                    }
+                    self.commit_and_start_next(w, &policy.saga, false, &mut p)?;
+                    continue;
                 }
-                SagaAction::Call(call) => {
-                    match self.record_start(&order, call, &policy.saga, now)? {
-                        Some((order, lease)) => {
-                            held = Some((call, lease));
-                            (call, order)
-                        }
-                        None => continue,
-                    }
-                }
+                SagaAction::Call(call) => call,
             };
-            let write = self.execute(&order, call, &policy.saga, policy.default_carrier)?;
-            let keep_lease = write.keep_lease;
-            match write.commit(&self.env) {
-                Ok(after) if keep_lease => known = after,
-                Ok(after) => {
-                    held = None;
-                    known = after;
-                }
-                Err(DomainError::Conflict(_)) => {}
-                Err(e) => return Err(e),
+            if let Some((order, lease)) = self.record_start(&order, call, &policy.saga, now)? {
+                p.held = Some((call, lease));
+                p.started = Some((call, order));
             }
         }
         // Out of rounds: the timer still points at now, so the host's
         // driver continues where this call stopped.
         self.order("order-id", &order_id)
+    }
+
+    /// Commits `write` (what a call's answer decided, or events the saga
+    /// records without a call) with the start of the call the saga makes
+    /// next when it makes one at once: the outcome of one call and the start
+    /// of the next are one append. A write that only recovered an earlier
+    /// outcome (`keep_lease`) starts nothing: the call this advance holds
+    /// is decided again. `release`: once written, this advance no longer
+    /// holds the lease of its last call. A lost race changes nothing in `p`:
+    /// nothing was written, and the next round reads again.
+    fn commit_and_start_next(
+        &self,
+        mut write: Write,
+        policy: &SagaPolicy,
+        release: bool,
+        p: &mut Progress,
+    ) -> DomainResult<()> {
+        let next = if write.keep_lease {
+            None
+        } else {
+            start_next(&mut write, policy, self.now())
+        };
+        match write.commit(&self.env) {
+            Ok(after) => {
+                if release {
+                    p.held = None;
+                }
+                match (next, after) {
+                    (Some((call, lease)), Some(after)) => {
+                        p.held = Some((call, lease));
+                        p.started = Some((call, after));
+                    }
+                    (_, after) => p.known = after,
+                }
+                Ok(())
+            }
+            Err(DomainError::Conflict(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Records that `call` starts (an attempt with its lease). `None`: the
@@ -259,12 +322,7 @@ impl App<'_> {
         now: Timestamp,
     ) -> DomainResult<Option<(Order, Timestamp)>> {
         let started = saga::started(order, call, policy, now);
-        let lease = match &started {
-            OrderEvent::SagaStepStarted { lease_until, .. }
-            | OrderEvent::CompensationStarted { lease_until, .. }
-            | OrderEvent::ObligationStarted { lease_until, .. } => *lease_until,
-            _ => now,
-        };
+        let lease = lease_of(&started, now);
         let mut w = Write::new();
         w.order(Some(order), vec![started], now);
         match w.commit(&self.env) {

@@ -186,10 +186,80 @@ impl Write {
     /// Adds order events; [`Write::commit`] answers the order as it will
     /// be after them.
     pub fn order(&mut self, before: Option<&Order>, events: Vec<OrderEvent>, now: Timestamp) {
-        let mut after = before.cloned();
         let mut tags = Vec::new();
-        for e in &events {
-            let next = Order::apply(after.take(), e);
+        let Some(after) = self.fold_order(before.cloned(), &events, &mut tags) else {
+            return;
+        };
+        self.batch.streams.push(StreamAppend {
+            stream_id: order_stream(&after.order_id),
+            expected_version: before.map_or(0, |o| o.version),
+            tags,
+            events: events.iter().map(|e| encode(e.event_type(), e)).collect(),
+            state: None,
+        });
+        self.batch
+            .timers
+            .push((after.order_id.clone(), saga_wake_at(&after, now)));
+        self.order_after = Some(after);
+    }
+
+    /// The order as the events added so far leave it, if some were.
+    pub fn order_after(&self) -> Option<&Order> {
+        self.order_after.as_ref()
+    }
+
+    /// Adds more events to the order this batch already appends to, after
+    /// the ones added: still one append to its stream, with the timer the
+    /// order ends with. Without order events in the batch, nothing.
+    pub fn more_order(&mut self, events: Vec<OrderEvent>, now: Timestamp) {
+        let Some(before) = self.order_after.take() else {
+            return;
+        };
+        let stream_id = order_stream(&before.order_id);
+        let mut tags = Vec::new();
+        let Some(after) = self.fold_order(Some(before), &events, &mut tags) else {
+            return;
+        };
+        if let Some(append) = self
+            .batch
+            .streams
+            .iter_mut()
+            .rev()
+            .find(|s| s.stream_id == stream_id)
+        {
+            append
+                .events
+                .extend(events.iter().map(|e| encode(e.event_type(), e)));
+            for tag in tags {
+                if !append.tags.contains(&tag) {
+                    append.tags.push(tag);
+                }
+            }
+        }
+        let wake = saga_wake_at(&after, now);
+        match self
+            .batch
+            .timers
+            .iter_mut()
+            .rev()
+            .find(|(id, _)| *id == after.order_id)
+        {
+            Some(timer) => timer.1 = wake,
+            None => self.batch.timers.push((after.order_id.clone(), wake)),
+        }
+        self.order_after = Some(after);
+    }
+
+    /// Folds `events` onto `order`, collecting the tags they make the
+    /// stream findable by and the metrics facts they count.
+    fn fold_order(
+        &mut self,
+        mut order: Option<Order>,
+        events: &[OrderEvent],
+        tags: &mut Vec<String>,
+    ) -> Option<Order> {
+        for e in events {
+            let next = Order::apply(order.take(), e);
             match e {
                 OrderEvent::DraftCreated { customer_id, .. } => {
                     tags.push(customer_tag(customer_id))
@@ -231,22 +301,9 @@ impl Write {
                 )),
                 _ => {}
             }
-            after = Some(next);
+            order = Some(next);
         }
-        let Some(after) = after else {
-            return;
-        };
-        self.batch.streams.push(StreamAppend {
-            stream_id: order_stream(&after.order_id),
-            expected_version: before.map_or(0, |o| o.version),
-            tags,
-            events: events.iter().map(|e| encode(e.event_type(), e)).collect(),
-            state: None,
-        });
-        self.batch
-            .timers
-            .push((after.order_id.clone(), saga_wake_at(&after, now)));
-        self.order_after = Some(after);
+        order
     }
 
     pub fn shipment(
