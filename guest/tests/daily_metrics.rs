@@ -42,16 +42,7 @@ impl<'w> Interleaving<'w> {
     }
 
     fn app(&self) -> App<'_> {
-        let w = self.world;
-        App::new(Env {
-            store: self,
-            policy: &w.policy,
-            payment: &w.payment,
-            inventory: &w.inventory,
-            carrier: &w.carrier,
-            customer: &w.customer,
-            clock: &w.clock,
-        })
+        self.world.app_over(self)
     }
 }
 

@@ -612,8 +612,14 @@ impl World {
     }
 
     pub fn app(&self) -> App<'_> {
+        self.app_over(&self.store)
+    }
+
+    /// The app over this world's ports with `store` in place of its own
+    /// (a wrapper around it that watches or interleaves writes).
+    pub fn app_over<'a>(&'a self, store: &'a dyn EventStore) -> App<'a> {
         App::new(Env {
-            store: &self.store,
+            store,
             policy: &self.policy,
             payment: &self.payment,
             inventory: &self.inventory,
