@@ -2,7 +2,7 @@
 //! gone when the process ends.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::feed::{endpoint_exists, validate_endpoint};
 use super::read_model::{self, OrderQuery, OrderSummary};
@@ -13,10 +13,10 @@ use super::{
 };
 use crate::clock::Clock;
 
-/// An [`EventStore`] held in memory behind one lock.
+/// An [`EventStore`] held in memory behind one lock, which reads share.
 pub struct MemoryStore {
     clock: Arc<dyn Clock>,
-    inner: Mutex<Inner>,
+    inner: RwLock<Inner>,
 }
 
 #[derive(Default)]
@@ -50,15 +50,21 @@ impl MemoryStore {
     pub fn new(clock: Arc<dyn Clock>) -> Self {
         Self {
             clock,
-            inner: Mutex::new(Inner::default()),
+            inner: RwLock::new(Inner::default()),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        // No code path panics while holding the lock with the data half
-        // written (appends validate before mutating), so the data behind a
-        // poisoned lock is still consistent.
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    // No code path panics while holding the lock with the data half written
+    // (appends validate before mutating), so the data behind a poisoned lock
+    // is still consistent.
+
+    /// The store for reading: loads of different streams run side by side.
+    fn read(&self) -> RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -66,7 +72,7 @@ impl EventStore for MemoryStore {
     fn load(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {
         validate_stream_id(stream_id)?;
         Ok(self
-            .lock()
+            .read()
             .streams
             .get(stream_id)
             .cloned()
@@ -75,7 +81,7 @@ impl EventStore for MemoryStore {
 
     fn load_tail(&self, stream_id: &str) -> Result<StreamTail, StoreError> {
         validate_stream_id(stream_id)?;
-        let inner = self.lock();
+        let inner = self.read();
         let state = inner.states.get(stream_id).cloned();
         let after = state.as_ref().map_or(0, |s| s.version as usize);
         let events = inner
@@ -90,7 +96,7 @@ impl EventStore for MemoryStore {
     fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
         validate_stream_id(stream_id)?;
         Ok(self
-            .lock()
+            .read()
             .streams
             .get(stream_id)
             .map_or(0, |e| e.len() as u64))
@@ -98,7 +104,7 @@ impl EventStore for MemoryStore {
 
     fn append(&self, batch: &AppendBatch) -> Result<(), StoreError> {
         validate_batch(batch)?;
-        let mut inner = self.lock();
+        let mut inner = self.write();
         for stream in &batch.streams {
             let actual = inner
                 .streams
@@ -164,7 +170,7 @@ impl EventStore for MemoryStore {
 
     fn find_streams(&self, tag: &str) -> Result<Vec<String>, StoreError> {
         Ok(self
-            .lock()
+            .read()
             .tags
             .get(tag)
             .map(|tagged| tagged.order.clone())
@@ -180,7 +186,7 @@ impl EventStore for MemoryStore {
     }
 
     fn stats(&self) -> Result<StoreStats, StoreError> {
-        let inner = self.lock();
+        let inner = self.read();
         Ok(StoreStats {
             streams: inner.streams.len() as u64,
             events: inner.streams.values().map(|e| e.len() as u64).sum(),
@@ -194,7 +200,7 @@ impl EventStore for MemoryStore {
         fingerprint: &str,
         window: IdempotencyWindow,
     ) -> Result<IdempotencyRecord, StoreError> {
-        let mut inner = self.lock();
+        let mut inner = self.write();
         if let Some((held, started, response)) = inner.idempotency.get(key).cloned()
             && let Some(record) = IdempotencyRecord::held(window, held, started, response)
         {
@@ -208,14 +214,14 @@ impl EventStore for MemoryStore {
     }
 
     fn finish_idempotent(&self, key: &str, response: &str) -> Result<(), StoreError> {
-        if let Some(record) = self.lock().idempotency.get_mut(key) {
+        if let Some(record) = self.write().idempotency.get_mut(key) {
             record.2 = Some(response.to_owned());
         }
         Ok(())
     }
 
     fn abandon_idempotent(&self, key: &str) -> Result<(), StoreError> {
-        let mut inner = self.lock();
+        let mut inner = self.write();
         if inner.idempotency.get(key).is_some_and(|r| r.2.is_none()) {
             inner.idempotency.remove(key);
         }
@@ -227,12 +233,12 @@ impl EventStore for MemoryStore {
     }
 
     fn feed_head(&self) -> Result<u64, StoreError> {
-        Ok(self.lock().feed.len() as u64)
+        Ok(self.read().feed.len() as u64)
     }
 
     fn create_webhook_endpoint(&self, endpoint: &WebhookEndpoint) -> Result<(), StoreError> {
         validate_endpoint(endpoint)?;
-        let mut inner = self.lock();
+        let mut inner = self.write();
         if inner.endpoints.iter().any(|e| e.id == endpoint.id) {
             return Err(endpoint_exists(endpoint));
         }
@@ -241,7 +247,7 @@ impl EventStore for MemoryStore {
     }
 
     fn webhook_endpoints(&self) -> Result<Vec<WebhookEndpoint>, StoreError> {
-        let mut all = self.lock().endpoints.clone();
+        let mut all = self.read().endpoints.clone();
         all.sort_by(|a, b| {
             a.created_at
                 .cmp(&b.created_at)
@@ -251,11 +257,11 @@ impl EventStore for MemoryStore {
     }
 
     fn webhook_endpoint(&self, id: &str) -> Result<Option<WebhookEndpoint>, StoreError> {
-        Ok(self.lock().endpoints.iter().find(|e| e.id == id).cloned())
+        Ok(self.read().endpoints.iter().find(|e| e.id == id).cloned())
     }
 
     fn delete_webhook_endpoint(&self, id: &str) -> Result<bool, StoreError> {
-        let mut inner = self.lock();
+        let mut inner = self.write();
         let before = inner.endpoints.len();
         inner.endpoints.retain(|e| e.id != id);
         inner.deliveries.retain(|d| d.endpoint_id != id);
@@ -263,7 +269,7 @@ impl EventStore for MemoryStore {
     }
 
     fn advance_webhook_endpoint(&self, id: &str, position: u64) -> Result<bool, StoreError> {
-        let mut inner = self.lock();
+        let mut inner = self.write();
         Ok(match inner.endpoints.iter_mut().find(|e| e.id == id) {
             Some(endpoint) => {
                 endpoint.position = endpoint.position.max(position);
@@ -274,7 +280,7 @@ impl EventStore for MemoryStore {
     }
 
     fn record_webhook_delivery(&self, delivery: &WebhookDelivery) -> Result<u64, StoreError> {
-        let mut inner = self.lock();
+        let mut inner = self.write();
         let seq = inner.deliveries.last().map_or(0, |d| d.seq) + 1;
         inner.deliveries.push(WebhookDelivery {
             seq,
@@ -290,7 +296,7 @@ impl EventStore for MemoryStore {
         limit: usize,
     ) -> Result<Vec<WebhookDelivery>, StoreError> {
         Ok(self
-            .lock()
+            .read()
             .deliveries
             .iter()
             .filter(|d| d.endpoint_id == endpoint_id && d.seq > after)
@@ -304,7 +310,7 @@ impl EventStore for MemoryStore {
     }
 
     fn order_summary(&self, order_id: &str) -> Result<Option<OrderSummary>, StoreError> {
-        Ok(self.lock().orders.get(order_id).cloned())
+        Ok(self.read().orders.get(order_id).cloned())
     }
 }
 
@@ -323,7 +329,7 @@ impl MemoryStore {
     /// The feed and webhook part of [`EventStore`], kept apart from the
     /// append path.
     fn read_feed_impl(&self, after: u64, limit: usize) -> Vec<FeedEvent> {
-        let inner = self.lock();
+        let inner = self.read();
         let first = usize::try_from(after)
             .unwrap_or(usize::MAX)
             .saturating_add(1);
@@ -338,7 +344,7 @@ impl MemoryStore {
     fn list(&self, query: &OrderQuery) -> Result<Vec<OrderSummary>, StoreError> {
         query.validate()?;
         let mut found: Vec<OrderSummary> = self
-            .lock()
+            .read()
             .orders
             .values()
             .filter(|s| query.matches(s))
@@ -355,7 +361,7 @@ impl MemoryStore {
     /// by saga id).
     fn timers_due_by(&self, until: u64, limit: usize) -> Vec<SagaTimer> {
         let mut due: Vec<SagaTimer> = self
-            .lock()
+            .read()
             .timers
             .iter()
             .filter(|(_, due_at)| **due_at <= until)
