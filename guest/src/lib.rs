@@ -19,24 +19,26 @@ mod bindings;
 #[allow(unsafe_code)]
 mod arena;
 
+/// The global allocator of wasm builds (one thread).
 #[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
-#[global_allocator]
-static ALLOCATOR: arena::CallArena<talc::wasm::WasmDynamicTalc> = arena::CallArena::new(
-    talc::wasm::new_wasm_dynamic_allocator(),
-    ARENA_PAGES * WASM_PAGE,
-    claim_pages,
-);
+mod allocator {
+    use super::arena::CallArena;
 
-#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
-const WASM_PAGE: usize = 64 * 1024;
-#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
-const ARENA_PAGES: usize = 16;
+    const WASM_PAGE: usize = 64 * 1024;
+    const ARENA_PAGES: usize = 16;
 
-/// The arena's region: new pages at the end of the memory.
-#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
-fn claim_pages(bytes: usize) -> Option<usize> {
-    match core::arch::wasm32::memory_grow(0, bytes / WASM_PAGE) {
-        usize::MAX => None,
-        previous_pages => Some(previous_pages * WASM_PAGE),
+    #[global_allocator]
+    static ALLOCATOR: CallArena<talc::wasm::WasmDynamicTalc> = CallArena::new(
+        talc::wasm::new_wasm_dynamic_allocator(),
+        ARENA_PAGES * WASM_PAGE,
+        claim_pages,
+    );
+
+    /// The arena's region: new pages at the end of the memory.
+    fn claim_pages(bytes: usize) -> Option<usize> {
+        match core::arch::wasm32::memory_grow(0, bytes / WASM_PAGE) {
+            usize::MAX => None,
+            previous_pages => Some(previous_pages * WASM_PAGE),
+        }
     }
 }

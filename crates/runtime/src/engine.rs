@@ -1039,7 +1039,7 @@ mod tests {
     #[test]
     fn an_instance_whose_memory_grew_past_the_reuse_limit_is_not_reused() {
         let (_, backends, _) = simulated_backends();
-        // A fresh instance is about 2.1 MiB after its first call: 1.06 MiB
+        // A fresh instance is just over 2 MiB after its first call: 1.06 MiB
         // to start with and the 1 MiB of the guest's call arena.
         let runtime = pooled(&backends, 4, |c| c.reuse_memory_limit = 3 << 20);
         place(&runtime, &order_id(1));

@@ -176,6 +176,9 @@ pub(crate) struct Write {
     pub keep_lease: bool,
     /// The order as the last [`Write::order`] of this batch leaves it.
     order_after: Option<Order>,
+    /// Where that order's append and its timer stand in the batch, for
+    /// [`Write::more_order`] to extend.
+    order_at: Option<(usize, usize)>,
 }
 
 impl Write {
@@ -190,6 +193,7 @@ impl Write {
         let Some(after) = self.fold_order(before.cloned(), &events, &mut tags) else {
             return;
         };
+        self.order_at = Some((self.batch.streams.len(), self.batch.timers.len()));
         self.batch.streams.push(StreamAppend {
             stream_id: order_stream(&after.order_id),
             expected_version: before.map_or(0, |o| o.version),
@@ -212,41 +216,24 @@ impl Write {
     /// the ones added: still one append to its stream, with the timer the
     /// order ends with. Without order events in the batch, nothing.
     pub fn more_order(&mut self, events: Vec<OrderEvent>, now: Timestamp) {
-        let Some(before) = self.order_after.take() else {
+        let (Some(before), Some((append_at, timer_at))) = (self.order_after.take(), self.order_at)
+        else {
             return;
         };
-        let stream_id = order_stream(&before.order_id);
         let mut tags = Vec::new();
         let Some(after) = self.fold_order(Some(before), &events, &mut tags) else {
             return;
         };
-        if let Some(append) = self
-            .batch
-            .streams
-            .iter_mut()
-            .rev()
-            .find(|s| s.stream_id == stream_id)
-        {
-            append
-                .events
-                .extend(events.iter().map(|e| encode(e.event_type(), e)));
-            for tag in tags {
-                if !append.tags.contains(&tag) {
-                    append.tags.push(tag);
-                }
+        let append = &mut self.batch.streams[append_at];
+        append
+            .events
+            .extend(events.iter().map(|e| encode(e.event_type(), e)));
+        for tag in tags {
+            if !append.tags.contains(&tag) {
+                append.tags.push(tag);
             }
         }
-        let wake = saga_wake_at(&after, now);
-        match self
-            .batch
-            .timers
-            .iter_mut()
-            .rev()
-            .find(|(id, _)| *id == after.order_id)
-        {
-            Some(timer) => timer.1 = wake,
-            None => self.batch.timers.push((after.order_id.clone(), wake)),
-        }
+        self.batch.timers[timer_at].1 = saga_wake_at(&after, now);
         self.order_after = Some(after);
     }
 
